@@ -1,0 +1,57 @@
+//! netstack layer 1: the sockets layer.
+//!
+//! One [`Socket`] type, shaped after Winsock and .NET's
+//! `System.Net.Sockets.Socket`, is the only way netstack reaches the
+//! operating system's sockets. It is built on [`socket2`]; the few calls that
+//! `socket2` does not cover (`poll`, `sendfile`, `recvmsg` with packet
+//! information, `getaddrinfo`) use `libc` directly, each `unsafe` block with
+//! its reason.
+//!
+//! - [`Socket`]: create, bind, listen, accept, connect, send, receive, close.
+//! - [`EndPoint`]: IPv4, IPv6, Unix paths and abstract names, and [`DnsEndPoint`].
+//! - [`SocketError`] and [`Error`]: what failed, where, and the OS code.
+//! - [`SocketFlags`]: per-call flags (peek, out-of-band, …) and reported truncation.
+//! - [`SocketOption`]: typed options; raw options through
+//!   [`Socket::get_raw_option`] and [`Socket::set_raw_option`].
+//! - [`select`] and [`Socket::poll`]: readiness over one or many sockets.
+//! - [`Dns`]: name resolution.
+//!
+//! ```
+//! use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+//! # fn main() -> sockets::Result<()> {
+//! let server = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp)?;
+//! server.bind(([127, 0, 0, 1], 0))?;
+//! let client = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp)?;
+//! client.send_to(b"ping", server.local_endpoint()?)?;
+//! let mut buf = [0u8; 64];
+//! let (n, from) = server.receive_from(&mut buf)?;
+//! assert_eq!(&buf[..n], b"ping");
+//! assert_eq!(from, client.local_endpoint()?);
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod dns;
+mod endpoint;
+mod error;
+mod flags;
+mod handle;
+mod kind;
+mod message;
+mod options;
+mod select;
+mod send_file;
+mod socket;
+
+pub use dns::Dns;
+pub use endpoint::{DnsEndPoint, EndPoint, UnixEndPoint};
+pub use error::{Error, Result, SocketError};
+pub use flags::SocketFlags;
+pub use kind::{AddressFamily, ProtocolType, SocketType};
+pub use message::{PacketInformation, ReceivedMessage};
+pub use options::{KeepAlive, SocketOption, SocketOptionName};
+pub use select::{select, SelectMode};
+pub use socket::{Shutdown, Socket};

@@ -1,0 +1,153 @@
+//! `receive_message_from`: a datagram with its sender, its destination address
+//! and the interface it arrived on (`recvmsg(2)` with `IP_PKTINFO`).
+
+use std::io;
+use std::mem;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+
+use socket2::SockAddr;
+
+use crate::endpoint::EndPoint;
+use crate::error::Result;
+use crate::flags::SocketFlags;
+use crate::kind::AddressFamily;
+use crate::socket::Socket;
+
+/// Where a datagram was delivered: the destination address it was sent to and
+/// the index of the interface it arrived on (.NET's `IPPacketInformation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PacketInformation {
+    /// The datagram's destination address (useful on a socket bound to a wildcard address).
+    pub address: IpAddr,
+    /// The receiving interface's index.
+    pub interface: u32,
+}
+
+/// What [`Socket::receive_message_from`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Bytes written into the buffer.
+    pub bytes: usize,
+    /// Reported flags: [`SocketFlags::TRUNCATED`] when the datagram was cut.
+    pub flags: SocketFlags,
+    /// The sender.
+    pub remote: EndPoint,
+    /// The destination address and interface, for IP sockets.
+    pub packet_info: Option<PacketInformation>,
+}
+
+/// Control-message space, aligned for `cmsghdr`.
+#[repr(C, align(8))]
+struct ControlBuffer([u8; 256]);
+
+impl Socket {
+    /// Receives one datagram with its sender and, for IP sockets, its
+    /// destination address and arrival interface. Packet information is
+    /// switched on (`IP_PKTINFO` / `IPV6_RECVPKTINFO`) at the first call.
+    pub fn receive_message_from(
+        &self,
+        buf: &mut [u8],
+        flags: SocketFlags,
+    ) -> Result<ReceivedMessage> {
+        self.enable_packet_info()?;
+        let guard = self.enter("receive_message_from")?;
+        let fd = guard.as_raw_fd();
+        let mut control = ControlBuffer([0; 256]);
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut msg_flags = 0;
+        // SAFETY: try_init hands us zeroed storage and its length; recvmsg
+        // writes at most that many bytes of address and updates the length.
+        // The iovec and control buffer are valid for their lengths for the
+        // whole call.
+        let received = unsafe {
+            SockAddr::try_init(|storage, len| {
+                let mut msg: libc::msghdr = mem::zeroed();
+                msg.msg_name = storage.cast();
+                msg.msg_namelen = *len;
+                msg.msg_iov = &mut iov;
+                msg.msg_iovlen = 1;
+                msg.msg_control = control.0.as_mut_ptr().cast();
+                msg.msg_controllen = control.0.len() as _;
+                let n = libc::recvmsg(fd, &mut msg, flags.to_msg());
+                if n < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                *len = msg.msg_namelen;
+                msg_flags = msg.msg_flags;
+                Ok((n as usize, parse_packet_info(&msg)))
+            })
+        };
+        match received {
+            Ok(((n, packet_info), addr)) => {
+                if n == 0 && self.is_closed() {
+                    return Err(self.closed_error("receive_message_from"));
+                }
+                Ok(ReceivedMessage {
+                    bytes: n,
+                    flags: SocketFlags::from_msg(msg_flags) - SocketFlags::OUT_OF_BAND,
+                    remote: EndPoint::from_sockaddr(&addr),
+                    packet_info,
+                })
+            }
+            Err(e) => Err(self.os_error(&e, self.describe("receive_message_from"))),
+        }
+    }
+
+    fn enable_packet_info(&self) -> Result<()> {
+        if !self.address_family().is_ip() || self.packet_info_enabled().load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let on = 1i32.to_ne_bytes();
+        match self.address_family() {
+            AddressFamily::InterNetwork => {
+                self.set_raw_option(libc::IPPROTO_IP, libc::IP_PKTINFO, &on)?
+            }
+            _ => {
+                self.set_raw_option(libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, &on)?;
+                // IPv4 datagrams on a dual-mode socket carry IP_PKTINFO; a v6-only
+                // socket may refuse it, which is harmless.
+                let _ = self.set_raw_option(libc::IPPROTO_IP, libc::IP_PKTINFO, &on);
+            }
+        }
+        self.packet_info_enabled().store(true, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Finds `IP_PKTINFO` / `IPV6_PKTINFO` among the control messages.
+///
+/// # Safety
+/// `msg` must be a msghdr just filled by `recvmsg(2)` whose control buffer is still alive.
+unsafe fn parse_packet_info(msg: &libc::msghdr) -> Option<PacketInformation> {
+    // SAFETY: the caller guarantees `msg` and its control buffer are valid;
+    // the CMSG_* macros walk only within msg_controllen, and each payload is
+    // read unaligned as the type its level and type announce.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+        while !cmsg.is_null() {
+            let header = &*cmsg;
+            let data = libc::CMSG_DATA(cmsg);
+            if header.cmsg_level == libc::IPPROTO_IP && header.cmsg_type == libc::IP_PKTINFO {
+                let info: libc::in_pktinfo = std::ptr::read_unaligned(data.cast());
+                return Some(PacketInformation {
+                    address: IpAddr::V4(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr))),
+                    interface: info.ipi_ifindex as u32,
+                });
+            }
+            if header.cmsg_level == libc::IPPROTO_IPV6 && header.cmsg_type == libc::IPV6_PKTINFO {
+                let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
+                return Some(PacketInformation {
+                    address: IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)),
+                    interface: info.ipi6_ifindex,
+                });
+            }
+            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+        }
+        None
+    }
+}

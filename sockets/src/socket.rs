@@ -1,0 +1,780 @@
+//! `Socket`: one OS socket, in the shape of .NET's `System.Net.Sockets.Socket`.
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::mem::MaybeUninit;
+use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use socket2::{MaybeUninitSlice, SockAddr};
+
+use crate::dns::Dns;
+use crate::endpoint::EndPoint;
+use crate::error::{Error, Result, SocketError};
+use crate::flags::SocketFlags;
+use crate::handle::{Guard, Handle};
+use crate::kind::{AddressFamily, ProtocolType, SocketType};
+use crate::select::{wait_ready, SelectMode};
+
+/// Which direction(s) [`Socket::shutdown`] closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// No more receives (`SHUT_RD`).
+    Receive,
+    /// No more sends: the peer sees end of stream (`SHUT_WR`).
+    Send,
+    /// Both directions (`SHUT_RDWR`).
+    Both,
+}
+
+/// A socket: the one object through which all of netstack reaches the OS.
+///
+/// As in .NET, one `Socket` has a synchronous mode (calls block, bounded by
+/// [`receive_timeout`](Socket::receive_timeout) and
+/// [`send_timeout`](Socket::send_timeout)) and can be switched to
+/// non-blocking with [`set_blocking`](Socket::set_blocking), where a call that
+/// cannot complete fails with [`SocketError::WouldBlock`].
+///
+/// All methods take `&self`: a socket can be shared between threads (for
+/// example in an `Arc`), and [`close`](Socket::close) from one thread ends a
+/// call blocked in another with [`SocketError::OperationAborted`].
+///
+/// ```
+/// use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+/// # fn main() -> sockets::Result<()> {
+/// let listener = Socket::new(AddressFamily::InterNetwork, SocketType::Stream, ProtocolType::Tcp)?;
+/// listener.bind(([127, 0, 0, 1], 0))?;
+/// listener.listen(16)?;
+/// let address = listener.local_endpoint()?;
+///
+/// let client = Socket::new(AddressFamily::InterNetwork, SocketType::Stream, ProtocolType::Tcp)?;
+/// client.connect(address)?;
+/// let server_side = listener.accept()?;
+///
+/// client.send(b"hello")?;
+/// let mut buf = [0u8; 16];
+/// let n = server_side.receive(&mut buf)?;
+/// assert_eq!(&buf[..n], b"hello");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Socket {
+    handle: Handle,
+    family: AddressFamily,
+    socket_type: SocketType,
+    protocol: ProtocolType,
+    blocking: AtomicBool,
+    packet_info_enabled: AtomicBool,
+    raw_fd: RawFd,
+}
+
+impl Socket {
+    /// Creates a socket (`socket(2)`), blocking, close-on-exec.
+    ///
+    /// ```
+    /// use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+    /// let udp = Socket::new(AddressFamily::InterNetworkV6, SocketType::Dgram, ProtocolType::Udp).unwrap();
+    /// assert_eq!(udp.socket_type(), SocketType::Dgram);
+    /// ```
+    pub fn new(
+        family: AddressFamily,
+        socket_type: SocketType,
+        protocol: ProtocolType,
+    ) -> Result<Socket> {
+        let protocol_arg = match protocol {
+            ProtocolType::Unspecified => None,
+            other => Some(socket2::Protocol::from(other.number())),
+        };
+        let socket = socket2::Socket::new(family.domain(), socket_type.raw(), protocol_arg)
+            .map_err(|e| {
+                let err = Error::from_io(
+                    &e,
+                    format!("socket {family} {socket_type:?} {protocol:?}"),
+                );
+                if err.kind() == SocketError::AccessDenied && socket_type == SocketType::Raw {
+                    err.with_detail(
+                        "raw sockets need CAP_NET_RAW: run as root or grant the capability (setcap cap_net_raw+ep)",
+                    )
+                } else {
+                    err
+                }
+            })?;
+        Ok(Socket::from_parts(socket, family, socket_type, protocol))
+    }
+
+    /// Creates an IPv6 socket in dual mode: it also sends to and accepts from
+    /// IPv4 peers, which appear as IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`).
+    pub fn new_dual_mode(socket_type: SocketType, protocol: ProtocolType) -> Result<Socket> {
+        let socket = Socket::new(AddressFamily::InterNetworkV6, socket_type, protocol)?;
+        socket.set_dual_mode(true)?;
+        Ok(socket)
+    }
+
+    /// Creates a pair of connected Unix domain sockets (`socketpair(2)`).
+    pub fn pair(socket_type: SocketType) -> Result<(Socket, Socket)> {
+        let (a, b) = socket2::Socket::pair(socket2::Domain::UNIX, socket_type.raw(), None)
+            .map_err(|e| Error::from_io(&e, "socketpair"))?;
+        let unspecified = ProtocolType::Unspecified;
+        Ok((
+            Socket::from_parts(a, AddressFamily::Unix, socket_type, unspecified),
+            Socket::from_parts(b, AddressFamily::Unix, socket_type, unspecified),
+        ))
+    }
+
+    fn from_parts(
+        socket: socket2::Socket,
+        family: AddressFamily,
+        socket_type: SocketType,
+        protocol: ProtocolType,
+    ) -> Socket {
+        let raw_fd = socket.as_raw_fd();
+        Socket {
+            handle: Handle::new(socket),
+            family,
+            socket_type,
+            protocol,
+            blocking: AtomicBool::new(true),
+            packet_info_enabled: AtomicBool::new(false),
+            raw_fd,
+        }
+    }
+
+    /// The address family given at creation.
+    pub fn address_family(&self) -> AddressFamily {
+        self.family
+    }
+
+    /// The socket type given at creation.
+    pub fn socket_type(&self) -> SocketType {
+        self.socket_type
+    }
+
+    /// The protocol given at creation.
+    pub fn protocol_type(&self) -> ProtocolType {
+        self.protocol
+    }
+
+    // ----- plumbing shared by every call -----
+
+    /// Enters the handle for one call; fails with `OperationAborted` once closed.
+    #[inline]
+    pub(crate) fn enter(&self, operation: &'static str) -> Result<Guard<'_>> {
+        self.handle.enter().ok_or_else(|| self.closed_error(operation))
+    }
+
+    pub(crate) fn closed_error(&self, operation: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+        Error::new(SocketError::OperationAborted, operation)
+    }
+
+    /// Maps an OS failure: `OperationAborted` when the socket was closed under
+    /// the call, `TimedOut` when a blocking call hit its timeout.
+    #[cold]
+    pub(crate) fn os_error(&self, err: &io::Error, operation: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+        let error = Error::from_io(err, operation);
+        if self.handle.is_closed() {
+            return error.with_kind(SocketError::OperationAborted);
+        }
+        if error.kind() == SocketError::WouldBlock && self.blocking.load(Ordering::Relaxed) {
+            return error.with_kind(SocketError::TimedOut);
+        }
+        error
+    }
+
+    /// "receive on 127.0.0.1:4000": names the socket in error messages (error path only).
+    #[cold]
+    pub(crate) fn describe(&self, verb: &str) -> String {
+        match self.handle.enter().map(|g| g.local_addr()) {
+            Some(Ok(addr)) => format!("{verb} on {}", EndPoint::from_sockaddr(&addr)),
+            _ => verb.to_string(),
+        }
+    }
+
+    #[inline]
+    fn check_aborted(&self, n: usize, verb: &'static str) -> Result<usize> {
+        if n == 0 && self.handle.is_closed() {
+            return Err(self.closed_error(verb));
+        }
+        Ok(n)
+    }
+
+    // ----- lifecycle -----
+
+    /// Binds the socket to a local endpoint (`bind(2)`).
+    ///
+    /// A [`DnsEndPoint`](crate::DnsEndPoint) is refused: resolve it first.
+    pub fn bind(&self, endpoint: impl Into<EndPoint>) -> Result<()> {
+        let endpoint = endpoint.into();
+        let addr = endpoint.to_sockaddr(self.family, "bind")?;
+        let guard = self.enter("bind")?;
+        guard
+            .bind(&addr)
+            .map_err(|e| self.os_error(&e, format!("bind {endpoint}")))
+    }
+
+    /// Starts listening for connections with a backlog (`listen(2)`).
+    pub fn listen(&self, backlog: i32) -> Result<()> {
+        let guard = self.enter("listen")?;
+        guard
+            .listen(backlog)
+            .map_err(|e| self.os_error(&e, self.describe("listen")))
+    }
+
+    /// Accepts a pending connection (`accept4(2)`), blocking until one arrives
+    /// (bounded by the receive timeout), or failing with `WouldBlock` in
+    /// non-blocking mode. The new socket is blocking.
+    pub fn accept(&self) -> Result<Socket> {
+        let guard = self.enter("accept")?;
+        loop {
+            match guard.accept() {
+                Ok((socket, _)) => {
+                    return Ok(Socket::from_parts(
+                        socket,
+                        self.family,
+                        self.socket_type,
+                        self.protocol,
+                    ))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && !self.handle.is_closed() => {
+                    continue
+                }
+                Err(e) => return Err(self.os_error(&e, self.describe("accept"))),
+            }
+        }
+    }
+
+    /// Connects to an endpoint (`connect(2)`).
+    ///
+    /// A [`DnsEndPoint`](crate::DnsEndPoint) is resolved with
+    /// [`Dns::get_host_addresses`] and its addresses of a family this socket
+    /// can reach are tried in order. In non-blocking mode a TCP connect fails
+    /// with [`SocketError::InProgress`] and completes in the background: wait
+    /// for [`SelectMode::Write`] (success) or [`SelectMode::Error`] (failure,
+    /// see [`pending_error`](Socket::pending_error)).
+    pub fn connect(&self, endpoint: impl Into<EndPoint>) -> Result<()> {
+        match endpoint.into() {
+            EndPoint::Dns(dns) => {
+                let addresses = Dns::get_host_addresses(&dns.host)?;
+                self.connect_addresses(&addresses, dns.port)
+            }
+            endpoint => {
+                let addr = endpoint.to_sockaddr(self.family, "connect")?;
+                self.connect_sockaddr(&addr, &endpoint)
+            }
+        }
+    }
+
+    fn connect_sockaddr(&self, addr: &SockAddr, endpoint: &EndPoint) -> Result<()> {
+        let guard = self.enter("connect")?;
+        guard
+            .connect(addr)
+            .map_err(|e| self.os_error(&e, format!("connect {endpoint}")))
+    }
+
+    /// Connects to a host name and port: resolves it, then tries each address in order.
+    pub fn connect_host(&self, host: &str, port: u16) -> Result<()> {
+        self.connect(crate::DnsEndPoint::new(host, port))
+    }
+
+    /// Tries each address in order until one connects; fails with the last
+    /// address's error. Addresses of a family this socket cannot use are skipped.
+    pub fn connect_addresses(&self, addresses: &[IpAddr], port: u16) -> Result<()> {
+        let mut last_error = None;
+        for ip in addresses {
+            let usable = match (self.family, ip) {
+                (AddressFamily::InterNetwork, IpAddr::V4(_)) => true,
+                (AddressFamily::InterNetworkV6, IpAddr::V6(_)) => true,
+                (AddressFamily::InterNetworkV6, IpAddr::V4(_)) => self.dual_mode().unwrap_or(false),
+                _ => false,
+            };
+            if !usable {
+                continue;
+            }
+            match self.connect(SocketAddr::new(*ip, port)) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == SocketError::OperationAborted => return Err(e),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            Error::new(
+                SocketError::AddressFamilyNotSupported,
+                format!("connect {addresses:?} port {port}"),
+            )
+            .with_detail(format!("no address fits this {} socket", self.family))
+        }))
+    }
+
+    /// Connects with a time limit, whatever the blocking mode: fails with
+    /// `TimedOut` if the connection is not made in time.
+    pub fn connect_timeout(&self, endpoint: impl Into<EndPoint>, timeout: Duration) -> Result<()> {
+        let endpoint = endpoint.into();
+        let addr = endpoint.to_sockaddr(self.family, "connect")?;
+        let guard = self.enter("connect")?;
+        guard
+            .connect_timeout(&addr, timeout)
+            .map_err(|e| self.os_error(&e, format!("connect {endpoint}")))?;
+        // socket2 leaves the socket non-blocking on some paths; restore our mode.
+        guard
+            .set_nonblocking(!self.blocking.load(Ordering::Relaxed))
+            .map_err(|e| self.os_error(&e, "connect: restore blocking mode"))
+    }
+
+    /// Closes one or both directions (`shutdown(2)`).
+    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        let guard = self.enter("shutdown")?;
+        let how = match how {
+            Shutdown::Receive => StdShutdown::Read,
+            Shutdown::Send => StdShutdown::Write,
+            Shutdown::Both => StdShutdown::Both,
+        };
+        guard
+            .shutdown(how)
+            .map_err(|e| self.os_error(&e, self.describe("shutdown")))
+    }
+
+    /// Ends the connection. With `reuse_socket` the socket returns to the
+    /// unconnected state and can connect again (on Linux this dissolves the
+    /// association with `connect(AF_UNSPEC)`; a TCP connection whose peer has
+    /// not finished closing is reset); without it the socket is closed.
+    pub fn disconnect(&self, reuse_socket: bool) -> Result<()> {
+        if !reuse_socket {
+            self.close();
+            return Ok(());
+        }
+        let guard = self.enter("disconnect")?;
+        if self.socket_type == SocketType::Stream {
+            match guard.shutdown(StdShutdown::Both) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {}
+                Err(e) => return Err(self.os_error(&e, "disconnect")),
+            }
+        }
+        let unspec = unspecified_sockaddr();
+        match guard.connect(&unspec) {
+            Ok(()) => Ok(()),
+            // Linux reports EAFNOSUPPORT for some families even though the
+            // association is dissolved.
+            Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => Ok(()),
+            Err(e) => Err(self.os_error(&e, "disconnect")),
+        }
+    }
+
+    /// Closes the socket. Calls blocked in it on other threads end with
+    /// [`SocketError::OperationAborted`]; every later call fails the same way.
+    /// Closing twice is harmless. Dropping the socket closes it too.
+    pub fn close(&self) {
+        self.handle.close(|socket| {
+            // Wakes blocked accept/receive/connect/poll calls on Linux, for
+            // connected, listening and datagram sockets alike.
+            let _ = socket.shutdown(StdShutdown::Both);
+        });
+    }
+
+    /// Closes the socket after setting linger to `timeout`: the close waits up
+    /// to `timeout` for unsent data to be delivered (`Duration::ZERO` resets
+    /// the connection at once), like .NET's `Close(int timeout)`.
+    pub fn close_timeout(&self, timeout: Duration) -> Result<()> {
+        self.set_linger(Some(timeout))?;
+        self.close();
+        Ok(())
+    }
+
+    /// True once [`close`](Socket::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
+    // ----- sending -----
+
+    /// Sends bytes (`send(2)`); returns how many were sent. Never raises `SIGPIPE`.
+    #[inline]
+    pub fn send(&self, buf: &[u8]) -> Result<usize> {
+        let guard = self.enter("send")?;
+        match guard.send_with_flags(buf, libc::MSG_NOSIGNAL) {
+            Ok(n) => Ok(n),
+            Err(e) => Err(self.os_error(&e, self.describe("send"))),
+        }
+    }
+
+    /// Sends bytes with flags (out-of-band, don't-route, more).
+    pub fn send_with_flags(&self, buf: &[u8], flags: SocketFlags) -> Result<usize> {
+        let guard = self.enter("send")?;
+        guard
+            .send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
+            .map_err(|e| self.os_error(&e, self.describe("send")))
+    }
+
+    /// Sends several buffers in one call (`sendmsg(2)`, gather); zero-length buffers are fine.
+    pub fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        self.send_vectored_with_flags(bufs, SocketFlags::empty())
+    }
+
+    /// Sends several buffers in one call, with flags.
+    pub fn send_vectored_with_flags(
+        &self,
+        bufs: &[IoSlice<'_>],
+        flags: SocketFlags,
+    ) -> Result<usize> {
+        let guard = self.enter("send")?;
+        guard
+            .send_vectored_with_flags(bufs, flags.to_msg() | libc::MSG_NOSIGNAL)
+            .map_err(|e| self.os_error(&e, self.describe("send")))
+    }
+
+    /// Sends a datagram to an endpoint (`sendto(2)`). A
+    /// [`DnsEndPoint`](crate::DnsEndPoint) is refused.
+    pub fn send_to(&self, buf: &[u8], endpoint: impl Into<EndPoint>) -> Result<usize> {
+        self.send_to_with_flags(buf, endpoint, SocketFlags::empty())
+    }
+
+    /// Sends a datagram to an endpoint, with flags.
+    pub fn send_to_with_flags(
+        &self,
+        buf: &[u8],
+        endpoint: impl Into<EndPoint>,
+        flags: SocketFlags,
+    ) -> Result<usize> {
+        let endpoint = endpoint.into();
+        let addr = endpoint.to_sockaddr(self.family, "send_to")?;
+        let guard = self.enter("send_to")?;
+        guard
+            .send_to_with_flags(buf, &addr, flags.to_msg() | libc::MSG_NOSIGNAL)
+            .map_err(|e| self.os_error(&e, format!("send_to {endpoint}")))
+    }
+
+    // ----- receiving -----
+
+    /// Receives bytes (`recv(2)`).
+    ///
+    /// On a stream socket, returns 0 at end of stream. An empty `buf` waits
+    /// (as in Winsock) until data can be read, then returns 0 without consuming
+    /// anything. On a datagram socket one call returns one datagram; one larger
+    /// than `buf` fails with [`SocketError::MessageSize`] after filling `buf`
+    /// (use [`receive_with_flags`](Socket::receive_with_flags) to get the
+    /// truncated bytes without an error).
+    #[inline]
+    pub fn receive(&self, buf: &mut [u8]) -> Result<usize> {
+        if buf.is_empty() || self.socket_type.has_message_boundaries() {
+            let (n, flags) = self.receive_with_flags(buf, SocketFlags::empty())?;
+            if flags.contains(SocketFlags::TRUNCATED) {
+                return Err(self.truncated_error("receive", buf.len()));
+            }
+            return Ok(n);
+        }
+        let guard = self.enter("receive")?;
+        match guard.recv(as_uninit(buf)) {
+            Ok(n) => self.check_aborted(n, "receive"),
+            Err(e) => Err(self.os_error(&e, self.describe("receive"))),
+        }
+    }
+
+    #[cold]
+    fn truncated_error(&self, verb: &str, len: usize) -> Error {
+        Error::new(SocketError::MessageSize, self.describe(verb)).with_detail(format!(
+            "the datagram was larger than the {len}-byte buffer and was cut"
+        ))
+    }
+
+    /// Receives bytes with flags; returns the count and the reported flags
+    /// ([`SocketFlags::TRUNCATED`] when a datagram was cut to fit `buf`).
+    pub fn receive_with_flags(
+        &self,
+        buf: &mut [u8],
+        flags: SocketFlags,
+    ) -> Result<(usize, SocketFlags)> {
+        if buf.is_empty() && self.socket_type == SocketType::Stream {
+            self.wait_for_data("receive")?;
+            return Ok((0, SocketFlags::empty()));
+        }
+        let guard = self.enter("receive")?;
+        let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+        match guard.recv_vectored_with_flags(&mut bufs, flags.to_msg()) {
+            Ok((n, reported)) => {
+                let n = self.check_aborted(n, "receive")?;
+                let reported = if reported.is_truncated() {
+                    SocketFlags::TRUNCATED
+                } else {
+                    SocketFlags::empty()
+                };
+                Ok((n, reported))
+            }
+            Err(e) => Err(self.os_error(&e, self.describe("receive"))),
+        }
+    }
+
+    /// The Winsock zero-byte receive: wait until data (or end of stream) can be read.
+    fn wait_for_data(&self, verb: &'static str) -> Result<()> {
+        let timeout = if self.blocking() {
+            self.receive_timeout()?
+        } else {
+            Some(Duration::ZERO)
+        };
+        if self.poll(timeout, SelectMode::Read)? {
+            return Ok(());
+        }
+        if self.handle.is_closed() {
+            return Err(self.closed_error(verb));
+        }
+        let kind = if self.blocking() {
+            SocketError::TimedOut
+        } else {
+            SocketError::WouldBlock
+        };
+        Err(Error::new(kind, self.describe(verb)))
+    }
+
+    /// Receives into several buffers in one call (`recvmsg(2)`, scatter).
+    pub fn receive_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
+        let (n, flags) = self.receive_vectored_with_flags(bufs, SocketFlags::empty())?;
+        if flags.contains(SocketFlags::TRUNCATED) {
+            let len = bufs.iter().map(|b| b.len()).sum();
+            return Err(self.truncated_error("receive", len));
+        }
+        Ok(n)
+    }
+
+    /// Receives into several buffers with flags; returns the count and the reported flags.
+    pub fn receive_vectored_with_flags(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        flags: SocketFlags,
+    ) -> Result<(usize, SocketFlags)> {
+        let guard = self.enter("receive")?;
+        // SAFETY: `IoSliceMut` and `MaybeUninitSlice` are both
+        // `repr(transparent)` over `iovec` on Unix, and the OS only writes
+        // initialised bytes into the buffers.
+        let bufs = unsafe { &mut *(bufs as *mut [IoSliceMut<'_>] as *mut [MaybeUninitSlice<'_>]) };
+        match guard.recv_vectored_with_flags(bufs, flags.to_msg()) {
+            Ok((n, reported)) => {
+                let total: usize = bufs.iter().map(|b| b.len()).sum();
+                let n = if total == 0 { n } else { self.check_aborted(n, "receive")? };
+                let reported = if reported.is_truncated() {
+                    SocketFlags::TRUNCATED
+                } else {
+                    SocketFlags::empty()
+                };
+                Ok((n, reported))
+            }
+            Err(e) => Err(self.os_error(&e, self.describe("receive"))),
+        }
+    }
+
+    /// Receives a datagram and its sender (`recvfrom(2)`). A datagram larger
+    /// than `buf` fails with [`SocketError::MessageSize`] after filling `buf`.
+    pub fn receive_from(&self, buf: &mut [u8]) -> Result<(usize, EndPoint)> {
+        let (n, from, flags) = self.receive_from_with_flags(buf, SocketFlags::empty())?;
+        if flags.contains(SocketFlags::TRUNCATED) {
+            return Err(self.truncated_error("receive_from", buf.len()));
+        }
+        Ok((n, from))
+    }
+
+    /// Receives a datagram and its sender with flags; reports truncation in the returned flags.
+    pub fn receive_from_with_flags(
+        &self,
+        buf: &mut [u8],
+        flags: SocketFlags,
+    ) -> Result<(usize, EndPoint, SocketFlags)> {
+        let guard = self.enter("receive_from")?;
+        let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+        match guard.recv_from_vectored_with_flags(&mut bufs, flags.to_msg()) {
+            Ok((n, reported, addr)) => {
+                let reported = if reported.is_truncated() {
+                    SocketFlags::TRUNCATED
+                } else {
+                    SocketFlags::empty()
+                };
+                if n == 0 && self.handle.is_closed() {
+                    return Err(self.closed_error("receive_from"));
+                }
+                Ok((n, EndPoint::from_sockaddr(&addr), reported))
+            }
+            Err(e) => Err(self.os_error(&e, self.describe("receive_from"))),
+        }
+    }
+
+    // ----- state -----
+
+    /// The local endpoint (`getsockname(2)`).
+    pub fn local_endpoint(&self) -> Result<EndPoint> {
+        let guard = self.enter("local_endpoint")?;
+        guard
+            .local_addr()
+            .map(|a| EndPoint::from_sockaddr(&a))
+            .map_err(|e| self.os_error(&e, "local_endpoint"))
+    }
+
+    /// The connected peer's endpoint (`getpeername(2)`); `NotConnected` when there is none.
+    pub fn remote_endpoint(&self) -> Result<EndPoint> {
+        let guard = self.enter("remote_endpoint")?;
+        guard
+            .peer_addr()
+            .map(|a| EndPoint::from_sockaddr(&a))
+            .map_err(|e| self.os_error(&e, "remote_endpoint"))
+    }
+
+    /// True when the socket has a connected peer, as the OS reports it now.
+    pub fn connected(&self) -> bool {
+        self.handle
+            .enter()
+            .is_some_and(|guard| guard.peer_addr().is_ok())
+    }
+
+    /// True when the socket has a local address (bound explicitly, or by connect/listen).
+    pub fn is_bound(&self) -> bool {
+        match self.local_endpoint() {
+            Ok(EndPoint::Ip(addr)) => addr.port() != 0,
+            Ok(EndPoint::Unix(crate::UnixEndPoint::Unnamed)) | Err(_) => false,
+            Ok(_) => true,
+        }
+    }
+
+    /// The number of bytes that can be received without blocking (`FIONREAD`).
+    pub fn available(&self) -> Result<usize> {
+        let guard = self.enter("available")?;
+        let mut count: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int through the pointer, which is valid.
+        let rc = unsafe { libc::ioctl(guard.as_raw_fd(), libc::FIONREAD, &mut count) };
+        if rc == -1 {
+            return Err(self.os_error(&io::Error::last_os_error(), "available"));
+        }
+        Ok(count as usize)
+    }
+
+    /// True in blocking mode (the default).
+    pub fn blocking(&self) -> bool {
+        self.blocking.load(Ordering::Relaxed)
+    }
+
+    /// Switches between blocking and non-blocking mode (`O_NONBLOCK`).
+    pub fn set_blocking(&self, blocking: bool) -> Result<()> {
+        let guard = self.enter("set_blocking")?;
+        guard
+            .set_nonblocking(!blocking)
+            .map_err(|e| self.os_error(&e, "set_blocking"))?;
+        self.blocking.store(blocking, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The error a non-blocking connect failed with, if any (`SO_ERROR`); reading it clears it.
+    pub fn pending_error(&self) -> Result<Option<Error>> {
+        let guard = self.enter("pending_error")?;
+        match guard.take_error() {
+            Ok(Some(e)) => Ok(Some(Error::from_io(&e, self.describe("connect")))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.os_error(&e, "pending_error")),
+        }
+    }
+
+    /// Waits until the socket is ready for `mode`, up to `timeout` (`None`
+    /// waits without limit); see [`SelectMode`] for what each mode means.
+    pub fn poll(&self, timeout: Option<Duration>, mode: SelectMode) -> Result<bool> {
+        let guard = self.enter("poll")?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        wait_ready(guard.as_raw_fd(), mode, deadline)
+            .map_err(|e| self.os_error(&e, self.describe("poll")))
+    }
+
+    pub(crate) fn packet_info_enabled(&self) -> &AtomicBool {
+        &self.packet_info_enabled
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Socket");
+        d.field("fd", &self.raw_fd)
+            .field("family", &self.family)
+            .field("type", &self.socket_type)
+            .field("protocol", &self.protocol);
+        if self.is_closed() {
+            d.field("closed", &true);
+        } else {
+            if let Ok(local) = self.local_endpoint() {
+                d.field("local", &local.to_string());
+            }
+            if let Ok(remote) = self.remote_endpoint() {
+                d.field("remote", &remote.to_string());
+            }
+        }
+        d.finish()
+    }
+}
+
+impl AsRawFd for Socket {
+    /// The descriptor number. After [`Socket::close`] it no longer refers to this socket.
+    fn as_raw_fd(&self) -> RawFd {
+        self.raw_fd
+    }
+}
+
+impl Read for &Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(self.receive(buf)?)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        Ok(self.receive_vectored(bufs)?)
+    }
+}
+
+impl Write for &Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(self.send(buf)?)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        Ok(self.send_vectored(bufs)?)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[inline]
+pub(crate) fn as_uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`; the OS only writes
+    // initialised bytes, so the slice stays initialised for the caller.
+    unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) }
+}
+
+fn unspecified_sockaddr() -> SockAddr {
+    // SAFETY: a zeroed sockaddr_storage with family AF_UNSPEC is a valid
+    // address of length sizeof(sa_family_t) for connect(2).
+    unsafe {
+        SockAddr::try_init(|storage, len| {
+            (*storage.cast::<libc::sockaddr>()).sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+            *len = std::mem::size_of::<libc::sa_family_t>() as libc::socklen_t;
+            Ok(())
+        })
+        .map(|((), addr)| addr)
+        .expect("initialising an AF_UNSPEC address cannot fail")
+    }
+}
