@@ -114,6 +114,17 @@ impl EndPoint {
     /// (the dual-mode rule). A [`DnsEndPoint`] cannot be turned into an OS
     /// address: `operation` names the call that was refused.
     pub(crate) fn to_sockaddr(&self, family: AddressFamily, operation: &str) -> Result<SockAddr> {
+        if let Some(own) = self.family() {
+            let fits = own == family
+                || (family == AddressFamily::InterNetworkV6 && own == AddressFamily::InterNetwork);
+            if !fits {
+                return Err(Error::new(
+                    SocketError::AddressFamilyNotSupported,
+                    format!("{operation} {self}"),
+                )
+                .with_detail(format!("the {own} endpoint does not fit this {family} socket")));
+            }
+        }
         match self {
             EndPoint::Ip(addr) => {
                 let addr = match (family, addr) {
@@ -220,6 +231,18 @@ impl From<(Ipv6Addr, u16)> for EndPoint {
     }
 }
 
+impl From<([u8; 4], u16)> for EndPoint {
+    fn from((ip, port): ([u8; 4], u16)) -> EndPoint {
+        EndPoint::Ip(SocketAddr::from((ip, port)))
+    }
+}
+
+impl From<([u16; 8], u16)> for EndPoint {
+    fn from((ip, port): ([u16; 8], u16)) -> EndPoint {
+        EndPoint::Ip(SocketAddr::from((ip, port)))
+    }
+}
+
 impl From<UnixEndPoint> for EndPoint {
     fn from(unix: UnixEndPoint) -> EndPoint {
         EndPoint::Unix(unix)
@@ -252,6 +275,16 @@ mod tests {
             addr.as_socket().unwrap().ip(),
             IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped())
         );
+    }
+
+    #[test]
+    fn an_endpoint_of_another_family_is_refused() {
+        let ep = EndPoint::from((Ipv6Addr::LOCALHOST, 80));
+        let err = ep.to_sockaddr(AddressFamily::InterNetwork, "bind").unwrap_err();
+        assert_eq!(err.kind(), SocketError::AddressFamilyNotSupported);
+        assert!(err.to_string().contains("IPv6 endpoint does not fit this IPv4 socket"), "{err}");
+        let unix = EndPoint::unix_path("/tmp/x");
+        assert!(unix.to_sockaddr(AddressFamily::InterNetworkV6, "connect").is_err());
     }
 
     #[test]
