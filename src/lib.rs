@@ -1,1 +1,25 @@
-//! x
+//! netstack: a layered networking stack.
+//!
+//! Each layer is its own crate, re-exported here:
+//!
+//! - [`sockets`] (layer 1): the Winsock/.NET-style [`sockets::Socket`], endpoints,
+//!   options, `select`/`poll`, DNS. The only layer that touches the OS.
+//! - [`transport`] (layer 2): TCP/UDP/Unix clients, listeners and streams, TLS.
+//! - [`protocols`] (layer 3): HTTP/1.1, the URL fetcher, FTP, the framing toolkit.
+//!
+//! ```
+//! use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+//! let socket = Socket::new(AddressFamily::InterNetwork, SocketType::Stream, ProtocolType::Tcp).unwrap();
+//! assert!(!socket.connected());
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use protocols;
+pub use sockets;
+pub use transport;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -76,7 +76,10 @@ impl Dns {
         // (we also keep the last byte zero).
         let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) };
         if rc != 0 {
-            return Err(Error::from_io(&std::io::Error::last_os_error(), "gethostname"));
+            return Err(Error::from_io(
+                &std::io::Error::last_os_error(),
+                "gethostname",
+            ));
         }
         let name = CStr::from_bytes_until_nul(&buf)
             .map_err(|_| Error::new(SocketError::SocketError, "gethostname"))?;
@@ -92,7 +95,9 @@ fn ip_of(info: &libc::addrinfo) -> Option<IpAddr> {
         libc::AF_INET => {
             // SAFETY: for AF_INET, ai_addr points to a sockaddr_in.
             let sin = unsafe { &*(info.ai_addr as *const libc::sockaddr_in) };
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))))
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
         }
         libc::AF_INET6 => {
             // SAFETY: for AF_INET6, ai_addr points to a sockaddr_in6.

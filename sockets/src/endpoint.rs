@@ -122,7 +122,9 @@ impl EndPoint {
                     SocketError::AddressFamilyNotSupported,
                     format!("{operation} {self}"),
                 )
-                .with_detail(format!("the {own} endpoint does not fit this {family} socket")));
+                .with_detail(format!(
+                    "the {own} endpoint does not fit this {family} socket"
+                )));
             }
         }
         match self {
@@ -280,11 +282,19 @@ mod tests {
     #[test]
     fn an_endpoint_of_another_family_is_refused() {
         let ep = EndPoint::from((Ipv6Addr::LOCALHOST, 80));
-        let err = ep.to_sockaddr(AddressFamily::InterNetwork, "bind").unwrap_err();
+        let err = ep
+            .to_sockaddr(AddressFamily::InterNetwork, "bind")
+            .unwrap_err();
         assert_eq!(err.kind(), SocketError::AddressFamilyNotSupported);
-        assert!(err.to_string().contains("IPv6 endpoint does not fit this IPv4 socket"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("IPv6 endpoint does not fit this IPv4 socket"),
+            "{err}"
+        );
         let unix = EndPoint::unix_path("/tmp/x");
-        assert!(unix.to_sockaddr(AddressFamily::InterNetworkV6, "connect").is_err());
+        assert!(unix
+            .to_sockaddr(AddressFamily::InterNetworkV6, "connect")
+            .is_err());
     }
 
     #[test]

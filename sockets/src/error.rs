@@ -209,8 +209,11 @@ impl SocketError {
             E::TimedOut => K::TimedOut,
             E::ConnectionRefused => K::ConnectionRefused,
             E::HostNotFound | E::NoData => K::NotFound,
-            E::OperationNotSupported | E::SocketNotSupported | E::ProtocolNotSupported
-            | E::ProtocolFamilyNotSupported | E::AddressFamilyNotSupported => K::Unsupported,
+            E::OperationNotSupported
+            | E::SocketNotSupported
+            | E::ProtocolNotSupported
+            | E::ProtocolFamilyNotSupported
+            | E::AddressFamilyNotSupported => K::Unsupported,
             E::NoBufferSpaceAvailable => K::OutOfMemory,
             _ => K::Other,
         }
@@ -344,7 +347,10 @@ mod tests {
     fn display_names_operation_condition_and_os_code() {
         let err = Error::from_errno(libc::ECONNREFUSED, "connect 127.0.0.1:9");
         let text = err.to_string();
-        assert!(text.starts_with("connect 127.0.0.1:9: connection refused"), "{text}");
+        assert!(
+            text.starts_with("connect 127.0.0.1:9: connection refused"),
+            "{text}"
+        );
         assert!(text.contains("os error 111"), "{text}");
         let io: io::Error = err.into();
         assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);

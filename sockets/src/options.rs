@@ -165,22 +165,24 @@ macro_rules! forward_option {
 impl Socket {
     fn require_family(&self, operation: &'static str, ip: bool) -> Result<()> {
         if ip && !self.address_family().is_ip() {
-            return Err(Error::new(SocketError::AddressFamilyNotSupported, operation)
-                .with_detail(format!(
+            return Err(
+                Error::new(SocketError::AddressFamilyNotSupported, operation).with_detail(format!(
                     "this option applies to IP sockets, not to a {} socket",
                     self.address_family()
-                )));
+                )),
+            );
         }
         Ok(())
     }
 
     fn require_v6(&self, operation: &'static str) -> Result<()> {
         if self.address_family() != AddressFamily::InterNetworkV6 {
-            return Err(Error::new(SocketError::AddressFamilyNotSupported, operation)
-                .with_detail(format!(
+            return Err(
+                Error::new(SocketError::AddressFamilyNotSupported, operation).with_detail(format!(
                     "this option applies to IPv6 sockets, not to a {} socket",
                     self.address_family()
-                )));
+                )),
+            );
         }
         Ok(())
     }

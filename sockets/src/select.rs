@@ -54,7 +54,13 @@ fn remaining_ms(deadline: Option<Instant>) -> libc::c_int {
 fn poll_fds(fds: &mut [libc::pollfd], deadline: Option<Instant>) -> io::Result<usize> {
     loop {
         // SAFETY: `fds` is a valid, exclusively borrowed array of pollfd of the given length.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, remaining_ms(deadline)) };
+        let rc = unsafe {
+            libc::poll(
+                fds.as_mut_ptr(),
+                fds.len() as libc::nfds_t,
+                remaining_ms(deadline),
+            )
+        };
         if rc >= 0 {
             return Ok(rc as usize);
         }
@@ -66,7 +72,11 @@ fn poll_fds(fds: &mut [libc::pollfd], deadline: Option<Instant>) -> io::Result<u
 }
 
 /// Waits until `fd` is ready for `mode` or the deadline passes.
-pub(crate) fn wait_ready(fd: RawFd, mode: SelectMode, deadline: Option<Instant>) -> io::Result<bool> {
+pub(crate) fn wait_ready(
+    fd: RawFd,
+    mode: SelectMode,
+    deadline: Option<Instant>,
+) -> io::Result<bool> {
     let mut fds = [libc::pollfd {
         fd,
         events: poll_events(mode),
@@ -124,8 +134,11 @@ pub fn select<'s>(
             std::thread::sleep(timeout);
             return Ok(0);
         }
-        return Err(Error::new(SocketError::InvalidArgument, "select")
-            .with_detail("all three lists are empty and there is no timeout: it would wait forever"));
+        return Err(
+            Error::new(SocketError::InvalidArgument, "select").with_detail(
+                "all three lists are empty and there is no timeout: it would wait forever",
+            ),
+        );
     }
     let mut guards = Vec::with_capacity(total);
     let mut fds = Vec::with_capacity(total);

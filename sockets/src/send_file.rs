@@ -74,8 +74,9 @@ impl Socket {
                     let ready = wait_ready(guard.as_raw_fd(), SelectMode::Write, deadline)
                         .map_err(|e| self.os_error(&e, self.describe("send_file")))?;
                     if !ready {
-                        return Err(self.os_error(&err, self.describe("send_file"))
-                            .with_detail(format!("{total} bytes were sent before the send timeout")));
+                        return Err(self.os_error(&err, self.describe("send_file")).with_detail(
+                            format!("{total} bytes were sent before the send timeout"),
+                        ));
                     }
                 }
                 _ => {

@@ -161,17 +161,26 @@ impl Socket {
     /// Enters the handle for one call; fails with `OperationAborted` once closed.
     #[inline]
     pub(crate) fn enter(&self, operation: &'static str) -> Result<Guard<'_>> {
-        self.handle.enter().ok_or_else(|| self.closed_error(operation))
+        self.handle
+            .enter()
+            .ok_or_else(|| self.closed_error(operation))
     }
 
-    pub(crate) fn closed_error(&self, operation: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    pub(crate) fn closed_error(
+        &self,
+        operation: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Error {
         Error::new(SocketError::OperationAborted, operation)
     }
 
     /// Maps an OS failure: `OperationAborted` when the socket was closed under
     /// the call, `TimedOut` when a blocking call hit its timeout.
     #[cold]
-    pub(crate) fn os_error(&self, err: &io::Error, operation: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    pub(crate) fn os_error(
+        &self,
+        err: &io::Error,
+        operation: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Error {
         let error = Error::from_io(err, operation);
         if self.handle.is_closed() {
             return error.with_kind(SocketError::OperationAborted);
@@ -549,7 +558,11 @@ impl Socket {
         match guard.recv_vectored_with_flags(bufs, flags.to_msg()) {
             Ok((n, reported)) => {
                 let total: usize = bufs.iter().map(|b| b.len()).sum();
-                let n = if total == 0 { n } else { self.check_aborted(n, "receive")? };
+                let n = if total == 0 {
+                    n
+                } else {
+                    self.check_aborted(n, "receive")?
+                };
                 let reported = if reported.is_truncated() {
                     SocketFlags::TRUNCATED
                 } else {
