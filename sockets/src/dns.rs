@@ -69,6 +69,22 @@ impl Dns {
         Ok(addresses)
     }
 
+    /// Resolves a host name without blocking the caller's executor: the
+    /// system resolver runs on netstack's pool of at most
+    /// [`MAX_BLOCKING_THREADS`](crate::MAX_BLOCKING_THREADS) (4) blocking
+    /// threads; further lookups queue. Address literals resolve at once.
+    pub async fn get_host_addresses_async(host: &str) -> Result<Vec<IpAddr>> {
+        let literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            return Ok(vec![ip]);
+        }
+        let host = host.to_string();
+        crate::blocking::spawn_blocking(move || Dns::get_host_addresses(&host)).await
+    }
+
     /// The name of this machine (`gethostname(2)`).
     pub fn get_host_name() -> Result<String> {
         let mut buf = [0u8; 256];

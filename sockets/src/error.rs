@@ -297,6 +297,11 @@ impl Error {
         &self.operation
     }
 
+    pub(crate) fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Error {
+        self.operation = operation.into();
+        self
+    }
+
     pub(crate) fn with_kind(mut self, kind: SocketError) -> Error {
         self.kind = kind;
         self

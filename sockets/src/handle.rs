@@ -12,6 +12,9 @@ use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::reactor::{Reactor, Source};
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -20,6 +23,8 @@ pub(crate) struct Handle {
     /// The number of calls inside the handle, and the `CLOSED` bit.
     state: AtomicUsize,
     released: AtomicBool,
+    /// The reactor registration, made at the first asynchronous call.
+    source: OnceLock<Arc<Source>>,
 }
 
 // SAFETY: the socket inside is only reached through a `Guard`, and is dropped
@@ -37,6 +42,7 @@ impl Handle {
             socket: UnsafeCell::new(ManuallyDrop::new(socket)),
             state: AtomicUsize::new(0),
             released: AtomicBool::new(false),
+            source: OnceLock::new(),
         }
     }
 
@@ -50,6 +56,25 @@ impl Handle {
             return None;
         }
         Some(guard)
+    }
+
+    /// The reactor registration, if the socket has been used asynchronously.
+    #[inline]
+    pub(crate) fn source(&self) -> Option<&Arc<Source>> {
+        self.source.get()
+    }
+
+    /// Keeps `source` as this handle's registration; if another thread
+    /// registered first, `source` is removed again and the winner returned.
+    pub(crate) fn install_source(&self, reactor: &Reactor, source: Arc<Source>) -> &Arc<Source> {
+        let mut candidate = Some(source);
+        let installed = self
+            .source
+            .get_or_init(|| candidate.take().expect("taken once"));
+        if let Some(lost) = candidate {
+            reactor.deregister(&lost);
+        }
+        installed
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -83,8 +108,15 @@ impl Handle {
         }
     }
 
+    fn deregister(&self) {
+        if let (Some(source), Some(reactor)) = (self.source.get(), Reactor::running()) {
+            reactor.deregister(source);
+        }
+    }
+
     fn release(&self) {
         if !self.released.swap(true, Ordering::AcqRel) {
+            self.deregister();
             // SAFETY: the handle is closed and no guard exists (the count
             // reached zero with CLOSED set, and no new guard can be made), and
             // `released` makes this the only drop.
@@ -97,6 +129,7 @@ impl Drop for Handle {
     fn drop(&mut self) {
         if !self.released.load(Ordering::Acquire) {
             *self.released.get_mut() = true;
+            self.deregister();
             // SAFETY: `&mut self` proves no guard exists; not yet released.
             unsafe { ManuallyDrop::drop(self.socket.get_mut()) };
         }

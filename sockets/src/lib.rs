@@ -35,18 +35,24 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod async_ops;
+mod blocking;
 mod dns;
 mod endpoint;
 mod error;
 mod flags;
 mod handle;
+mod io_traits;
 mod kind;
 mod message;
 mod options;
+mod reactor;
 mod select;
 mod send_file;
 mod socket;
 
+pub use async_ops::{block_on, sleep, with_timeout};
+pub use blocking::MAX_BLOCKING_THREADS;
 pub use dns::Dns;
 pub use endpoint::{DnsEndPoint, EndPoint, UnixEndPoint};
 pub use error::{Error, Result, SocketError};
@@ -54,5 +60,6 @@ pub use flags::SocketFlags;
 pub use kind::{AddressFamily, ProtocolType, SocketType};
 pub use message::{PacketInformation, ReceivedMessage};
 pub use options::{KeepAlive, SocketOption, SocketOptionName};
+pub use reactor::{reactor_started, REACTOR_THREAD_NAME};
 pub use select::{select, SelectMode};
 pub use socket::{Shutdown, Socket};

@@ -13,6 +13,7 @@ use crate::endpoint::EndPoint;
 use crate::error::Result;
 use crate::flags::SocketFlags;
 use crate::kind::AddressFamily;
+use crate::select::SelectMode;
 use crate::socket::Socket;
 
 /// Where a datagram was delivered: the destination address it was sent to and
@@ -52,53 +53,26 @@ impl Socket {
         flags: SocketFlags,
     ) -> Result<ReceivedMessage> {
         self.enable_packet_info()?;
-        let guard = self.enter("receive_message_from")?;
-        let fd = guard.as_raw_fd();
-        let mut control = ControlBuffer([0; 256]);
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        let mut msg_flags = 0;
-        // SAFETY: try_init hands us zeroed storage and its length; recvmsg
-        // writes at most that many bytes of address and updates the length.
-        // The iovec and control buffer are valid for their lengths for the
-        // whole call.
-        let received = unsafe {
-            SockAddr::try_init(|storage, len| {
-                let mut msg: libc::msghdr = mem::zeroed();
-                msg.msg_name = storage.cast();
-                msg.msg_namelen = *len;
-                msg.msg_iov = &mut iov;
-                msg.msg_iovlen = 1;
-                msg.msg_control = control.0.as_mut_ptr().cast();
-                msg.msg_controllen = control.0.len() as _;
-                let n = libc::recvmsg(fd, &mut msg, flags.to_msg());
-                if n < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                *len = msg.msg_namelen;
-                msg_flags = msg.msg_flags;
-                Ok((n as usize, parse_packet_info(&msg)))
-            })
-        };
-        match received {
-            Ok(((n, packet_info), addr)) => {
-                if n == 0 && self.is_closed() {
-                    return Err(self.closed_error("receive_message_from"));
-                }
-                Ok(ReceivedMessage {
-                    bytes: n,
-                    flags: SocketFlags::from_msg(msg_flags) - SocketFlags::OUT_OF_BAND,
-                    remote: EndPoint::from_sockaddr(&addr),
-                    packet_info,
-                })
-            }
-            Err(e) => Err(self.os_error(&e, self.describe("receive_message_from"))),
-        }
+        let raw = self.sync_op("receive_message_from", SelectMode::Read, |s| {
+            receive_message(s, buf, flags)
+        })?;
+        self.finish_message(raw)
     }
 
-    fn enable_packet_info(&self) -> Result<()> {
+    pub(crate) fn finish_message(&self, raw: RawMessage) -> Result<ReceivedMessage> {
+        let (n, msg_flags, packet_info, addr) = raw;
+        if n == 0 && self.is_closed() {
+            return Err(self.closed_error("receive_message_from"));
+        }
+        Ok(ReceivedMessage {
+            bytes: n,
+            flags: SocketFlags::from_msg(msg_flags) - SocketFlags::OUT_OF_BAND,
+            remote: EndPoint::from_sockaddr(&addr),
+            packet_info,
+        })
+    }
+
+    pub(crate) fn enable_packet_info(&self) -> Result<()> {
         if !self.address_family().is_ip() || self.packet_info_enabled().load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -117,6 +91,47 @@ impl Socket {
         self.packet_info_enabled().store(true, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// What one `recvmsg(2)` returned: bytes, `msg_flags`, packet info, sender.
+pub(crate) type RawMessage = (usize, libc::c_int, Option<PacketInformation>, SockAddr);
+
+/// One `recvmsg(2)` with room for packet-information control messages.
+pub(crate) fn receive_message(
+    socket: &socket2::Socket,
+    buf: &mut [u8],
+    flags: SocketFlags,
+) -> io::Result<RawMessage> {
+    let fd = socket.as_raw_fd();
+    let mut control = ControlBuffer([0; 256]);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut msg_flags = 0;
+    // SAFETY: try_init hands us zeroed storage and its length; recvmsg
+    // writes at most that many bytes of address and updates the length.
+    // The iovec and control buffer are valid for their lengths for the
+    // whole call.
+    let ((n, packet_info), addr) = unsafe {
+        SockAddr::try_init(|storage, len| {
+            let mut msg: libc::msghdr = mem::zeroed();
+            msg.msg_name = storage.cast();
+            msg.msg_namelen = *len;
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.0.as_mut_ptr().cast();
+            msg.msg_controllen = control.0.len() as _;
+            let n = libc::recvmsg(fd, &mut msg, flags.to_msg());
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            *len = msg.msg_namelen;
+            msg_flags = msg.msg_flags;
+            Ok((n as usize, parse_packet_info(&msg)))
+        })
+    }?;
+    Ok((n, msg_flags, packet_info, addr))
 }
 
 /// Finds `IP_PKTINFO` / `IPV6_PKTINFO` among the control messages.

@@ -211,14 +211,44 @@ impl Socket {
         /// The send buffer size in bytes (`SO_SNDBUF`; Linux doubles the value set).
         send_buffer_size, set_send_buffer_size, usize, send_buffer_size, set_send_buffer_size
     );
-    forward_option!(
-        /// How long a blocking receive or accept waits before failing with `TimedOut` (`SO_RCVTIMEO`); `None` waits forever.
-        receive_timeout, set_receive_timeout, Option<Duration>, read_timeout, set_read_timeout
-    );
-    forward_option!(
-        /// How long a blocking send waits before failing with `TimedOut` (`SO_SNDTIMEO`); `None` waits forever.
-        send_timeout, set_send_timeout, Option<Duration>, write_timeout, set_write_timeout
-    );
+    /// How long a receive or accept waits before failing with `TimedOut`
+    /// (`SO_RCVTIMEO`); `None` waits forever. It bounds the synchronous calls
+    /// and, unlike .NET's, the asynchronous ones too.
+    pub fn receive_timeout(&self) -> Result<Option<Duration>> {
+        let guard = self.enter("receive_timeout")?;
+        guard
+            .read_timeout()
+            .map_err(|e| self.os_error(&e, "receive_timeout"))
+    }
+
+    /// Sets the receive timeout; a zero duration is refused (use non-blocking mode).
+    pub fn set_receive_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        let guard = self.enter("set_receive_timeout")?;
+        guard
+            .set_read_timeout(timeout)
+            .map_err(|e| self.os_error(&e, format!("set_receive_timeout {timeout:?}")))?;
+        self.cache_timeouts(Some(timeout), None);
+        Ok(())
+    }
+
+    /// How long a send waits before failing with `TimedOut` (`SO_SNDTIMEO`);
+    /// `None` waits forever. It bounds synchronous and asynchronous sends.
+    pub fn send_timeout(&self) -> Result<Option<Duration>> {
+        let guard = self.enter("send_timeout")?;
+        guard
+            .write_timeout()
+            .map_err(|e| self.os_error(&e, "send_timeout"))
+    }
+
+    /// Sets the send timeout; a zero duration is refused (use non-blocking mode).
+    pub fn set_send_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        let guard = self.enter("set_send_timeout")?;
+        guard
+            .set_write_timeout(timeout)
+            .map_err(|e| self.os_error(&e, format!("set_send_timeout {timeout:?}")))?;
+        self.cache_timeouts(None, Some(timeout));
+        Ok(())
+    }
     forward_option!(
         /// Linger on close (`SO_LINGER`): `Some(t)` makes close wait up to `t` for unsent data.
         linger, set_linger, Option<Duration>, linger, set_linger
@@ -566,6 +596,13 @@ impl Socket {
         if rc == -1 {
             let err = std::io::Error::last_os_error();
             return Err(self.os_error(&err, format!("set_raw_option level {level} name {name}")));
+        }
+        drop(guard);
+        if level == libc::SOL_SOCKET && name == libc::SO_RCVTIMEO {
+            self.cache_timeouts(Some(self.receive_timeout()?), None);
+        }
+        if level == libc::SOL_SOCKET && name == libc::SO_SNDTIMEO {
+            self.cache_timeouts(None, Some(self.send_timeout()?));
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
 use crate::select::{wait_ready, SelectMode};
 use crate::socket::Socket;
@@ -15,22 +15,53 @@ use crate::socket::Socket;
 /// The most `sendfile(2)` moves in one call on Linux.
 const MAX_SENDFILE_CHUNK: usize = 0x7fff_f000;
 
+/// Sends from `file`'s position to its end with `sendfile(2)`, adding what
+/// it sends to `sent`. `WouldBlock` means the send buffer is full: wait and
+/// call again (the file position records the progress).
+pub(crate) fn send_file_chunks(
+    socket: &socket2::Socket,
+    file: &File,
+    sent: &mut u64,
+) -> io::Result<()> {
+    loop {
+        // SAFETY: both descriptors are open for the call (the caller holds the
+        // socket's guard; `file` is borrowed); a null offset uses and advances
+        // the file position.
+        let n = unsafe {
+            libc::sendfile(
+                socket.as_raw_fd(),
+                file.as_raw_fd(),
+                std::ptr::null_mut(),
+                MAX_SENDFILE_CHUNK,
+            )
+        };
+        match n {
+            n if n > 0 => *sent += n as u64,
+            0 => return Ok(()),
+            _ => return Err(io::Error::last_os_error()),
+        }
+    }
+}
+
+pub(crate) fn open_for_sending(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::from_io(&e, format!("send_file {}", path.display())))
+}
+
 impl Socket {
     /// Sends the file at `path`, with optional bytes before and after it, and
     /// returns the total bytes sent. The file's bytes go from the page cache
     /// to the socket without a copy through user space.
     ///
-    /// The call completes or fails: on a non-blocking socket it waits for
-    /// room in the send buffer (bounded by the send timeout, if one is set).
+    /// The call completes or fails, in either blocking mode: on a
+    /// non-blocking socket it waits for room in the send buffer. The send
+    /// timeout bounds every wait; an error says how many bytes were sent.
     pub fn send_file(
         &self,
         path: impl AsRef<Path>,
         pre_buffer: Option<&[u8]>,
         post_buffer: Option<&[u8]>,
     ) -> Result<u64> {
-        let path = path.as_ref();
-        let file = File::open(path)
-            .map_err(|e| Error::from_io(&e, format!("send_file {}", path.display())))?;
+        let file = open_for_sending(path.as_ref())?;
         self.send_file_handle(&file, pre_buffer, post_buffer)
     }
 
@@ -47,62 +78,57 @@ impl Socket {
             total += self.send_all(pre, SocketFlags::MORE)? as u64;
         }
         let guard = self.enter("send_file")?;
-        let deadline = self.send_timeout()?.map(|t| Instant::now() + t);
+        let mut deadline = None;
+        let mut sent = 0u64;
         loop {
-            // SAFETY: both descriptors are open for the call (the guard keeps
-            // the socket open; `file` is borrowed); a null offset uses and
-            // advances the file position.
-            let n = unsafe {
-                libc::sendfile(
-                    guard.as_raw_fd(),
-                    file.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    MAX_SENDFILE_CHUNK,
-                )
+            let err = match send_file_chunks(&guard, file, &mut sent) {
+                Ok(()) => break,
+                Err(err) => err,
             };
-            if n > 0 {
-                total += n as u64;
-                continue;
+            if self.is_closed() {
+                return Err(self.closed_error("send_file"));
             }
-            if n == 0 {
-                break;
-            }
-            let err = io::Error::last_os_error();
             match err.kind() {
-                io::ErrorKind::Interrupted if !self.is_closed() => continue,
-                io::ErrorKind::WouldBlock if !self.is_closed() => {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock if !self.blocking() || self.async_mode() => {
+                    let deadline = *deadline.get_or_insert_with(|| {
+                        self.cached_timeout(SelectMode::Write)
+                            .map(|t| Instant::now() + t)
+                    });
                     let ready = wait_ready(guard.as_raw_fd(), SelectMode::Write, deadline)
                         .map_err(|e| self.os_error(&e, self.describe("send_file")))?;
                     if !ready {
-                        return Err(self.os_error(&err, self.describe("send_file")).with_detail(
-                            format!("{total} bytes were sent before the send timeout"),
-                        ));
+                        return Err(
+                            Error::new(SocketError::TimedOut, self.describe("send_file"))
+                                .with_detail(format!("{sent} bytes of the file were sent")),
+                        );
                     }
                 }
                 _ => {
                     return Err(self
                         .os_error(&err, self.describe("send_file"))
-                        .with_detail(format!("{total} bytes were sent before the failure")))
+                        .with_detail(format!("{sent} bytes of the file were sent")))
                 }
             }
         }
         drop(guard);
+        total += sent;
         if let Some(post) = post_buffer {
             total += self.send_all(post, SocketFlags::empty())? as u64;
         }
         Ok(total)
     }
 
-    /// Sends all of `buf`, waiting for room as needed.
+    /// Sends all of `buf`, waiting for room as needed (bounded by the send timeout).
     fn send_all(&self, mut buf: &[u8], flags: SocketFlags) -> Result<usize> {
         let len = buf.len();
         while !buf.is_empty() {
             match self.send_with_flags(buf, flags) {
                 Ok(n) => buf = &buf[n..],
-                Err(e) if e.kind() == crate::SocketError::WouldBlock => {
-                    let timeout = self.send_timeout()?;
+                Err(e) if e.kind() == SocketError::WouldBlock => {
+                    let timeout = self.cached_timeout(SelectMode::Write);
                     if !self.poll(timeout, SelectMode::Write)? {
-                        return Err(e.with_kind(crate::SocketError::TimedOut));
+                        return Err(e.with_kind(SocketError::TimedOut));
                     }
                 }
                 Err(e) => return Err(e),

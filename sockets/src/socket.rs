@@ -5,7 +5,8 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socket2::{MaybeUninitSlice, SockAddr};
@@ -15,7 +16,9 @@ use crate::endpoint::EndPoint;
 use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
 use crate::handle::{Guard, Handle};
+use crate::io_traits::TraitWaiters;
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
+use crate::reactor::{Reactor, Source};
 use crate::select::{wait_ready, SelectMode};
 
 /// Which direction(s) [`Socket::shutdown`] closes.
@@ -65,9 +68,31 @@ pub struct Socket {
     family: AddressFamily,
     socket_type: SocketType,
     protocol: ProtocolType,
+    /// The user's mode (`set_blocking`).
     blocking: AtomicBool,
+    /// Once used asynchronously the descriptor stays `O_NONBLOCK`, and the
+    /// synchronous calls wait with `poll(2)` to keep blocking semantics.
+    async_registered: AtomicBool,
+    /// `SO_RCVTIMEO`/`SO_SNDTIMEO` in microseconds (`NO_TIMEOUT` for none),
+    /// kept here because the async mode and the emulated blocking mode apply
+    /// them without asking the OS on every call.
+    receive_timeout_us: AtomicU64,
+    send_timeout_us: AtomicU64,
     packet_info_enabled: AtomicBool,
+    trait_waiters: TraitWaiters,
     raw_fd: RawFd,
+}
+
+const NO_TIMEOUT: u64 = u64::MAX;
+
+fn encode_timeout(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(NO_TIMEOUT, |t| {
+        t.as_micros().min(NO_TIMEOUT as u128 - 1) as u64
+    })
+}
+
+fn decode_timeout(us: u64) -> Option<Duration> {
+    (us != NO_TIMEOUT).then(|| Duration::from_micros(us))
 }
 
 impl Socket {
@@ -136,7 +161,11 @@ impl Socket {
             socket_type,
             protocol,
             blocking: AtomicBool::new(true),
+            async_registered: AtomicBool::new(false),
+            receive_timeout_us: AtomicU64::new(NO_TIMEOUT),
+            send_timeout_us: AtomicU64::new(NO_TIMEOUT),
             packet_info_enabled: AtomicBool::new(false),
+            trait_waiters: TraitWaiters::default(),
             raw_fd,
         }
     }
@@ -201,11 +230,146 @@ impl Socket {
     }
 
     #[inline]
+    pub(crate) fn handle_enter(&self) -> Option<Guard<'_>> {
+        self.handle.enter()
+    }
+
+    #[inline]
+    pub(crate) fn aborted_if_closed(&self, n: usize, verb: &'static str) -> Result<usize> {
+        self.check_aborted(n, verb)
+    }
+
+    #[cold]
+    pub(crate) fn truncated(&self, len: usize) -> Error {
+        self.truncated_error("receive", len)
+    }
+
+    #[cold]
+    pub(crate) fn no_usable_address(&self, addresses: &[IpAddr], port: u16) -> Error {
+        Error::new(
+            SocketError::AddressFamilyNotSupported,
+            format!("connect {addresses:?} port {port}"),
+        )
+        .with_detail(format!("no address fits this {} socket", self.family))
+    }
+
+    #[inline]
     fn check_aborted(&self, n: usize, verb: &'static str) -> Result<usize> {
         if n == 0 && self.handle.is_closed() {
             return Err(self.closed_error(verb));
         }
         Ok(n)
+    }
+
+    /// Runs one synchronous call. The fast path is the bare system call;
+    /// `sync_retry` handles `EINTR` and the blocking emulation.
+    #[inline]
+    pub(crate) fn sync_op<T>(
+        &self,
+        verb: &'static str,
+        mode: SelectMode,
+        mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> Result<T> {
+        let guard = self.enter(verb)?;
+        match op(&guard) {
+            Ok(value) => Ok(value),
+            Err(err) => self.sync_retry(&guard, verb, mode, err, op),
+        }
+    }
+
+    #[cold]
+    fn sync_retry<T>(
+        &self,
+        guard: &Guard<'_>,
+        verb: &'static str,
+        mode: SelectMode,
+        mut err: io::Error,
+        mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> Result<T> {
+        let mut deadline = None;
+        loop {
+            if self.handle.is_closed() {
+                return Err(self.closed_error(verb));
+            }
+            match err.kind() {
+                io::ErrorKind::Interrupted => {}
+                io::ErrorKind::WouldBlock if self.emulates_blocking() => {
+                    let deadline = *deadline.get_or_insert_with(|| {
+                        self.cached_timeout(mode).map(|t| Instant::now() + t)
+                    });
+                    let ready = wait_ready(guard.as_raw_fd(), mode, deadline)
+                        .map_err(|e| self.os_error(&e, self.describe(verb)))?;
+                    if !ready {
+                        if self.handle.is_closed() {
+                            return Err(self.closed_error(verb));
+                        }
+                        return Err(Error::new(SocketError::TimedOut, self.describe(verb)));
+                    }
+                }
+                _ => return Err(self.os_error(&err, self.describe(verb))),
+            }
+            match op(guard) {
+                Ok(value) => return Ok(value),
+                Err(next) => err = next,
+            }
+        }
+    }
+
+    /// True once the socket has been used asynchronously (its descriptor is `O_NONBLOCK`).
+    #[inline]
+    pub(crate) fn async_mode(&self) -> bool {
+        self.async_registered.load(Ordering::Relaxed)
+    }
+
+    /// True when the user wants blocking calls but the descriptor is
+    /// non-blocking because the socket has been used asynchronously.
+    #[inline]
+    fn emulates_blocking(&self) -> bool {
+        self.blocking.load(Ordering::Relaxed) && self.async_registered.load(Ordering::Relaxed)
+    }
+
+    /// The receive (read) or send (write) timeout in force, from the cache.
+    #[inline]
+    pub(crate) fn cached_timeout(&self, mode: SelectMode) -> Option<Duration> {
+        let us = match mode {
+            SelectMode::Write => self.send_timeout_us.load(Ordering::Relaxed),
+            _ => self.receive_timeout_us.load(Ordering::Relaxed),
+        };
+        decode_timeout(us)
+    }
+
+    pub(crate) fn cache_timeouts(
+        &self,
+        receive: Option<Option<Duration>>,
+        send: Option<Option<Duration>>,
+    ) {
+        if let Some(t) = receive {
+            self.receive_timeout_us
+                .store(encode_timeout(t), Ordering::Relaxed);
+        }
+        if let Some(t) = send {
+            self.send_timeout_us
+                .store(encode_timeout(t), Ordering::Relaxed);
+        }
+    }
+
+    /// The reactor registration, made (and the descriptor switched to
+    /// `O_NONBLOCK`) at the first asynchronous call.
+    pub(crate) fn async_source(&self, verb: &'static str) -> Result<Arc<Source>> {
+        if let Some(source) = self.handle.source() {
+            return Ok(Arc::clone(source));
+        }
+        let guard = self.enter(verb)?;
+        let reactor =
+            Reactor::get().map_err(|e| Error::from_io(&e, "start the netstack reactor"))?;
+        guard
+            .set_nonblocking(true)
+            .map_err(|e| self.os_error(&e, self.describe(verb)))?;
+        self.async_registered.store(true, Ordering::Relaxed);
+        let source = reactor
+            .register(guard.as_raw_fd())
+            .map_err(|e| self.os_error(&e, "register with the netstack reactor"))?;
+        Ok(Arc::clone(self.handle.install_source(reactor, source)))
     }
 
     // ----- lifecycle -----
@@ -234,23 +398,12 @@ impl Socket {
     /// (bounded by the receive timeout), or failing with `WouldBlock` in
     /// non-blocking mode. The new socket is blocking.
     pub fn accept(&self) -> Result<Socket> {
-        let guard = self.enter("accept")?;
-        loop {
-            match guard.accept() {
-                Ok((socket, _)) => {
-                    return Ok(Socket::from_parts(
-                        socket,
-                        self.family,
-                        self.socket_type,
-                        self.protocol,
-                    ))
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted && !self.handle.is_closed() => {
-                    continue
-                }
-                Err(e) => return Err(self.os_error(&e, self.describe("accept"))),
-            }
-        }
+        let (socket, _) = self.sync_op("accept", SelectMode::Read, |s| s.accept())?;
+        Ok(self.accepted(socket))
+    }
+
+    pub(crate) fn accepted(&self, socket: socket2::Socket) -> Socket {
+        Socket::from_parts(socket, self.family, self.socket_type, self.protocol)
     }
 
     /// Connects to an endpoint (`connect(2)`).
@@ -276,9 +429,39 @@ impl Socket {
 
     fn connect_sockaddr(&self, addr: &SockAddr, endpoint: &EndPoint) -> Result<()> {
         let guard = self.enter("connect")?;
-        guard
-            .connect(addr)
-            .map_err(|e| self.os_error(&e, format!("connect {endpoint}")))
+        match guard.connect(addr) {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) && self.emulates_blocking() => {
+                // Bounded by the kernel's own connect timeout (SYN retries).
+                self.finish_connect(&guard, None, endpoint)
+            }
+            Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
+        }
+    }
+
+    /// Waits for an in-progress connect and reports how it ended.
+    fn finish_connect(
+        &self,
+        guard: &Guard<'_>,
+        deadline: Option<Instant>,
+        endpoint: &EndPoint,
+    ) -> Result<()> {
+        let operation = || format!("connect {endpoint}");
+        let ready = wait_ready(guard.as_raw_fd(), SelectMode::Write, deadline)
+            .map_err(|e| self.os_error(&e, operation()))?;
+        if self.handle.is_closed() {
+            return Err(self.closed_error(operation()));
+        }
+        if !ready {
+            match guard.take_error() {
+                Ok(Some(e)) => return Err(self.os_error(&e, operation())),
+                _ => return Err(Error::new(SocketError::TimedOut, operation())),
+            }
+        }
+        match guard.take_error() {
+            Ok(Some(e)) | Err(e) => Err(self.os_error(&e, operation())),
+            Ok(None) => Ok(()),
+        }
     }
 
     /// Connects to a host name and port: resolves it, then tries each address in order.
@@ -291,13 +474,7 @@ impl Socket {
     pub fn connect_addresses(&self, addresses: &[IpAddr], port: u16) -> Result<()> {
         let mut last_error = None;
         for ip in addresses {
-            let usable = match (self.family, ip) {
-                (AddressFamily::InterNetwork, IpAddr::V4(_)) => true,
-                (AddressFamily::InterNetworkV6, IpAddr::V6(_)) => true,
-                (AddressFamily::InterNetworkV6, IpAddr::V4(_)) => self.dual_mode().unwrap_or(false),
-                _ => false,
-            };
-            if !usable {
+            if !self.can_reach(ip) {
                 continue;
             }
             match self.connect(SocketAddr::new(*ip, port)) {
@@ -306,13 +483,7 @@ impl Socket {
                 Err(e) => last_error = Some(e),
             }
         }
-        Err(last_error.unwrap_or_else(|| {
-            Error::new(
-                SocketError::AddressFamilyNotSupported,
-                format!("connect {addresses:?} port {port}"),
-            )
-            .with_detail(format!("no address fits this {} socket", self.family))
-        }))
+        Err(last_error.unwrap_or_else(|| self.no_usable_address(addresses, port)))
     }
 
     /// Connects with a time limit, whatever the blocking mode: fails with
@@ -321,13 +492,27 @@ impl Socket {
         let endpoint = endpoint.into();
         let addr = endpoint.to_sockaddr(self.family, "connect")?;
         let guard = self.enter("connect")?;
-        guard
-            .connect_timeout(&addr, timeout)
-            .map_err(|e| self.os_error(&e, format!("connect {endpoint}")))?;
-        // socket2 leaves the socket non-blocking on some paths; restore our mode.
-        guard
-            .set_nonblocking(!self.blocking.load(Ordering::Relaxed))
-            .map_err(|e| self.os_error(&e, "connect: restore blocking mode"))
+        let os_blocking = self.blocking() && !self.async_registered.load(Ordering::Relaxed);
+        let set_nonblocking = |on: bool| {
+            guard
+                .set_nonblocking(on)
+                .map_err(|e| self.os_error(&e, format!("connect {endpoint}")))
+        };
+        if os_blocking {
+            set_nonblocking(true)?;
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        let result = match guard.connect(&addr) {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                self.finish_connect(&guard, deadline, &endpoint)
+            }
+            Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
+        };
+        if os_blocking {
+            set_nonblocking(false)?;
+        }
+        result
     }
 
     /// Closes one or both directions (`shutdown(2)`).
@@ -379,6 +564,9 @@ impl Socket {
             // connected, listening and datagram sockets alike.
             let _ = socket.shutdown(StdShutdown::Both);
         });
+        if let Some(source) = self.handle.source() {
+            source.wake_all();
+        }
     }
 
     /// Closes the socket after setting linger to `timeout`: the close waits up
@@ -400,19 +588,16 @@ impl Socket {
     /// Sends bytes (`send(2)`); returns how many were sent. Never raises `SIGPIPE`.
     #[inline]
     pub fn send(&self, buf: &[u8]) -> Result<usize> {
-        let guard = self.enter("send")?;
-        match guard.send_with_flags(buf, libc::MSG_NOSIGNAL) {
-            Ok(n) => Ok(n),
-            Err(e) => Err(self.os_error(&e, self.describe("send"))),
-        }
+        self.sync_op("send", SelectMode::Write, |s| {
+            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
     }
 
     /// Sends bytes with flags (out-of-band, don't-route, more).
     pub fn send_with_flags(&self, buf: &[u8], flags: SocketFlags) -> Result<usize> {
-        let guard = self.enter("send")?;
-        guard
-            .send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
-            .map_err(|e| self.os_error(&e, self.describe("send")))
+        self.sync_op("send", SelectMode::Write, |s| {
+            s.send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
+        })
     }
 
     /// Sends several buffers in one call (`sendmsg(2)`, gather); zero-length buffers are fine.
@@ -426,10 +611,9 @@ impl Socket {
         bufs: &[IoSlice<'_>],
         flags: SocketFlags,
     ) -> Result<usize> {
-        let guard = self.enter("send")?;
-        guard
-            .send_vectored_with_flags(bufs, flags.to_msg() | libc::MSG_NOSIGNAL)
-            .map_err(|e| self.os_error(&e, self.describe("send")))
+        self.sync_op("send", SelectMode::Write, |s| {
+            s.send_vectored_with_flags(bufs, flags.to_msg() | libc::MSG_NOSIGNAL)
+        })
     }
 
     /// Sends a datagram to an endpoint (`sendto(2)`). A
@@ -447,10 +631,9 @@ impl Socket {
     ) -> Result<usize> {
         let endpoint = endpoint.into();
         let addr = endpoint.to_sockaddr(self.family, "send_to")?;
-        let guard = self.enter("send_to")?;
-        guard
-            .send_to_with_flags(buf, &addr, flags.to_msg() | libc::MSG_NOSIGNAL)
-            .map_err(|e| self.os_error(&e, format!("send_to {endpoint}")))
+        self.sync_op("send_to", SelectMode::Write, |s| {
+            s.send_to_with_flags(buf, &addr, flags.to_msg() | libc::MSG_NOSIGNAL)
+        })
     }
 
     // ----- receiving -----
@@ -472,11 +655,8 @@ impl Socket {
             }
             return Ok(n);
         }
-        let guard = self.enter("receive")?;
-        match guard.recv(as_uninit(buf)) {
-            Ok(n) => self.check_aborted(n, "receive"),
-            Err(e) => Err(self.os_error(&e, self.describe("receive"))),
-        }
+        let n = self.sync_op("receive", SelectMode::Read, |s| s.recv(as_uninit(buf)))?;
+        self.check_aborted(n, "receive")
     }
 
     #[cold]
@@ -497,20 +677,11 @@ impl Socket {
             self.wait_for_data("receive")?;
             return Ok((0, SocketFlags::empty()));
         }
-        let guard = self.enter("receive")?;
-        let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
-        match guard.recv_vectored_with_flags(&mut bufs, flags.to_msg()) {
-            Ok((n, reported)) => {
-                let n = self.check_aborted(n, "receive")?;
-                let reported = if reported.is_truncated() {
-                    SocketFlags::TRUNCATED
-                } else {
-                    SocketFlags::empty()
-                };
-                Ok((n, reported))
-            }
-            Err(e) => Err(self.os_error(&e, self.describe("receive"))),
-        }
+        let (n, reported) = self.sync_op("receive", SelectMode::Read, |s| {
+            let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+            s.recv_vectored_with_flags(&mut bufs, flags.to_msg())
+        })?;
+        Ok((self.check_aborted(n, "receive")?, reported_flags(reported)))
     }
 
     /// The Winsock zero-byte receive: wait until data (or end of stream) can be read.
@@ -590,22 +761,12 @@ impl Socket {
         buf: &mut [u8],
         flags: SocketFlags,
     ) -> Result<(usize, EndPoint, SocketFlags)> {
-        let guard = self.enter("receive_from")?;
-        let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
-        match guard.recv_from_vectored_with_flags(&mut bufs, flags.to_msg()) {
-            Ok((n, reported, addr)) => {
-                let reported = if reported.is_truncated() {
-                    SocketFlags::TRUNCATED
-                } else {
-                    SocketFlags::empty()
-                };
-                if n == 0 && self.handle.is_closed() {
-                    return Err(self.closed_error("receive_from"));
-                }
-                Ok((n, EndPoint::from_sockaddr(&addr), reported))
-            }
-            Err(e) => Err(self.os_error(&e, self.describe("receive_from"))),
-        }
+        let (n, reported, addr) = self.sync_op("receive_from", SelectMode::Read, |s| {
+            let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+            s.recv_from_vectored_with_flags(&mut bufs, flags.to_msg())
+        })?;
+        let n = self.check_aborted(n, "receive_from")?;
+        Ok((n, EndPoint::from_sockaddr(&addr), reported_flags(reported)))
     }
 
     // ----- state -----
@@ -664,9 +825,12 @@ impl Socket {
     /// Switches between blocking and non-blocking mode (`O_NONBLOCK`).
     pub fn set_blocking(&self, blocking: bool) -> Result<()> {
         let guard = self.enter("set_blocking")?;
-        guard
-            .set_nonblocking(!blocking)
-            .map_err(|e| self.os_error(&e, "set_blocking"))?;
+        // An async-registered descriptor stays O_NONBLOCK; blocking is then emulated.
+        if !self.async_registered.load(Ordering::Relaxed) {
+            guard
+                .set_nonblocking(!blocking)
+                .map_err(|e| self.os_error(&e, "set_blocking"))?;
+        }
         self.blocking.store(blocking, Ordering::Relaxed);
         Ok(())
     }
@@ -688,6 +852,10 @@ impl Socket {
         let deadline = timeout.map(|t| Instant::now() + t);
         wait_ready(guard.as_raw_fd(), mode, deadline)
             .map_err(|e| self.os_error(&e, self.describe("poll")))
+    }
+
+    pub(crate) fn trait_waiters(&self) -> &TraitWaiters {
+        &self.trait_waiters
     }
 
     pub(crate) fn packet_info_enabled(&self) -> &AtomicBool {
@@ -769,6 +937,23 @@ impl Write for Socket {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+pub(crate) fn reported_flags(reported: socket2::RecvFlags) -> SocketFlags {
+    if reported.is_truncated() {
+        SocketFlags::TRUNCATED
+    } else {
+        SocketFlags::empty()
+    }
+}
+
+pub(crate) fn as_uninit_slices<'a, 'b>(
+    bufs: &'a mut [IoSliceMut<'b>],
+) -> &'a mut [MaybeUninitSlice<'b>] {
+    // SAFETY: `IoSliceMut` and `MaybeUninitSlice` are both
+    // `repr(transparent)` over `iovec` on Unix, and the OS only writes
+    // initialised bytes into the buffers.
+    unsafe { &mut *(bufs as *mut [IoSliceMut<'b>] as *mut [MaybeUninitSlice<'b>]) }
 }
 
 #[inline]

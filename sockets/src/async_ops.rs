@@ -1,0 +1,520 @@
+//! The asynchronous mode: `receive_async`, `accept_async`, … on the same
+//! [`Socket`], driven by netstack's reactor and usable under any executor.
+//!
+//! # How the two modes share one socket
+//!
+//! The first asynchronous call registers the socket with the reactor and
+//! switches its descriptor to `O_NONBLOCK` for good (as .NET does). The
+//! synchronous calls keep their meaning afterwards: in blocking mode they wait
+//! with `poll(2)`, bounded by the receive and send timeouts, so sync and async
+//! calls can be mixed on one socket. [`Socket::set_blocking`] only changes how
+//! the *synchronous* calls behave; asynchronous calls never block a thread.
+//!
+//! # Timeouts
+//!
+//! The socket's [`receive_timeout`](Socket::receive_timeout) bounds every
+//! asynchronous receive and accept, and its [`send_timeout`](Socket::send_timeout)
+//! every asynchronous send: a call that waits longer fails with
+//! [`SocketError::TimedOut`] and the socket stays usable. [`with_timeout`]
+//! bounds any one call (for example a connect).
+//!
+//! # Cancellation
+//!
+//! Dropping a pending future cancels it: its waker is removed, no data is
+//! consumed (a system call only runs while the future is polled, and its
+//! result is returned at once), and the socket stays usable. A dropped
+//! `connect_async` leaves the connection attempt running in the kernel.
+//! [`Socket::close`] completes pending futures with
+//! [`SocketError::OperationAborted`].
+
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use socket2::MaybeUninitSlice;
+
+use crate::endpoint::EndPoint;
+use crate::error::{Error, Result, SocketError};
+use crate::flags::SocketFlags;
+use crate::kind::AddressFamily;
+use crate::message::{receive_message, ReceivedMessage};
+use crate::reactor::{next_waiter_id, Direction, Source, Timer};
+use crate::select::{wait_ready, SelectMode};
+use crate::send_file::{open_for_sending, send_file_chunks};
+use crate::socket::{as_uninit, as_uninit_slices, reported_flags, Socket};
+use crate::Dns;
+
+/// A registered waker slot of one pending operation, removed when the
+/// operation completes or its future is dropped.
+pub(crate) struct Waiter {
+    source: Arc<Source>,
+    direction: Direction,
+    id: u64,
+    registered: bool,
+    timer: Option<Timer>,
+}
+
+impl Waiter {
+    pub(crate) fn new(source: Arc<Source>, direction: Direction, id: u64) -> Waiter {
+        Waiter {
+            source,
+            direction,
+            id,
+            registered: false,
+            timer: None,
+        }
+    }
+
+    fn done(&mut self) {
+        if self.registered {
+            self.source.unregister(self.direction, self.id);
+            self.registered = false;
+        }
+        self.timer = None;
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.done();
+    }
+}
+
+impl Socket {
+    /// One step of an asynchronous operation: try the non-blocking call; on
+    /// `WouldBlock` register the waker (and the timeout) and return `Pending`.
+    pub(crate) fn poll_op<T>(
+        &self,
+        cx: &mut Context<'_>,
+        waiter: &mut Waiter,
+        verb: &'static str,
+        timeout: Option<Duration>,
+        mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> Poll<Result<T>> {
+        loop {
+            let Some(guard) = self.handle_enter() else {
+                waiter.done();
+                return Poll::Ready(Err(self.closed_error(verb)));
+            };
+            let tick = waiter.source.tick(waiter.direction);
+            let err = match op(&guard) {
+                Ok(value) => {
+                    waiter.done();
+                    return Poll::Ready(Ok(value));
+                }
+                Err(err) => err,
+            };
+            drop(guard);
+            match err.kind() {
+                io::ErrorKind::WouldBlock => {
+                    if !waiter
+                        .source
+                        .register(waiter.direction, tick, waiter.id, cx.waker())
+                    {
+                        continue; // readiness arrived meanwhile: try again
+                    }
+                    waiter.registered = true;
+                    if let Some(timeout) = timeout {
+                        let timer = waiter.timer.get_or_insert_with(|| Timer::after(timeout));
+                        if timer.poll_expired(cx).is_ready() {
+                            waiter.done();
+                            return Poll::Ready(Err(Error::new(
+                                SocketError::TimedOut,
+                                self.describe(verb),
+                            )
+                            .with_detail(format!("nothing happened within {timeout:?}"))));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+                io::ErrorKind::Interrupted if !self.is_closed() => continue,
+                _ => {
+                    waiter.done();
+                    return Poll::Ready(Err(self.os_error(&err, self.describe(verb))));
+                }
+            }
+        }
+    }
+
+    /// Runs `op` asynchronously until it stops returning `WouldBlock`.
+    async fn async_op<T>(
+        &self,
+        verb: &'static str,
+        direction: Direction,
+        op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> Result<T> {
+        let source = self.async_source(verb)?;
+        let timeout = self.cached_timeout(match direction {
+            Direction::Read => SelectMode::Read,
+            Direction::Write => SelectMode::Write,
+        });
+        let mut waiter = Waiter::new(source, direction, next_waiter_id());
+        let mut op = op;
+        poll_fn(|cx| self.poll_op(cx, &mut waiter, verb, timeout, &mut op)).await
+    }
+
+    /// Accepts a connection without blocking a thread; bounded by the receive timeout.
+    pub async fn accept_async(&self) -> Result<Socket> {
+        let (socket, _) = self
+            .async_op("accept", Direction::Read, |s| s.accept())
+            .await?;
+        Ok(self.accepted(socket))
+    }
+
+    /// Connects without blocking a thread. A
+    /// [`DnsEndPoint`](crate::DnsEndPoint) is resolved with
+    /// [`Dns::get_host_addresses_async`] and its addresses tried in order.
+    pub async fn connect_async(&self, endpoint: impl Into<EndPoint>) -> Result<()> {
+        match endpoint.into() {
+            EndPoint::Dns(dns) => {
+                let addresses = Dns::get_host_addresses_async(&dns.host).await?;
+                self.connect_addresses_async(&addresses, dns.port).await
+            }
+            endpoint => self.connect_resolved_async(endpoint).await,
+        }
+    }
+
+    /// Connects to an endpoint that needs no name resolution.
+    async fn connect_resolved_async(&self, endpoint: EndPoint) -> Result<()> {
+        let verb = "connect";
+        let addr = endpoint.to_sockaddr(self.address_family(), verb)?;
+        let source = self.async_source(verb)?;
+        {
+            let guard = self.handle_enter().ok_or_else(|| self.closed_error(verb))?;
+            match guard.connect(&addr) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(self.os_error(&e, format!("connect {endpoint}"))),
+            }
+        }
+        // The connect completes in the background: wait until the socket is
+        // writable, then read how it ended.
+        let mut waiter = Waiter::new(source, Direction::Write, next_waiter_id());
+        let result = poll_fn(|cx| {
+            self.poll_op(cx, &mut waiter, verb, None, |s| match s.take_error()? {
+                Some(err) => Err(err),
+                None => match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                },
+            })
+        })
+        .await;
+        result.map_err(|e| match e.kind() {
+            SocketError::OperationAborted => e,
+            _ => e.with_operation(format!("connect {endpoint}")),
+        })
+    }
+
+    /// Tries each address in order until one connects (see [`Socket::connect_addresses`]).
+    pub async fn connect_addresses_async(&self, addresses: &[IpAddr], port: u16) -> Result<()> {
+        let mut last_error = None;
+        for ip in addresses {
+            if !self.can_reach(ip) {
+                continue;
+            }
+            match self
+                .connect_resolved_async(SocketAddr::new(*ip, port).into())
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == SocketError::OperationAborted => return Err(e),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| self.no_usable_address(addresses, port)))
+    }
+
+    /// Resolves `host` asynchronously and connects to its addresses in order.
+    pub async fn connect_host_async(&self, host: &str, port: u16) -> Result<()> {
+        self.connect_async(crate::DnsEndPoint::new(host, port))
+            .await
+    }
+
+    /// Sends bytes without blocking a thread; bounded by the send timeout.
+    pub async fn send_async(&self, buf: &[u8]) -> Result<usize> {
+        self.async_op("send", Direction::Write, |s| {
+            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
+        .await
+    }
+
+    /// Sends bytes with flags, asynchronously.
+    pub async fn send_with_flags_async(&self, buf: &[u8], flags: SocketFlags) -> Result<usize> {
+        self.async_op("send", Direction::Write, |s| {
+            s.send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
+        })
+        .await
+    }
+
+    /// Sends several buffers in one call, asynchronously.
+    pub async fn send_vectored_async(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        self.async_op("send", Direction::Write, |s| {
+            s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+        })
+        .await
+    }
+
+    /// Sends a datagram to an endpoint, asynchronously.
+    pub async fn send_to_async(&self, buf: &[u8], endpoint: impl Into<EndPoint>) -> Result<usize> {
+        let addr = endpoint
+            .into()
+            .to_sockaddr(self.address_family(), "send_to")?;
+        self.async_op("send_to", Direction::Write, |s| {
+            s.send_to_with_flags(buf, &addr, libc::MSG_NOSIGNAL)
+        })
+        .await
+    }
+
+    /// Receives bytes without blocking a thread (see [`Socket::receive`] for
+    /// the meaning of 0, an empty buffer and truncation); bounded by the receive timeout.
+    pub async fn receive_async(&self, buf: &mut [u8]) -> Result<usize> {
+        let (n, flags) = self
+            .receive_with_flags_async(buf, SocketFlags::empty())
+            .await?;
+        if flags.contains(SocketFlags::TRUNCATED) {
+            return Err(self.truncated(buf.len()));
+        }
+        Ok(n)
+    }
+
+    /// Receives bytes with flags, asynchronously; reports truncation in the returned flags.
+    pub async fn receive_with_flags_async(
+        &self,
+        buf: &mut [u8],
+        flags: SocketFlags,
+    ) -> Result<(usize, SocketFlags)> {
+        if buf.is_empty() && self.socket_type() == crate::SocketType::Stream {
+            // Winsock's zero-byte receive: wait for data without consuming it.
+            self.async_op("receive", Direction::Read, |s| {
+                use std::os::fd::AsRawFd;
+                match wait_ready(
+                    s.as_raw_fd(),
+                    SelectMode::Read,
+                    Some(std::time::Instant::now()),
+                )? {
+                    true => Ok(()),
+                    false => Err(io::ErrorKind::WouldBlock.into()),
+                }
+            })
+            .await?;
+            return Ok((0, SocketFlags::empty()));
+        }
+        let stream = !self.socket_type().has_message_boundaries();
+        let (n, reported) = self
+            .async_op("receive", Direction::Read, |s| {
+                if stream && flags.is_empty() {
+                    return s.recv(as_uninit(buf)).map(|n| (n, SocketFlags::empty()));
+                }
+                let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+                s.recv_vectored_with_flags(&mut bufs, flags.to_msg())
+                    .map(|(n, f)| (n, reported_flags(f)))
+            })
+            .await?;
+        Ok((self.aborted_if_closed(n, "receive")?, reported))
+    }
+
+    /// Receives into several buffers, asynchronously.
+    pub async fn receive_vectored_async(&self, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let bufs = as_uninit_slices(bufs);
+        let (n, reported) = self
+            .async_op("receive", Direction::Read, |s| {
+                s.recv_vectored_with_flags(bufs, 0)
+            })
+            .await?;
+        if reported.is_truncated() {
+            return Err(self.truncated(total));
+        }
+        if total == 0 {
+            return Ok(n);
+        }
+        self.aborted_if_closed(n, "receive")
+    }
+
+    /// Receives a datagram and its sender, asynchronously.
+    pub async fn receive_from_async(&self, buf: &mut [u8]) -> Result<(usize, EndPoint)> {
+        let len = buf.len();
+        let (n, reported, addr) = self
+            .async_op("receive_from", Direction::Read, |s| {
+                let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+                s.recv_from_vectored_with_flags(&mut bufs, 0)
+            })
+            .await?;
+        if reported.is_truncated() {
+            return Err(self.truncated(len));
+        }
+        let n = self.aborted_if_closed(n, "receive_from")?;
+        Ok((n, EndPoint::from_sockaddr(&addr)))
+    }
+
+    /// Receives a datagram with its sender and packet information, asynchronously.
+    pub async fn receive_message_from_async(
+        &self,
+        buf: &mut [u8],
+        flags: SocketFlags,
+    ) -> Result<ReceivedMessage> {
+        self.enable_packet_info()?;
+        let raw = self
+            .async_op("receive_message_from", Direction::Read, |s| {
+                receive_message(s, buf, flags)
+            })
+            .await?;
+        self.finish_message(raw)
+    }
+
+    /// Sends a file (with optional bytes before and after it) without
+    /// blocking a thread; returns the total bytes sent.
+    pub async fn send_file_async(
+        &self,
+        path: impl AsRef<Path>,
+        pre_buffer: Option<&[u8]>,
+        post_buffer: Option<&[u8]>,
+    ) -> Result<u64> {
+        let file = open_for_sending(path.as_ref())?;
+        let mut total = 0u64;
+        if let Some(pre) = pre_buffer {
+            total += self.send_all_async(pre).await? as u64;
+        }
+        let mut sent = 0u64;
+        let result = self
+            .async_op("send_file", Direction::Write, |s| {
+                send_file_chunks(s, &file, &mut sent)
+            })
+            .await;
+        result.map_err(|e| e.with_detail(format!("{sent} bytes of the file were sent")))?;
+        total += sent;
+        if let Some(post) = post_buffer {
+            total += self.send_all_async(post).await? as u64;
+        }
+        Ok(total)
+    }
+
+    async fn send_all_async(&self, mut buf: &[u8]) -> Result<usize> {
+        let len = buf.len();
+        while !buf.is_empty() {
+            let n = self.send_async(buf).await?;
+            buf = &buf[n..];
+        }
+        Ok(len)
+    }
+
+    /// Waits until the socket is ready for `mode`, without blocking a thread
+    /// and without consuming anything.
+    pub async fn wait_async(&self, mode: SelectMode) -> Result<()> {
+        let direction = match mode {
+            SelectMode::Write => Direction::Write,
+            _ => Direction::Read,
+        };
+        self.async_op("wait", direction, |s| {
+            use std::os::fd::AsRawFd;
+            match wait_ready(s.as_raw_fd(), mode, Some(std::time::Instant::now()))? {
+                true => Ok(()),
+                false => Err(io::ErrorKind::WouldBlock.into()),
+            }
+        })
+        .await
+    }
+
+    pub(crate) fn can_reach(&self, ip: &IpAddr) -> bool {
+        match (self.address_family(), ip) {
+            (AddressFamily::InterNetwork, IpAddr::V4(_)) => true,
+            (AddressFamily::InterNetworkV6, IpAddr::V6(_)) => true,
+            (AddressFamily::InterNetworkV6, IpAddr::V4(_)) => self.dual_mode().unwrap_or(false),
+            _ => false,
+        }
+    }
+}
+
+/// Bounds any socket future by `timeout`: when it expires the inner future
+/// is dropped (which cancels it cleanly) and the result is
+/// [`SocketError::TimedOut`].
+///
+/// ```
+/// use std::time::Duration;
+/// use sockets::{with_timeout, AddressFamily, ProtocolType, Socket, SocketError, SocketType};
+/// let udp = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp).unwrap();
+/// udp.bind(([127, 0, 0, 1], 0)).unwrap();
+/// let mut buf = [0u8; 16];
+/// let result = futures_lite_block_on(with_timeout(Duration::from_millis(20), udp.receive_from_async(&mut buf)));
+/// assert_eq!(result.unwrap_err().kind(), SocketError::TimedOut);
+/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output { sockets::block_on(f) }
+/// ```
+pub async fn with_timeout<T>(
+    timeout: Duration,
+    future: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let mut future = pin!(future);
+    let mut timer = Timer::after(timeout);
+    poll_fn(|cx| {
+        if let Poll::Ready(result) = future.as_mut().poll(cx) {
+            return Poll::Ready(result);
+        }
+        match timer.poll_expired(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Error::new(
+                SocketError::TimedOut,
+                format!("operation timed out after {timeout:?}"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Waits `duration` without blocking a thread (a timer in netstack's reactor).
+pub async fn sleep(duration: Duration) {
+    let mut timer = Timer::after(duration);
+    poll_fn(|cx| timer.poll_expired(cx)).await
+}
+
+/// Runs a future to completion on the current thread. A minimal executor for
+/// programs (and doctests) that have no runtime of their own; netstack's
+/// futures also run under tokio, smol or any other executor.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    use std::sync::{Condvar, Mutex};
+    use std::task::{Wake, Waker};
+
+    struct Signal {
+        woken: Mutex<bool>,
+        condvar: Condvar,
+    }
+    impl Wake for Signal {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            *self.woken.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            self.condvar.notify_one();
+        }
+    }
+
+    let signal = Arc::new(Signal {
+        woken: Mutex::new(false),
+        condvar: Condvar::new(),
+    });
+    let waker = Waker::from(Arc::clone(&signal));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        let mut woken = signal.woken.lock().unwrap_or_else(|p| p.into_inner());
+        while !*woken {
+            woken = signal
+                .condvar
+                .wait(woken)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        *woken = false;
+    }
+}

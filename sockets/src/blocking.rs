@@ -1,0 +1,135 @@
+//! A small bounded pool of threads for calls that can only block (name
+//! resolution through `getaddrinfo(3)`), so async callers never block their
+//! executor's threads.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::Duration;
+
+/// At most this many blocking threads run at once; further jobs queue.
+pub const MAX_BLOCKING_THREADS: usize = 4;
+/// An idle blocking thread exits after this long.
+const IDLE_EXIT: Duration = Duration::from_secs(10);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+struct Pool {
+    state: Mutex<PoolState>,
+    work: Condvar,
+}
+
+struct PoolState {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+}
+
+static POOL: Pool = Pool {
+    state: Mutex::new(PoolState {
+        queue: VecDeque::new(),
+        threads: 0,
+        idle: 0,
+    }),
+    work: Condvar::new(),
+};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `job` on the pool; the returned future resolves to its result.
+/// Dropping the future does not stop the job (a blocking call cannot be
+/// interrupted); its result is then discarded.
+pub(crate) fn spawn_blocking<T, F>(job: F) -> BlockingTask<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let slot = Arc::new(Mutex::new(Slot {
+        result: None,
+        waker: None,
+    }));
+    let filled = Arc::clone(&slot);
+    let job: Job = Box::new(move || {
+        let result = job();
+        let waker = {
+            let mut slot = lock(&filled);
+            slot.result = Some(result);
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    });
+    let mut state = lock(&POOL.state);
+    state.queue.push_back(job);
+    if state.idle > 0 {
+        POOL.work.notify_one();
+    } else if state.threads < MAX_BLOCKING_THREADS {
+        state.threads += 1;
+        let spawned = thread::Builder::new()
+            .name("netstack-blocking".into())
+            .spawn(worker);
+        if spawned.is_err() {
+            state.threads -= 1;
+            // No thread could be started: run the job here rather than lose it.
+            if let Some(job) = state.queue.pop_back() {
+                drop(state);
+                job();
+            }
+        }
+    }
+    BlockingTask { slot }
+}
+
+fn worker() {
+    let mut state = lock(&POOL.state);
+    loop {
+        if let Some(job) = state.queue.pop_front() {
+            drop(state);
+            job();
+            state = lock(&POOL.state);
+            continue;
+        }
+        state.idle += 1;
+        let (next, timeout) = POOL
+            .work
+            .wait_timeout(state, IDLE_EXIT)
+            .unwrap_or_else(|p| p.into_inner());
+        state = next;
+        state.idle -= 1;
+        if timeout.timed_out() && state.queue.is_empty() {
+            state.threads -= 1;
+            return;
+        }
+    }
+}
+
+struct Slot<T> {
+    result: Option<T>,
+    waker: Option<Waker>,
+}
+
+/// The pending result of [`spawn_blocking`].
+pub(crate) struct BlockingTask<T> {
+    slot: Arc<Mutex<Slot<T>>>,
+}
+
+impl<T> Future for BlockingTask<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut slot = lock(&self.slot);
+        match slot.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}

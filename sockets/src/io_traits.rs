@@ -1,0 +1,295 @@
+//! Interop: `futures_io::AsyncRead`/`AsyncWrite` for sockets (and, with the
+//! `tokio` feature, `tokio::io::AsyncRead`/`AsyncWrite`), so a connected
+//! stream socket plugs into the async I/O ecosystem.
+//!
+//! The trait methods have no future of their own to keep a waker slot in, so
+//! each socket keeps one slot per direction for them (as tokio's types do):
+//! one task at a time should poll each direction through these traits. The
+//! receive and send timeouts apply here too.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use socket2::MaybeUninitSlice;
+
+use crate::async_ops::Waiter;
+use crate::reactor::{Direction, TRAIT_WAITER};
+use crate::select::SelectMode;
+use crate::socket::{as_uninit, as_uninit_slices, Socket};
+
+/// The waker slots the trait impls use, one per direction.
+#[derive(Default)]
+pub(crate) struct TraitWaiters([Mutex<Option<Waiter>>; 2]);
+
+impl TraitWaiters {
+    fn slot(&self, direction: Direction) -> MutexGuard<'_, Option<Waiter>> {
+        self.0[direction as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Socket {
+    fn poll_trait_op<T>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        verb: &'static str,
+        op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        let source = match self.async_source(verb) {
+            Ok(source) => source,
+            Err(e) => return Poll::Ready(Err(e.into())),
+        };
+        let mode = match direction {
+            Direction::Read => SelectMode::Read,
+            Direction::Write => SelectMode::Write,
+        };
+        let timeout = self.cached_timeout(mode);
+        let mut slot = self.trait_waiters().slot(direction);
+        let waiter = slot.get_or_insert_with(|| Waiter::new(source, direction, TRAIT_WAITER));
+        self.poll_op(cx, waiter, verb, timeout, op)
+            .map(|r| r.map_err(io::Error::from))
+    }
+
+    fn poll_read_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        let datagrams = self.socket_type().has_message_boundaries();
+        let result = self.poll_trait_op(cx, Direction::Read, "read", |s| {
+            if datagrams {
+                let mut bufs = [MaybeUninitSlice::new(&mut *buf)];
+                let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
+                if flags.is_truncated() {
+                    return Err(io::Error::from(self.truncated(len)));
+                }
+                Ok(n)
+            } else {
+                s.recv(&mut *buf)
+            }
+        });
+        match result {
+            Poll::Ready(Ok(n)) if len > 0 => {
+                Poll::Ready(self.aborted_if_closed(n, "read").map_err(io::Error::from))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_read_vectored_into(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let bufs = as_uninit_slices(bufs);
+        let result = self.poll_trait_op(cx, Direction::Read, "read", |s| {
+            s.recv_vectored_with_flags(bufs, 0).map(|(n, _)| n)
+        });
+        match result {
+            Poll::Ready(Ok(n)) if total > 0 => {
+                Poll::Ready(self.aborted_if_closed(n, "read").map_err(io::Error::from))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_write_from(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_trait_op(cx, Direction::Write, "write", |s| {
+            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
+    }
+
+    fn poll_write_vectored_from(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_trait_op(cx, Direction::Write, "write", |s| {
+            s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+        })
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        match self.shutdown(crate::Shutdown::Send) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == crate::SocketError::NotConnected => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    as_uninit(buf)
+}
+
+impl futures_io::AsyncRead for &Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_into(cx, uninit(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_into(cx, bufs)
+    }
+}
+
+impl futures_io::AsyncWrite for &Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_from(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_from(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the sending direction: the peer sees end of stream.
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown_write())
+    }
+}
+
+impl futures_io::AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_into(cx, uninit(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_into(cx, bufs)
+    }
+}
+
+impl futures_io::AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_from(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_from(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown_write())
+    }
+}
+
+#[cfg(feature = "tokio")]
+mod tokio_io {
+    use super::*;
+    use tokio::io::ReadBuf;
+
+    fn poll_read_buf(
+        socket: &Socket,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        // SAFETY: the OS writes only initialised bytes into the unfilled part,
+        // and we mark as initialised exactly the `n` bytes it reported.
+        let unfilled = unsafe { buf.unfilled_mut() };
+        match socket.poll_read_into(cx, unfilled) {
+            Poll::Ready(Ok(n)) => {
+                // SAFETY: `n` bytes were just written by the OS.
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    macro_rules! tokio_impls {
+        ($ty:ty) => {
+            impl tokio::io::AsyncRead for $ty {
+                fn poll_read(
+                    self: Pin<&mut Self>,
+                    cx: &mut Context<'_>,
+                    buf: &mut ReadBuf<'_>,
+                ) -> Poll<io::Result<()>> {
+                    poll_read_buf(&self, cx, buf)
+                }
+            }
+
+            impl tokio::io::AsyncWrite for $ty {
+                fn poll_write(
+                    self: Pin<&mut Self>,
+                    cx: &mut Context<'_>,
+                    buf: &[u8],
+                ) -> Poll<io::Result<usize>> {
+                    self.poll_write_from(cx, buf)
+                }
+
+                fn poll_write_vectored(
+                    self: Pin<&mut Self>,
+                    cx: &mut Context<'_>,
+                    bufs: &[IoSlice<'_>],
+                ) -> Poll<io::Result<usize>> {
+                    self.poll_write_vectored_from(cx, bufs)
+                }
+
+                fn is_write_vectored(&self) -> bool {
+                    true
+                }
+
+                fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                    Poll::Ready(Ok(()))
+                }
+
+                fn poll_shutdown(
+                    self: Pin<&mut Self>,
+                    _: &mut Context<'_>,
+                ) -> Poll<io::Result<()>> {
+                    Poll::Ready(self.shutdown_write())
+                }
+            }
+        };
+    }
+
+    tokio_impls!(Socket);
+    tokio_impls!(&Socket);
+}

@@ -1,0 +1,339 @@
+//! netstack's own reactor: one background thread waits on the OS readiness
+//! API (epoll on Linux, kqueue on the BSDs and macOS, through `polling`) and
+//! wakes the futures waiting on each socket and direction, and on timers.
+//!
+//! It starts at the first asynchronous call and never before: a program that
+//! only uses the synchronous mode has no reactor thread.
+//!
+//! Sockets are registered edge-triggered, once. Each direction keeps a
+//! *tick* that the reactor bumps on every readiness edge. A future records
+//! the tick, tries its non-blocking system call, and on `WouldBlock`
+//! registers its waker only if the tick has not moved meanwhile — so an edge
+//! that arrives between the attempt and the registration is never lost.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use polling::{Event, Events, PollMode, Poller};
+
+/// The name of the reactor's thread (visible in `/proc/self/task/*/comm`).
+pub const REACTOR_THREAD_NAME: &str = "netstack-reactor";
+
+/// A direction of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+static REACTOR: OnceLock<Reactor> = OnceLock::new();
+static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
+
+/// Waiter id 0 is the slot used by the `poll_read`/`poll_write` trait impls,
+/// which have no future of their own to hold an id.
+pub(crate) const TRAIT_WAITER: u64 = 0;
+
+pub(crate) fn next_waiter_id() -> u64 {
+    NEXT_WAITER.fetch_add(1, Ordering::Relaxed)
+}
+
+pub(crate) struct Reactor {
+    poller: Poller,
+    sources: Mutex<HashMap<usize, Arc<Source>>>,
+    next_key: AtomicUsize,
+    timers: Mutex<BTreeMap<(Instant, u64), Waker>>,
+}
+
+impl Reactor {
+    /// The reactor, started on first use.
+    pub(crate) fn get() -> io::Result<&'static Reactor> {
+        if let Some(reactor) = REACTOR.get() {
+            return Ok(reactor);
+        }
+        static START: Mutex<()> = Mutex::new(());
+        let _once = lock(&START);
+        if let Some(reactor) = REACTOR.get() {
+            return Ok(reactor);
+        }
+        let reactor = Reactor {
+            poller: Poller::new()?,
+            sources: Mutex::new(HashMap::new()),
+            next_key: AtomicUsize::new(0),
+            timers: Mutex::new(BTreeMap::new()),
+        };
+        let reactor = REACTOR.get_or_init(|| reactor);
+        thread::Builder::new()
+            .name(REACTOR_THREAD_NAME.into())
+            .spawn(move || reactor.run())?;
+        Ok(reactor)
+    }
+
+    /// The reactor if it has been started.
+    pub(crate) fn running() -> Option<&'static Reactor> {
+        REACTOR.get()
+    }
+
+    /// Registers a non-blocking descriptor for both directions, edge-triggered.
+    pub(crate) fn register(&'static self, fd: RawFd) -> io::Result<Arc<Source>> {
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        let source = Arc::new(Source {
+            key,
+            fd,
+            directions: [DirectionState::default(), DirectionState::default()],
+        });
+        lock(&self.sources).insert(key, Arc::clone(&source));
+        let mode = if self.poller.supports_edge() {
+            PollMode::Edge
+        } else {
+            PollMode::Oneshot
+        };
+        // SAFETY: the descriptor stays open until `deregister` is called,
+        // which the socket's handle does before it closes the descriptor.
+        let added = unsafe { self.poller.add_with_mode(fd, Event::all(key), mode) };
+        if let Err(err) = added {
+            lock(&self.sources).remove(&key);
+            return Err(err);
+        }
+        Ok(source)
+    }
+
+    /// Removes a descriptor before it is closed; wakes anyone still waiting.
+    pub(crate) fn deregister(&self, source: &Source) {
+        // SAFETY: the descriptor is still open (the caller closes it afterwards).
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
+        let _ = self.poller.delete(fd);
+        lock(&self.sources).remove(&source.key);
+        source.wake_all();
+    }
+
+    fn run(&self) {
+        let mut events = Events::new();
+        loop {
+            let timeout = self.fire_timers();
+            events.clear();
+            if let Err(err) = self.poller.wait(&mut events, timeout) {
+                if err.kind() != io::ErrorKind::Interrupted {
+                    // Nothing sensible can be done but retry after a pause.
+                    thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
+            let mut ready = Vec::with_capacity(events.len());
+            {
+                let sources = lock(&self.sources);
+                for event in events.iter() {
+                    if let Some(source) = sources.get(&event.key) {
+                        ready.push((Arc::clone(source), event));
+                    }
+                }
+            }
+            for (source, event) in ready {
+                let hangup = event.is_interrupt() || event.is_err() == Some(true);
+                if event.readable || hangup {
+                    source.fire(Direction::Read);
+                }
+                if event.writable || hangup {
+                    source.fire(Direction::Write);
+                }
+                if !self.poller.supports_edge() {
+                    // Oneshot registrations must be re-armed after each event.
+                    // SAFETY: registered sources are open until deregistered.
+                    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
+                    let _ = self.poller.modify(fd, Event::all(source.key));
+                }
+            }
+        }
+    }
+
+    /// Wakes the timers that are due; returns how long until the next one.
+    fn fire_timers(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        let next = {
+            let mut timers = lock(&self.timers);
+            while let Some(entry) = timers.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            timers
+                .keys()
+                .next()
+                .map(|(at, _)| at.saturating_duration_since(now))
+        };
+        for waker in due {
+            waker.wake();
+        }
+        next
+    }
+
+    fn insert_timer(&self, at: Instant, id: u64, waker: &Waker) {
+        let earliest = {
+            let mut timers = lock(&self.timers);
+            let previous_first = timers.keys().next().map(|(t, _)| *t);
+            match timers.get_mut(&(at, id)) {
+                Some(existing) if existing.will_wake(waker) => return,
+                Some(existing) => *existing = waker.clone(),
+                None => {
+                    timers.insert((at, id), waker.clone());
+                }
+            }
+            previous_first.is_none_or(|first| at < first)
+        };
+        if earliest {
+            let _ = self.poller.notify();
+        }
+    }
+
+    fn remove_timer(&self, at: Instant, id: u64) {
+        lock(&self.timers).remove(&(at, id));
+    }
+}
+
+/// One registered socket.
+pub(crate) struct Source {
+    key: usize,
+    fd: RawFd,
+    directions: [DirectionState; 2],
+}
+
+#[derive(Default)]
+struct DirectionState {
+    tick: AtomicU64,
+    waiters: Mutex<Vec<(u64, Waker)>>,
+}
+
+impl Source {
+    /// The readiness tick of a direction; read it before trying the system call.
+    #[inline]
+    pub(crate) fn tick(&self, direction: Direction) -> u64 {
+        self.directions[direction as usize]
+            .tick
+            .load(Ordering::Acquire)
+    }
+
+    /// Registers `waker` for `direction` unless readiness arrived since
+    /// `tick` was read; returns false in that case (try the call again).
+    pub(crate) fn register(&self, direction: Direction, tick: u64, id: u64, waker: &Waker) -> bool {
+        let state = &self.directions[direction as usize];
+        let mut waiters = lock(&state.waiters);
+        if state.tick.load(Ordering::Acquire) != tick {
+            return false;
+        }
+        match waiters.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, existing)) => {
+                if !existing.will_wake(waker) {
+                    *existing = waker.clone();
+                }
+            }
+            None => waiters.push((id, waker.clone())),
+        }
+        true
+    }
+
+    /// Forgets a waiter (its future was dropped or completed).
+    pub(crate) fn unregister(&self, direction: Direction, id: u64) {
+        let mut waiters = lock(&self.directions[direction as usize].waiters);
+        if let Some(at) = waiters.iter().position(|(i, _)| *i == id) {
+            waiters.swap_remove(at);
+        }
+    }
+
+    fn fire(&self, direction: Direction) {
+        let state = &self.directions[direction as usize];
+        let woken: Vec<(u64, Waker)> = {
+            let mut waiters = lock(&state.waiters);
+            state.tick.fetch_add(1, Ordering::AcqRel);
+            std::mem::take(&mut *waiters)
+        };
+        for (_, waker) in woken {
+            waker.wake();
+        }
+    }
+
+    /// Wakes every waiter in both directions (the socket was closed).
+    pub(crate) fn wake_all(&self) {
+        self.fire(Direction::Read);
+        self.fire(Direction::Write);
+    }
+}
+
+/// A deadline in the reactor: ready once `at` has passed.
+pub(crate) struct Timer {
+    at: Instant,
+    id: u64,
+    armed: bool,
+}
+
+impl Timer {
+    pub(crate) fn at(at: Instant) -> Timer {
+        Timer {
+            at,
+            id: next_waiter_id(),
+            armed: false,
+        }
+    }
+
+    pub(crate) fn after(duration: Duration) -> Timer {
+        Timer::at(
+            Instant::now()
+                .checked_add(duration)
+                .unwrap_or_else(far_future),
+        )
+    }
+
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.at {
+            self.disarm();
+            return Poll::Ready(());
+        }
+        match Reactor::get() {
+            Ok(reactor) => {
+                reactor.insert_timer(self.at, self.id, cx.waker());
+                self.armed = true;
+                Poll::Pending
+            }
+            // Without a reactor no timer can fire; fail safe by expiring now.
+            Err(_) => Poll::Ready(()),
+        }
+    }
+
+    fn disarm(&mut self) {
+        if self.armed {
+            if let Some(reactor) = REACTOR.get() {
+                reactor.remove_timer(self.at, self.id);
+            }
+            self.armed = false;
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365 * 30)
+}
+
+/// Locks a mutex, ignoring poisoning: the reactor's state stays consistent
+/// across a panic in a waker because every critical section is short and total.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// True once the reactor thread has been started in this process.
+pub fn reactor_started() -> bool {
+    REACTOR.get().is_some()
+}
