@@ -72,7 +72,7 @@ where
     } else if state.threads < MAX_BLOCKING_THREADS {
         state.threads += 1;
         let spawned = thread::Builder::new()
-            .name("netstack-blocking".into())
+            .name("netstack-dns".into())
             .spawn(worker);
         if spawned.is_err() {
             state.threads -= 1;

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use polling::{Event, Events, PollMode, Poller};
 
-/// The name of the reactor's thread (visible in `/proc/self/task/*/comm`).
-pub const REACTOR_THREAD_NAME: &str = "netstack-reactor";
+/// The name of the reactor's thread, as `/proc/self/task/*/comm` shows it (at most 15 bytes on Linux).
+pub const REACTOR_THREAD_NAME: &str = "netstack-io";
 
 /// A direction of readiness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -120,7 +120,10 @@ fn listener(family: Family) -> Socket {
 async fn connected_pair(family: Family) -> (Socket, Socket) {
     let l = listener(family);
     let client = family.socket(SocketType::Stream);
-    let (connected, accepted) = join!(client.connect_async(l.local_endpoint().unwrap()), l.accept_async());
+    let (connected, accepted) = join!(
+        client.connect_async(l.local_endpoint().unwrap()),
+        l.accept_async()
+    );
     connected.unwrap();
     (client, accepted.unwrap())
 }
