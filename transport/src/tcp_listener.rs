@@ -1,0 +1,84 @@
+//! `TcpListener`: accepts TCP connections.
+
+use std::net::{Ipv6Addr, SocketAddr};
+
+use sockets::{AddressFamily, EndPoint, SelectMode, Socket};
+
+use crate::error::{Error, Result};
+use crate::network_stream::NetworkStream;
+use crate::tcp_client::tcp_socket;
+
+/// Listens for TCP connections, as .NET's `TcpListener`: bind, then
+/// [`start`](TcpListener::start), then accept in either mode.
+#[derive(Debug)]
+pub struct TcpListener {
+    socket: Socket,
+}
+
+impl TcpListener {
+    /// Creates a listener bound to an IPv4 or IPv6 endpoint (not yet listening).
+    pub fn bind(endpoint: impl Into<EndPoint>) -> Result<TcpListener> {
+        let endpoint = endpoint.into();
+        let family = match endpoint.as_ip() {
+            Some(SocketAddr::V4(_)) => AddressFamily::InterNetwork,
+            Some(SocketAddr::V6(_)) => AddressFamily::InterNetworkV6,
+            None => {
+                return Err(Error::InvalidInput(format!(
+                    "a TcpListener binds an IP endpoint, not {endpoint}"
+                )))
+            }
+        };
+        let socket = tcp_socket(family)?;
+        socket.set_reuse_address(true)?;
+        socket.bind(endpoint)?;
+        Ok(TcpListener { socket })
+    }
+
+    /// Creates a dual-mode listener on `[::]:port` that accepts IPv6 and IPv4 clients.
+    pub fn bind_dual_mode(port: u16) -> Result<TcpListener> {
+        let socket = tcp_socket(AddressFamily::InterNetworkV6)?;
+        socket.set_dual_mode(true)?;
+        socket.set_reuse_address(true)?;
+        socket.bind((Ipv6Addr::UNSPECIFIED, port))?;
+        Ok(TcpListener { socket })
+    }
+
+    /// Starts listening with a backlog of pending connections.
+    pub fn start(&self, backlog: i32) -> Result<()> {
+        Ok(self.socket.listen(backlog)?)
+    }
+
+    /// Accepts a connection, blocking (bounded by the socket's receive timeout).
+    pub fn accept(&self) -> Result<NetworkStream> {
+        Ok(NetworkStream::from_connected(self.socket.accept()?))
+    }
+
+    /// Accepts a connection without blocking a thread.
+    pub async fn accept_async(&self) -> Result<NetworkStream> {
+        Ok(NetworkStream::from_connected(
+            self.socket.accept_async().await?,
+        ))
+    }
+
+    /// True when a connection is waiting to be accepted.
+    pub fn pending(&self) -> Result<bool> {
+        Ok(self
+            .socket
+            .poll(Some(std::time::Duration::ZERO), SelectMode::Read)?)
+    }
+
+    /// The bound endpoint (with the port the OS chose for port 0).
+    pub fn local_endpoint(&self) -> Result<EndPoint> {
+        Ok(self.socket.local_endpoint()?)
+    }
+
+    /// Stops listening and closes the socket; a pending accept ends with `OperationAborted`.
+    pub fn stop(&self) {
+        self.socket.close()
+    }
+
+    /// The socket underneath (for options such as the receive timeout).
+    pub fn server(&self) -> &Socket {
+        &self.socket
+    }
+}

@@ -1,0 +1,104 @@
+//! Unix domain stream client and listener (paths and Linux abstract names),
+//! giving the same [`NetworkStream`] as TCP.
+
+use sockets::{AddressFamily, EndPoint, ProtocolType, SelectMode, Socket, SocketType};
+
+use crate::error::{Error, Result};
+use crate::network_stream::NetworkStream;
+
+fn unix_socket() -> sockets::Result<Socket> {
+    Socket::new(
+        AddressFamily::Unix,
+        SocketType::Stream,
+        ProtocolType::Unspecified,
+    )
+}
+
+fn unix_endpoint(endpoint: EndPoint) -> Result<EndPoint> {
+    match endpoint {
+        EndPoint::Unix(_) => Ok(endpoint),
+        other => Err(Error::InvalidInput(format!(
+            "a Unix domain socket needs a Unix endpoint, not {other}"
+        ))),
+    }
+}
+
+/// Connects to a Unix domain stream socket.
+///
+/// ```
+/// use sockets::EndPoint;
+/// use transport::{UnixClient, UnixListener};
+/// let name = EndPoint::unix_abstract(format!("transport-doc-{}", std::process::id()));
+/// let listener = UnixListener::bind(name.clone()).unwrap();
+/// let client = UnixClient::connect(name).unwrap();
+/// let server = listener.accept().unwrap();
+/// client.write_all(b"hi").unwrap();
+/// let mut buf = [0u8; 2];
+/// assert_eq!(server.read(&mut buf).unwrap(), 2);
+/// ```
+#[derive(Debug)]
+pub struct UnixClient;
+
+impl UnixClient {
+    /// Connects to `endpoint` (a path or an abstract name).
+    pub fn connect(endpoint: impl Into<EndPoint>) -> Result<NetworkStream> {
+        let endpoint = unix_endpoint(endpoint.into())?;
+        let socket = unix_socket()?;
+        socket.connect(endpoint)?;
+        Ok(NetworkStream::from_connected(socket))
+    }
+
+    /// Connects without blocking a thread.
+    pub async fn connect_async(endpoint: impl Into<EndPoint>) -> Result<NetworkStream> {
+        let endpoint = unix_endpoint(endpoint.into())?;
+        let socket = unix_socket()?;
+        socket.connect_async(endpoint).await?;
+        Ok(NetworkStream::from_connected(socket))
+    }
+}
+
+/// Listens on a Unix domain stream socket (bound and listening once created).
+#[derive(Debug)]
+pub struct UnixListener {
+    socket: Socket,
+}
+
+impl UnixListener {
+    /// Binds `endpoint` and starts listening (backlog 128). A path must not exist yet.
+    pub fn bind(endpoint: impl Into<EndPoint>) -> Result<UnixListener> {
+        let endpoint = unix_endpoint(endpoint.into())?;
+        let socket = unix_socket()?;
+        socket.bind(endpoint)?;
+        socket.listen(128)?;
+        Ok(UnixListener { socket })
+    }
+
+    /// Accepts a connection, blocking (bounded by the receive timeout).
+    pub fn accept(&self) -> Result<NetworkStream> {
+        Ok(NetworkStream::from_connected(self.socket.accept()?))
+    }
+
+    /// Accepts a connection without blocking a thread.
+    pub async fn accept_async(&self) -> Result<NetworkStream> {
+        Ok(NetworkStream::from_connected(
+            self.socket.accept_async().await?,
+        ))
+    }
+
+    /// True when a connection is waiting.
+    pub fn pending(&self) -> Result<bool> {
+        Ok(self
+            .socket
+            .poll(Some(std::time::Duration::ZERO), SelectMode::Read)?)
+    }
+
+    /// The bound endpoint.
+    pub fn local_endpoint(&self) -> Result<EndPoint> {
+        Ok(self.socket.local_endpoint()?)
+    }
+
+    /// Stops listening (a pending accept ends with `OperationAborted`). A path stays on disk.
+    pub fn stop(&self) {
+        self.socket.close()
+    }
+}
