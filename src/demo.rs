@@ -21,10 +21,9 @@ pub fn run(out: &mut dyn Write) -> DemoResult {
     unix_stream(out)?;
     select_many(out)?;
     async_echo(out)?;
-    writeln!(
-        out,
-        "layer 2 — transport: not built yet (TcpClient, UdpClient, TLS come next)"
-    )?;
+    writeln!(out, "layer 2 — transport")?;
+    transport_lines(out)?;
+    transport_udp(out)?;
     writeln!(
         out,
         "layer 3 — protocols: not built yet (HTTP/1.1, fetch, FTP, framing come later)"
@@ -262,5 +261,76 @@ fn async_echo(out: &mut dyn Write) -> DemoResult {
     if echoed != CONNECTIONS {
         return Err("an async echo came back different".into());
     }
+    Ok(())
+}
+
+/// TcpClient (Happy Eyeballs over "localhost"), TcpListener and NetworkStream under std's buffered I/O.
+fn transport_lines(out: &mut dyn Write) -> DemoResult {
+    use netstack::transport::{TcpClient, TcpListener};
+    use std::io::{BufRead, BufReader, BufWriter, Write as _};
+
+    let listener = TcpListener::bind_dual_mode(0)?;
+    listener.start(8)?;
+    let port = listener
+        .local_endpoint()?
+        .as_ip()
+        .map(|a| a.port())
+        .unwrap_or(0);
+    let server = thread::spawn(move || -> netstack::transport::Result<usize> {
+        let stream = listener.accept()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut count = 0;
+        for line in BufReader::new(&stream).lines() {
+            let line = line.map_err(|e| netstack::transport::Error::InvalidInput(e.to_string()))?;
+            count += 1;
+            stream.write_all(format!("{}\n", line.to_uppercase()).as_bytes())?;
+        }
+        Ok(count)
+    });
+    let client = TcpClient::connect("localhost", port)?;
+    let stream = client.stream();
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut writer = BufWriter::new(stream);
+    for word in ["layered", "networking"] {
+        writeln!(writer, "{word}")?;
+    }
+    writer.flush()?;
+    drop(writer);
+    stream.shutdown(Shutdown::Send)?;
+    let replies: Vec<String> = BufReader::new(stream).lines().collect::<Result<_, _>>()?;
+    let lines = server.join().map_err(|_| "line server panicked")??;
+    let attempts: Vec<String> = client
+        .attempts()
+        .iter()
+        .map(|a| format!("{} {} after {:.1?}", a.address, a.outcome, a.started_after))
+        .collect();
+    writeln!(
+        out,
+        "  tcp   TcpClient::connect(\"localhost\"): {}",
+        attempts.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  tcp   {lines} lines through BufReader/BufWriter, replies {replies:?}"
+    )?;
+    Ok(())
+}
+
+fn transport_udp(out: &mut dyn Write) -> DemoResult {
+    use netstack::transport::UdpClient;
+
+    let a = UdpClient::bind(([127, 0, 0, 1], 0))?;
+    let b = UdpClient::bind(([127, 0, 0, 1], 0))?;
+    b.client()
+        .set_receive_timeout(Some(Duration::from_secs(5)))?;
+    let port = b.local_endpoint()?.as_ip().map(|e| e.port()).unwrap_or(0);
+    a.send_to_host(b"udp by name", "localhost", port)?;
+    let mut buf = [0u8; 64];
+    let (n, from) = b.receive(&mut buf)?;
+    writeln!(
+        out,
+        "  udp   UdpClient: {:?} from {from}",
+        String::from_utf8_lossy(&buf[..n])
+    )?;
     Ok(())
 }
