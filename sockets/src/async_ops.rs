@@ -44,7 +44,7 @@ use crate::flags::SocketFlags;
 use crate::kind::AddressFamily;
 use crate::message::{receive_message, ReceivedMessage};
 use crate::reactor::{next_waiter_id, Direction, Source, Timer};
-use crate::select::{wait_ready, SelectMode};
+use crate::select::{wait_for, wait_ready, Readiness, SelectMode};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::{as_uninit, as_uninit_slices, reported_flags, Socket};
 use crate::Dns;
@@ -189,28 +189,38 @@ impl Socket {
             match guard.connect(&addr) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(self.backlog_full(&e, &endpoint))
+                }
                 Err(e) => return Err(self.os_error(&e, format!("connect {endpoint}"))),
             }
         }
         // The connect completes in the background: wait until the socket is
-        // writable, then read how it ended.
+        // writable (bounded by the send timeout, as a blocking connect is),
+        // then read how it ended.
+        let timeout = self.cached_timeout(SelectMode::Write);
         let mut waiter = Waiter::new(source, Direction::Write, next_waiter_id());
         let result = poll_fn(|cx| {
-            self.poll_op(cx, &mut waiter, verb, None, |s| match s.take_error()? {
-                Some(err) => Err(err),
-                None => match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                },
+            self.poll_op(cx, &mut waiter, verb, timeout, |s| {
+                match s.take_error()? {
+                    Some(err) => Err(err),
+                    None => match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    },
+                }
             })
         })
         .await;
         result.map_err(|e| match e.kind() {
             SocketError::OperationAborted => e,
+            SocketError::TimedOut => match self.handle_enter() {
+                Some(guard) => self.connect_timed_out(&guard, &endpoint, timeout),
+                None => self.closed_error(verb),
+            },
             _ => e.with_operation(format!("connect {endpoint}")),
         })
     }
@@ -383,43 +393,54 @@ impl Socket {
         let file = open_for_sending(path.as_ref())?;
         let mut total = 0u64;
         if let Some(pre) = pre_buffer {
-            total += self.send_all_async(pre).await? as u64;
+            total += self.send_all_async(pre, SocketFlags::MORE).await? as u64;
         }
         let mut sent = 0u64;
-        let result = self
-            .async_op("send_file", Direction::Write, |s| {
-                send_file_chunks(s, &file, &mut sent)
-            })
-            .await;
-        result.map_err(|e| e.with_detail(format!("{sent} bytes of the file were sent")))?;
+        loop {
+            // One wait per call: the send timeout bounds each stall, not the whole file.
+            let finished = self
+                .async_op("send_file", Direction::Write, |s| {
+                    send_file_chunks(s, &file, &mut sent)
+                })
+                .await
+                .map_err(|e| e.with_detail(format!("{sent} bytes of the file were sent")))?;
+            if finished {
+                break;
+            }
+        }
         total += sent;
         if let Some(post) = post_buffer {
-            total += self.send_all_async(post).await? as u64;
+            total += self.send_all_async(post, SocketFlags::empty()).await? as u64;
         }
         Ok(total)
     }
 
-    async fn send_all_async(&self, mut buf: &[u8]) -> Result<usize> {
+    async fn send_all_async(&self, mut buf: &[u8], flags: SocketFlags) -> Result<usize> {
         let len = buf.len();
         while !buf.is_empty() {
-            let n = self.send_async(buf).await?;
+            let n = self.send_with_flags_async(buf, flags).await?;
             buf = &buf[n..];
         }
         Ok(len)
     }
 
-    /// Waits until the socket is ready for `mode`, without blocking a thread
-    /// and without consuming anything.
-    pub async fn wait_async(&self, mode: SelectMode) -> Result<()> {
+    /// Waits, without blocking a thread and without consuming anything,
+    /// until the socket is ready for `mode` (`true`), or has reached an end
+    /// state (hang-up or error) in which it never will be (`false`: the next
+    /// call reports why). The receive timeout (`Read`, `Error`) or the send
+    /// timeout (`Write`) bounds the wait.
+    pub async fn wait_async(&self, mode: SelectMode) -> Result<bool> {
+        // Urgent data (POLLPRI) arrives as a read edge; errors wake both directions.
         let direction = match mode {
             SelectMode::Write => Direction::Write,
             _ => Direction::Read,
         };
         self.async_op("wait", direction, |s| {
             use std::os::fd::AsRawFd;
-            match wait_ready(s.as_raw_fd(), mode, Some(std::time::Instant::now()))? {
-                true => Ok(()),
-                false => Err(io::ErrorKind::WouldBlock.into()),
+            match wait_for(s.as_raw_fd(), mode, Some(std::time::Instant::now()))? {
+                Readiness::Ready => Ok(true),
+                Readiness::Final => Ok(false),
+                Readiness::TimedOut => Err(io::ErrorKind::WouldBlock.into()),
             }
         })
         .await
@@ -460,10 +481,10 @@ pub async fn with_timeout<T>(
             return Poll::Ready(result);
         }
         match timer.poll_expired(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Error::new(
-                SocketError::TimedOut,
-                format!("operation timed out after {timeout:?}"),
-            ))),
+            Poll::Ready(()) => Poll::Ready(Err(Error::new(SocketError::TimedOut, "with_timeout")
+                .with_detail(format!(
+                    "the operation did not finish within {timeout:?} and was cancelled"
+                )))),
             Poll::Pending => Poll::Pending,
         }
     })

@@ -25,6 +25,7 @@ struct Pool {
 struct PoolState {
     queue: VecDeque<Job>,
     threads: usize,
+    /// Workers waiting for work.
     idle: usize,
 }
 
@@ -43,7 +44,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Runs `job` on the pool; the returned future resolves to its result.
 /// Dropping the future does not stop the job (a blocking call cannot be
-/// interrupted); its result is then discarded.
+/// interrupted); its result is then discarded. With all threads busy (for
+/// example four lookups stuck on an unresponsive resolver), later jobs wait
+/// in the queue.
 pub(crate) fn spawn_blocking<T, F>(job: F) -> BlockingTask<T>
 where
     T: Send + 'static,
@@ -55,7 +58,9 @@ where
     }));
     let filled = Arc::clone(&slot);
     let job: Job = Box::new(move || {
-        let result = job();
+        // A panicking job must not kill the worker or leave its task pending
+        // forever: the panic is resumed in the task's poll instead.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
         let waker = {
             let mut slot = lock(&filled);
             slot.result = Some(result);
@@ -67,9 +72,10 @@ where
     });
     let mut state = lock(&POOL.state);
     state.queue.push_back(job);
-    if state.idle > 0 {
-        POOL.work.notify_one();
-    } else if state.threads < MAX_BLOCKING_THREADS {
+    POOL.work.notify_one();
+    // Start a thread when the queued jobs outnumber the idle workers (so a
+    // second job submitted before a woken worker runs does not queue behind).
+    if state.queue.len() > state.idle && state.threads < MAX_BLOCKING_THREADS {
         state.threads += 1;
         let spawned = thread::Builder::new()
             .name("netstack-dns".into())
@@ -110,7 +116,7 @@ fn worker() {
 }
 
 struct Slot<T> {
-    result: Option<T>,
+    result: Option<std::thread::Result<T>>,
     waker: Option<Waker>,
 }
 
@@ -125,7 +131,11 @@ impl<T> Future for BlockingTask<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let mut slot = lock(&self.slot);
         match slot.result.take() {
-            Some(result) => Poll::Ready(result),
+            Some(Ok(result)) => Poll::Ready(result),
+            Some(Err(panic)) => {
+                drop(slot);
+                std::panic::resume_unwind(panic)
+            }
             None => {
                 slot.waker = Some(cx.waker().clone());
                 Poll::Pending

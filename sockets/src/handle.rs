@@ -31,6 +31,11 @@ pub(crate) struct Handle {
 // only once, by `release`, when no guard exists and none can be made.
 unsafe impl Sync for Handle {}
 
+// A panic while a guard is held leaves the handle consistent (the guard's
+// drop still leaves it), as std's sockets are unwind-safe.
+impl std::panic::RefUnwindSafe for Handle {}
+impl std::panic::UnwindSafe for Handle {}
+
 /// Proof that a call is inside the handle: the socket stays open until it is dropped.
 pub(crate) struct Guard<'a> {
     handle: &'a Handle,
@@ -64,17 +69,10 @@ impl Handle {
         self.source.get()
     }
 
-    /// Keeps `source` as this handle's registration; if another thread
-    /// registered first, `source` is removed again and the winner returned.
-    pub(crate) fn install_source(&self, reactor: &Reactor, source: Arc<Source>) -> &Arc<Source> {
-        let mut candidate = Some(source);
-        let installed = self
-            .source
-            .get_or_init(|| candidate.take().expect("taken once"));
-        if let Some(lost) = candidate {
-            reactor.deregister(&lost);
-        }
-        installed
+    /// Keeps `source` as this handle's registration. The caller holds the
+    /// socket's mode lock, so no other registration can race this one.
+    pub(crate) fn set_source(&self, source: Arc<Source>) -> &Arc<Source> {
+        self.source.get_or_init(|| source)
     }
 
     pub(crate) fn is_closed(&self) -> bool {

@@ -4,8 +4,13 @@
 //!
 //! The trait methods have no future of their own to keep a waker slot in, so
 //! each socket keeps one slot per direction for them (as tokio's types do):
-//! one task at a time should poll each direction through these traits. The
-//! receive and send timeouts apply here too.
+//! one task at a time should poll each direction through these traits.
+//!
+//! The socket's receive and send timeouts do **not** apply to these poll
+//! methods: a `poll_read` cannot tell a new read from the re-poll of one that
+//! was abandoned, so a per-call timer would fire on the wrong call. Bound
+//! them with your runtime's timeout, or use the futures (`receive_async`,
+//! `NetworkStream::read_async`, …), which do apply the socket's timeouts.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
@@ -17,7 +22,6 @@ use socket2::MaybeUninitSlice;
 
 use crate::async_ops::Waiter;
 use crate::reactor::{Direction, TRAIT_WAITER};
-use crate::select::SelectMode;
 use crate::socket::{as_uninit, as_uninit_slices, Socket};
 
 /// The waker slots the trait impls use, one per direction.
@@ -44,14 +48,9 @@ impl Socket {
             Ok(source) => source,
             Err(e) => return Poll::Ready(Err(e.into())),
         };
-        let mode = match direction {
-            Direction::Read => SelectMode::Read,
-            Direction::Write => SelectMode::Write,
-        };
-        let timeout = self.cached_timeout(mode);
         let mut slot = self.trait_waiters().slot(direction);
         let waiter = slot.get_or_insert_with(|| Waiter::new(source, direction, TRAIT_WAITER));
-        self.poll_op(cx, waiter, verb, timeout, op)
+        self.poll_op(cx, waiter, verb, None, op)
             .map(|r| r.map_err(io::Error::from))
     }
 
@@ -65,21 +64,13 @@ impl Socket {
         let result = self.poll_trait_op(cx, Direction::Read, "read", |s| {
             if datagrams {
                 let mut bufs = [MaybeUninitSlice::new(&mut *buf)];
-                let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
-                if flags.is_truncated() {
-                    return Err(io::Error::from(self.truncated(len)));
-                }
-                Ok(n)
+                s.recv_vectored_with_flags(&mut bufs, 0)
+                    .map(|(n, flags)| (n, flags.is_truncated()))
             } else {
-                s.recv(&mut *buf)
+                s.recv(&mut *buf).map(|n| (n, false))
             }
         });
-        match result {
-            Poll::Ready(Ok(n)) if len > 0 => {
-                Poll::Ready(self.aborted_if_closed(n, "read").map_err(io::Error::from))
-            }
-            other => other,
-        }
+        self.finish_trait_read(result, len)
     }
 
     fn poll_read_vectored_into(
@@ -90,13 +81,26 @@ impl Socket {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let bufs = as_uninit_slices(bufs);
         let result = self.poll_trait_op(cx, Direction::Read, "read", |s| {
-            s.recv_vectored_with_flags(bufs, 0).map(|(n, _)| n)
+            s.recv_vectored_with_flags(bufs, 0)
+                .map(|(n, flags)| (n, flags.is_truncated()))
         });
+        self.finish_trait_read(result, total)
+    }
+
+    /// Truncation is an error (never silent); 0 after `close` is `OperationAborted`.
+    fn finish_trait_read(
+        &self,
+        result: Poll<io::Result<(usize, bool)>>,
+        len: usize,
+    ) -> Poll<io::Result<usize>> {
         match result {
-            Poll::Ready(Ok(n)) if total > 0 => {
+            Poll::Ready(Ok((_, true))) => Poll::Ready(Err(self.truncated(len).into())),
+            Poll::Ready(Ok((n, false))) if len > 0 => {
                 Poll::Ready(self.aborted_if_closed(n, "read").map_err(io::Error::from))
             }
-            other => other,
+            Poll::Ready(Ok((n, false))) => Poll::Ready(Ok(n)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
         }
     }
 

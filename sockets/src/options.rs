@@ -141,6 +141,21 @@ impl SocketOption {
     }
 }
 
+/// The OS reads a zero timeout as "wait forever": refuse it (and anything
+/// shorter than its microsecond resolution) rather than invert its meaning.
+fn check_timeout(operation: &'static str, timeout: Option<Duration>) -> Result<()> {
+    match timeout {
+        Some(t) if t < Duration::from_micros(1) => Err(Error::new(
+            SocketError::InvalidArgument,
+            operation,
+        )
+        .with_detail(format!(
+            "a timeout of {t:?} is refused: use None to wait without limit, or set_blocking(false) for calls that never wait"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Implements a getter and setter pair that forwards to socket2.
 macro_rules! forward_option {
     ($(#[$doc:meta])* $get:ident, $set:ident, $ty:ty, $s2get:ident, $s2set:ident) => {
@@ -223,6 +238,7 @@ impl Socket {
 
     /// Sets the receive timeout; a zero duration is refused (use non-blocking mode).
     pub fn set_receive_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        check_timeout("set_receive_timeout", timeout)?;
         let guard = self.enter("set_receive_timeout")?;
         guard
             .set_read_timeout(timeout)
@@ -242,6 +258,7 @@ impl Socket {
 
     /// Sets the send timeout; a zero duration is refused (use non-blocking mode).
     pub fn set_send_timeout(&self, timeout: Option<Duration>) -> Result<()> {
+        check_timeout("set_send_timeout", timeout)?;
         let guard = self.enter("set_send_timeout")?;
         guard
             .set_write_timeout(timeout)

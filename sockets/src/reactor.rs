@@ -32,7 +32,7 @@ pub(crate) enum Direction {
     Write = 1,
 }
 
-static REACTOR: OnceLock<Reactor> = OnceLock::new();
+static REACTOR: OnceLock<&'static Reactor> = OnceLock::new();
 static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
 
 /// Waiter id 0 is the slot used by the `poll_read`/`poll_write` trait impls,
@@ -61,22 +61,29 @@ impl Reactor {
         if let Some(reactor) = REACTOR.get() {
             return Ok(reactor);
         }
-        let reactor = Reactor {
+        let reactor: &'static Reactor = Box::leak(Box::new(Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(HashMap::new()),
             next_key: AtomicUsize::new(0),
             timers: Mutex::new(BTreeMap::new()),
-        };
-        let reactor = REACTOR.get_or_init(|| reactor);
-        thread::Builder::new()
+        }));
+        // Publish the reactor only once its thread runs, so that a failed
+        // spawn leaves no reactor that nothing drives (the next call retries).
+        let spawned = thread::Builder::new()
             .name(REACTOR_THREAD_NAME.into())
-            .spawn(move || reactor.run())?;
-        Ok(reactor)
+            .spawn(move || reactor.run());
+        if let Err(err) = spawned {
+            // SAFETY: the thread was not started, so nothing else holds
+            // `reactor`; it came from `Box::leak` just above.
+            drop(unsafe { Box::from_raw(reactor as *const Reactor as *mut Reactor) });
+            return Err(err);
+        }
+        Ok(REACTOR.get_or_init(|| reactor))
     }
 
     /// The reactor if it has been started.
     pub(crate) fn running() -> Option<&'static Reactor> {
-        REACTOR.get()
+        REACTOR.get().copied()
     }
 
     /// Registers a non-blocking descriptor for both directions, edge-triggered.
@@ -105,10 +112,14 @@ impl Reactor {
 
     /// Removes a descriptor before it is closed; wakes anyone still waiting.
     pub(crate) fn deregister(&self, source: &Source) {
-        // SAFETY: the descriptor is still open (the caller closes it afterwards).
-        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
-        let _ = self.poller.delete(fd);
-        lock(&self.sources).remove(&source.key);
+        let removed = {
+            let mut sources = lock(&self.sources);
+            // SAFETY: the descriptor is still open (the caller closes it afterwards).
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
+            let _ = self.poller.delete(fd);
+            sources.remove(&source.key)
+        };
+        drop(removed);
         source.wake_all();
     }
 
@@ -142,10 +153,15 @@ impl Reactor {
                     source.fire(Direction::Write);
                 }
                 if !self.poller.supports_edge() {
-                    // Oneshot registrations must be re-armed after each event.
-                    // SAFETY: registered sources are open until deregistered.
-                    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
-                    let _ = self.poller.modify(fd, Event::all(source.key));
+                    // Oneshot registrations must be re-armed after each event,
+                    // under the sources lock so the fd cannot be closed meanwhile.
+                    let sources = lock(&self.sources);
+                    if sources.contains_key(&source.key) {
+                        // SAFETY: a source still in the map is registered and
+                        // its descriptor open (deregister removes it first).
+                        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
+                        let _ = self.poller.modify(fd, Event::all(source.key));
+                    }
                 }
             }
         }
@@ -175,25 +191,29 @@ impl Reactor {
     }
 
     fn insert_timer(&self, at: Instant, id: u64, waker: &Waker) {
+        let mut replaced = None;
         let earliest = {
             let mut timers = lock(&self.timers);
             let previous_first = timers.keys().next().map(|(t, _)| *t);
             match timers.get_mut(&(at, id)) {
                 Some(existing) if existing.will_wake(waker) => return,
-                Some(existing) => *existing = waker.clone(),
+                Some(existing) => replaced = Some(std::mem::replace(existing, waker.clone())),
                 None => {
                     timers.insert((at, id), waker.clone());
                 }
             }
             previous_first.is_none_or(|first| at < first)
         };
+        // Wakers are dropped outside the lock: an executor's drop may call back in.
+        drop(replaced);
         if earliest {
             let _ = self.poller.notify();
         }
     }
 
     fn remove_timer(&self, at: Instant, id: u64) {
-        lock(&self.timers).remove(&(at, id));
+        let removed = lock(&self.timers).remove(&(at, id));
+        drop(removed);
     }
 }
 
@@ -227,23 +247,29 @@ impl Source {
         if state.tick.load(Ordering::Acquire) != tick {
             return false;
         }
-        match waiters.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, existing)) => {
-                if !existing.will_wake(waker) {
-                    *existing = waker.clone();
-                }
+        let replaced = match waiters.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, existing)) if existing.will_wake(waker) => None,
+            Some((_, existing)) => Some(std::mem::replace(existing, waker.clone())),
+            None => {
+                waiters.push((id, waker.clone()));
+                None
             }
-            None => waiters.push((id, waker.clone())),
-        }
+        };
+        drop(waiters);
+        drop(replaced);
         true
     }
 
     /// Forgets a waiter (its future was dropped or completed).
     pub(crate) fn unregister(&self, direction: Direction, id: u64) {
-        let mut waiters = lock(&self.directions[direction as usize].waiters);
-        if let Some(at) = waiters.iter().position(|(i, _)| *i == id) {
-            waiters.swap_remove(at);
-        }
+        let removed = {
+            let mut waiters = lock(&self.directions[direction as usize].waiters);
+            waiters
+                .iter()
+                .position(|(i, _)| *i == id)
+                .map(|at| waiters.swap_remove(at))
+        };
+        drop(removed);
     }
 
     fn fire(&self, direction: Direction) {
@@ -307,7 +333,7 @@ impl Timer {
 
     fn disarm(&mut self) {
         if self.armed {
-            if let Some(reactor) = REACTOR.get() {
+            if let Some(reactor) = Reactor::running() {
                 reactor.remove_timer(self.at, self.id);
             }
             self.armed = false;

@@ -71,12 +71,31 @@ fn poll_fds(fds: &mut [libc::pollfd], deadline: Option<Instant>) -> io::Result<u
     }
 }
 
-/// Waits until `fd` is ready for `mode` or the deadline passes.
-pub(crate) fn wait_ready(
+/// How a wait for readiness ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Readiness {
+    /// Ready for the mode asked.
+    Ready,
+    /// The deadline passed first.
+    TimedOut,
+    /// The socket reached an end state (hang-up or error) in which it will
+    /// never become ready for the mode asked: the next call reports why.
+    Final,
+}
+
+/// `now + timeout`, or no deadline when there is no timeout or it is too
+/// large to represent (it then waits without limit, never panics).
+pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+/// Waits until `fd` is ready for `mode`, the deadline passes, or the socket
+/// reaches an end state.
+pub(crate) fn wait_for(
     fd: RawFd,
     mode: SelectMode,
     deadline: Option<Instant>,
-) -> io::Result<bool> {
+) -> io::Result<Readiness> {
     let mut fds = [libc::pollfd {
         fd,
         events: poll_events(mode),
@@ -84,20 +103,29 @@ pub(crate) fn wait_ready(
     }];
     loop {
         if poll_fds(&mut fds, deadline)? == 0 {
-            return Ok(false);
+            return Ok(Readiness::TimedOut);
         }
         if is_ready(mode, fds[0].revents) {
-            return Ok(true);
-        }
-        // Ready for something else only (e.g. POLLERR while waiting to write).
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(false);
+            return Ok(Readiness::Ready);
         }
         if fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-            // The condition will not change by waiting longer.
-            return Ok(false);
+            // Ready for something else only (e.g. POLLERR while waiting to
+            // write): the condition will not change by waiting longer.
+            return Ok(Readiness::Final);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Readiness::TimedOut);
         }
     }
+}
+
+/// Waits until `fd` is ready for `mode`; false on timeout or an end state.
+pub(crate) fn wait_ready(
+    fd: RawFd,
+    mode: SelectMode,
+    deadline: Option<Instant>,
+) -> io::Result<bool> {
+    Ok(wait_for(fd, mode, deadline)? == Readiness::Ready)
 }
 
 /// Waits until at least one socket is ready, then keeps in each list only the
@@ -152,7 +180,7 @@ pub fn select<'s>(
             });
         }
     }
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = deadline_after(timeout);
     let [(read, _), (write, _), (error, _)] = lists;
     loop {
         let n = poll_fds(&mut fds, deadline).map_err(|e| Error::from_io(&e, "select"))?;

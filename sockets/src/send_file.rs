@@ -5,24 +5,26 @@ use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::time::Instant;
 
 use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
-use crate::select::{wait_ready, SelectMode};
+use crate::select::{deadline_after, wait_ready, SelectMode};
 use crate::socket::Socket;
 
 /// The most `sendfile(2)` moves in one call on Linux.
 const MAX_SENDFILE_CHUNK: usize = 0x7fff_f000;
 
 /// Sends from `file`'s position to its end with `sendfile(2)`, adding what
-/// it sends to `sent`. `WouldBlock` means the send buffer is full: wait and
-/// call again (the file position records the progress).
+/// it sends to `sent`. `Ok(true)`: the end of the file was reached.
+/// `Ok(false)`: progress was made, then the send buffer filled (call again;
+/// a timeout restarts, since the peer is reading). `WouldBlock`: nothing
+/// could be sent (wait for room). The file position records the progress.
 pub(crate) fn send_file_chunks(
     socket: &socket2::Socket,
     file: &File,
     sent: &mut u64,
-) -> io::Result<()> {
+) -> io::Result<bool> {
+    let before = *sent;
     loop {
         // SAFETY: both descriptors are open for the call (the caller holds the
         // socket's guard; `file` is borrowed); a null offset uses and advances
@@ -37,8 +39,14 @@ pub(crate) fn send_file_chunks(
         };
         match n {
             n if n > 0 => *sent += n as u64,
-            0 => return Ok(()),
-            _ => return Err(io::Error::last_os_error()),
+            0 => return Ok(true),
+            _ => {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::WouldBlock && *sent > before {
+                    return Ok(false);
+                }
+                return Err(err);
+            }
         }
     }
 }
@@ -82,7 +90,12 @@ impl Socket {
         let mut sent = 0u64;
         loop {
             let err = match send_file_chunks(&guard, file, &mut sent) {
-                Ok(()) => break,
+                Ok(true) => break,
+                Ok(false) => {
+                    // Progress: the send timeout bounds each wait, not the whole file.
+                    deadline = None;
+                    continue;
+                }
                 Err(err) => err,
             };
             if self.is_closed() {
@@ -92,8 +105,7 @@ impl Socket {
                 io::ErrorKind::Interrupted => continue,
                 io::ErrorKind::WouldBlock if !self.blocking() || self.async_mode() => {
                     let deadline = *deadline.get_or_insert_with(|| {
-                        self.cached_timeout(SelectMode::Write)
-                            .map(|t| Instant::now() + t)
+                        deadline_after(self.cached_timeout(SelectMode::Write))
                     });
                     let ready = wait_ready(guard.as_raw_fd(), SelectMode::Write, deadline)
                         .map_err(|e| self.os_error(&e, self.describe("send_file")))?;

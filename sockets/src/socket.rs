@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use socket2::{MaybeUninitSlice, SockAddr};
@@ -19,7 +19,7 @@ use crate::handle::{Guard, Handle};
 use crate::io_traits::TraitWaiters;
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
 use crate::reactor::{Reactor, Source};
-use crate::select::{wait_ready, SelectMode};
+use crate::select::{deadline_after, wait_for, wait_ready, Readiness, SelectMode};
 
 /// Which direction(s) [`Socket::shutdown`] closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,8 @@ pub struct Socket {
     send_timeout_us: AtomicU64,
     packet_info_enabled: AtomicBool,
     trait_waiters: TraitWaiters,
+    /// Serialises changes of `O_NONBLOCK` and the reactor registration.
+    mode_lock: Mutex<()>,
     raw_fd: RawFd,
 }
 
@@ -166,6 +168,7 @@ impl Socket {
             send_timeout_us: AtomicU64::new(NO_TIMEOUT),
             packet_info_enabled: AtomicBool::new(false),
             trait_waiters: TraitWaiters::default(),
+            mode_lock: Mutex::new(()),
             raw_fd,
         }
     }
@@ -287,6 +290,7 @@ impl Socket {
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> Result<T> {
         let mut deadline = None;
+        let mut after_end_state = false;
         loop {
             if self.handle.is_closed() {
                 return Err(self.closed_error(verb));
@@ -294,16 +298,25 @@ impl Socket {
             match err.kind() {
                 io::ErrorKind::Interrupted => {}
                 io::ErrorKind::WouldBlock if self.emulates_blocking() => {
-                    let deadline = *deadline.get_or_insert_with(|| {
-                        self.cached_timeout(mode).map(|t| Instant::now() + t)
-                    });
-                    let ready = wait_ready(guard.as_raw_fd(), mode, deadline)
-                        .map_err(|e| self.os_error(&e, self.describe(verb)))?;
-                    if !ready {
-                        if self.handle.is_closed() {
-                            return Err(self.closed_error(verb));
+                    if after_end_state {
+                        // The socket is finished but the call still would
+                        // block: report the pending error (or a shutdown).
+                        return Err(self.end_state_error(guard, verb));
+                    }
+                    let deadline =
+                        *deadline.get_or_insert_with(|| deadline_after(self.cached_timeout(mode)));
+                    match wait_for(guard.as_raw_fd(), mode, deadline)
+                        .map_err(|e| self.os_error(&e, self.describe(verb)))?
+                    {
+                        Readiness::Ready => {}
+                        // Let the call itself report what happened (reset, end of stream, …).
+                        Readiness::Final => after_end_state = true,
+                        Readiness::TimedOut => {
+                            if self.handle.is_closed() {
+                                return Err(self.closed_error(verb));
+                            }
+                            return Err(Error::new(SocketError::TimedOut, self.describe(verb)));
                         }
-                        return Err(Error::new(SocketError::TimedOut, self.describe(verb)));
                     }
                 }
                 _ => return Err(self.os_error(&err, self.describe(verb))),
@@ -312,6 +325,14 @@ impl Socket {
                 Ok(value) => return Ok(value),
                 Err(next) => err = next,
             }
+        }
+    }
+
+    #[cold]
+    fn end_state_error(&self, guard: &Guard<'_>, verb: &'static str) -> Error {
+        match guard.take_error() {
+            Ok(Some(e)) | Err(e) => self.os_error(&e, self.describe(verb)),
+            Ok(None) => Error::from_errno(libc::EPIPE, self.describe(verb)),
         }
     }
 
@@ -359,6 +380,10 @@ impl Socket {
         if let Some(source) = self.handle.source() {
             return Ok(Arc::clone(source));
         }
+        let _mode = self.lock_mode();
+        if let Some(source) = self.handle.source() {
+            return Ok(Arc::clone(source));
+        }
         let guard = self.enter(verb)?;
         let reactor =
             Reactor::get().map_err(|e| Error::from_io(&e, "start the netstack reactor"))?;
@@ -369,7 +394,40 @@ impl Socket {
         let source = reactor
             .register(guard.as_raw_fd())
             .map_err(|e| self.os_error(&e, "register with the netstack reactor"))?;
-        Ok(Arc::clone(self.handle.install_source(reactor, source)))
+        Ok(Arc::clone(self.handle.set_source(source)))
+    }
+
+    fn lock_mode(&self) -> MutexGuard<'_, ()> {
+        self.mode_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends a connect that is still in progress, leaving the socket
+    /// unconnected and reusable (`connect(AF_UNSPEC)`).
+    pub(crate) fn abandon_connect(&self, guard: &Guard<'_>) {
+        let _ = guard.connect(&unspecified_sockaddr());
+    }
+
+    #[cold]
+    pub(crate) fn connect_timed_out(
+        &self,
+        guard: &Guard<'_>,
+        endpoint: &EndPoint,
+        timeout: Option<Duration>,
+    ) -> Error {
+        self.abandon_connect(guard);
+        let error = Error::new(SocketError::TimedOut, format!("connect {endpoint}"));
+        match timeout {
+            Some(t) => error.with_detail(format!(
+                "no answer within {t:?}; the socket is unconnected again"
+            )),
+            None => error,
+        }
+    }
+
+    #[cold]
+    pub(crate) fn backlog_full(&self, err: &io::Error, endpoint: &EndPoint) -> Error {
+        Error::from_io(err, format!("connect {endpoint}"))
+            .with_detail("the listener's backlog is full; nothing was started, try again later")
     }
 
     // ----- lifecycle -----
@@ -414,6 +472,12 @@ impl Socket {
     /// with [`SocketError::InProgress`] and completes in the background: wait
     /// for [`SelectMode::Write`] (success) or [`SelectMode::Error`] (failure,
     /// see [`pending_error`](Socket::pending_error)).
+    ///
+    /// In blocking mode (and in [`connect_async`](Socket::connect_async)) the
+    /// [`send_timeout`](Socket::send_timeout) bounds the connect, as Linux
+    /// does for blocking sockets: on expiry the call fails with `TimedOut`
+    /// and the socket is unconnected again, ready for another attempt. A
+    /// Unix-domain listener whose backlog is full gives `WouldBlock` at once.
     pub fn connect(&self, endpoint: impl Into<EndPoint>) -> Result<()> {
         match endpoint.into() {
             EndPoint::Dns(dns) => {
@@ -431,10 +495,20 @@ impl Socket {
         let guard = self.enter("connect")?;
         match guard.connect(addr) {
             Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) && self.emulates_blocking() => {
-                // Bounded by the kernel's own connect timeout (SYN retries).
-                self.finish_connect(&guard, None, endpoint)
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) && self.blocking() => {
+                if self.emulates_blocking() {
+                    let timeout = self.cached_timeout(SelectMode::Write);
+                    self.finish_connect(&guard, deadline_after(timeout), timeout, endpoint)
+                } else {
+                    // A blocking connect returns EINPROGRESS when SO_SNDTIMEO expires.
+                    Err(self.connect_timed_out(
+                        &guard,
+                        endpoint,
+                        self.cached_timeout(SelectMode::Write),
+                    ))
+                }
             }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(self.backlog_full(&e, endpoint)),
             Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
         }
     }
@@ -444,6 +518,7 @@ impl Socket {
         &self,
         guard: &Guard<'_>,
         deadline: Option<Instant>,
+        timeout: Option<Duration>,
         endpoint: &EndPoint,
     ) -> Result<()> {
         let operation = || format!("connect {endpoint}");
@@ -455,7 +530,10 @@ impl Socket {
         if !ready {
             match guard.take_error() {
                 Ok(Some(e)) => return Err(self.os_error(&e, operation())),
-                _ => return Err(Error::new(SocketError::TimedOut, operation())),
+                _ if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return Err(self.connect_timed_out(guard, endpoint, timeout))
+                }
+                _ => {}
             }
         }
         match guard.take_error() {
@@ -492,6 +570,7 @@ impl Socket {
         let endpoint = endpoint.into();
         let addr = endpoint.to_sockaddr(self.family, "connect")?;
         let guard = self.enter("connect")?;
+        let _mode = self.lock_mode();
         let os_blocking = self.blocking() && !self.async_registered.load(Ordering::Relaxed);
         let set_nonblocking = |on: bool| {
             guard
@@ -505,7 +584,10 @@ impl Socket {
         let result = match guard.connect(&addr) {
             Ok(()) => Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-                self.finish_connect(&guard, deadline, &endpoint)
+                self.finish_connect(&guard, deadline, Some(timeout), &endpoint)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Err(self.backlog_full(&e, &endpoint))
             }
             Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
         };
@@ -721,28 +803,17 @@ impl Socket {
         bufs: &mut [IoSliceMut<'_>],
         flags: SocketFlags,
     ) -> Result<(usize, SocketFlags)> {
-        let guard = self.enter("receive")?;
-        // SAFETY: `IoSliceMut` and `MaybeUninitSlice` are both
-        // `repr(transparent)` over `iovec` on Unix, and the OS only writes
-        // initialised bytes into the buffers.
-        let bufs = unsafe { &mut *(bufs as *mut [IoSliceMut<'_>] as *mut [MaybeUninitSlice<'_>]) };
-        match guard.recv_vectored_with_flags(bufs, flags.to_msg()) {
-            Ok((n, reported)) => {
-                let total: usize = bufs.iter().map(|b| b.len()).sum();
-                let n = if total == 0 {
-                    n
-                } else {
-                    self.check_aborted(n, "receive")?
-                };
-                let reported = if reported.is_truncated() {
-                    SocketFlags::TRUNCATED
-                } else {
-                    SocketFlags::empty()
-                };
-                Ok((n, reported))
-            }
-            Err(e) => Err(self.os_error(&e, self.describe("receive"))),
-        }
+        let bufs = as_uninit_slices(bufs);
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let (n, reported) = self.sync_op("receive", SelectMode::Read, |s| {
+            s.recv_vectored_with_flags(bufs, flags.to_msg())
+        })?;
+        let n = if total == 0 {
+            n
+        } else {
+            self.check_aborted(n, "receive")?
+        };
+        Ok((n, reported_flags(reported)))
     }
 
     /// Receives a datagram and its sender (`recvfrom(2)`). A datagram larger
@@ -825,6 +896,7 @@ impl Socket {
     /// Switches between blocking and non-blocking mode (`O_NONBLOCK`).
     pub fn set_blocking(&self, blocking: bool) -> Result<()> {
         let guard = self.enter("set_blocking")?;
+        let _mode = self.lock_mode();
         // An async-registered descriptor stays O_NONBLOCK; blocking is then emulated.
         if !self.async_registered.load(Ordering::Relaxed) {
             guard
@@ -849,7 +921,7 @@ impl Socket {
     /// waits without limit); see [`SelectMode`] for what each mode means.
     pub fn poll(&self, timeout: Option<Duration>, mode: SelectMode) -> Result<bool> {
         let guard = self.enter("poll")?;
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = deadline_after(timeout);
         wait_ready(guard.as_raw_fd(), mode, deadline)
             .map_err(|e| self.os_error(&e, self.describe("poll")))
     }
