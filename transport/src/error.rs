@@ -45,8 +45,8 @@ pub enum Error {
     /// A bad argument or option (e.g. a Unix endpoint given to a TCP client).
     #[error("transport: {0}")]
     InvalidInput(String),
-    /// A TLS failure.
-    #[error("tls: {0}")]
+    /// A TLS failure (its message names the TLS layer).
+    #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
 }
 
