@@ -1,11 +1,12 @@
 //! What every subcommand shares: interleaved rounds, medians, and the report.
 //!
-//! A case compares netstack with one peer (std, and later tokio, ureq, …).
+//! A case compares netstack with one peer (std, tokio, and later ureq, …).
 //! Each contender runs once as a warm-up (not counted), then the two run in
 //! turn, peer first, for the given number of rounds, so that drift in the
-//! machine's load touches both alike. Every sample is a rate (higher is
-//! better); the report gives each sample, the medians and the ratio
-//! netstack/peer.
+//! machine's load touches both alike. Most samples are rates (higher is
+//! better); a few are costs, such as memory per connection, whose [`Unit`]
+//! says that lower is better. The report gives each sample, the medians and
+//! the ratio netstack/peer, and then any pass/fail [`Check`]s.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -42,9 +43,30 @@ pub struct Unit {
     pub label: &'static str,
     /// Digits after the decimal point.
     pub decimals: usize,
+    /// True for a cost (e.g. bytes per connection): a ratio netstack/peer
+    /// below 1.0 is then better for netstack. False for a rate.
+    pub lower_is_better: bool,
 }
 
 impl Unit {
+    /// A rate: higher is better.
+    pub const fn rate(label: &'static str, decimals: usize) -> Unit {
+        Unit {
+            label,
+            decimals,
+            lower_is_better: false,
+        }
+    }
+
+    /// A cost: lower is better.
+    pub const fn cost(label: &'static str, decimals: usize) -> Unit {
+        Unit {
+            label,
+            decimals,
+            lower_is_better: true,
+        }
+    }
+
     /// Formats a rate in this unit.
     pub fn format(&self, value: f64) -> String {
         format!("{value:.prec$} {}", self.label, prec = self.decimals)
@@ -83,7 +105,8 @@ impl CaseResult {
         median(&self.peer)
     }
 
-    /// netstack's median over the peer's median (higher is better for netstack).
+    /// netstack's median over the peer's median (for a rate, higher is better
+    /// for netstack; for a cost, lower).
     pub fn ratio(&self) -> f64 {
         self.netstack_median() / self.peer_median()
     }
@@ -128,6 +151,44 @@ pub fn run_interleaved(
     })
 }
 
+/// A pass/fail observation that is not a measurement (e.g. "no reactor
+/// thread before the first async call").
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// What was seen.
+    pub outcome: String,
+    /// Whether it is what was expected.
+    pub passed: bool,
+    /// The command line that runs this check alone.
+    pub command: String,
+}
+
+/// Everything one subcommand measured and checked.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The measured cases, in order.
+    pub cases: Vec<CaseResult>,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// A report of cases only.
+    pub fn from_cases(cases: Vec<CaseResult>) -> Report {
+        Report {
+            cases,
+            checks: Vec::new(),
+        }
+    }
+
+    /// True when every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}
+
 /// The median of a non-empty list (the mean of the middle two for an even count).
 pub fn median(samples: &[f64]) -> f64 {
     assert!(!samples.is_empty(), "median of no samples");
@@ -169,7 +230,7 @@ pub fn samples_report(results: &[CaseResult]) -> String {
 /// The markdown table: case | netstack (median) | peer (median) | ratio | command.
 ///
 /// The peer column is named after the first case's peer; cases with another
-/// peer say so in their cell.
+/// peer say so in their cell, and costs say that lower is better.
 pub fn markdown_table(results: &[CaseResult]) -> String {
     let peer = results.first().map_or("peer", |r| r.peer_name);
     let mut out = String::new();
@@ -184,14 +245,35 @@ pub fn markdown_table(results: &[CaseResult]) -> String {
         } else {
             format!("{} ({})", r.unit.format(r.peer_median()), r.peer_name)
         };
+        let better = if r.unit.lower_is_better {
+            " (lower is better)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.3} | `{}` |",
+            "| {} | {} | {} | {:.3}{better} | `{}` |",
             r.case,
             r.unit.format(r.netstack_median()),
             peer_cell,
             r.ratio(),
             r.command
+        );
+    }
+    out
+}
+
+/// The checks as a markdown table: check | outcome | result | command.
+pub fn checks_table(checks: &[Check]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| check | outcome | result | command |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for c in checks {
+        let result = if c.passed { "as expected" } else { "FAILED" };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {result} | `{}` |",
+            c.name, c.outcome, c.command
         );
     }
     out
@@ -213,10 +295,7 @@ mod tests {
         let order = std::cell::RefCell::new(Vec::new());
         let result = run_interleaved(
             "case".into(),
-            Unit {
-                label: "x/s",
-                decimals: 0,
-            },
+            Unit::rate("x/s", 0),
             "std",
             2,
             "cmd".into(),
@@ -239,6 +318,25 @@ mod tests {
         let table = markdown_table(&[result]);
         assert!(
             table.contains("| case | 9 x/s | 10 x/s | 0.900 | `cmd` |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_cost_says_lower_is_better() {
+        let result = CaseResult {
+            case: "memory".into(),
+            unit: Unit::cost("B/conn", 0),
+            peer_name: "tokio",
+            peer_warmup: 100.0,
+            netstack_warmup: 80.0,
+            peer: vec![100.0],
+            netstack: vec![80.0],
+            command: "cmd".into(),
+        };
+        let table = markdown_table(&[result]);
+        assert!(
+            table.contains("| memory | 80 B/conn | 100 B/conn | 0.800 (lower is better) | `cmd` |"),
             "{table}"
         );
     }

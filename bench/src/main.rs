@@ -7,15 +7,20 @@
 //! ```text
 //! cargo run -p bench --release -- sockets            # layer 1: Socket vs std::net
 //! cargo run -p bench --release -- sockets --rounds 9 --bulk-mib 256 --pingpong 20000
+//! cargo run -p bench --release -- async              # layer 1, async mode: Socket vs tokio::net
+//! cargo run -p bench --release -- async --case c10k --c10k-connections 5000
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
 //! contender, then interleaved rounds (peer, netstack, peer, netstack, …),
-//! and the median of each. One module per layer holds its cases
-//! (`sockets_cases`; later `transport_cases`, `protocols_cases`, …), and this
-//! file only parses the command line and dispatches.
+//! and the median of each. One module per layer (or mode) holds its cases
+//! (`sockets_cases`, `async_cases`; later `transport_cases`, …), and this
+//! file only parses the command line and dispatches. A few hidden
+//! subcommands are the child processes that some cases re-execute this
+//! binary as (a fresh process per sample, e.g. to measure memory).
 #![forbid(unsafe_code)]
 
+mod async_cases;
 mod harness;
 mod sockets_cases;
 
@@ -23,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::harness::{BenchResult, CaseResult};
+use crate::harness::{BenchResult, Report};
 
 /// Side-by-side benchmarks of netstack against its peers, over loopback.
 #[derive(Parser, Debug)]
@@ -37,23 +42,71 @@ struct Cli {
 enum Command {
     /// Layer 1: netstack's Socket against std::net (TCP bulk transfer, TCP ping-pong).
     Sockets(sockets_cases::Args),
+    /// Layer 1, async mode: netstack's Socket against tokio::net on one tokio
+    /// runtime (ping-pong over many connections, bulk transfer, C10K memory,
+    /// no reactor thread without async use).
+    Async(async_cases::Args),
+    /// Child process of `async --case c10k`: holds the server side of N idle connections.
+    #[command(name = "async-c10k-child", hide = true)]
+    AsyncC10kChild(async_cases::C10kChildArgs),
+    /// Child process of `async --case c10k`: holds the client side of N idle connections.
+    #[command(name = "async-c10k-clients", hide = true)]
+    AsyncC10kClients(async_cases::C10kClientsArgs),
+    /// Child process of `async --case reactor`: counts reactor threads.
+    #[command(name = "async-reactor-child", hide = true)]
+    AsyncReactorChild(async_cases::ReactorChildArgs),
 }
 
-fn run(command: &Command) -> BenchResult<Vec<CaseResult>> {
+fn run(command: &Command) -> BenchResult<Report> {
     match command {
-        Command::Sockets(args) => sockets_cases::run(args),
+        Command::Sockets(args) => sockets_cases::run(args).map(Report::from_cases),
+        Command::Async(args) => async_cases::run(args),
+        Command::AsyncC10kChild(_)
+        | Command::AsyncC10kClients(_)
+        | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
+    }
+}
+
+/// The hidden child subcommands: they speak a line protocol on stdout to
+/// the parent bench process, which checks and reports.
+fn run_child(command: &Command) -> Option<BenchResult<()>> {
+    match command {
+        Command::AsyncC10kChild(args) => Some(async_cases::c10k_child(args)),
+        Command::AsyncC10kClients(args) => Some(async_cases::c10k_clients(args)),
+        Command::AsyncReactorChild(args) => Some(async_cases::reactor_child(args)),
+        Command::Sockets(_) | Command::Async(_) => None,
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(result) = run_child(&cli.command) {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("bench child: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&cli.command) {
-        Ok(results) => {
-            println!("## Samples\n");
-            println!("{}", harness::samples_report(&results));
-            println!("## Medians\n");
-            print!("{}", harness::markdown_table(&results));
-            ExitCode::SUCCESS
+        Ok(report) => {
+            if !report.cases.is_empty() {
+                println!("## Samples\n");
+                println!("{}", harness::samples_report(&report.cases));
+                println!("## Medians\n");
+                print!("{}", harness::markdown_table(&report.cases));
+            }
+            if !report.checks.is_empty() {
+                println!("\n## Checks\n");
+                print!("{}", harness::checks_table(&report.checks));
+            }
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("bench: a check failed");
+                ExitCode::FAILURE
+            }
         }
         Err(err) => {
             eprintln!("bench: {err}");
@@ -87,11 +140,41 @@ mod tests {
             "pingpong",
         ])
         .unwrap();
-        let Command::Sockets(args) = cli.command;
+        let Command::Sockets(args) = cli.command else {
+            panic!("not the sockets subcommand");
+        };
         assert_eq!(args.common.rounds, 3);
         assert_eq!(args.bulk_mib, 8);
         assert_eq!(args.pingpong, 1000);
         assert_eq!(args.case, sockets_cases::Case::Pingpong);
         assert!(Cli::try_parse_from(["bench", "sockets", "--rounds", "0"]).is_err());
+    }
+
+    #[test]
+    fn async_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "bench",
+            "async",
+            "--case",
+            "c10k",
+            "--c10k-connections",
+            "500",
+            "--workers",
+            "4",
+            "--round-trips",
+            "10",
+        ])
+        .unwrap();
+        let Command::Async(args) = cli.command else {
+            panic!("not the async subcommand");
+        };
+        assert_eq!(args.case, async_cases::Case::C10k);
+        assert_eq!(args.c10k_connections, 500);
+        assert_eq!(args.workers, 4);
+        assert_eq!(args.round_trips, 10);
+        assert!(Cli::try_parse_from(["bench", "async", "--workers", "0"]).is_err());
+        let child =
+            Cli::try_parse_from(["bench", "async-c10k-child", "tokio", "--connections", "3"]);
+        assert!(child.is_ok());
     }
 }

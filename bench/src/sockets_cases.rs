@@ -123,10 +123,7 @@ pub fn run(args: &Args) -> BenchResult<Vec<CaseResult>> {
                 size_label(args.bulk_mib),
                 args.buffer_kib
             ),
-            Unit {
-                label: "MiB/s",
-                decimals: 1,
-            },
+            Unit::rate("MiB/s", 1),
             "std",
             args.common.rounds,
             args.command("bulk"),
@@ -148,10 +145,7 @@ pub fn run(args: &Args) -> BenchResult<Vec<CaseResult>> {
                 "TCP ping-pong {} B x {round_trips}, TCP_NODELAY",
                 args.message_bytes
             ),
-            Unit {
-                label: "round trips/s",
-                decimals: 0,
-            },
+            Unit::rate("round trips/s", 0),
             "std",
             args.common.rounds,
             args.command("pingpong"),
@@ -168,7 +162,7 @@ pub fn run(args: &Args) -> BenchResult<Vec<CaseResult>> {
     Ok(results)
 }
 
-fn size_label(mib: u64) -> String {
+pub(crate) fn size_label(mib: u64) -> String {
     if mib % 1024 == 0 {
         format!("{} GiB", mib / 1024)
     } else {
@@ -182,7 +176,7 @@ fn size_label(mib: u64) -> String {
 ///
 /// Implemented by std's `TcpStream` and netstack's `Socket`; the workloads are
 /// generic over it, so both run identical, monomorphised loops.
-trait Conn: Send + 'static {
+pub(crate) trait Conn: Send + 'static {
     /// One `send` call; returns how many bytes were taken.
     fn send_some(&self, buf: &[u8]) -> BenchResult<usize>;
     /// One `receive` call; 0 means end of stream.
@@ -258,7 +252,7 @@ fn std_pair(no_delay: bool, timeout: Duration) -> BenchResult<(TcpStream, TcpStr
 }
 
 /// A connected netstack pair (client, server) on 127.0.0.1, with timeouts set.
-fn netstack_pair(no_delay: bool, timeout: Duration) -> BenchResult<(Socket, Socket)> {
+pub(crate) fn netstack_pair(no_delay: bool, timeout: Duration) -> BenchResult<(Socket, Socket)> {
     let tcp = || {
         Socket::new(
             AddressFamily::InterNetwork,
@@ -286,7 +280,7 @@ fn netstack_pair(no_delay: bool, timeout: Duration) -> BenchResult<(Socket, Sock
     Ok((client, server))
 }
 
-fn check_loopback(address: SocketAddr) -> BenchResult<()> {
+pub(crate) fn check_loopback(address: SocketAddr) -> BenchResult<()> {
     if address.ip() != Ipv4Addr::LOCALHOST {
         return Err(format!("refusing to benchmark on {address}: 127.0.0.1 only").into());
     }
@@ -403,7 +397,12 @@ fn bulk<C: Conn>(sender: C, receiver: C, total: u64, buffer: usize) -> BenchResu
 
 /// `round_trips` echoes of a `size`-byte message from `client` through an
 /// echo thread on `server`; returns round trips per second.
-fn ping_pong<C: Conn>(client: C, server: C, round_trips: u64, size: usize) -> BenchResult<f64> {
+pub(crate) fn ping_pong<C: Conn>(
+    client: C,
+    server: C,
+    round_trips: u64,
+    size: usize,
+) -> BenchResult<f64> {
     let barrier = Arc::new(Barrier::new(2));
     let echo_barrier = Arc::clone(&barrier);
     // The echo thread owns its socket: if it fails, dropping the socket ends the client.
