@@ -32,6 +32,7 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -82,6 +83,45 @@ impl Waiter {
 impl Drop for Waiter {
     fn drop(&mut self) {
         self.done();
+    }
+}
+
+/// The future of one asynchronous operation: a hand-written state machine
+/// (not nested `async fn`s) so that a parked receive stays small — it is
+/// what each of 10,000 idle connections holds.
+pub(crate) struct Op<'a, F> {
+    socket: &'a Socket,
+    verb: &'static str,
+    direction: Direction,
+    /// Made at the first poll (registering the socket with the reactor then).
+    waiter: Option<Waiter>,
+    op: F,
+}
+
+impl<T, F> Future for Op<'_, F>
+where
+    F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
+{
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.get_mut();
+        let socket = this.socket;
+        let waiter = match &mut this.waiter {
+            Some(waiter) => waiter,
+            None => match socket.async_source(this.verb) {
+                Ok(source) => {
+                    this.waiter
+                        .insert(Waiter::new(source, this.direction, next_waiter_id()))
+                }
+                Err(err) => return Poll::Ready(Err(err)),
+            },
+        };
+        let timeout = socket.cached_timeout(match this.direction {
+            Direction::Read => SelectMode::Read,
+            Direction::Write => SelectMode::Write,
+        });
+        socket.poll_op(cx, waiter, this.verb, timeout, &mut this.op)
     }
 }
 
@@ -142,20 +182,22 @@ impl Socket {
     }
 
     /// Runs `op` asynchronously until it stops returning `WouldBlock`.
-    async fn async_op<T>(
+    pub(crate) fn async_op<T, F>(
         &self,
         verb: &'static str,
         direction: Direction,
-        op: impl FnMut(&socket2::Socket) -> io::Result<T>,
-    ) -> Result<T> {
-        let source = self.async_source(verb)?;
-        let timeout = self.cached_timeout(match direction {
-            Direction::Read => SelectMode::Read,
-            Direction::Write => SelectMode::Write,
-        });
-        let mut waiter = Waiter::new(source, direction, next_waiter_id());
-        let mut op = op;
-        poll_fn(|cx| self.poll_op(cx, &mut waiter, verb, timeout, &mut op)).await
+        op: F,
+    ) -> Op<'_, F>
+    where
+        F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
+    {
+        Op {
+            socket: self,
+            verb,
+            direction,
+            waiter: None,
+            op,
+        }
     }
 
     /// Accepts a connection without blocking a thread; bounded by the receive timeout.
@@ -251,11 +293,10 @@ impl Socket {
     }
 
     /// Sends bytes without blocking a thread; bounded by the send timeout.
-    pub async fn send_async(&self, buf: &[u8]) -> Result<usize> {
-        self.async_op("send", Direction::Write, |s| {
+    pub fn send_async<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = Result<usize>> + 'a {
+        self.async_op("send", Direction::Write, move |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
         })
-        .await
     }
 
     /// Sends bytes with flags, asynchronously.
@@ -287,14 +328,38 @@ impl Socket {
 
     /// Receives bytes without blocking a thread (see [`Socket::receive`] for
     /// the meaning of 0, an empty buffer and truncation); bounded by the receive timeout.
-    pub async fn receive_async(&self, buf: &mut [u8]) -> Result<usize> {
-        let (n, flags) = self
-            .receive_with_flags_async(buf, SocketFlags::empty())
-            .await?;
-        if flags.contains(SocketFlags::TRUNCATED) {
-            return Err(self.truncated(buf.len()));
-        }
-        Ok(n)
+    pub fn receive_async<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = Result<usize>> + 'a {
+        let datagrams = self.socket_type().has_message_boundaries();
+        self.async_op("receive", Direction::Read, move |s| {
+            if datagrams {
+                let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+                let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
+                if flags.is_truncated() {
+                    return Err(io::Error::from_raw_os_error(libc::EMSGSIZE));
+                }
+                Ok(n)
+            } else if buf.is_empty() {
+                // Winsock's zero-byte receive: wait for data without consuming it.
+                use std::os::fd::AsRawFd;
+                match wait_ready(
+                    s.as_raw_fd(),
+                    SelectMode::Read,
+                    Some(std::time::Instant::now()),
+                )? {
+                    true => Ok(0),
+                    false => Err(io::ErrorKind::WouldBlock.into()),
+                }
+            } else {
+                match s.recv(as_uninit(buf))? {
+                    // End of stream because `close` shut the socket down: aborted.
+                    0 if self.is_closed() => Err(io::ErrorKind::ConnectionAborted.into()),
+                    n => Ok(n),
+                }
+            }
+        })
     }
 
     /// Receives bytes with flags, asynchronously; reports truncation in the returned flags.

@@ -46,6 +46,7 @@ mod io_traits;
 mod kind;
 mod message;
 mod options;
+mod poller;
 mod reactor;
 mod select;
 mod send_file;

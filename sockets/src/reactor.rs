@@ -1,6 +1,7 @@
 //! netstack's own reactor: one background thread waits on the OS readiness
-//! API (epoll on Linux, kqueue on the BSDs and macOS, through `polling`) and
-//! wakes the futures waiting on each socket and direction, and on timers.
+//! API (epoll on Linux, called directly; kqueue elsewhere through `polling`;
+//! see [`crate::poller`]) and wakes the futures waiting on each socket and
+//! direction, and on timers.
 //!
 //! It starts at the first asynchronous call and never before: a program that
 //! only uses the synchronous mode has no reactor thread.
@@ -20,7 +21,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, PollMode, Poller};
+use crate::poller::{Poller, Readiness};
 
 /// The name of the reactor's thread, as `/proc/self/task/*/comm` shows it (at most 15 bytes on Linux).
 pub const REACTOR_THREAD_NAME: &str = "netstack-io";
@@ -95,15 +96,9 @@ impl Reactor {
             directions: [DirectionState::default(), DirectionState::default()],
         });
         lock(&self.sources).insert(key, Arc::clone(&source));
-        let mode = if self.poller.supports_edge() {
-            PollMode::Edge
-        } else {
-            PollMode::Oneshot
-        };
-        // SAFETY: the descriptor stays open until `deregister` is called,
-        // which the socket's handle does before it closes the descriptor.
-        let added = unsafe { self.poller.add_with_mode(fd, Event::all(key), mode) };
-        if let Err(err) = added {
+        // The descriptor stays open until `deregister` is called, which the
+        // socket's handle does before it closes the descriptor.
+        if let Err(err) = self.poller.add(fd, key) {
             lock(&self.sources).remove(&key);
             return Err(err);
         }
@@ -114,9 +109,8 @@ impl Reactor {
     pub(crate) fn deregister(&self, source: &Source) {
         let removed = {
             let mut sources = lock(&self.sources);
-            // SAFETY: the descriptor is still open (the caller closes it afterwards).
-            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
-            let _ = self.poller.delete(fd);
+            // The descriptor is still open: the caller closes it afterwards.
+            let _ = self.poller.delete(source.fd);
             sources.remove(&source.key)
         };
         drop(removed);
@@ -124,44 +118,37 @@ impl Reactor {
     }
 
     fn run(&self) {
-        let mut events = Events::new();
+        // Buffers reused across iterations: no allocation per wake-up.
+        let mut reports: Vec<Readiness> = Vec::with_capacity(1024);
+        let mut ready: Vec<(Arc<Source>, Readiness)> = Vec::with_capacity(1024);
+        let mut wakers: Vec<Waker> = Vec::with_capacity(64);
         loop {
             let timeout = self.fire_timers();
-            events.clear();
-            if let Err(err) = self.poller.wait(&mut events, timeout) {
+            reports.clear();
+            if let Err(err) = self.poller.wait(&mut reports, timeout) {
                 if err.kind() != io::ErrorKind::Interrupted {
                     // Nothing sensible can be done but retry after a pause.
                     thread::sleep(Duration::from_millis(10));
                 }
                 continue;
             }
-            let mut ready = Vec::with_capacity(events.len());
             {
                 let sources = lock(&self.sources);
-                for event in events.iter() {
-                    if let Some(source) = sources.get(&event.key) {
-                        ready.push((Arc::clone(source), event));
-                    }
-                }
+                ready.extend(
+                    reports
+                        .iter()
+                        .filter_map(|r| sources.get(&r.key).map(|s| (Arc::clone(s), *r))),
+                );
             }
-            for (source, event) in ready {
-                let hangup = event.is_interrupt() || event.is_err() == Some(true);
-                if event.readable || hangup {
-                    source.fire(Direction::Read);
+            for (source, report) in ready.drain(..) {
+                if report.readable {
+                    source.take_wakers(Direction::Read, &mut wakers);
                 }
-                if event.writable || hangup {
-                    source.fire(Direction::Write);
+                if report.writable {
+                    source.take_wakers(Direction::Write, &mut wakers);
                 }
-                if !self.poller.supports_edge() {
-                    // Oneshot registrations must be re-armed after each event,
-                    // under the sources lock so the fd cannot be closed meanwhile.
-                    let sources = lock(&self.sources);
-                    if sources.contains_key(&source.key) {
-                        // SAFETY: a source still in the map is registered and
-                        // its descriptor open (deregister removes it first).
-                        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.fd) };
-                        let _ = self.poller.modify(fd, Event::all(source.key));
-                    }
+                for waker in wakers.drain(..) {
+                    waker.wake();
                 }
             }
         }
@@ -272,22 +259,24 @@ impl Source {
         drop(removed);
     }
 
-    fn fire(&self, direction: Direction) {
+    /// Records a readiness edge and moves the direction's wakers into `out`
+    /// (to be woken after the lock is released). The waiter list keeps its
+    /// capacity, so steady-state wake-ups allocate nothing.
+    fn take_wakers(&self, direction: Direction, out: &mut Vec<Waker>) {
         let state = &self.directions[direction as usize];
-        let woken: Vec<(u64, Waker)> = {
-            let mut waiters = lock(&state.waiters);
-            state.tick.fetch_add(1, Ordering::AcqRel);
-            std::mem::take(&mut *waiters)
-        };
-        for (_, waker) in woken {
-            waker.wake();
-        }
+        let mut waiters = lock(&state.waiters);
+        state.tick.fetch_add(1, Ordering::AcqRel);
+        out.extend(waiters.drain(..).map(|(_, waker)| waker));
     }
 
     /// Wakes every waiter in both directions (the socket was closed).
     pub(crate) fn wake_all(&self) {
-        self.fire(Direction::Read);
-        self.fire(Direction::Write);
+        let mut wakers = Vec::new();
+        self.take_wakers(Direction::Read, &mut wakers);
+        self.take_wakers(Direction::Write, &mut wakers);
+        for waker in wakers {
+            waker.wake();
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use socket2::{MaybeUninitSlice, SockAddr};
@@ -79,7 +79,9 @@ pub struct Socket {
     receive_timeout_us: AtomicU64,
     send_timeout_us: AtomicU64,
     packet_info_enabled: AtomicBool,
-    trait_waiters: TraitWaiters,
+    /// Waker slots of the `AsyncRead`/`AsyncWrite` impls, made on first use
+    /// (out of line: most sockets never need them).
+    trait_waiters: OnceLock<Box<TraitWaiters>>,
     /// Serialises changes of `O_NONBLOCK` and the reactor registration.
     mode_lock: Mutex<()>,
     raw_fd: RawFd,
@@ -167,7 +169,7 @@ impl Socket {
             receive_timeout_us: AtomicU64::new(NO_TIMEOUT),
             send_timeout_us: AtomicU64::new(NO_TIMEOUT),
             packet_info_enabled: AtomicBool::new(false),
-            trait_waiters: TraitWaiters::default(),
+            trait_waiters: OnceLock::new(),
             mode_lock: Mutex::new(()),
             raw_fd,
         }
@@ -927,7 +929,7 @@ impl Socket {
     }
 
     pub(crate) fn trait_waiters(&self) -> &TraitWaiters {
-        &self.trait_waiters
+        self.trait_waiters.get_or_init(Box::default)
     }
 
     pub(crate) fn packet_info_enabled(&self) -> &AtomicBool {

@@ -49,6 +49,11 @@ fn no_reactor_thread_until_the_first_async_call_then_exactly_one() {
     let n = sockets::block_on(server.receive_async(&mut buf)).unwrap();
     assert_eq!(&buf[..n], b"now async");
     assert!(sockets::reactor_started());
+    // A new thread names itself when it starts running: allow it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while reactor_threads() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     assert_eq!(reactor_threads(), 1);
 
     // More async sockets share the one reactor.
