@@ -1,10 +1,11 @@
-//! netstack layer 3: the protocol layer.
+//! netstack layer 3: the protocol layer, on the transport layer.
 //!
-//! The sans-IO HTTP/1.1 core with its client and server, the URL fetcher, the
-//! FTP client and the framing toolkit will live here, on the transport layer.
-//! This layer is not built yet: it currently exposes nothing but the layer
-//! below it.
+//! - [`http`]: the sans-IO HTTP/1.1 core (heads, framing, bodies, limits).
+//!   The client and server drivers, the URL fetcher, the FTP client and the
+//!   framing toolkit are not built yet.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod http;
 
 pub use transport;

@@ -1,0 +1,385 @@
+//! Message heads: parsing (with `httparse`, after a strict pre-scan) and encoding.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode, Version};
+
+use crate::http::error::ParseError;
+use crate::http::limits::Limits;
+
+/// A parsed response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// The status code.
+    pub status: StatusCode,
+    /// The reason phrase as sent (may be empty).
+    pub reason: String,
+    /// The header fields.
+    pub headers: HeaderMap,
+}
+
+/// A parsed request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method.
+    pub method: Method,
+    /// The request target as sent (origin-form `/path?q`, absolute-form, or authority-form).
+    pub target: String,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// The header fields.
+    pub headers: HeaderMap,
+}
+
+/// Where the head ends (the index just past the blank line), if it is all
+/// in `buf`; `HeadTooLarge` once `buf` holds more than the limit without an end.
+fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ParseError> {
+    let window = &buf[..buf.len().min(limits.head_size())];
+    let mut i = 0;
+    while let Some(lf) = memchr(b'\n', &window[i..]) {
+        let at = i + lf;
+        // "\n\n" or "\n\r\n" ends the head.
+        match window.get(at + 1) {
+            Some(b'\n') => return Ok(Some(at + 2)),
+            Some(b'\r') if window.get(at + 2) == Some(&b'\n') => return Ok(Some(at + 3)),
+            _ => {}
+        }
+        i = at + 1;
+    }
+    if buf.len() >= limits.head_size() {
+        return Err(ParseError::HeadTooLarge {
+            limit: limits.head_size(),
+        });
+    }
+    Ok(None)
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|b| *b == needle)
+}
+
+/// Rejects what `httparse` would accept or misreport but RFC 9112 forbids
+/// or our limits refuse: bare CR, obs-fold, over-long lines.
+fn prescan(head: &[u8], limits: &Limits) -> Result<(), ParseError> {
+    for (at, byte) in head.iter().enumerate() {
+        if *byte == b'\r' && head.get(at + 1) != Some(&b'\n') {
+            return Err(ParseError::BareCr);
+        }
+    }
+    for (index, line) in head.split(|b| *b == b'\n').enumerate() {
+        if line.len() > limits.line() {
+            return Err(ParseError::LineTooLong {
+                limit: limits.line(),
+            });
+        }
+        if index > 0 && matches!(line.first(), Some(b' ' | b'\t')) {
+            return Err(ParseError::ObsFold);
+        }
+    }
+    Ok(())
+}
+
+fn first_line(buf: &[u8]) -> String {
+    let end = memchr(b'\n', buf).unwrap_or(buf.len()).min(80);
+    String::from_utf8_lossy(&buf[..end]).trim_end().to_string()
+}
+
+fn header_map(headers: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for header in headers {
+        let name = HeaderName::from_bytes(header.name.as_bytes())
+            .map_err(|_| ParseError::InvalidHeaderName)?;
+        let value =
+            HeaderValue::from_bytes(header.value).map_err(|_| ParseError::InvalidHeaderValue)?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn version(minor: Option<u8>) -> Result<Version, ParseError> {
+    match minor {
+        Some(0) => Ok(Version::HTTP_10),
+        Some(1) => Ok(Version::HTTP_11),
+        _ => Err(ParseError::InvalidVersion),
+    }
+}
+
+/// Parses a response head from the start of `buf`. `Ok(None)`: more bytes
+/// are needed. `Ok(Some((head, len)))`: the head took `len` bytes.
+///
+/// ```
+/// use protocols::http::{parse_response_head, Limits};
+/// let bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+/// let (head, len) = parse_response_head(bytes, &Limits::default()).unwrap().unwrap();
+/// assert_eq!(head.status, 200);
+/// assert_eq!(&bytes[len..], b"hi");
+/// ```
+pub fn parse_response_head(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(ResponseHead, usize)>, ParseError> {
+    // A first line that cannot become a status line is refused at once
+    // rather than waiting for a head that will never come.
+    if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
+        return Err(ParseError::InvalidStatusLine(first_line(buf)));
+    }
+    let Some(end) = find_head_end(buf, limits)? else {
+        return Ok(None);
+    };
+    let head = &buf[..end];
+    prescan(head, limits)?;
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.headers()];
+    let mut response = httparse::Response::new(&mut slots);
+    match response.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(ParseError::InvalidStatusLine(first_line(head)))
+        }
+        Err(e) => {
+            return Err(map_httparse(e, limits, || {
+                ParseError::InvalidStatusLine(first_line(head))
+            }))
+        }
+    }
+    let code = response
+        .code
+        .ok_or_else(|| ParseError::InvalidStatusLine(first_line(head)))?;
+    let status =
+        StatusCode::from_u16(code).map_err(|_| ParseError::InvalidStatusLine(first_line(head)))?;
+    Ok(Some((
+        ResponseHead {
+            version: version(response.version)?,
+            status,
+            reason: response.reason.unwrap_or("").to_string(),
+            headers: header_map(response.headers)?,
+        },
+        end,
+    )))
+}
+
+/// Parses a request head from the start of `buf` (see [`parse_response_head`]).
+pub fn parse_request_head(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(RequestHead, usize)>, ParseError> {
+    let Some(end) = find_head_end(buf, limits)? else {
+        // Reject an over-long request line early (slowloris with a huge target).
+        if memchr(b'\n', buf).is_none() && buf.len() > limits.line() {
+            return Err(ParseError::LineTooLong {
+                limit: limits.line(),
+            });
+        }
+        return Ok(None);
+    };
+    let head = &buf[..end];
+    prescan(head, limits)?;
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.headers()];
+    let mut request = httparse::Request::new(&mut slots);
+    match request.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(ParseError::InvalidRequestLine(first_line(head)))
+        }
+        Err(e) => {
+            return Err(map_httparse(e, limits, || {
+                ParseError::InvalidRequestLine(first_line(head))
+            }))
+        }
+    }
+    let method = request
+        .method
+        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+        .ok_or_else(|| ParseError::InvalidRequestLine(first_line(head)))?;
+    let target = request
+        .path
+        .ok_or_else(|| ParseError::InvalidRequestLine(first_line(head)))?
+        .to_string();
+    Ok(Some((
+        RequestHead {
+            method,
+            target,
+            version: version(request.version)?,
+            headers: header_map(request.headers)?,
+        },
+        end,
+    )))
+}
+
+fn map_httparse(
+    err: httparse::Error,
+    limits: &Limits,
+    start_line: impl FnOnce() -> ParseError,
+) -> ParseError {
+    match err {
+        httparse::Error::TooManyHeaders => ParseError::TooManyHeaders {
+            limit: limits.headers(),
+        },
+        httparse::Error::HeaderName => ParseError::InvalidHeaderName,
+        httparse::Error::HeaderValue => ParseError::InvalidHeaderValue,
+        httparse::Error::NewLine => ParseError::BareCr,
+        httparse::Error::Version => start_line(),
+        httparse::Error::Status | httparse::Error::Token => start_line(),
+    }
+}
+
+/// Appends a request head: the request line, then the header fields, then the blank line.
+/// The target must be free of spaces and control characters.
+pub fn encode_request_head(
+    method: &Method,
+    target: &str,
+    headers: &HeaderMap,
+    out: &mut Vec<u8>,
+) -> Result<(), crate::http::Error> {
+    if target.is_empty() || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(crate::http::Error::InvalidRequest(format!(
+            "the request target {target:?} is empty or holds spaces or control characters"
+        )));
+    }
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    encode_headers(headers, out);
+    Ok(())
+}
+
+/// Appends a response head (always HTTP/1.1).
+pub fn encode_response_head(status: StatusCode, headers: &HeaderMap, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    encode_headers(headers, out);
+}
+
+fn encode_headers(headers: &HeaderMap, out: &mut Vec<u8>) {
+    // HeaderName and HeaderValue already exclude CR, LF and NUL: no injection.
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>, ParseError> {
+        parse_response_head(bytes, &Limits::default())
+    }
+
+    #[test]
+    fn a_complete_head_parses_and_reports_its_length() {
+        let bytes =
+            b"HTTP/1.1 404 Not Found\r\nServer: x\r\nSet-Cookie: a\r\nSet-Cookie: b\r\n\r\nbody";
+        let (head, len) = parse(bytes).unwrap().unwrap();
+        assert_eq!(head.status, StatusCode::NOT_FOUND);
+        assert_eq!(head.reason, "Not Found");
+        assert_eq!(head.version, Version::HTTP_11);
+        assert_eq!(head.headers.get_all("set-cookie").iter().count(), 2);
+        assert_eq!(&bytes[len..], b"body");
+    }
+
+    #[test]
+    fn a_partial_head_asks_for_more() {
+        assert_eq!(parse(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap(), None);
+        assert_eq!(parse(b"HTT").unwrap(), None);
+    }
+
+    #[test]
+    fn lf_only_line_ends_are_accepted() {
+        let (head, _) = parse(b"HTTP/1.0 200 OK\nA: b\n\n").unwrap().unwrap();
+        assert_eq!(head.version, Version::HTTP_10);
+    }
+
+    #[test]
+    fn each_malformed_head_has_its_own_error() {
+        assert!(matches!(
+            parse(b"garbage that is not http\r\n\r\n"),
+            Err(ParseError::InvalidStatusLine(_))
+        ));
+        assert!(matches!(
+            parse(b"SSH-2.0-OpenSSH\r\n"),
+            Err(ParseError::InvalidStatusLine(_))
+        ));
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n"),
+            Err(ParseError::ObsFold)
+        );
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n"),
+            Err(ParseError::BareCr)
+        );
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\nBad Name: b\r\n\r\n"),
+            Err(ParseError::InvalidHeaderName)
+        );
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\nA: b\x01c\r\n\r\n"),
+            Err(ParseError::InvalidHeaderValue)
+        );
+        assert!(matches!(
+            parse(b"HTTP/1.1 2000 OK\r\n\r\n"),
+            Err(ParseError::InvalidStatusLine(_))
+        ));
+        assert!(matches!(
+            parse(b"HTTP/2.0 200 OK\r\n\r\n"),
+            Err(ParseError::InvalidStatusLine(_) | ParseError::InvalidVersion)
+        ));
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = Limits::default()
+            .max_head_size(64)
+            .max_headers(2)
+            .max_line(40);
+        let big = [b"HTTP/1.1 200 OK\r\n".as_slice(), &[b'a'; 100]].concat();
+        assert_eq!(
+            parse_response_head(&big, &limits),
+            Err(ParseError::HeadTooLarge { limit: 64 })
+        );
+        let many = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert_eq!(
+            parse_response_head(many, &limits),
+            Err(ParseError::TooManyHeaders { limit: 2 })
+        );
+        let long = format!("HTTP/1.1 200 OK\r\nA: {}\r\n\r\n", "x".repeat(45));
+        assert_eq!(
+            parse_response_head(long.as_bytes(), &limits.max_head_size(1024)),
+            Err(ParseError::LineTooLong { limit: 40 })
+        );
+    }
+
+    #[test]
+    fn request_heads_parse_and_encode() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("example.test"));
+        let mut out = Vec::new();
+        encode_request_head(&Method::GET, "/a?b=c", &headers, &mut out).unwrap();
+        assert_eq!(out, b"GET /a?b=c HTTP/1.1\r\nhost: example.test\r\n\r\n");
+        let (head, len) = parse_request_head(&out, &Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (head.method, head.target.as_str(), len),
+            (Method::GET, "/a?b=c", out.len())
+        );
+        assert!(encode_request_head(&Method::GET, "/a b", &headers, &mut Vec::new()).is_err());
+        assert!(
+            encode_request_head(&Method::GET, "/a\r\nX: y", &headers, &mut Vec::new()).is_err()
+        );
+    }
+
+    #[test]
+    fn a_response_head_encodes_with_its_reason() {
+        let mut out = Vec::new();
+        encode_response_head(StatusCode::NO_CONTENT, &HeaderMap::new(), &mut out);
+        assert_eq!(out, b"HTTP/1.1 204 No Content\r\n\r\n");
+    }
+}
