@@ -12,10 +12,12 @@
 //! - [`ParseError`]: one variant per rejection; [`Error`]: the layer's error.
 
 mod body;
+pub mod client;
 mod error;
 mod framing;
 mod head;
 mod limits;
+pub mod server;
 
 pub use body::{encode_chunk, encode_last_chunk, BodyDecoder, Decoded};
 pub use error::{Error, ParseError, Result};
