@@ -24,11 +24,7 @@ impl Dns {
     /// resolver failure with [`SocketError::TryAgain`].
     pub fn get_host_addresses(host: &str) -> Result<Vec<IpAddr>> {
         let operation = || format!("resolve {host}");
-        let literal = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        if let Ok(ip) = literal.parse::<IpAddr>() {
+        if let Some(ip) = literal_address(host) {
             return Ok(vec![ip]);
         }
         if host.is_empty() {
@@ -74,11 +70,7 @@ impl Dns {
     /// [`MAX_BLOCKING_THREADS`](crate::MAX_BLOCKING_THREADS) (4) blocking
     /// threads; further lookups queue. Address literals resolve at once.
     pub async fn get_host_addresses_async(host: &str) -> Result<Vec<IpAddr>> {
-        let literal = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        if let Ok(ip) = literal.parse::<IpAddr>() {
+        if let Some(ip) = literal_address(host) {
             return Ok(vec![ip]);
         }
         let host = host.to_string();
@@ -101,6 +93,15 @@ impl Dns {
             .map_err(|_| Error::new(SocketError::SocketError, "gethostname"))?;
         Ok(name.to_string_lossy().into_owned())
     }
+}
+
+/// An address literal (`127.0.0.1`, `::1`, `[::1]`) needs no resolver.
+fn literal_address(host: &str) -> Option<IpAddr> {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()
 }
 
 fn ip_of(info: &libc::addrinfo) -> Option<IpAddr> {

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod address;
 mod error;
 mod happy_eyeballs;
 mod network_stream;

@@ -1,10 +1,11 @@
 //! `TcpListener`: accepts TCP connections.
 
-use std::net::{Ipv6Addr, SocketAddr};
+use std::net::Ipv6Addr;
 
 use sockets::{AddressFamily, EndPoint, SelectMode, Socket};
 
-use crate::error::{Error, Result};
+use crate::address::ip_family;
+use crate::error::Result;
 use crate::network_stream::NetworkStream;
 use crate::tcp_client::tcp_socket;
 
@@ -19,15 +20,7 @@ impl TcpListener {
     /// Creates a listener bound to an IPv4 or IPv6 endpoint (not yet listening).
     pub fn bind(endpoint: impl Into<EndPoint>) -> Result<TcpListener> {
         let endpoint = endpoint.into();
-        let family = match endpoint.as_ip() {
-            Some(SocketAddr::V4(_)) => AddressFamily::InterNetwork,
-            Some(SocketAddr::V6(_)) => AddressFamily::InterNetworkV6,
-            None => {
-                return Err(Error::InvalidInput(format!(
-                    "a TcpListener binds an IP endpoint, not {endpoint}"
-                )))
-            }
-        };
+        let family = ip_family(&endpoint, "TcpListener")?;
         let socket = tcp_socket(family)?;
         socket.set_reuse_address(true)?;
         socket.bind(endpoint)?;

@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use sockets::{AddressFamily, Dns, EndPoint, ProtocolType, Socket, SocketType};
 
+use crate::address::ip_family;
 use crate::error::{Error, Result};
 
 /// A UDP client, as .NET's `UdpClient`: bind, optionally connect to a
@@ -27,15 +28,7 @@ impl UdpClient {
     /// Binds to an IPv4 or IPv6 endpoint.
     pub fn bind(endpoint: impl Into<EndPoint>) -> Result<UdpClient> {
         let endpoint = endpoint.into();
-        let family = match endpoint.as_ip() {
-            Some(SocketAddr::V4(_)) => AddressFamily::InterNetwork,
-            Some(SocketAddr::V6(_)) => AddressFamily::InterNetworkV6,
-            None => {
-                return Err(Error::InvalidInput(format!(
-                    "a UdpClient binds an IP endpoint, not {endpoint}"
-                )))
-            }
-        };
+        let family = ip_family(&endpoint, "UdpClient")?;
         let socket = Socket::new(family, SocketType::Dgram, ProtocolType::Udp)?;
         socket.bind(endpoint)?;
         Ok(UdpClient { socket })
