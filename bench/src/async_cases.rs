@@ -375,7 +375,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
 }
 
 /// The runtime both contenders run on.
-fn runtime(workers: u64) -> BenchResult<Runtime> {
+pub(crate) fn runtime(workers: u64) -> BenchResult<Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(usize::try_from(workers)?)
         .enable_all()
@@ -383,7 +383,7 @@ fn runtime(workers: u64) -> BenchResult<Runtime> {
 }
 
 /// Runs one sample on the runtime, bounded by `limit` (setup included).
-fn sample<F: Future<Output = BenchResult<f64>>>(
+pub(crate) fn sample<F: Future<Output = BenchResult<f64>>>(
     runtime: &Runtime,
     limit: Duration,
     work: impl FnOnce() -> F,

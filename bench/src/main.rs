@@ -9,12 +9,14 @@
 //! cargo run -p bench --release -- sockets --rounds 9 --bulk-mib 256 --pingpong 20000
 //! cargo run -p bench --release -- async              # layer 1, async mode: Socket vs tokio::net
 //! cargo run -p bench --release -- async --case c10k --c10k-connections 5000
+//! cargo run -p bench --release -- transport          # layer 2: NetworkStream, TlsStream, Happy Eyeballs
+//! cargo run -p bench --release -- transport --case tls-bulk --rounds 11
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
 //! contender, then interleaved rounds (peer, netstack, peer, netstack, …),
 //! and the median of each. One module per layer (or mode) holds its cases
-//! (`sockets_cases`, `async_cases`; later `transport_cases`, …), and this
+//! (`sockets_cases`, `async_cases`, `transport_cases`; later protocols, …), and this
 //! file only parses the command line and dispatches. A few hidden
 //! subcommands are the child processes that some cases re-execute this
 //! binary as (a fresh process per sample, e.g. to measure memory).
@@ -23,6 +25,7 @@
 mod async_cases;
 mod harness;
 mod sockets_cases;
+mod transport_cases;
 
 use std::process::ExitCode;
 
@@ -46,6 +49,10 @@ enum Command {
     /// runtime (ping-pong over many connections, bulk transfer, C10K memory,
     /// no reactor thread without async use).
     Async(async_cases::Args),
+    /// Layer 2: NetworkStream against std and tokio (TCP bulk), TlsStream
+    /// against plain rustls (TLS 1.3 bulk, handshakes per second), and
+    /// Happy Eyeballs' connect time against its stagger.
+    Transport(transport_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -61,6 +68,7 @@ fn run(command: &Command) -> BenchResult<Report> {
     match command {
         Command::Sockets(args) => sockets_cases::run(args).map(Report::from_cases),
         Command::Async(args) => async_cases::run(args),
+        Command::Transport(args) => transport_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -74,7 +82,7 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         Command::AsyncC10kChild(args) => Some(async_cases::c10k_child(args)),
         Command::AsyncC10kClients(args) => Some(async_cases::c10k_clients(args)),
         Command::AsyncReactorChild(args) => Some(async_cases::reactor_child(args)),
-        Command::Sockets(_) | Command::Async(_) => None,
+        Command::Sockets(_) | Command::Async(_) | Command::Transport(_) => None,
     }
 }
 
@@ -176,5 +184,35 @@ mod tests {
         let child =
             Cli::try_parse_from(["bench", "async-c10k-child", "tokio", "--connections", "3"]);
         assert!(child.is_ok());
+    }
+
+    #[test]
+    fn transport_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "bench",
+            "transport",
+            "--case",
+            "happy-eyeballs",
+            "--staggers-ms",
+            "250,100,50",
+            "--connects",
+            "7",
+            "--handshakes",
+            "300",
+        ])
+        .unwrap();
+        let Command::Transport(args) = cli.command else {
+            panic!("not the transport subcommand");
+        };
+        assert_eq!(args.case, transport_cases::Case::HappyEyeballs);
+        assert_eq!(args.staggers_ms, [250, 100, 50]);
+        assert_eq!(args.connects, 7);
+        assert_eq!(args.handshakes, 300);
+        let defaults = Cli::try_parse_from(["bench", "transport"]).unwrap();
+        let Command::Transport(args) = defaults.command else {
+            panic!("not the transport subcommand");
+        };
+        assert_eq!(args.staggers_ms, [250, 100]);
+        assert!(Cli::try_parse_from(["bench", "transport", "--staggers-ms", "5"]).is_err());
     }
 }

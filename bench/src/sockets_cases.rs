@@ -225,7 +225,7 @@ impl Conn for Socket {
 // ----- connection setup (not timed) -----
 
 /// A connected std pair (client, server) on 127.0.0.1, with timeouts set.
-fn std_pair(no_delay: bool, timeout: Duration) -> BenchResult<(TcpStream, TcpStream)> {
+pub(crate) fn std_pair(no_delay: bool, timeout: Duration) -> BenchResult<(TcpStream, TcpStream)> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     let address = listener.local_addr()?;
     check_loopback(address)?;

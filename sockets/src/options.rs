@@ -230,10 +230,10 @@ impl Socket {
     /// (`SO_RCVTIMEO`); `None` waits forever. It bounds the synchronous calls
     /// and, unlike .NET's, the asynchronous ones too.
     pub fn receive_timeout(&self) -> Result<Option<Duration>> {
-        let guard = self.enter("receive_timeout")?;
-        guard
-            .read_timeout()
-            .map_err(|e| self.os_error(&e, "receive_timeout"))
+        // The value this socket set (kept in step with the OS by every
+        // setter, raw ones included): no system call.
+        drop(self.enter("receive_timeout")?);
+        Ok(self.cached_timeout(crate::SelectMode::Read))
     }
 
     /// Sets the receive timeout; a zero duration is refused (use non-blocking mode).
@@ -250,10 +250,8 @@ impl Socket {
     /// How long a send waits before failing with `TimedOut` (`SO_SNDTIMEO`);
     /// `None` waits forever. It bounds synchronous and asynchronous sends.
     pub fn send_timeout(&self) -> Result<Option<Duration>> {
-        let guard = self.enter("send_timeout")?;
-        guard
-            .write_timeout()
-            .map_err(|e| self.os_error(&e, "send_timeout"))
+        drop(self.enter("send_timeout")?);
+        Ok(self.cached_timeout(crate::SelectMode::Write))
     }
 
     /// Sets the send timeout; a zero duration is refused (use non-blocking mode).
@@ -614,12 +612,17 @@ impl Socket {
             let err = std::io::Error::last_os_error();
             return Err(self.os_error(&err, format!("set_raw_option level {level} name {name}")));
         }
-        drop(guard);
         if level == libc::SOL_SOCKET && name == libc::SO_RCVTIMEO {
-            self.cache_timeouts(Some(self.receive_timeout()?), None);
+            let timeout = guard
+                .read_timeout()
+                .map_err(|e| self.os_error(&e, "receive_timeout"))?;
+            self.cache_timeouts(Some(timeout), None);
         }
         if level == libc::SOL_SOCKET && name == libc::SO_SNDTIMEO {
-            self.cache_timeouts(None, Some(self.send_timeout()?));
+            let timeout = guard
+                .write_timeout()
+                .map_err(|e| self.os_error(&e, "send_timeout"))?;
+            self.cache_timeouts(None, Some(timeout));
         }
         Ok(())
     }

@@ -463,7 +463,13 @@ impl Socket {
     }
 
     pub(crate) fn accepted(&self, socket: socket2::Socket) -> Socket {
-        Socket::from_parts(socket, self.family, self.socket_type, self.protocol)
+        let accepted = Socket::from_parts(socket, self.family, self.socket_type, self.protocol);
+        // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to accepted sockets: so does the cache.
+        accepted.cache_timeouts(
+            Some(self.cached_timeout(SelectMode::Read)),
+            Some(self.cached_timeout(SelectMode::Write)),
+        );
+        accepted
     }
 
     /// Connects to an endpoint (`connect(2)`).

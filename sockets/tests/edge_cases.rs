@@ -324,3 +324,35 @@ fn send_file_timeout_bounds_each_stall_not_the_whole_file() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn an_accepted_socket_inherits_the_listeners_timeouts_as_the_os_does() {
+    let l = tcp();
+    l.bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    l.listen(4).unwrap();
+    l.set_receive_timeout(Some(Duration::from_millis(80)))
+        .unwrap();
+    let c = tcp();
+    c.connect(l.local_endpoint().unwrap()).unwrap();
+    let s = l.accept().unwrap();
+    assert_eq!(
+        s.receive_timeout().unwrap(),
+        Some(Duration::from_millis(80))
+    );
+    // The OS applies it too (a blocking receive times out).
+    let mut raw = [0u8; 16];
+    let n = s
+        .get_raw_option(1 /* SOL_SOCKET */, 20 /* SO_RCVTIMEO */, &mut raw)
+        .unwrap();
+    assert_eq!(n, 16);
+    let micros = i64::from_ne_bytes(raw[8..16].try_into().unwrap());
+    let secs = i64::from_ne_bytes(raw[..8].try_into().unwrap());
+    assert_eq!((secs, micros), (0, 80_000));
+    let started = Instant::now();
+    assert_eq!(
+        s.receive(&mut [0u8; 4]).unwrap_err().kind(),
+        SocketError::TimedOut
+    );
+    assert!(started.elapsed() >= Duration::from_millis(70));
+    drop(c);
+}

@@ -267,7 +267,14 @@ struct Deadline<'a, S: StreamControl> {
     deadline: Instant,
     expired: bool,
     saved: Option<(Option<Duration>, Option<Duration>)>,
+    /// When each direction's timeout was last set, and to what: it is set
+    /// again only when keeping it would overshoot the deadline noticeably
+    /// (each `setsockopt` costs a system call per record otherwise).
+    armed: [Option<(Instant, Duration)>; 2],
 }
+
+/// How far a read or write may outlast the deadline before its timeout is re-armed.
+const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 
 /// Poll interval for a non-blocking stream during the handshake.
 const NONBLOCKING_RETRY: Duration = Duration::from_millis(5);
@@ -283,6 +290,7 @@ impl<'a, S: StreamControl> Deadline<'a, S> {
             deadline,
             expired: false,
             saved,
+            armed: [None, None],
         }
     }
 
@@ -302,12 +310,22 @@ impl<'a, S: StreamControl> Deadline<'a, S> {
     /// Runs one bounded I/O call, retrying timeouts until the deadline.
     fn bounded<T>(
         &mut self,
+        direction: usize,
         set: fn(&mut S, Option<Duration>) -> io::Result<()>,
         mut op: impl FnMut(&mut S) -> io::Result<T>,
     ) -> io::Result<T> {
         loop {
             let left = self.left()?;
-            set(self.stream, Some(left))?;
+            let now = Instant::now();
+            let stale = match self.armed[direction] {
+                // A call now could block until `now + timeout`.
+                Some((_, timeout)) => now + timeout > self.deadline + DEADLINE_SLACK,
+                None => true,
+            };
+            if stale {
+                set(self.stream, Some(left))?;
+                self.armed[direction] = Some((now, left));
+            }
             match op(self.stream) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e)
@@ -320,6 +338,7 @@ impl<'a, S: StreamControl> Deadline<'a, S> {
                         self.expired = true;
                         return Err(e);
                     }
+                    self.armed[direction] = None;
                     if e.kind() == io::ErrorKind::WouldBlock {
                         std::thread::sleep(left.min(NONBLOCKING_RETRY));
                     }
@@ -350,19 +369,28 @@ impl<S: StreamControl> Drop for Deadline<'_, S> {
     }
 }
 
+const READ: usize = 0;
+const WRITE: usize = 1;
+
 impl<S: Read + StreamControl> Read for Deadline<'_, S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.bounded(S::set_read_timeout, |s| s.read(buf))
+        self.bounded(READ, S::set_read_timeout, |s| s.read(buf))
     }
 }
 
 impl<S: Write + StreamControl> Write for Deadline<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.bounded(S::set_write_timeout, |s| s.write(buf))
+        self.bounded(WRITE, S::set_write_timeout, |s| s.write(buf))
+    }
+
+    /// Forwarded so rustls's queued records leave in one system call (the
+    /// default would send one record per call, a segment each).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.bounded(WRITE, S::set_write_timeout, |s| s.write_vectored(bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.bounded(S::set_write_timeout, |s| s.flush())
+        self.bounded(WRITE, S::set_write_timeout, |s| s.flush())
     }
 }
 
