@@ -125,6 +125,23 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A response body could not be decoded by its `Content-Encoding`
+    /// (corrupt or truncated gzip/deflate data).
+    #[error("http: the {encoding} response body cannot be decoded: {detail}")]
+    ContentDecoding {
+        /// The content coding (`gzip`, `deflate`).
+        encoding: &'static str,
+        /// What the decoder reported.
+        detail: String,
+    },
+    /// A proxy refused to open a `CONNECT` tunnel, or broke the tunnel protocol.
+    #[error("http: proxy {proxy}: {detail}")]
+    Proxy {
+        /// The proxy's `host:port`.
+        proxy: String,
+        /// What went wrong (e.g. "CONNECT example.com:443 answered 407 Proxy Authentication Required").
+        detail: String,
+    },
     /// Too many redirects.
     #[error("http: too many redirects (limit {limit})")]
     TooManyRedirects {

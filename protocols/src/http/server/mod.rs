@@ -1,1 +1,43 @@
-//! The HTTP/1.1 server (being built).
+//! The HTTP/1.1 server: the `HttpListener` of this stack, in both modes.
+//!
+//! - [`HttpServer`]: synchronous — an accept thread and a bounded pool of
+//!   worker threads; the handler is `Fn(`[`Request`]`) -> `[`Response`].
+//! - [`AsyncHttpServer`]: asynchronous — [`serve`](AsyncHttpServer::serve)
+//!   returns one future that accepts and drives every connection, under
+//!   any executor; the handler returns a future of an [`AsyncResponse`].
+//! - [`ServerConfig`]: limits (head size and header count via
+//!   [`Limits`](crate::http::Limits), body size) and timeouts (head —
+//!   against slowloris —, body, idle keep-alive, write, shutdown grace),
+//!   and TLS ([`ServerConfig::tls`]).
+//! - [`ShutdownHandle`]: graceful shutdown — stop accepting, close idle
+//!   connections, let requests in flight finish, then return.
+//!
+//! Both drivers are thin loops around one per-connection state machine
+//! (sans-IO: bytes in, request heads and body bytes out; response heads and
+//! bodies in, bytes out), so they behave the same: keep-alive and
+//! pipelining (requests answered strictly in order), `Expect:
+//! 100-continue` (answered when the handler first reads the body), no body
+//! for HEAD, `204` and `304`, `Content-Length` for fixed bodies and chunked
+//! coding for streams of unknown length, and on bad input a status and a
+//! closed connection: `400` (malformed, `Transfer-Encoding` with
+//! `Content-Length`, obs-fold, no `Host`), `413` (body too large), `431`
+//! (head too large), `501` (a transfer coding other than chunked), `408`
+//! (a head or body that did not arrive in time).
+
+mod asynch;
+mod body;
+mod config;
+mod conn;
+mod io;
+mod state;
+mod stream;
+mod sync;
+
+pub use asynch::AsyncHttpServer;
+pub use body::{
+    AsyncRequest, AsyncRequestBody, AsyncResponse, AsyncResponseBody, ConnectionInfo, Request,
+    RequestBody, Response, ResponseBody,
+};
+pub use config::ServerConfig;
+pub use state::{ShutdownHandle, ShutdownReport};
+pub use sync::HttpServer;

@@ -1,0 +1,400 @@
+//! The asynchronous driver: one future accepts connections and drives a
+//! future per connection (a `FuturesUnordered`), through the same core as
+//! the synchronous driver. No runtime is required: netstack's reactor
+//! wakes the futures, so any executor can poll them.
+
+use std::future::{poll_fn, Future};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use futures_io::AsyncRead;
+use futures_util::future::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use sockets::EndPoint;
+use transport::tls::TlsStream;
+use transport::{NetworkStream, TcpListener};
+
+use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content};
+use super::conn::{BodyEvent, Conn, HeadEvent, Next, Wait};
+use super::io::{close_async, fill_async, flush_async, timer, write_all_async, Filled, Timer};
+use super::state::{ConnGuard, ServerState, ShutdownHandle};
+use super::stream::{lock, Link, Shared, SharedNet, Stream};
+use super::sync::{panic_response, DIRECT_WRITE, STREAM_CHUNK};
+use super::ServerConfig;
+use crate::http::Error;
+
+/// An asynchronous HTTP/1.1 server: [`serve`](AsyncHttpServer::serve)
+/// returns one future that accepts connections and drives every
+/// connection concurrently (keep-alive, pipelined requests in order),
+/// calling the async handler for each request. Run the future on any
+/// executor — tokio, smol, `futures::executor`, or [`sockets::block_on`] —
+/// or spawn it; it finishes after a [`ShutdownHandle::shutdown`].
+///
+/// The handler is an `Fn(AsyncRequest) -> impl Future<Output = AsyncResponse>`
+/// (e.g. a closure returning an `async move` block); the request body is an
+/// [`AsyncRequestBody`]. Limits, timeouts (timers in netstack's reactor),
+/// error statuses and shutdown behave exactly as in
+/// [`HttpServer`](super::HttpServer); the two share one core.
+///
+/// ```
+/// use protocols::http::server::{AsyncHttpServer, AsyncRequest, AsyncResponse, ServerConfig};
+/// use transport::{TcpClient, TcpListener};
+///
+/// let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// let server = AsyncHttpServer::new(listener, ServerConfig::default())?;
+/// let endpoint = server.local_endpoint().clone();
+/// let shutdown = server.shutdown_handle();
+/// let serving = std::thread::spawn(move || {
+///     sockets::block_on(server.serve(|mut request: AsyncRequest| async move {
+///         let body = request.body_mut().read_all_async(1024).await.unwrap_or_default();
+///         AsyncResponse::new(format!("got {} bytes", body.len()).into())
+///     }))
+/// });
+///
+/// sockets::block_on(async {
+///     let client = TcpClient::connect_endpoint_async(endpoint).await?.into_stream();
+///     client
+///         .write_all_async(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+///         .await?;
+///     let mut reply = Vec::new();
+///     let mut buf = [0u8; 1024];
+///     loop {
+///         let n = client.read_async(&mut buf).await?;
+///         if n == 0 { break; }
+///         reply.extend_from_slice(&buf[..n]);
+///     }
+///     let reply = String::from_utf8(reply)?;
+///     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"));
+///     assert!(reply.ends_with("got 2 bytes"));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+///
+/// assert!(shutdown.shutdown().graceful);
+/// serving.join().unwrap();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct AsyncHttpServer {
+    listener: Arc<TcpListener>,
+    config: Arc<ServerConfig>,
+    state: Arc<ServerState>,
+    endpoint: EndPoint,
+}
+
+type ConnFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+type AcceptFuture = Pin<Box<dyn Future<Output = transport::Result<NetworkStream>> + Send>>;
+
+/// Marks the accept loop as ended when the serve future finishes or is dropped.
+struct AcceptingGuard(Arc<ServerState>);
+
+impl Drop for AcceptingGuard {
+    fn drop(&mut self) {
+        self.0.set_accepting(false);
+    }
+}
+
+impl AsyncHttpServer {
+    /// A server on `listener` (bound; this starts it listening with the
+    /// configured backlog). Nothing is accepted until the future of
+    /// [`serve`](Self::serve) runs.
+    pub fn new(listener: TcpListener, config: ServerConfig) -> Result<AsyncHttpServer, Error> {
+        listener.start(config.backlog)?;
+        let endpoint = listener.local_endpoint()?;
+        let listener = Arc::new(listener);
+        let state = ServerState::new(Arc::clone(&listener), config.shutdown_grace, false);
+        Ok(AsyncHttpServer {
+            listener,
+            config: Arc::new(config),
+            state,
+            endpoint,
+        })
+    }
+
+    /// Binds `endpoint` and creates the server ([`new`](Self::new)).
+    pub fn bind(
+        endpoint: impl Into<EndPoint>,
+        config: ServerConfig,
+    ) -> Result<AsyncHttpServer, Error> {
+        AsyncHttpServer::new(TcpListener::bind(endpoint)?, config)
+    }
+
+    /// The endpoint the server listens on.
+    pub fn local_endpoint(&self) -> &EndPoint {
+        &self.endpoint
+    }
+
+    /// A handle that shuts the server down from any thread or task.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            state: Arc::clone(&self.state),
+        }
+    }
+
+    /// The future that serves: it accepts connections (at most
+    /// `max_connections` at once) and drives them all until a shutdown
+    /// has finished. Dropping it closes every connection.
+    pub fn serve<H, F>(self, handler: H) -> impl Future<Output = ()> + Send + 'static
+    where
+        H: Fn(AsyncRequest) -> F + Send + Sync + 'static,
+        F: Future<Output = AsyncResponse> + Send + 'static,
+    {
+        let AsyncHttpServer {
+            listener,
+            config,
+            state,
+            ..
+        } = self;
+        let handler = Arc::new(handler);
+        async move {
+            state.set_accepting(true);
+            let _accepting = AcceptingGuard(Arc::clone(&state));
+            let mut conns: FuturesUnordered<ConnFuture> = FuturesUnordered::new();
+            let mut accept: Option<AcceptFuture> = None;
+            let mut backoff: Option<Timer> = None;
+            poll_fn(|cx| {
+                state.register_waker(cx.waker());
+                if state.is_forced() {
+                    conns.clear();
+                    return Poll::Ready(());
+                }
+                loop {
+                    // Accept while there is room.
+                    while !state.is_shutting_down() && conns.len() < config.max_connections {
+                        if let Some(wait) = backoff.as_mut() {
+                            if wait.as_mut().poll(cx).is_pending() {
+                                break;
+                            }
+                            backoff = None;
+                        }
+                        let listener = Arc::clone(&listener);
+                        let pending = accept.get_or_insert_with(|| {
+                            Box::pin(async move { listener.accept_async().await })
+                        });
+                        match pending.as_mut().poll(cx) {
+                            Poll::Ready(Ok(stream)) => {
+                                accept = None;
+                                let net = Arc::new(stream);
+                                let guard = state.register(Arc::clone(&net));
+                                conns.push(Box::pin(serve_connection(
+                                    net,
+                                    guard,
+                                    Arc::clone(&config),
+                                    Arc::clone(&handler),
+                                    Arc::clone(&state),
+                                )));
+                            }
+                            Poll::Ready(Err(_)) => {
+                                accept = None;
+                                if !state.is_shutting_down() {
+                                    // Out of file descriptors and the like.
+                                    backoff = Some(timer(Duration::from_millis(10)));
+                                }
+                            }
+                            Poll::Pending => break,
+                        }
+                    }
+                    if state.is_shutting_down() {
+                        accept = None;
+                    }
+                    // Drive the connections.
+                    let full = conns.len() >= config.max_connections;
+                    let mut finished = false;
+                    while let Poll::Ready(Some(())) = conns.poll_next_unpin(cx) {
+                        finished = true;
+                    }
+                    if state.is_shutting_down() && conns.is_empty() {
+                        return Poll::Ready(());
+                    }
+                    // A slot came free: accept again at once.
+                    if !(full && finished && !state.is_shutting_down()) {
+                        return Poll::Pending;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+}
+
+fn connection_info(net: &NetworkStream, tls: bool) -> ConnectionInfo {
+    ConnectionInfo {
+        remote: net.remote_endpoint().ok().and_then(|e| e.as_ip()),
+        local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
+        tls,
+    }
+}
+
+async fn serve_connection<H, F>(
+    net: Arc<NetworkStream>,
+    guard: ConnGuard,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    state: Arc<ServerState>,
+) where
+    H: Fn(AsyncRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = AsyncResponse> + Send + 'static,
+{
+    let started = Instant::now();
+    let _ = net.set_no_delay(true);
+    let stream = match &config.tls {
+        None => Stream::Plain(SharedNet(Arc::clone(&net))),
+        Some(tls) => match TlsStream::accept_async(tls, SharedNet(Arc::clone(&net))).await {
+            Ok(tls) => Stream::Tls(Box::new(tls)),
+            Err(_) => {
+                net.close();
+                return;
+            }
+        },
+    };
+    let info = connection_info(&net, config.tls.is_some());
+    let link: Link = Arc::new(Mutex::new(Shared {
+        stream,
+        core: Conn::new(&config, started),
+        net: Arc::clone(&net),
+    }));
+    loop {
+        let Some(parts) = next_head(&link, &guard, &state).await else {
+            break;
+        };
+        let mut request = AsyncRequest::from_parts(parts, AsyncRequestBody::new(Arc::clone(&link)));
+        request.extensions_mut().insert(info);
+        let response = AssertUnwindSafe((*handler)(request))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| panic_response());
+        if write_response(&link, response, &config, &state)
+            .await
+            .is_err()
+        {
+            net.close();
+            return;
+        }
+        if !after_response(&link).await {
+            break;
+        }
+    }
+    close_async(&link, config.write_timeout).await;
+    drop(guard);
+}
+
+async fn next_head(
+    link: &Link,
+    guard: &ConnGuard,
+    state: &ServerState,
+) -> Option<http::request::Parts> {
+    loop {
+        let (event, wait) = {
+            let mut shared = lock(link);
+            if state.is_shutting_down() {
+                shared.core.set_closing();
+            }
+            let event = shared.core.poll_head();
+            let wait = shared.core.read_wait(Instant::now()).0;
+            (event, wait)
+        };
+        match event {
+            HeadEvent::Request(parts) => return Some(parts),
+            HeadEvent::Closed | HeadEvent::Rejected(_) => return None,
+            HeadEvent::NeedInput => {
+                if wait == Wait::Idle && !guard.set_idle(true) {
+                    return None;
+                }
+                let filled = fill_async(link).await;
+                guard.set_idle(false);
+                if let Filled::Failed(_) = filled {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+async fn after_response(link: &Link) -> bool {
+    loop {
+        let next = lock(link).core.end_exchange(Instant::now());
+        match next {
+            Next::Continue => return true,
+            Next::Close => return false,
+            Next::Drain => loop {
+                let event = lock(link).core.drain_body();
+                match event {
+                    BodyEvent::Done => break,
+                    BodyEvent::Data(_) => {}
+                    BodyEvent::NeedInput => {
+                        if let Filled::Failed(_) = fill_async(link).await {
+                            break;
+                        }
+                    }
+                    BodyEvent::Failed(_) => break,
+                }
+            },
+        }
+    }
+}
+
+fn mismatch(_: super::conn::LengthMismatch) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "response body length mismatch",
+    )
+}
+
+async fn write_response(
+    link: &Link,
+    response: AsyncResponse,
+    config: &ServerConfig,
+    state: &ServerState,
+) -> std::io::Result<()> {
+    let timeout = config.write_timeout;
+    let (mut parts, body) = response.into_parts();
+    let (framing, raw) = {
+        let mut shared = lock(link);
+        if state.is_shutting_down() {
+            shared.core.set_closing();
+        }
+        let framing =
+            shared
+                .core
+                .start_response(parts.status, &mut parts.headers, body.content.kind());
+        (framing, shared.core.body_is_raw())
+    };
+    match body.content {
+        Content::Full(bytes) => {
+            if framing.sends_body() && bytes.len() > DIRECT_WRITE && raw {
+                flush_async(link, timeout).await?;
+                write_all_async(link, &bytes, timeout).await?;
+                lock(link)
+                    .core
+                    .body_written_directly(bytes.len() as u64)
+                    .map_err(mismatch)?;
+            } else if framing.sends_body() {
+                lock(link).core.body_data(&bytes).map_err(mismatch)?;
+            }
+            lock(link).core.finish_response().map_err(mismatch)?;
+            flush_async(link, timeout).await
+        }
+        Content::Stream { mut reader, .. } => {
+            if framing.sends_body() {
+                flush_async(link, timeout).await?;
+                let mut buf = vec![0u8; STREAM_CHUNK];
+                loop {
+                    // The reader may read the request body: no lock is held here.
+                    let n = poll_fn(|cx| Pin::new(&mut reader).poll_read(cx, &mut buf)).await;
+                    let n = match n {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
+                    lock(link).core.body_data(&buf[..n]).map_err(mismatch)?;
+                    flush_async(link, timeout).await?;
+                }
+            }
+            lock(link).core.finish_response().map_err(mismatch)?;
+            flush_async(link, timeout).await
+        }
+    }
+}

@@ -1,0 +1,1145 @@
+//! The per-connection state machine both server drivers share. It is
+//! sans-IO: the driver reads bytes into [`Conn::spare`], asks for the next
+//! request head ([`Conn::poll_head`]) or body bytes ([`Conn::read_body`]),
+//! hands the response over ([`Conn::start_response`], [`Conn::body_data`],
+//! [`Conn::finish_response`]) and writes whatever [`Conn::output`] holds.
+//! Keep-alive, pipelining (strictly in order), 100-continue, the bodiless
+//! responses, limits and the read deadlines are all decided here.
+
+use std::time::{Duration, Instant};
+
+use http::header::{
+    HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, DATE, EXPECT, HOST,
+    TRANSFER_ENCODING,
+};
+use http::{Method, StatusCode, Uri, Version};
+
+use crate::http::{
+    encode_chunk, encode_last_chunk, encode_response_head, keep_alive, parse_request_head,
+    request_body_length, BodyDecoder, BodyLength, Limits, ParseError,
+};
+
+use super::ServerConfig;
+
+/// How much room a read gets at least.
+const READ_CHUNK: usize = 16 * 1024;
+/// How many bytes of an unread request body are read and discarded so the
+/// connection can be reused; past that it is closed instead.
+const DRAIN_LIMIT: u64 = 256 * 1024;
+/// How many empty lines before a request line are skipped (RFC 9112 §2.2).
+const MAX_LEADING_EMPTY_LINES: usize = 8;
+
+/// Why a request could not be served, with the status it gets.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejection {
+    pub(crate) status: StatusCode,
+    pub(crate) reason: RejectReason,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum RejectReason {
+    Parse(ParseError),
+    BodyTooLarge(u64),
+    Timeout(&'static str, Duration),
+    Other(String),
+}
+
+impl Rejection {
+    fn parse(error: ParseError) -> Rejection {
+        let status = match &error {
+            ParseError::HeadTooLarge { .. }
+            | ParseError::TooManyHeaders { .. }
+            | ParseError::LineTooLong { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ParseError::UnsupportedTransferEncoding(_) => StatusCode::NOT_IMPLEMENTED,
+            ParseError::InvalidVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Rejection {
+            status,
+            reason: RejectReason::Parse(error),
+        }
+    }
+
+    fn other(status: StatusCode, message: impl Into<String>) -> Rejection {
+        Rejection {
+            status,
+            reason: RejectReason::Other(message.into()),
+        }
+    }
+
+    /// The layer's error for this rejection (for the handler's body reads).
+    pub(crate) fn to_error(&self) -> crate::http::Error {
+        match &self.reason {
+            RejectReason::Parse(e) => crate::http::Error::Parse(e.clone()),
+            RejectReason::BodyTooLarge(limit) => crate::http::Error::BodyTooLarge { limit: *limit },
+            RejectReason::Timeout(phase, after) => crate::http::Error::Timeout {
+                phase,
+                after: *after,
+            },
+            RejectReason::Other(m) => crate::http::Error::InvalidRequest(m.clone()),
+        }
+    }
+
+    pub(crate) fn io_kind(&self) -> std::io::ErrorKind {
+        match &self.reason {
+            RejectReason::Timeout(..) => std::io::ErrorKind::TimedOut,
+            RejectReason::Parse(ParseError::IncompleteBody { .. }) => {
+                std::io::ErrorKind::UnexpectedEof
+            }
+            _ => std::io::ErrorKind::InvalidData,
+        }
+    }
+
+    fn message(&self) -> String {
+        self.to_error().to_string()
+    }
+}
+
+/// What [`Conn::poll_head`] found.
+#[derive(Debug)]
+pub(crate) enum HeadEvent {
+    /// A request head: call the handler, then respond.
+    Request(http::request::Parts),
+    /// Read more bytes (see [`Conn::read_wait`]).
+    NeedInput,
+    /// The client ended the connection between requests (or mid-head); close it.
+    Closed,
+    /// The request was refused: write [`Conn::output`] (an error response), then close.
+    Rejected(#[cfg_attr(not(test), allow(dead_code))] Rejection),
+}
+
+/// What [`Conn::read_body`] found.
+#[derive(Debug)]
+pub(crate) enum BodyEvent {
+    /// This many body bytes were copied out.
+    Data(usize),
+    /// The body is complete.
+    Done,
+    /// Write [`Conn::output`] (it may hold `100 Continue`), then read more bytes.
+    NeedInput,
+    /// The body is invalid, too large, timed out or cut short.
+    Failed(Rejection),
+}
+
+/// What a read waits for, which decides its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// A keep-alive connection between requests.
+    Idle,
+    /// A request head.
+    Head,
+    /// Request body bytes.
+    Body,
+}
+
+/// How the handler's response body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// Bytes in memory, of this length.
+    Full(u64),
+    /// A stream of a known length.
+    Sized(u64),
+    /// A stream of unknown length.
+    Unsized,
+}
+
+/// How the response body goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body bytes are sent (HEAD, 204, 304, or an error response
+    /// replacing the handler's).
+    Skip,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Until the connection closes (an HTTP/1.0 client, unknown length).
+    UntilClose,
+}
+
+impl Framing {
+    pub(crate) fn sends_body(self) -> bool {
+        self != Framing::Skip
+    }
+}
+
+/// What comes after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Read the next request (keep-alive; pipelined bytes may be buffered).
+    Continue,
+    /// The handler left part of the body unread: call
+    /// [`Conn::drain_body`] until `Done`, then [`Conn::end_exchange`] again.
+    Drain,
+    /// Close the connection (after writing [`Conn::output`]).
+    Close,
+}
+
+/// The response body has more bytes than its declared length, or fewer.
+#[derive(Debug)]
+pub(crate) struct LengthMismatch;
+
+#[derive(Debug)]
+struct Exchange {
+    method: Method,
+    keep_alive: bool,
+    decoder: BodyDecoder,
+    expect_continue: bool,
+    continue_sent: bool,
+    body_error: Option<Rejection>,
+    response: Option<Framing>,
+    written: u64,
+    close: bool,
+    drained: u64,
+    draining: bool,
+    chunked_version_ok: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    Head,
+    Exchange(Box<Exchange>),
+    Closed,
+}
+
+/// One connection's HTTP/1.1 server state.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    limits: Limits,
+    max_body: u64,
+    head_timeout: Duration,
+    body_timeout: Duration,
+    idle_timeout: Duration,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Bytes from `start` already looked at for a line end.
+    scanned: usize,
+    eof: bool,
+    state: State,
+    out: Vec<u8>,
+    /// Bytes of `out` already written.
+    out_pos: usize,
+    closing: bool,
+    served: u64,
+    head_started: Option<Instant>,
+    /// The client may still be sending bytes nobody will read: read and
+    /// discard for a moment before closing, so the close does not reset
+    /// the connection (and destroy the response) in the client's kernel.
+    linger: bool,
+}
+
+impl Conn {
+    /// A connection that starts now (the first head's deadline counts from here).
+    pub(crate) fn new(config: &ServerConfig, now: Instant) -> Conn {
+        Conn {
+            limits: config.limits,
+            max_body: config.max_body_size,
+            head_timeout: config.head_timeout,
+            body_timeout: config.body_timeout,
+            idle_timeout: config.idle_timeout,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            scanned: 0,
+            eof: false,
+            state: State::Head,
+            out: Vec::new(),
+            out_pos: 0,
+            closing: false,
+            served: 0,
+            head_started: Some(now),
+            linger: false,
+        }
+    }
+
+    // ----- input -----
+
+    /// Room to read into; call [`filled`](Self::filled) with the count read.
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.start > 0 && self.buf.len() - self.end < READ_CHUNK {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < READ_CHUNK {
+            self.buf.resize(self.end + READ_CHUNK, 0);
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// `n` bytes were read into [`spare`](Self::spare); 0 means end of stream.
+    pub(crate) fn filled(&mut self, n: usize) {
+        if n == 0 {
+            self.eof = true;
+        } else {
+            self.end += n;
+        }
+    }
+
+    /// The client ended its side (or the read failed for good).
+    pub(crate) fn set_eof(&mut self) {
+        self.eof = true;
+    }
+
+    fn input(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.scanned = self.scanned.saturating_sub(n);
+    }
+
+    /// True when request bytes are buffered (pipelined, or a head in progress).
+    pub(crate) fn has_input(&self) -> bool {
+        self.start < self.end
+    }
+
+    // ----- output -----
+
+    /// Bytes to write to the client.
+    pub(crate) fn output(&self) -> &[u8] {
+        &self.out[self.out_pos..]
+    }
+
+    /// `n` bytes of [`output`](Self::output) were written.
+    pub(crate) fn written(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+    }
+
+    /// True while output is waiting to be written.
+    pub(crate) fn has_output(&self) -> bool {
+        self.out_pos < self.out.len()
+    }
+
+    /// True when the client may still be sending bytes that will not be
+    /// read (a refused request, an unread body): close with a linger.
+    pub(crate) fn wants_linger(&self) -> bool {
+        self.linger && !self.eof
+    }
+
+    /// The server is shutting down: the current response (or the next)
+    /// says `Connection: close`, and no further request is read.
+    pub(crate) fn set_closing(&mut self) {
+        self.closing = true;
+    }
+
+    /// True once the connection must be closed.
+    #[cfg(test)]
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    // ----- deadlines -----
+
+    /// What the next read waits for and until when.
+    pub(crate) fn read_wait(&mut self, now: Instant) -> (Wait, Instant) {
+        match &self.state {
+            State::Exchange(_) => (Wait::Body, now + self.body_timeout),
+            State::Head | State::Closed => {
+                if self.head_started.is_none() && self.has_input() {
+                    self.head_started = Some(now);
+                }
+                match self.head_started {
+                    Some(started) => (Wait::Head, started + self.head_timeout),
+                    None => (Wait::Idle, now + self.idle_timeout),
+                }
+            }
+        }
+    }
+
+    /// A read waiting for `wait` passed its deadline. For a head in
+    /// progress, [`output`](Self::output) gets a `408` and the connection
+    /// closes; an idle connection just closes; a body read fails.
+    pub(crate) fn timed_out(&mut self, wait: Wait) {
+        let has_input = self.has_input();
+        if let (Wait::Body, State::Exchange(ex)) = (wait, &mut self.state) {
+            ex.body_error.get_or_insert(Rejection {
+                status: StatusCode::REQUEST_TIMEOUT,
+                reason: RejectReason::Timeout("request body", self.body_timeout),
+            });
+            return;
+        }
+        if wait == Wait::Head && matches!(self.state, State::Head) && has_input {
+            let rejection = Rejection {
+                status: StatusCode::REQUEST_TIMEOUT,
+                reason: RejectReason::Timeout("request head", self.head_timeout),
+            };
+            encode_rejection(&rejection, &mut self.out);
+        }
+        self.state = State::Closed;
+    }
+
+    // ----- the request -----
+
+    /// Parses the next request head from the buffered bytes.
+    pub(crate) fn poll_head(&mut self) -> HeadEvent {
+        // Shutting down: a keep-alive connection between requests closes; a
+        // new connection still gets its first request answered, and a head
+        // already arriving is still read (all bounded by the head timeout).
+        if !matches!(self.state, State::Head)
+            || (self.closing && self.served > 0 && !self.has_input())
+        {
+            self.state = State::Closed;
+            return HeadEvent::Closed;
+        }
+        // Skip empty lines before the request line.
+        let mut skipped = 0;
+        loop {
+            let input = self.input();
+            let n = if input.starts_with(b"\r\n") {
+                2
+            } else if input.starts_with(b"\n") {
+                1
+            } else {
+                break;
+            };
+            skipped += 1;
+            if skipped > MAX_LEADING_EMPTY_LINES {
+                return self.reject(Rejection::other(
+                    StatusCode::BAD_REQUEST,
+                    "too many empty lines before the request line",
+                ));
+            }
+            self.consume(n);
+        }
+        if !self.has_input() {
+            if self.eof {
+                self.state = State::Closed;
+                return HeadEvent::Closed;
+            }
+            return HeadEvent::NeedInput;
+        }
+        // Only parse again once a new line end has arrived (a trickled head
+        // costs linear, not quadratic, time); the limits still apply.
+        let input_len = self.end - self.start;
+        let new_line = self.input()[self.scanned.min(input_len)..].contains(&b'\n');
+        self.scanned = input_len;
+        let parsed =
+            if new_line || input_len > self.limits.line() || input_len >= self.limits.head_size() {
+                parse_request_head(self.input(), &self.limits)
+            } else {
+                Ok(None)
+            };
+        let (head, len) = match parsed {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => {
+                if self.eof {
+                    self.state = State::Closed;
+                    return HeadEvent::Closed;
+                }
+                return HeadEvent::NeedInput;
+            }
+            Err(e) => return self.reject(Rejection::parse(e)),
+        };
+        self.consume(len);
+        self.scanned = 0;
+        self.head_started = None;
+
+        if head.version == Version::HTTP_11 {
+            let hosts = head.headers.get_all(HOST).iter().count();
+            if hosts != 1 {
+                return self.reject(Rejection::other(
+                    StatusCode::BAD_REQUEST,
+                    format!("an HTTP/1.1 request needs exactly one Host header, not {hosts}"),
+                ));
+            }
+        }
+        let length = match request_body_length(&head.headers) {
+            Ok(length) => length,
+            Err(e) => return self.reject(Rejection::parse(e)),
+        };
+        if let BodyLength::Known(n) = length {
+            if n > self.max_body {
+                return self.reject(Rejection {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    reason: RejectReason::BodyTooLarge(self.max_body),
+                });
+            }
+        }
+        let uri: Uri = match head.target.parse() {
+            Ok(uri) => uri,
+            Err(_) => {
+                return self.reject(Rejection::other(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid request target {:?}", head.target),
+                ))
+            }
+        };
+        let mut expect_continue = false;
+        if let Some(expect) = head.headers.get(EXPECT) {
+            if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = head.version == Version::HTTP_11;
+            } else {
+                return self.reject(Rejection::other(
+                    StatusCode::EXPECTATION_FAILED,
+                    "only Expect: 100-continue is supported",
+                ));
+            }
+        }
+        let decoder = BodyDecoder::new(length, self.limits);
+        let expect_continue = expect_continue && !decoder.is_done();
+        let exchange = Exchange {
+            method: head.method.clone(),
+            keep_alive: keep_alive(head.version, &head.headers),
+            decoder,
+            expect_continue,
+            continue_sent: false,
+            body_error: None,
+            response: None,
+            written: 0,
+            close: false,
+            drained: 0,
+            draining: false,
+            chunked_version_ok: head.version == Version::HTTP_11,
+        };
+        self.state = State::Exchange(Box::new(exchange));
+
+        let mut request = http::Request::new(());
+        *request.method_mut() = head.method;
+        *request.uri_mut() = uri;
+        *request.version_mut() = head.version;
+        *request.headers_mut() = head.headers;
+        HeadEvent::Request(request.into_parts().0)
+    }
+
+    fn reject(&mut self, rejection: Rejection) -> HeadEvent {
+        encode_rejection(&rejection, &mut self.out);
+        self.linger = true;
+        self.state = State::Closed;
+        HeadEvent::Rejected(rejection)
+    }
+
+    /// Copies request body bytes into `out`.
+    pub(crate) fn read_body(&mut self, out: &mut [u8]) -> BodyEvent {
+        self.body_step(Some(out))
+    }
+
+    /// Reads and discards the rest of an unread body (bounded).
+    pub(crate) fn drain_body(&mut self) -> BodyEvent {
+        self.body_step(None)
+    }
+
+    fn body_step(&mut self, mut out: Option<&mut [u8]>) -> BodyEvent {
+        let State::Exchange(ex) = &mut self.state else {
+            return BodyEvent::Done;
+        };
+        if let Some(rejection) = &ex.body_error {
+            return BodyEvent::Failed(rejection.clone());
+        }
+        if out.as_ref().is_some_and(|o| o.is_empty()) {
+            return BodyEvent::Data(0);
+        }
+        loop {
+            if ex.decoder.is_done() {
+                return BodyEvent::Done;
+            }
+            let available = &self.buf[self.start..self.end];
+            if available.is_empty() {
+                if self.eof {
+                    let error =
+                        ex.decoder
+                            .finish_at_eof()
+                            .err()
+                            .unwrap_or(ParseError::IncompleteBody {
+                                expected: None,
+                                received: ex.decoder.received(),
+                            });
+                    let rejection = Rejection::parse(error);
+                    ex.body_error = Some(rejection.clone());
+                    return BodyEvent::Failed(rejection);
+                }
+                if ex.expect_continue && !ex.continue_sent && ex.response.is_none() {
+                    ex.continue_sent = true;
+                    self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                }
+                return BodyEvent::NeedInput;
+            }
+            let window = match &out {
+                Some(o) => &available[..available.len().min(o.len().max(1))],
+                None => available,
+            };
+            let step = match ex.decoder.decode(window) {
+                Ok(step) => step,
+                Err(e) => {
+                    let rejection = Rejection::parse(e);
+                    ex.body_error = Some(rejection.clone());
+                    return BodyEvent::Failed(rejection);
+                }
+            };
+            let (consumed, data_len) = (step.consumed, step.data.len());
+            if data_len > 0 {
+                if let Some(o) = out.as_deref_mut() {
+                    o[..data_len].copy_from_slice(step.data);
+                }
+            }
+            self.start += consumed;
+            self.scanned = 0;
+            if ex.decoder.received() > self.max_body {
+                let rejection = Rejection {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    reason: RejectReason::BodyTooLarge(self.max_body),
+                };
+                ex.body_error = Some(rejection.clone());
+                return BodyEvent::Failed(rejection);
+            }
+            if out.is_none() {
+                ex.drained += data_len as u64;
+                if ex.drained > DRAIN_LIMIT {
+                    ex.close = true;
+                    return BodyEvent::Failed(Rejection::other(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the unread request body is too large to skip",
+                    ));
+                }
+                if consumed == 0 {
+                    // Nothing usable in the buffer yet.
+                    if self.eof {
+                        continue;
+                    }
+                    return BodyEvent::NeedInput;
+                }
+                continue;
+            }
+            if data_len > 0 {
+                return BodyEvent::Data(data_len);
+            }
+            if consumed == 0 {
+                // Framing bytes were buffered inside the decoder; need more.
+                if self.start == self.end {
+                    continue;
+                }
+                return BodyEvent::NeedInput;
+            }
+        }
+    }
+
+    // ----- the response -----
+
+    /// Queues the response head in [`output`](Self::output) and returns how
+    /// its body goes on the wire. A request whose body failed gets the
+    /// error response instead (and [`Framing::Skip`]).
+    pub(crate) fn start_response(
+        &mut self,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+        kind: BodyKind,
+    ) -> Framing {
+        let closing = self.closing;
+        let State::Exchange(ex) = &mut self.state else {
+            return Framing::Skip;
+        };
+        if let Some(rejection) = ex.body_error.clone() {
+            ex.close = true;
+            ex.response = Some(Framing::Skip);
+            encode_rejection(&rejection, &mut self.out);
+            return Framing::Skip;
+        }
+        let (status, kind) = if status.is_informational() {
+            // 1xx is not a final response (and upgrades are not supported).
+            headers.clear();
+            (StatusCode::INTERNAL_SERVER_ERROR, BodyKind::Full(0))
+        } else {
+            (status, kind)
+        };
+        let bodiless_status =
+            status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        let head_request = ex.method == Method::HEAD;
+        let user_length = headers.contains_key(CONTENT_LENGTH);
+        headers.remove(TRANSFER_ENCODING);
+        let framing = if bodiless_status {
+            if status == StatusCode::NO_CONTENT {
+                headers.remove(CONTENT_LENGTH);
+            }
+            Framing::Skip
+        } else {
+            match kind {
+                BodyKind::Full(0) if head_request && user_length => {
+                    // A HEAD handler announcing the GET body's length.
+                    Framing::Skip
+                }
+                BodyKind::Full(n) | BodyKind::Sized(n) => {
+                    headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+                    Framing::Length(n)
+                }
+                BodyKind::Unsized => {
+                    headers.remove(CONTENT_LENGTH);
+                    if ex.chunked_version_ok {
+                        headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+                        Framing::Chunked
+                    } else {
+                        Framing::UntilClose
+                    }
+                }
+            }
+        };
+        let handler_close = headers.get_all(CONNECTION).iter().any(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"))
+        });
+        let unread_unannounced_body =
+            ex.expect_continue && !ex.continue_sent && !ex.decoder.is_done();
+        let keep = ex.keep_alive
+            && !closing
+            && !handler_close
+            && framing != Framing::UntilClose
+            && !unread_unannounced_body;
+        headers.remove(CONNECTION);
+        if !keep {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        } else if !ex.chunked_version_ok {
+            headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+        }
+        if !headers.contains_key(DATE) {
+            insert_date(headers);
+        }
+        encode_response_head(status, headers, &mut self.out);
+        ex.close = !keep;
+        let framing = if head_request { Framing::Skip } else { framing };
+        ex.response = Some(framing);
+        ex.written = 0;
+        framing
+    }
+
+    /// Queues response body bytes (chunk-encoded when chunked). Bytes past a
+    /// declared length are refused.
+    pub(crate) fn body_data(&mut self, data: &[u8]) -> Result<(), LengthMismatch> {
+        let State::Exchange(ex) = &mut self.state else {
+            return Ok(());
+        };
+        match ex.response {
+            Some(Framing::Length(n)) => {
+                if ex.written + data.len() as u64 > n {
+                    ex.close = true;
+                    return Err(LengthMismatch);
+                }
+                self.out.extend_from_slice(data);
+            }
+            Some(Framing::Chunked) => encode_chunk(data, &mut self.out),
+            Some(Framing::UntilClose) => self.out.extend_from_slice(data),
+            Some(Framing::Skip) | None => return Ok(()),
+        }
+        ex.written += data.len() as u64;
+        Ok(())
+    }
+
+    /// Counts body bytes the driver wrote itself, bypassing
+    /// [`output`](Self::output) (only for length- or close-delimited bodies).
+    pub(crate) fn body_written_directly(&mut self, len: u64) -> Result<(), LengthMismatch> {
+        let State::Exchange(ex) = &mut self.state else {
+            return Ok(());
+        };
+        match ex.response {
+            Some(Framing::Length(n)) if ex.written + len > n => {
+                ex.close = true;
+                Err(LengthMismatch)
+            }
+            _ => {
+                ex.written += len;
+                Ok(())
+            }
+        }
+    }
+
+    /// True when body bytes go on the wire unchanged (no chunk framing).
+    pub(crate) fn body_is_raw(&self) -> bool {
+        matches!(
+            &self.state,
+            State::Exchange(ex) if matches!(ex.response, Some(Framing::Length(_) | Framing::UntilClose))
+        )
+    }
+
+    /// Ends the response body (the last chunk when chunked). A body shorter
+    /// than its declared length is an error and the connection must close.
+    pub(crate) fn finish_response(&mut self) -> Result<(), LengthMismatch> {
+        let State::Exchange(ex) = &mut self.state else {
+            return Ok(());
+        };
+        match ex.response {
+            Some(Framing::Chunked) => encode_last_chunk(&HeaderMap::new(), &mut self.out),
+            Some(Framing::Length(n)) if ex.written != n => {
+                ex.close = true;
+                return Err(LengthMismatch);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The response is done: decides whether the connection carries on.
+    pub(crate) fn end_exchange(&mut self, now: Instant) -> Next {
+        let State::Exchange(ex) = &mut self.state else {
+            self.state = State::Closed;
+            return Next::Close;
+        };
+        if ex.close || ex.body_error.is_some() || self.closing {
+            self.linger = ex.body_error.is_some() || !ex.decoder.is_done();
+            self.state = State::Closed;
+            return Next::Close;
+        }
+        if !ex.decoder.is_done() {
+            ex.draining = true;
+            return Next::Drain;
+        }
+        self.served += 1;
+        self.state = State::Head;
+        self.head_started = if self.has_input() { Some(now) } else { None };
+        Next::Continue
+    }
+
+    /// Requests served completely on this connection.
+    #[cfg(test)]
+    pub(crate) fn served(&self) -> u64 {
+        self.served
+    }
+}
+
+/// Appends a complete error response (a short text body naming the error)
+/// that closes the connection.
+fn encode_rejection(rejection: &Rejection, out: &mut Vec<u8>) {
+    let body = format!("{}\n", rejection.message());
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    insert_date(&mut headers);
+    encode_response_head(rejection.status, &headers, out);
+    out.extend_from_slice(body.as_bytes());
+}
+
+fn insert_date(headers: &mut HeaderMap) {
+    if let Ok(value) = HeaderValue::from_str(&http_date(std::time::SystemTime::now())) {
+        headers.insert(DATE, value);
+    }
+}
+
+/// An IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub(crate) fn http_date(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (hour, minute, second) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // 1970-01-01 was a Thursday.
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let month_name = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(month - 1) as usize];
+    format!("{weekday}, {day:02} {month_name} {year} {hour:02}:{minute:02}:{second:02} GMT")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Conn {
+        Conn::new(&ServerConfig::default(), Instant::now())
+    }
+
+    fn feed(conn: &mut Conn, bytes: &[u8]) {
+        let mut at = 0;
+        while at < bytes.len() {
+            let spare = conn.spare();
+            let n = spare.len().min(bytes.len() - at);
+            spare[..n].copy_from_slice(&bytes[at..at + n]);
+            conn.filled(n);
+            at += n;
+        }
+    }
+
+    fn take_output(conn: &mut Conn) -> String {
+        let out = String::from_utf8_lossy(conn.output()).into_owned();
+        let n = conn.output().len();
+        conn.written(n);
+        out
+    }
+
+    fn respond(conn: &mut Conn, status: StatusCode, body: &[u8]) -> String {
+        let mut headers = HeaderMap::new();
+        let framing = conn.start_response(status, &mut headers, BodyKind::Full(body.len() as u64));
+        if framing.sends_body() {
+            conn.body_data(body).unwrap();
+        }
+        conn.finish_response().unwrap();
+        take_output(conn)
+    }
+
+    fn read_all(conn: &mut Conn) -> Result<Vec<u8>, Rejection> {
+        let mut body = Vec::new();
+        let mut buf = [0u8; 3];
+        loop {
+            match conn.read_body(&mut buf) {
+                BodyEvent::Data(n) => body.extend_from_slice(&buf[..n]),
+                BodyEvent::Done => return Ok(body),
+                BodyEvent::NeedInput => panic!("needs input"),
+                BodyEvent::Failed(r) => return Err(r),
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_are_served_in_order_with_keep_alive() {
+        let mut c = conn();
+        feed(
+            &mut c,
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        for (path, body) in [("/a", &b""[..]), ("/b", b"hello"), ("/c", b"")] {
+            let HeadEvent::Request(parts) = c.poll_head() else {
+                panic!("no head for {path}")
+            };
+            assert_eq!(parts.uri.path(), path);
+            assert_eq!(read_all(&mut c).unwrap(), body);
+            let out = respond(&mut c, StatusCode::OK, path.as_bytes());
+            assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+            assert!(out.ends_with(path), "{out}");
+            let next = c.end_exchange(Instant::now());
+            if path == "/c" {
+                assert!(out.contains("connection: close"), "{out}");
+                assert_eq!(next, Next::Close);
+            } else {
+                assert!(!out.contains("connection"), "{out}");
+                assert_eq!(next, Next::Continue);
+            }
+        }
+        assert_eq!(c.served(), 2);
+    }
+
+    #[test]
+    fn a_head_trickled_in_bytes_parses() {
+        let mut c = conn();
+        let request = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+        for byte in &request[..request.len() - 1] {
+            feed(&mut c, std::slice::from_ref(byte));
+            assert!(matches!(c.poll_head(), HeadEvent::NeedInput));
+        }
+        feed(&mut c, b"\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+    }
+
+    #[test]
+    fn malformed_requests_get_their_status_and_close() {
+        let cases: &[(&[u8], u16)] = &[
+            (b"NOT A REQUEST\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417),
+        ];
+        for (bytes, status) in cases {
+            let mut c = conn();
+            feed(&mut c, bytes);
+            let event = c.poll_head();
+            let HeadEvent::Rejected(rejection) = event else {
+                panic!("{:?}: {event:?}", String::from_utf8_lossy(bytes))
+            };
+            assert_eq!(rejection.status.as_u16(), *status);
+            let out = take_output(&mut c);
+            assert!(out.starts_with(&format!("HTTP/1.1 {status} ")), "{out}");
+            assert!(out.contains("connection: close"));
+            assert!(c.is_closed());
+        }
+        let mut c = conn();
+        feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\nX: ");
+        feed(&mut c, &vec![b'a'; 70 * 1024]);
+        let HeadEvent::Rejected(rejection) = c.poll_head() else {
+            panic!()
+        };
+        assert_eq!(
+            rejection.status,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn chunked_bodies_and_their_errors() {
+        let mut c = conn();
+        feed(&mut c, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        assert_eq!(read_all(&mut c).unwrap(), b"hello world");
+
+        let mut c = conn();
+        feed(
+            &mut c,
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        );
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        let rejection = read_all(&mut c).unwrap_err();
+        assert_eq!(rejection.status, StatusCode::BAD_REQUEST);
+        // The handler's response is replaced by the error.
+        let out = respond(&mut c, StatusCode::OK, b"fine");
+        assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+        assert_eq!(c.end_exchange(Instant::now()), Next::Close);
+
+        let config = ServerConfig::default().max_body_size(4);
+        let mut c = Conn::new(&config, Instant::now());
+        feed(&mut c, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        assert_eq!(
+            read_all(&mut c).unwrap_err().status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn expect_continue_is_answered_before_the_body_is_read() {
+        let mut c = conn();
+        feed(
+            &mut c,
+            b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        assert!(!c.has_output());
+        let mut buf = [0u8; 8];
+        assert!(matches!(c.read_body(&mut buf), BodyEvent::NeedInput));
+        assert_eq!(take_output(&mut c), "HTTP/1.1 100 Continue\r\n\r\n");
+        feed(&mut c, b"ok");
+        assert!(matches!(c.read_body(&mut buf), BodyEvent::Data(2)));
+        assert!(matches!(c.read_body(&mut buf), BodyEvent::Done));
+
+        // Not read at all: no 100, and the connection closes after the response.
+        let mut c = conn();
+        feed(
+            &mut c,
+            b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        let out = respond(&mut c, StatusCode::FORBIDDEN, b"");
+        assert!(out.contains("connection: close"), "{out}");
+        assert_eq!(c.end_exchange(Instant::now()), Next::Close);
+    }
+
+    #[test]
+    fn bodiless_responses_and_framing() {
+        let mut c = conn();
+        feed(&mut c, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        let out = respond(&mut c, StatusCode::OK, b"hello");
+        assert!(out.contains("content-length: 5\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\n"), "{out}");
+        assert_eq!(c.end_exchange(Instant::now()), Next::Continue);
+
+        for status in [StatusCode::NO_CONTENT, StatusCode::NOT_MODIFIED] {
+            let mut c = conn();
+            feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+            let out = respond(&mut c, status, b"ignored");
+            assert!(out.ends_with("\r\n\r\n"), "{out}");
+            assert!(!out.contains("ignored"));
+        }
+
+        // Unknown length: chunked for HTTP/1.1, until close for HTTP/1.0.
+        let mut c = conn();
+        feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        let framing = c.start_response(StatusCode::OK, &mut HeaderMap::new(), BodyKind::Unsized);
+        assert_eq!(framing, Framing::Chunked);
+        c.body_data(b"abc").unwrap();
+        c.finish_response().unwrap();
+        let out = take_output(&mut c);
+        assert!(out.contains("transfer-encoding: chunked"));
+        assert!(out.ends_with("\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), "{out:?}");
+
+        let mut c = conn();
+        feed(&mut c, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        let framing = c.start_response(StatusCode::OK, &mut HeaderMap::new(), BodyKind::Unsized);
+        assert_eq!(framing, Framing::UntilClose);
+        assert!(take_output(&mut c).contains("connection: close"));
+        assert_eq!(c.end_exchange(Instant::now()), Next::Close);
+
+        // A declared length must be met.
+        let mut c = conn();
+        feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        c.start_response(StatusCode::OK, &mut HeaderMap::new(), BodyKind::Sized(4));
+        c.body_data(b"ab").unwrap();
+        assert!(c.finish_response().is_err());
+        assert_eq!(c.end_exchange(Instant::now()), Next::Close);
+    }
+
+    #[test]
+    fn an_unread_body_is_drained_then_the_next_request_follows() {
+        let mut c = conn();
+        feed(
+            &mut c,
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab",
+        );
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        respond(&mut c, StatusCode::OK, b"");
+        assert_eq!(c.end_exchange(Instant::now()), Next::Drain);
+        assert!(matches!(c.drain_body(), BodyEvent::NeedInput));
+        feed(&mut c, b"cdGET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.drain_body(), BodyEvent::Done));
+        assert_eq!(c.end_exchange(Instant::now()), Next::Continue);
+        let HeadEvent::Request(parts) = c.poll_head() else {
+            panic!()
+        };
+        assert_eq!(parts.uri.path(), "/next");
+    }
+
+    #[test]
+    fn deadlines_follow_the_phase() {
+        let start = Instant::now();
+        let config = ServerConfig::default()
+            .head_timeout(Duration::from_secs(3))
+            .idle_timeout(Duration::from_secs(7));
+        let mut c = Conn::new(&config, start);
+        assert_eq!(
+            c.read_wait(start),
+            (Wait::Head, start + Duration::from_secs(3))
+        );
+        feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+        respond(&mut c, StatusCode::OK, b"");
+        let later = start + Duration::from_secs(1);
+        assert_eq!(c.end_exchange(later), Next::Continue);
+        assert_eq!(
+            c.read_wait(later),
+            (Wait::Idle, later + Duration::from_secs(7))
+        );
+        feed(&mut c, b"GE");
+        assert!(matches!(c.poll_head(), HeadEvent::NeedInput));
+        let (wait, deadline) = c.read_wait(later);
+        assert_eq!(
+            (wait, deadline),
+            (Wait::Head, later + Duration::from_secs(3))
+        );
+        c.timed_out(Wait::Head);
+        assert!(c.is_closed());
+        assert!(take_output(&mut c).starts_with("HTTP/1.1 408"));
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(http_date(t), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+}

@@ -1,0 +1,301 @@
+//! The I/O both drivers do around the shared [`Conn`](super::conn::Conn):
+//! fill its input before a deadline, write its output, close the
+//! connection. One synchronous and one poll-based asynchronous form of each.
+
+use std::future::{poll_fn, Future};
+use std::io::{self, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::conn::Wait;
+use super::stream::{is_timeout, lock, Link, Shared, Stream};
+
+/// How long a closing connection keeps reading (and discarding) what the
+/// client still sends, and how much of it.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// A timer in netstack's reactor, boxed so it can live in a struct.
+pub(crate) type Timer = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+
+pub(crate) fn timer(after: Duration) -> Timer {
+    Box::pin(sockets::sleep(after))
+}
+
+/// How a read for more request bytes ended.
+#[derive(Debug)]
+pub(crate) enum Filled {
+    /// Bytes arrived, or the client ended its side ([`Conn`](super::conn::Conn) knows which).
+    Progress,
+    /// The deadline passed; the core has been told.
+    TimedOut,
+    /// The connection broke.
+    Failed(io::Error),
+}
+
+// ----- synchronous -----
+
+/// Writes everything the core has queued (bounded by the socket's write timeout).
+pub(crate) fn flush_sync(shared: &mut Shared) -> io::Result<()> {
+    let Shared { stream, core, .. } = shared;
+    while core.has_output() {
+        match stream.write(core.output()) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => core.written(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    stream.flush()
+}
+
+/// Writes `data` directly (a large fixed body).
+pub(crate) fn write_all_sync(shared: &mut Shared, data: &[u8]) -> io::Result<()> {
+    shared.stream.write_all(data)?;
+    shared.stream.flush()
+}
+
+/// Writes the core's output, then reads more request bytes before the
+/// deadline the core sets for what it waits for.
+pub(crate) fn fill_sync(shared: &mut Shared) -> Filled {
+    if let Err(e) = flush_sync(shared) {
+        shared.core.set_eof();
+        return Filled::Failed(e);
+    }
+    let (wait, deadline) = shared.core.read_wait(Instant::now());
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            shared.core.timed_out(wait);
+            return Filled::TimedOut;
+        }
+        let left = left.max(Duration::from_millis(1));
+        if let Err(e) = shared.net.set_read_timeout(Some(left)) {
+            shared.core.set_eof();
+            return Filled::Failed(e.into());
+        }
+        let Shared { stream, core, .. } = shared;
+        match stream.read(core.spare()) {
+            Ok(n) => {
+                core.filled(n);
+                return Filled::Progress;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => {
+                core.set_eof();
+                return Filled::Failed(e);
+            }
+        }
+    }
+}
+
+/// Flushes, ends TLS with `close_notify`, shuts the write side, lingers
+/// if the client may still be sending, and closes.
+pub(crate) fn close_sync(link: &Link) {
+    let mut guard = lock(link);
+    let shared = &mut *guard;
+    let _ = flush_sync(shared);
+    let linger = shared.core.wants_linger();
+    if let Stream::Tls(tls) = &mut shared.stream {
+        let _ = tls.shutdown();
+    } else {
+        let _ = shared.net.shutdown(sockets::Shutdown::Send);
+    }
+    let net = shared.net.clone();
+    drop(guard);
+    if linger {
+        let deadline = Instant::now() + LINGER_TIME;
+        let mut buf = [0u8; 8192];
+        let mut total = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || total > LINGER_BYTES {
+                break;
+            }
+            if net.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match net.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+    }
+    net.close();
+}
+
+// ----- asynchronous -----
+
+/// Polls the core's output onto the stream (and flushes it).
+fn poll_output(shared: &mut Shared, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    let Shared { stream, core, .. } = shared;
+    while core.has_output() {
+        match Pin::new(&mut *stream).poll_write(cx, core.output()) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) => core.written(n),
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    Pin::new(&mut *stream).poll_flush(cx)
+}
+
+fn write_timed_out(after: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("http server: writing the response timed out after {after:?}"),
+    )
+}
+
+/// Writes everything the core has queued, within `timeout`.
+pub(crate) async fn flush_async(link: &Link, timeout: Duration) -> io::Result<()> {
+    let mut deadline = timer(timeout);
+    poll_fn(|cx| {
+        if let Poll::Ready(result) = poll_output(&mut lock(link), cx) {
+            return Poll::Ready(result);
+        }
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(write_timed_out(timeout))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Writes `data` directly (a large fixed body), within `timeout`.
+pub(crate) async fn write_all_async(link: &Link, data: &[u8], timeout: Duration) -> io::Result<()> {
+    let mut deadline = timer(timeout);
+    let mut at = 0;
+    poll_fn(|cx| {
+        {
+            let mut shared = lock(link);
+            loop {
+                if at == data.len() {
+                    match Pin::new(&mut shared.stream).poll_flush(cx) {
+                        Poll::Ready(result) => return Poll::Ready(result),
+                        Poll::Pending => break,
+                    }
+                }
+                match Pin::new(&mut shared.stream).poll_write(cx, &data[at..]) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => at += n,
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => break,
+                }
+            }
+        }
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(write_timed_out(timeout))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// The poll form of [`fill_sync`]: writes the core's output, then reads
+/// more request bytes before the core's deadline. `timer` holds the
+/// deadline between polls; it is cleared when the fill completes.
+pub(crate) fn poll_fill(
+    link: &Link,
+    cx: &mut Context<'_>,
+    slot: &mut Option<(Wait, Timer)>,
+) -> Poll<Filled> {
+    let mut guard = lock(link);
+    let shared = &mut *guard;
+    if slot.is_none() {
+        let now = Instant::now();
+        let (wait, deadline) = shared.core.read_wait(now);
+        *slot = Some((wait, timer(deadline.saturating_duration_since(now))));
+    }
+    let ready = match poll_output(shared, cx) {
+        Poll::Ready(Err(e)) => {
+            shared.core.set_eof();
+            Some(Filled::Failed(e))
+        }
+        Poll::Pending => None,
+        Poll::Ready(Ok(())) => loop {
+            let Shared { stream, core, .. } = &mut *shared;
+            match Pin::new(stream).poll_read(cx, core.spare()) {
+                Poll::Ready(Ok(n)) => {
+                    core.filled(n);
+                    break Some(Filled::Progress);
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    core.set_eof();
+                    break Some(Filled::Failed(e));
+                }
+                Poll::Pending => break None,
+            }
+        },
+    };
+    if let Some(filled) = ready {
+        *slot = None;
+        return Poll::Ready(filled);
+    }
+    let Some((wait, deadline)) = slot.as_mut() else {
+        return Poll::Pending;
+    };
+    match deadline.as_mut().poll(cx) {
+        Poll::Ready(()) => {
+            let wait = *wait;
+            shared.core.timed_out(wait);
+            *slot = None;
+            Poll::Ready(Filled::TimedOut)
+        }
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+/// [`poll_fill`] as a future.
+pub(crate) async fn fill_async(link: &Link) -> Filled {
+    let mut slot = None;
+    poll_fn(|cx| poll_fill(link, cx, &mut slot)).await
+}
+
+/// The asynchronous [`close_sync`].
+pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
+    let _ = flush_async(link, write_timeout).await;
+    let (linger, net) = {
+        let shared = lock(link);
+        (shared.core.wants_linger(), shared.net.clone())
+    };
+    let mut deadline = timer(write_timeout.min(LINGER_TIME));
+    let tls_closed = poll_fn(|cx| {
+        let mut shared = lock(link);
+        let closed = match &mut shared.stream {
+            Stream::Tls(tls) => Pin::new(&mut **tls).poll_close(cx),
+            Stream::Plain(_) => Poll::Ready(Ok(())),
+        };
+        if closed.is_ready() {
+            return Poll::Ready(());
+        }
+        drop(shared);
+        deadline.as_mut().poll(cx)
+    });
+    tls_closed.await;
+    let _ = net.shutdown(sockets::Shutdown::Send);
+    if linger {
+        let mut deadline = timer(LINGER_TIME);
+        let mut buf = [0u8; 8192];
+        let mut total = 0;
+        poll_fn(|cx| loop {
+            if total > LINGER_BYTES {
+                return Poll::Ready(());
+            }
+            match Pin::new(&mut &*net).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Ready(Ok(n)) => total += n,
+                Poll::Pending => return deadline.as_mut().poll(cx),
+            }
+        })
+        .await;
+    }
+    net.close();
+}

@@ -1,0 +1,287 @@
+//! What a running server shares between its accept loop, its connections
+//! and [`ShutdownHandle`]: the registry of open connections and the
+//! shutdown protocol (stop accepting, close idle connections, let busy ones
+//! finish within the grace period, then close what is left).
+
+use std::collections::HashMap;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use transport::{NetworkStream, TcpListener};
+
+/// How long a shutdown waits, after closing what was left at the end of
+/// the grace period, for the connections to notice.
+const FORCE_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Debug)]
+struct Entry {
+    net: Arc<NetworkStream>,
+    idle: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    conns: HashMap<u64, Entry>,
+    next_id: u64,
+    accepting: bool,
+    wakers: Vec<Waker>,
+    report: Option<ShutdownReport>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ServerState {
+    shutting_down: AtomicBool,
+    forced: AtomicBool,
+    inner: Mutex<Inner>,
+    changed: Condvar,
+    listener: Arc<TcpListener>,
+    grace: Duration,
+}
+
+impl ServerState {
+    /// `accepting`: whether an accept loop is already running (a shutdown
+    /// waits for it to end).
+    pub(crate) fn new(
+        listener: Arc<TcpListener>,
+        grace: Duration,
+        accepting: bool,
+    ) -> Arc<ServerState> {
+        Arc::new(ServerState {
+            shutting_down: AtomicBool::new(false),
+            forced: AtomicBool::new(false),
+            inner: Mutex::new(Inner {
+                accepting,
+                ..Inner::default()
+            }),
+            changed: Condvar::new(),
+            listener,
+            grace,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn notify(&self, mut inner: MutexGuard<'_, Inner>) {
+        let wakers = std::mem::take(&mut inner.wakers);
+        drop(inner);
+        self.changed.notify_all();
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Wakes `waker` on the next change (a connection ending, shutdown).
+    pub(crate) fn register_waker(&self, waker: &Waker) {
+        let mut inner = self.lock();
+        if !inner.wakers.iter().any(|w| w.will_wake(waker)) {
+            inner.wakers.push(waker.clone());
+        }
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn is_forced(&self) -> bool {
+        self.forced.load(Ordering::SeqCst)
+    }
+
+    /// Records a new connection; it stays registered until the guard drops.
+    pub(crate) fn register(self: &Arc<Self>, net: Arc<NetworkStream>) -> ConnGuard {
+        let mut inner = self.lock();
+        let id = inner.next_id;
+        inner.next_id += 1;
+        inner.conns.insert(id, Entry { net, idle: false });
+        ConnGuard {
+            state: Arc::clone(self),
+            id,
+        }
+    }
+
+    /// Records whether the accept loop runs.
+    pub(crate) fn set_accepting(&self, accepting: bool) {
+        let mut inner = self.lock();
+        inner.accepting = accepting;
+        self.notify(inner);
+    }
+
+    fn quiet(inner: &Inner) -> bool {
+        inner.conns.is_empty() && !inner.accepting
+    }
+
+    /// Stops accepting and closes idle keep-alive connections; busy ones
+    /// finish their request and close.
+    pub(crate) fn begin_shutdown(&self) {
+        if self.shutting_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.listener.stop();
+        let inner = self.lock();
+        for entry in inner.conns.values() {
+            if entry.idle {
+                entry.net.close();
+            }
+        }
+        self.notify(inner);
+    }
+
+    /// The grace period is over: closes every connection left.
+    fn force(&self) -> usize {
+        self.forced.store(true, Ordering::SeqCst);
+        let inner = self.lock();
+        for entry in inner.conns.values() {
+            entry.net.close();
+        }
+        let count = inner.conns.len();
+        self.notify(inner);
+        count
+    }
+
+    fn finish(&self, graceful: bool, forced: usize) -> ShutdownReport {
+        let mut inner = self.lock();
+        *inner.report.get_or_insert(ShutdownReport {
+            graceful,
+            forced_connections: forced,
+        })
+    }
+
+    fn wait_quiet(&self, deadline: Instant) -> bool {
+        let mut inner = self.lock();
+        loop {
+            if Self::quiet(&inner) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            inner = self
+                .changed
+                .wait_timeout(inner, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    pub(crate) fn shutdown(&self) -> ShutdownReport {
+        self.begin_shutdown();
+        if self.wait_quiet(Instant::now() + self.grace) {
+            return self.finish(true, 0);
+        }
+        let forced = self.force();
+        self.wait_quiet(Instant::now() + FORCE_WAIT);
+        self.finish(false, forced)
+    }
+
+    async fn wait_quiet_async(&self, timeout: Duration) -> bool {
+        let mut timer = pin!(sockets::sleep(timeout));
+        poll_fn(|cx| {
+            {
+                let mut inner = self.lock();
+                if Self::quiet(&inner) {
+                    return Poll::Ready(true);
+                }
+                if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    inner.wakers.push(cx.waker().clone());
+                }
+            }
+            match timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(false),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn shutdown_async(&self) -> ShutdownReport {
+        self.begin_shutdown();
+        if self.wait_quiet_async(self.grace).await {
+            return self.finish(true, 0);
+        }
+        let forced = self.force();
+        self.wait_quiet_async(FORCE_WAIT).await;
+        self.finish(false, forced)
+    }
+}
+
+/// A registered connection; dropping it deregisters it.
+#[derive(Debug)]
+pub(crate) struct ConnGuard {
+    state: Arc<ServerState>,
+    id: u64,
+}
+
+impl ConnGuard {
+    /// Marks the connection idle (between requests) or busy. Returns false
+    /// when it was marked idle during a shutdown: the connection should close.
+    pub(crate) fn set_idle(&self, idle: bool) -> bool {
+        let mut inner = self.state.lock();
+        if let Some(entry) = inner.conns.get_mut(&self.id) {
+            entry.idle = idle;
+        }
+        drop(inner);
+        !(idle && self.state.is_shutting_down())
+    }
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        let mut inner = self.state.lock();
+        inner.conns.remove(&self.id);
+        self.state.notify(inner);
+    }
+}
+
+/// How a shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// True when every connection finished within the grace period.
+    pub graceful: bool,
+    /// Connections that were still open when the grace period ended and were closed.
+    pub forced_connections: usize,
+}
+
+/// Shuts a running server down gracefully, from any thread or task: it
+/// stops accepting (new connections are refused), closes idle keep-alive
+/// connections, lets requests in flight finish (their responses say
+/// `Connection: close`) for up to the configured grace period, closes the
+/// connections still open after that, and returns.
+///
+/// Cloneable; every clone controls the same server.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle {
+    pub(crate) state: Arc<ServerState>,
+}
+
+impl ShutdownHandle {
+    /// Shuts down and waits until the server has stopped (at most the
+    /// grace period plus two seconds). Calling it again returns the first report.
+    ///
+    /// This blocks the calling thread: from async code — above all from a
+    /// handler running on the executor that drives the server — use
+    /// [`shutdown_async`](Self::shutdown_async) or [`begin_shutdown`](Self::begin_shutdown).
+    pub fn shutdown(&self) -> ShutdownReport {
+        self.state.shutdown()
+    }
+
+    /// [`shutdown`](Self::shutdown) without blocking a thread.
+    pub async fn shutdown_async(&self) -> ShutdownReport {
+        self.state.shutdown_async().await
+    }
+
+    /// Starts a shutdown and returns at once.
+    pub fn begin_shutdown(&self) {
+        self.state.begin_shutdown()
+    }
+
+    /// True once a shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.state.is_shutting_down()
+    }
+}

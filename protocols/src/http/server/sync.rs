@@ -1,0 +1,444 @@
+//! The synchronous driver: an accept thread and a bounded pool of worker
+//! threads, each serving one connection at a time through the shared core.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sockets::EndPoint;
+use transport::tls::TlsStream;
+use transport::{NetworkStream, TcpListener};
+
+use super::body::{ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody};
+use super::conn::{BodyEvent, Conn, HeadEvent, Next, Wait};
+use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
+use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
+use super::stream::{lock, Link, Shared, SharedNet, Stream};
+use super::ServerConfig;
+use crate::http::Error;
+
+/// Fixed bodies larger than this are written straight from the handler's
+/// buffer instead of being copied behind the head.
+pub(crate) const DIRECT_WRITE: usize = 64 * 1024;
+/// Reads from a streaming response body use a buffer this large.
+pub(crate) const STREAM_CHUNK: usize = 16 * 1024;
+
+/// A synchronous HTTP/1.1 server (the `HttpListener` of this stack): an
+/// accept thread hands connections to a bounded pool of worker threads;
+/// each worker serves one connection at a time — keep-alive and pipelined
+/// requests strictly in order — and calls the handler for every request.
+///
+/// The handler is `Fn(Request) -> Response + Send + Sync`: it gets the
+/// request head (the `http` crate's [`http::Request`]) with a streaming
+/// [`RequestBody`], and returns a fixed or a streaming [`ResponseBody`]. A
+/// handler that panics gets the client a `500` and the connection closes;
+/// the server carries on.
+///
+/// Slow and hostile clients are bounded by [`ServerConfig`]: a head that
+/// does not arrive within the head timeout (slowloris), a body that
+/// stalls, an idle keep-alive connection, oversized heads (`431`) and
+/// bodies (`413`), malformed requests (`400`), unsupported transfer codings
+/// (`501`). [`shutdown`](HttpServer::shutdown) is graceful.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use protocols::http::server::{HttpServer, Request, Response, ServerConfig};
+/// use transport::{TcpClient, TcpListener};
+///
+/// let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// let server = HttpServer::start(listener, ServerConfig::default(), |request: Request| {
+///     let mut request = request;
+///     let body = request.body_mut().read_all(1024).unwrap_or_default();
+///     let text = format!("{} {} ({} bytes)", request.method(), request.uri().path(), body.len());
+///     Response::new(text.into())
+/// })?;
+///
+/// let mut client = TcpClient::connect_endpoint(server.local_endpoint().clone())?.into_stream();
+/// client.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")?;
+/// let mut reply = String::new();
+/// client.read_to_string(&mut reply)?;
+/// assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"));
+/// assert!(reply.ends_with("POST /echo (3 bytes)"));
+///
+/// let report = server.shutdown();
+/// assert!(report.graceful);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct HttpServer {
+    state: Arc<ServerState>,
+    endpoint: EndPoint,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+type Handler = dyn Fn(Request) -> Response + Send + Sync;
+
+struct Pool {
+    inner: Mutex<PoolInner>,
+    ready: Condvar,
+    config: Arc<ServerConfig>,
+    handler: Arc<Handler>,
+    state: Arc<ServerState>,
+}
+
+struct Job {
+    net: Arc<NetworkStream>,
+    guard: ConnGuard,
+}
+
+#[derive(Default)]
+struct PoolInner {
+    jobs: VecDeque<Job>,
+    idle: usize,
+    workers: usize,
+    stopping: bool,
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn submit(self: &Arc<Self>, job: Job) {
+        let mut inner = self.lock();
+        if inner.jobs.len() >= self.config.max_queued_connections {
+            drop(inner);
+            reject_busy(&job.net);
+            return;
+        }
+        inner.jobs.push_back(job);
+        if inner.jobs.len() > inner.idle && inner.workers < self.config.workers {
+            inner.workers += 1;
+            let pool = Arc::clone(self);
+            let spawned = std::thread::Builder::new()
+                .name("netstack-http-worker".to_string())
+                .spawn(move || pool.work());
+            if spawned.is_err() {
+                inner.workers -= 1;
+            }
+        }
+        drop(inner);
+        self.ready.notify_one();
+    }
+
+    fn work(&self) {
+        loop {
+            let job = {
+                let mut inner = self.lock();
+                loop {
+                    if let Some(job) = inner.jobs.pop_front() {
+                        break job;
+                    }
+                    if inner.stopping {
+                        inner.workers -= 1;
+                        return;
+                    }
+                    inner.idle += 1;
+                    inner = self.ready.wait(inner).unwrap_or_else(|p| p.into_inner());
+                    inner.idle -= 1;
+                }
+            };
+            serve_connection(job, &self.config, &*self.handler, &self.state);
+        }
+    }
+
+    fn stop(&self) {
+        self.lock().stopping = true;
+        self.ready.notify_all();
+    }
+}
+
+/// No worker is free and the queue is full: a short `503` and close.
+fn reject_busy(net: &NetworkStream) {
+    let _ = net.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = net.write_all(
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n",
+    );
+    let _ = net.shutdown(sockets::Shutdown::Send);
+    net.close();
+}
+
+impl HttpServer {
+    /// Starts serving on `listener` (bound; this starts it listening with
+    /// the configured backlog): spawns the accept thread and returns. Worker
+    /// threads are started as connections arrive, up to `workers`.
+    pub fn start<H>(
+        listener: TcpListener,
+        config: ServerConfig,
+        handler: H,
+    ) -> Result<HttpServer, Error>
+    where
+        H: Fn(Request) -> Response + Send + Sync + 'static,
+    {
+        listener.start(config.backlog)?;
+        let endpoint = listener.local_endpoint()?;
+        let listener = Arc::new(listener);
+        let state = ServerState::new(Arc::clone(&listener), config.shutdown_grace, true);
+        let pool = Arc::new(Pool {
+            inner: Mutex::new(PoolInner::default()),
+            ready: Condvar::new(),
+            config: Arc::new(config),
+            handler: Arc::new(handler),
+            state: Arc::clone(&state),
+        });
+        let accept_state = Arc::clone(&state);
+        let accept_thread = std::thread::Builder::new()
+            .name("netstack-http-accept".to_string())
+            .spawn(move || accept_loop(&listener, &pool, &accept_state))
+            .map_err(|e| {
+                Error::Transport(transport::Error::Socket(sockets::Error::from_io(
+                    &e,
+                    "spawn the accept thread",
+                )))
+            })?;
+        Ok(HttpServer {
+            state,
+            endpoint,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    /// Binds `endpoint` and [`start`](Self::start)s.
+    pub fn bind<H>(
+        endpoint: impl Into<EndPoint>,
+        config: ServerConfig,
+        handler: H,
+    ) -> Result<HttpServer, Error>
+    where
+        H: Fn(Request) -> Response + Send + Sync + 'static,
+    {
+        HttpServer::start(TcpListener::bind(endpoint)?, config, handler)
+    }
+
+    /// The endpoint the server listens on (with the port the OS chose for port 0).
+    pub fn local_endpoint(&self) -> &EndPoint {
+        &self.endpoint
+    }
+
+    /// A handle that shuts the server down from anywhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            state: Arc::clone(&self.state),
+        }
+    }
+
+    /// Shuts down gracefully (see [`ShutdownHandle`]) and waits for it.
+    pub fn shutdown(mut self) -> ShutdownReport {
+        let report = self.state.shutdown();
+        if let Some(thread) = self.accept_thread.take() {
+            let _ = thread.join();
+        }
+        report
+    }
+}
+
+impl Drop for HttpServer {
+    /// Stops accepting; requests in flight finish on their workers.
+    fn drop(&mut self) {
+        self.state.begin_shutdown();
+    }
+}
+
+fn accept_loop(listener: &TcpListener, pool: &Arc<Pool>, state: &Arc<ServerState>) {
+    loop {
+        match listener.accept() {
+            Ok(stream) => {
+                if state.is_shutting_down() {
+                    stream.close();
+                    break;
+                }
+                let net = Arc::new(stream);
+                let guard = state.register(Arc::clone(&net));
+                pool.submit(Job { net, guard });
+            }
+            Err(_) if state.is_shutting_down() => break,
+            // Out of file descriptors and the like: wait a moment.
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    pool.stop();
+    state.set_accepting(false);
+}
+
+fn connection_info(net: &NetworkStream, tls: bool) -> ConnectionInfo {
+    ConnectionInfo {
+        remote: net.remote_endpoint().ok().and_then(|e| e.as_ip()),
+        local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
+        tls,
+    }
+}
+
+/// The response for a handler that panicked.
+pub(crate) fn panic_response<B: Default>() -> http::Response<B> {
+    let mut response = http::Response::new(B::default());
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &ServerState) {
+    let Job { net, guard } = job;
+    let started = Instant::now();
+    let _ = net.set_no_delay(true);
+    let _ = net.set_write_timeout(Some(config.write_timeout));
+    let stream = match &config.tls {
+        None => Stream::Plain(SharedNet(Arc::clone(&net))),
+        Some(tls) => match TlsStream::accept(tls, SharedNet(Arc::clone(&net))) {
+            Ok(tls) => Stream::Tls(Box::new(tls)),
+            Err(_) => {
+                net.close();
+                return;
+            }
+        },
+    };
+    let info = connection_info(&net, config.tls.is_some());
+    let link: Link = Arc::new(Mutex::new(Shared {
+        stream,
+        core: Conn::new(config, started),
+        net: Arc::clone(&net),
+    }));
+    loop {
+        let Some(parts) = next_head(&link, &guard, state) else {
+            break;
+        };
+        let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
+        request.extensions_mut().insert(info);
+        let response = catch_unwind(AssertUnwindSafe(|| handler(request)))
+            .unwrap_or_else(|_| panic_response());
+        if write_response(&link, response, state).is_err() {
+            // The response broke off midway: the client must see the cut.
+            net.close();
+            return;
+        }
+        if !after_response(&link) {
+            break;
+        }
+    }
+    close_sync(&link);
+    drop(guard);
+}
+
+/// Reads until the next request head; `None` when the connection is over.
+fn next_head(link: &Link, guard: &ConnGuard, state: &ServerState) -> Option<http::request::Parts> {
+    let mut shared = lock(link);
+    loop {
+        if state.is_shutting_down() {
+            shared.core.set_closing();
+        }
+        match shared.core.poll_head() {
+            HeadEvent::Request(parts) => return Some(parts),
+            HeadEvent::Closed | HeadEvent::Rejected(_) => return None,
+            HeadEvent::NeedInput => {
+                let (wait, _) = shared.core.read_wait(Instant::now());
+                if wait == Wait::Idle && !guard.set_idle(true) {
+                    return None;
+                }
+                let filled = fill_sync(&mut shared);
+                guard.set_idle(false);
+                if let Filled::Failed(_) = filled {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// After a response: drains an unread body if needed. True when the
+/// connection reads another request.
+fn after_response(link: &Link) -> bool {
+    let mut shared = lock(link);
+    loop {
+        match shared.core.end_exchange(Instant::now()) {
+            Next::Continue => return true,
+            Next::Close => return false,
+            Next::Drain => loop {
+                match shared.core.drain_body() {
+                    BodyEvent::Done => break,
+                    BodyEvent::Data(_) => {}
+                    BodyEvent::NeedInput => {
+                        if let Filled::Failed(_) = fill_sync(&mut shared) {
+                            break;
+                        }
+                    }
+                    BodyEvent::Failed(_) => break,
+                }
+            },
+        }
+    }
+}
+
+fn write_response(link: &Link, response: Response, state: &ServerState) -> io::Result<()> {
+    let (mut parts, body) = response.into_parts();
+    let mut shared = lock(link);
+    if state.is_shutting_down() {
+        shared.core.set_closing();
+    }
+    let framing = shared
+        .core
+        .start_response(parts.status, &mut parts.headers, body.content.kind());
+    let mismatch = |_| io::Error::new(io::ErrorKind::InvalidData, "response body length mismatch");
+    match body.content {
+        Content::Full(bytes) => {
+            if framing.sends_body() {
+                if bytes.len() > DIRECT_WRITE && shared.core.body_is_raw() {
+                    flush_sync(&mut shared)?;
+                    write_all_sync(&mut shared, &bytes)?;
+                    shared
+                        .core
+                        .body_written_directly(bytes.len() as u64)
+                        .map_err(mismatch)?;
+                } else {
+                    shared.core.body_data(&bytes).map_err(mismatch)?;
+                }
+            }
+            shared.core.finish_response().map_err(mismatch)?;
+            flush_sync(&mut shared)
+        }
+        Content::Stream { mut reader, .. } => {
+            if !framing.sends_body() {
+                shared.core.finish_response().map_err(mismatch)?;
+                return flush_sync(&mut shared);
+            }
+            flush_sync(&mut shared)?;
+            drop(shared);
+            let mut buf = vec![0u8; STREAM_CHUNK];
+            loop {
+                // The reader may read the request body: no lock is held here.
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                let mut shared = lock(link);
+                shared.core.body_data(&buf[..n]).map_err(mismatch)?;
+                flush_sync(&mut shared)?;
+            }
+            let mut shared = lock(link);
+            shared.core.finish_response().map_err(mismatch)?;
+            flush_sync(&mut shared)
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<HttpServer>();
+    fn send<T: Send>() {}
+    send::<ResponseBody>();
+    send::<RequestBody>();
+}
