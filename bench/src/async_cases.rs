@@ -444,7 +444,7 @@ impl AsyncConn for Socket {
     }
 
     async fn finish_sending(&mut self) -> BenchResult<()> {
-        Ok(self.shutdown(Shutdown::Send)?)
+        Ok(Socket::shutdown(self, Shutdown::Send)?)
     }
 }
 

@@ -496,7 +496,7 @@ impl SyncStream for StdTcpStream {
 
 impl SyncStream for NetworkStream {
     fn finish_sending(&mut self) -> BenchResult<()> {
-        Ok(self.shutdown(Shutdown::Send)?)
+        Ok(NetworkStream::shutdown(self, Shutdown::Send)?)
     }
 }
 
@@ -658,7 +658,7 @@ impl AsyncStream for NetworkStream {
     }
 
     async fn finish_sending(&mut self) -> BenchResult<()> {
-        Ok(self.shutdown(Shutdown::Send)?)
+        Ok(NetworkStream::shutdown(self, Shutdown::Send)?)
     }
 }
 
@@ -933,9 +933,9 @@ impl TlsContender for NetstackTls {
         configure_sync(&stream, timeout)?;
         let mut tls = TlsStream::accept(&self.server, stream)?;
         let mut byte = [0u8; 1];
-        tls.read_exact(&mut byte)?;
-        tls.write_all(&byte)?;
-        tls.flush()?;
+        std::io::Read::read_exact(&mut tls, &mut byte)?;
+        std::io::Write::write_all(&mut tls, &byte)?;
+        std::io::Write::flush(&mut tls)?;
         Ok(tls.is_resumed())
     }
 
@@ -1610,7 +1610,7 @@ mod tests {
         // The TCP stream ends, but no close_notify was sent.
         client.get_ref().shutdown(Shutdown::Send).unwrap();
         let mut buf = [0u8; 16];
-        assert!(server.read(&mut buf).is_err());
+        assert!(std::io::Read::read(&mut server, &mut buf).is_err());
     }
 
     #[test]
