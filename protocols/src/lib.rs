@@ -1,11 +1,14 @@
 //! netstack layer 3: the protocol layer, on the transport layer.
 //!
-//! - [`http`]: the sans-IO HTTP/1.1 core (heads, framing, bodies, limits).
-//!   The client and server drivers, the URL fetcher, the FTP client and the
-//!   framing toolkit are not built yet.
+//! - [`http`]: HTTP/1.1 — the sans-IO core (heads, framing rules, bodies,
+//!   limits) and the server (sync and async). The URL fetcher and the FTP
+//!   client are not built yet.
+//! - [`framing`]: the framing toolkit — `Decoder`/`Encoder` codecs (lines,
+//!   length-delimited, raw bytes) and `Framed`, sync and async.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod framing;
 pub mod http;
 
 pub use transport;

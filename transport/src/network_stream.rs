@@ -15,7 +15,10 @@ use crate::error::{Error, Result};
 /// tokio's with the `tokio` feature), timeouts and shutdown.
 ///
 /// A read or write timeout that fires fails the call with `TimedOut` and
-/// leaves the stream usable. The timeouts bound the async calls too.
+/// leaves the stream usable. The timeouts bound the async methods
+/// (`read_async`, `write_all_async`, …) too, but not the poll-based
+/// `AsyncRead`/`AsyncWrite` impls, which cannot tell a new call from a
+/// re-poll: bound those with `sockets::with_timeout` or your runtime's timeout.
 ///
 /// ```
 /// use std::io::{Read, Write};

@@ -1,0 +1,236 @@
+//! `LinesCodec`: text lines ending in LF or CRLF.
+
+use bytes::{Buf, BytesMut};
+
+use super::codec::{Decoder, Encoder};
+use super::error::{Error, Result};
+
+/// The line terminator the [`LinesCodec`] writes (it reads either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineEnding {
+    /// `\n` (the default).
+    #[default]
+    Lf,
+    /// `\r\n`, as SMTP, FTP, IRC and Redis' inline commands use.
+    CrLf,
+}
+
+impl LineEnding {
+    /// The terminator's bytes.
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+        }
+    }
+}
+
+/// Frames a byte stream as lines of UTF-8 text.
+///
+/// - **Decoding** accepts `\n` and `\r\n` and returns each line as a
+///   [`String`] without its terminator. Invalid UTF-8 is
+///   [`Error::InvalidUtf8`] (the line is consumed, reading goes on).
+/// - **Bounded**: a line longer than [`max_length`](LinesCodec::max_length)
+///   bytes (default [`DEFAULT_MAX_LINE_LENGTH`](LinesCodec::DEFAULT_MAX_LINE_LENGTH),
+///   terminator not counted) is [`Error::LineTooLong`] as soon as the limit
+///   is passed, without buffering the rest; the rest of that line is skipped
+///   and the next decode resumes with the following line.
+/// - **End of stream** inside a line (bytes after the last terminator) is
+///   [`Error::StreamEndedInFrame`], unless
+///   [`accept_unterminated_last_line`](LinesCodec::accept_unterminated_last_line) is set.
+/// - **Encoding** writes a `&str`/`String` and the configured
+///   [`LineEnding`]; a line containing `\r` or `\n` is [`Error::InvalidFrame`],
+///   one over the limit is [`Error::LineTooLong`].
+///
+/// ```
+/// use protocols::framing::{Framed, LineEnding, LinesCodec};
+/// use transport::{TcpClient, TcpListener};
+///
+/// let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
+/// listener.start(8).unwrap();
+/// let stream = TcpClient::connect_endpoint(listener.local_endpoint().unwrap()).unwrap().into_stream();
+/// let mut client = Framed::new(stream, LinesCodec::new().line_ending(LineEnding::CrLf));
+/// let mut server = Framed::new(listener.accept().unwrap(), LinesCodec::new().max_length(1024));
+///
+/// client.write_frame("HELLO netstack").unwrap();
+/// assert_eq!(server.read_frame().unwrap().as_deref(), Some("HELLO netstack"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct LinesCodec {
+    max_length: usize,
+    ending: LineEnding,
+    accept_unterminated: bool,
+    /// Where to resume the search for `\n` in the buffer.
+    next_index: usize,
+    /// Skipping the rest of an over-long line (already reported).
+    discarding: bool,
+}
+
+impl Default for LinesCodec {
+    fn default() -> Self {
+        LinesCodec::new()
+    }
+}
+
+impl LinesCodec {
+    /// The default maximum line length: 64 KiB.
+    pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
+
+    /// A codec with the default limit, writing `\n`.
+    pub fn new() -> LinesCodec {
+        LinesCodec {
+            max_length: Self::DEFAULT_MAX_LINE_LENGTH,
+            ending: LineEnding::Lf,
+            accept_unterminated: false,
+            next_index: 0,
+            discarding: false,
+        }
+    }
+
+    /// Sets the maximum line length in bytes (terminator not counted).
+    pub fn max_length(mut self, max_length: usize) -> LinesCodec {
+        self.max_length = max_length;
+        self
+    }
+
+    /// Sets the terminator written by `encode` (decoding accepts both).
+    pub fn line_ending(mut self, ending: LineEnding) -> LinesCodec {
+        self.ending = ending;
+        self
+    }
+
+    /// Whether bytes after the last terminator at end of stream are returned
+    /// as a last line (`true`) or reported as [`Error::StreamEndedInFrame`]
+    /// (`false`, the default).
+    pub fn accept_unterminated_last_line(mut self, accept: bool) -> LinesCodec {
+        self.accept_unterminated = accept;
+        self
+    }
+
+    /// The maximum line length in bytes.
+    pub fn max_line_length(&self) -> usize {
+        self.max_length
+    }
+
+    fn to_line(&self, mut line: BytesMut) -> Result<String> {
+        if line.last() == Some(&b'\r') {
+            line.truncate(line.len() - 1);
+        }
+        if line.len() > self.max_length {
+            return Err(Error::LineTooLong {
+                length: line.len(),
+                limit: self.max_length,
+            });
+        }
+        match std::str::from_utf8(&line) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(e) => Err(Error::InvalidUtf8(e)),
+        }
+    }
+}
+
+impl Decoder for LinesCodec {
+    type Item = String;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
+        loop {
+            let from = self.next_index.min(src.len());
+            let newline = src[from..].iter().position(|b| *b == b'\n');
+            if self.discarding {
+                match newline {
+                    Some(at) => {
+                        src.advance(from + at + 1);
+                        self.discarding = false;
+                        self.next_index = 0;
+                        continue;
+                    }
+                    None => {
+                        src.clear();
+                        self.next_index = 0;
+                        return Ok(None);
+                    }
+                }
+            }
+            return match newline {
+                Some(at) => {
+                    let mut line = src.split_to(from + at + 1);
+                    self.next_index = 0;
+                    line.truncate(line.len() - 1);
+                    self.to_line(line).map(Some)
+                }
+                // Room for a `\r` before the `\n` that has not come yet.
+                None if src.len() > self.max_length.saturating_add(1) => {
+                    let length = src.len();
+                    src.clear();
+                    self.next_index = 0;
+                    self.discarding = true;
+                    Err(Error::LineTooLong {
+                        length,
+                        limit: self.max_length,
+                    })
+                }
+                None => {
+                    self.next_index = src.len();
+                    Ok(None)
+                }
+            };
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
+        if let Some(line) = self.decode(src)? {
+            return Ok(Some(line));
+        }
+        if self.discarding {
+            // The over-long line was reported when it passed the limit.
+            src.clear();
+            self.discarding = false;
+            self.next_index = 0;
+            return Ok(None);
+        }
+        if src.is_empty() {
+            return Ok(None);
+        }
+        if self.accept_unterminated {
+            let line = src.split();
+            self.next_index = 0;
+            return self.to_line(line).map(Some);
+        }
+        Err(Error::StreamEndedInFrame {
+            buffered: src.len(),
+        })
+    }
+}
+
+impl Encoder<&str> for LinesCodec {
+    fn encode(&mut self, line: &str, dst: &mut BytesMut) -> Result<()> {
+        if line.len() > self.max_length {
+            return Err(Error::LineTooLong {
+                length: line.len(),
+                limit: self.max_length,
+            });
+        }
+        if line.bytes().any(|b| b == b'\n' || b == b'\r') {
+            return Err(Error::InvalidFrame(
+                "a line to send contains a line break".to_string(),
+            ));
+        }
+        let ending = self.ending.as_bytes();
+        dst.reserve(line.len() + ending.len());
+        dst.extend_from_slice(line.as_bytes());
+        dst.extend_from_slice(ending);
+        Ok(())
+    }
+}
+
+impl Encoder<String> for LinesCodec {
+    fn encode(&mut self, line: String, dst: &mut BytesMut) -> Result<()> {
+        self.encode(line.as_str(), dst)
+    }
+}
+
+impl Encoder<&String> for LinesCodec {
+    fn encode(&mut self, line: &String, dst: &mut BytesMut) -> Result<()> {
+        self.encode(line.as_str(), dst)
+    }
+}
