@@ -1,8 +1,8 @@
 //! netstack layer 3: the protocol layer, on the transport layer.
 //!
 //! - [`http`]: HTTP/1.1 — the sans-IO core (heads, framing rules, bodies,
-//!   limits) and the server (sync and async). The URL fetcher and the FTP
-//!   client are not built yet.
+//!   limits), the pooled client and the server, each sync and async. The URL
+//!   fetcher and the FTP client are not built yet.
 //! - [`framing`]: the framing toolkit — `Decoder`/`Encoder` codecs (lines,
 //!   length-delimited, raw bytes) and `Framed`, sync and async.
 #![forbid(unsafe_code)]

@@ -1,0 +1,948 @@
+//! The client's sans-IO exchange core, shared by the synchronous and the
+//! asynchronous drivers: the request head (and body framing) to send, a
+//! [`ResponseReader`] that turns received bytes into a response head and
+//! body data, content decoding, and the timeouts' arithmetic. The drivers
+//! only move bytes between these and a stream.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
+    CONTENT_ENCODING, CONTENT_LENGTH, EXPECT, HOST, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    USER_AGENT,
+};
+use http::{Method, StatusCode, Version};
+use url::Url;
+
+use crate::http::client::auth::{basic_auth_value, percent_decode};
+use crate::http::client::body::Body;
+use crate::http::client::Route;
+use crate::http::{
+    encode_request_head, keep_alive, response_body_length, BodyDecoder, Error, Limits, ParseError,
+    ResponseHead, Result,
+};
+
+/// The read buffer's first size: a head and a small body.
+const FIRST_READ: usize = 8 * 1024;
+/// The read buffer's size for bodies read through it.
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+/// The smallest caller buffer that body reads go straight into.
+const DIRECT_READ_MIN: usize = 8 * 1024;
+/// How much compressed input is decoded between two checks of the decoded size.
+const DECODE_STEP: usize = 4 * 1024;
+
+/// The default `User-Agent`.
+pub(crate) const USER_AGENT_VALUE: &str = "netstack/0.1";
+
+// ---------------------------------------------------------------------------
+// Timeouts.
+
+/// The timeouts of one request: per read, per write, and an overall deadline.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub read: Option<Duration>,
+    pub write: Option<Duration>,
+    /// When the whole request (redirects and body included) must be done, and the budget it came from.
+    pub deadline: Option<(Instant, Duration)>,
+}
+
+/// How long one wait may last, and whether the deadline (rather than the per-call timeout) set it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limit {
+    pub wait: Duration,
+    pub by_deadline: bool,
+}
+
+impl Timeouts {
+    /// The limit for one wait whose own timeout is `per_call`; fails once the deadline has passed.
+    pub fn limit(&self, per_call: Option<Duration>) -> Result<Option<Limit>> {
+        let left = match self.deadline {
+            Some((at, total)) => {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(deadline_error(total));
+                }
+                Some(left)
+            }
+            None => None,
+        };
+        Ok(match (per_call, left) {
+            (None, None) => None,
+            (Some(wait), None) => Some(Limit {
+                wait,
+                by_deadline: false,
+            }),
+            (None, Some(left)) => Some(Limit {
+                wait: left,
+                by_deadline: true,
+            }),
+            (Some(wait), Some(left)) => Some(if left < wait {
+                Limit {
+                    wait: left,
+                    by_deadline: true,
+                }
+            } else {
+                Limit {
+                    wait,
+                    by_deadline: false,
+                }
+            }),
+        })
+    }
+
+    /// The error for a wait bounded by `limit` that expired during `phase`.
+    pub fn expired(&self, phase: &'static str, limit: Option<Limit>) -> Error {
+        match (limit, self.deadline) {
+            (Some(l), Some((_, total))) if l.by_deadline => deadline_error(total),
+            (Some(l), _) => Error::Timeout {
+                phase,
+                after: l.wait,
+            },
+            (None, Some((_, total))) => deadline_error(total),
+            (None, None) => Error::Timeout {
+                phase,
+                after: Duration::ZERO,
+            },
+        }
+    }
+}
+
+pub(crate) fn deadline_error(total: Duration) -> Error {
+    Error::Timeout {
+        phase: "request deadline",
+        after: total,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The request head.
+
+/// How the request body is framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+}
+
+/// What the client adds to every request.
+pub(crate) struct HeadDefaults<'a> {
+    pub user_agent: Option<&'a HeaderValue>,
+    pub default_headers: &'a HeaderMap,
+    pub accept_encoding: bool,
+}
+
+/// `path?query` (origin form, RFC 9112 §3.2.1).
+pub(crate) fn origin_form(url: &Url) -> String {
+    let mut target = url.path().to_string();
+    if target.is_empty() {
+        target.push('/');
+    }
+    if let Some(query) = url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    target
+}
+
+/// The URL without userinfo and fragment (absolute form, for a forward proxy).
+pub(crate) fn absolute_form(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// The `Host` value: the host, with the port when it is not the scheme's default.
+pub(crate) fn host_header(url: &Url) -> Result<HeaderValue> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::InvalidRequest(format!("{url} has no host")))?;
+    let value = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    HeaderValue::try_from(value).map_err(|e| Error::InvalidRequest(format!("Host header: {e}")))
+}
+
+/// Encodes the request head for `method url` and decides the body's framing.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn request_head(
+    method: &Method,
+    url: &Url,
+    user_headers: &HeaderMap,
+    body: &Body,
+    expect_continue: bool,
+    defaults: &HeadDefaults<'_>,
+    route: &Route,
+    out: &mut Vec<u8>,
+) -> Result<Framing> {
+    let mut headers = user_headers.clone();
+    for (name, value) in defaults.default_headers {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    if !headers.contains_key(HOST) {
+        headers.insert(HOST, host_header(url)?);
+    }
+    if !headers.contains_key(USER_AGENT) {
+        if let Some(agent) = defaults.user_agent {
+            headers.insert(USER_AGENT, agent.clone());
+        }
+    }
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if defaults.accept_encoding && !headers.contains_key(ACCEPT_ENCODING) {
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
+    }
+    if !headers.contains_key(AUTHORIZATION) && !url.username().is_empty() {
+        let password = url.password().map(percent_decode);
+        headers.insert(
+            AUTHORIZATION,
+            basic_auth_value(&percent_decode(url.username()), password.as_deref()),
+        );
+    }
+    // The body's framing is the client's business, not the caller's.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    headers.remove(TRANSFER_ENCODING);
+    headers.remove(CONTENT_LENGTH);
+    let framing = match body.len().or(declared) {
+        Some(0) if body.is_empty() => {
+            if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+                Framing::Length(0)
+            } else {
+                Framing::None
+            }
+        }
+        Some(n) => Framing::Length(n),
+        None => Framing::Chunked,
+    };
+    match framing {
+        Framing::Length(n) => {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        Framing::Chunked => {
+            headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
+        Framing::None => {}
+    }
+    if expect_continue && !body.is_empty() {
+        headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
+    } else if !expect_continue {
+        headers.remove(EXPECT);
+    }
+    let target = match route {
+        Route::Forward(proxy) => {
+            if let Some(auth) = proxy.auth() {
+                if !headers.contains_key(PROXY_AUTHORIZATION) {
+                    headers.insert(PROXY_AUTHORIZATION, auth.clone());
+                }
+            }
+            absolute_form(url)
+        }
+        _ => origin_form(url),
+    };
+    encode_request_head(method, &target, &headers, out)?;
+    Ok(framing)
+}
+
+/// The `CONNECT host:port` head that opens a tunnel through a proxy.
+pub(crate) fn connect_head(
+    host_port: &str,
+    auth: Option<&HeaderValue>,
+    user_agent: Option<&HeaderValue>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        HOST,
+        HeaderValue::try_from(host_port)
+            .map_err(|e| Error::InvalidRequest(format!("CONNECT target: {e}")))?,
+    );
+    if let Some(agent) = user_agent {
+        headers.insert(USER_AGENT, agent.clone());
+    }
+    if let Some(auth) = auth {
+        headers.insert(PROXY_AUTHORIZATION, auth.clone());
+    }
+    encode_request_head(&Method::CONNECT, host_port, &headers, out)
+}
+
+/// True for the methods RFC 9110 §9.2.2 calls idempotent (safe to resend).
+pub(crate) fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// True when the request itself asked for the connection to close.
+pub(crate) fn request_closes(headers: &HeaderMap) -> bool {
+    headers.get_all(CONNECTION).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The response.
+
+/// What the body decoder needs from the driver next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyStep {
+    /// This many bytes were written to the caller's buffer.
+    Data(usize),
+    /// Read from the stream into [`ResponseReader::read_space`], then ask again.
+    NeedRead,
+    /// The body is complete.
+    Done,
+}
+
+/// Received bytes, buffered, turned into response heads and body data.
+#[derive(Debug)]
+pub(crate) struct ResponseReader {
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    received: u64,
+    limits: Limits,
+    informational: usize,
+}
+
+impl ResponseReader {
+    pub fn new(limits: Limits) -> ResponseReader {
+        ResponseReader {
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            received: 0,
+            limits,
+            informational: 0,
+        }
+    }
+
+    /// Where the driver should read into (never empty).
+    pub fn read_space(&mut self) -> &mut [u8] {
+        if self.pos == self.end {
+            self.pos = 0;
+            self.end = 0;
+        }
+        if self.buf.is_empty() {
+            self.buf.resize(FIRST_READ, 0);
+        }
+        if self.end == self.buf.len() {
+            if self.pos > 0 {
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.end -= self.pos;
+                self.pos = 0;
+            } else {
+                // Only a head can fill the buffer, and heads are bounded by the limits.
+                let len = self.buf.len();
+                self.buf.resize(len * 2, 0);
+            }
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Like [`read_space`](Self::read_space), with room for a large read (for bodies).
+    pub fn body_read_space(&mut self) -> &mut [u8] {
+        if self.buf.len() < READ_CHUNK {
+            self.buf.resize(READ_CHUNK, 0);
+        }
+        self.read_space()
+    }
+
+    /// Records that the driver read `n` bytes into [`read_space`](Self::read_space); 0 is end of stream.
+    pub fn filled(&mut self, n: usize) {
+        if n == 0 {
+            self.eof = true;
+        } else {
+            self.end += n;
+            self.received += n as u64;
+        }
+    }
+
+    /// True once any byte of a response has arrived.
+    pub fn received_any(&self) -> bool {
+        self.received > 0
+    }
+
+    /// True when bytes are buffered and not yet used.
+    pub fn has_buffered(&self) -> bool {
+        self.pos < self.end
+    }
+
+    /// The next response head in the buffer (an informational one too), or
+    /// `None` when more bytes are needed.
+    pub fn poll_head(&mut self) -> std::result::Result<Option<ResponseHead>, ParseError> {
+        match crate::http::parse_response_head(&self.buf[self.pos..self.end], &self.limits)? {
+            Some((head, len)) => {
+                self.pos += len;
+                if head.status.is_informational() {
+                    // A stream of 1xx heads is bounded like one head.
+                    self.informational += len;
+                    if self.informational > self.limits.head_size() {
+                        return Err(ParseError::HeadTooLarge {
+                            limit: self.limits.head_size(),
+                        });
+                    }
+                }
+                Ok(Some(head))
+            }
+            None if self.eof => Err(ParseError::IncompleteHead {
+                received: self.end - self.pos,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes body data into `out`.
+    pub fn poll_body(
+        &mut self,
+        decoder: &mut BodyDecoder,
+        out: &mut [u8],
+    ) -> std::result::Result<BodyStep, ParseError> {
+        if out.is_empty() {
+            return Ok(BodyStep::Data(0));
+        }
+        loop {
+            if decoder.is_done() {
+                return Ok(BodyStep::Done);
+            }
+            if self.pos == self.end {
+                if self.eof {
+                    decoder.finish_at_eof()?;
+                    return Ok(BodyStep::Done);
+                }
+                return Ok(BodyStep::NeedRead);
+            }
+            // At most `out.len()` input bytes, so the data always fits.
+            let input_end = self.end.min(self.pos.saturating_add(out.len()));
+            let step = decoder.decode(&self.buf[self.pos..input_end])?;
+            let n = step.data.len();
+            out[..n].copy_from_slice(step.data);
+            let consumed = step.consumed;
+            self.pos += consumed;
+            if n > 0 {
+                return Ok(BodyStep::Data(n));
+            }
+            if consumed == 0 && !decoder.is_done() {
+                return Ok(BodyStep::NeedRead);
+            }
+        }
+    }
+}
+
+/// The body length and connection decision for a final response head.
+pub(crate) fn body_decoder(
+    method: &Method,
+    head: &ResponseHead,
+    limits: Limits,
+) -> std::result::Result<(BodyDecoder, bool), ParseError> {
+    let length = response_body_length(method, head.status, &head.headers)?;
+    let decoder = BodyDecoder::new(length, limits);
+    let keep = keep_alive(head.version, &head.headers)
+        && !decoder.until_close()
+        && head.status != StatusCode::SWITCHING_PROTOCOLS;
+    Ok((decoder, keep))
+}
+
+// ---------------------------------------------------------------------------
+// Content decoding (gzip / deflate).
+
+enum Inner {
+    Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    Zlib(flate2::write::ZlibDecoder<Vec<u8>>),
+    Deflate(flate2::write::DeflateDecoder<Vec<u8>>),
+    /// `deflate` is zlib by the RFC but raw deflate from some servers: decided on the first two bytes.
+    Undecided(Vec<u8>),
+}
+
+/// A `Content-Encoding` decoder, fed compressed bytes, holding decoded ones.
+pub(crate) struct ContentDecoder {
+    inner: Inner,
+    name: &'static str,
+    taken: usize,
+}
+
+impl std::fmt::Debug for ContentDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentDecoder")
+            .field("encoding", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContentDecoder {
+    /// The decoder for a response's `Content-Encoding`, if it is one this client decodes.
+    pub fn for_headers(headers: &HeaderMap) -> Option<ContentDecoder> {
+        let value = headers.get(CONTENT_ENCODING)?.to_str().ok()?.trim();
+        let (inner, name) =
+            if value.eq_ignore_ascii_case("gzip") || value.eq_ignore_ascii_case("x-gzip") {
+                (
+                    Inner::Gzip(flate2::write::GzDecoder::new(Vec::new())),
+                    "gzip",
+                )
+            } else if value.eq_ignore_ascii_case("deflate") {
+                (Inner::Undecided(Vec::new()), "deflate")
+            } else {
+                return None;
+            };
+        Some(ContentDecoder {
+            inner,
+            name,
+            taken: 0,
+        })
+    }
+
+    fn output(&mut self) -> Option<&mut Vec<u8>> {
+        match &mut self.inner {
+            Inner::Gzip(d) => Some(d.get_mut()),
+            Inner::Zlib(d) => Some(d.get_mut()),
+            Inner::Deflate(d) => Some(d.get_mut()),
+            Inner::Undecided(_) => None,
+        }
+    }
+
+    fn error(&self, err: std::io::Error) -> Error {
+        Error::ContentDecoding {
+            encoding: self.name,
+            detail: err.to_string(),
+        }
+    }
+
+    fn feed(&mut self, input: &[u8]) -> Result<()> {
+        if let Inner::Undecided(start) = &mut self.inner {
+            start.extend_from_slice(input);
+            if start.len() < 2 {
+                return Ok(());
+            }
+            let (a, b) = (start[0], start[1]);
+            let zlib = a & 0x0f == 8 && (u16::from(a) << 8 | u16::from(b)) % 31 == 0;
+            let start = std::mem::take(start);
+            self.inner = if zlib {
+                Inner::Zlib(flate2::write::ZlibDecoder::new(Vec::new()))
+            } else {
+                Inner::Deflate(flate2::write::DeflateDecoder::new(Vec::new()))
+            };
+            return self.feed(&start);
+        }
+        let result = match &mut self.inner {
+            Inner::Gzip(d) => d.write_all(input),
+            Inner::Zlib(d) => d.write_all(input),
+            Inner::Deflate(d) => d.write_all(input),
+            Inner::Undecided(_) => Ok(()),
+        };
+        result.map_err(|e| self.error(e))
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let result = match &mut self.inner {
+            Inner::Gzip(d) => d.try_finish(),
+            Inner::Zlib(d) => d.try_finish(),
+            Inner::Deflate(d) => d.try_finish(),
+            Inner::Undecided(start) if start.is_empty() => Ok(()),
+            Inner::Undecided(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the body ended inside the deflate header",
+            )),
+        };
+        result.map_err(|e| self.error(e))
+    }
+
+    /// Copies decoded bytes to `out`; returns how many.
+    fn take(&mut self, out: &mut [u8]) -> usize {
+        let taken = self.taken;
+        let Some(output) = self.output() else {
+            return 0;
+        };
+        let n = (output.len() - taken).min(out.len());
+        out[..n].copy_from_slice(&output[taken..taken + n]);
+        if taken + n == output.len() {
+            output.clear();
+            self.taken = 0;
+        } else {
+            self.taken = taken + n;
+        }
+        n
+    }
+
+    fn pending(&mut self) -> usize {
+        let taken = self.taken;
+        self.output().map_or(0, |o| o.len() - taken)
+    }
+}
+
+/// The whole body path: transfer framing, then optional content decoding
+/// with its size limit.
+#[derive(Debug)]
+pub(crate) struct BodyPipeline {
+    pub reader: ResponseReader,
+    decoder: BodyDecoder,
+    content: Option<ContentDecoder>,
+    content_done: bool,
+    raw: Vec<u8>,
+    decoded: u64,
+    decoded_limit: u64,
+}
+
+impl BodyPipeline {
+    pub fn new(
+        reader: ResponseReader,
+        decoder: BodyDecoder,
+        content: Option<ContentDecoder>,
+        decoded_limit: u64,
+    ) -> BodyPipeline {
+        BodyPipeline {
+            reader,
+            decoder,
+            content,
+            content_done: false,
+            raw: Vec::new(),
+            decoded: 0,
+            decoded_limit,
+        }
+    }
+
+    /// True when the next read can go straight into the caller's buffer:
+    /// nothing is buffered, no content decoding, and the buffer is large.
+    pub fn can_read_direct(&self, out_len: usize) -> bool {
+        self.content.is_none()
+            && !self.reader.has_buffered()
+            && !self.reader.eof
+            && !self.decoder.is_done()
+            && out_len >= DIRECT_READ_MIN
+    }
+
+    /// Decodes `n` bytes that were read straight into `out`, in place: the
+    /// body data moves to the front of `out` (its length is returned), and
+    /// bytes past the body's end are kept in the reader's buffer.
+    pub fn decode_in_place(&mut self, out: &mut [u8], n: usize) -> Result<usize> {
+        self.reader.received += n as u64;
+        let mut write = 0;
+        let mut at = 0;
+        while at < n && !self.decoder.is_done() {
+            let base = out[at..].as_ptr() as usize;
+            let step = self.decoder.decode(&out[at..n])?;
+            let (len, consumed) = (step.data.len(), step.consumed);
+            if len > 0 {
+                // Body data is always a slice of the input.
+                let from = at + step.data.as_ptr() as usize - base;
+                if from != write {
+                    out.copy_within(from..from + len, write);
+                }
+                write += len;
+            }
+            at += consumed;
+            if consumed == 0 {
+                break;
+            }
+        }
+        if at < n {
+            // Only possible once the body has ended: what follows it is kept
+            // (and makes the connection unusable, see `clean_end`).
+            let rest = &out[at..n];
+            let reader = &mut self.reader;
+            if reader.buf.len() < rest.len() {
+                reader.buf.resize(rest.len().max(READ_CHUNK), 0);
+            }
+            reader.buf[..rest.len()].copy_from_slice(rest);
+            reader.pos = 0;
+            reader.end = rest.len();
+        }
+        Ok(write)
+    }
+
+    /// True once the transfer framing says the body is complete.
+    pub fn transfer_done(&self) -> bool {
+        self.decoder.is_done()
+    }
+
+    /// True when the body ended exactly at the end of the received bytes
+    /// (nothing unexpected follows it), so the connection can carry another request.
+    pub fn clean_end(&self) -> bool {
+        self.decoder.is_done() && !self.reader.has_buffered()
+    }
+
+    /// Body bytes received so far (before content decoding).
+    pub fn received(&self) -> u64 {
+        self.decoder.received()
+    }
+
+    /// The trailers of a chunked body.
+    pub fn trailers(&self) -> &HeaderMap {
+        self.decoder.trailers()
+    }
+
+    /// Writes body data into `out`, or says what is needed.
+    pub fn poll_read(&mut self, out: &mut [u8]) -> Result<BodyStep> {
+        if out.is_empty() {
+            return Ok(BodyStep::Data(0));
+        }
+        let Some(content) = self.content.as_mut() else {
+            return Ok(self.reader.poll_body(&mut self.decoder, out)?);
+        };
+        loop {
+            let n = content.take(out);
+            if n > 0 {
+                return Ok(BodyStep::Data(n));
+            }
+            if self.content_done {
+                return Ok(BodyStep::Done);
+            }
+            if self.raw.is_empty() {
+                self.raw.resize(DECODE_STEP, 0);
+            }
+            match self.reader.poll_body(&mut self.decoder, &mut self.raw)? {
+                BodyStep::Data(n) => {
+                    let before = content.pending() as u64;
+                    content.feed(&self.raw[..n])?;
+                    self.decoded += content.pending() as u64 - before;
+                    if self.decoded > self.decoded_limit {
+                        return Err(Error::BodyTooLarge {
+                            limit: self.decoded_limit,
+                        });
+                    }
+                }
+                BodyStep::NeedRead => return Ok(BodyStep::NeedRead),
+                BodyStep::Done => {
+                    let before = content.pending() as u64;
+                    content.finish()?;
+                    self.decoded += content.pending() as u64 - before;
+                    if self.decoded > self.decoded_limit {
+                        return Err(Error::BodyTooLarge {
+                            limit: self.decoded_limit,
+                        });
+                    }
+                    self.content_done = true;
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Text.
+
+/// Decodes a body by the charset of its `Content-Type`: UTF-8 (the default)
+/// and US-ASCII lossily (invalid sequences become U+FFFD), ISO-8859-1 /
+/// Latin-1 byte for byte; other charsets are read as UTF-8, lossily.
+pub(crate) fn decode_text(bytes: &[u8], headers: &HeaderMap) -> String {
+    let charset = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| {
+            ct.split(';').skip(1).find_map(|param| {
+                let (name, value) = param.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("charset")
+                    .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+            })
+        })
+        .unwrap_or_else(|| "utf-8".to_string());
+    match charset.as_str() {
+        "iso-8859-1" | "latin1" | "latin-1" | "iso_8859-1" | "l1" => {
+            bytes.iter().map(|&b| char::from(b)).collect()
+        }
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Removes the headers that described the encoded body once it is decoded.
+pub(crate) fn strip_encoding_headers(headers: &mut HeaderMap) {
+    headers.remove(CONTENT_ENCODING);
+    headers.remove(CONTENT_LENGTH);
+}
+
+/// The headers a redirect that changes the method must not carry on.
+pub(crate) const BODY_HEADERS: [HeaderName; 4] = [
+    CONTENT_LENGTH,
+    TRANSFER_ENCODING,
+    http::header::CONTENT_TYPE,
+    CONTENT_ENCODING,
+];
+
+/// Version of the response, for `Debug` and accessors.
+pub(crate) fn version_name(version: Version) -> &'static str {
+    if version == Version::HTTP_10 {
+        "HTTP/1.0"
+    } else {
+        "HTTP/1.1"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(pipeline: &mut BodyPipeline, input: &[u8]) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        let mut fed = 0;
+        let mut out = [0u8; 7];
+        loop {
+            match pipeline.poll_read(&mut out)? {
+                BodyStep::Data(n) => body.extend_from_slice(&out[..n]),
+                BodyStep::Done => return Ok(body),
+                BodyStep::NeedRead => {
+                    let space = pipeline.reader.read_space();
+                    let n = space.len().min(input.len() - fed).min(5);
+                    space[..n].copy_from_slice(&input[fed..fed + n]);
+                    fed += n;
+                    pipeline.reader.filled(n);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_response_parses_through_the_reader_in_small_pieces() {
+        let input = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+        let mut reader = ResponseReader::new(Limits::default());
+        let mut fed = 0;
+        let head = loop {
+            match reader.poll_head().unwrap() {
+                Some(head) if head.status.is_informational() => continue,
+                Some(head) => break head,
+                None => {
+                    let space = reader.read_space();
+                    space[0] = input[fed];
+                    fed += 1;
+                    reader.filled(1);
+                }
+            }
+        };
+        assert_eq!(head.status, StatusCode::OK);
+        let (decoder, keep) = body_decoder(&Method::GET, &head, Limits::default()).unwrap();
+        assert!(keep);
+        let mut pipeline = BodyPipeline::new(reader, decoder, None, u64::MAX);
+        assert_eq!(
+            read_all(&mut pipeline, &input[fed..]).unwrap(),
+            b"hello world"
+        );
+        assert!(pipeline.clean_end());
+    }
+
+    #[test]
+    fn gzip_and_deflate_decode_and_a_bomb_hits_the_limit() {
+        use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+        use flate2::Compression;
+        let text = b"hello hello hello hello".repeat(100);
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(&text).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
+        zlib.write_all(&text).unwrap();
+        let zlib = zlib.finish().unwrap();
+        let mut raw = DeflateEncoder::new(Vec::new(), Compression::default());
+        raw.write_all(&text).unwrap();
+        let raw = raw.finish().unwrap();
+        for (encoding, data) in [("gzip", &gz), ("deflate", &zlib), ("deflate", &raw)] {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            let content = ContentDecoder::for_headers(&headers).unwrap();
+            let decoder = BodyDecoder::new(
+                crate::http::BodyLength::Known(data.len() as u64),
+                Limits::default(),
+            );
+            let reader = ResponseReader::new(Limits::default());
+            let mut pipeline = BodyPipeline::new(reader, decoder, Some(content), u64::MAX);
+            assert_eq!(read_all(&mut pipeline, data).unwrap(), text, "{encoding}");
+        }
+        let zeros = vec![0u8; 4 << 20];
+        let mut bomb = GzEncoder::new(Vec::new(), Compression::best());
+        bomb.write_all(&zeros).unwrap();
+        let bomb = bomb.finish().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let decoder = BodyDecoder::new(
+            crate::http::BodyLength::Known(bomb.len() as u64),
+            Limits::default(),
+        );
+        let mut pipeline = BodyPipeline::new(
+            ResponseReader::new(Limits::default()),
+            decoder,
+            ContentDecoder::for_headers(&headers),
+            1 << 20,
+        );
+        assert!(matches!(
+            read_all(&mut pipeline, &bomb),
+            Err(Error::BodyTooLarge { limit }) if limit == 1 << 20
+        ));
+    }
+
+    #[test]
+    fn bodies_decode_in_place_in_the_callers_buffer() {
+        let mut input = b"4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n".to_vec();
+        input.extend_from_slice(&[b'N'; 70_000]);
+        let decoder = BodyDecoder::new(crate::http::BodyLength::Chunked, Limits::default());
+        let mut pipeline =
+            BodyPipeline::new(ResponseReader::new(Limits::default()), decoder, None, 0);
+        let mut out = vec![0u8; 100_000];
+        assert!(pipeline.can_read_direct(out.len()));
+        out[..input.len()].copy_from_slice(&input);
+        let n = pipeline.decode_in_place(&mut out, input.len()).unwrap();
+        assert_eq!(&out[..n], b"Wikipedia");
+        assert!(pipeline.transfer_done());
+        assert!(!pipeline.clean_end(), "the bytes after the body are kept");
+        let decoder = BodyDecoder::new(crate::http::BodyLength::Known(6), Limits::default());
+        let mut pipeline =
+            BodyPipeline::new(ResponseReader::new(Limits::default()), decoder, None, 0);
+        let mut out = vec![0u8; 10_000];
+        out[..4].copy_from_slice(b"abcd");
+        assert_eq!(pipeline.decode_in_place(&mut out, 4).unwrap(), 4);
+        assert!(!pipeline.transfer_done());
+        out[..2].copy_from_slice(b"ef");
+        assert_eq!(pipeline.decode_in_place(&mut out, 2).unwrap(), 2);
+        assert!(pipeline.clean_end());
+    }
+
+    #[test]
+    fn text_follows_the_charset() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=ISO-8859-1"),
+        );
+        assert_eq!(decode_text(b"caf\xe9", &headers), "café");
+        assert_eq!(decode_text(b"caf\xc3\xa9", &HeaderMap::new()), "café");
+        assert_eq!(decode_text(b"bad\xff", &HeaderMap::new()), "bad\u{fffd}");
+    }
+
+    #[test]
+    fn the_deadline_outranks_a_longer_read_timeout() {
+        let t = Timeouts {
+            read: Some(Duration::from_secs(30)),
+            write: None,
+            deadline: Some((
+                Instant::now() + Duration::from_millis(50),
+                Duration::from_millis(50),
+            )),
+        };
+        let limit = t.limit(t.read).unwrap().unwrap();
+        assert!(limit.by_deadline);
+        assert!(matches!(
+            t.expired("read", Some(limit)),
+            Error::Timeout {
+                phase: "request deadline",
+                ..
+            }
+        ));
+        let t = Timeouts {
+            deadline: None,
+            ..t
+        };
+        assert!(matches!(
+            t.expired("read", t.limit(t.read).unwrap()),
+            Error::Timeout { phase: "read", .. }
+        ));
+    }
+}

@@ -1,0 +1,353 @@
+//! The connection under the client: a plain or TLS stream over a
+//! [`NetworkStream`], with timed reads and writes in both modes.
+
+use std::future::{poll_fn, Future};
+use std::io::{self, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use transport::tls::{TlsError, TlsStream};
+use transport::NetworkStream;
+
+use crate::http::client::conn::{Limit, Timeouts};
+use crate::http::{Error, Result};
+
+/// A connection's byte stream.
+pub(crate) enum Io {
+    Plain(NetworkStream),
+    Tls(Box<TlsStream<NetworkStream>>),
+}
+
+/// A connection: its stream and the socket timeouts last set on it.
+pub(crate) struct Stream {
+    pub io: Io,
+    read_set: Option<Option<Duration>>,
+    write_set: Option<Option<Duration>>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.io {
+            Io::Plain(s) => f.debug_tuple("Plain").field(s).finish(),
+            Io::Tls(s) => f.debug_tuple("Tls").field(s).finish(),
+        }
+    }
+}
+
+/// Turns an I/O error from a stream back into the transport error inside it.
+pub(crate) fn transport_error(err: io::Error, operation: &'static str) -> transport::Error {
+    if err.get_ref().is_some_and(|e| e.is::<TlsError>()) {
+        if let Some(Ok(tls)) = err.into_inner().map(|e| e.downcast::<TlsError>()) {
+            return transport::Error::Tls(*tls);
+        }
+        unreachable!("checked above");
+    }
+    if err.get_ref().is_some_and(|e| e.is::<sockets::Error>()) {
+        if let Some(Ok(socket)) = err.into_inner().map(|e| e.downcast::<sockets::Error>()) {
+            return transport::Error::Socket(*socket);
+        }
+        unreachable!("checked above");
+    }
+    transport::Error::Socket(sockets::Error::from_io(&err, operation))
+}
+
+fn classify(
+    err: transport::Error,
+    t: &Timeouts,
+    phase: &'static str,
+    limit: Option<Limit>,
+) -> Error {
+    if err.is_timeout() {
+        t.expired(phase, limit)
+    } else {
+        Error::Transport(err)
+    }
+}
+
+/// 1 ms at least: a zero socket timeout means "wait forever".
+fn socket_timeout(limit: Option<Limit>) -> Option<Duration> {
+    limit.map(|l| l.wait.max(Duration::from_millis(1)))
+}
+
+impl Stream {
+    pub fn new(io: Io) -> Stream {
+        Stream {
+            io,
+            read_set: None,
+            write_set: None,
+        }
+    }
+
+    pub fn network(&self) -> &NetworkStream {
+        match &self.io {
+            Io::Plain(s) => s,
+            Io::Tls(s) => s.get_ref(),
+        }
+    }
+
+    /// False when the peer has closed the connection (or sent something
+    /// unasked) while it sat idle: a read would not block.
+    pub fn idle_and_open(&self) -> bool {
+        matches!(
+            self.network()
+                .socket()
+                .poll(Some(Duration::ZERO), sockets::SelectMode::Read),
+            Ok(false)
+        )
+    }
+
+    // ----- synchronous -----
+
+    fn set_read(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if self.read_set != Some(timeout) {
+            self.network().set_read_timeout(timeout)?;
+            self.read_set = Some(timeout);
+        }
+        Ok(())
+    }
+
+    fn set_write(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if self.write_set != Some(timeout) {
+            self.network().set_write_timeout(timeout)?;
+            self.write_set = Some(timeout);
+        }
+        Ok(())
+    }
+
+    /// Reads some bytes, bounded by the read timeout and the deadline.
+    pub fn read_timed(&mut self, buf: &mut [u8], t: &Timeouts) -> Result<usize> {
+        self.read_with(buf, t, t.read, "read")
+    }
+
+    /// Reads some bytes, bounded by `per_call` and the deadline.
+    pub fn read_with(
+        &mut self,
+        buf: &mut [u8],
+        t: &Timeouts,
+        per_call: Option<Duration>,
+        phase: &'static str,
+    ) -> Result<usize> {
+        let limit = t.limit(per_call)?;
+        self.set_read(socket_timeout(limit))?;
+        let result = match &mut self.io {
+            Io::Plain(s) => NetworkStream::read(s, buf),
+            Io::Tls(s) => Read::read(&mut **s, buf).map_err(|e| transport_error(e, "read")),
+        };
+        result.map_err(|e| classify(e, t, phase, limit))
+    }
+
+    /// Writes all of `buf` (and flushes TLS records), each write bounded by
+    /// the write timeout and the deadline.
+    pub fn write_all_timed(&mut self, mut buf: &[u8], t: &Timeouts) -> Result<()> {
+        while !buf.is_empty() {
+            let limit = t.limit(t.write)?;
+            self.set_write(socket_timeout(limit))?;
+            let result = match &mut self.io {
+                Io::Plain(s) => NetworkStream::write(s, buf),
+                Io::Tls(s) => Write::write(&mut **s, buf).map_err(|e| transport_error(e, "write")),
+            };
+            match result {
+                Ok(0) => {
+                    return Err(Error::Transport(transport::Error::Socket(
+                        sockets::Error::new(sockets::SocketError::ConnectionAborted, "write")
+                            .with_detail("the connection accepted no more bytes"),
+                    )))
+                }
+                Ok(n) => buf = &buf[n..],
+                Err(e) => return Err(classify(e, t, "write", limit)),
+            }
+        }
+        if let Io::Tls(s) = &mut self.io {
+            let limit = t.limit(t.write)?;
+            self.write_set = None;
+            s.get_ref().set_write_timeout(socket_timeout(limit))?;
+            s.flush()
+                .map_err(|e| classify(transport_error(e, "write"), t, "write", limit))?;
+        }
+        Ok(())
+    }
+
+    // ----- asynchronous -----
+
+    fn poll_read_io(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match &mut self.io {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
+        }
+    }
+
+    fn poll_write_io(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match &mut self.io {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush_io(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.io {
+            Io::Plain(_) => Poll::Ready(Ok(())),
+            Io::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+        }
+    }
+
+    /// Polls a read bounded by the read timeout and the deadline; `timer`
+    /// keeps the running timer between polls (reset after each read).
+    pub fn poll_read_timed(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        t: &Timeouts,
+        per_call: Option<Duration>,
+        phase: &'static str,
+        timer: &mut Option<Timer>,
+    ) -> Poll<Result<usize>> {
+        if timer.is_none() {
+            // Checks the deadline before every read, even when data is ready.
+            if let Err(e) = t.limit(per_call) {
+                return Poll::Ready(Err(e));
+            }
+        }
+        match self.poll_read_io(cx, buf) {
+            Poll::Ready(result) => {
+                *timer = None;
+                Poll::Ready(result.map_err(|e| {
+                    classify(
+                        transport_error(e, "read"),
+                        t,
+                        phase,
+                        t.limit(per_call).ok().flatten(),
+                    )
+                }))
+            }
+            Poll::Pending => Timer::poll_expiry(timer, cx, t, per_call, phase),
+        }
+    }
+
+    /// Reads some bytes without blocking a thread (see [`poll_read_timed`](Self::poll_read_timed)).
+    pub async fn read_async(
+        &mut self,
+        buf: &mut [u8],
+        t: &Timeouts,
+        per_call: Option<Duration>,
+        phase: &'static str,
+    ) -> Result<usize> {
+        let mut timer = None;
+        poll_fn(|cx| self.poll_read_timed(cx, buf, t, per_call, phase, &mut timer)).await
+    }
+
+    /// Writes all of `buf` and flushes, without blocking a thread; each
+    /// wait bounded by the write timeout and the deadline.
+    pub async fn write_all_async(&mut self, buf: &[u8], t: &Timeouts) -> Result<()> {
+        let mut written = 0;
+        let mut timer: Option<Timer> = None;
+        poll_fn(|cx| loop {
+            if timer.is_none() {
+                if let Err(e) = t.limit(t.write) {
+                    return Poll::Ready(Err(e));
+                }
+            }
+            let poll = if written < buf.len() {
+                self.poll_write_io(cx, &buf[written..])
+            } else {
+                self.poll_flush_io(cx).map_ok(|()| 0)
+            };
+            match poll {
+                Poll::Ready(Ok(0)) if written < buf.len() => {
+                    return Poll::Ready(Err(Error::Transport(transport::Error::Socket(
+                        sockets::Error::new(sockets::SocketError::ConnectionAborted, "write")
+                            .with_detail("the connection accepted no more bytes"),
+                    ))))
+                }
+                Poll::Ready(Ok(n)) => {
+                    timer = None;
+                    if written == buf.len() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    written += n;
+                }
+                Poll::Ready(Err(e)) => {
+                    let limit = t.limit(t.write).ok().flatten();
+                    return Poll::Ready(Err(classify(
+                        transport_error(e, "write"),
+                        t,
+                        "write",
+                        limit,
+                    )));
+                }
+                Poll::Pending => {
+                    return Timer::poll_expiry(&mut timer, cx, t, t.write, "write")
+                        .map(|r: Result<()>| r)
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// A running timeout of an async wait (netstack's reactor timer).
+pub(crate) struct Timer {
+    sleep: Pin<Box<dyn Future<Output = ()> + Send>>,
+    limit: Limit,
+}
+
+impl Timer {
+    /// Starts the timer on the first `Pending`, and turns its expiry into the timeout error.
+    fn poll_expiry<T>(
+        timer: &mut Option<Timer>,
+        cx: &mut Context<'_>,
+        t: &Timeouts,
+        per_call: Option<Duration>,
+        phase: &'static str,
+    ) -> Poll<Result<T>> {
+        if timer.is_none() {
+            match t.limit(per_call) {
+                Err(e) => return Poll::Ready(Err(e)),
+                Ok(None) => return Poll::Pending,
+                Ok(Some(limit)) => {
+                    *timer = Some(Timer {
+                        sleep: Box::pin(sockets::sleep(limit.wait)),
+                        limit,
+                    })
+                }
+            }
+        }
+        let running = timer.as_mut().expect("set above");
+        match running.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                let limit = running.limit;
+                *timer = None;
+                Poll::Ready(Err(t.expired(phase, Some(limit))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl std::fmt::Debug for Timer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timer")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `future` for at most `limit` (`None`: without limit); `None` when it expired.
+pub(crate) async fn timed<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let Some(limit) = limit else {
+        return Some(future.await);
+    };
+    let mut sleep = std::pin::pin!(sockets::sleep(limit));
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
