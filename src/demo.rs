@@ -24,9 +24,12 @@ pub fn run(out: &mut dyn Write) -> DemoResult {
     writeln!(out, "layer 2 — transport")?;
     transport_lines(out)?;
     transport_udp(out)?;
+    writeln!(out, "layer 3 — protocols")?;
+    http_round_trip(out)?;
+    framed_lines(out)?;
     writeln!(
         out,
-        "layer 3 — protocols: not built yet (HTTP/1.1, fetch, FTP, framing come later)"
+        "  not built yet: the URL fetcher (fetch, file, data, ftp), the FTP client, `netstack fetch`"
     )?;
     Ok(())
 }
@@ -332,5 +335,66 @@ fn transport_udp(out: &mut dyn Write) -> DemoResult {
         "  udp   UdpClient: {:?} from {from}",
         String::from_utf8_lossy(&buf[..n])
     )?;
+    Ok(())
+}
+
+/// netstack's HTTP server and both of its clients, keep-alive on one connection.
+fn http_round_trip(out: &mut dyn Write) -> DemoResult {
+    use netstack::protocols::http::client::{AsyncClient, Client};
+    use netstack::protocols::http::server::{HttpServer, Response, ServerConfig};
+
+    let server = HttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default(), |request| {
+        Response::new(format!("hello from {}", request.uri().path()).into())
+    })?;
+    let base = format!("http://{}", server.local_endpoint());
+    let client = Client::new();
+    let mut reused = 0;
+    for path in ["/one", "/two", "/three"] {
+        let response = client.get(&format!("{base}{path}")).send()?;
+        if response.timings().reused {
+            reused += 1;
+        }
+        let status = response.status();
+        let text = response.text()?;
+        writeln!(out, "  http  GET {path} -> {status} {text:?}")?;
+    }
+    writeln!(
+        out,
+        "  http  {reused} of 3 requests reused the pooled connection"
+    )?;
+    // The async client's own deadline bounds the whole request.
+    let async_client = AsyncClient::builder()
+        .timeout(Duration::from_secs(10))
+        .build_async();
+    let text = block_on(async {
+        let response = async_client.get(&format!("{base}/async")).send().await?;
+        response.text().await
+    })?;
+    writeln!(out, "  http  async GET /async -> {text:?}")?;
+    server.shutdown();
+    Ok(())
+}
+
+/// The lines codec over a TCP connection: whole lines in, whole lines out.
+fn framed_lines(out: &mut dyn Write) -> DemoResult {
+    use netstack::protocols::framing::{Framed, LinesCodec};
+    use netstack::transport::{TcpClient, TcpListener};
+
+    let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
+    listener.start(4)?;
+    let client = TcpClient::connect_endpoint(listener.local_endpoint()?)?.into_stream();
+    let server = listener.accept()?;
+    server.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut writer = Framed::new(&client, LinesCodec::new());
+    for line in ["framing", "toolkit"] {
+        writer.write_frame(line)?;
+    }
+    client.shutdown(Shutdown::Send)?;
+    let mut reader = Framed::new(&server, LinesCodec::new());
+    let mut lines = Vec::new();
+    while let Some(line) = reader.read_frame()? {
+        lines.push(line);
+    }
+    writeln!(out, "  lines Framed<_, LinesCodec>: {lines:?}")?;
     Ok(())
 }
