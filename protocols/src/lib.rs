@@ -5,10 +5,13 @@
 //!   fetcher and the FTP client are not built yet.
 //! - [`framing`]: the framing toolkit — `Decoder`/`Encoder` codecs (lines,
 //!   length-delimited, raw bytes) and `Framed`, sync and async.
+//! - [`resp`]: RESP2, the Redis protocol — a sans-IO codec and a small
+//!   client (sync and async, pipelining), built on the framing toolkit.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod framing;
 pub mod http;
+pub mod resp;
 
 pub use transport;

@@ -1,0 +1,380 @@
+//! The RESP client against a real `redis-server` on loopback (the Debian
+//! package `redis-server`, installed by `.ci/run`), in both modes: sync,
+//! and async on netstack's own executor. Each test starts its own server
+//! on a free port and stops it when done (a guard kills it on drop).
+//! A missing `redis-server` fails the tests; it never skips them.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use protocols::resp::{Error, Reply, RespClient, Value};
+use transport::TcpListener;
+
+const REDIS_SERVER: &str = "/usr/bin/redis-server";
+const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A `redis-server` child process, killed when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn redis_binary() -> String {
+    if Path::new(REDIS_SERVER).exists() {
+        return REDIS_SERVER.to_string();
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("redis-server"))
+            .find(|p| p.is_file())
+    });
+    match found {
+        Some(path) => path.to_string_lossy().into_owned(),
+        None => panic!(
+            "redis-server is not installed (not at {REDIS_SERVER}, not on PATH): these tests need a \
+             real Redis server. Install it with `apt-get install -y redis-server` (.ci/run does)."
+        ),
+    }
+}
+
+/// A free loopback port (bound, then released: the server binds it next).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
+    listener
+        .local_endpoint()
+        .unwrap()
+        .to_string()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Starts a server and waits (bounded) until it answers PING.
+fn start_redis() -> Redis {
+    let binary = redis_binary();
+    let mut last_error = String::new();
+    for _attempt in 0..3 {
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {binary}: {e}"));
+        let mut redis = Redis { child, port };
+        let deadline = Instant::now() + STARTUP_DEADLINE;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = redis.child.try_wait() {
+                last_error = format!("redis-server exited early ({status}) on port {port}");
+                break;
+            }
+            match RespClient::connect_endpoint(([127, 0, 0, 1], port)) {
+                Ok(mut client) => match client.command(&["PING"]) {
+                    Ok(_) => return redis,
+                    Err(e) => last_error = e.to_string(),
+                },
+                Err(e) => last_error = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(redis);
+    }
+    panic!("redis-server did not become ready within {STARTUP_DEADLINE:?}: {last_error}");
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Sync,
+    Async,
+}
+
+const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
+
+/// A client in one mode.
+struct Client {
+    mode: Mode,
+    inner: RespClient,
+}
+
+impl Client {
+    fn connect(mode: Mode, redis: &Redis) -> Client {
+        let endpoint = ([127, 0, 0, 1], redis.port);
+        let mut inner = match mode {
+            Mode::Sync => RespClient::connect_endpoint(endpoint).unwrap(),
+            Mode::Async => sockets::block_on(RespClient::connect_endpoint_async(endpoint)).unwrap(),
+        };
+        inner.set_timeout(Some(TIMEOUT)).unwrap();
+        Client { mode, inner }
+    }
+
+    fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Result<Value, Error> {
+        match self.mode {
+            Mode::Sync => self.inner.command(args),
+            Mode::Async => sockets::block_on(self.inner.command_async(args)),
+        }
+    }
+
+    fn pipeline(&mut self, commands: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, Error> {
+        match self.mode {
+            Mode::Sync => self.inner.pipeline(commands),
+            Mode::Async => sockets::block_on(self.inner.pipeline_async(commands)),
+        }
+    }
+}
+
+fn bulk(s: &str) -> Value {
+    Value::bulk(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+fn ok() -> Value {
+    Value::SimpleString("OK".into())
+}
+
+fn cmd(words: &[&str]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.as_bytes().to_vec()).collect()
+}
+
+#[test]
+fn ping_set_get_incr_mget() {
+    let redis = start_redis();
+    for mode in MODES {
+        let mut c = Client::connect(mode, &redis);
+        let p = format!("{mode:?}:");
+        assert_eq!(
+            c.command(&["PING"]).unwrap(),
+            Value::SimpleString("PONG".into())
+        );
+        assert_eq!(c.command(&["PING", "hello"]).unwrap(), bulk("hello"));
+        assert_eq!(c.command(&["SET", &format!("{p}a"), "1"]).unwrap(), ok());
+        assert_eq!(c.command(&["GET", &format!("{p}a")]).unwrap(), bulk("1"));
+        assert_eq!(
+            c.command(&["GET", &format!("{p}missing")]).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            c.command(&["INCR", &format!("{p}a")]).unwrap(),
+            Value::Integer(2)
+        );
+        assert_eq!(
+            c.command(&["INCRBY", &format!("{p}a"), "-5"]).unwrap(),
+            Value::Integer(-3)
+        );
+        assert_eq!(c.command(&["SET", &format!("{p}b"), ""]).unwrap(), ok());
+        assert_eq!(
+            c.command(&[
+                "MGET",
+                &format!("{p}a"),
+                &format!("{p}missing"),
+                &format!("{p}b")
+            ])
+            .unwrap(),
+            Value::Array(vec![bulk("-3"), Value::Null, Value::bulk(Bytes::new())])
+        );
+    }
+}
+
+#[test]
+fn every_reply_type_nested_and_null() {
+    let redis = start_redis();
+    for mode in MODES {
+        let mut c = Client::connect(mode, &redis);
+        let list = format!("{mode:?}:list");
+        // Null array: a blocking pop that times out.
+        assert_eq!(
+            c.command(&["BLPOP", &list, "0.01"]).unwrap(),
+            Value::NullArray
+        );
+        // Nested arrays: SCAN replies [cursor, [keys…]].
+        c.command(&["RPUSH", &list, "x"]).unwrap();
+        let scan = c
+            .command(&["SCAN", "0", "MATCH", &list, "COUNT", "1000"])
+            .unwrap();
+        let parts = scan.as_array().unwrap();
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].as_bytes().is_some());
+        // The cursor may need more rounds; the key list is an array either way.
+        assert!(parts[1].as_array().is_some(), "{scan:?}");
+        // A transaction: EXEC's array holds each command's reply, an error reply among them.
+        assert_eq!(c.command(&["MULTI"]).unwrap(), ok());
+        assert_eq!(
+            c.command(&["LPUSH", &list, "y"]).unwrap(),
+            Value::SimpleString("QUEUED".into())
+        );
+        assert_eq!(
+            c.command(&["INCR", &list]).unwrap(),
+            Value::SimpleString("QUEUED".into())
+        );
+        let exec = c.command(&["EXEC"]).unwrap();
+        let items = exec.as_array().unwrap();
+        assert_eq!(items[0], Value::Integer(2));
+        let Value::Error(e) = &items[1] else {
+            panic!("{exec:?}")
+        };
+        assert_eq!(e.kind(), "WRONGTYPE");
+        assert_eq!(
+            c.command(&["LRANGE", &list, "0", "-1"]).unwrap(),
+            Value::Array(vec![bulk("y"), bulk("x")])
+        );
+    }
+}
+
+#[test]
+fn pipeline_of_ten_thousand_commands() {
+    let redis = start_redis();
+    for mode in MODES {
+        let mut c = Client::connect(mode, &redis);
+        let counter = format!("{mode:?}:counter");
+        let mut commands = Vec::new();
+        for i in 0..5_000 {
+            let key = format!("{mode:?}:key:{i}");
+            commands.push(cmd(&["SET", &key, &format!("value {i}")]));
+            commands.push(cmd(&["GET", &key]));
+        }
+        assert_eq!(commands.len(), 10_000);
+        let replies = c.pipeline(&commands).unwrap();
+        assert_eq!(replies.len(), 10_000);
+        for (i, pair) in replies.chunks(2).enumerate() {
+            assert_eq!(pair[0].as_ref().unwrap(), &ok());
+            assert_eq!(pair[1].as_ref().unwrap(), &bulk(&format!("value {i}")));
+        }
+        let incrs: Vec<_> = (0..10_000).map(|_| cmd(&["INCR", &counter])).collect();
+        let replies = c.pipeline(&incrs).unwrap();
+        for (i, reply) in replies.iter().enumerate() {
+            assert_eq!(reply.as_ref().unwrap(), &Value::Integer(i as i64 + 1));
+        }
+        assert_eq!(
+            c.command(&["DBSIZE"])
+                .unwrap()
+                .as_integer()
+                .map(|n| n >= 5_001),
+            Some(true)
+        );
+    }
+}
+
+#[test]
+fn error_reply_is_an_error_value_and_the_connection_goes_on() {
+    let redis = start_redis();
+    for mode in MODES {
+        let mut c = Client::connect(mode, &redis);
+        let key = format!("{mode:?}:text");
+        c.command(&["SET", &key, "not a number"]).unwrap();
+        match c.command(&["INCR", &key]) {
+            Err(Error::Server(e)) => {
+                assert_eq!(e.kind(), "ERR");
+                assert!(e.message().contains("not an integer"), "{e}");
+            }
+            other => panic!("expected an error reply, got {other:?}"),
+        }
+        let err = c.command(&["NOSUCHCOMMAND"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("resp: the server replied with an error: ERR"),
+            "{err}"
+        );
+        // Still in step.
+        assert_eq!(c.command(&["GET", &key]).unwrap(), bulk("not a number"));
+        // In a pipeline, the error is that command's item; the others go on.
+        let replies = c
+            .pipeline(&[
+                cmd(&["INCR", &key]),
+                cmd(&["PING"]),
+                cmd(&["LPUSH", &key, "x"]),
+            ])
+            .unwrap();
+        assert!(replies[0]
+            .as_ref()
+            .unwrap_err()
+            .message()
+            .contains("not an integer"));
+        assert_eq!(
+            replies[1].as_ref().unwrap(),
+            &Value::SimpleString("PONG".into())
+        );
+        assert_eq!(replies[2].as_ref().unwrap_err().kind(), "WRONGTYPE");
+        // An empty command is refused before anything is sent.
+        let empty: &[&[u8]] = &[];
+        assert!(matches!(c.command(empty), Err(Error::Framing(_))));
+        assert_eq!(
+            c.command(&["PING"]).unwrap(),
+            Value::SimpleString("PONG".into())
+        );
+    }
+}
+
+#[test]
+fn binary_safe_values() {
+    let redis = start_redis();
+    let all: Vec<u8> = (0..=255).collect();
+    for mode in MODES {
+        let mut c = Client::connect(mode, &redis);
+        let mut key = format!("{mode:?}:bin:").into_bytes();
+        key.extend_from_slice(b"\r\n\0\xff");
+        assert_eq!(c.command(&[&b"SET"[..], &key, &all]).unwrap(), ok());
+        assert_eq!(
+            c.command(&[&b"GET"[..], &key]).unwrap(),
+            Value::bulk(all.clone())
+        );
+        assert_eq!(
+            c.command(&[&b"STRLEN"[..], &key]).unwrap(),
+            Value::Integer(256)
+        );
+        // A large value (1 MiB of every byte), in a pipeline.
+        let big: Vec<u8> = all.iter().copied().cycle().take(1 << 20).collect();
+        let replies = c
+            .pipeline(&[
+                vec![b"SET".to_vec(), key.clone(), big.clone()],
+                vec![b"GET".to_vec(), key.clone()],
+            ])
+            .unwrap();
+        assert_eq!(replies[1].as_ref().unwrap().as_bytes(), Some(&big[..]));
+    }
+}
+
+#[test]
+fn a_silent_server_times_out_and_the_client_is_then_broken() {
+    // Not Redis: a listener that accepts and never answers.
+    let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
+    listener.start(8).unwrap();
+    let endpoint = listener.local_endpoint().unwrap();
+    for mode in MODES {
+        let mut client = RespClient::connect_endpoint(endpoint.clone()).unwrap();
+        let _accepted = listener.accept().unwrap();
+        client
+            .set_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let started = Instant::now();
+        let err = match mode {
+            Mode::Sync => client.command(&["PING"]).unwrap_err(),
+            Mode::Async => sockets::block_on(client.command_async(&["PING"])).unwrap_err(),
+        };
+        assert!(err.is_timeout(), "{mode:?}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(
+            matches!(client.command(&["PING"]), Err(Error::Broken)),
+            "{mode:?}"
+        );
+    }
+}
