@@ -11,12 +11,14 @@
 //! cargo run -p bench --release -- async --case c10k --c10k-connections 5000
 //! cargo run -p bench --release -- transport          # layer 2: NetworkStream, TlsStream, Happy Eyeballs
 //! cargo run -p bench --release -- transport --case tls-bulk --rounds 11
+//! cargo run -p bench --release -- http               # layer 3: HTTP client vs ureq, reqwest, curl
+//! cargo run -p bench --release -- http --case keepalive --requests 2000 --rounds 3
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
 //! contender, then interleaved rounds (peer, netstack, peer, netstack, …),
 //! and the median of each. One module per layer (or mode) holds its cases
-//! (`sockets_cases`, `async_cases`, `transport_cases`; later protocols, …), and this
+//! (`sockets_cases`, `async_cases`, `transport_cases`, `http_cases`), and this
 //! file only parses the command line and dispatches. A few hidden
 //! subcommands are the child processes that some cases re-execute this
 //! binary as (a fresh process per sample, e.g. to measure memory).
@@ -24,6 +26,7 @@
 
 mod async_cases;
 mod harness;
+mod http_cases;
 mod sockets_cases;
 mod transport_cases;
 
@@ -53,6 +56,10 @@ enum Command {
     /// against plain rustls (TLS 1.3 bulk, handshakes per second), and
     /// Happy Eyeballs' connect time against its stagger.
     Transport(transport_cases::Args),
+    /// Layer 3: the HTTP client against ureq and reqwest (sequential
+    /// keep-alive GETs), and against ureq, curl and a raw NetworkStream
+    /// (1 GiB download), all against netstack's own server.
+    Http(http_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -69,6 +76,7 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Sockets(args) => sockets_cases::run(args).map(Report::from_cases),
         Command::Async(args) => async_cases::run(args),
         Command::Transport(args) => transport_cases::run(args),
+        Command::Http(args) => http_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -82,7 +90,7 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         Command::AsyncC10kChild(args) => Some(async_cases::c10k_child(args)),
         Command::AsyncC10kClients(args) => Some(async_cases::c10k_clients(args)),
         Command::AsyncReactorChild(args) => Some(async_cases::reactor_child(args)),
-        Command::Sockets(_) | Command::Async(_) | Command::Transport(_) => None,
+        Command::Sockets(_) | Command::Async(_) | Command::Transport(_) | Command::Http(_) => None,
     }
 }
 

@@ -1,0 +1,751 @@
+//! Layer 3: netstack's HTTP/1.1 client against ureq, reqwest, curl and a
+//! raw `NetworkStream`, all against one local server over loopback.
+//!
+//! The server is netstack's own synchronous `HttpServer` on 127.0.0.1 (nginx
+//! is not installed on the benchmark machine; the issue allows netstack's
+//! server then). It answers `GET /1k` with a fixed 1 KiB body and
+//! `GET /download` with `--download-mib` MiB (1 GiB by default) sent with
+//! its `Content-Length`, streamed from one 64 KiB piece in memory, 64 KiB
+//! at most per read. Every contender talks to this same server.
+//!
+//! - **keepalive**: `--requests` sequential GETs of `/1k` over one
+//!   keep-alive connection per sample, netstack's `Client` against `ureq`
+//!   (an `Agent`). Requests per second, and the p99 latency of the
+//!   sample's requests (a second row, lower is better).
+//! - **async-keepalive**: the same with netstack's `AsyncClient` against
+//!   `reqwest`, the request loop one task on a multi-thread tokio runtime
+//!   (`--workers`, 2 by default) shared by both contenders.
+//! - **download**: one GET of `/download` read to the end in 64 KiB reads,
+//!   netstack's `Client` against `ureq`, against `curl -s -o /dev/null`
+//!   (spawned; timed from spawn to exit, so process start-up is counted
+//!   against curl), and against a raw `NetworkStream` that writes the same
+//!   request, skips the response head and counts the body (no HTTP
+//!   parsing beyond the head). MiB/s.
+//!
+//! Every request has a timeout (`--timeout-secs` as each client's overall
+//! deadline, curl's `--max-time`; the async samples are also bounded as a
+//! whole by `--case-timeout-secs`), every loop is bounded, and every
+//! response is checked: status 200, the exact body for `/1k`, and for the
+//! download the exact length and the first 64 KiB byte for byte.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use protocols::http::client::{AsyncClient, Client};
+use protocols::http::server::{HttpServer, Request, Response, ResponseBody, ServerConfig};
+use tokio::runtime::Runtime;
+use transport::{NetworkStream, TcpClient};
+
+use crate::async_cases;
+use crate::harness::{self, BenchResult, CaseResult, Common, Report, Unit};
+use crate::sockets_cases::{check_loopback, size_label};
+
+const MIB: u64 = 1024 * 1024;
+
+/// The size of the small body, and of the piece the download is made of.
+const SMALL_LEN: usize = 1024;
+const PIECE_LEN: usize = 64 * 1024;
+
+/// Byte `i` of every body: a pattern that is not all zeros, so a body
+/// with shifted or missing bytes is told apart.
+const fn pattern_byte(i: usize) -> u8 {
+    (i % 251) as u8
+}
+
+const fn pattern<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = pattern_byte(i);
+        i += 1;
+    }
+    out
+}
+
+/// The `/1k` body.
+static SMALL: [u8; SMALL_LEN] = pattern::<SMALL_LEN>();
+/// The download is this piece repeated (byte `i` is `PIECE[i % PIECE_LEN]`).
+static PIECE: [u8; PIECE_LEN] = pattern::<PIECE_LEN>();
+
+/// Which of the http cases to run.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    /// Every case (the curl download only if `curl` is on the PATH).
+    All,
+    /// Sequential keep-alive GET of 1 KiB: Client vs ureq.
+    Keepalive,
+    /// Sequential keep-alive GET of 1 KiB: AsyncClient vs reqwest, on tokio.
+    AsyncKeepalive,
+    /// 1 GiB download: Client vs ureq, vs curl, vs a raw NetworkStream read.
+    Download,
+}
+
+impl Case {
+    fn name(self) -> &'static str {
+        match self {
+            Case::All => "all",
+            Case::Keepalive => "keepalive",
+            Case::AsyncKeepalive => "async-keepalive",
+            Case::Download => "download",
+        }
+    }
+}
+
+/// Options of `bench http`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: Common,
+
+    /// Which case to run.
+    #[arg(long, value_enum, default_value_t = Case::All)]
+    pub case: Case,
+
+    /// Keep-alive cases: sequential requests per sample.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub requests: u64,
+
+    /// Download: MiB per download.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub download_mib: u64,
+
+    /// Async cases: worker threads of the tokio runtime (multi-thread) that runs both contenders.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub workers: u64,
+
+    /// Async cases: upper bound, in seconds, on one sample.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub case_timeout_secs: u64,
+}
+
+impl Default for Args {
+    fn default() -> Args {
+        Args {
+            common: Common {
+                rounds: 5,
+                timeout_secs: 30,
+            },
+            case: Case::All,
+            requests: 5_000,
+            download_mib: 1024,
+            workers: 2,
+            case_timeout_secs: 120,
+        }
+    }
+}
+
+impl Args {
+    /// The command line that runs one case with these options (defaults left out).
+    fn command(&self, case: Case) -> String {
+        let d = Args::default();
+        let mut cmd = format!(
+            "cargo run -p bench --release -- http --case {}",
+            case.name()
+        );
+        let mut flag = |changed: bool, name: &str, value: String| {
+            if changed {
+                cmd += &format!(" --{name} {value}");
+            }
+        };
+        flag(
+            self.common.rounds != d.common.rounds,
+            "rounds",
+            self.common.rounds.to_string(),
+        );
+        flag(
+            self.common.timeout_secs != d.common.timeout_secs,
+            "timeout-secs",
+            self.common.timeout_secs.to_string(),
+        );
+        match case {
+            Case::Keepalive | Case::AsyncKeepalive => flag(
+                self.requests != d.requests,
+                "requests",
+                self.requests.to_string(),
+            ),
+            Case::Download => flag(
+                self.download_mib != d.download_mib,
+                "download-mib",
+                self.download_mib.to_string(),
+            ),
+            Case::All => {}
+        }
+        if case == Case::AsyncKeepalive {
+            flag(
+                self.workers != d.workers,
+                "workers",
+                self.workers.to_string(),
+            );
+            flag(
+                self.case_timeout_secs != d.case_timeout_secs,
+                "case-timeout-secs",
+                self.case_timeout_secs.to_string(),
+            );
+        }
+        cmd
+    }
+
+    fn wants(&self, case: Case) -> bool {
+        self.case == Case::All || self.case == case
+    }
+}
+
+// ----- the server -----
+
+/// Reads `remaining` bytes of the repeated [`PIECE`], at most one piece's rest per read.
+struct PieceReader {
+    position: u64,
+    remaining: u64,
+}
+
+impl std::io::Read for PieceReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let offset = (self.position % PIECE_LEN as u64) as usize;
+        let n = buf
+            .len()
+            .min(PIECE_LEN - offset)
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        buf[..n].copy_from_slice(&PIECE[offset..offset + n]);
+        self.position += n as u64;
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// netstack's sync server on 127.0.0.1, answering `/1k` and `/download`.
+struct Server {
+    server: Option<HttpServer>,
+    address: SocketAddr,
+}
+
+impl Server {
+    fn start(download: u64, timeout: Duration) -> BenchResult<Server> {
+        let config = ServerConfig::default()
+            .workers(8)
+            .idle_timeout(timeout)
+            .write_timeout(timeout);
+        let server =
+            HttpServer::bind((Ipv4Addr::LOCALHOST, 0), config, move |request: Request| {
+                let body = match request.uri().path() {
+                    "/1k" => ResponseBody::full(Cow::Borrowed(&SMALL[..])),
+                    "/download" => ResponseBody::from_reader_with_length(
+                        PieceReader {
+                            position: 0,
+                            remaining: download,
+                        },
+                        download,
+                    ),
+                    _ => {
+                        let mut response = Response::new(ResponseBody::empty());
+                        *response.status_mut() = http::StatusCode::NOT_FOUND;
+                        return response;
+                    }
+                };
+                let mut response = Response::new(body);
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/octet-stream"),
+                );
+                response
+            })?;
+        let endpoint = server.local_endpoint();
+        let address = endpoint
+            .as_ip()
+            .ok_or_else(|| format!("server has a non-IP endpoint {endpoint}"))?;
+        check_loopback(address)?;
+        Ok(Server {
+            server: Some(server),
+            address,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown_handle().begin_shutdown();
+            drop(server);
+        }
+    }
+}
+
+// ----- checks shared by every contender -----
+
+fn check_status(who: &str, status: u16) -> BenchResult<()> {
+    if status != 200 {
+        return Err(format!("{who}: status {status}, expected 200").into());
+    }
+    Ok(())
+}
+
+fn check_small(who: &str, body: &[u8]) -> BenchResult<()> {
+    if body != SMALL {
+        return Err(format!("{who}: 1 KiB body differs ({} bytes received)", body.len()).into());
+    }
+    Ok(())
+}
+
+/// Counts a download's body from `read` (64 KiB reads) and checks it:
+/// exactly `total` bytes, the first piece byte for byte. Bounded: each read
+/// either takes at least one byte or ends the loop, and more than `total`
+/// bytes is an error.
+fn drain(
+    who: &str,
+    total: u64,
+    mut read: impl FnMut(&mut [u8]) -> BenchResult<usize>,
+) -> BenchResult<()> {
+    let mut buf = vec![0u8; PIECE_LEN];
+    let mut received = 0u64;
+    loop {
+        let n = read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if received < PIECE_LEN as u64 {
+            let start = received as usize;
+            let end = (start + n).min(PIECE_LEN);
+            if buf[..end - start] != PIECE[start..end] {
+                return Err(format!("{who}: body differs within its first 64 KiB").into());
+            }
+        }
+        received += n as u64;
+        if received > total {
+            return Err(format!("{who}: more than {total} body bytes").into());
+        }
+    }
+    if received != total {
+        return Err(format!("{who}: {received} body bytes, expected {total}").into());
+    }
+    Ok(())
+}
+
+// ----- keep-alive cases -----
+
+/// The p99 of a sample's latencies, in microseconds.
+fn p99_micros(latencies: &mut [Duration]) -> f64 {
+    latencies.sort_unstable();
+    let index = ((latencies.len() as f64 * 0.99).ceil() as usize).clamp(1, latencies.len()) - 1;
+    latencies[index].as_secs_f64() * 1e6
+}
+
+/// Runs `requests` sequential requests; returns (requests/s, p99 µs).
+fn sequential(requests: u64, mut one: impl FnMut() -> BenchResult<()>) -> BenchResult<(f64, f64)> {
+    let mut latencies = Vec::with_capacity(usize::try_from(requests)?);
+    let start = Instant::now();
+    for _ in 0..requests {
+        let t = Instant::now();
+        one()?;
+        latencies.push(t.elapsed());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    Ok((requests as f64 / elapsed, p99_micros(&mut latencies)))
+}
+
+/// Runs a keep-alive case whose samples give (requests/s, p99 µs): two
+/// rows, the rate from the harness and the p99 of the same samples.
+fn keepalive_case(
+    case: String,
+    peer_name: &'static str,
+    rounds: u32,
+    command: String,
+    mut peer: impl FnMut() -> BenchResult<(f64, f64)>,
+    mut netstack: impl FnMut() -> BenchResult<(f64, f64)>,
+) -> BenchResult<Vec<CaseResult>> {
+    let peer_p99 = RefCell::new(Vec::new());
+    let netstack_p99 = RefCell::new(Vec::new());
+    let rate = harness::run_interleaved(
+        format!("{case}, requests/s"),
+        Unit::rate("req/s", 0),
+        peer_name,
+        rounds,
+        command.clone(),
+        || {
+            let (rate, p99) = peer()?;
+            peer_p99.borrow_mut().push(p99);
+            Ok(rate)
+        },
+        || {
+            let (rate, p99) = netstack()?;
+            netstack_p99.borrow_mut().push(p99);
+            Ok(rate)
+        },
+    )?;
+    let peer_p99 = peer_p99.into_inner();
+    let netstack_p99 = netstack_p99.into_inner();
+    let latency = CaseResult {
+        case: format!("{case}, p99 latency"),
+        unit: Unit::cost("µs", 1),
+        peer_name,
+        peer_warmup: peer_p99[0],
+        netstack_warmup: netstack_p99[0],
+        peer: peer_p99[1..].to_vec(),
+        netstack: netstack_p99[1..].to_vec(),
+        command,
+    };
+    Ok(vec![rate, latency])
+}
+
+fn netstack_client(timeout: Duration) -> Client {
+    Client::builder()
+        .timeout(timeout)
+        .read_timeout(Some(timeout))
+        .write_timeout(Some(timeout))
+        .connect_timeout(Some(timeout))
+        .build()
+}
+
+fn netstack_async_client(timeout: Duration) -> AsyncClient {
+    Client::builder()
+        .timeout(timeout)
+        .read_timeout(Some(timeout))
+        .write_timeout(Some(timeout))
+        .connect_timeout(Some(timeout))
+        .build_async()
+}
+
+fn ureq_agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn keepalive_netstack(url: &str, requests: u64, timeout: Duration) -> BenchResult<(f64, f64)> {
+    let client = netstack_client(timeout);
+    let result = sequential(requests, || {
+        let response = client.get(url).send()?;
+        check_status("netstack", response.status().as_u16())?;
+        check_small("netstack", &response.bytes()?)
+    })?;
+    if client.idle_connections() != 1 {
+        return Err(format!(
+            "netstack: {} idle connections after the sample, expected 1",
+            client.idle_connections()
+        )
+        .into());
+    }
+    Ok(result)
+}
+
+fn keepalive_ureq(url: &str, requests: u64, timeout: Duration) -> BenchResult<(f64, f64)> {
+    let agent = ureq_agent(timeout);
+    sequential(requests, || {
+        let mut response = agent.get(url).call()?;
+        check_status("ureq", response.status().as_u16())?;
+        check_small("ureq", &response.body_mut().read_to_vec()?)
+    })
+}
+
+/// One sample of an async keep-alive loop: spawned as one task on the
+/// runtime (so it runs on a worker), bounded as a whole by `limit`.
+fn async_sample<F>(runtime: &Runtime, limit: Duration, work: F) -> BenchResult<(f64, f64)>
+where
+    F: std::future::Future<Output = BenchResult<(f64, f64)>> + Send + 'static,
+{
+    let task = runtime.spawn(work);
+    let joined = runtime.block_on(async { tokio::time::timeout(limit, task).await });
+    match joined {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(format!("task failed: {join}").into()),
+        Err(_) => Err(format!("not finished within {limit:?}").into()),
+    }
+}
+
+async fn keepalive_async_netstack(
+    url: String,
+    requests: u64,
+    timeout: Duration,
+) -> BenchResult<(f64, f64)> {
+    let client = netstack_async_client(timeout);
+    let mut latencies = Vec::with_capacity(usize::try_from(requests)?);
+    let start = Instant::now();
+    for _ in 0..requests {
+        let t = Instant::now();
+        let response = client.get(&url).send().await?;
+        check_status("netstack", response.status().as_u16())?;
+        check_small("netstack", &response.bytes().await?)?;
+        latencies.push(t.elapsed());
+    }
+    let rate = requests as f64 / start.elapsed().as_secs_f64();
+    if client.idle_connections() != 1 {
+        return Err(format!(
+            "netstack async: {} idle connections after the sample, expected 1",
+            client.idle_connections()
+        )
+        .into());
+    }
+    Ok((rate, p99_micros(&mut latencies)))
+}
+
+async fn keepalive_reqwest(
+    url: String,
+    requests: u64,
+    timeout: Duration,
+) -> BenchResult<(f64, f64)> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()?;
+    let mut latencies = Vec::with_capacity(usize::try_from(requests)?);
+    let start = Instant::now();
+    for _ in 0..requests {
+        let t = Instant::now();
+        let response = client.get(&url).send().await?;
+        check_status("reqwest", response.status().as_u16())?;
+        check_small("reqwest", &response.bytes().await?)?;
+        latencies.push(t.elapsed());
+    }
+    let rate = requests as f64 / start.elapsed().as_secs_f64();
+    Ok((rate, p99_micros(&mut latencies)))
+}
+
+// ----- the download -----
+
+/// MiB/s of a download of `total` bytes that took `elapsed`.
+fn mib_per_sec(total: u64, elapsed: Duration) -> f64 {
+    total as f64 / MIB as f64 / elapsed.as_secs_f64()
+}
+
+fn download_netstack(url: &str, total: u64, timeout: Duration) -> BenchResult<f64> {
+    let client = netstack_client(timeout);
+    let start = Instant::now();
+    let mut response = client.get(url).send()?;
+    check_status("netstack", response.status().as_u16())?;
+    drain("netstack", total, |buf| Ok(response.read_body(buf)?))?;
+    Ok(mib_per_sec(total, start.elapsed()))
+}
+
+fn download_ureq(url: &str, total: u64, timeout: Duration) -> BenchResult<f64> {
+    let agent = ureq_agent(timeout);
+    let start = Instant::now();
+    let mut response = agent.get(url).call()?;
+    check_status("ureq", response.status().as_u16())?;
+    let mut reader = response.body_mut().as_reader();
+    drain("ureq", total, |buf| {
+        Ok(std::io::Read::read(&mut reader, buf)?)
+    })?;
+    Ok(mib_per_sec(total, start.elapsed()))
+}
+
+fn curl_available() -> bool {
+    Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `curl -s -o /dev/null`, timed from spawn to exit; checks curl's own
+/// account of the status and the byte count.
+fn download_curl(url: &str, total: u64, timeout: Duration) -> BenchResult<f64> {
+    let start = Instant::now();
+    let output = Command::new("curl")
+        .args(["-s", "-S", "-o", "/dev/null", "--max-time"])
+        .arg(timeout.as_secs().to_string())
+        .args(["-w", "%{http_code} %{size_download}", url])
+        .stdin(Stdio::null())
+        .output()?;
+    let elapsed = start.elapsed();
+    if !output.status.success() {
+        return Err(format!(
+            "curl exited with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+        .into());
+    }
+    let report = String::from_utf8_lossy(&output.stdout);
+    if report.trim() != format!("200 {total}") {
+        return Err(format!("curl: got `{report}`, expected `200 {total}`").into());
+    }
+    Ok(mib_per_sec(total, elapsed))
+}
+
+/// A raw `NetworkStream`: writes the GET, reads the head (up to 64 KiB)
+/// and checks its status line and `Content-Length`, then counts the body.
+fn download_raw(address: SocketAddr, total: u64, timeout: Duration) -> BenchResult<f64> {
+    let start = Instant::now();
+    let mut stream: NetworkStream = TcpClient::connect_endpoint(address)?.into_stream();
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.set_no_delay(true)?;
+    let request = format!("GET /download HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    std::io::Write::write_all(&mut stream, request.as_bytes())?;
+    let mut buf = vec![0u8; PIECE_LEN];
+    let mut filled = 0;
+    let head_end = loop {
+        if filled == buf.len() {
+            return Err("raw: response head larger than 64 KiB".into());
+        }
+        let n = std::io::Read::read(&mut stream, &mut buf[filled..])?;
+        if n == 0 {
+            return Err("raw: connection closed inside the response head".into());
+        }
+        filled += n;
+        if let Some(i) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    if !head.starts_with("http/1.1 200") {
+        return Err(format!("raw: unexpected head {head:?}").into());
+    }
+    if !head.contains(&format!("\r\ncontent-length: {total}\r\n")) {
+        return Err(format!("raw: no `Content-Length: {total}` in {head:?}").into());
+    }
+    // The body bytes that came with the head, then the rest.
+    let early = buf[head_end..filled].to_vec();
+    let mut early = Some(early);
+    drain("raw", total, |out| {
+        if let Some(first) = early.take() {
+            if !first.is_empty() {
+                out[..first.len()].copy_from_slice(&first);
+                return Ok(first.len());
+            }
+        }
+        Ok(std::io::Read::read(&mut stream, out)?)
+    })?;
+    Ok(mib_per_sec(total, start.elapsed()))
+}
+
+// ----- the run -----
+
+/// Runs the selected cases.
+pub fn run(args: &Args) -> BenchResult<Report> {
+    let mut report = Report::default();
+    let timeout = args.common.timeout();
+    let rounds = args.common.rounds;
+    let total = args.download_mib * MIB;
+    let server = Server::start(total, timeout)?;
+    eprintln!(
+        "server: netstack HttpServer (sync) on {} (nginx is not installed)",
+        server.address
+    );
+    let small_url = server.url("/1k");
+    let download_url = server.url("/download");
+    let requests = args.requests;
+
+    if args.wants(Case::Keepalive) {
+        report.cases.extend(keepalive_case(
+            format!("keep-alive GET 1 KiB x {requests}: Client (sync)"),
+            "ureq",
+            rounds,
+            args.command(Case::Keepalive),
+            || keepalive_ureq(&small_url, requests, timeout),
+            || keepalive_netstack(&small_url, requests, timeout),
+        )?);
+    }
+
+    if args.wants(Case::AsyncKeepalive) {
+        let runtime = Arc::new(async_cases::runtime(args.workers)?);
+        let limit = Duration::from_secs(args.case_timeout_secs);
+        let workers = args.workers;
+        report.cases.extend(keepalive_case(
+            format!("keep-alive GET 1 KiB x {requests}: AsyncClient (tokio, {workers} workers)"),
+            "reqwest",
+            rounds,
+            args.command(Case::AsyncKeepalive),
+            || {
+                async_sample(
+                    &runtime,
+                    limit,
+                    keepalive_reqwest(small_url.clone(), requests, timeout),
+                )
+            },
+            || {
+                async_sample(
+                    &runtime,
+                    limit,
+                    keepalive_async_netstack(small_url.clone(), requests, timeout),
+                )
+            },
+        )?);
+    }
+
+    if args.wants(Case::Download) {
+        let size = size_label(args.download_mib);
+        let command = args.command(Case::Download);
+        report.cases.push(harness::run_interleaved(
+            format!("download {size}: Client (sync)"),
+            Unit::rate("MiB/s", 1),
+            "ureq",
+            rounds,
+            command.clone(),
+            || download_ureq(&download_url, total, timeout),
+            || download_netstack(&download_url, total, timeout),
+        )?);
+        if curl_available() {
+            report.cases.push(harness::run_interleaved(
+                format!("download {size}: Client (sync) vs curl -s -o /dev/null"),
+                Unit::rate("MiB/s", 1),
+                "curl",
+                rounds,
+                command.clone(),
+                || download_curl(&download_url, total, timeout),
+                || download_netstack(&download_url, total, timeout),
+            )?);
+        } else {
+            eprintln!("curl is not on the PATH: the curl download is skipped");
+        }
+        report.cases.push(harness::run_interleaved(
+            format!("download {size}: Client (sync) vs raw NetworkStream read"),
+            Unit::rate("MiB/s", 1),
+            "raw NetworkStream",
+            rounds,
+            command,
+            || download_raw(server.address, total, timeout),
+            || download_netstack(&download_url, total, timeout),
+        )?);
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn piece_reader_repeats_the_piece() {
+        let mut reader = PieceReader {
+            position: 0,
+            remaining: PIECE_LEN as u64 + 10,
+        };
+        let mut all = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut all).unwrap();
+        assert_eq!(all.len(), PIECE_LEN + 10);
+        assert_eq!(&all[..PIECE_LEN], &PIECE[..]);
+        assert_eq!(&all[PIECE_LEN..], &PIECE[..10]);
+    }
+
+    #[test]
+    fn p99_of_a_hundred() {
+        let mut latencies: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
+        assert_eq!(p99_micros(&mut latencies), 99.0);
+    }
+
+    #[test]
+    fn command_leaves_defaults_out() {
+        let args = Args {
+            requests: 500,
+            ..Args::default()
+        };
+        assert_eq!(
+            args.command(Case::Keepalive),
+            "cargo run -p bench --release -- http --case keepalive --requests 500"
+        );
+        assert_eq!(
+            args.command(Case::Download),
+            "cargo run -p bench --release -- http --case download"
+        );
+    }
+}
