@@ -106,40 +106,7 @@ impl AsyncClient {
         }
     }
 
-    /// A request with any method.
-    pub fn request(&self, method: Method, url: &str) -> RequestBuilder<AsyncClient> {
-        RequestBuilder::new(self.clone(), method, url)
-    }
-
-    /// A `GET` request.
-    pub fn get(&self, url: &str) -> RequestBuilder<AsyncClient> {
-        self.request(Method::GET, url)
-    }
-
-    /// A `HEAD` request.
-    pub fn head(&self, url: &str) -> RequestBuilder<AsyncClient> {
-        self.request(Method::HEAD, url)
-    }
-
-    /// A `POST` request.
-    pub fn post(&self, url: &str) -> RequestBuilder<AsyncClient> {
-        self.request(Method::POST, url)
-    }
-
-    /// A `PUT` request.
-    pub fn put(&self, url: &str) -> RequestBuilder<AsyncClient> {
-        self.request(Method::PUT, url)
-    }
-
-    /// A `PATCH` request.
-    pub fn patch(&self, url: &str) -> RequestBuilder<AsyncClient> {
-        self.request(Method::PATCH, url)
-    }
-
-    /// A `DELETE` request.
-    pub fn delete(&self, url: &str) -> RequestBuilder<AsyncClient> {
-        self.request(Method::DELETE, url)
-    }
+    request_methods!(AsyncClient);
 
     /// Sends an [`http::Request`] built elsewhere (its URI must be absolute).
     pub async fn execute<B: Into<Body>>(&self, request: http::Request<B>) -> Result<AsyncResponse> {

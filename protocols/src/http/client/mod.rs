@@ -65,6 +65,47 @@ use url::Url;
 
 use crate::http::{Error, Limits, Result};
 
+/// The request-starting methods (`request`, `get`, `head`, `post`, `put`,
+/// `patch`, `delete`), the same for [`Client`] and [`AsyncClient`].
+macro_rules! request_methods {
+    ($client:ty) => {
+        /// A request with any method.
+        pub fn request(&self, method: Method, url: &str) -> RequestBuilder<$client> {
+            RequestBuilder::new(self.clone(), method, url)
+        }
+
+        /// A `GET` request.
+        pub fn get(&self, url: &str) -> RequestBuilder<$client> {
+            self.request(Method::GET, url)
+        }
+
+        /// A `HEAD` request.
+        pub fn head(&self, url: &str) -> RequestBuilder<$client> {
+            self.request(Method::HEAD, url)
+        }
+
+        /// A `POST` request.
+        pub fn post(&self, url: &str) -> RequestBuilder<$client> {
+            self.request(Method::POST, url)
+        }
+
+        /// A `PUT` request.
+        pub fn put(&self, url: &str) -> RequestBuilder<$client> {
+            self.request(Method::PUT, url)
+        }
+
+        /// A `PATCH` request.
+        pub fn patch(&self, url: &str) -> RequestBuilder<$client> {
+            self.request(Method::PATCH, url)
+        }
+
+        /// A `DELETE` request.
+        pub fn delete(&self, url: &str) -> RequestBuilder<$client> {
+            self.request(Method::DELETE, url)
+        }
+    };
+}
+
 mod async_client;
 mod auth;
 mod body;

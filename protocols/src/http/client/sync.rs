@@ -233,40 +233,7 @@ impl Client {
         }
     }
 
-    /// A request with any method.
-    pub fn request(&self, method: Method, url: &str) -> RequestBuilder<Client> {
-        RequestBuilder::new(self.clone(), method, url)
-    }
-
-    /// A `GET` request.
-    pub fn get(&self, url: &str) -> RequestBuilder<Client> {
-        self.request(Method::GET, url)
-    }
-
-    /// A `HEAD` request.
-    pub fn head(&self, url: &str) -> RequestBuilder<Client> {
-        self.request(Method::HEAD, url)
-    }
-
-    /// A `POST` request.
-    pub fn post(&self, url: &str) -> RequestBuilder<Client> {
-        self.request(Method::POST, url)
-    }
-
-    /// A `PUT` request.
-    pub fn put(&self, url: &str) -> RequestBuilder<Client> {
-        self.request(Method::PUT, url)
-    }
-
-    /// A `PATCH` request.
-    pub fn patch(&self, url: &str) -> RequestBuilder<Client> {
-        self.request(Method::PATCH, url)
-    }
-
-    /// A `DELETE` request.
-    pub fn delete(&self, url: &str) -> RequestBuilder<Client> {
-        self.request(Method::DELETE, url)
-    }
+    request_methods!(Client);
 
     /// Sends an [`http::Request`] built elsewhere (its URI must be absolute).
     pub fn execute<B: Into<Body>>(&self, request: http::Request<B>) -> Result<Response> {
