@@ -21,6 +21,16 @@
 //!   against curl), and against a raw `NetworkStream` that writes the same
 //!   request, skips the response head and counts the body (no HTTP
 //!   parsing beyond the head). MiB/s.
+//! - **hyper-keepalive**: async-keepalive again, against hyper-util's
+//!   legacy `Client` (hyper 1.x, http1).
+//! - **https-download**: the download from a second `HttpServer` with TLS
+//!   (rcgen certificate, rustls/ring, TLS 1.3, one suite), netstack's
+//!   `Client` against reqwest with `rustls-tls`. MiB/s.
+//! - **server**: `wrk` (`--wrk-threads`, `--connections`,
+//!   `--duration-secs` per sample) against netstack's `AsyncHttpServer`
+//!   (spawned on the tokio runtime, then on its own thread under
+//!   `sockets::block_on`: two rows) and against a hyper 1.x server on the
+//!   tokio runtime; wrk's Requests/sec. Skipped when `wrk` is missing.
 //!
 //! Every request has a timeout (`--timeout-secs` as each client's overall
 //! deadline, curl's `--max-time`; the async samples are also bounded as a
@@ -36,13 +46,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocols::http::client::{AsyncClient, Client};
-use protocols::http::server::{HttpServer, Request, Response, ResponseBody, ServerConfig};
+use protocols::http::server::{
+    AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, HttpServer, Request, Response,
+    ResponseBody, ServerConfig, ShutdownHandle,
+};
 use tokio::runtime::Runtime;
+use transport::tls::{TlsClientConfig, TlsServerConfig};
 use transport::{NetworkStream, TcpClient};
 
 use crate::async_cases;
 use crate::harness::{self, BenchResult, CaseResult, Common, Report, Unit};
 use crate::sockets_cases::{check_loopback, size_label};
+use crate::transport_cases::{client_config, server_config, Pki};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -82,6 +97,12 @@ pub enum Case {
     AsyncKeepalive,
     /// 1 GiB download: Client vs ureq, vs curl, vs a raw NetworkStream read.
     Download,
+    /// Server: keep-alive GET of 1 KiB driven by wrk, AsyncHttpServer vs hyper (skipped without wrk).
+    Server,
+    /// HTTPS 1 GiB download from the TLS HttpServer: Client vs reqwest (rustls).
+    HttpsDownload,
+    /// Sequential keep-alive GET of 1 KiB: AsyncClient vs hyper-util's legacy Client.
+    HyperKeepalive,
 }
 
 impl Case {
@@ -91,6 +112,9 @@ impl Case {
             Case::Keepalive => "keepalive",
             Case::AsyncKeepalive => "async-keepalive",
             Case::Download => "download",
+            Case::Server => "server",
+            Case::HttpsDownload => "https-download",
+            Case::HyperKeepalive => "hyper-keepalive",
         }
     }
 }
@@ -120,6 +144,18 @@ pub struct Args {
     /// Async cases: upper bound, in seconds, on one sample.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub case_timeout_secs: u64,
+
+    /// Server: wrk's open connections (`-c`).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub connections: u64,
+
+    /// Server: wrk's threads (`-t`).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub wrk_threads: u64,
+
+    /// Server: seconds per wrk sample (`-d`).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub duration_secs: u64,
 }
 
 impl Default for Args {
@@ -134,6 +170,9 @@ impl Default for Args {
             download_mib: 1024,
             workers: 2,
             case_timeout_secs: 120,
+            connections: 50,
+            wrk_threads: 2,
+            duration_secs: 5,
         }
     }
 }
@@ -162,19 +201,39 @@ impl Args {
             self.common.timeout_secs.to_string(),
         );
         match case {
-            Case::Keepalive | Case::AsyncKeepalive => flag(
+            Case::Keepalive | Case::AsyncKeepalive | Case::HyperKeepalive => flag(
                 self.requests != d.requests,
                 "requests",
                 self.requests.to_string(),
             ),
-            Case::Download => flag(
+            Case::Download | Case::HttpsDownload => flag(
                 self.download_mib != d.download_mib,
                 "download-mib",
                 self.download_mib.to_string(),
             ),
+            Case::Server => {
+                flag(
+                    self.connections != d.connections,
+                    "connections",
+                    self.connections.to_string(),
+                );
+                flag(
+                    self.wrk_threads != d.wrk_threads,
+                    "wrk-threads",
+                    self.wrk_threads.to_string(),
+                );
+                flag(
+                    self.duration_secs != d.duration_secs,
+                    "duration-secs",
+                    self.duration_secs.to_string(),
+                );
+            }
             Case::All => {}
         }
-        if case == Case::AsyncKeepalive {
+        if matches!(
+            case,
+            Case::AsyncKeepalive | Case::HyperKeepalive | Case::Server | Case::HttpsDownload
+        ) {
             flag(
                 self.workers != d.workers,
                 "workers",
@@ -223,11 +282,18 @@ struct Server {
 }
 
 impl Server {
-    fn start(download: u64, timeout: Duration) -> BenchResult<Server> {
-        let config = ServerConfig::default()
+    fn start(
+        download: u64,
+        timeout: Duration,
+        tls: Option<TlsServerConfig>,
+    ) -> BenchResult<Server> {
+        let mut config = ServerConfig::default()
             .workers(8)
             .idle_timeout(timeout)
             .write_timeout(timeout);
+        if let Some(tls) = tls {
+            config = config.tls(tls);
+        }
         let server =
             HttpServer::bind((Ipv4Addr::LOCALHOST, 0), config, move |request: Request| {
                 let body = match request.uri().path() {
@@ -266,6 +332,10 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
+
+    fn https_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.address)
+    }
 }
 
 impl Drop for Server {
@@ -303,28 +373,59 @@ fn drain(
     mut read: impl FnMut(&mut [u8]) -> BenchResult<usize>,
 ) -> BenchResult<()> {
     let mut buf = vec![0u8; PIECE_LEN];
-    let mut received = 0u64;
+    let mut check = BodyCheck::new(who, total);
     loop {
         let n = read(&mut buf)?;
         if n == 0 {
             break;
         }
-        if received < PIECE_LEN as u64 {
-            let start = received as usize;
-            let end = (start + n).min(PIECE_LEN);
-            if buf[..end - start] != PIECE[start..end] {
+        check.add(&buf[..n])?;
+    }
+    check.finish()
+}
+
+/// The checks of [`drain`] for a body that arrives in pieces of any size.
+struct BodyCheck<'a> {
+    who: &'a str,
+    total: u64,
+    received: u64,
+}
+
+impl<'a> BodyCheck<'a> {
+    fn new(who: &'a str, total: u64) -> BodyCheck<'a> {
+        BodyCheck {
+            who,
+            total,
+            received: 0,
+        }
+    }
+
+    fn add(&mut self, bytes: &[u8]) -> BenchResult<()> {
+        let who = self.who;
+        if self.received < PIECE_LEN as u64 {
+            let start = self.received as usize;
+            let end = (start + bytes.len()).min(PIECE_LEN);
+            if bytes[..end - start] != PIECE[start..end] {
                 return Err(format!("{who}: body differs within its first 64 KiB").into());
             }
         }
-        received += n as u64;
-        if received > total {
-            return Err(format!("{who}: more than {total} body bytes").into());
+        self.received += bytes.len() as u64;
+        if self.received > self.total {
+            return Err(format!("{who}: more than {} body bytes", self.total).into());
         }
+        Ok(())
     }
-    if received != total {
-        return Err(format!("{who}: {received} body bytes, expected {total}").into());
+
+    fn finish(self) -> BenchResult<()> {
+        if self.received != self.total {
+            return Err(format!(
+                "{}: {} body bytes, expected {}",
+                self.who, self.received, self.total
+            )
+            .into());
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 // ----- keep-alive cases -----
@@ -618,6 +719,245 @@ fn download_raw(address: SocketAddr, total: u64, timeout: Duration) -> BenchResu
     Ok(mib_per_sec(total, start.elapsed()))
 }
 
+// ----- hyper's client (second async peer of the keep-alive GET) -----
+
+async fn keepalive_hyper(url: String, requests: u64, timeout: Duration) -> BenchResult<(f64, f64)> {
+    use http_body_util::BodyExt;
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(timeout));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, http_body_util::Empty<hyper::body::Bytes>>(connector);
+    let uri: hyper::Uri = url.parse()?;
+    let mut latencies = Vec::with_capacity(usize::try_from(requests)?);
+    let start = Instant::now();
+    for _ in 0..requests {
+        let t = Instant::now();
+        let body = tokio::time::timeout(timeout, async {
+            let response = client.get(uri.clone()).await?;
+            check_status("hyper", response.status().as_u16())?;
+            Ok::<_, crate::harness::BoxError>(response.into_body().collect().await?.to_bytes())
+        })
+        .await
+        .map_err(|_| format!("hyper: request not answered within {timeout:?}"))??;
+        check_small("hyper", &body)?;
+        latencies.push(t.elapsed());
+    }
+    let rate = requests as f64 / start.elapsed().as_secs_f64();
+    Ok((rate, p99_micros(&mut latencies)))
+}
+
+// ----- the HTTPS download -----
+
+fn download_netstack_tls(
+    url: &str,
+    total: u64,
+    timeout: Duration,
+    tls: &TlsClientConfig,
+) -> BenchResult<f64> {
+    let client = Client::builder()
+        .timeout(timeout)
+        .read_timeout(Some(timeout))
+        .write_timeout(Some(timeout))
+        .connect_timeout(Some(timeout))
+        .tls_config(tls.clone())
+        .build();
+    let start = Instant::now();
+    let mut response = client.get(url).send()?;
+    check_status("netstack", response.status().as_u16())?;
+    drain("netstack", total, |buf| Ok(response.read_body(buf)?))?;
+    Ok(mib_per_sec(total, start.elapsed()))
+}
+
+async fn download_reqwest_tls(
+    url: String,
+    total: u64,
+    timeout: Duration,
+    root: reqwest::Certificate,
+) -> BenchResult<f64> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(root)
+        .https_only(true)
+        .build()?;
+    let start = Instant::now();
+    let mut response = client.get(&url).send().await?;
+    check_status("reqwest", response.status().as_u16())?;
+    let mut check = BodyCheck::new("reqwest", total);
+    while let Some(chunk) = response.chunk().await? {
+        check.add(&chunk)?;
+    }
+    check.finish()?;
+    Ok(mib_per_sec(total, start.elapsed()))
+}
+
+// ----- the server benchmark (wrk) -----
+
+fn wrk_available() -> bool {
+    Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Checks one `/1k` answer from a server with netstack's client, before
+/// wrk (which does not look at bodies) drives it.
+fn check_server(who: &str, url: &str, timeout: Duration) -> BenchResult<()> {
+    let response = netstack_client(timeout).get(url).send()?;
+    check_status(who, response.status().as_u16())?;
+    check_small(who, &response.bytes()?)
+}
+
+/// The `/1k` answer of both async servers (a 404 for any other path).
+fn small_or_404(path: &str) -> (http::StatusCode, &'static [u8]) {
+    if path == "/1k" {
+        (http::StatusCode::OK, &SMALL[..])
+    } else {
+        (http::StatusCode::NOT_FOUND, &[])
+    }
+}
+
+/// netstack's `AsyncHttpServer`, its serve future spawned on the runtime
+/// (`Some`) or run by `sockets::block_on` on a thread of its own (`None`,
+/// the thread's handle returned).
+fn start_async_netstack(
+    runtime: Option<&Runtime>,
+    timeout: Duration,
+) -> BenchResult<(
+    SocketAddr,
+    ShutdownHandle,
+    Option<std::thread::JoinHandle<()>>,
+)> {
+    let config = ServerConfig::default()
+        .idle_timeout(timeout)
+        .write_timeout(timeout);
+    let server = AsyncHttpServer::bind((Ipv4Addr::LOCALHOST, 0), config)?;
+    let endpoint = server.local_endpoint();
+    let address = endpoint
+        .as_ip()
+        .ok_or_else(|| format!("server has a non-IP endpoint {endpoint}"))?;
+    check_loopback(address)?;
+    let shutdown = server.shutdown_handle();
+    let serve = server.serve(|request: AsyncRequest| async move {
+        let (status, body) = small_or_404(request.uri().path());
+        let mut response = AsyncResponse::new(AsyncResponseBody::full(Cow::Borrowed(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/octet-stream"),
+        );
+        response
+    });
+    let thread = match runtime {
+        Some(runtime) => {
+            runtime.spawn(serve);
+            None
+        }
+        None => Some(
+            std::thread::Builder::new()
+                .name("netstack-async-server".into())
+                .spawn(move || sockets::block_on(serve))?,
+        ),
+    };
+    Ok((address, shutdown, thread))
+}
+
+/// A hyper 1.x HTTP/1.1 server: an accept loop spawned on the runtime,
+/// one task per connection (`http1::Builder`, keep-alive on, TCP_NODELAY).
+fn start_hyper(runtime: &Runtime) -> BenchResult<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = runtime.block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))?;
+    let address = listener.local_addr()?;
+    check_loopback(address)?;
+    let accept = runtime.spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    |request: hyper::Request<hyper::body::Incoming>| async move {
+                        let (status, body) = small_or_404(request.uri().path());
+                        let mut response = hyper::Response::new(http_body_util::Full::new(
+                            hyper::body::Bytes::from_static(body),
+                        ));
+                        *response.status_mut() = status;
+                        response.headers_mut().insert(
+                            http::header::CONTENT_TYPE,
+                            http::HeaderValue::from_static("application/octet-stream"),
+                        );
+                        Ok::<_, std::convert::Infallible>(response)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok((address, accept))
+}
+
+/// One wrk run against `url`; returns its Requests/sec. Fails on any
+/// non-2xx answer or socket error wrk reports, and if wrk is not done
+/// within `limit`.
+fn wrk_sample(url: &str, args: &Args, limit: Duration) -> BenchResult<f64> {
+    let mut child = Command::new("wrk")
+        .arg(format!("-t{}", args.wrk_threads))
+        .arg(format!("-c{}", args.connections))
+        .arg(format!("-d{}s", args.duration_secs))
+        .arg("--timeout")
+        .arg(format!("{}s", args.common.timeout_secs))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("wrk not finished within {limit:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "wrk exited with {}: {} {}",
+            output.status,
+            text.trim(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+        .into());
+    }
+    parse_wrk(&text)
+}
+
+/// Requests/sec from wrk's report, which must show no errors.
+fn parse_wrk(text: &str) -> BenchResult<f64> {
+    for bad in ["Non-2xx or 3xx responses", "Socket errors"] {
+        if let Some(line) = text.lines().find(|l| l.trim_start().starts_with(bad)) {
+            return Err(format!("wrk: {}", line.trim()).into());
+        }
+    }
+    let rate = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("Requests/sec:"))
+        .ok_or_else(|| format!("wrk: no Requests/sec in {text:?}"))?;
+    Ok(rate.trim().parse::<f64>()?)
+}
+
 // ----- the run -----
 
 /// Runs the selected cases.
@@ -626,7 +966,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let timeout = args.common.timeout();
     let rounds = args.common.rounds;
     let total = args.download_mib * MIB;
-    let server = Server::start(total, timeout)?;
+    let server = Server::start(total, timeout, None)?;
     eprintln!(
         "server: netstack HttpServer (sync) on {} (nginx is not installed)",
         server.address
@@ -707,6 +1047,123 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             || download_netstack(&download_url, total, timeout),
         )?);
     }
+
+    if args.wants(Case::HyperKeepalive) {
+        let runtime = Arc::new(async_cases::runtime(args.workers)?);
+        let limit = Duration::from_secs(args.case_timeout_secs);
+        let workers = args.workers;
+        report.cases.extend(keepalive_case(
+            format!("keep-alive GET 1 KiB x {requests}: AsyncClient (tokio, {workers} workers) vs hyper"),
+            "hyper",
+            rounds,
+            args.command(Case::HyperKeepalive),
+            || {
+                async_sample(
+                    &runtime,
+                    limit,
+                    keepalive_hyper(small_url.clone(), requests, timeout),
+                )
+            },
+            || {
+                async_sample(
+                    &runtime,
+                    limit,
+                    keepalive_async_netstack(small_url.clone(), requests, timeout),
+                )
+            },
+        )?);
+    }
+
+    if args.wants(Case::HttpsDownload) {
+        let pki = Pki::generate()?;
+        let tls_server = Server::start(
+            total,
+            timeout,
+            Some(TlsServerConfig::from_rustls(server_config(&pki)?)),
+        )?;
+        eprintln!(
+            "https server: netstack HttpServer (sync, rustls TLS 1.3, TLS13_AES_128_GCM_SHA256) on {}",
+            tls_server.address
+        );
+        let url = tls_server.https_url("/download");
+        let tls = TlsClientConfig::from_rustls(client_config(&pki, false)?);
+        let root = reqwest::Certificate::from_der(&pki.cert())?;
+        let runtime = async_cases::runtime(args.workers)?;
+        let limit = Duration::from_secs(args.case_timeout_secs);
+        let size = size_label(args.download_mib);
+        report.cases.push(harness::run_interleaved(
+            format!("HTTPS download {size}: Client (sync)"),
+            Unit::rate("MiB/s", 1),
+            "reqwest",
+            rounds,
+            args.command(Case::HttpsDownload),
+            || {
+                async_cases::sample(&runtime, limit, || {
+                    download_reqwest_tls(url.clone(), total, timeout, root.clone())
+                })
+            },
+            || download_netstack_tls(&url, total, timeout, &tls),
+        )?);
+    }
+
+    if args.wants(Case::Server) {
+        if wrk_available() {
+            let runtime = async_cases::runtime(args.workers)?;
+            let (hyper_address, accept) = start_hyper(&runtime)?;
+            let hyper_url = format!("http://{hyper_address}/1k");
+            check_server("hyper", &hyper_url, timeout)?;
+            let limit = Duration::from_secs(args.duration_secs + args.common.timeout_secs);
+            let wrk = format!(
+                "wrk -t{} -c{} -d{}s",
+                args.wrk_threads, args.connections, args.duration_secs
+            );
+            let mut outcome = Ok(());
+            for on_tokio in [true, false] {
+                let (address, shutdown, thread) =
+                    start_async_netstack(on_tokio.then_some(&runtime), timeout)?;
+                let netstack_url = format!("http://{address}/1k");
+                let mut result = check_server("netstack AsyncHttpServer", &netstack_url, timeout)
+                    .and_then(|()| {
+                        let how = if on_tokio {
+                            format!("tokio, {} workers, as hyper", args.workers)
+                        } else {
+                            "own thread, sockets::block_on; hyper on tokio".to_string()
+                        };
+                        harness::run_interleaved(
+                            format!("server: keep-alive GET 1 KiB, {wrk}: AsyncHttpServer ({how})"),
+                            Unit::rate("req/s", 0),
+                            "hyper",
+                            rounds,
+                            args.command(Case::Server),
+                            || wrk_sample(&hyper_url, args, limit),
+                            || wrk_sample(&netstack_url, args, limit),
+                        )
+                    });
+                let report_shutdown = shutdown.shutdown();
+                if let Some(thread) = thread {
+                    if thread.join().is_err() && result.is_ok() {
+                        result = Err("the netstack server thread panicked".into());
+                    }
+                }
+                if !report_shutdown.graceful {
+                    eprintln!(
+                        "note: netstack server shutdown was not graceful: {report_shutdown:?}"
+                    );
+                }
+                match result {
+                    Ok(case) => report.cases.push(case),
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
+            }
+            accept.abort();
+            outcome?;
+        } else {
+            eprintln!("wrk is not on the PATH: the server case is skipped");
+        }
+    }
     Ok(report)
 }
 
@@ -731,6 +1188,18 @@ mod tests {
     fn p99_of_a_hundred() {
         let mut latencies: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
         assert_eq!(p99_micros(&mut latencies), 99.0);
+    }
+
+    #[test]
+    fn parse_wrk_reads_the_rate_and_rejects_errors() {
+        let ok = "Running 5s test @ http://127.0.0.1:1/1k\n  2 threads and 50 connections\n  \
+                  350000 requests in 5.00s, 400.00MB read\nRequests/sec:  70000.50\nTransfer/sec:     80.00MB\n";
+        assert_eq!(parse_wrk(ok).unwrap(), 70000.5);
+        let bad = format!("{ok}  Non-2xx or 3xx responses: 12\n");
+        assert!(parse_wrk(&bad).is_err());
+        let bad = format!("  Socket errors: connect 0, read 3, write 0, timeout 0\n{ok}");
+        assert!(parse_wrk(&bad).is_err());
+        assert!(parse_wrk("nothing").is_err());
     }
 
     #[test]

@@ -793,7 +793,7 @@ async fn async_bulk<C: AsyncContender>(total: u64, buffer: usize) -> BenchResult
 // ----- TLS: certificates and configurations -----
 
 /// A self-signed certificate for `localhost` and 127.0.0.1 (ECDSA P-256, by rcgen).
-struct Pki {
+pub(crate) struct Pki {
     cert_der: Vec<u8>,
     key_der: Vec<u8>,
     cert_pem: String,
@@ -801,7 +801,7 @@ struct Pki {
 }
 
 impl Pki {
-    fn generate() -> BenchResult<Pki> {
+    pub(crate) fn generate() -> BenchResult<Pki> {
         let certified = rcgen::generate_simple_self_signed(vec![
             SERVER_NAME.to_string(),
             "127.0.0.1".to_string(),
@@ -814,7 +814,7 @@ impl Pki {
         })
     }
 
-    fn cert(&self) -> CertificateDer<'static> {
+    pub(crate) fn cert(&self) -> CertificateDer<'static> {
         CertificateDer::from(self.cert_der.clone())
     }
 
@@ -832,7 +832,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// A server configuration: TLS 1.3 only, the one suite, rustls's default
 /// session cache and two tickets per handshake. Built anew for each contender.
-fn server_config(pki: &Pki) -> BenchResult<Arc<ServerConfig>> {
+pub(crate) fn server_config(pki: &Pki) -> BenchResult<Arc<ServerConfig>> {
     let config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_no_client_auth()
@@ -843,7 +843,7 @@ fn server_config(pki: &Pki) -> BenchResult<Arc<ServerConfig>> {
 /// A client configuration trusting the certificate: TLS 1.3 only, the one
 /// suite, session resumption on or off. Built anew for each contender, so
 /// each has its own session cache.
-fn client_config(pki: &Pki, resumption: bool) -> BenchResult<Arc<ClientConfig>> {
+pub(crate) fn client_config(pki: &Pki, resumption: bool) -> BenchResult<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
     roots.add(pki.cert())?;
     let mut config = ClientConfig::builder_with_provider(provider())
