@@ -842,7 +842,7 @@ fn start_async_netstack(
         .ok_or_else(|| format!("server has a non-IP endpoint {endpoint}"))?;
     check_loopback(address)?;
     let shutdown = server.shutdown_handle();
-    let serve = server.serve(|request: AsyncRequest| async move {
+    let handler = |request: AsyncRequest| async move {
         let (status, body) = small_or_404(request.uri().path());
         let mut response = AsyncResponse::new(AsyncResponseBody::full(Cow::Borrowed(body)));
         *response.status_mut() = status;
@@ -851,17 +851,25 @@ fn start_async_netstack(
             http::HeaderValue::from_static("application/octet-stream"),
         );
         response
-    });
+    };
     let thread = match runtime {
+        // On tokio: one task per connection, as hyper does.
         Some(runtime) => {
-            runtime.spawn(serve);
+            let spawner = runtime.handle().clone();
+            runtime.spawn(server.serve_spawned(handler, move |task| {
+                spawner.spawn(task);
+            }));
             None
         }
-        None => Some(
-            std::thread::Builder::new()
-                .name("netstack-async-server".into())
-                .spawn(move || sockets::block_on(serve))?,
-        ),
+        // On its own thread: every connection driven inside one future.
+        None => {
+            let serve = server.serve(handler);
+            Some(
+                std::thread::Builder::new()
+                    .name("netstack-async-server".into())
+                    .spawn(move || sockets::block_on(serve))?,
+            )
+        }
     };
     Ok((address, shutdown, thread))
 }

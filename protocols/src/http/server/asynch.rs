@@ -84,7 +84,8 @@ pub struct AsyncHttpServer {
     endpoint: EndPoint,
 }
 
-type ConnFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A connection's task, as [`AsyncHttpServer::serve_spawned`] hands it to its spawner.
+pub type ConnFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 type AcceptFuture = Pin<Box<dyn Future<Output = transport::Result<NetworkStream>> + Send>>;
 
 /// Marks the accept loop as ended when the serve future finishes or is dropped.
@@ -215,6 +216,70 @@ impl AsyncHttpServer {
                 }
             })
             .await;
+        }
+    }
+
+    /// Like [`serve`](Self::serve), but every connection runs as a task of
+    /// its own, handed to `spawn` — e.g. `|task| { tokio::spawn(task); }` —
+    /// so a multi-threaded executor serves connections in parallel (`serve`
+    /// drives them all inside one future, on one thread at a time).
+    ///
+    /// The returned future accepts connections (at most `max_connections`
+    /// live at once) until a shutdown begins. Spawned connections outlive it;
+    /// the [`ShutdownHandle`] still waits for them and closes what is left
+    /// after the grace period.
+    pub fn serve_spawned<H, F, S>(
+        self,
+        handler: H,
+        spawn: S,
+    ) -> impl Future<Output = ()> + Send + 'static
+    where
+        H: Fn(AsyncRequest) -> F + Send + Sync + 'static,
+        F: Future<Output = AsyncResponse> + Send + 'static,
+        S: Fn(ConnFuture) + Send + Sync + 'static,
+    {
+        let AsyncHttpServer {
+            listener,
+            config,
+            state,
+            ..
+        } = self;
+        let handler = Arc::new(handler);
+        async move {
+            state.set_accepting(true);
+            let _accepting = AcceptingGuard(Arc::clone(&state));
+            loop {
+                // Wait for a free slot (or the start of a shutdown).
+                poll_fn(|cx| {
+                    state.register_waker(cx.waker());
+                    if state.is_shutting_down() || state.connection_count() < config.max_connections
+                    {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+                .await;
+                if state.is_shutting_down() {
+                    return;
+                }
+                match listener.accept_async().await {
+                    Ok(stream) => {
+                        let net = Arc::new(stream);
+                        let guard = state.register(Arc::clone(&net));
+                        spawn(Box::pin(serve_connection(
+                            net,
+                            guard,
+                            Arc::clone(&config),
+                            Arc::clone(&handler),
+                            Arc::clone(&state),
+                        )));
+                    }
+                    // Stopped by a shutdown, or out of descriptors: pause briefly.
+                    Err(_) if state.is_shutting_down() => return,
+                    Err(_) => timer(Duration::from_millis(10)).await,
+                }
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ mod state;
 mod stream;
 mod sync;
 
-pub use asynch::AsyncHttpServer;
+pub use asynch::{AsyncHttpServer, ConnFuture};
 pub use body::{
     AsyncRequest, AsyncRequestBody, AsyncResponse, AsyncResponseBody, ConnectionInfo, Request,
     RequestBody, Response, ResponseBody,

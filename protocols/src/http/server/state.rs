@@ -104,6 +104,11 @@ impl ServerState {
         }
     }
 
+    /// How many connections are live.
+    pub(crate) fn connection_count(&self) -> usize {
+        self.lock().conns.len()
+    }
+
     /// Records whether the accept loop runs.
     pub(crate) fn set_accepting(&self, accepting: bool) {
         let mut inner = self.lock();

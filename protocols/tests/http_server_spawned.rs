@@ -1,0 +1,97 @@
+//! `AsyncHttpServer::serve_spawned`: every connection as its own tokio task,
+//! served in parallel, and still shut down gracefully.
+
+use std::borrow::Cow;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocols::http::client::Client;
+use protocols::http::server::{
+    AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, ServerConfig,
+};
+
+#[test]
+fn spawned_connections_are_served_in_parallel_and_shut_down_gracefully() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let server = AsyncHttpServer::bind(
+        (Ipv4Addr::LOCALHOST, 0),
+        ServerConfig::default().shutdown_grace(Duration::from_secs(5)),
+    )
+    .unwrap();
+    let base = format!("http://{}", server.local_endpoint());
+    let shutdown = server.shutdown_handle();
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&spawned);
+    let handle = runtime.handle().clone();
+    let accept_loop = runtime.spawn(server.serve_spawned(
+        |request: AsyncRequest| async move {
+            if request.uri().path() == "/slow" {
+                sockets::sleep(Duration::from_millis(200)).await;
+            }
+            AsyncResponse::new(AsyncResponseBody::full(Cow::Owned(
+                request.uri().path().as_bytes().to_vec(),
+            )))
+        },
+        move |task| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            handle.spawn(task);
+        },
+    ));
+    // Eight slow requests on eight connections at once finish in about one
+    // slow period, not eight, each connection in a task of its own.
+    let started = std::time::Instant::now();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let url = format!("{base}/slow");
+            std::thread::spawn(move || {
+                let client = Client::builder().timeout(Duration::from_secs(10)).build();
+                let response = client.get(&url).send().unwrap();
+                assert_eq!(response.status(), 200);
+                assert_eq!(response.text().unwrap(), "/slow");
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        spawned.load(Ordering::SeqCst) >= 8,
+        "each connection was handed to the spawner"
+    );
+    // Keep-alive still works on a spawned connection.
+    let client = Client::builder().timeout(Duration::from_secs(10)).build();
+    for path in ["/a", "/b", "/c"] {
+        assert_eq!(
+            client
+                .get(&format!("{base}{path}"))
+                .send()
+                .unwrap()
+                .text()
+                .unwrap(),
+            path
+        );
+    }
+    let report = shutdown.shutdown();
+    assert!(report.graceful, "{report:?}");
+    // The accept loop ends once the shutdown has begun.
+    runtime
+        .block_on(sockets::with_timeout(Duration::from_secs(5), async {
+            accept_loop.await.expect("the accept loop did not panic");
+            Ok(())
+        }))
+        .expect("the accept loop ended");
+    assert!(
+        Client::new().get(&format!("{base}/after")).send().is_err(),
+        "refused after shutdown"
+    );
+}
