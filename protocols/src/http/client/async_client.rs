@@ -13,7 +13,8 @@ use transport::{ConnectOptions, StaticResolver, TcpClient};
 use url::Url;
 
 use crate::http::client::body::{Body, BodyKind};
-use crate::http::client::conn::{connect_head, request_head, Framing, ResponseReader, Timeouts};
+use crate::http::client::conn::{connect_head, Framing, ResponseReader, Timeouts};
+use crate::http::client::conn::{open_exchange, Opening};
 use crate::http::client::redirect;
 use crate::http::client::request::{Prepared, RequestBuilder};
 use crate::http::client::response::AsyncResponse;
@@ -278,31 +279,12 @@ impl AsyncClient {
     ) -> std::result::Result<(ResponseHead, ResponseReader, Stream, bool), Failure> {
         let config = &self.shared.config;
         let mut reader = ResponseReader::new(config.limits);
-        let mut out = Vec::with_capacity(512);
-        let framing = request_head(
-            &request.method,
-            &request.url,
-            &request.headers,
-            &body,
-            request.expect_continue,
-            &config.head_defaults(),
-            route,
-            &mut out,
-        )
-        .map_err(Failure::fatal)?;
-        let expect = request.expect_continue && !body.is_empty();
-        let mut body = Some(body);
-        if !expect {
-            if let Some(Body {
-                kind: BodyKind::Bytes(bytes),
-            }) = &body
-            {
-                if bytes.len() <= 64 * 1024 {
-                    out.extend_from_slice(bytes);
-                    body = None;
-                }
-            }
-        }
+        let Opening {
+            bytes: out,
+            framing,
+            body,
+            expect_continue: expect,
+        } = open_exchange(request, body, &config.head_defaults(), route).map_err(Failure::fatal)?;
         stream
             .write_all_async(&out, t)
             .await

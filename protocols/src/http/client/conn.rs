@@ -17,6 +17,8 @@ use url::Url;
 
 use crate::http::client::auth::{basic_auth_value, percent_decode};
 use crate::http::client::body::Body;
+use crate::http::client::body::BodyKind;
+use crate::http::client::request::Prepared;
 use crate::http::client::Route;
 use crate::http::{
     encode_request_head, keep_alive, response_body_length, BodyDecoder, Error, Limits, ParseError,
@@ -165,6 +167,52 @@ pub(crate) fn host_header(url: &Url) -> Result<HeaderValue> {
         None => host.to_string(),
     };
     HeaderValue::try_from(value).map_err(|e| Error::InvalidRequest(format!("Host header: {e}")))
+}
+
+/// The first bytes of an exchange, the same in both modes.
+pub(crate) struct Opening {
+    /// The request head, followed by the body when it is small bytes that
+    /// need not wait for `100 Continue` (one write instead of two).
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) framing: Framing,
+    /// The body still to send, if it was not folded into `bytes`.
+    pub(crate) body: Option<Body>,
+    /// Whether to wait for `100 Continue` before sending `body`.
+    pub(crate) expect_continue: bool,
+}
+
+/// Encodes `request`'s head (and a small body) for sending.
+pub(crate) fn open_exchange(
+    request: &Prepared,
+    body: Body,
+    defaults: &HeadDefaults<'_>,
+    route: &Route,
+) -> Result<Opening> {
+    let mut bytes = Vec::with_capacity(512);
+    let framing = request_head(
+        &request.method,
+        &request.url,
+        &request.headers,
+        &body,
+        request.expect_continue,
+        defaults,
+        route,
+        &mut bytes,
+    )?;
+    let expect_continue = request.expect_continue && !body.is_empty();
+    let body = match body.kind {
+        BodyKind::Bytes(small) if !expect_continue && small.len() <= 64 * 1024 => {
+            bytes.extend_from_slice(&small);
+            None
+        }
+        kind => Some(Body { kind }),
+    };
+    Ok(Opening {
+        bytes,
+        framing,
+        body,
+        expect_continue,
+    })
 }
 
 /// Encodes the request head for `method url` and decides the body's framing.

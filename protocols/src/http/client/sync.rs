@@ -12,9 +12,10 @@ use url::Url;
 
 use crate::http::client::body::{Body, BodyKind};
 use crate::http::client::conn::{
-    body_decoder, connect_head, deadline_error, idempotent, request_closes, request_head,
-    strip_encoding_headers, BodyPipeline, ContentDecoder, Framing, ResponseReader, Timeouts,
+    body_decoder, connect_head, deadline_error, idempotent, request_closes, strip_encoding_headers,
+    BodyPipeline, ContentDecoder, Framing, ResponseReader, Timeouts,
 };
+use crate::http::client::conn::{open_exchange, Opening};
 use crate::http::client::pool::PoolKey;
 use crate::http::client::redirect;
 use crate::http::client::request::{Prepared, RequestBuilder};
@@ -389,31 +390,12 @@ impl Client {
     ) -> std::result::Result<(ResponseHead, ResponseReader, Stream, bool), Failure> {
         let config = &self.shared.config;
         let mut reader = ResponseReader::new(config.limits);
-        let mut out = Vec::with_capacity(512);
-        let framing = request_head(
-            &request.method,
-            &request.url,
-            &request.headers,
-            &body,
-            request.expect_continue,
-            &config.head_defaults(),
-            route,
-            &mut out,
-        )
-        .map_err(Failure::fatal)?;
-        let expect = request.expect_continue && !body.is_empty();
-        let mut body = Some(body);
-        if !expect {
-            if let Some(Body {
-                kind: BodyKind::Bytes(bytes),
-            }) = &body
-            {
-                if bytes.len() <= 64 * 1024 {
-                    out.extend_from_slice(bytes);
-                    body = None;
-                }
-            }
-        }
+        let Opening {
+            bytes: out,
+            framing,
+            body,
+            expect_continue: expect,
+        } = open_exchange(request, body, &config.head_defaults(), route).map_err(Failure::fatal)?;
         stream
             .write_all_timed(&out, t)
             .map_err(|e| Failure::before_response(e, &reader))?;
