@@ -847,10 +847,17 @@ fn invalid_requests_fail_before_any_io(mode: Mode) {
         }
     };
     assert!(matches!(wrong, Some(Error::InvalidRequest(_))));
-    // Nothing listens on the port: a transport error.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    // Nothing listens on the port: a transport error. The port stays bound
+    // (not listening, so connections are refused) so that no other test can
+    // start a server on it meanwhile.
+    let closed = sockets::Socket::new(
+        sockets::AddressFamily::InterNetwork,
+        sockets::SocketType::Stream,
+        sockets::ProtocolType::Tcp,
+    )
+    .unwrap();
+    closed.bind(([127, 0, 0, 1], 0)).unwrap();
+    let port = closed.local_endpoint().unwrap().as_ip().unwrap().port();
     assert!(matches!(
         client.get(&format!("http://127.0.0.1:{port}/")),
         Err(Error::Transport(_))

@@ -549,7 +549,8 @@ fn head_204_and_streaming_framing_on_the_wire(mode: Mode) {
 }
 
 fn slowloris_is_cut_off_and_others_are_served(mode: Mode) {
-    let config = quick_config().head_timeout(Duration::from_millis(800));
+    let head_timeout = Duration::from_secs(2);
+    let config = quick_config().head_timeout(head_timeout);
     let server = TestServer::start(mode, config);
     let mut slow = server.connect();
     let started = Instant::now();
@@ -564,19 +565,20 @@ fn slowloris_is_cut_off_and_others_are_served(mode: Mode) {
             }
         })
     };
-    // Others are served meanwhile.
+    // Others are served meanwhile, before the slow one is cut off.
     for _ in 0..3 {
         let reply = exchange(
             &server,
             b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         );
         assert_eq!(status_of(&reply), 200);
-        assert!(started.elapsed() < Duration::from_millis(700));
+        assert!(started.elapsed() < head_timeout, "{:?}", started.elapsed());
     }
     let reply = read_to_close(&mut slow);
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= Duration::from_millis(700) && elapsed < Duration::from_secs(3),
+        elapsed >= head_timeout - Duration::from_millis(100)
+            && elapsed < head_timeout + Duration::from_secs(3),
         "cut off after {elapsed:?}"
     );
     if !reply.is_empty() {
@@ -813,18 +815,19 @@ fn graceful_shutdown_finishes_in_flight_requests(mode: Mode) {
     assert_eq!(status_of(&buf[..n]), 200);
     // An in-flight slow request.
     let mut busy = server.connect();
-    busy.write_all(b"GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+    busy.write_all(b"GET /slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
 
     let started = Instant::now();
     let handle = server.handle.clone();
     let shutting = std::thread::spawn(move || handle.shutdown());
-    // The idle connection is closed at once.
+    // The idle connection is closed at once, long before the slow request
+    // (2.7 s more to go) is done.
     let rest = read_to_close(&mut idle);
     assert!(rest.is_empty());
     assert!(
-        started.elapsed() < Duration::from_millis(1000),
+        started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
@@ -841,7 +844,7 @@ fn graceful_shutdown_finishes_in_flight_requests(mode: Mode) {
     assert_eq!(responses[0].header("connection"), Some("close"));
     let report = shutting.join().unwrap();
     assert!(report.graceful, "{report:?}");
-    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(started.elapsed() < Duration::from_secs(6));
     let report = server.shutdown();
     assert!(report.graceful);
 }

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a test server waits for a client before giving up.
 pub const SERVER_WAIT: Duration = Duration::from_secs(10);
@@ -274,42 +274,43 @@ pub struct PythonServer {
 }
 
 impl PythonServer {
+    /// Starts `python3 -m http.server` on a port Python chooses itself and
+    /// reads that port from its banner. (Choosing a free port here and
+    /// handing it over races with every other test binding port 0: another
+    /// test's server can take the port first, and the client then talks to
+    /// the wrong server.)
     pub fn start(dir: &std::path::Path) -> PythonServer {
-        let port = {
-            let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1"])
-            .arg(port.to_string())
+        let mut child = Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
             .arg("--directory")
             .arg(dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("python3 is needed for this test (python3 -m http.server) but could not be started: {e}")
             });
-        let mut server = PythonServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if TcpStream::connect_timeout(
-                &([127, 0, 0, 1], port).into(),
-                Duration::from_millis(200),
-            )
-            .is_ok()
-            {
-                return server;
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("python3 -m http.server exited early with {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "python3 -m http.server did not start listening within 15 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut banner = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut banner);
+            let _ = tx.send(banner);
+        });
+        let mut server = PythonServer { child, port: 0 };
+        let banner = rx
+            .recv_timeout(Duration::from_secs(15))
+            .unwrap_or_else(|_| {
+                panic!("python3 -m http.server did not report its port within 15 s")
+            });
+        // "Serving HTTP on 127.0.0.1 port 41541 (http://127.0.0.1:41541/) ..."
+        server.port = banner
+            .split_whitespace()
+            .skip_while(|word| *word != "port")
+            .nth(1)
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected banner from python3 -m http.server: {banner:?}"));
+        server
     }
 
     pub fn url(&self, path: &str) -> String {
