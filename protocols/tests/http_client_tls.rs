@@ -327,7 +327,80 @@ fn http_through_a_forward_proxy(mode: Mode) {
     );
 }
 
+/// Every layer of an HTTPS request reaches the trace hook, in order, and a
+/// second request on the pooled connection reports the reuse.
+fn the_trace_hook_sees_every_layer(mode: Mode) {
+    use protocols::http::client::TraceEvent;
+    use std::sync::Mutex;
+    let server = https_server();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&seen);
+    let client = TestClient::new(
+        mode,
+        bounded()
+            .tls_config(server.client_config())
+            .resolver(localhost())
+            .trace(move |event: &TraceEvent<'_>| {
+                let line = match event {
+                    TraceEvent::Resolved {
+                        host, addresses, ..
+                    } => {
+                        format!("resolved {host} {addresses:?}")
+                    }
+                    TraceEvent::Connected { attempts, .. } => {
+                        format!("connected {}", attempts.last().unwrap().address)
+                    }
+                    TraceEvent::TlsEstablished { info, .. } => format!(
+                        "tls {:?} {} alpn={} cn={}",
+                        info.version.unwrap(),
+                        info.cipher_suite.is_some(),
+                        String::from_utf8_lossy(info.alpn.as_deref().unwrap_or(b"")),
+                        info.peer_certificate
+                            .as_ref()
+                            .map_or(String::new(), |c| c.dns_names.join(","))
+                    ),
+                    TraceEvent::RequestHead(head) => {
+                        let head = String::from_utf8_lossy(head).into_owned();
+                        assert!(head.ends_with("\r\n\r\n"), "{head:?}");
+                        format!("request {}", head.lines().next().unwrap())
+                    }
+                    TraceEvent::ResponseHead {
+                        status, headers, ..
+                    } => {
+                        format!("response {} {}", status.as_u16(), headers.len())
+                    }
+                    TraceEvent::Reused { url } => format!("reused {}", url.path()),
+                    other => format!("{other:?}"),
+                };
+                log.lock().unwrap().push(line);
+            }),
+    );
+    assert_eq!(
+        client.get(&server.url("/one")).unwrap().status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        client.get(&server.url("/two")).unwrap().status,
+        StatusCode::OK
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 8, "{seen:#?}");
+    assert_eq!(seen[0], "resolved localhost [127.0.0.1]");
+    assert_eq!(seen[1], format!("connected 127.0.0.1:{}", server.port));
+    assert!(
+        seen[2].starts_with("tls Tls1") && seen[2].ends_with("true alpn=http/1.1 cn=localhost"),
+        "{}",
+        seen[2]
+    );
+    assert_eq!(seen[3], "request GET /one HTTP/1.1");
+    assert!(seen[4].starts_with("response 200 "), "{}", seen[4]);
+    assert_eq!(seen[5], "reused /two");
+    assert_eq!(seen[6], "request GET /two HTTP/1.1");
+    assert!(seen[7].starts_with("response 200 "), "{}", seen[7]);
+}
+
 both_modes!(
+    the_trace_hook_sees_every_layer,
     https_with_a_custom_root_and_alpn,
     https_to_http_redirects_are_refused_unless_allowed,
     https_through_a_connect_proxy,

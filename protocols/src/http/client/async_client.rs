@@ -23,7 +23,8 @@ use crate::http::client::sync::{
     body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
     length_mismatch, should_retry, timeouts, tunnel_target, Failure,
 };
-use crate::http::client::{url_host, ClientBuilder, Config, Route, Shared, Timings};
+use crate::http::client::trace::head_of;
+use crate::http::client::{url_host, ClientBuilder, Config, Route, Shared, Timings, TraceEvent};
 use crate::http::{encode_chunk, Error, ResponseHead, Result};
 
 /// An asynchronous HTTP/1.1 client with a connection pool: the
@@ -145,6 +146,10 @@ impl AsyncClient {
             if !redirect::follow(config, &mut request, status, &headers, redirects)? {
                 return Ok(response);
             }
+            config.trace(|| TraceEvent::Redirect {
+                status,
+                to: &request.url,
+            });
             redirects += 1;
             response.discard().await;
         }
@@ -169,7 +174,10 @@ impl AsyncClient {
             };
             let reused = pooled.is_some();
             let stream = match pooled {
-                Some(stream) => stream,
+                Some(stream) => {
+                    config.trace(|| TraceEvent::Reused { url: &request.url });
+                    stream
+                }
                 None => self.connect(&request.url, &route, t, &mut timings).await?,
             };
             timings.reused = reused;
@@ -177,6 +185,11 @@ impl AsyncClient {
             match self.exchange(stream, request, body, &route, t).await {
                 Ok((head, reader, stream, withheld)) => {
                     timings.first_byte = Some(started.elapsed());
+                    config.trace(|| TraceEvent::ResponseHead {
+                        version: head.version,
+                        status: head.status,
+                        headers: &head.headers,
+                    });
                     let (parts, body) = build_parts(
                         withheld,
                         config,
@@ -221,6 +234,11 @@ impl AsyncClient {
             }
         };
         timings.resolve = Some(resolving.elapsed());
+        config.trace(|| TraceEvent::Resolved {
+            host: &host,
+            addresses: &addresses,
+            took: resolving.elapsed(),
+        });
         let limit = t.limit(config.connect_timeout)?;
         let options = ConnectOptions::new()
             .resolver(StaticResolver::new(addresses))
@@ -236,6 +254,12 @@ impl AsyncClient {
             })?;
         timings.connect = Some(connecting.elapsed());
         timings.attempts = client.attempts().to_vec();
+        config.trace(|| TraceEvent::Connected {
+            host: &host,
+            port,
+            attempts: client.attempts(),
+            took: connecting.elapsed(),
+        });
         let mut stream = Stream::new(Io::Plain(client.into_stream()));
         if let Route::Tunnel(proxy) = route {
             let target = tunnel_target(url)?;
@@ -265,6 +289,12 @@ impl AsyncClient {
             timings.tls = Some(handshaking.elapsed());
             check_alpn(tls.alpn_protocol())?;
             stream = Stream::new(Io::Tls(Box::new(tls)));
+            if let Some(info) = &stream.tls_info {
+                config.trace(|| TraceEvent::TlsEstablished {
+                    info,
+                    took: handshaking.elapsed(),
+                });
+            }
         }
         Ok(stream)
     }
@@ -285,6 +315,7 @@ impl AsyncClient {
             body,
             expect_continue: expect,
         } = open_exchange(request, body, &config.head_defaults(), route).map_err(Failure::fatal)?;
+        config.trace(|| TraceEvent::RequestHead(head_of(&out)));
         stream
             .write_all_async(&out, t)
             .await

@@ -117,6 +117,7 @@ mod request;
 mod response;
 mod stream;
 mod sync;
+mod trace;
 
 pub use async_client::AsyncClient;
 pub use body::Body;
@@ -124,6 +125,7 @@ pub use proxy::Proxy;
 pub use request::RequestBuilder;
 pub use response::{AsyncResponse, Response};
 pub use sync::Client;
+pub use trace::{TlsInfo, TraceEvent};
 
 /// How long a request took, phase by phase. Durations other than
 /// `resolve`, `connect` and `tls` are measured from the start of the
@@ -190,6 +192,7 @@ pub(crate) struct Config {
     pub resolver: Arc<dyn Resolver>,
     pub expect_timeout: Duration,
     pub pool: pool::PoolConfig,
+    pub trace: Option<trace::Tracer>,
 }
 
 impl Config {
@@ -240,6 +243,13 @@ impl Config {
                 Route::Forward(p) | Route::Tunnel(p) => Some((p.host().to_string(), p.port())),
             },
         })
+    }
+
+    /// Reports `event` to the trace hook, if there is one.
+    pub fn trace<'e>(&self, event: impl FnOnce() -> TraceEvent<'e>) {
+        if let Some(hook) = &self.trace {
+            hook(&event());
+        }
     }
 
     pub fn head_defaults(&self) -> conn::HeadDefaults<'_> {
@@ -302,6 +312,7 @@ impl Default for ClientBuilder {
                     max_idle: 64,
                     idle_timeout: Duration::from_secs(90),
                 },
+                trace: None,
             },
         }
     }
@@ -325,6 +336,7 @@ impl fmt::Debug for Config {
             .field("decompress", &self.decompress)
             .field("proxies", &self.proxies)
             .field("pool", &self.pool)
+            .field("trace", &self.trace.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -466,6 +478,29 @@ impl ClientBuilder {
     /// How long an idle connection is kept.
     pub fn pool_idle_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.config.pool.idle_timeout = timeout;
+        self
+    }
+
+    /// A hook told each step of every request as it happens (resolution,
+    /// each connection attempt, the TLS session, the request and response
+    /// heads, redirects): the material of a verbose trace, like curl's `-v`.
+    ///
+    /// ```
+    /// use protocols::http::client::{Client, TraceEvent};
+    /// let client = Client::builder()
+    ///     .trace(|event: &TraceEvent<'_>| {
+    ///         if let TraceEvent::RequestHead(head) = event {
+    ///             eprint!("> {}", String::from_utf8_lossy(head));
+    ///         }
+    ///     })
+    ///     .build();
+    /// # drop(client);
+    /// ```
+    pub fn trace(
+        mut self,
+        hook: impl Fn(&TraceEvent<'_>) + Send + Sync + 'static,
+    ) -> ClientBuilder {
+        self.config.trace = Some(Arc::new(hook));
         self
     }
 

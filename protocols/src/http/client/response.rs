@@ -56,6 +56,7 @@ pub(crate) struct Parts {
     pub url: Url,
     pub timings: Timings,
     pub max_body_size: u64,
+    pub tls: Option<std::sync::Arc<crate::http::client::TlsInfo>>,
 }
 
 impl BodyState {
@@ -295,6 +296,11 @@ macro_rules! accessors {
         /// Timings of the request so far (`total` once the body has been read).
         pub fn timings(&self) -> Timings {
             self.body.timings(self.parts.timings.clone())
+        }
+
+        /// The TLS session the response came over (`https` only).
+        pub fn tls_info(&self) -> Option<&crate::http::client::TlsInfo> {
+            self.parts.tls.as_deref()
         }
 
         /// The trailer fields of a chunked body (empty until it has been read).

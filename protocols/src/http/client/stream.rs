@@ -23,6 +23,8 @@ pub(crate) enum Io {
 /// A connection: its stream and the socket timeouts last set on it.
 pub(crate) struct Stream {
     pub io: Io,
+    /// The TLS session, kept for every response the connection carries.
+    pub tls_info: Option<std::sync::Arc<crate::http::client::TlsInfo>>,
     read_set: Option<Option<Duration>>,
     write_set: Option<Option<Duration>>,
 }
@@ -73,8 +75,13 @@ fn socket_timeout(limit: Option<Limit>) -> Option<Duration> {
 
 impl Stream {
     pub fn new(io: Io) -> Stream {
+        let tls_info = match &io {
+            Io::Plain(_) => None,
+            Io::Tls(tls) => Some(std::sync::Arc::new(crate::http::client::TlsInfo::of(tls))),
+        };
         Stream {
             io,
+            tls_info,
             read_set: None,
             write_set: None,
         }

@@ -21,7 +21,8 @@ use crate::http::client::redirect;
 use crate::http::client::request::{Prepared, RequestBuilder};
 use crate::http::client::response::{BodyState, Parts, Response};
 use crate::http::client::stream::{Io, Stream};
-use crate::http::client::{url_host, ClientBuilder, Config, Route, Shared, Timings};
+use crate::http::client::trace::head_of;
+use crate::http::client::{url_host, ClientBuilder, Config, Route, Shared, Timings, TraceEvent};
 use crate::http::{encode_chunk, Error, ParseError, ResponseHead, Result};
 
 /// A blocking HTTP/1.1 client with a connection pool. Cheap to clone (the
@@ -184,6 +185,7 @@ pub(crate) fn build_parts(
     t: Timeouts,
     started: Instant,
 ) -> Result<(Parts, BodyState)> {
+    let stream_tls = stream.tls_info.clone();
     let (decoder, keep) = body_decoder(&request.method, &head, config.limits)?;
     let content = if config.decompress {
         ContentDecoder::for_headers(&head.headers)
@@ -207,6 +209,7 @@ pub(crate) fn build_parts(
         started,
     );
     let parts = Parts {
+        tls: stream_tls,
         status: head.status,
         version: head.version,
         headers,
@@ -269,6 +272,10 @@ impl Client {
             if !redirect::follow(config, &mut request, status, &headers, redirects)? {
                 return Ok(response);
             }
+            config.trace(|| TraceEvent::Redirect {
+                status,
+                to: &request.url,
+            });
             redirects += 1;
             response.discard();
         }
@@ -288,7 +295,10 @@ impl Client {
             };
             let reused = pooled.is_some();
             let stream = match pooled {
-                Some(stream) => stream,
+                Some(stream) => {
+                    config.trace(|| TraceEvent::Reused { url: &request.url });
+                    stream
+                }
                 None => self.connect(&request.url, &route, t, &mut timings)?,
             };
             timings.reused = reused;
@@ -296,6 +306,11 @@ impl Client {
             match self.exchange(stream, request, body, &route, t) {
                 Ok((head, reader, stream, withheld)) => {
                     timings.first_byte = Some(started.elapsed());
+                    config.trace(|| TraceEvent::ResponseHead {
+                        version: head.version,
+                        status: head.status,
+                        headers: &head.headers,
+                    });
                     let (parts, body) = build_parts(
                         withheld,
                         config,
@@ -334,6 +349,11 @@ impl Client {
             Err(_) => config.resolver.resolve(&host)?,
         };
         timings.resolve = Some(resolving.elapsed());
+        config.trace(|| TraceEvent::Resolved {
+            host: &host,
+            addresses: &addresses,
+            took: resolving.elapsed(),
+        });
         let limit = t.limit(config.connect_timeout)?;
         let options = ConnectOptions::new()
             .resolver(StaticResolver::new(addresses))
@@ -347,6 +367,12 @@ impl Client {
         })?;
         timings.connect = Some(connecting.elapsed());
         timings.attempts = client.attempts().to_vec();
+        config.trace(|| TraceEvent::Connected {
+            host: &host,
+            port,
+            attempts: client.attempts(),
+            took: connecting.elapsed(),
+        });
         let mut stream = Stream::new(Io::Plain(client.into_stream()));
         if let Route::Tunnel(proxy) = route {
             let target = tunnel_target(url)?;
@@ -375,6 +401,12 @@ impl Client {
             timings.tls = Some(handshaking.elapsed());
             check_alpn(tls.alpn_protocol())?;
             stream = Stream::new(Io::Tls(Box::new(tls)));
+            if let Some(info) = &stream.tls_info {
+                config.trace(|| TraceEvent::TlsEstablished {
+                    info,
+                    took: handshaking.elapsed(),
+                });
+            }
         }
         Ok(stream)
     }
@@ -396,6 +428,7 @@ impl Client {
             body,
             expect_continue: expect,
         } = open_exchange(request, body, &config.head_defaults(), route).map_err(Failure::fatal)?;
+        config.trace(|| TraceEvent::RequestHead(head_of(&out)));
         stream
             .write_all_timed(&out, t)
             .map_err(|e| Failure::before_response(e, &reader))?;

@@ -1,0 +1,108 @@
+//! What a request did, layer by layer, as it happens: the events a
+//! [`ClientBuilder::trace`](super::ClientBuilder::trace) hook receives (the
+//! material of `netstack fetch -v`, like curl's `--verbose`), and the TLS
+//! session facts kept with each connection ([`TlsInfo`]).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode, Version};
+use transport::tls::{CertificateInfo, TlsStream, TlsVersion};
+use transport::{ConnectAttempt, NetworkStream};
+use url::Url;
+
+/// The TLS session of an `https` connection, as negotiated.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TlsInfo {
+    /// The protocol version (TLS 1.2 or 1.3).
+    pub version: Option<TlsVersion>,
+    /// The cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`.
+    pub cipher_suite: Option<&'static str>,
+    /// The application protocol agreed by ALPN (`http/1.1`), if any.
+    pub alpn: Option<Vec<u8>>,
+    /// The server's certificate, read.
+    pub peer_certificate: Option<CertificateInfo>,
+    /// True when the session was resumed rather than fully negotiated.
+    pub resumed: bool,
+}
+
+impl TlsInfo {
+    pub(crate) fn of(tls: &TlsStream<NetworkStream>) -> TlsInfo {
+        TlsInfo {
+            version: tls.protocol_version(),
+            cipher_suite: tls.cipher_suite(),
+            alpn: tls.alpn_protocol().map(<[u8]>::to_vec),
+            peer_certificate: tls.peer_certificate(),
+            resumed: tls.is_resumed(),
+        }
+    }
+}
+
+/// One step of a request, in the order it happens.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TraceEvent<'a> {
+    /// The host name was resolved (an IP literal resolves to itself).
+    Resolved {
+        /// The name.
+        host: &'a str,
+        /// Its addresses, in the order they will be tried.
+        addresses: &'a [IpAddr],
+        /// How long resolution took.
+        took: Duration,
+    },
+    /// A TCP connection was established (Happy Eyeballs: every attempt made).
+    Connected {
+        /// The host name.
+        host: &'a str,
+        /// The port.
+        port: u16,
+        /// Each attempt and how it ended; the last one connected.
+        attempts: &'a [ConnectAttempt],
+        /// How long the connect race took.
+        took: Duration,
+    },
+    /// A pooled connection is used for the request.
+    Reused {
+        /// The URL requested.
+        url: &'a Url,
+    },
+    /// The TLS handshake completed.
+    TlsEstablished {
+        /// The negotiated session.
+        info: &'a TlsInfo,
+        /// How long the handshake took.
+        took: Duration,
+    },
+    /// The request head as sent (start line and header fields, CRLFs included).
+    RequestHead(&'a [u8]),
+    /// The final (non-1xx) response head arrived.
+    ResponseHead {
+        /// Its HTTP version.
+        version: Version,
+        /// Its status.
+        status: StatusCode,
+        /// Its header fields, as received.
+        headers: &'a HeaderMap,
+    },
+    /// A redirect is followed to `to`.
+    Redirect {
+        /// The redirect status.
+        status: StatusCode,
+        /// The next URL.
+        to: &'a Url,
+    },
+}
+
+/// The hook a client reports [`TraceEvent`]s to.
+pub(crate) type Tracer = Arc<dyn Fn(&TraceEvent<'_>) + Send + Sync>;
+
+/// The head part of an opening write (which may carry a small body after it).
+pub(crate) fn head_of(opening: &[u8]) -> &[u8] {
+    opening
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(opening, |end| &opening[..end + 4])
+}
