@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod fetch;
 pub mod framing;
 pub mod http;
 pub mod resp;

@@ -1,0 +1,602 @@
+//! The URL fetcher: one call fetches a URL whatever its scheme — .NET's
+//! `WebRequest`/`WebClient`, curl's library side — in both modes.
+//!
+//! - [`fetch`] / [`fetch_async`]: one URL with the default [`Fetcher`].
+//! - [`Fetcher`]: the settings (timeouts, redirects, TLS, proxy, a trace
+//!   hook) and the scheme handlers; [`Fetcher::request`] gives a
+//!   [`FetchRequest`] builder (method, headers, body or file upload,
+//!   credentials, a timeout, a resume offset); `download_string`,
+//!   `download_bytes`, `download_file`, `upload_bytes`, `upload_file` (and
+//!   their `_async` forms) are the `WebClient` conveniences.
+//! - [`FetchResponse`] / [`AsyncFetchResponse`]: the final URL, the status
+//!   or reply code, headers or metadata, and the body as a stream.
+//! - [`FetchError`]: one error type, each failure sorted by
+//!   [`FetchErrorKind`].
+//!
+//! Schemes built in: `http` and `https` (the [`http::client`](crate::http::client),
+//! its connection pool shared by every fetch of a `Fetcher`), `ftp`
+//! ([`crate::ftp`]), `file` (a local file; a directory gives a listing of
+//! names, one per line; a missing file is a `NotFound` error) and `data`
+//! (RFC 2397, base64 or percent-encoded). Any other scheme can be plugged
+//! in with a [`SchemeHandler`] — the documented way to put a custom
+//! protocol behind the fetcher (see `examples/fetch_scheme.rs`).
+//!
+//! ```
+//! use protocols::fetch::{fetch, Fetcher};
+//!
+//! let mut response = fetch("data:text/plain;base64,aGVsbG8=")?;
+//! assert_eq!(response.content_type(), Some("text/plain"));
+//! assert_eq!(response.text()?, "hello");
+//!
+//! let dir = std::env::temp_dir().join(format!("fetch-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let url = url::Url::from_file_path(dir.join("note.txt")).unwrap();
+//! let fetcher = Fetcher::new();
+//! fetcher.upload_bytes(url.as_str(), b"written through a file: URL".to_vec())?;
+//! assert_eq!(fetcher.download_string(url.as_str())?, "written through a file: URL");
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), protocols::fetch::FetchError>(())
+//! ```
+
+mod data;
+mod error;
+mod file;
+mod ftp;
+mod request;
+mod response;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
+use transport::tls::TlsClientConfig;
+
+use crate::http::client::{AsyncClient, Body, Client, ClientBuilder, Proxy, TraceEvent};
+
+pub use error::{FetchError, FetchErrorKind, Result};
+pub use request::{Credentials, FetchParts, FetchRequest, UploadBody};
+pub use response::{AsyncFetchResponse, FetchResponse};
+
+/// A boxed future, as [`SchemeHandler::fetch_async`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A protocol of the caller's behind the fetcher, for URLs of one scheme.
+///
+/// `fetch` serves blocking fetches. `fetch_async` serves asynchronous
+/// ones; by default it runs `fetch` and reads its body with blocking reads,
+/// which suits handlers that answer from memory or local files — a handler
+/// that waits on the network should implement it on netstack's async I/O.
+///
+/// ```
+/// use std::io::Cursor;
+/// use protocols::fetch::{FetchParts, FetchResponse, Fetcher, Result, SchemeHandler};
+///
+/// /// `echo:` URLs answer with their own path.
+/// struct Echo;
+///
+/// impl SchemeHandler for Echo {
+///     fn fetch(&self, request: FetchParts) -> Result<FetchResponse> {
+///         let body = request.url.path().as_bytes().to_vec();
+///         Ok(FetchResponse::new(request.url, Cursor::new(body)))
+///     }
+/// }
+///
+/// let fetcher = Fetcher::builder().register("echo", Echo).build();
+/// assert_eq!(fetcher.download_string("echo:hello")?, "hello");
+/// # Ok::<(), protocols::fetch::FetchError>(())
+/// ```
+pub trait SchemeHandler: Send + Sync + 'static {
+    /// Fetches (or, with a body, uploads to) `request.url`, blocking.
+    fn fetch(&self, request: FetchParts) -> Result<FetchResponse>;
+
+    /// Fetches asynchronously.
+    fn fetch_async(&self, request: FetchParts) -> BoxFuture<'_, Result<AsyncFetchResponse>> {
+        Box::pin(async move { self.fetch(request).map(FetchResponse::into_async_blocking) })
+    }
+}
+
+/// Settings of the FTP side of a [`Fetcher`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FtpSettings {
+    pub connect_timeout: Option<Duration>,
+    pub read_timeout: Option<Duration>,
+}
+
+struct Inner {
+    http: Client,
+    http_async: AsyncClient,
+    ftp: FtpSettings,
+    timeout: Option<Duration>,
+    handlers: HashMap<String, Arc<dyn SchemeHandler>>,
+}
+
+/// Fetches URLs: the HTTP clients (sync and async, each with its pool),
+/// the FTP settings and the scheme handlers. Cheap to clone; the clones
+/// share everything.
+#[derive(Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut schemes: Vec<&str> = self.inner.handlers.keys().map(String::as_str).collect();
+        schemes.sort();
+        f.debug_struct("Fetcher")
+            .field("http", &self.inner.http)
+            .field("custom_schemes", &schemes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Fetcher {
+    fn default() -> Fetcher {
+        Fetcher::new()
+    }
+}
+
+/// Builds a [`Fetcher`]. Defaults: the HTTP client's (connect, read and
+/// write timeouts of 30 s, redirects followed up to 10), FTP with the same
+/// connect and read timeouts, no overall deadline, no custom schemes.
+#[must_use]
+pub struct FetcherBuilder {
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    follow_redirects: bool,
+    max_redirects: usize,
+    decompress: bool,
+    tls: Option<TlsClientConfig>,
+    proxy: Option<Proxy>,
+    user_agent: Option<String>,
+    trace: Option<Arc<dyn Fn(&TraceEvent<'_>) + Send + Sync>>,
+    clients: Option<(Client, AsyncClient)>,
+    handlers: HashMap<String, Arc<dyn SchemeHandler>>,
+}
+
+impl std::fmt::Debug for FetcherBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetcherBuilder")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("timeout", &self.timeout)
+            .field("follow_redirects", &self.follow_redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FetcherBuilder {
+    fn new() -> FetcherBuilder {
+        FetcherBuilder {
+            connect_timeout: Some(Duration::from_secs(30)),
+            read_timeout: Some(Duration::from_secs(30)),
+            timeout: None,
+            follow_redirects: true,
+            max_redirects: 10,
+            decompress: false,
+            tls: None,
+            proxy: None,
+            user_agent: None,
+            trace: None,
+            clients: None,
+            handlers: HashMap::new(),
+        }
+    }
+
+    /// The connect timeout (HTTP and FTP), `None` for none.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> FetcherBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The limit on each wait for the peer (HTTP and FTP), `None` for none.
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> FetcherBuilder {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// An overall limit on each fetch, the transfer included (curl's `-m`).
+    pub fn timeout(mut self, timeout: Option<Duration>) -> FetcherBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Whether HTTP redirects are followed (on by default).
+    pub fn follow_redirects(mut self, follow: bool) -> FetcherBuilder {
+        self.follow_redirects = follow;
+        self
+    }
+
+    /// At most this many HTTP redirects.
+    pub fn max_redirects(mut self, limit: usize) -> FetcherBuilder {
+        self.max_redirects = limit;
+        self
+    }
+
+    /// Asks for gzip/deflate and decodes it (curl's `--compressed`).
+    pub fn decompress(mut self, on: bool) -> FetcherBuilder {
+        self.decompress = on;
+        self
+    }
+
+    /// The TLS settings for `https` (roots, client certificate, …).
+    pub fn tls_config(mut self, config: TlsClientConfig) -> FetcherBuilder {
+        self.tls = Some(config);
+        self
+    }
+
+    /// An HTTP proxy for `http` and `https`.
+    pub fn proxy(mut self, proxy: Proxy) -> FetcherBuilder {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// The `User-Agent` of HTTP requests.
+    pub fn user_agent(mut self, agent: &str) -> FetcherBuilder {
+        self.user_agent = Some(agent.to_string());
+        self
+    }
+
+    /// A hook told each step of every HTTP request (see [`ClientBuilder::trace`]).
+    pub fn trace(
+        mut self,
+        hook: impl Fn(&TraceEvent<'_>) + Send + Sync + 'static,
+    ) -> FetcherBuilder {
+        self.trace = Some(Arc::new(hook));
+        self
+    }
+
+    /// Uses these HTTP clients (and their pools and settings) instead of
+    /// building new ones; the HTTP settings of this builder then do not apply.
+    pub fn http_clients(mut self, client: Client, async_client: AsyncClient) -> FetcherBuilder {
+        self.clients = Some((client, async_client));
+        self
+    }
+
+    /// Serves URLs of `scheme` (case-insensitive) with `handler`; a built-in
+    /// scheme can be replaced this way too.
+    pub fn register(mut self, scheme: &str, handler: impl SchemeHandler) -> FetcherBuilder {
+        self.handlers
+            .insert(scheme.to_ascii_lowercase(), Arc::new(handler));
+        self
+    }
+
+    fn client_builder(&self) -> ClientBuilder {
+        let mut builder = Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .write_timeout(self.read_timeout)
+            .follow_redirects(self.follow_redirects)
+            .max_redirects(self.max_redirects)
+            .decompress(self.decompress);
+        if let Some(tls) = &self.tls {
+            builder = builder.tls_config(tls.clone());
+        }
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy.clone());
+        }
+        if let Some(agent) = &self.user_agent {
+            builder = builder.user_agent(Some(agent));
+        }
+        if let Some(hook) = &self.trace {
+            let hook = Arc::clone(hook);
+            builder = builder.trace(move |event: &TraceEvent<'_>| hook(event));
+        }
+        builder
+    }
+
+    /// The fetcher.
+    pub fn build(self) -> Fetcher {
+        let (http, http_async) = match &self.clients {
+            Some((client, async_client)) => (client.clone(), async_client.clone()),
+            None => (
+                self.client_builder().build(),
+                self.client_builder().build_async(),
+            ),
+        };
+        Fetcher {
+            inner: Arc::new(Inner {
+                http,
+                http_async,
+                ftp: FtpSettings {
+                    connect_timeout: self.connect_timeout,
+                    read_timeout: self.read_timeout,
+                },
+                timeout: self.timeout,
+                handlers: self.handlers,
+            }),
+        }
+    }
+}
+
+/// Fetches `url` with the default [`Fetcher`], blocking.
+pub fn fetch(url: &str) -> Result<FetchResponse> {
+    default_fetcher().get(url).send()
+}
+
+/// Fetches `url` with the default [`Fetcher`], asynchronously.
+pub async fn fetch_async(url: &str) -> Result<AsyncFetchResponse> {
+    default_fetcher().get(url).send_async().await
+}
+
+fn default_fetcher() -> &'static Fetcher {
+    static DEFAULT: OnceLock<Fetcher> = OnceLock::new();
+    DEFAULT.get_or_init(Fetcher::new)
+}
+
+/// The HTTP request for `parts` on `client` (a body from a file is streamed
+/// by a reader of the mode's kind), and the resume offset asked for.
+macro_rules! http_request {
+    ($client:expr, $parts:expr, $mode:ident) => {{
+        let parts = $parts;
+        let credentials = parts.credentials.clone();
+        let mut builder = $client
+            .request(parts.method, parts.url.as_str())
+            .headers(parts.headers);
+        if let Some(c) = credentials {
+            builder = builder.basic_auth(&c.user, c.password.as_deref());
+        }
+        if let Some(timeout) = parts.timeout {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(offset) = parts.resume_from {
+            builder = builder.header(RANGE, format!("bytes={offset}-"));
+        }
+        match parts.body {
+            Some(UploadBody::Bytes(bytes)) => builder = builder.body(bytes),
+            Some(UploadBody::File(path)) => {
+                builder = builder.body(http_request!(@file path, $mode)?);
+            }
+            None => {}
+        }
+        (builder, parts.resume_from)
+    }};
+    (@file $path:expr, sync) => {
+        open_upload(&$path).map(|(file, len)| Body::from_reader_with_length(file, len))
+    };
+    (@file $path:expr, async) => {
+        open_upload(&$path).map(|(file, len)| {
+            Body::from_async_reader_with_length(futures_util_blocking(file), len)
+        })
+    };
+}
+
+/// Which built-in or registered handler serves a URL.
+enum Route {
+    Http,
+    Ftp,
+    File,
+    Data,
+    Custom(Arc<dyn SchemeHandler>),
+}
+
+impl Fetcher {
+    /// A fetcher with the default settings.
+    pub fn new() -> Fetcher {
+        FetcherBuilder::new().build()
+    }
+
+    /// A builder for a fetcher with other settings or custom schemes.
+    pub fn builder() -> FetcherBuilder {
+        FetcherBuilder::new()
+    }
+
+    /// A request for `url` (a `GET`, until a method or body is set).
+    pub fn request(&self, url: &str) -> FetchRequest {
+        FetchRequest::new(self.clone(), url)
+    }
+
+    /// A download of `url`.
+    pub fn get(&self, url: &str) -> FetchRequest {
+        self.request(url)
+    }
+
+    /// The blocking HTTP client this fetcher uses.
+    pub fn http_client(&self) -> &Client {
+        &self.inner.http
+    }
+
+    fn route(&self, parts: &FetchParts) -> Result<Route> {
+        let scheme = parts.url.scheme();
+        if let Some(handler) = self.inner.handlers.get(scheme) {
+            return Ok(Route::Custom(Arc::clone(handler)));
+        }
+        match scheme {
+            "http" | "https" => Ok(Route::Http),
+            "ftp" => Ok(Route::Ftp),
+            "file" => Ok(Route::File),
+            "data" => Ok(Route::Data),
+            other => Err(FetchError::UnsupportedScheme {
+                scheme: other.to_string(),
+            }),
+        }
+    }
+
+    fn with_deadline(&self, mut parts: FetchParts) -> FetchParts {
+        if parts.timeout.is_none() {
+            parts.timeout = self.inner.timeout;
+        }
+        parts
+    }
+
+    pub(crate) fn dispatch(&self, parts: FetchParts) -> Result<FetchResponse> {
+        let parts = self.with_deadline(parts);
+        match self.route(&parts)? {
+            Route::Http => self.http(parts),
+            Route::Ftp => ftp::fetch(&self.inner.ftp, parts),
+            Route::File => file::open(parts),
+            Route::Data => data_response(parts),
+            Route::Custom(handler) => handler.fetch(parts),
+        }
+    }
+
+    pub(crate) async fn dispatch_async(&self, parts: FetchParts) -> Result<AsyncFetchResponse> {
+        let parts = self.with_deadline(parts);
+        match self.route(&parts)? {
+            Route::Http => self.http_async(parts).await,
+            Route::Ftp => ftp::fetch_async(&self.inner.ftp, parts).await,
+            Route::File => file::open(parts).map(FetchResponse::into_async_blocking),
+            Route::Data => data_response(parts).map(FetchResponse::into_async_blocking),
+            Route::Custom(handler) => handler.fetch_async(parts).await,
+        }
+    }
+
+    fn http(&self, parts: FetchParts) -> Result<FetchResponse> {
+        let (builder, resume) = http_request!(self.inner.http, parts, sync);
+        let response = builder.send()?;
+        let resumed = resume.filter(|_| response.status() == http::StatusCode::PARTIAL_CONTENT);
+        Ok(FetchResponse::from_http(response).with_resumed_from(resumed))
+    }
+
+    async fn http_async(&self, parts: FetchParts) -> Result<AsyncFetchResponse> {
+        let (builder, resume) = http_request!(self.inner.http_async, parts, async);
+        let response = builder.send().await?;
+        let resumed = resume.filter(|_| response.status() == http::StatusCode::PARTIAL_CONTENT);
+        Ok(AsyncFetchResponse::from_http(response).with_resumed_from(resumed))
+    }
+}
+
+/// A local file to upload, and its length.
+fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
+    let context = || format!("reading {}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| FetchError::File {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|e| FetchError::io(context(), e))?
+        .len();
+    Ok((file, len))
+}
+
+/// A local file as an `AsyncRead` whose reads complete at once (disk reads
+/// do not wait on the network).
+fn futures_util_blocking(file: std::fs::File) -> impl futures_io::AsyncRead + Send + 'static {
+    struct LocalFile(std::fs::File);
+    impl futures_io::AsyncRead for LocalFile {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &mut [u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(std::io::Read::read(&mut self.0, buf))
+        }
+    }
+    LocalFile(file)
+}
+
+fn data_response(parts: FetchParts) -> Result<FetchResponse> {
+    if parts.body.is_some() {
+        return Err(FetchError::Unsupported(
+            "a data: URL cannot be uploaded to".to_string(),
+        ));
+    }
+    let (media_type, body) = data::decode(parts.url.as_str())?;
+    let length = body.len();
+    let mut response = FetchResponse::new(parts.url, std::io::Cursor::new(body))
+        .with_header(CONTENT_LENGTH, HeaderValue::from(length));
+    if let Ok(value) = HeaderValue::from_str(&media_type) {
+        response = response.with_header(CONTENT_TYPE, value);
+    }
+    Ok(response)
+}
+
+/// The `WebClient` conveniences, blocking: they fail on an HTTP error status.
+impl Fetcher {
+    /// The body of `url` as text.
+    pub fn download_string(&self, url: &str) -> Result<String> {
+        self.get(url).send()?.error_for_status()?.text()
+    }
+
+    /// The body of `url`.
+    pub fn download_bytes(&self, url: &str) -> Result<Vec<u8>> {
+        self.get(url).send()?.error_for_status()?.bytes()
+    }
+
+    /// Saves the body of `url` to `path` and returns its length. The file
+    /// is written only once the response is known good.
+    pub fn download_file(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+        let mut response = self.get(url).send()?.error_for_status()?;
+        let path = path.as_ref();
+        let mut file = std::fs::File::create(path)
+            .map_err(|e| FetchError::io(format!("creating {}", path.display()), e))?;
+        response.copy_to(&mut file)
+    }
+
+    /// Uploads `data` to `url` (HTTP `POST`, FTP `STOR`, a local file) and
+    /// returns the response body.
+    pub fn upload_bytes(&self, url: &str, data: impl Into<bytes::Bytes>) -> Result<Vec<u8>> {
+        self.request(url)
+            .body(data)
+            .send()?
+            .error_for_status()?
+            .bytes()
+    }
+
+    /// Uploads the file at `path` to `url` (HTTP `PUT`, FTP `STOR`, a local
+    /// copy) and returns the response body.
+    pub fn upload_file(&self, url: &str, path: impl AsRef<Path>) -> Result<Vec<u8>> {
+        self.request(url)
+            .upload_file(path.as_ref())
+            .send()?
+            .error_for_status()?
+            .bytes()
+    }
+}
+
+/// The `WebClient` conveniences, asynchronous.
+impl Fetcher {
+    /// The body of `url` as text.
+    pub async fn download_string_async(&self, url: &str) -> Result<String> {
+        self.get(url)
+            .send_async()
+            .await?
+            .error_for_status()?
+            .text()
+            .await
+    }
+
+    /// The body of `url`.
+    pub async fn download_bytes_async(&self, url: &str) -> Result<Vec<u8>> {
+        self.get(url)
+            .send_async()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await
+    }
+
+    /// Saves the body of `url` to `path` and returns its length.
+    pub async fn download_file_async(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+        let mut response = self.get(url).send_async().await?.error_for_status()?;
+        let path = path.as_ref();
+        let mut file = std::fs::File::create(path)
+            .map_err(|e| FetchError::io(format!("creating {}", path.display()), e))?;
+        response.copy_to(&mut file).await
+    }
+
+    /// Uploads `data` to `url` and returns the response body.
+    pub async fn upload_bytes_async(
+        &self,
+        url: &str,
+        data: impl Into<bytes::Bytes>,
+    ) -> Result<Vec<u8>> {
+        let response = self.request(url).body(data).send_async().await?;
+        response.error_for_status()?.bytes().await
+    }
+
+    /// Uploads the file at `path` to `url` and returns the response body.
+    pub async fn upload_file_async(&self, url: &str, path: impl AsRef<Path>) -> Result<Vec<u8>> {
+        let response = self
+            .request(url)
+            .upload_file(path.as_ref())
+            .send_async()
+            .await?;
+        response.error_for_status()?.bytes().await
+    }
+}

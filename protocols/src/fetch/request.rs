@@ -1,0 +1,217 @@
+//! A fetch request: [`FetchRequest`] (the builder) and [`FetchParts`] (what
+//! a scheme handler receives).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
+use url::Url;
+
+use crate::fetch::error::{FetchError, Result};
+use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
+use crate::fetch::Fetcher;
+
+/// What is uploaded: bytes in memory, or a local file streamed from disk.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum UploadBody {
+    /// These bytes.
+    Bytes(Bytes),
+    /// The contents of this file.
+    File(PathBuf),
+}
+
+/// A user name and password (from the request, or from the URL's userinfo).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name.
+    pub user: String,
+    /// The password, if any.
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// A request as a scheme handler receives it, the URL parsed and checked.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FetchParts {
+    /// The URL.
+    pub url: Url,
+    /// The method (`GET` unless set; `POST` with a body, `PUT` for a file upload).
+    pub method: Method,
+    /// Extra header fields (HTTP) or metadata for the handler.
+    pub headers: HeaderMap,
+    /// What to upload, if anything.
+    pub body: Option<UploadBody>,
+    /// Credentials given with the request (the URL's own userinfo is in `url`).
+    pub credentials: Option<Credentials>,
+    /// The overall time limit, if one was set.
+    pub timeout: Option<Duration>,
+    /// Fetch from this byte offset on (resume a download).
+    pub resume_from: Option<u64>,
+}
+
+impl FetchParts {
+    /// The credentials of the request, else those in the URL (percent-decoded).
+    pub fn credentials(&self) -> Option<Credentials> {
+        if let Some(given) = &self.credentials {
+            return Some(given.clone());
+        }
+        if self.url.username().is_empty() {
+            return None;
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        Some(Credentials {
+            user: decode(self.url.username()),
+            password: self.url.password().map(decode),
+        })
+    }
+}
+
+/// A fetch being built: from [`Fetcher::request`] or the shortcuts
+/// ([`Fetcher::get`]). Errors in the URL or a header are kept and returned
+/// by [`send`](FetchRequest::send).
+#[must_use]
+pub struct FetchRequest {
+    fetcher: Fetcher,
+    parts: Result<FetchParts>,
+    method_set: bool,
+}
+
+impl std::fmt::Debug for FetchRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchRequest")
+            .field("parts", &self.parts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a URL to fetch; a relative or malformed one is an `InvalidUrl` error.
+pub(crate) fn parse_url(url: &str) -> Result<Url> {
+    Url::parse(url.trim()).map_err(|e| FetchError::invalid_url(url, e))
+}
+
+impl FetchRequest {
+    pub(crate) fn new(fetcher: Fetcher, url: &str) -> FetchRequest {
+        FetchRequest {
+            fetcher,
+            parts: parse_url(url).map(|url| FetchParts {
+                url,
+                method: Method::GET,
+                headers: HeaderMap::new(),
+                body: None,
+                credentials: None,
+                timeout: None,
+                resume_from: None,
+            }),
+            method_set: false,
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut FetchParts) -> Result<()>) -> FetchRequest {
+        if let Ok(parts) = &mut self.parts {
+            if let Err(e) = f(parts) {
+                self.parts = Err(e);
+            }
+        }
+        self
+    }
+
+    /// The method (HTTP only; other schemes download, or upload when there is a body).
+    pub fn method(mut self, method: Method) -> FetchRequest {
+        self.method_set = true;
+        self.with(|p| {
+            p.method = method;
+            Ok(())
+        })
+    }
+
+    /// Adds a header field (`Name: value` is validated here).
+    pub fn header(self, name: &str, value: &str) -> FetchRequest {
+        self.with(|p| {
+            let header = HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|e| FetchError::Unsupported(format!("header name {name:?}: {e}")))?;
+            let value = HeaderValue::from_str(value.trim())
+                .map_err(|e| FetchError::Unsupported(format!("header {name}: {e}")))?;
+            p.headers.append(header, value);
+            Ok(())
+        })
+    }
+
+    /// Uploads these bytes (HTTP `POST` unless a method is set; FTP `STOR`; writes a local file).
+    pub fn body(self, body: impl Into<Bytes>) -> FetchRequest {
+        let method_set = self.method_set;
+        self.with(|p| {
+            p.body = Some(UploadBody::Bytes(body.into()));
+            if !method_set {
+                p.method = Method::POST;
+            }
+            Ok(())
+        })
+    }
+
+    /// Uploads a local file, streamed (HTTP `PUT` unless a method is set, like `curl -T`).
+    pub fn upload_file(self, path: impl Into<PathBuf>) -> FetchRequest {
+        let method_set = self.method_set;
+        self.with(|p| {
+            p.body = Some(UploadBody::File(path.into()));
+            if !method_set {
+                p.method = Method::PUT;
+            }
+            Ok(())
+        })
+    }
+
+    /// A user name and password (HTTP basic auth; FTP login).
+    pub fn credentials(self, user: &str, password: Option<&str>) -> FetchRequest {
+        self.with(|p| {
+            p.credentials = Some(Credentials {
+                user: user.to_string(),
+                password: password.map(str::to_string),
+            });
+            Ok(())
+        })
+    }
+
+    /// An overall time limit for this fetch (the transfer included).
+    pub fn timeout(self, timeout: Duration) -> FetchRequest {
+        self.with(|p| {
+            p.timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// Fetches from byte `offset` on (HTTP `Range`, FTP `REST`, a seek in a
+    /// local file). Check [`FetchResponse::resumed_from`]: a server may send
+    /// the whole resource instead.
+    pub fn resume_from(self, offset: u64) -> FetchRequest {
+        self.with(|p| {
+            p.resume_from = Some(offset);
+            Ok(())
+        })
+    }
+
+    /// Fetches, blocking.
+    pub fn send(self) -> Result<FetchResponse> {
+        self.fetcher.dispatch(self.parts?)
+    }
+
+    /// Fetches, asynchronously.
+    pub async fn send_async(self) -> Result<AsyncFetchResponse> {
+        self.fetcher.dispatch_async(self.parts?).await
+    }
+}

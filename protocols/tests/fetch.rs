@@ -1,0 +1,472 @@
+//! The URL fetcher, every case in both modes: `data:` and `file:` URLs,
+//! HTTP against crafted servers on loopback (methods, uploads, credentials,
+//! resumed downloads, error statuses, each failure's kind), and a scheme
+//! handler registered by the test.
+
+mod support;
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use http::{HeaderMap, Method};
+use protocols::fetch::{
+    AsyncFetchResponse, BoxFuture, FetchError, FetchErrorKind, FetchParts, FetchRequest,
+    FetchResponse, Fetcher, SchemeHandler,
+};
+use support::harness::Mode;
+use support::{ok, response, Server, TempDir};
+
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sync() {
+                    super::$name(super::Mode::Sync)
+                }
+                #[test]
+                fn r#async() {
+                    super::$name(super::Mode::Async)
+                }
+            }
+        )*
+    };
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+struct Got {
+    status: Option<u16>,
+    headers: HeaderMap,
+    url: String,
+    resumed_from: Option<u64>,
+    body: Vec<u8>,
+}
+
+impl Got {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn fetcher() -> Fetcher {
+    Fetcher::builder()
+        .connect_timeout(Some(Duration::from_secs(5)))
+        .read_timeout(Some(Duration::from_secs(5)))
+        .timeout(Some(Duration::from_secs(20)))
+        .build()
+}
+
+fn run(mode: Mode, request: FetchRequest) -> Result<Got, FetchError> {
+    match mode {
+        Mode::Sync => {
+            let response = request.send()?;
+            let (status, headers, url, resumed_from) = (
+                response.status(),
+                response.headers().clone(),
+                response.url().to_string(),
+                response.resumed_from(),
+            );
+            Ok(Got {
+                status,
+                headers,
+                url,
+                resumed_from,
+                body: response.bytes()?,
+            })
+        }
+        Mode::Async => sockets::block_on(async {
+            let response = request.send_async().await?;
+            let (status, headers, url, resumed_from) = (
+                response.status(),
+                response.headers().clone(),
+                response.url().to_string(),
+                response.resumed_from(),
+            );
+            Ok(Got {
+                status,
+                headers,
+                url,
+                resumed_from,
+                body: response.bytes().await?,
+            })
+        }),
+    }
+}
+
+fn get(mode: Mode, fetcher: &Fetcher, url: &str) -> Result<Got, FetchError> {
+    run(mode, fetcher.get(url))
+}
+
+// ---------------------------------------------------------------------------
+// data: and file:
+
+fn data_urls_decode(mode: Mode) {
+    let f = fetcher();
+    let got = get(
+        mode,
+        &f,
+        "data:text/plain;charset=utf-8,caf%C3%A9%20au%20lait",
+    )
+    .unwrap();
+    assert_eq!(got.text(), "café au lait");
+    assert_eq!(got.headers["content-type"], "text/plain;charset=utf-8");
+    assert_eq!(got.headers["content-length"], "13");
+    assert_eq!(got.status, None);
+    let got = get(mode, &f, "data:image/gif;base64,R0lGODlhAQABAAAAACw=").unwrap();
+    assert_eq!(&got.body[..6], b"GIF89a");
+    assert_eq!(got.headers["content-type"], "image/gif");
+    let err = get(mode, &f, "data:;base64,@@@").unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::InvalidUrl, "{err}");
+    let err = run(mode, f.request("data:,x").body("up")).unwrap_err();
+    assert!(err.to_string().contains("cannot be uploaded"), "{err}");
+}
+
+fn file_urls_read_list_resume_and_write(mode: Mode) {
+    let dir = TempDir::new("fetch-file");
+    let content: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.0.join("data.bin"), &content).unwrap();
+    std::fs::create_dir(dir.0.join("sub")).unwrap();
+    let f = fetcher();
+    let url = |name: &str| {
+        url::Url::from_file_path(dir.0.join(name))
+            .unwrap()
+            .to_string()
+    };
+
+    let got = get(mode, &f, &url("data.bin")).unwrap();
+    assert_eq!(got.body, content);
+    assert_eq!(got.headers["content-length"], "100000");
+    assert!(got.headers.contains_key("last-modified"));
+    assert_eq!(got.resumed_from, None);
+
+    let got = run(mode, f.get(&url("data.bin")).resume_from(99_000)).unwrap();
+    assert_eq!(got.body, &content[99_000..]);
+    assert_eq!(got.resumed_from, Some(99_000));
+
+    let listing = get(mode, &f, &url("")).unwrap();
+    assert_eq!(listing.text(), "data.bin\nsub/\n");
+
+    let err = get(mode, &f, &url("missing.txt")).unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::NotFound, "{err}");
+    assert!(err.to_string().contains("missing.txt"), "{err}");
+
+    run(mode, f.request(&url("written.txt")).body("new text")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.0.join("written.txt")).unwrap(),
+        "new text"
+    );
+    run(
+        mode,
+        f.request(&url("copy.bin"))
+            .upload_file(dir.0.join("data.bin")),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(dir.0.join("copy.bin")).unwrap(), content);
+
+    let err = get(mode, &f, "file://remote.example/etc/hosts").unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::InvalidUrl, "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// HTTP.
+
+fn http_requests_carry_method_headers_body_and_credentials(mode: Mode) {
+    let server = Server::respond(|request, _| {
+        let body = format!(
+            "{} {} auth={} x={} body={}",
+            request.method,
+            request.target,
+            request.header("authorization").unwrap_or("-"),
+            request.header("x-test").unwrap_or("-"),
+            String::from_utf8_lossy(&request.body)
+        );
+        (ok(&body), true)
+    });
+    let f = fetcher();
+    let got = get(mode, &f, &server.url("/plain")).unwrap();
+    assert_eq!(got.status, Some(200));
+    assert_eq!(got.text(), "GET /plain auth=- x=- body=");
+    assert_eq!(got.url, server.url("/plain"));
+
+    let got = run(
+        mode,
+        f.request(&server.url("/form"))
+            .header("X-Test", "yes")
+            .credentials("alice", Some("secret"))
+            .body("a=1"),
+    )
+    .unwrap();
+    // alice:secret in base64.
+    assert_eq!(
+        got.text(),
+        "POST /form auth=Basic YWxpY2U6c2VjcmV0 x=yes body=a=1"
+    );
+
+    let dir = TempDir::new("fetch-upload");
+    std::fs::write(dir.0.join("up.txt"), "file contents").unwrap();
+    let got = run(
+        mode,
+        f.request(&server.url("/put"))
+            .upload_file(dir.0.join("up.txt")),
+    )
+    .unwrap();
+    assert_eq!(got.text(), "PUT /put auth=- x=- body=file contents");
+
+    let got = run(mode, f.request(&server.url("/del")).method(Method::DELETE)).unwrap();
+    assert!(got.text().starts_with("DELETE /del"));
+
+    // Credentials in the URL.
+    let with_user = server.url("/u").replace("http://", "http://bob:pa%20ss@");
+    let got = get(mode, &f, &with_user).unwrap();
+    assert!(
+        got.text().contains("auth=Basic Ym9iOnBhIHNz"),
+        "{}",
+        got.text()
+    );
+
+    // A bad header is refused before anything is sent.
+    let err = run(mode, f.get(&server.url("/")).header("Bad Name", "v")).unwrap_err();
+    assert!(err.to_string().contains("header name"), "{err}");
+}
+
+fn resumed_downloads_use_a_range(mode: Mode) {
+    let server = Server::respond(|request, _| {
+        let full = b"0123456789";
+        match request.header("range") {
+            Some(range) if request.path() == "/ranged" => {
+                let from: usize = range
+                    .trim_start_matches("bytes=")
+                    .trim_end_matches('-')
+                    .parse()
+                    .unwrap();
+                let content_range = format!("bytes {from}-9/10");
+                (
+                    response(206, &[("Content-Range", &content_range)], &full[from..]),
+                    true,
+                )
+            }
+            _ => (response(200, &[], full), true),
+        }
+    });
+    let f = fetcher();
+    let got = run(mode, f.get(&server.url("/ranged")).resume_from(4)).unwrap();
+    assert_eq!(got.status, Some(206));
+    assert_eq!(got.resumed_from, Some(4));
+    assert_eq!(got.body, b"456789");
+    // A server that ignores the range sends everything: not resumed.
+    let got = run(mode, f.get(&server.url("/whole")).resume_from(4)).unwrap();
+    assert_eq!(got.resumed_from, None);
+    assert_eq!(got.body, b"0123456789");
+    assert_eq!(server.recorded()[1].header("range"), Some("bytes=4-"));
+}
+
+fn http_errors_are_sorted_by_kind(mode: Mode) {
+    let server = Server::respond(|request, _| match request.path() {
+        "/missing" => (response(404, &[], b"no such page"), true),
+        "/loop" => (response(302, &[("Location", "/loop")], b""), true),
+        "/short" => (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this".to_vec(),
+            false,
+        ),
+        "/junk" => (b"SMTP ready\r\n\r\n".to_vec(), false),
+        _ => (ok("fine"), true),
+    });
+    let f = fetcher();
+    // An error status is a response; error_for_status and the conveniences fail on it.
+    let got = get(mode, &f, &server.url("/missing")).unwrap();
+    assert_eq!(got.status, Some(404));
+    assert_eq!(got.text(), "no such page");
+    let err = match mode {
+        Mode::Sync => f.download_string(&server.url("/missing")).unwrap_err(),
+        Mode::Async => {
+            sockets::block_on(f.download_string_async(&server.url("/missing"))).unwrap_err()
+        }
+    };
+    assert_eq!(err.kind(), FetchErrorKind::HttpStatus);
+    assert!(err.to_string().contains("404"), "{err}");
+
+    let kind = |url: &str| get(mode, &f, url).unwrap_err().kind();
+    assert_eq!(kind(&server.url("/loop")), FetchErrorKind::TooManyRedirects);
+    assert_eq!(kind(&server.url("/short")), FetchErrorKind::PartialBody);
+    assert_eq!(kind(&server.url("/junk")), FetchErrorKind::BadReply);
+    assert_eq!(
+        kind("http://no-such-host.invalid/"),
+        FetchErrorKind::Resolve
+    );
+    assert_eq!(
+        kind("gopher://127.0.0.1/"),
+        FetchErrorKind::UnsupportedScheme
+    );
+    assert_eq!(kind("http://[::1/"), FetchErrorKind::InvalidUrl);
+    assert_eq!(kind("not a url"), FetchErrorKind::InvalidUrl);
+    // Nothing listens on this port: it stays bound (not listening) so no other test takes it.
+    let closed = sockets::Socket::new(
+        sockets::AddressFamily::InterNetwork,
+        sockets::SocketType::Stream,
+        sockets::ProtocolType::Tcp,
+    )
+    .unwrap();
+    closed.bind(([127, 0, 0, 1], 0)).unwrap();
+    let port = closed.local_endpoint().unwrap().as_ip().unwrap().port();
+    assert_eq!(
+        kind(&format!("http://127.0.0.1:{port}/")),
+        FetchErrorKind::Connect
+    );
+    // A silent server: a timeout, not a hang.
+    let silent = Server::start(|conn, _| {
+        std::thread::sleep(Duration::from_secs(3));
+        drop(conn);
+    });
+    let quick = Fetcher::builder()
+        .read_timeout(Some(Duration::from_millis(300)))
+        .build();
+    let err = get(mode, &quick, &silent.url("/")).unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::Timeout, "{err}");
+}
+
+fn web_client_conveniences(mode: Mode) {
+    let server = Server::respond(|request, _| {
+        (
+            ok(&format!(
+                "{} {}",
+                request.method,
+                String::from_utf8_lossy(&request.body)
+            )),
+            true,
+        )
+    });
+    let dir = TempDir::new("fetch-webclient");
+    std::fs::write(dir.0.join("in.txt"), "from a file").unwrap();
+    let f = fetcher();
+    let url = server.url("/");
+    let saved = dir.0.join("saved.txt");
+    let (text, bytes, saved_len, uploaded, uploaded_file) = match mode {
+        Mode::Sync => (
+            f.download_string(&url).unwrap(),
+            f.download_bytes(&url).unwrap(),
+            f.download_file(&url, &saved).unwrap(),
+            f.upload_bytes(&url, b"raw".to_vec()).unwrap(),
+            f.upload_file(&url, dir.0.join("in.txt")).unwrap(),
+        ),
+        Mode::Async => sockets::block_on(async {
+            (
+                f.download_string_async(&url).await.unwrap(),
+                f.download_bytes_async(&url).await.unwrap(),
+                f.download_file_async(&url, &saved).await.unwrap(),
+                f.upload_bytes_async(&url, b"raw".to_vec()).await.unwrap(),
+                f.upload_file_async(&url, dir.0.join("in.txt"))
+                    .await
+                    .unwrap(),
+            )
+        }),
+    };
+    assert_eq!(text, "GET ");
+    assert_eq!(bytes, b"GET ");
+    assert_eq!(saved_len, 4);
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "GET ");
+    assert_eq!(uploaded, b"POST raw");
+    assert_eq!(uploaded_file, b"PUT from a file");
+    // One pooled connection served every request.
+    assert_eq!(server.accepts(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// A scheme of the test's own.
+
+/// `kv:KEY` URLs answer from a fixed table; a missing key is NotFound.
+struct KeyValue;
+
+impl SchemeHandler for KeyValue {
+    fn fetch(&self, request: FetchParts) -> protocols::fetch::Result<FetchResponse> {
+        let value = match request.url.path() {
+            "greeting" => "hello from kv",
+            "answer" => "42",
+            key => {
+                return Err(FetchError::handler(
+                    "kv",
+                    FetchErrorKind::NotFound,
+                    format!("no key {key:?}"),
+                ))
+            }
+        };
+        Ok(FetchResponse::new(request.url, Cursor::new(value.as_bytes().to_vec())).with_status(0))
+    }
+}
+
+/// `slow:` answers asynchronously, after a timer on netstack's reactor.
+struct SlowAsync;
+
+impl SchemeHandler for SlowAsync {
+    fn fetch(&self, request: FetchParts) -> protocols::fetch::Result<FetchResponse> {
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(FetchResponse::new(
+            request.url,
+            Cursor::new(b"sync".to_vec()),
+        ))
+    }
+
+    fn fetch_async(
+        &self,
+        request: FetchParts,
+    ) -> BoxFuture<'_, protocols::fetch::Result<AsyncFetchResponse>> {
+        Box::pin(async move {
+            sockets::sleep(Duration::from_millis(20)).await;
+            Ok(AsyncFetchResponse::new(
+                request.url,
+                futures::io::Cursor::new(b"async".to_vec()),
+            ))
+        })
+    }
+}
+
+fn custom_schemes_plug_in(mode: Mode) {
+    let f = Fetcher::builder()
+        .register("kv", KeyValue)
+        .register("SLOW", SlowAsync)
+        .build();
+    let got = get(mode, &f, "kv:greeting").unwrap();
+    assert_eq!(got.text(), "hello from kv");
+    assert_eq!(got.status, Some(0));
+    let err = get(mode, &f, "kv:nothing").unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::NotFound);
+    assert!(err.to_string().contains("kv: no key \"nothing\""), "{err}");
+    let got = get(mode, &f, "slow:x").unwrap();
+    assert_eq!(
+        got.text(),
+        match mode {
+            Mode::Sync => "sync",
+            Mode::Async => "async",
+        }
+    );
+    // Unregistered on another fetcher.
+    let err = get(mode, &fetcher(), "kv:greeting").unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::UnsupportedScheme);
+}
+
+both_modes!(
+    data_urls_decode,
+    file_urls_read_list_resume_and_write,
+    http_requests_carry_method_headers_body_and_credentials,
+    resumed_downloads_use_a_range,
+    http_errors_are_sorted_by_kind,
+    web_client_conveniences,
+    custom_schemes_plug_in,
+);
+
+#[test]
+fn the_default_fetcher_and_one_call() {
+    let mut response = protocols::fetch::fetch("data:,one%20call").unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut response, &mut body).unwrap();
+    assert_eq!(body, "one call");
+    let text = sockets::block_on(async {
+        protocols::fetch::fetch_async("data:,async%20call")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert_eq!(text, "async call");
+}
