@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod fetch;
 
 use std::process::ExitCode;
 
@@ -19,11 +20,14 @@ struct Cli {
 enum Command {
     /// Run an offline end-to-end demo on loopback, layer by layer.
     Demo,
+    /// Fetch URLs (http, https, ftp, file, data) with curl's flags and exit codes.
+    Fetch(fetch::FetchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Fetch(args) => fetch::run(args),
         Command::Demo => match demo::run(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

@@ -1,0 +1,142 @@
+//! `-v`: a layer-by-layer trace on stderr, from the HTTP client's trace
+//! hook (`*` for what the stack did, `>` for what was sent, `<` for what
+//! arrived), like curl's.
+
+use std::io::Write;
+use std::time::Duration;
+
+use netstack::protocols::fetch::FetchResponse;
+use netstack::protocols::http::client::TraceEvent;
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Writes one trace event to stderr.
+pub fn trace(event: &TraceEvent<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = match event {
+        TraceEvent::Resolved {
+            host,
+            addresses,
+            took,
+        } => {
+            let list: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+            writeln!(
+                err,
+                "* sockets: resolved {host} to [{}] in {}",
+                list.join(", "),
+                ms(*took)
+            )
+        }
+        TraceEvent::Connected {
+            host,
+            port,
+            attempts,
+            took,
+        } => {
+            for attempt in attempts.iter() {
+                let _ = writeln!(
+                    err,
+                    "* transport: trying {} (after {}): {} in {}",
+                    attempt.address,
+                    ms(attempt.started_after),
+                    attempt.outcome,
+                    ms(attempt.duration)
+                );
+            }
+            writeln!(
+                err,
+                "* transport: connected to {host}:{port} in {}",
+                ms(*took)
+            )
+        }
+        TraceEvent::Reused { url } => {
+            writeln!(err, "* transport: re-using a pooled connection for {url}")
+        }
+        TraceEvent::TlsEstablished { info, took } => {
+            let _ = writeln!(
+                err,
+                "* tls: {} {} in {}{}",
+                info.version.map_or("?".to_string(), |v| v.to_string()),
+                info.cipher_suite.unwrap_or("?"),
+                ms(*took),
+                if info.resumed { " (resumed)" } else { "" }
+            );
+            let _ = writeln!(
+                err,
+                "* tls: ALPN {}",
+                info.alpn
+                    .as_deref()
+                    .map_or("none".to_string(), |p| String::from_utf8_lossy(p)
+                        .into_owned())
+            );
+            match &info.peer_certificate {
+                Some(cert) => {
+                    let _ = writeln!(err, "* tls: server certificate subject: {}", cert.subject);
+                    let _ = writeln!(err, "* tls:   issuer: {}", cert.issuer);
+                    let _ = writeln!(
+                        err,
+                        "* tls:   valid {} to {}",
+                        cert.not_before, cert.not_after
+                    );
+                    let mut names: Vec<String> = cert.dns_names.clone();
+                    names.extend(cert.ip_addresses.iter().map(ToString::to_string));
+                    writeln!(err, "* tls:   names: {}", names.join(", "))
+                }
+                None => writeln!(err, "* tls: no server certificate"),
+            }
+        }
+        TraceEvent::RequestHead(head) => {
+            for line in String::from_utf8_lossy(head).split("\r\n") {
+                if !line.is_empty() {
+                    let _ = writeln!(err, "> {line}");
+                }
+            }
+            writeln!(err, ">")
+        }
+        TraceEvent::ResponseHead {
+            version,
+            status,
+            headers,
+        } => {
+            let _ = writeln!(err, "< {version:?} {status}");
+            for (name, value) in headers.iter() {
+                let _ = writeln!(
+                    err,
+                    "< {name}: {}",
+                    String::from_utf8_lossy(value.as_bytes())
+                );
+            }
+            writeln!(err, "<")
+        }
+        TraceEvent::Redirect { status, to } => {
+            writeln!(
+                err,
+                "* http: following the {} redirect to {to}",
+                status.as_u16()
+            )
+        }
+        other => writeln!(err, "* {other:?}"),
+    };
+}
+
+/// The closing lines: what arrived and how long each phase took.
+pub fn summary(response: &FetchResponse, received: u64) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "* fetch: {received} bytes from {}", response.url());
+    if let Some(http) = response.http() {
+        let t = http.timings();
+        let show = |d: Option<Duration>| d.map_or("-".to_string(), ms);
+        let _ = writeln!(
+            err,
+            "* timings: resolve {}, connect {}, tls {}, first byte {}, total {}{}",
+            show(t.resolve),
+            show(t.connect),
+            show(t.tls),
+            show(t.first_byte),
+            show(t.total),
+            if t.reused { " (pooled connection)" } else { "" }
+        );
+    }
+}

@@ -1,0 +1,756 @@
+//! `netstack fetch` run as a process against servers on loopback: netstack's
+//! own HTTP(S) server, crafted servers that misbehave on purpose, a forward
+//! proxy; every flag and exit code the command documents (FTP ones are in
+//! cli_fetch_ftp.rs).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use netstack::protocols::http::server::{
+    HttpServer, Request, Response, ResponseBody, ServerConfig,
+};
+use netstack::transport::tls::{ClientAuth, TlsServerConfig};
+
+// ---------------------------------------------------------------------------
+// Running the command.
+
+/// Runs `netstack ARGS` in `dir`, killed (and the test failed) after 60 s.
+fn netstack_in(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netstack"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("netstack {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
+fn netstack(args: &[&str]) -> Output {
+    netstack_in(&std::env::temp_dir(), args)
+}
+
+fn code(output: &Output) -> i32 {
+    output
+        .status
+        .code()
+        .expect("exited, not killed by a signal")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs `netstack fetch ARGS` and checks its exit code, showing stderr otherwise.
+fn fetch_expect(expected: i32, args: &[&str]) -> Output {
+    let mut all = vec!["fetch"];
+    all.extend_from_slice(args);
+    let output = netstack(&all);
+    assert_eq!(
+        code(&output),
+        expected,
+        "netstack {all:?}\nstdout: {}\nstderr: {}",
+        stdout(&output),
+        stderr(&output)
+    );
+    output
+}
+
+/// A fresh temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "netstack-cli-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Servers.
+
+fn big_body() -> Vec<u8> {
+    (0..2_000_000u32).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn text(status: u16, body: impl Into<Vec<u8>>) -> Response {
+    http::Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain")
+        .body(ResponseBody::full(body.into()))
+        .unwrap()
+}
+
+fn handle(mut request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    match path.as_str() {
+        "/hello" => text(200, "hello world"),
+        "/missing" => text(404, "nope"),
+        "/redirect" => http::Response::builder()
+            .status(302)
+            .header("Location", "/hello")
+            .body(ResponseBody::empty())
+            .unwrap(),
+        "/loop" => http::Response::builder()
+            .status(302)
+            .header("Location", "/loop")
+            .body(ResponseBody::empty())
+            .unwrap(),
+        "/files/report.bin" | "/big" => {
+            let body = big_body();
+            let range = request
+                .headers()
+                .get("range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("bytes="))
+                .and_then(|v| v.strip_suffix('-'))
+                .and_then(|v| v.parse::<usize>().ok());
+            match range {
+                Some(from) if from < body.len() => http::Response::builder()
+                    .status(206)
+                    .header(
+                        "Content-Range",
+                        format!("bytes {from}-{}/{}", body.len() - 1, body.len()),
+                    )
+                    .body(ResponseBody::full(body[from..].to_vec()))
+                    .unwrap(),
+                _ => http::Response::builder()
+                    .body(ResponseBody::full(body))
+                    .unwrap(),
+            }
+        }
+        "/gzip" => {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(&b"compressed text ".repeat(100)).unwrap();
+            http::Response::builder()
+                .header("Content-Encoding", "gzip")
+                .body(ResponseBody::full(encoder.finish().unwrap()))
+                .unwrap()
+        }
+        _ => {
+            // /echo and anything else: what arrived.
+            let header = |name: &str| {
+                request
+                    .headers()
+                    .get(name)
+                    .map_or("-".to_string(), |v| v.to_str().unwrap_or("?").to_string())
+            };
+            let summary = format!(
+                "{} {} auth={} x={} type={} encoding={} body=",
+                request.method(),
+                request.uri(),
+                header("authorization"),
+                header("x-test"),
+                header("content-type"),
+                header("accept-encoding"),
+            );
+            let mut body = summary.into_bytes();
+            body.extend(request.body_mut().read_all(10 << 20).unwrap());
+            text(200, body)
+        }
+    }
+}
+
+struct Https {
+    server: HttpServer,
+    cert_pem: String,
+    dir: TempDir,
+}
+
+impl Https {
+    fn url(&self, path: &str) -> String {
+        format!(
+            "https://localhost:{}{path}",
+            self.server.local_endpoint().as_ip().unwrap().port()
+        )
+    }
+}
+
+fn http_server() -> HttpServer {
+    HttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default(), handle).unwrap()
+}
+
+fn url(server: &HttpServer, path: &str) -> String {
+    format!("http://{}{path}", server.local_endpoint())
+}
+
+fn https_server(client_auth: bool) -> Https {
+    let dir = TempDir::new("https");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    std::fs::write(dir.0.join("server.pem"), &cert_pem).unwrap();
+    let mut tls = TlsServerConfig::builder()
+        .certificate_pem(&cert_pem, &key_pem)
+        .alpn_protocols(["http/1.1"]);
+    if client_auth {
+        let client = rcgen::generate_simple_self_signed(vec!["client".to_string()]).unwrap();
+        std::fs::write(dir.0.join("client.pem"), client.cert.pem()).unwrap();
+        std::fs::write(dir.0.join("client.key"), client.signing_key.serialize_pem()).unwrap();
+        tls = tls
+            .client_auth(ClientAuth::Required)
+            .add_client_root_certificates_pem(client.cert.pem());
+    }
+    let config = ServerConfig::default().tls(tls.build().unwrap());
+    let server = HttpServer::bind(([127, 0, 0, 1], 0), config, handle).unwrap();
+    Https {
+        server,
+        cert_pem,
+        dir,
+    }
+}
+
+/// A server on loopback that handles each connection with `serve`, for
+/// misbehaviour netstack's own server never shows.
+struct Crafted {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Crafted {
+    fn start(serve: fn(TcpStream)) -> Crafted {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        stream
+                            .set_read_timeout(Some(Duration::from_secs(10)))
+                            .unwrap();
+                        std::thread::spawn(move || serve(stream));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Crafted {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Crafted {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads a request head (bounded) and returns it.
+fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Output: -o, -O, -i, -I, -w, -C.
+
+#[test]
+fn bodies_go_to_stdout_or_files() {
+    let server = http_server();
+    let out = fetch_expect(0, &[&url(&server, "/hello")]);
+    assert_eq!(stdout(&out), "hello world");
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+
+    let dir = TempDir::new("output");
+    let out = fetch_expect(0, &["-o", &dir.path("big.bin"), &url(&server, "/big")]);
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read(dir.0.join("big.bin")).unwrap(), big_body());
+    // Not a terminal: no progress bar on stderr.
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+
+    // Two URLs, two -o files, in order.
+    fetch_expect(
+        0,
+        &[
+            "-o",
+            &dir.path("one"),
+            "-o",
+            &dir.path("two"),
+            &url(&server, "/hello"),
+            &url(&server, "/echo"),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.0.join("one")).unwrap(),
+        "hello world"
+    );
+    assert!(std::fs::read_to_string(dir.0.join("two"))
+        .unwrap()
+        .starts_with("GET /echo"));
+
+    // -O names the file after the URL, in the working directory.
+    let out = netstack_in(&dir.0, &["fetch", "-O", &url(&server, "/files/report.bin")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read(dir.0.join("report.bin")).unwrap(), big_body());
+    let out = netstack_in(&dir.0, &["fetch", "-O", &url(&server, "/")]);
+    assert_eq!(code(&out), 23, "{}", stderr(&out));
+}
+
+#[test]
+fn heads_are_shown_with_i_and_fetched_alone_with_capital_i() {
+    let server = http_server();
+    let out = fetch_expect(0, &["-i", &url(&server, "/hello")]);
+    let shown = stdout(&out);
+    assert!(shown.starts_with("HTTP/1.1 200 OK\r\n"), "{shown}");
+    assert!(shown.contains("content-type: text/plain\r\n"), "{shown}");
+    assert!(shown.ends_with("\r\n\r\nhello world"), "{shown}");
+
+    let out = fetch_expect(0, &["-I", &url(&server, "/big")]);
+    let shown = stdout(&out);
+    assert!(shown.starts_with("HTTP/1.1 200 OK\r\n"), "{shown}");
+    assert!(shown.contains("content-length: 2000000\r\n"), "{shown}");
+    assert!(shown.ends_with("\r\n\r\n"), "a HEAD has no body: {shown}");
+}
+
+#[test]
+fn write_out_reports_the_transfer() {
+    let server = http_server();
+    let out = fetch_expect(
+        0,
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download} %{url_effective} %{num_redirects} %{time_total}\\n",
+            "-L",
+            &url(&server, "/redirect"),
+        ],
+    );
+    let shown = stdout(&out);
+    let fields: Vec<&str> = shown.trim_end().split(' ').collect();
+    assert_eq!(fields[0], "200");
+    assert_eq!(fields[1], "11");
+    assert_eq!(fields[2], url(&server, "/hello"));
+    assert_eq!(fields[3], "1");
+    assert!(fields[4].parse::<f64>().unwrap() > 0.0, "{shown}");
+    assert!(shown.ends_with('\n'));
+    // A failed transfer still reports, with 000.
+    let out = fetch_expect(7, &["-s", "-w", "%{http_code}", "http://127.0.0.1:1/"]);
+    assert_eq!(stdout(&out), "000");
+}
+
+#[test]
+fn continue_at_resumes_a_partial_download() {
+    let server = http_server();
+    let dir = TempDir::new("resume");
+    let file = dir.path("big.bin");
+    std::fs::write(&file, &big_body()[..700_000]).unwrap();
+    fetch_expect(0, &["-C", "-", "-o", &file, &url(&server, "/big")]);
+    assert_eq!(std::fs::read(&file).unwrap(), big_body());
+    // A server that ignores ranges: the file is rewritten whole, not appended to.
+    std::fs::write(&file, b"stale partial").unwrap();
+    fetch_expect(0, &["-C", "-", "-o", &file, &url(&server, "/hello")]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello world");
+    // -C - needs a file to measure.
+    fetch_expect(2, &["-C", "-", &url(&server, "/big")]);
+}
+
+// ---------------------------------------------------------------------------
+// Requests: -X, -H, -d, --data-binary, -T, -u, --compressed, -x.
+
+#[test]
+fn requests_carry_methods_headers_data_uploads_and_credentials() {
+    let server = http_server();
+    let echo = url(&server, "/echo");
+    let out = fetch_expect(0, &["-X", "DELETE", "-H", "X-Test: yes", &echo]);
+    assert!(
+        stdout(&out).starts_with("DELETE /echo auth=- x=yes"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = fetch_expect(0, &["-d", "a=1", "-d", "b=2", &echo]);
+    assert_eq!(
+        stdout(&out),
+        "POST /echo auth=- x=- type=application/x-www-form-urlencoded encoding=- body=a=1&b=2"
+    );
+
+    let dir = TempDir::new("data");
+    std::fs::write(dir.0.join("lines.txt"), "x=1\ny=2\n").unwrap();
+    let out = fetch_expect(0, &["-d", &format!("@{}", dir.path("lines.txt")), &echo]);
+    assert!(stdout(&out).ends_with("body=x=1y=2"), "{}", stdout(&out));
+    let out = fetch_expect(
+        0,
+        &[
+            "--data-binary",
+            &format!("@{}", dir.path("lines.txt")),
+            "-H",
+            "Content-Type: text/plain",
+            &echo,
+        ],
+    );
+    assert!(
+        stdout(&out).ends_with("type=text/plain encoding=- body=x=1\ny=2\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = fetch_expect(0, &["-T", &dir.path("lines.txt"), &url(&server, "/up/")]);
+    assert_eq!(
+        stdout(&out),
+        "PUT /up/lines.txt auth=- x=- type=- encoding=- body=x=1\ny=2\n"
+    );
+    fetch_expect(26, &["-T", &dir.path("absent.txt"), &echo]);
+
+    let out = fetch_expect(0, &["-u", "alice:secret", &echo]);
+    assert!(
+        stdout(&out).contains("auth=Basic YWxpY2U6c2VjcmV0"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = fetch_expect(0, &["--compressed", &url(&server, "/gzip")]);
+    assert_eq!(stdout(&out), "compressed text ".repeat(100));
+    let out = fetch_expect(0, &["--compressed", &echo]);
+    assert!(stdout(&out).contains("encoding=gzip"), "{}", stdout(&out));
+
+    fetch_expect(2, &["-H", "no colon here", &echo]);
+    fetch_expect(2, &["-X", "BAD METHOD", &echo]);
+}
+
+#[test]
+fn a_forward_proxy_gets_the_absolute_url() {
+    let proxy = Crafted::start(|mut stream| {
+        let head = read_head(&mut stream);
+        let line = head.lines().next().unwrap_or("").to_string();
+        let body = format!("proxied: {line}");
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let out = fetch_expect(
+        0,
+        &[
+            "-x",
+            &format!("127.0.0.1:{}", proxy.port),
+            "http://example.test/page",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "proxied: GET http://example.test/page HTTP/1.1"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Redirects and HTTP errors: -L, --max-redirs, -f, -s, -S.
+
+#[test]
+fn redirects_are_followed_only_with_l() {
+    let server = http_server();
+    let out = fetch_expect(0, &["-i", &url(&server, "/redirect")]);
+    assert!(stdout(&out).starts_with("HTTP/1.1 302"), "{}", stdout(&out));
+    let out = fetch_expect(0, &["-L", &url(&server, "/redirect")]);
+    assert_eq!(stdout(&out), "hello world");
+    let out = fetch_expect(47, &["-L", "--max-redirs", "3", &url(&server, "/loop")]);
+    assert!(
+        stderr(&out).contains("too many redirects"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn fail_silent_and_show_error() {
+    let server = http_server();
+    let missing = url(&server, "/missing");
+    let out = fetch_expect(0, &[&missing]);
+    assert_eq!(stdout(&out), "nope");
+    let out = fetch_expect(22, &["-f", &missing]);
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("(22)") && stderr(&out).contains("404"),
+        "{}",
+        stderr(&out)
+    );
+    let out = fetch_expect(22, &["-f", "-s", &missing]);
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    let out = fetch_expect(22, &["-f", "-s", "-S", &missing]);
+    assert!(stderr(&out).contains("(22)"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------
+// TLS: -k, --cacert, --cert/--key, -v.
+
+#[test]
+fn https_with_insecure_cacert_and_client_certificates() {
+    let https = https_server(false);
+    let hello = https.url("/hello");
+    let out = fetch_expect(60, &[&hello]);
+    assert!(stderr(&out).contains("certificate"), "{}", stderr(&out));
+    let out = fetch_expect(0, &["-k", &hello]);
+    assert_eq!(stdout(&out), "hello world");
+    let out = fetch_expect(0, &["--cacert", &https.dir.path("server.pem"), &hello]);
+    assert_eq!(stdout(&out), "hello world");
+    assert!(!https.cert_pem.is_empty());
+
+    let mutual = https_server(true);
+    let hello = mutual.url("/hello");
+    let cacert = mutual.dir.path("server.pem");
+    let out = fetch_expect(
+        0,
+        &[
+            "--cacert",
+            &cacert,
+            "--cert",
+            &mutual.dir.path("client.pem"),
+            "--key",
+            &mutual.dir.path("client.key"),
+            &hello,
+        ],
+    );
+    assert_eq!(stdout(&out), "hello world");
+    // Without a client certificate the server ends the handshake.
+    let out = netstack(&["fetch", "--cacert", &cacert, &hello]);
+    assert!(
+        [35, 56].contains(&code(&out)),
+        "exit {}: {}",
+        code(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn verbose_traces_every_layer() {
+    let https = https_server(false);
+    let out = fetch_expect(
+        0,
+        &[
+            "-v",
+            "--cacert",
+            &https.dir.path("server.pem"),
+            &https.url("/hello"),
+        ],
+    );
+    let trace = stderr(&out);
+    for expected in [
+        "* sockets: resolved localhost to [",
+        "* transport: trying ",
+        "* transport: connected to localhost:",
+        "* tls: TLSv1.3 TLS13_",
+        "* tls: ALPN http/1.1",
+        "* tls:   names: localhost",
+        "> GET /hello HTTP/1.1",
+        "> host: localhost:",
+        "< HTTP/1.1 200 OK",
+        "< content-type: text/plain",
+        "* fetch: 11 bytes from https://localhost:",
+        "* timings: resolve ",
+    ] {
+        assert!(
+            trace.contains(expected),
+            "missing {expected:?} in:\n{trace}"
+        );
+    }
+    assert_eq!(stdout(&out), "hello world");
+}
+
+// ---------------------------------------------------------------------------
+// Timeouts and failures: --connect-timeout, -m, and each exit code.
+
+/// A listener on 127.0.0.2 whose backlog is full: SYNs to it go unanswered.
+fn blackhole() -> (u16, Vec<netstack::sockets::Socket>) {
+    use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketError, SocketType};
+    let listener = Socket::new(
+        AddressFamily::InterNetwork,
+        SocketType::Stream,
+        ProtocolType::Tcp,
+    )
+    .unwrap();
+    listener.bind(([127, 0, 0, 2], 0)).unwrap();
+    let port = listener.local_endpoint().unwrap().as_ip().unwrap().port();
+    listener.listen(0).unwrap();
+    let mut held = vec![listener];
+    for _ in 0..32 {
+        let s = Socket::new(
+            AddressFamily::InterNetwork,
+            SocketType::Stream,
+            ProtocolType::Tcp,
+        )
+        .unwrap();
+        match s.connect_timeout(([127, 0, 0, 2], port), Duration::from_millis(150)) {
+            Ok(()) => held.push(s),
+            Err(e) if e.kind() == SocketError::TimedOut => return (port, held),
+            Err(e) => panic!("filling the backlog: {e}"),
+        }
+    }
+    panic!("the backlog never filled");
+}
+
+#[test]
+fn timeouts_end_with_28() {
+    let (port, _held) = blackhole();
+    let out = fetch_expect(
+        28,
+        &[
+            "--connect-timeout",
+            "0.5",
+            &format!("http://127.0.0.2:{port}/"),
+        ],
+    );
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    let silent = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    fetch_expect(28, &["-m", "0.5", &silent.url("/")]);
+    fetch_expect(2, &["-m", "-1", &silent.url("/")]);
+}
+
+#[test]
+fn each_failure_has_curls_exit_code() {
+    let junk = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream.write_all(b"SSH-2.0-OpenSSH\r\n\r\n");
+    });
+    let short = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this");
+    });
+    let reset = Crafted::start(|mut stream| {
+        // The request is left unread: closing with unread bytes sends a reset.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npart");
+    });
+    fetch_expect(3, &["http://[::1"]);
+    fetch_expect(1, &["gopher://127.0.0.1/"]);
+    fetch_expect(6, &["http://no-such-host.invalid/"]);
+    let closed = netstack::sockets::Socket::new(
+        netstack::sockets::AddressFamily::InterNetwork,
+        netstack::sockets::SocketType::Stream,
+        netstack::sockets::ProtocolType::Tcp,
+    )
+    .unwrap();
+    closed.bind(([127, 0, 0, 1], 0)).unwrap();
+    let port = closed.local_endpoint().unwrap().as_ip().unwrap().port();
+    fetch_expect(7, &[&format!("http://127.0.0.1:{port}/")]);
+    fetch_expect(8, &[&junk.url("/")]);
+    let out = fetch_expect(18, &[&short.url("/")]);
+    assert_eq!(stdout(&out), "only this", "what arrived is still written");
+    fetch_expect(56, &[&reset.url("/")]);
+    fetch_expect(37, &["file:///no/such/file"]);
+    let server = http_server();
+    fetch_expect(23, &["-o", "/no/such/dir/out", &url(&server, "/hello")]);
+}
+
+// ---------------------------------------------------------------------------
+// Other schemes.
+
+#[test]
+fn data_and_file_urls() {
+    let out = fetch_expect(0, &["data:text/plain;base64,aGVsbG8gZGF0YQ=="]);
+    assert_eq!(stdout(&out), "hello data");
+    let out = fetch_expect(0, &["-I", "data:text/plain,x"]);
+    assert!(
+        stdout(&out).contains("content-type: text/plain"),
+        "{}",
+        stdout(&out)
+    );
+    let dir = TempDir::new("file");
+    std::fs::write(dir.0.join("a.txt"), "file body").unwrap();
+    let file_url = url::Url::from_file_path(dir.0.join("a.txt")).unwrap();
+    let out = fetch_expect(0, &[file_url.as_str()]);
+    assert_eq!(stdout(&out), "file body");
+    let dir_url = url::Url::from_directory_path(&dir.0).unwrap();
+    let out = fetch_expect(0, &[dir_url.as_str()]);
+    assert_eq!(stdout(&out), "a.txt\n");
+    let target = url::Url::from_file_path(dir.0.join("copy.txt")).unwrap();
+    fetch_expect(0, &["-T", &dir.path("a.txt"), target.as_str()]);
+    assert_eq!(
+        std::fs::read_to_string(dir.0.join("copy.txt")).unwrap(),
+        "file body"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = netstack(&["fetch", "--help"]);
+    assert_eq!(code(&out), 0);
+    let help = stdout(&out);
+    for line in [
+        "  6  could not resolve host",
+        "  28  timeout",
+        "  78  remote file not found",
+    ] {
+        assert!(help.contains(line), "missing {line:?}");
+    }
+}
