@@ -754,3 +754,46 @@ fn help_documents_the_exit_codes() {
         assert!(help.contains(line), "missing {line:?}");
     }
 }
+
+/// Runs `command` with a terminal (util-linux's `script` gives it a pty) and returns what the terminal showed.
+fn on_a_terminal(command: &str) -> String {
+    let script = Path::new("/usr/bin/script");
+    assert!(
+        script.exists(),
+        "/usr/bin/script (util-linux, Debian's bsdutils) is needed to give the command a terminal"
+    );
+    let out = Command::new(script)
+        .args(["-qec", command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_progress_bar_only_on_a_terminal_and_never_with_s() {
+    let server = http_server();
+    let dir = TempDir::new("progress");
+    let bin = env!("CARGO_BIN_EXE_netstack");
+    let shown = on_a_terminal(&format!(
+        "{bin} fetch -o {} {}",
+        dir.path("a.bin"),
+        url(&server, "/big")
+    ));
+    assert!(
+        shown.contains("1.91 MiB/1.91 MiB") && shown.contains("eta"),
+        "{shown:?}"
+    );
+    assert_eq!(std::fs::read(dir.0.join("a.bin")).unwrap(), big_body());
+    let shown = on_a_terminal(&format!(
+        "{bin} fetch -s -o {} {}",
+        dir.path("b.bin"),
+        url(&server, "/big")
+    ));
+    assert!(shown.trim().is_empty(), "{shown:?}");
+}
