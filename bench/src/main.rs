@@ -13,6 +13,7 @@
 //! cargo run -p bench --release -- transport --case tls-bulk --rounds 11
 //! cargo run -p bench --release -- http               # layer 3: HTTP client vs ureq, reqwest, curl
 //! cargo run -p bench --release -- http --case keepalive --requests 2000 --rounds 3
+//! cargo build --release && cargo run -p bench --release -- cli   # `netstack fetch` vs curl (hyperfine, nginx)
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 mod async_cases;
+mod cli_cases;
 mod harness;
 mod http_cases;
 mod sockets_cases;
@@ -60,6 +62,9 @@ enum Command {
     /// keep-alive GETs), and against ureq, curl and a raw NetworkStream
     /// (1 GiB download), all against netstack's own server.
     Http(http_cases::Args),
+    /// The `netstack` command as a whole process: `netstack fetch` against
+    /// curl, timed by hyperfine, both against one nginx (1 GiB and a tiny file).
+    Cli(cli_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -77,6 +82,7 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Async(args) => async_cases::run(args),
         Command::Transport(args) => transport_cases::run(args),
         Command::Http(args) => http_cases::run(args),
+        Command::Cli(args) => cli_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -90,7 +96,11 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         Command::AsyncC10kChild(args) => Some(async_cases::c10k_child(args)),
         Command::AsyncC10kClients(args) => Some(async_cases::c10k_clients(args)),
         Command::AsyncReactorChild(args) => Some(async_cases::reactor_child(args)),
-        Command::Sockets(_) | Command::Async(_) | Command::Transport(_) | Command::Http(_) => None,
+        Command::Sockets(_)
+        | Command::Async(_)
+        | Command::Transport(_)
+        | Command::Http(_)
+        | Command::Cli(_) => None,
     }
 }
 
