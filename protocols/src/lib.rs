@@ -7,9 +7,13 @@
 //!   length-delimited, raw bytes) and `Framed`, sync and async.
 //! - [`resp`]: RESP2, the Redis protocol — a sans-IO codec and a small
 //!   client (sync and async, pipelining), built on the framing toolkit.
+//! - [`dns`]: a DNS stub client — sans-IO queries and replies (A, AAAA,
+//!   CNAME, MX, TXT), sync and async, UDP with retries and TCP fallback
+//!   through the framing toolkit.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod dns;
 pub mod framing;
 pub mod http;
 pub mod resp;
