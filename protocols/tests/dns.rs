@@ -529,7 +529,6 @@ fn tcp_fallback_reads_a_reply_split_across_writes() {
         let response = query(mode, &client, "split.test", RecordType::A).unwrap();
         assert!(response.over_tcp, "{mode:?}");
         assert_eq!(response.ips(), [ip("127.0.0.5")], "{mode:?}");
-        drop(client);
         server.join().unwrap();
     }
 }
