@@ -26,8 +26,12 @@ const MAX_DATAGRAM: usize = 65_535;
 /// query fails with [`DnsError::Timeout`]. A reply with another ID or
 /// another question is ignored and the wait goes on. A truncated reply
 /// (TC) is asked again over TCP, framed by a 2-byte big-endian length
-/// ([`LengthDelimitedCodec`] in a [`Framed`]). The client never reads the
-/// system's resolver configuration: the server is always explicit.
+/// ([`LengthDelimitedCodec`] in a [`Framed`]); that exchange is bounded by
+/// the same timeout. A server that is not listening at all (the kernel
+/// reports ICMP "port unreachable") fails at once with a transport error
+/// (`ConnectionRefused`) instead of waiting for every attempt. The client
+/// never reads the system's resolver configuration: the server is always
+/// explicit.
 ///
 /// Every call has a synchronous and an asynchronous form (`…_async`); both
 /// run the same [`Query`] logic.
