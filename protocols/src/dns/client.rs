@@ -205,11 +205,10 @@ impl DnsClient {
                 }
             }
         };
-        let result = match bounded(self.timeout, exchange).await {
-            Ok(result) => result,
-            Err(e) => Err(e),
-        };
-        result.map_err(|e| self.tcp_timeout(e))
+        bounded(self.timeout, exchange)
+            .await
+            .and_then(|result| result)
+            .map_err(|e| self.tcp_timeout(e))
     }
 
     /// A timeout of the TCP exchange is a [`DnsError::Timeout`] of its one attempt.
