@@ -2,7 +2,10 @@
 //!
 //! - [`http`]: HTTP/1.1 — the sans-IO core (heads, framing rules, bodies,
 //!   limits), the pooled client and the server, each sync and async. The URL
-//!   fetcher and the FTP client are not built yet.
+//!   fetcher is not built yet.
+//! - [`ftp`]: an FTP client (RFC 959, `EPSV`, `SIZE`/`MDTM`), sync and
+//!   async — a sans-IO reply parser, login, passive data connections,
+//!   `RETR` (resumable), `STOR`, `LIST`/`NLST`, typed errors per reply.
 //! - [`framing`]: the framing toolkit — `Decoder`/`Encoder` codecs (lines,
 //!   length-delimited, raw bytes) and `Framed`, sync and async.
 //! - [`resp`]: RESP2, the Redis protocol — a sans-IO codec and a small
@@ -11,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod framing;
+pub mod ftp;
 pub mod http;
 pub mod resp;
 
