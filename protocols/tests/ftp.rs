@@ -165,12 +165,17 @@ macro_rules! call {
 }
 
 impl Client {
-    fn connect(mode: Mode, host: &str, port: u16, options: &FtpOptions) -> Result<Client, FtpError> {
+    fn connect(
+        mode: Mode,
+        host: &str,
+        port: u16,
+        options: &FtpOptions,
+    ) -> Result<Client, FtpError> {
         Ok(match mode {
             Mode::Sync => Client::Sync(FtpClient::connect(host, port, options)?),
-            Mode::Async => {
-                Client::Async(sockets::block_on(AsyncFtpClient::connect(host, port, options))?)
-            }
+            Mode::Async => Client::Async(sockets::block_on(AsyncFtpClient::connect(
+                host, port, options,
+            ))?),
         })
     }
 
@@ -326,7 +331,10 @@ fn user_login_upload_and_download_back() {
         let mut c = Client::alice(mode, &server);
         let name = format!("upload-{mode:?}.bin");
         assert_eq!(c.stor(&name, &big).unwrap(), big.len() as u64, "{mode:?}");
-        assert!(std::fs::read(server.home.0.join(&name)).unwrap() == big, "{mode:?}");
+        assert!(
+            std::fs::read(server.home.0.join(&name)).unwrap() == big,
+            "{mode:?}"
+        );
         assert_eq!(c.size(&name).unwrap(), big.len() as u64);
         assert!(c.get(&name).unwrap() == big, "{mode:?}");
         // An empty file, and one overwritten by a smaller one.
@@ -353,15 +361,21 @@ fn list_and_nlst_of_a_directory() {
         }
         let root = c.list(None).unwrap();
         assert!(
-            root.iter().any(|l| l.starts_with('d') && l.ends_with(" sub")),
+            root.iter()
+                .any(|l| l.starts_with('d') && l.ends_with(" sub")),
             "{root:?}"
         );
         let mut root = c.nlst(None).unwrap();
         root.sort();
         assert_eq!(root, ["big.bin", "small.txt", "sub"]);
         // A listing limit applies.
-        let mut tight = Client::connect(mode, server.host, server.port, &options().max_listing_size(10))
-            .unwrap();
+        let mut tight = Client::connect(
+            mode,
+            server.host,
+            server.port,
+            &options().max_listing_size(10),
+        )
+        .unwrap();
         tight.login_anonymous().unwrap();
         let err = tight.list(None).unwrap_err();
         assert!(err.to_string().contains("10-byte limit"), "{err}");
@@ -409,7 +423,10 @@ fn a_missing_file_is_file_unavailable_and_the_session_goes_on() {
             matches!(err, FtpError::FileUnavailable { code: 550, .. }),
             "{mode:?}: {err:?}"
         );
-        assert!(err.to_string().starts_with("ftp: file unavailable (550"), "{err}");
+        assert!(
+            err.to_string().starts_with("ftp: file unavailable (550"),
+            "{err}"
+        );
         assert!(matches!(
             c.size("missing.txt"),
             Err(FtpError::FileUnavailable { code: 550, .. })
@@ -441,9 +458,15 @@ fn a_wrong_password_is_login_denied() {
             matches!(err, FtpError::LoginDenied { code: 530, .. }),
             "{mode:?}: {err:?}"
         );
-        assert!(err.to_string().starts_with("ftp: login denied (530"), "{err}");
+        assert!(
+            err.to_string().starts_with("ftp: login denied (530"),
+            "{err}"
+        );
         // Commands before a login are refused as such.
-        assert!(matches!(c.pwd(), Err(FtpError::LoginDenied { code: 530, .. })));
+        assert!(matches!(
+            c.pwd(),
+            Err(FtpError::LoginDenied { code: 530, .. })
+        ));
         // The right password then works on the same connection.
         c.login("alice", "secret").unwrap();
         assert_eq!(c.pwd().unwrap(), "/");
@@ -461,7 +484,10 @@ fn resume_with_retr_from_returns_the_tail() {
     let big = big_file();
     for mode in MODES {
         let mut c = Client::anonymous(mode, &server);
-        assert!(c.get_from("big.bin", 1_000_001).unwrap() == big[1_000_001..], "{mode:?}");
+        assert!(
+            c.get_from("big.bin", 1_000_001).unwrap() == big[1_000_001..],
+            "{mode:?}"
+        );
         assert_eq!(c.get_from("small.txt", 7).unwrap(), &SMALL[7..]);
         assert_eq!(c.get_from("small.txt", SMALL.len() as u64).unwrap(), b"");
     }
@@ -507,7 +533,10 @@ fn ipv6_on_loopback_uses_epsv() {
     for mode in MODES {
         let mut c = Client::anonymous(mode, &no_epsv);
         let err = c.get("small.txt").unwrap_err();
-        assert!(matches!(err, FtpError::MalformedReply(_)), "{mode:?}: {err:?}");
+        assert!(
+            matches!(err, FtpError::MalformedReply(_)),
+            "{mode:?}: {err:?}"
+        );
     }
 }
 
@@ -695,7 +724,13 @@ fn crafted_multi_line_greeting_and_pasv_fallback_remembered() {
             assert_eq!(ftp.greeting().code, 220);
             assert_eq!(
                 ftp.greeting().lines,
-                ["Welcome to", "123 an inner line with digits", "more", "", "ready"]
+                [
+                    "Welcome to",
+                    "123 an inner line with digits",
+                    "more",
+                    "",
+                    "ready"
+                ]
             );
         }
         c.login("u", "p").unwrap();
@@ -715,12 +750,18 @@ fn crafted_malformed_replies_are_errors() {
         (b"hello there\r\n", "malformed reply line"),
         (b"2200 nope\r\n", "malformed reply line"),
         (b"999 out of range\r\n", "malformed reply line"),
-        (b"421 Too many connections, try later\r\n", "service not available"),
+        (
+            b"421 Too many connections, try later\r\n",
+            "service not available",
+        ),
     ];
     for mode in MODES {
         for (greeting, expected) in cases {
             let fake = Fake::start(greeting, |_, _| true);
-            let err = fake.connect(mode, &short_options()).err().expect("an error");
+            let err = fake
+                .connect(mode, &short_options())
+                .err()
+                .expect("an error");
             assert!(err.to_string().contains(expected), "{mode:?}: {err}");
         }
         // A line that never ends is refused at the limit, not buffered forever.
@@ -751,7 +792,10 @@ fn crafted_malformed_replies_are_errors() {
         let mut c = fake.connect(mode, &short_options()).unwrap();
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
-        assert!(matches!(err, FtpError::MalformedReply(_)), "{mode:?}: {err:?}");
+        assert!(
+            matches!(err, FtpError::MalformedReply(_)),
+            "{mode:?}: {err:?}"
+        );
     }
 }
 
@@ -761,7 +805,10 @@ fn crafted_silent_server_times_out() {
         // Silent from the start: no greeting.
         let fake = Fake::start(b"", |_, _| true);
         let started = Instant::now();
-        let err = fake.connect(mode, &short_options()).err().expect("an error");
+        let err = fake
+            .connect(mode, &short_options())
+            .err()
+            .expect("an error");
         assert!(
             matches!(err, FtpError::Timeout { phase: "a reply" }),
             "{mode:?}: {err:?}"
@@ -792,7 +839,12 @@ fn crafted_silent_server_times_out() {
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
-            matches!(err, FtpError::Timeout { phase: "download data" }),
+            matches!(
+                err,
+                FtpError::Timeout {
+                    phase: "download data"
+                }
+            ),
             "{mode:?}: {err:?}"
         );
     }
@@ -855,7 +907,10 @@ fn crafted_transfer_cut_short_is_an_error() {
         match &mut c {
             Client::Sync(ftp) => assert_eq!(ftp.command("NOOP", None).unwrap().code, 200),
             Client::Async(ftp) => {
-                assert_eq!(sockets::block_on(ftp.command("NOOP", None)).unwrap().code, 200)
+                assert_eq!(
+                    sockets::block_on(ftp.command("NOOP", None)).unwrap().code,
+                    200
+                )
             }
         }
         // The control connection closes mid-transfer: never a silent end.

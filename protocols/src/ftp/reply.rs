@@ -354,7 +354,7 @@ pub fn parse_epsv(reply: &Reply) -> Result<u16, ReplyError> {
     let open = text.find('(').ok_or_else(error)?;
     let inner = &text[open + 1..];
     let close = inner.find(')').ok_or_else(error)?;
-    let inner = inner[..close].as_bytes();
+    let inner = &inner.as_bytes()[..close];
     // d d d port d
     if inner.len() < 5 {
         return Err(error());
