@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use protocols::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions};
+use protocols::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
 
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/ftp_server.py");
@@ -175,6 +175,17 @@ impl Client {
             Mode::Sync => Client::Sync(FtpClient::connect(host, port, options)?),
             Mode::Async => Client::Async(sockets::block_on(AsyncFtpClient::connect(
                 host, port, options,
+            ))?),
+        })
+    }
+
+    fn from_url(mode: Mode, url: &str) -> Result<Client, FtpError> {
+        let url = FtpUrl::parse(&url::Url::parse(url).unwrap())?;
+        Ok(match mode {
+            Mode::Sync => Client::Sync(FtpClient::connect_url(&url, &options())?),
+            Mode::Async => Client::Async(sockets::block_on(AsyncFtpClient::connect_url(
+                &url,
+                &options(),
             ))?),
         })
     }
@@ -537,6 +548,43 @@ fn ipv6_on_loopback_uses_epsv() {
             matches!(err, FtpError::MalformedReply(_)),
             "{mode:?}: {err:?}"
         );
+    }
+}
+
+#[test]
+fn connect_url_logs_in_from_the_url() {
+    let server = FtpServer::start("127.0.0.1", true);
+    let v6 = FtpServer::start("::1", true);
+    for mode in MODES {
+        // Anonymous (no user in the URL), binary by default.
+        let mut c =
+            Client::from_url(mode, &format!("ftp://127.0.0.1:{}/small.txt", server.port)).unwrap();
+        assert_eq!(c.size("small.txt").unwrap(), SMALL.len() as u64, "{mode:?}");
+        assert!(
+            c.stor("x", b"x").is_err(),
+            "{mode:?}: anonymous is read-only"
+        );
+        // The user and (percent-encoded) password of the URL.
+        let mut c = Client::from_url(
+            mode,
+            &format!("ftp://alice:s%65cret@127.0.0.1:{}/", server.port),
+        )
+        .unwrap();
+        c.stor("url.txt", b"via url").unwrap();
+        assert_eq!(c.get("url.txt").unwrap(), b"via url");
+        let err = Client::from_url(
+            mode,
+            &format!("ftp://alice:nope@127.0.0.1:{}/", server.port),
+        )
+        .err()
+        .expect("a wrong password");
+        assert!(
+            matches!(err, FtpError::LoginDenied { code: 530, .. }),
+            "{mode:?}: {err:?}"
+        );
+        // An IPv6 literal.
+        let mut c = Client::from_url(mode, &format!("ftp://[::1]:{}/", v6.port)).unwrap();
+        assert_eq!(c.get("small.txt").unwrap(), SMALL, "{mode:?}");
     }
 }
 

@@ -22,6 +22,7 @@ use super::session::{
     listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
     Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
 };
+use super::url::FtpUrl;
 
 /// An FTP client whose operations are futures: the [`FtpClient`](super::FtpClient)'s
 /// API and behaviour, without blocking a thread. Runs under any executor
@@ -60,6 +61,16 @@ impl AsyncFtpClient {
             .map_err(|e| FtpError::transport(e, "the control connection"))?
             .into_stream();
         AsyncFtpClient::with_stream(control, options).await
+    }
+
+    /// Connects to the server of `url`, logs in as its user (anonymously
+    /// when it has none) and sets the transfer type: binary, or ASCII for `;type=a`.
+    pub async fn connect_url(url: &FtpUrl, options: &FtpOptions) -> Result<AsyncFtpClient> {
+        let mut client = AsyncFtpClient::connect(&url.host, url.port, options).await?;
+        let (user, password) = url.credentials();
+        client.login(user, password).await?;
+        client.simple("TYPE", Some(url.transfer_type())).await?;
+        Ok(client)
     }
 
     /// A client over a connected control stream; reads the greeting.

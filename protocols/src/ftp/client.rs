@@ -15,6 +15,7 @@ use super::session::{
     listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
     Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
 };
+use super::url::FtpUrl;
 
 /// How much is read from a connection at a time.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
@@ -61,6 +62,16 @@ impl FtpClient {
             .map_err(|e| FtpError::transport(e, "the control connection"))?
             .into_stream();
         FtpClient::with_stream(control, options)
+    }
+
+    /// Connects to the server of `url`, logs in as its user (anonymously
+    /// when it has none) and sets the transfer type: binary, or ASCII for `;type=a`.
+    pub fn connect_url(url: &FtpUrl, options: &FtpOptions) -> Result<FtpClient> {
+        let mut client = FtpClient::connect(&url.host, url.port, options)?;
+        let (user, password) = url.credentials();
+        client.login(user, password)?;
+        client.simple("TYPE", Some(url.transfer_type()))?;
+        Ok(client)
     }
 
     /// A client over a connected control stream; reads the greeting.

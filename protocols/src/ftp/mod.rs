@@ -11,6 +11,9 @@
 //!   anonymous), `TYPE I`, `CWD`/`PWD`, `SIZE`, `MDTM`, `RETR` (with `REST`
 //!   to resume) as a reader, `STOR` from a reader, `LIST`/`NLST`, `DELE`,
 //!   `MKD`/`RMD`, `QUIT`.
+//! - [`FtpUrl`]: the server, login and path of an `ftp://` URL, checked
+//!   against command injection; `connect_url` connects, logs in and sets
+//!   the transfer type from one.
 //! - [`FtpOptions`]: timeouts (connect, each read and write), limits, resolver.
 //! - [`FtpError`]: negative replies sorted by meaning
 //!   ([`LoginDenied`](FtpError::LoginDenied), [`FileUnavailable`](FtpError::FileUnavailable),
@@ -53,9 +56,11 @@ mod error;
 mod options;
 pub mod reply;
 mod session;
+mod url;
 
 pub use async_client::{AsyncFtpClient, AsyncFtpDownload};
 pub use client::{FtpClient, FtpDownload};
 pub use error::{FtpError, Result};
 pub use options::FtpOptions;
 pub use reply::{Reply, ReplyParser};
+pub use url::FtpUrl;
