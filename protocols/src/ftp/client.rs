@@ -29,21 +29,39 @@ pub(crate) const READ_CHUNK: usize = 64 * 1024;
 /// …) and the session goes on; a timeout, a malformed reply or a closed
 /// connection leaves it [`FtpError::Broken`].
 ///
-/// ```no_run
-/// use std::io::Read;
-/// use protocols::ftp::{FtpClient, FtpOptions};
+/// ```
+/// use std::io::{BufRead, BufReader, Write};
+/// use protocols::ftp::{FtpClient, FtpError, FtpOptions};
 ///
-/// let mut ftp = FtpClient::connect("ftp.example.com", 21, &FtpOptions::new())?;
+/// // A stand-in server for the example: a login, then SIZE answers.
+/// let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// listener.start(1)?;
+/// let port = listener.local_endpoint()?.as_ip().unwrap().port();
+/// let server = std::thread::spawn(move || {
+///     let conn = listener.accept().unwrap();
+///     let reply = |text: &str| (&conn).write_all(format!("{text}\r\n").as_bytes()).unwrap();
+///     reply("220-Welcome\r\n220 ready");
+///     for line in BufReader::new(&conn).lines() {
+///         match line.unwrap().as_str() {
+///             "USER anonymous" => reply("331 Send your e-mail address as password"),
+///             "PASS anonymous@" => reply("230 Logged in"),
+///             "SIZE readme.txt" => reply("213 1234"),
+///             "QUIT" => return reply("221 Bye"),
+///             _ => reply("550 No such file"),
+///         }
+///     }
+/// });
+///
+/// let mut ftp = FtpClient::connect("127.0.0.1", port, &FtpOptions::new())?;
+/// assert_eq!(ftp.greeting().lines, ["Welcome", "ready"]);
 /// ftp.login_anonymous()?;
-/// ftp.binary()?;
-/// let size = ftp.size("pub/README")?;
-/// let mut text = String::new();
-/// ftp.retr("pub/README")?.read_to_string(&mut text)?;
-/// assert_eq!(text.len() as u64, size);
-/// for name in ftp.nlst(Some("pub"))? {
-///     println!("{name}");
+/// assert_eq!(ftp.size("readme.txt")?, 1234);
+/// match ftp.size("missing.txt") {
+///     Err(FtpError::FileUnavailable { code: 550, .. }) => {}
+///     other => panic!("{other:?}"),
 /// }
 /// ftp.quit()?;
+/// server.join().unwrap();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
