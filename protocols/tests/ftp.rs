@@ -806,10 +806,7 @@ fn crafted_malformed_replies_are_errors() {
     for mode in MODES {
         for (greeting, expected) in cases {
             let fake = Fake::start(greeting, |_, _| true);
-            let err = fake
-                .connect(mode, &short_options())
-                .err()
-                .expect("an error");
+            let err = fake.connect(mode, &options()).err().expect("an error");
             assert!(err.to_string().contains(expected), "{mode:?}: {err}");
         }
         // A line that never ends is refused at the limit, not buffered forever.
@@ -820,7 +817,7 @@ fn crafted_malformed_replies_are_errors() {
             }
             true
         });
-        let mut c = fake.connect(mode, &short_options()).unwrap();
+        let mut c = fake.connect(mode, &options()).unwrap();
         let err = c.login("u", "p").unwrap_err();
         assert!(
             matches!(
@@ -837,7 +834,7 @@ fn crafted_malformed_replies_are_errors() {
             }
             true
         });
-        let mut c = fake.connect(mode, &short_options()).unwrap();
+        let mut c = fake.connect(mode, &options()).unwrap();
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
@@ -918,13 +915,39 @@ fn crafted_transfer_cut_short_is_an_error() {
             }
             true
         });
-        let mut c = fake.connect(mode, &short_options()).unwrap();
+        let mut c = fake.connect(mode, &options()).unwrap();
         c.login("u", "p").unwrap();
-        let err = c.get("f").unwrap_err();
+        // The read that meets the end fails, and so does every later read.
+        let (err, again) = match &mut c {
+            Client::Sync(ftp) => {
+                let mut download = ftp.retr("f").unwrap();
+                assert_eq!(download.expected_len(), Some(1000));
+                let mut sink = Vec::new();
+                let err = download.read_to_end(&mut sink).unwrap_err();
+                assert_eq!(sink.len(), 400);
+                let again = download.read(&mut [0u8; 10]).unwrap_err();
+                (unwrap_io(err), unwrap_io(again))
+            }
+            Client::Async(ftp) => sockets::block_on(async {
+                let mut download = ftp.retr("f").await.unwrap();
+                let mut buf = [0u8; 100];
+                let mut got = 0;
+                let err = loop {
+                    match download.read(&mut buf).await {
+                        Ok(0) => panic!("a silent end"),
+                        Ok(n) => got += n,
+                        Err(e) => break e,
+                    }
+                };
+                assert_eq!(got, 400);
+                (err, download.read(&mut buf).await.unwrap_err())
+            }),
+        };
         assert!(
             matches!(&err, FtpError::Protocol(m) if m.contains("400 of the 1000 bytes")),
             "{mode:?}: {err:?}"
         );
+        assert!(again.to_string().contains("the transfer failed"), "{again}");
         // No size announced: the data ends early and the server says so (426).
         let fake = Fake::start(GREETING, |line, conn| {
             if login_ok(line, conn) {
@@ -943,7 +966,7 @@ fn crafted_transfer_cut_short_is_an_error() {
             }
             true
         });
-        let mut c = fake.connect(mode, &short_options()).unwrap();
+        let mut c = fake.connect(mode, &options()).unwrap();
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
@@ -979,7 +1002,7 @@ fn crafted_transfer_cut_short_is_an_error() {
             }
             true
         });
-        let mut c = fake.connect(mode, &short_options()).unwrap();
+        let mut c = fake.connect(mode, &options()).unwrap();
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
@@ -999,7 +1022,7 @@ fn crafted_command_injection_is_refused_before_sending() {
             }
             true
         });
-        let mut c = fake.connect(mode, &short_options()).unwrap();
+        let mut c = fake.connect(mode, &options()).unwrap();
         for bad in ["x\r\nDELE y", "x\nDELE y", "x\rDELE y", "x\0y"] {
             assert!(matches!(c.cwd(bad), Err(FtpError::InvalidInput(_))));
             assert!(matches!(c.delete(bad), Err(FtpError::InvalidInput(_))));

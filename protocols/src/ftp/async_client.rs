@@ -14,7 +14,7 @@ use futures_io::AsyncRead;
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
-use super::client::{closed, peer_ip, READ_CHUNK};
+use super::client::{closed, failed_before, peer_ip, READ_CHUNK};
 use super::error::{FtpError, Result};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
@@ -376,6 +376,8 @@ enum State<'a> {
     /// The data connection ended: reading the final reply.
     Finishing(Finishing<'a>),
     Done,
+    /// The final reply reported this failure; later reads repeat it.
+    Failed(String),
 }
 
 /// A file being downloaded (`RETR`), read with `futures_io::AsyncRead` or
@@ -435,9 +437,13 @@ impl AsyncFtpDownload<'_> {
         loop {
             match &mut self.state {
                 State::Done => return Poll::Ready(Ok(0)),
+                State::Failed(failure) => return Poll::Ready(Err(failed_before(failure))),
                 State::Finishing(finishing) => {
                     let result = std::task::ready!(finishing.as_mut().poll(cx));
-                    self.state = State::Done;
+                    self.state = match &result {
+                        Ok(_) => State::Done,
+                        Err(e) => State::Failed(e.to_string()),
+                    };
                     return Poll::Ready(result.map(|_| 0));
                 }
                 State::Reading { .. } => {}

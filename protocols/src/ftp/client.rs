@@ -198,6 +198,7 @@ impl FtpClient {
             data: Some(data),
             started: Some(started),
             received: 0,
+            failure: None,
         })
     }
 
@@ -376,6 +377,11 @@ pub(crate) fn peer_ip(control: &NetworkStream) -> Result<IpAddr> {
         .ok_or_else(|| FtpError::InvalidInput(format!("{endpoint} is not an IP endpoint")))
 }
 
+/// What a read of a download returns after its final reply reported a failure.
+pub(crate) fn failed_before(failure: &str) -> FtpError {
+    FtpError::Protocol(format!("the transfer failed: {failure}"))
+}
+
 pub(crate) fn closed() -> FtpError {
     FtpError::Protocol("the server closed the control connection".into())
 }
@@ -406,6 +412,8 @@ pub struct FtpDownload<'a> {
     /// `None` once the final reply was read.
     started: Option<Started>,
     received: u64,
+    /// The final reply's failure, repeated by later reads.
+    failure: Option<String>,
 }
 
 impl FtpDownload<'_> {
@@ -427,6 +435,9 @@ impl FtpDownload<'_> {
     }
 
     fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if let Some(failure) = &self.failure {
+            return Err(failed_before(failure));
+        }
         let Some(data) = &self.data else {
             return Ok(0);
         };
@@ -439,7 +450,10 @@ impl FtpDownload<'_> {
         }
         self.data = None;
         if let Some(started) = self.started.take() {
-            self.client.finish_transfer(started, self.received)?;
+            if let Err(e) = self.client.finish_transfer(started, self.received) {
+                self.failure = Some(e.to_string());
+                return Err(e);
+            }
         }
         Ok(0)
     }
