@@ -1034,3 +1034,23 @@ fn crafted_command_injection_is_refused_before_sending() {
         assert_eq!(fake.commands(), ["CWD ok"], "{mode:?}");
     }
 }
+
+#[test]
+fn clients_downloads_and_futures_are_send() {
+    fn is_send<T: Send>(_: &T) {}
+    fn send_type<T: Send>() {}
+    send_type::<FtpClient>();
+    send_type::<AsyncFtpClient>();
+    send_type::<protocols::ftp::FtpDownload<'static>>();
+    send_type::<protocols::ftp::AsyncFtpDownload<'static>>();
+    // Never polled: only their types matter (a multi-threaded runtime can spawn them).
+    let options = FtpOptions::new();
+    let connect = AsyncFtpClient::connect("127.0.0.1", 1, &options);
+    is_send(&connect);
+    let _ = |c: &'static mut AsyncFtpClient| {
+        is_send(&c.retr("f"));
+        is_send(&c.stor("f", &mut &b""[..]));
+        is_send(&c.list(None));
+        is_send(&c.login("u", "p"));
+    };
+}

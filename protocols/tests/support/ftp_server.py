@@ -37,6 +37,8 @@ def main():
 
     Handler.authorizer = authorizer
     Handler.banner = "netstack test server (pyftpdlib) ready"
+    # pyftpdlib waits 3 s before answering a failed login; the tests need not.
+    Handler.auth_failed_timeout = 0.1
     if no_epsv:
         Handler.proto_cmds = {k: v for k, v in FTPHandler.proto_cmds.items() if k != "EPSV"}
 
