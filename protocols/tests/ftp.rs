@@ -529,6 +529,60 @@ fn a_download_dropped_early_leaves_the_session_usable() {
     }
 }
 
+/// A download that owns its client, as a URL fetcher returns one.
+fn owned_download(server: &FtpServer, mode: Mode, path: &str) -> Box<dyn FnOnce() -> Vec<u8>> {
+    let path = path.to_string();
+    match mode {
+        Mode::Sync => {
+            let mut ftp = FtpClient::connect(server.host, server.port, &options()).unwrap();
+            ftp.login_anonymous().unwrap();
+            ftp.binary().unwrap();
+            let download = ftp.into_retr(&path, 0).unwrap();
+            Box::new(move || {
+                let mut download = download;
+                let mut out = Vec::new();
+                download.read_to_end(&mut out).unwrap();
+                let mut ftp = download.into_client().expect("owned");
+                assert_eq!(ftp.size(&path).unwrap(), out.len() as u64);
+                ftp.quit().unwrap();
+                out
+            })
+        }
+        Mode::Async => {
+            let download = sockets::block_on(async {
+                let mut ftp = AsyncFtpClient::connect(server.host, server.port, &options()).await?;
+                ftp.login_anonymous().await?;
+                ftp.binary().await?;
+                ftp.into_retr(&path, 0).await
+            })
+            .unwrap();
+            Box::new(move || {
+                sockets::block_on(async move {
+                    use futures::io::AsyncReadExt;
+                    let mut download = download;
+                    let mut out = Vec::new();
+                    download.read_to_end(&mut out).await.unwrap();
+                    let mut ftp = download.into_client().expect("owned");
+                    assert_eq!(ftp.size(&path).await.unwrap(), out.len() as u64);
+                    ftp.quit().await.unwrap();
+                    out
+                })
+            })
+        }
+    }
+}
+
+#[test]
+fn a_download_can_own_its_client() {
+    let server = FtpServer::start("127.0.0.1", true);
+    for mode in MODES {
+        let read = owned_download(&server, mode, "big.bin");
+        assert!(read() == big_file(), "{mode:?}");
+        let read = owned_download(&server, mode, "small.txt");
+        assert_eq!(read(), SMALL, "{mode:?}");
+    }
+}
+
 #[test]
 fn ipv6_on_loopback_uses_epsv() {
     let server = FtpServer::start("::1", true);

@@ -175,20 +175,20 @@ impl AsyncFtpClient {
 
     /// Starts downloading a file from byte `offset` (`REST`, then `RETR`).
     pub async fn retr_from(&mut self, path: &str, offset: u64) -> Result<AsyncFtpDownload<'_>> {
+        let (data, started) = self.open_retr(path, offset).await?;
+        Ok(AsyncFtpDownload::new(Holder::Borrowed(self), data, started))
+    }
+
+    /// [`retr_from`](AsyncFtpClient::retr_from) for a download that owns
+    /// the client; get it back with [`AsyncFtpDownload::into_client`].
+    pub async fn into_retr(mut self, path: &str, offset: u64) -> Result<AsyncFtpDownload<'static>> {
+        let (data, started) = self.open_retr(path, offset).await?;
+        Ok(AsyncFtpDownload::new(Holder::Owned(self), data, started))
+    }
+
+    async fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
         let command = Command::new("RETR", Some(path))?;
-        let (data, started) = self.open_transfer(command, Some(offset)).await?;
-        let read_timeout = self.session.options.read_timeout;
-        Ok(AsyncFtpDownload {
-            expected: started.expected,
-            state: State::Reading {
-                client: self,
-                started,
-            },
-            data: Some(data),
-            received: 0,
-            read_timeout,
-            timer: None,
-        })
+        self.open_transfer(command, Some(offset)).await
     }
 
     /// Uploads `source` to `path` (`STOR`); returns the bytes sent once the
@@ -366,13 +366,27 @@ async fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<N
     Ok(data)
 }
 
-type Finishing<'a> = Pin<Box<dyn Future<Output = Result<Reply>> + Send + 'a>>;
+/// The client of a download: borrowed ([`AsyncFtpClient::retr`]) or owned
+/// ([`AsyncFtpClient::into_retr`]).
+enum Holder<'a> {
+    Borrowed(&'a mut AsyncFtpClient),
+    Owned(AsyncFtpClient),
+}
+
+impl Holder<'_> {
+    fn get(&mut self) -> &mut AsyncFtpClient {
+        match self {
+            Holder::Borrowed(client) => client,
+            Holder::Owned(client) => client,
+        }
+    }
+}
+
+/// Reading the final reply; the client comes back with it.
+type Finishing<'a> = Pin<Box<dyn Future<Output = (Result<Reply>, Holder<'a>)> + Send + 'a>>;
 
 enum State<'a> {
-    Reading {
-        client: &'a mut AsyncFtpClient,
-        started: Started,
-    },
+    Reading(Started),
     /// The data connection ended: reading the final reply.
     Finishing(Finishing<'a>),
     Done,
@@ -386,6 +400,8 @@ enum State<'a> {
 /// connection's end reads the final reply and fails if the transfer failed;
 /// each read waits at most the read timeout.
 pub struct AsyncFtpDownload<'a> {
+    /// `None` while the final reply is being read.
+    client: Option<Holder<'a>>,
     state: State<'a>,
     data: Option<NetworkStream>,
     expected: Option<u64>,
@@ -404,7 +420,33 @@ impl std::fmt::Debug for AsyncFtpDownload<'_> {
     }
 }
 
-impl AsyncFtpDownload<'_> {
+impl<'a> AsyncFtpDownload<'a> {
+    fn new(client: Holder<'a>, data: NetworkStream, started: Started) -> AsyncFtpDownload<'a> {
+        let read_timeout = match &client {
+            Holder::Borrowed(c) => c.session.options.read_timeout,
+            Holder::Owned(c) => c.session.options.read_timeout,
+        };
+        AsyncFtpDownload {
+            client: Some(client),
+            expected: started.expected,
+            state: State::Reading(started),
+            data: Some(data),
+            received: 0,
+            read_timeout,
+            timer: None,
+        }
+    }
+
+    /// The client, if this download owns it ([`AsyncFtpClient::into_retr`])
+    /// and is not reading the final reply. An unfinished download's final
+    /// reply is read before the client's next command.
+    pub fn into_client(self) -> Option<AsyncFtpClient> {
+        match self.client {
+            Some(Holder::Owned(client)) => Some(client),
+            _ => None,
+        }
+    }
+
     /// The size the server announced in its 150 reply, if it did.
     pub fn expected_len(&self) -> Option<u64> {
         self.expected
@@ -439,28 +481,31 @@ impl AsyncFtpDownload<'_> {
                 State::Done => return Poll::Ready(Ok(0)),
                 State::Failed(failure) => return Poll::Ready(Err(failed_before(failure))),
                 State::Finishing(finishing) => {
-                    let result = std::task::ready!(finishing.as_mut().poll(cx));
+                    let (result, client) = std::task::ready!(finishing.as_mut().poll(cx));
+                    self.client = Some(client);
                     self.state = match &result {
                         Ok(_) => State::Done,
                         Err(e) => State::Failed(e.to_string()),
                     };
                     return Poll::Ready(result.map(|_| 0));
                 }
-                State::Reading { .. } => {}
+                State::Reading(_) => {}
             }
             let data = self.data.as_mut().expect("open while reading");
             match Pin::new(data).poll_read(cx, buf) {
                 Poll::Ready(Ok(0)) => {
                     self.timer = None;
                     self.data = None;
-                    let State::Reading { client, started } =
-                        std::mem::replace(&mut self.state, State::Done)
+                    let State::Reading(started) = std::mem::replace(&mut self.state, State::Done)
                     else {
                         unreachable!("matched above")
                     };
+                    let mut client = self.client.take().expect("held while reading");
                     let received = self.received;
-                    self.state =
-                        State::Finishing(Box::pin(client.finish_transfer(started, received)));
+                    self.state = State::Finishing(Box::pin(async move {
+                        let result = client.get().finish_transfer(started, received).await;
+                        (result, client)
+                    }));
                 }
                 Poll::Ready(Ok(n)) => {
                     self.timer = None;

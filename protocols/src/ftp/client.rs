@@ -191,15 +191,21 @@ impl FtpClient {
 
     /// Starts downloading a file from byte `offset` (`REST`, then `RETR`): resumes a download.
     pub fn retr_from(&mut self, path: &str, offset: u64) -> Result<FtpDownload<'_>> {
+        let (data, started) = self.open_retr(path, offset)?;
+        Ok(FtpDownload::new(Holder::Borrowed(self), data, started))
+    }
+
+    /// [`retr_from`](FtpClient::retr_from) for a download that owns the
+    /// client (to return it from a function, or keep it in a struct); get
+    /// the client back with [`FtpDownload::into_client`].
+    pub fn into_retr(mut self, path: &str, offset: u64) -> Result<FtpDownload<'static>> {
+        let (data, started) = self.open_retr(path, offset)?;
+        Ok(FtpDownload::new(Holder::Owned(self), data, started))
+    }
+
+    fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
         let command = Command::new("RETR", Some(path))?;
-        let (data, started) = self.open_transfer(command, Some(offset))?;
-        Ok(FtpDownload {
-            client: self,
-            data: Some(data),
-            started: Some(started),
-            received: 0,
-            failure: None,
-        })
+        self.open_transfer(command, Some(offset))
     }
 
     /// Uploads `source` to `path` (`STOR`); returns the bytes sent once the
@@ -407,19 +413,47 @@ fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<Network
 /// final reply is then read (and ignored) before the client's next command.
 #[derive(Debug)]
 pub struct FtpDownload<'a> {
-    client: &'a mut FtpClient,
+    client: Holder<'a>,
     data: Option<NetworkStream>,
     /// `None` once the final reply was read.
     started: Option<Started>,
+    expected: Option<u64>,
     received: u64,
     /// The final reply's failure, repeated by later reads.
     failure: Option<String>,
 }
 
-impl FtpDownload<'_> {
+/// The client of a download: borrowed ([`FtpClient::retr`]) or owned ([`FtpClient::into_retr`]).
+#[derive(Debug)]
+enum Holder<'a> {
+    Borrowed(&'a mut FtpClient),
+    Owned(FtpClient),
+}
+
+impl<'a> FtpDownload<'a> {
+    fn new(client: Holder<'a>, data: NetworkStream, started: Started) -> FtpDownload<'a> {
+        FtpDownload {
+            client,
+            data: Some(data),
+            expected: started.expected,
+            started: Some(started),
+            received: 0,
+            failure: None,
+        }
+    }
+
+    /// The client, if this download owns it ([`FtpClient::into_retr`]). An
+    /// unfinished download's final reply is read before the client's next command.
+    pub fn into_client(self) -> Option<FtpClient> {
+        match self.client {
+            Holder::Owned(client) => Some(client),
+            Holder::Borrowed(_) => None,
+        }
+    }
+
     /// The size the server announced in its 150 reply, if it did.
     pub fn expected_len(&self) -> Option<u64> {
-        self.started.as_ref().and_then(|s| s.expected)
+        self.expected
     }
 
     /// Bytes received so far.
@@ -450,7 +484,11 @@ impl FtpDownload<'_> {
         }
         self.data = None;
         if let Some(started) = self.started.take() {
-            if let Err(e) = self.client.finish_transfer(started, self.received) {
+            let client = match &mut self.client {
+                Holder::Borrowed(client) => &mut **client,
+                Holder::Owned(client) => client,
+            };
+            if let Err(e) = client.finish_transfer(started, self.received) {
                 self.failure = Some(e.to_string());
                 return Err(e);
             }
