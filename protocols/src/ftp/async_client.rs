@@ -183,7 +183,11 @@ impl AsyncFtpClient {
     /// the client; get it back with [`AsyncFtpDownload::into_client`].
     pub async fn into_retr(mut self, path: &str, offset: u64) -> Result<AsyncFtpDownload<'static>> {
         let (data, started) = self.open_retr(path, offset).await?;
-        Ok(AsyncFtpDownload::new(Holder::Owned(self), data, started))
+        Ok(AsyncFtpDownload::new(
+            Holder::Owned(Box::new(self)),
+            data,
+            started,
+        ))
     }
 
     async fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
@@ -370,7 +374,7 @@ async fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<N
 /// ([`AsyncFtpClient::into_retr`]).
 enum Holder<'a> {
     Borrowed(&'a mut AsyncFtpClient),
-    Owned(AsyncFtpClient),
+    Owned(Box<AsyncFtpClient>),
 }
 
 impl Holder<'_> {
@@ -442,7 +446,7 @@ impl<'a> AsyncFtpDownload<'a> {
     /// reply is read before the client's next command.
     pub fn into_client(self) -> Option<AsyncFtpClient> {
         match self.client {
-            Some(Holder::Owned(client)) => Some(client),
+            Some(Holder::Owned(client)) => Some(*client),
             _ => None,
         }
     }

@@ -200,7 +200,11 @@ impl FtpClient {
     /// the client back with [`FtpDownload::into_client`].
     pub fn into_retr(mut self, path: &str, offset: u64) -> Result<FtpDownload<'static>> {
         let (data, started) = self.open_retr(path, offset)?;
-        Ok(FtpDownload::new(Holder::Owned(self), data, started))
+        Ok(FtpDownload::new(
+            Holder::Owned(Box::new(self)),
+            data,
+            started,
+        ))
     }
 
     fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
@@ -427,7 +431,7 @@ pub struct FtpDownload<'a> {
 #[derive(Debug)]
 enum Holder<'a> {
     Borrowed(&'a mut FtpClient),
-    Owned(FtpClient),
+    Owned(Box<FtpClient>),
 }
 
 impl<'a> FtpDownload<'a> {
@@ -446,7 +450,7 @@ impl<'a> FtpDownload<'a> {
     /// unfinished download's final reply is read before the client's next command.
     pub fn into_client(self) -> Option<FtpClient> {
         match self.client {
-            Holder::Owned(client) => Some(client),
+            Holder::Owned(client) => Some(*client),
             Holder::Borrowed(_) => None,
         }
     }
