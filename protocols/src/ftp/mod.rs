@@ -2,7 +2,7 @@
 //! `SIZE`/`MDTM`), blocking ([`FtpClient`]) and asynchronous
 //! ([`AsyncFtpClient`]).
 //!
-//! - [`reply`]: the sans-IO part — [`ReplyParser`](reply::ReplyParser)
+//! - [`reply`]: the sans-IO part — [`ReplyParser`]
 //!   (multi-line replies, bounded lines) and the parsers of the values
 //!   replies carry (`PASV`/`EPSV` ports, `SIZE`, `MDTM`, `PWD`).
 //! - `session` (private): each operation as a conversation of commands and
