@@ -1108,3 +1108,26 @@ fn clients_downloads_and_futures_are_send() {
         is_send(&c.login("u", "p"));
     };
 }
+
+#[test]
+fn a_cancelled_async_operation_leaves_the_client_broken_not_out_of_step() {
+    // Greets, answers the login, then sits on PWD.
+    let fake = Fake::start(GREETING, |line, conn| {
+        login_ok(line, conn);
+        true
+    });
+    let mut c = sockets::block_on(AsyncFtpClient::connect(
+        "127.0.0.1",
+        fake.addr.port(),
+        &options(),
+    ))
+    .unwrap();
+    sockets::block_on(c.login("u", "p")).unwrap();
+    let cancelled = sockets::block_on(sockets::with_timeout(Duration::from_millis(200), async {
+        Ok(c.pwd().await)
+    }));
+    assert!(cancelled.is_err(), "{cancelled:?}");
+    // A late reply to PWD must not be taken for the next command's.
+    assert!(matches!(sockets::block_on(c.pwd()), Err(FtpError::Broken)));
+    assert_eq!(fake.commands(), ["USER u", "PASS p", "PWD"]);
+}
