@@ -19,6 +19,11 @@ pub(crate) struct Command {
 impl Command {
     /// `VERB arg`, refusing an argument that would end the line early.
     pub fn new(verb: &str, arg: Option<&str>) -> Result<Command> {
+        if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(FtpError::InvalidInput(format!(
+                "{verb:?} is not a command name (letters and digits only)"
+            )));
+        }
         let line = match arg {
             Some(arg) => {
                 if let Some(bad) = arg.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
