@@ -156,7 +156,7 @@ impl AsyncFtpClient {
         self.simple("RMD", Some(path)).await.map(drop)
     }
 
-    /// Sends any command and returns its final 2yz reply.
+    /// Sends any command and returns its final 2yz reply (see [`FtpClient::command`](super::FtpClient::command)).
     pub async fn command(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
         self.simple(verb, arg).await
     }

@@ -172,7 +172,8 @@ impl FtpClient {
         self.simple("RMD", Some(path)).map(drop)
     }
 
-    /// Sends any command and returns its final 2yz reply (`SITE`, `NOOP`, `FEAT`, …).
+    /// Sends any command and returns its final 2yz reply (`SITE`, `NOOP`, `FEAT`, …);
+    /// the verb must be letters and digits, the argument free of CR, LF and NUL.
     pub fn command(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
         self.simple(verb, arg)
     }
