@@ -4,6 +4,9 @@
 //!   limits), the pooled client and the server, each sync and async.
 //! - [`fetch`]: the URL fetcher — one call for `http`, `https`, `ftp`,
 //!   `file` and `data` URLs (and schemes of your own), sync and async.
+//! - [`ftp`]: an FTP client (RFC 959, `EPSV`, `SIZE`/`MDTM`), sync and
+//!   async — a sans-IO reply parser, login, passive data connections,
+//!   `RETR` (resumable), `STOR`, `LIST`/`NLST`, typed errors per reply.
 //! - [`framing`]: the framing toolkit — `Decoder`/`Encoder` codecs (lines,
 //!   length-delimited, raw bytes) and `Framed`, sync and async.
 //! - [`resp`]: RESP2, the Redis protocol — a sans-IO codec and a small
@@ -17,6 +20,7 @@
 pub mod dns;
 pub mod fetch;
 pub mod framing;
+pub mod ftp;
 pub mod http;
 pub mod resp;
 

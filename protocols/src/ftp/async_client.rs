@@ -1,0 +1,557 @@
+//! [`AsyncFtpClient`]: the asynchronous driver of the shared FTP
+//! conversations, and [`AsyncFtpDownload`], a `RETR` read as a
+//! `futures_io::AsyncRead`. Same behaviour as the blocking client; every
+//! wait is bounded by the socket timeouts netstack's reactor honours.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use futures_io::AsyncRead;
+use sockets::Shutdown;
+use transport::{NetworkStream, TcpClient};
+
+use super::client::{closed, failed_before, peer_ip, READ_CHUNK};
+use super::error::{FtpError, Result};
+use super::options::FtpOptions;
+use super::reply::{self, Reply};
+use super::session::{
+    listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
+    Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
+};
+use super::url::FtpUrl;
+
+/// An FTP client whose operations are futures: the [`FtpClient`](super::FtpClient)'s
+/// API and behaviour, without blocking a thread. Runs under any executor
+/// (netstack's reactor drives the sockets). Dropping an operation's future
+/// midway leaves the client [`FtpError::Broken`].
+///
+/// ```no_run
+/// use protocols::ftp::{AsyncFtpClient, FtpOptions};
+///
+/// sockets::block_on(async {
+///     let mut ftp = AsyncFtpClient::connect("ftp.example.com", 21, &FtpOptions::new()).await?;
+///     ftp.login("alice", "secret").await?;
+///     ftp.binary().await?;
+///     let sent = ftp.stor("upload.bin", &mut &b"hello"[..]).await?;
+///     assert_eq!(sent, 5);
+///     let back = ftp.retr("upload.bin").await?.to_vec().await?;
+///     assert_eq!(back, b"hello");
+///     ftp.quit().await
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct AsyncFtpClient {
+    control: NetworkStream,
+    session: Session,
+    peer: IpAddr,
+    greeting: Reply,
+    buf: Vec<u8>,
+}
+
+impl AsyncFtpClient {
+    /// Connects to `host:port` (resolving `host`) and reads the server's greeting.
+    pub async fn connect(host: &str, port: u16, options: &FtpOptions) -> Result<AsyncFtpClient> {
+        let control = TcpClient::connect_with_async(host, port, &options.control_connect())
+            .await
+            .map_err(|e| FtpError::transport(e, "the control connection"))?
+            .into_stream();
+        AsyncFtpClient::with_stream(control, options).await
+    }
+
+    /// Connects to the server of `url`, logs in as its user (anonymously
+    /// when it has none) and sets the transfer type: binary, or ASCII for `;type=a`.
+    pub async fn connect_url(url: &FtpUrl, options: &FtpOptions) -> Result<AsyncFtpClient> {
+        let mut client = AsyncFtpClient::connect(&url.host, url.port, options).await?;
+        let (user, password) = url.credentials();
+        client.login(user, password).await?;
+        client.simple("TYPE", Some(url.transfer_type())).await?;
+        Ok(client)
+    }
+
+    /// A client over a connected control stream; reads the greeting.
+    pub async fn with_stream(
+        control: NetworkStream,
+        options: &FtpOptions,
+    ) -> Result<AsyncFtpClient> {
+        control.set_read_timeout(options.read_timeout)?;
+        control.set_write_timeout(options.write_timeout)?;
+        let peer = peer_ip(&control)?;
+        let mut client = AsyncFtpClient {
+            control,
+            session: Session::new(options),
+            peer,
+            greeting: Reply::new(0, ""),
+            buf: vec![0; 4096],
+        };
+        client.greeting = client.run(&mut Greeting, &mut None).await?;
+        Ok(client)
+    }
+
+    /// The server's greeting (the 220 reply).
+    pub fn greeting(&self) -> &Reply {
+        &self.greeting
+    }
+
+    /// The control connection's stream.
+    pub fn get_ref(&self) -> &NetworkStream {
+        &self.control
+    }
+
+    /// Logs in as `user` with `password` (`USER`, then `PASS` if asked).
+    pub async fn login(&mut self, user: &str, password: &str) -> Result<()> {
+        let mut login = Login::new(user, password)?;
+        self.converse(&mut login).await
+    }
+
+    /// Logs in as `anonymous` (RFC 1635).
+    pub async fn login_anonymous(&mut self) -> Result<()> {
+        self.login("anonymous", ANONYMOUS_PASSWORD).await
+    }
+
+    /// Binary (image) transfers: `TYPE I`.
+    pub async fn binary(&mut self) -> Result<()> {
+        self.simple("TYPE", Some("I")).await.map(drop)
+    }
+
+    /// Changes the working directory (`CWD`).
+    pub async fn cwd(&mut self, path: &str) -> Result<()> {
+        self.simple("CWD", Some(path)).await.map(drop)
+    }
+
+    /// The working directory (`PWD`).
+    pub async fn pwd(&mut self) -> Result<String> {
+        let reply = self.simple("PWD", None).await?;
+        Ok(reply::parse_directory(&reply)?)
+    }
+
+    /// A file's size in bytes (`SIZE`, RFC 3659).
+    pub async fn size(&mut self, path: &str) -> Result<u64> {
+        let reply = self.simple("SIZE", Some(path)).await?;
+        Ok(reply::parse_size(&reply)?)
+    }
+
+    /// A file's last modification time (`MDTM`, RFC 3659).
+    pub async fn modified(&mut self, path: &str) -> Result<SystemTime> {
+        let reply = self.simple("MDTM", Some(path)).await?;
+        Ok(reply::parse_mdtm(&reply)?)
+    }
+
+    /// Deletes a file (`DELE`).
+    pub async fn delete(&mut self, path: &str) -> Result<()> {
+        self.simple("DELE", Some(path)).await.map(drop)
+    }
+
+    /// Creates a directory (`MKD`).
+    pub async fn mkdir(&mut self, path: &str) -> Result<()> {
+        self.simple("MKD", Some(path)).await.map(drop)
+    }
+
+    /// Removes a directory (`RMD`).
+    pub async fn rmdir(&mut self, path: &str) -> Result<()> {
+        self.simple("RMD", Some(path)).await.map(drop)
+    }
+
+    /// Sends any command and returns its final 2yz reply (see [`FtpClient::command`](super::FtpClient::command)).
+    pub async fn command(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
+        self.simple(verb, arg).await
+    }
+
+    /// Ends the session (`QUIT`) and closes the control connection.
+    pub async fn quit(mut self) -> Result<()> {
+        let result = self.simple("QUIT", None).await.map(drop);
+        let _ = self.control.shutdown(Shutdown::Both);
+        result
+    }
+
+    /// Starts downloading a file (`RETR`).
+    pub async fn retr(&mut self, path: &str) -> Result<AsyncFtpDownload<'_>> {
+        self.retr_from(path, 0).await
+    }
+
+    /// Starts downloading a file from byte `offset` (`REST`, then `RETR`).
+    pub async fn retr_from(&mut self, path: &str, offset: u64) -> Result<AsyncFtpDownload<'_>> {
+        let (data, started) = self.open_retr(path, offset).await?;
+        Ok(AsyncFtpDownload::new(Holder::Borrowed(self), data, started))
+    }
+
+    /// [`retr_from`](AsyncFtpClient::retr_from) for a download that owns
+    /// the client; get it back with [`AsyncFtpDownload::into_client`].
+    pub async fn into_retr(mut self, path: &str, offset: u64) -> Result<AsyncFtpDownload<'static>> {
+        let (data, started) = self.open_retr(path, offset).await?;
+        Ok(AsyncFtpDownload::new(
+            Holder::Owned(Box::new(self)),
+            data,
+            started,
+        ))
+    }
+
+    async fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
+        let command = Command::new("RETR", Some(path))?;
+        self.open_transfer(command, Some(offset)).await
+    }
+
+    /// Uploads `source` to `path` (`STOR`); returns the bytes sent once the
+    /// server confirmed the transfer.
+    pub async fn stor<R>(&mut self, path: &str, source: &mut R) -> Result<u64>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        let command = Command::new("STOR", Some(path))?;
+        let (data, started) = self.open_transfer(command, None).await?;
+        let mut sent = 0u64;
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = match poll_fn(|cx| Pin::new(&mut *source).poll_read(cx, &mut buf)).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(FtpError::Io(e)),
+            };
+            data.write_all_async(&buf[..n])
+                .await
+                .map_err(|e| FtpError::transport(e, "the data connection to accept data"))?;
+            sent += n as u64;
+        }
+        let _ = data.shutdown(Shutdown::Send);
+        drop(data);
+        self.finish_transfer(started, sent).await?;
+        Ok(sent)
+    }
+
+    /// A directory listing in the server's format (`LIST`), one line per entry.
+    pub async fn list(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+        self.listing("LIST", path).await
+    }
+
+    /// The names in a directory (`NLST`).
+    pub async fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+        self.listing("NLST", path).await
+    }
+
+    async fn listing(&mut self, verb: &str, path: Option<&str>) -> Result<Vec<String>> {
+        let command = Command::new(verb, path)?;
+        let (data, started) = self.open_transfer(command, None).await?;
+        let limit = self.session.options.max_listing_size;
+        let mut bytes = Vec::new();
+        loop {
+            let n = data
+                .read_async(&mut self.buf)
+                .await
+                .map_err(|e| FtpError::transport(e, "listing data"))?;
+            if n == 0 {
+                break;
+            }
+            if bytes.len() + n > limit {
+                return Err(listing_too_large(limit));
+            }
+            bytes.extend_from_slice(&self.buf[..n]);
+        }
+        drop(data);
+        self.finish_transfer(started, bytes.len() as u64).await?;
+        Ok(listing_lines(&bytes))
+    }
+
+    async fn open_transfer(
+        &mut self,
+        command: Command,
+        rest: Option<u64>,
+    ) -> Result<(NetworkStream, Started)> {
+        self.ready().await?;
+        let mut open = TransferOpen::new(command, rest, self.session.use_epsv());
+        let mut data = None;
+        let result = self.run(&mut open, &mut data).await;
+        if open.fell_back {
+            self.session.epsv_refused = true;
+        }
+        let started = result?;
+        let data = data.ok_or_else(|| FtpError::Protocol("no data connection".into()))?;
+        self.session.pending_final = true;
+        Ok((data, started))
+    }
+
+    async fn finish_transfer(&mut self, started: Started, transferred: u64) -> Result<Reply> {
+        let reply = self
+            .run(&mut TransferEnd::new(started, transferred), &mut None)
+            .await;
+        if !self.session.broken {
+            self.session.pending_final = false;
+        }
+        reply
+    }
+
+    async fn simple(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
+        let command = Command::new(verb, arg)?;
+        self.converse(&mut Simple::new(command)).await
+    }
+
+    async fn converse<C: Conversation>(&mut self, conversation: &mut C) -> Result<C::Output> {
+        self.ready().await?;
+        self.run(conversation, &mut None).await
+    }
+
+    async fn ready(&mut self) -> Result<()> {
+        self.session.check_usable()?;
+        if self.session.pending_final {
+            self.run(&mut Abandoned, &mut None).await?;
+            self.session.pending_final = false;
+        }
+        Ok(())
+    }
+
+    /// The driver loop (the blocking client's, with `.await`).
+    async fn run<C: Conversation>(
+        &mut self,
+        conversation: &mut C,
+        data: &mut Option<NetworkStream>,
+    ) -> Result<C::Output> {
+        self.session.check_usable()?;
+        self.session.broken = true;
+        let mut next = conversation.start();
+        loop {
+            match next? {
+                Next::Done(output) => {
+                    self.session.broken = false;
+                    return Ok(output);
+                }
+                Next::Send(command) => self
+                    .control
+                    .write_all_async(command.line.as_bytes())
+                    .await
+                    .map_err(|e| {
+                        FtpError::transport(e, "the control connection to accept a command")
+                    })?,
+                Next::Read => {}
+                Next::Connect(port) => {
+                    self.session.broken = false;
+                    *data = Some(connect_data(self.peer, port, &self.session.options).await?);
+                    self.session.broken = true;
+                    next = conversation.on_connected();
+                    continue;
+                }
+            }
+            let reply = self.read_reply().await?;
+            next = conversation.on_reply(reply);
+            if next.is_err() {
+                self.session.broken = false;
+            }
+        }
+    }
+
+    async fn read_reply(&mut self) -> Result<Reply> {
+        loop {
+            if let Some(reply) = self.session.parser.next_reply()? {
+                return Ok(reply);
+            }
+            let n = self
+                .control
+                .read_async(&mut self.buf)
+                .await
+                .map_err(|e| FtpError::transport(e, "a reply"))?;
+            if n == 0 {
+                return Err(closed());
+            }
+            self.session.parser.feed(&self.buf[..n]);
+        }
+    }
+}
+
+async fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<NetworkStream> {
+    let data = TcpClient::connect_with_async(&peer.to_string(), port, &options.data_connect(peer))
+        .await
+        .map_err(|e| FtpError::transport(e, "the data connection"))?
+        .into_stream();
+    data.set_read_timeout(options.read_timeout)?;
+    data.set_write_timeout(options.write_timeout)?;
+    Ok(data)
+}
+
+/// The client of a download: borrowed ([`AsyncFtpClient::retr`]) or owned
+/// ([`AsyncFtpClient::into_retr`]).
+enum Holder<'a> {
+    Borrowed(&'a mut AsyncFtpClient),
+    Owned(Box<AsyncFtpClient>),
+}
+
+impl Holder<'_> {
+    fn get(&mut self) -> &mut AsyncFtpClient {
+        match self {
+            Holder::Borrowed(client) => client,
+            Holder::Owned(client) => client,
+        }
+    }
+}
+
+/// Reading the final reply; the client comes back with it.
+type Finishing<'a> = Pin<Box<dyn Future<Output = (Result<Reply>, Holder<'a>)> + Send + 'a>>;
+
+enum State<'a> {
+    Reading(Started),
+    /// The data connection ended: reading the final reply.
+    Finishing(Finishing<'a>),
+    Done,
+    /// The final reply reported this failure; later reads repeat it.
+    Failed(String),
+}
+
+/// A file being downloaded (`RETR`), read with `futures_io::AsyncRead` or
+/// [`read`](AsyncFtpDownload::read). Same rules as
+/// [`FtpDownload`](super::FtpDownload): the read that sees the data
+/// connection's end reads the final reply and fails if the transfer failed;
+/// each read waits at most the read timeout.
+pub struct AsyncFtpDownload<'a> {
+    /// `None` while the final reply is being read.
+    client: Option<Holder<'a>>,
+    state: State<'a>,
+    data: Option<NetworkStream>,
+    expected: Option<u64>,
+    received: u64,
+    read_timeout: Option<Duration>,
+    timer: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl std::fmt::Debug for AsyncFtpDownload<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncFtpDownload")
+            .field("expected", &self.expected)
+            .field("received", &self.received)
+            .field("done", &matches!(self.state, State::Done))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> AsyncFtpDownload<'a> {
+    fn new(client: Holder<'a>, data: NetworkStream, started: Started) -> AsyncFtpDownload<'a> {
+        let read_timeout = match &client {
+            Holder::Borrowed(c) => c.session.options.read_timeout,
+            Holder::Owned(c) => c.session.options.read_timeout,
+        };
+        AsyncFtpDownload {
+            client: Some(client),
+            expected: started.expected,
+            state: State::Reading(started),
+            data: Some(data),
+            received: 0,
+            read_timeout,
+            timer: None,
+        }
+    }
+
+    /// The client, if this download owns it ([`AsyncFtpClient::into_retr`])
+    /// and is not reading the final reply. An unfinished download's final
+    /// reply is read before the client's next command.
+    pub fn into_client(self) -> Option<AsyncFtpClient> {
+        match self.client {
+            Some(Holder::Owned(client)) => Some(*client),
+            _ => None,
+        }
+    }
+
+    /// The size the server announced in its 150 reply, if it did.
+    pub fn expected_len(&self) -> Option<u64> {
+        self.expected
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Reads some of the file into `buf` (0 at the end, after a good final reply).
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        poll_fn(|cx| self.poll_next(cx, buf)).await
+    }
+
+    /// Reads the rest of the file into a vector (and the final reply).
+    pub async fn to_vec(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.expected.unwrap_or(0).min(1 << 24) as usize);
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = self.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(out);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        loop {
+            match &mut self.state {
+                State::Done => return Poll::Ready(Ok(0)),
+                State::Failed(failure) => return Poll::Ready(Err(failed_before(failure))),
+                State::Finishing(finishing) => {
+                    let (result, client) = std::task::ready!(finishing.as_mut().poll(cx));
+                    self.client = Some(client);
+                    self.state = match &result {
+                        Ok(_) => State::Done,
+                        Err(e) => State::Failed(e.to_string()),
+                    };
+                    return Poll::Ready(result.map(|_| 0));
+                }
+                State::Reading(_) => {}
+            }
+            let data = self.data.as_mut().expect("open while reading");
+            match Pin::new(data).poll_read(cx, buf) {
+                Poll::Ready(Ok(0)) => {
+                    self.timer = None;
+                    self.data = None;
+                    let State::Reading(started) = std::mem::replace(&mut self.state, State::Done)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    let mut client = self.client.take().expect("held while reading");
+                    let received = self.received;
+                    self.state = State::Finishing(Box::pin(async move {
+                        let result = client.get().finish_transfer(started, received).await;
+                        (result, client)
+                    }));
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.timer = None;
+                    self.received += n as u64;
+                    return Poll::Ready(Ok(n));
+                }
+                Poll::Ready(Err(e)) => {
+                    self.timer = None;
+                    let error = sockets::Error::from_io(&e, "receive");
+                    return Poll::Ready(Err(FtpError::transport(error.into(), "download data")));
+                }
+                Poll::Pending => {
+                    let Some(limit) = self.read_timeout else {
+                        return Poll::Pending;
+                    };
+                    let timer = self
+                        .timer
+                        .get_or_insert_with(|| Box::pin(sockets::sleep(limit)));
+                    return match timer.as_mut().poll(cx) {
+                        Poll::Ready(()) => {
+                            self.timer = None;
+                            Poll::Ready(Err(FtpError::Timeout {
+                                phase: "download data",
+                            }))
+                        }
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
+    }
+}
+
+impl AsyncRead for AsyncFtpDownload<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.get_mut().poll_next(cx, buf).map_err(io::Error::from)
+    }
+}

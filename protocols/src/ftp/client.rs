@@ -1,0 +1,524 @@
+//! [`FtpClient`]: the blocking driver of the shared FTP conversations, and
+//! [`FtpDownload`], a `RETR` read as a `std::io::Read`.
+
+use std::io::{self, Read};
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use sockets::Shutdown;
+use transport::{NetworkStream, TcpClient};
+
+use super::error::{FtpError, Result};
+use super::options::FtpOptions;
+use super::reply::{self, Reply};
+use super::session::{
+    listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
+    Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
+};
+use super::url::FtpUrl;
+
+/// How much is read from a connection at a time.
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+
+/// A blocking FTP client on one control connection (RFC 959), with
+/// passive data connections (`EPSV`, RFC 2428, falling back to `PASV`),
+/// `SIZE` and `MDTM` (RFC 3659) and resumable downloads (`REST`).
+///
+/// Every wait is bounded by the [`FtpOptions`] timeouts. A negative reply
+/// is an error value ([`FtpError::FileUnavailable`], [`FtpError::LoginDenied`],
+/// …) and the session goes on; a timeout, a malformed reply or a closed
+/// connection leaves it [`FtpError::Broken`].
+///
+/// ```
+/// use std::io::{BufRead, BufReader, Write};
+/// use protocols::ftp::{FtpClient, FtpError, FtpOptions};
+///
+/// // A stand-in server for the example: a login, then SIZE answers.
+/// let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// listener.start(1)?;
+/// let port = listener.local_endpoint()?.as_ip().unwrap().port();
+/// let server = std::thread::spawn(move || {
+///     let conn = listener.accept().unwrap();
+///     let reply = |text: &str| (&conn).write_all(format!("{text}\r\n").as_bytes()).unwrap();
+///     reply("220-Welcome\r\n220 ready");
+///     for line in BufReader::new(&conn).lines() {
+///         match line.unwrap().as_str() {
+///             "USER anonymous" => reply("331 Send your e-mail address as password"),
+///             "PASS anonymous@" => reply("230 Logged in"),
+///             "SIZE readme.txt" => reply("213 1234"),
+///             "QUIT" => return reply("221 Bye"),
+///             _ => reply("550 No such file"),
+///         }
+///     }
+/// });
+///
+/// let mut ftp = FtpClient::connect("127.0.0.1", port, &FtpOptions::new())?;
+/// assert_eq!(ftp.greeting().lines, ["Welcome", "ready"]);
+/// ftp.login_anonymous()?;
+/// assert_eq!(ftp.size("readme.txt")?, 1234);
+/// match ftp.size("missing.txt") {
+///     Err(FtpError::FileUnavailable { code: 550, .. }) => {}
+///     other => panic!("{other:?}"),
+/// }
+/// ftp.quit()?;
+/// server.join().unwrap();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FtpClient {
+    control: NetworkStream,
+    session: Session,
+    peer: IpAddr,
+    greeting: Reply,
+    buf: Vec<u8>,
+}
+
+impl FtpClient {
+    /// Connects to `host:port` (resolving `host`) and reads the server's greeting.
+    pub fn connect(host: &str, port: u16, options: &FtpOptions) -> Result<FtpClient> {
+        let control = TcpClient::connect_with(host, port, &options.control_connect())
+            .map_err(|e| FtpError::transport(e, "the control connection"))?
+            .into_stream();
+        FtpClient::with_stream(control, options)
+    }
+
+    /// Connects to the server of `url`, logs in as its user (anonymously
+    /// when it has none) and sets the transfer type: binary, or ASCII for `;type=a`.
+    pub fn connect_url(url: &FtpUrl, options: &FtpOptions) -> Result<FtpClient> {
+        let mut client = FtpClient::connect(&url.host, url.port, options)?;
+        let (user, password) = url.credentials();
+        client.login(user, password)?;
+        client.simple("TYPE", Some(url.transfer_type()))?;
+        Ok(client)
+    }
+
+    /// A client over a connected control stream; reads the greeting.
+    pub fn with_stream(control: NetworkStream, options: &FtpOptions) -> Result<FtpClient> {
+        control.set_read_timeout(options.read_timeout)?;
+        control.set_write_timeout(options.write_timeout)?;
+        let peer = peer_ip(&control)?;
+        let mut client = FtpClient {
+            control,
+            session: Session::new(options),
+            peer,
+            greeting: Reply::new(0, ""),
+            buf: vec![0; 4096],
+        };
+        client.greeting = client.run(&mut Greeting, &mut None)?;
+        Ok(client)
+    }
+
+    /// The server's greeting (the 220 reply).
+    pub fn greeting(&self) -> &Reply {
+        &self.greeting
+    }
+
+    /// The control connection's stream.
+    pub fn get_ref(&self) -> &NetworkStream {
+        &self.control
+    }
+
+    /// Logs in as `user` with `password` (`USER`, then `PASS` if asked).
+    pub fn login(&mut self, user: &str, password: &str) -> Result<()> {
+        let mut login = Login::new(user, password)?;
+        self.converse(&mut login)
+    }
+
+    /// Logs in as `anonymous` (RFC 1635).
+    pub fn login_anonymous(&mut self) -> Result<()> {
+        self.login("anonymous", ANONYMOUS_PASSWORD)
+    }
+
+    /// Binary (image) transfers: `TYPE I`.
+    pub fn binary(&mut self) -> Result<()> {
+        self.simple("TYPE", Some("I")).map(drop)
+    }
+
+    /// Changes the working directory (`CWD`).
+    pub fn cwd(&mut self, path: &str) -> Result<()> {
+        self.simple("CWD", Some(path)).map(drop)
+    }
+
+    /// The working directory (`PWD`).
+    pub fn pwd(&mut self) -> Result<String> {
+        let reply = self.simple("PWD", None)?;
+        Ok(reply::parse_directory(&reply)?)
+    }
+
+    /// A file's size in bytes (`SIZE`, RFC 3659; in binary mode, the bytes a `RETR` sends).
+    pub fn size(&mut self, path: &str) -> Result<u64> {
+        let reply = self.simple("SIZE", Some(path))?;
+        Ok(reply::parse_size(&reply)?)
+    }
+
+    /// A file's last modification time (`MDTM`, RFC 3659).
+    pub fn modified(&mut self, path: &str) -> Result<SystemTime> {
+        let reply = self.simple("MDTM", Some(path))?;
+        Ok(reply::parse_mdtm(&reply)?)
+    }
+
+    /// Deletes a file (`DELE`).
+    pub fn delete(&mut self, path: &str) -> Result<()> {
+        self.simple("DELE", Some(path)).map(drop)
+    }
+
+    /// Creates a directory (`MKD`).
+    pub fn mkdir(&mut self, path: &str) -> Result<()> {
+        self.simple("MKD", Some(path)).map(drop)
+    }
+
+    /// Removes a directory (`RMD`).
+    pub fn rmdir(&mut self, path: &str) -> Result<()> {
+        self.simple("RMD", Some(path)).map(drop)
+    }
+
+    /// Sends any command and returns its final 2yz reply (`SITE`, `NOOP`, `FEAT`, …);
+    /// the verb must be letters and digits, the argument free of CR, LF and NUL.
+    pub fn command(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
+        self.simple(verb, arg)
+    }
+
+    /// Ends the session (`QUIT`) and closes the control connection.
+    pub fn quit(mut self) -> Result<()> {
+        let result = self.simple("QUIT", None).map(drop);
+        let _ = self.control.shutdown(Shutdown::Both);
+        result
+    }
+
+    /// Starts downloading a file (`RETR`); read it from the returned [`FtpDownload`].
+    pub fn retr(&mut self, path: &str) -> Result<FtpDownload<'_>> {
+        self.retr_from(path, 0)
+    }
+
+    /// Starts downloading a file from byte `offset` (`REST`, then `RETR`): resumes a download.
+    pub fn retr_from(&mut self, path: &str, offset: u64) -> Result<FtpDownload<'_>> {
+        let (data, started) = self.open_retr(path, offset)?;
+        Ok(FtpDownload::new(Holder::Borrowed(self), data, started))
+    }
+
+    /// [`retr_from`](FtpClient::retr_from) for a download that owns the
+    /// client (to return it from a function, or keep it in a struct); get
+    /// the client back with [`FtpDownload::into_client`].
+    pub fn into_retr(mut self, path: &str, offset: u64) -> Result<FtpDownload<'static>> {
+        let (data, started) = self.open_retr(path, offset)?;
+        Ok(FtpDownload::new(
+            Holder::Owned(Box::new(self)),
+            data,
+            started,
+        ))
+    }
+
+    fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
+        let command = Command::new("RETR", Some(path))?;
+        self.open_transfer(command, Some(offset))
+    }
+
+    /// Uploads `source` to `path` (`STOR`); returns the bytes sent once the
+    /// server confirmed the transfer.
+    pub fn stor(&mut self, path: &str, source: &mut dyn Read) -> Result<u64> {
+        let command = Command::new("STOR", Some(path))?;
+        let (data, started) = self.open_transfer(command, None)?;
+        let mut sent = 0u64;
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = match source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The server will see the data connection close and may keep
+                // a partial file; its final reply is read before the next command.
+                Err(e) => return Err(FtpError::Io(e)),
+            };
+            data.write_all(&buf[..n])
+                .map_err(|e| FtpError::transport(e, "the data connection to accept data"))?;
+            sent += n as u64;
+        }
+        let _ = data.shutdown(Shutdown::Send);
+        drop(data);
+        self.finish_transfer(started, sent)?;
+        Ok(sent)
+    }
+
+    /// A directory listing in the server's format (`LIST`), one line per entry.
+    pub fn list(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+        self.listing("LIST", path)
+    }
+
+    /// The names in a directory (`NLST`).
+    pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+        self.listing("NLST", path)
+    }
+
+    fn listing(&mut self, verb: &str, path: Option<&str>) -> Result<Vec<String>> {
+        let command = Command::new(verb, path)?;
+        let (data, started) = self.open_transfer(command, None)?;
+        let limit = self.session.options.max_listing_size;
+        let mut bytes = Vec::new();
+        loop {
+            let n = data
+                .read(&mut self.buf)
+                .map_err(|e| FtpError::transport(e, "listing data"))?;
+            if n == 0 {
+                break;
+            }
+            if bytes.len() + n > limit {
+                return Err(listing_too_large(limit));
+            }
+            bytes.extend_from_slice(&self.buf[..n]);
+        }
+        drop(data);
+        self.finish_transfer(started, bytes.len() as u64)?;
+        Ok(listing_lines(&bytes))
+    }
+
+    /// Passive mode, the data connection, `REST`, and the transfer command.
+    fn open_transfer(
+        &mut self,
+        command: Command,
+        rest: Option<u64>,
+    ) -> Result<(NetworkStream, Started)> {
+        self.ready()?;
+        let mut open = TransferOpen::new(command, rest, self.session.use_epsv());
+        let mut data = None;
+        let result = self.run(&mut open, &mut data);
+        if open.fell_back {
+            self.session.epsv_refused = true;
+        }
+        let started = result?;
+        let data = data.ok_or_else(|| FtpError::Protocol("no data connection".into()))?;
+        self.session.pending_final = true;
+        Ok((data, started))
+    }
+
+    /// Reads a transfer's final reply.
+    fn finish_transfer(&mut self, started: Started, transferred: u64) -> Result<Reply> {
+        let reply = self.run(&mut TransferEnd::new(started, transferred), &mut None);
+        if !self.session.broken {
+            self.session.pending_final = false;
+        }
+        reply
+    }
+
+    fn simple(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
+        let command = Command::new(verb, arg)?;
+        self.converse(&mut Simple::new(command))
+    }
+
+    /// Runs a conversation that opens no data connection.
+    fn converse<C: Conversation>(&mut self, conversation: &mut C) -> Result<C::Output> {
+        self.ready()?;
+        self.run(conversation, &mut None)
+    }
+
+    /// Fails on a broken session; reads an abandoned transfer's final reply.
+    fn ready(&mut self) -> Result<()> {
+        self.session.check_usable()?;
+        if self.session.pending_final {
+            self.run(&mut Abandoned, &mut None)?;
+            self.session.pending_final = false;
+        }
+        Ok(())
+    }
+
+    /// The driver loop: does what the conversation says until it is done.
+    fn run<C: Conversation>(
+        &mut self,
+        conversation: &mut C,
+        data: &mut Option<NetworkStream>,
+    ) -> Result<C::Output> {
+        self.session.check_usable()?;
+        self.session.broken = true;
+        let mut next = conversation.start();
+        loop {
+            match next? {
+                Next::Done(output) => {
+                    self.session.broken = false;
+                    return Ok(output);
+                }
+                Next::Send(command) => {
+                    self.control
+                        .write_all(command.line.as_bytes())
+                        .map_err(|e| {
+                            FtpError::transport(e, "the control connection to accept a command")
+                        })?
+                }
+                Next::Read => {}
+                Next::Connect(port) => {
+                    // The server waits for this connection; a failure leaves
+                    // the control connection in step.
+                    self.session.broken = false;
+                    *data = Some(connect_data(self.peer, port, &self.session.options)?);
+                    self.session.broken = true;
+                    next = conversation.on_connected();
+                    continue;
+                }
+            }
+            let reply = self.read_reply()?;
+            next = conversation.on_reply(reply);
+            if next.is_err() {
+                // The reply was read whole: the connection is in step.
+                self.session.broken = false;
+            }
+        }
+    }
+
+    fn read_reply(&mut self) -> Result<Reply> {
+        loop {
+            if let Some(reply) = self.session.parser.next_reply()? {
+                return Ok(reply);
+            }
+            let n = self
+                .control
+                .read(&mut self.buf)
+                .map_err(|e| FtpError::transport(e, "a reply"))?;
+            if n == 0 {
+                return Err(closed());
+            }
+            self.session.parser.feed(&self.buf[..n]);
+        }
+    }
+}
+
+/// The control connection's peer address (data connections go there).
+pub(crate) fn peer_ip(control: &NetworkStream) -> Result<IpAddr> {
+    let endpoint = control.remote_endpoint()?;
+    endpoint
+        .as_ip()
+        .map(|address| address.ip())
+        .ok_or_else(|| FtpError::InvalidInput(format!("{endpoint} is not an IP endpoint")))
+}
+
+/// What a read of a download returns after its final reply reported a failure.
+pub(crate) fn failed_before(failure: &str) -> FtpError {
+    FtpError::Protocol(format!("the transfer failed: {failure}"))
+}
+
+pub(crate) fn closed() -> FtpError {
+    FtpError::Protocol("the server closed the control connection".into())
+}
+
+fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<NetworkStream> {
+    let data = TcpClient::connect_with(&peer.to_string(), port, &options.data_connect(peer))
+        .map_err(|e| FtpError::transport(e, "the data connection"))?
+        .into_stream();
+    data.set_read_timeout(options.read_timeout)?;
+    data.set_write_timeout(options.write_timeout)?;
+    Ok(data)
+}
+
+/// A file being downloaded (`RETR`), read with [`std::io::Read`].
+///
+/// When the data connection ends, the read that sees the end also reads
+/// the server's final reply: a failure reply (426 transfer aborted, 451 …),
+/// or fewer bytes than the server announced, is an error from that read,
+/// so a cut-short transfer never looks complete. Errors are `io::Error`s
+/// wrapping an [`FtpError`] (get it back with `into_inner` and `downcast`).
+///
+/// Dropping a download early closes the data connection; the server's
+/// final reply is then read (and ignored) before the client's next command.
+#[derive(Debug)]
+pub struct FtpDownload<'a> {
+    client: Holder<'a>,
+    data: Option<NetworkStream>,
+    /// `None` once the final reply was read.
+    started: Option<Started>,
+    expected: Option<u64>,
+    received: u64,
+    /// The final reply's failure, repeated by later reads.
+    failure: Option<String>,
+}
+
+/// The client of a download: borrowed ([`FtpClient::retr`]) or owned ([`FtpClient::into_retr`]).
+#[derive(Debug)]
+enum Holder<'a> {
+    Borrowed(&'a mut FtpClient),
+    Owned(Box<FtpClient>),
+}
+
+impl<'a> FtpDownload<'a> {
+    fn new(client: Holder<'a>, data: NetworkStream, started: Started) -> FtpDownload<'a> {
+        FtpDownload {
+            client,
+            data: Some(data),
+            expected: started.expected,
+            started: Some(started),
+            received: 0,
+            failure: None,
+        }
+    }
+
+    /// The client, if this download owns it ([`FtpClient::into_retr`]). An
+    /// unfinished download's final reply is read before the client's next command.
+    pub fn into_client(self) -> Option<FtpClient> {
+        match self.client {
+            Holder::Owned(client) => Some(*client),
+            Holder::Borrowed(_) => None,
+        }
+    }
+
+    /// The size the server announced in its 150 reply, if it did.
+    pub fn expected_len(&self) -> Option<u64> {
+        self.expected
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Reads the rest of the file into a vector (and the final reply).
+    pub fn to_vec(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.expected_len().unwrap_or(0).min(1 << 24) as usize);
+        self.read_to_end(&mut out).map_err(from_io)?;
+        Ok(out)
+    }
+
+    fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if let Some(failure) = &self.failure {
+            return Err(failed_before(failure));
+        }
+        let Some(data) = &self.data else {
+            return Ok(0);
+        };
+        let n = data
+            .read(buf)
+            .map_err(|e| FtpError::transport(e, "download data"))?;
+        if n > 0 {
+            self.received += n as u64;
+            return Ok(n);
+        }
+        self.data = None;
+        if let Some(started) = self.started.take() {
+            let client = match &mut self.client {
+                Holder::Borrowed(client) => &mut **client,
+                Holder::Owned(client) => client,
+            };
+            if let Err(e) = client.finish_transfer(started, self.received) {
+                self.failure = Some(e.to_string());
+                return Err(e);
+            }
+        }
+        Ok(0)
+    }
+}
+
+impl Read for FtpDownload<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.read_data(buf).map_err(io::Error::from)
+    }
+}
+
+/// The [`FtpError`] inside an `io::Error` from a download, or the `io::Error` itself.
+pub(crate) fn from_io(error: io::Error) -> FtpError {
+    if error.get_ref().is_some_and(|e| e.is::<FtpError>()) {
+        match error.into_inner().map(|e| e.downcast::<FtpError>()) {
+            Some(Ok(e)) => *e,
+            _ => FtpError::Protocol("lost error".into()),
+        }
+    } else {
+        FtpError::Io(error)
+    }
+}
