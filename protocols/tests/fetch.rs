@@ -372,6 +372,94 @@ fn web_client_conveniences(mode: Mode) {
 }
 
 // ---------------------------------------------------------------------------
+// FTP, against pyftpdlib.
+
+fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
+    let anon = TempDir::new("fetch-ftp-anon");
+    let home = TempDir::new("fetch-ftp-home");
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(anon.0.join("data.bin"), &content).unwrap();
+    std::fs::create_dir(anon.0.join("sub")).unwrap();
+    std::fs::write(anon.0.join("sub/a.txt"), "a").unwrap();
+    std::fs::write(anon.0.join("sub/b.txt"), "bb").unwrap();
+    std::fs::write(home.0.join("local.txt"), "from a local file").unwrap();
+    let server = support::pyftpd::Pyftpd::start("127.0.0.1", &anon.0, &home.0, true);
+    let base = format!("ftp://127.0.0.1:{}", server.port);
+    let f = fetcher();
+
+    let got = get(mode, &f, &format!("{base}/data.bin")).unwrap();
+    assert_eq!(got.body, content);
+    assert_eq!(got.headers["content-length"], "300000");
+    assert!(got.headers.contains_key("last-modified"));
+    assert_eq!(got.status, None);
+
+    let got = run(
+        mode,
+        f.get(&format!("{base}/data.bin")).resume_from(299_990),
+    )
+    .unwrap();
+    assert_eq!(got.body, &content[299_990..]);
+    assert_eq!(got.resumed_from, Some(299_990));
+    assert_eq!(got.headers["content-length"], "10");
+
+    let listing = get(mode, &f, &format!("{base}/sub/")).unwrap().text();
+    assert!(
+        listing.contains("a.txt") && listing.contains("b.txt"),
+        "{listing}"
+    );
+    assert!(
+        listing.lines().all(|l| l.len() > "b.txt".len()),
+        "LIST has details: {listing}"
+    );
+    let names = get(mode, &f, &format!("{base}/sub;type=d")).unwrap().text();
+    let mut names: Vec<&str> = names
+        .lines()
+        .map(|n| n.trim_start_matches("sub/"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.txt", "b.txt"]);
+
+    // Uploads as alice: credentials in the URL, or given with the request.
+    let with_user = format!("ftp://alice:secret@127.0.0.1:{}/up.txt", server.port);
+    run(mode, f.request(&with_user).body("uploaded bytes")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(home.0.join("up.txt")).unwrap(),
+        "uploaded bytes"
+    );
+    run(
+        mode,
+        f.request(&format!("{base}/copy.txt"))
+            .credentials("alice", Some("secret"))
+            .upload_file(home.0.join("local.txt")),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(home.0.join("copy.txt")).unwrap(),
+        "from a local file"
+    );
+
+    let kind = |request: FetchRequest| run(mode, request).unwrap_err().kind();
+    assert_eq!(
+        kind(f.get(&format!("{base}/missing.bin"))),
+        FetchErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(f.get(&format!("ftp://alice:wrong@127.0.0.1:{}/x", server.port))),
+        FetchErrorKind::LoginDenied
+    );
+    // The anonymous user may not write.
+    assert_eq!(
+        kind(f.request(&format!("{base}/nope.txt")).body("x")),
+        FetchErrorKind::UploadFailed
+    );
+    assert_eq!(
+        kind(f.get(&format!("{base}/bad%0D%0ADELE%20data.bin"))),
+        FetchErrorKind::InvalidUrl
+    );
+    assert!(anon.0.join("data.bin").exists());
+}
+
+// ---------------------------------------------------------------------------
 // A scheme of the test's own.
 
 /// `kv:KEY` URLs answer from a fixed table; a missing key is NotFound.
@@ -451,6 +539,7 @@ both_modes!(
     resumed_downloads_use_a_range,
     http_errors_are_sorted_by_kind,
     web_client_conveniences,
+    ftp_urls_download_list_resume_and_upload,
     custom_schemes_plug_in,
 );
 

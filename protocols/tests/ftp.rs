@@ -9,15 +9,17 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "support/pyftpd.rs"]
+mod pyftpd;
+
+use pyftpd::Pyftpd;
+
 use protocols::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
 
-const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/ftp_server.py");
 const SMALL: &[u8] = b"hello, ftp\r\nsecond line\n";
 const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
 
@@ -68,18 +70,11 @@ impl Drop for TempDir {
 /// pyftpdlib serving an anonymous (read-only) tree and alice's (writable)
 /// home; killed on drop.
 struct FtpServer {
-    child: Child,
+    _server: Pyftpd,
     host: &'static str,
     port: u16,
     anon: TempDir,
     home: TempDir,
-}
-
-impl Drop for FtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl FtpServer {
@@ -91,54 +86,14 @@ impl FtpServer {
         std::fs::create_dir(anon.0.join("sub")).unwrap();
         std::fs::write(anon.0.join("sub/a.txt"), b"a").unwrap();
         std::fs::write(anon.0.join("sub/b.txt"), b"bb").unwrap();
-        let mut command = Command::new("python3");
-        command
-            .arg("-u")
-            .arg(SCRIPT)
-            .arg(host)
-            .arg(&anon.0)
-            .arg(&home.0);
-        if !epsv {
-            command.arg("--no-epsv");
-        }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "python3 is needed to run pyftpdlib for these tests but could not be started: \
-                     {e}. Install Python 3, then `python3 -m pip install pyftpdlib` (.ci/run does)."
-                )
-            });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let mut server = FtpServer {
-            child,
+        let server = Pyftpd::start(host, &anon.0, &home.0, epsv);
+        FtpServer {
+            port: server.port,
+            _server: server,
             host,
-            port: 0,
             anon,
             home,
-        };
-        let line = rx.recv_timeout(STARTUP_DEADLINE).unwrap_or_else(|_| {
-            panic!("the pyftpdlib test server did not report its port within {STARTUP_DEADLINE:?}")
-        });
-        if line.trim() == "NO-PYFTPDLIB" {
-            panic!(
-                "pyftpdlib is not installed: these tests need a real FTP server. Install it with \
-                 `python3 -m pip install pyftpdlib` (.ci/run does)."
-            );
         }
-        server.port = line.trim().parse().unwrap_or_else(|_| {
-            panic!("unexpected first line from {SCRIPT}: {line:?} (is pyftpdlib installed? `python3 -m pip install pyftpdlib`)")
-        });
-        server
     }
 }
 

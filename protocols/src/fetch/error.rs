@@ -86,6 +86,12 @@ pub enum FetchError {
         /// The URL that answered.
         url: String,
     },
+    /// The FTP client failed.
+    #[error(transparent)]
+    Ftp(#[from] crate::ftp::FtpError),
+    /// The server refused an upload.
+    #[error("fetch: {0}")]
+    UploadRefused(String),
     /// A local file is missing or unreadable (`file:` URLs).
     #[error("fetch: file {}: {source}", path.display())]
     File {
@@ -153,6 +159,8 @@ impl FetchError {
             FetchError::Unsupported(_) => FetchErrorKind::Other,
             FetchError::Http(e) => http_kind(e),
             FetchError::Status { .. } => FetchErrorKind::HttpStatus,
+            FetchError::Ftp(e) => crate::fetch::ftp::error_kind(e),
+            FetchError::UploadRefused(_) => FetchErrorKind::UploadFailed,
             FetchError::File { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
                     FetchErrorKind::NotFound

@@ -1,19 +1,190 @@
-//! `ftp:` URLs on the FTP client (joined when the FTP client lands).
+//! `ftp:` URLs on the FTP client: a file is downloaded (from an offset
+//! with `REST` for resumed fetches), a directory (a trailing `/`, or
+//! `;type=d` for names only) is listed, and a body is uploaded with `STOR`.
+//! The size and modification time (`SIZE`, `MDTM`) become `Content-Length`
+//! and `Last-Modified` when the server gives them.
 
-use crate::fetch::error::{FetchError, Result};
-use crate::fetch::request::FetchParts;
+use std::io::Cursor;
+use std::time::SystemTime;
+
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
+
+use crate::fetch::error::{transport_kind, FetchError, FetchErrorKind, Result};
+use crate::fetch::request::{FetchParts, UploadBody};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
-use crate::fetch::FtpSettings;
+use crate::fetch::{local_file_reader, open_upload, FtpSettings};
+use crate::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
 
-pub(crate) fn fetch(_settings: &FtpSettings, _parts: FetchParts) -> Result<FetchResponse> {
-    Err(FetchError::UnsupportedScheme {
-        scheme: "ftp".to_string(),
-    })
+/// How an FTP failure is sorted.
+pub(crate) fn error_kind(err: &FtpError) -> FetchErrorKind {
+    match err {
+        FtpError::Transport(e) => transport_kind(e),
+        FtpError::Io(_) => FetchErrorKind::Io,
+        FtpError::Timeout { .. } => FetchErrorKind::Timeout,
+        FtpError::LoginDenied { .. } => FetchErrorKind::LoginDenied,
+        FtpError::FileUnavailable { .. } => FetchErrorKind::NotFound,
+        FtpError::InvalidInput(_) | FtpError::UnsupportedUrl(_) => FetchErrorKind::InvalidUrl,
+        FtpError::ServiceNotAvailable { .. }
+        | FtpError::Rejected { .. }
+        | FtpError::MalformedReply(_)
+        | FtpError::Protocol(_) => FetchErrorKind::BadReply,
+        _ => FetchErrorKind::Other,
+    }
+}
+
+/// A refused `STOR` is an upload failure, not a missing file.
+fn upload_error(err: FtpError) -> FetchError {
+    match err {
+        FtpError::FileUnavailable { code, message } | FtpError::Rejected { code, message, .. } => {
+            FetchError::UploadRefused(format!(
+                "ftp: the server refused the upload: {code} {message}"
+            ))
+        }
+        other => other.into(),
+    }
+}
+
+/// The URL to act on (the request's credentials win over the URL's) and the client options.
+fn target(settings: &FtpSettings, parts: &FetchParts) -> Result<(FtpUrl, FtpOptions)> {
+    let mut url = FtpUrl::parse(&parts.url)?;
+    if let Some(credentials) = &parts.credentials {
+        url.user = Some(credentials.user.clone());
+        url.password = credentials.password.clone();
+    }
+    // The FTP client bounds each wait; an overall limit tightens those waits.
+    let per_wait = match (settings.read_timeout, parts.timeout) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let options = FtpOptions::new()
+        .connect_timeout(settings.connect_timeout)
+        .timeout(per_wait);
+    Ok((url, options))
+}
+
+fn listing_response(parts: FetchParts, lines: Vec<String>) -> FetchResponse {
+    let mut body = lines.join("\n").into_bytes();
+    if !body.is_empty() {
+        body.push(b'\n');
+    }
+    let length = body.len();
+    FetchResponse::new(parts.url, Cursor::new(body))
+        .with_header(CONTENT_LENGTH, HeaderValue::from(length))
+        .with_header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )
+}
+
+fn uploaded_response(parts: FetchParts) -> FetchResponse {
+    FetchResponse::new(parts.url, Cursor::new(Vec::new()))
+        .with_header(CONTENT_LENGTH, HeaderValue::from(0))
+}
+
+/// The metadata of a download: its remaining length and modification time.
+fn with_metadata<R>(
+    mut response: R,
+    add: impl Fn(R, http::HeaderName, HeaderValue) -> R,
+    size: Option<u64>,
+    offset: u64,
+    modified: Option<SystemTime>,
+) -> R {
+    if let Some(size) = size {
+        response = add(
+            response,
+            CONTENT_LENGTH,
+            HeaderValue::from(size.saturating_sub(offset)),
+        );
+    }
+    if let Some(time) = modified {
+        if let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(time)) {
+            response = add(response, LAST_MODIFIED, value);
+        }
+    }
+    response
+}
+
+fn directory(url: &FtpUrl) -> Option<&str> {
+    let path = url.path.trim_end_matches('/');
+    (!path.is_empty()).then_some(path)
+}
+
+pub(crate) fn fetch(settings: &FtpSettings, mut parts: FetchParts) -> Result<FetchResponse> {
+    let (url, options) = target(settings, &parts)?;
+    let mut client = FtpClient::connect_url(&url, &options)?;
+    if let Some(body) = parts.body.take() {
+        match body {
+            UploadBody::Bytes(bytes) => client.stor(&url.path, &mut &bytes[..]),
+            UploadBody::File(path) => client.stor(&url.path, &mut open_upload(&path)?.0),
+        }
+        .map_err(upload_error)?;
+        let _ = client.quit();
+        return Ok(uploaded_response(parts));
+    }
+    if url.is_directory() {
+        let lines = if url.typecode == Some('d') {
+            client.nlst(directory(&url))?
+        } else {
+            client.list(directory(&url))?
+        };
+        let _ = client.quit();
+        return Ok(listing_response(parts, lines));
+    }
+    let size = client.size(&url.path).ok();
+    let modified = client.modified(&url.path).ok();
+    let offset = parts.resume_from.unwrap_or(0);
+    let download = client.into_retr(&url.path, offset)?;
+    let size = size.or(download.expected_len().map(|len| len + offset));
+    let response = FetchResponse::new(parts.url, download)
+        .with_resumed_from(parts.resume_from.filter(|o| *o > 0));
+    Ok(with_metadata(
+        response,
+        FetchResponse::with_header,
+        size,
+        offset,
+        modified,
+    ))
 }
 
 pub(crate) async fn fetch_async(
     settings: &FtpSettings,
-    parts: FetchParts,
+    mut parts: FetchParts,
 ) -> Result<AsyncFetchResponse> {
-    fetch(settings, parts).map(FetchResponse::into_async_blocking)
+    let (url, options) = target(settings, &parts)?;
+    let mut client = AsyncFtpClient::connect_url(&url, &options).await?;
+    if let Some(body) = parts.body.take() {
+        match body {
+            UploadBody::Bytes(bytes) => client.stor(&url.path, &mut &bytes[..]).await,
+            UploadBody::File(path) => {
+                let mut file = local_file_reader(open_upload(&path)?.0);
+                client.stor(&url.path, &mut file).await
+            }
+        }
+        .map_err(upload_error)?;
+        let _ = client.quit().await;
+        return Ok(uploaded_response(parts).into_async_blocking());
+    }
+    if url.is_directory() {
+        let lines = if url.typecode == Some('d') {
+            client.nlst(directory(&url)).await?
+        } else {
+            client.list(directory(&url)).await?
+        };
+        let _ = client.quit().await;
+        return Ok(listing_response(parts, lines).into_async_blocking());
+    }
+    let size = client.size(&url.path).await.ok();
+    let modified = client.modified(&url.path).await.ok();
+    let offset = parts.resume_from.unwrap_or(0);
+    let download = client.into_retr(&url.path, offset).await?;
+    let size = size.or(download.expected_len().map(|len| len + offset));
+    let response = AsyncFetchResponse::new(parts.url, download)
+        .with_resumed_from(parts.resume_from.filter(|o| *o > 0));
+    Ok(with_metadata(
+        response,
+        AsyncFetchResponse::with_header,
+        size,
+        offset,
+        modified,
+    ))
 }

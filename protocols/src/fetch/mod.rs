@@ -360,7 +360,7 @@ macro_rules! http_request {
     };
     (@file $path:expr, async) => {
         open_upload(&$path).map(|(file, len)| {
-            Body::from_async_reader_with_length(futures_util_blocking(file), len)
+            Body::from_async_reader_with_length(local_file_reader(file), len)
         })
     };
 }
@@ -461,7 +461,7 @@ impl Fetcher {
 }
 
 /// A local file to upload, and its length.
-fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
+pub(crate) fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
     let context = || format!("reading {}", path.display());
     let file = std::fs::File::open(path).map_err(|e| FetchError::File {
         path: path.to_path_buf(),
@@ -476,7 +476,9 @@ fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
 
 /// A local file as an `AsyncRead` whose reads complete at once (disk reads
 /// do not wait on the network).
-fn futures_util_blocking(file: std::fs::File) -> impl futures_io::AsyncRead + Send + 'static {
+pub(crate) fn local_file_reader(
+    file: std::fs::File,
+) -> impl futures_io::AsyncRead + Send + Unpin + 'static {
     struct LocalFile(std::fs::File);
     impl futures_io::AsyncRead for LocalFile {
         fn poll_read(

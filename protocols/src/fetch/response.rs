@@ -44,9 +44,8 @@ macro_rules! head_accessors {
             &self.head.url
         }
 
-        /// The protocol's status: the HTTP status code, or the FTP reply
-        /// code that announced the transfer; `None` for `file:` and `data:`
-        /// (and for handlers that set none).
+        /// The HTTP status code; `None` for `ftp:`, `file:` and `data:`
+        /// (whose failures are errors), and for handlers that set none.
         pub fn status(&self) -> Option<u16> {
             self.head.status
         }
