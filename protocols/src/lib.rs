@@ -7,11 +7,15 @@
 //!   length-delimited, raw bytes) and `Framed`, sync and async.
 //! - [`resp`]: RESP2, the Redis protocol — a sans-IO codec and a small
 //!   client (sync and async, pipelining), built on the framing toolkit.
+//! - [`icmp`]: ICMP and ICMPv6 echo — sans-IO encoding and parsing of echo
+//!   requests, replies and error reports, ping statistics, and a
+//!   synchronous `Pinger` on a raw socket.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod framing;
 pub mod http;
+pub mod icmp;
 pub mod resp;
 
 pub use transport;
