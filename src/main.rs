@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod ping;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -19,6 +21,10 @@ struct Cli {
 enum Command {
     /// Run an offline end-to-end demo on loopback, layer by layer.
     Demo,
+    /// Serve a directory over HTTP (or HTTPS with --tls): listings, ranges, conditional GET.
+    Serve(serve::ServeArgs),
+    /// Send ICMP / ICMPv6 echo requests on a raw socket (needs root or CAP_NET_RAW).
+    Ping(ping::PingArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +37,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Serve(args) => serve::run(args),
+        Command::Ping(args) => ping::run(args),
     }
 }

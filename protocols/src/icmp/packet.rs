@@ -255,7 +255,9 @@ fn ipv4_header(packet: &[u8]) -> Result<usize, ParseError> {
     }
     let header_len = usize::from(first & 0x0f) * 4;
     if header_len < IPV4_MIN_HEADER {
-        return Err(ParseError::BadIpHeader("the header length is below 20 bytes"));
+        return Err(ParseError::BadIpHeader(
+            "the header length is below 20 bytes",
+        ));
     }
     if packet.len() < header_len {
         return Err(ParseError::Truncated {

@@ -134,6 +134,8 @@ mod tests {
         assert_eq!((min, max), (0.5, 0.5));
         assert!((avg - 0.5).abs() < 1e-9);
         assert!(mdev < 1e-6);
-        assert!(stats.to_string().starts_with("4 packets transmitted, 4 received, 0% packet loss"));
+        assert!(stats
+            .to_string()
+            .starts_with("4 packets transmitted, 4 received, 0% packet loss"));
     }
 }
