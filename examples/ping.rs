@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use netstack::protocols::icmp::Statistics;
-pub use netstack::protocols::icmp::{internet_checksum, Pinger, Reply};
+pub use netstack::protocols::icmp::{internet_checksum, Pinger};
 use netstack::sockets::Dns;
 
 #[allow(dead_code)] // also compiled into the ping test, which has its own main

@@ -67,9 +67,8 @@ pub fn run(args: PingArgs) -> ExitCode {
         Ok(pinger) => pinger,
         Err(err) if err.kind() == SocketError::AccessDenied => {
             return fail(&format!(
-                "raw sockets are not permitted: run as root or grant CAP_NET_RAW \
-                 (sudo setcap cap_net_raw+ep {}) ({err})",
-                std::env::args().next().unwrap_or_else(|| "netstack".into())
+                "raw sockets are not permitted: root or CAP_NET_RAW is needed \
+                 (run with sudo, or setcap cap_net_raw+ep on the binary): {err}"
             ))
         }
         Err(err) => return fail(&err.to_string()),

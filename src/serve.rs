@@ -218,7 +218,7 @@ impl Site {
             .get::<ConnectionInfo>()
             .and_then(|info| info.remote)
             .map_or_else(|| "-".to_string(), |a| a.to_string());
-        let mut log = LogEntry {
+        let log = LogEntry {
             started: Instant::now(),
             client,
             method: request.method().clone(),
