@@ -219,3 +219,88 @@ impl Pinger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn pinger(target: IpAddr) -> Pinger {
+        match Pinger::new(target) {
+            Ok(pinger) => pinger,
+            Err(err) if err.kind() == SocketError::AccessDenied => panic!(
+                "these tests open raw ICMP sockets and need root or CAP_NET_RAW (as CI has): {err}"
+            ),
+            Err(err) => panic!("cannot open a raw socket: {err}"),
+        }
+    }
+
+    #[test]
+    fn two_pingers_in_one_process_get_their_own_replies() {
+        // Both raw sockets see every echo reply on loopback; the identifier
+        // tells them apart even with equal sequence numbers.
+        for target in [
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ] {
+            let mut first = pinger(target);
+            let second = pinger(target);
+            assert_ne!(first.identifier(), second.identifier());
+            first.set_payload_size(8);
+            std::thread::scope(|scope| {
+                let a = scope.spawn(|| {
+                    (1..=5)
+                        .map(|seq| first.ping(seq, Duration::from_secs(5)).unwrap())
+                        .collect::<Vec<_>>()
+                });
+                let b = scope.spawn(|| {
+                    (1..=5)
+                        .map(|seq| second.ping(seq, Duration::from_secs(5)).unwrap())
+                        .collect::<Vec<_>>()
+                });
+                for (seq, reply) in (1..).zip(a.join().unwrap()) {
+                    assert_eq!((reply.sequence, reply.bytes), (seq, 16));
+                    assert_eq!(reply.from, target);
+                }
+                for (seq, reply) in (1..).zip(b.join().unwrap()) {
+                    assert_eq!((reply.sequence, reply.bytes), (seq, 64));
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn a_reply_line_reads_like_ping() {
+        let reply = Reply {
+            from: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            sequence: 1,
+            bytes: 64,
+            ttl: Some(64),
+            rtt: Duration::from_micros(50),
+        };
+        assert_eq!(
+            reply.to_string(),
+            "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.050 ms"
+        );
+        let v6 = Reply {
+            from: IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ttl: None,
+            ..reply
+        };
+        assert_eq!(
+            v6.to_string(),
+            "64 bytes from ::1: icmp_seq=1 time=0.050 ms"
+        );
+    }
+
+    #[test]
+    fn a_wait_of_zero_times_out_at_once() {
+        let pinger = pinger(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let err = pinger.ping(1, Duration::ZERO).unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        assert!(err.to_string().contains("icmp_seq=1"), "{err}");
+        // The socket is still usable afterwards; the late reply to 1 is skipped.
+        let reply = pinger.ping(2, Duration::from_secs(5)).unwrap();
+        assert_eq!(reply.sequence, 2);
+    }
+}
