@@ -9,7 +9,7 @@
 //!   client (sync and async, pipelining), built on the framing toolkit.
 //! - [`icmp`]: ICMP and ICMPv6 echo — sans-IO encoding and parsing of echo
 //!   requests, replies and error reports, ping statistics, and a
-//!   synchronous `Pinger` on a raw socket.
+//!   `Pinger` on a raw socket (sync and async).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -7,7 +7,9 @@
 //!   Malformed packets are a [`ParseError`], never a panic.
 //! - [`Statistics`]: transmitted, received, loss and rtt min/avg/max/mdev,
 //!   printed as `ping` prints them.
-//! - [`Pinger`]: the synchronous driver — one echo at a time, every wait
+//! - [`Pinger`]: the driver — one echo at a time, synchronous
+//!   ([`Pinger::ping`]) or asynchronous ([`Pinger::ping_async`], any
+//!   executor), both around the same matching of replies; every wait is
 //!   bounded by a timeout. Raw sockets need root or `CAP_NET_RAW`.
 //!
 //! The `netstack ping` command and `examples/ping.rs` are built on it.

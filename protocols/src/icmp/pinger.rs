@@ -1,13 +1,16 @@
-//! The synchronous pinger: one raw socket, one echo request at a time.
+//! The pinger: one raw socket, one echo request at a time, waited for
+//! synchronously or asynchronously.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use sockets::{AddressFamily, ProtocolType, Socket, SocketError, SocketType};
+use sockets::{
+    with_timeout, AddressFamily, EndPoint, ProtocolType, Socket, SocketError, SocketType,
+};
 
-use super::packet::{echo_request, parse, Family, Message, Report, ECHO_HEADER_LEN};
+use super::packet::{echo_request, parse, Family, Message, Report};
 
 /// The data sent in each echo request by default: 56 bytes, so a reply is
 /// "64 bytes" as with the system's `ping`.
@@ -168,62 +171,131 @@ impl Pinger {
         self.socket
             .send_to(&request, SocketAddr::new(self.target, 0))?;
         let deadline = started + timeout;
-        let mut buf = vec![0u8; 64 * 1024 + ECHO_HEADER_LEN];
+        let mut buf = vec![0u8; RECEIVE_BUFFER];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(Error::TimedOut {
-                    target: self.target,
-                    sequence,
-                    timeout,
-                });
+                return Err(self.timed_out(sequence, timeout));
             }
             // A zero timeout would mean "wait forever".
             self.socket
                 .set_receive_timeout(Some(left.max(Duration::from_millis(1))))?;
-            let (n, from) = match self.socket.receive_from(&mut buf) {
-                Ok(received) => received,
-                Err(e) if matches!(e.kind(), SocketError::TimedOut | SocketError::WouldBlock) => {
-                    continue
+            match self.socket.receive_from(&mut buf) {
+                Ok((n, from)) => {
+                    if let Some(outcome) = self.outcome(&buf[..n], &from, sequence, started) {
+                        return outcome;
+                    }
                 }
+                Err(e) if is_timeout(&e) => {}
                 Err(e) => return Err(e.into()),
-            };
-            let from = from.as_ip().map(|a| a.ip()).unwrap_or(self.target);
-            // Malformed packets and other processes' traffic are skipped.
-            let Ok(received) = parse(self.family, &buf[..n]) else {
-                continue;
-            };
-            match received.message {
-                Message::EchoReply(echo)
-                    if echo.identifier == self.identifier && echo.sequence == sequence =>
-                {
-                    return Ok(Reply {
-                        from,
-                        sequence,
-                        bytes: received.len,
-                        ttl: received.ttl,
-                        rtt: started.elapsed(),
-                    });
-                }
-                Message::Report(report)
-                    if report.quoted_echo == Some((self.identifier, sequence)) =>
-                {
-                    return Err(Error::Report {
-                        from,
-                        sequence,
-                        report,
-                    });
-                }
-                _ => {}
             }
         }
     }
+
+    /// The asynchronous form of [`ping`](Self::ping), on netstack's reactor
+    /// (any executor); the wait is a reactor timer. Dropping the future
+    /// abandons the request.
+    pub async fn ping_async(&self, sequence: u16, timeout: Duration) -> Result<Reply, Error> {
+        let request = echo_request(self.family, self.identifier, sequence, &self.payload);
+        // A timeout left by `ping` would cut the async waits short too.
+        self.socket.set_receive_timeout(None)?;
+        let started = Instant::now();
+        let target = SocketAddr::new(self.target, 0);
+        let sent = with_timeout(timeout, self.socket.send_to_async(&request, target)).await;
+        match sent {
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) => return Err(self.timed_out(sequence, timeout)),
+            Err(e) => return Err(e.into()),
+        }
+        let deadline = started + timeout;
+        let mut buf = vec![0u8; RECEIVE_BUFFER];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.timed_out(sequence, timeout));
+            }
+            match with_timeout(left, self.socket.receive_from_async(&mut buf)).await {
+                Ok((n, from)) => {
+                    if let Some(outcome) = self.outcome(&buf[..n], &from, sequence, started) {
+                        return outcome;
+                    }
+                }
+                Err(e) if is_timeout(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn timed_out(&self, sequence: u16, timeout: Duration) -> Error {
+        Error::TimedOut {
+            target: self.target,
+            sequence,
+            timeout,
+        }
+    }
+
+    /// What a packet from the raw socket means for request `sequence`:
+    /// its reply, an error report about it, or (`None`) nothing — other
+    /// processes' traffic, our own request seen on loopback, malformed packets.
+    fn outcome(
+        &self,
+        packet: &[u8],
+        from: &EndPoint,
+        sequence: u16,
+        started: Instant,
+    ) -> Option<Result<Reply, Error>> {
+        let received = parse(self.family, packet).ok()?;
+        let from = from.as_ip().map(|a| a.ip()).unwrap_or(self.target);
+        match received.message {
+            Message::EchoReply(echo)
+                if echo.identifier == self.identifier && echo.sequence == sequence =>
+            {
+                Some(Ok(Reply {
+                    from,
+                    sequence,
+                    bytes: received.len,
+                    ttl: received.ttl,
+                    rtt: started.elapsed(),
+                }))
+            }
+            Message::Report(report) if report.quoted_echo == Some((self.identifier, sequence)) => {
+                Some(Err(Error::Report {
+                    from,
+                    sequence,
+                    report,
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Room for the largest IPv4 packet (a raw IPv4 socket includes the header).
+const RECEIVE_BUFFER: usize = 64 * 1024;
+
+fn is_timeout(e: &sockets::Error) -> bool {
+    matches!(e.kind(), SocketError::TimedOut | SocketError::WouldBlock)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[derive(Clone, Copy, Debug)]
+    enum Mode {
+        Sync,
+        Async,
+    }
+
+    const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
+
+    fn ping(pinger: &Pinger, mode: Mode, sequence: u16, timeout: Duration) -> Result<Reply, Error> {
+        match mode {
+            Mode::Sync => pinger.ping(sequence, timeout),
+            Mode::Async => sockets::block_on(pinger.ping_async(sequence, timeout)),
+        }
+    }
 
     fn pinger(target: IpAddr) -> Pinger {
         match Pinger::new(target) {
@@ -239,10 +311,11 @@ mod tests {
     fn two_pingers_in_one_process_get_their_own_replies() {
         // Both raw sockets see every echo reply on loopback; the identifier
         // tells them apart even with equal sequence numbers.
-        for target in [
+        let targets = [
             IpAddr::V4(Ipv4Addr::LOCALHOST),
             IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ] {
+        ];
+        for (target, mode) in targets.into_iter().flat_map(|t| MODES.map(|m| (t, m))) {
             let mut first = pinger(target);
             let second = pinger(target);
             assert_ne!(first.identifier(), second.identifier());
@@ -250,12 +323,12 @@ mod tests {
             std::thread::scope(|scope| {
                 let a = scope.spawn(|| {
                     (1..=5)
-                        .map(|seq| first.ping(seq, Duration::from_secs(5)).unwrap())
+                        .map(|seq| ping(&first, mode, seq, Duration::from_secs(5)).unwrap())
                         .collect::<Vec<_>>()
                 });
                 let b = scope.spawn(|| {
                     (1..=5)
-                        .map(|seq| second.ping(seq, Duration::from_secs(5)).unwrap())
+                        .map(|seq| ping(&second, Mode::Sync, seq, Duration::from_secs(5)).unwrap())
                         .collect::<Vec<_>>()
                 });
                 for (seq, reply) in (1..).zip(a.join().unwrap()) {
@@ -295,12 +368,14 @@ mod tests {
 
     #[test]
     fn a_wait_of_zero_times_out_at_once() {
-        let pinger = pinger(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        let err = pinger.ping(1, Duration::ZERO).unwrap_err();
-        assert!(err.is_timeout(), "{err}");
-        assert!(err.to_string().contains("icmp_seq=1"), "{err}");
-        // The socket is still usable afterwards; the late reply to 1 is skipped.
-        let reply = pinger.ping(2, Duration::from_secs(5)).unwrap();
-        assert_eq!(reply.sequence, 2);
+        for mode in MODES {
+            let pinger = pinger(IpAddr::V4(Ipv4Addr::LOCALHOST));
+            let err = ping(&pinger, mode, 1, Duration::ZERO).unwrap_err();
+            assert!(err.is_timeout(), "{mode:?}: {err}");
+            assert!(err.to_string().contains("icmp_seq=1"), "{err}");
+            // The socket is still usable afterwards; the late reply to 1 is skipped.
+            let reply = ping(&pinger, mode, 2, Duration::from_secs(5)).unwrap();
+            assert_eq!(reply.sequence, 2);
+        }
     }
 }
