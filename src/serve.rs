@@ -259,11 +259,13 @@ impl Site {
                 }
                 return reply;
             }
-            let index = real.join("index.html");
-            if let Ok(index_meta) = std::fs::metadata(&index) {
-                if index_meta.is_file() {
-                    return serve_file(&index, request.headers(), request.method());
+            // The index goes through `resolve` too: it may be a link to outside.
+            match path::resolve(&self.root, &relative.join("index.html")) {
+                Ok(index) if index.is_file() => {
+                    return serve_file(&index, request.headers(), request.method())
                 }
+                Err(Refused::Forbidden) => return refusal(Refused::Forbidden),
+                _ => {}
             }
             let shown = format!("/{}", relative.to_string_lossy());
             let shown = if shown.ends_with('/') {

@@ -36,8 +36,16 @@ impl Tree {
         std::fs::write(base.join("root/page.html"), b"<p>hi</p>").unwrap();
         std::fs::write(base.join("root/<b>&.txt"), b"odd name").unwrap();
         std::fs::write(base.join("root/sub dir/inner.json"), b"{}").unwrap();
+        std::fs::create_dir_all(base.join("root/site")).unwrap();
+        std::fs::write(base.join("root/site/index.html"), b"<h1>index</h1>").unwrap();
+        std::fs::create_dir_all(base.join("root/trap")).unwrap();
         #[cfg(unix)]
-        std::os::unix::fs::symlink(base.join("secret.txt"), base.join("root/escape")).unwrap();
+        {
+            use std::os::unix::fs::symlink;
+            symlink(base.join("secret.txt"), base.join("root/escape")).unwrap();
+            symlink(base.join("secret.txt"), base.join("root/trap/index.html")).unwrap();
+            symlink(&base, base.join("root/up")).unwrap();
+        }
         Tree { base }
     }
 
@@ -382,6 +390,15 @@ fn directories_are_listed_and_missing_files_are_404() {
         .unwrap()
         .contains("inner.json"));
 
+    // A directory with an index.html is served that page.
+    let reply = curl(&[&server.url("site/")]);
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(reply.body, b"<h1>index</h1>");
+
     let reply = curl(&[&server.url("no-such-file.txt")]);
     assert_eq!(reply.status, 404);
     let reply = curl(&["--request", "POST", &server.url("hello.txt")]);
@@ -401,6 +418,9 @@ fn traversal_never_leaves_the_directory() {
         "/sub%20dir/..%2f..%2fsecret.txt",
         "/..%5csecret.txt",
         "/escape",
+        "/trap/",
+        "/up/secret.txt",
+        "/up/",
         "//etc/passwd",
     ] {
         let reply = curl(&["--path-as-is", &format!("{base}{path}")]);
