@@ -15,10 +15,10 @@ use netstack::sockets::{Dns, SocketError};
 pub struct PingArgs {
     /// Host name or address (IPv4 or IPv6) to ping.
     host: String,
-    /// Stop after sending this many requests (default 4).
+    /// Stop after sending this many requests (it does not run until interrupted).
     #[arg(short = 'c', long = "count", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     count: u16,
-    /// Seconds between requests.
+    /// Seconds from one request to the next (requests go one at a time).
     #[arg(short = 'i', long = "interval", default_value = "1", value_parser = seconds)]
     interval: Duration,
     /// Seconds to wait for each reply.
