@@ -549,20 +549,71 @@ fn tls_with_a_given_certificate() {
     );
 }
 
+/// Runs a `netstack serve` that must fail at once; killed after a generous
+/// deadline if it starts serving instead.
+fn serve_must_fail(args: &[&std::ffi::OsStr]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netstack"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("netstack serve {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn bad_arguments_fail_with_a_message() {
     let missing = std::env::temp_dir().join("netstack-cli-serve-no-such-dir");
-    let output = Command::new(env!("CARGO_BIN_EXE_netstack"))
-        .arg("serve")
-        .arg(&missing)
-        .args(["--port", "0"])
-        .output()
-        .unwrap();
+    let output = serve_must_fail(&[missing.as_os_str(), "--port".as_ref(), "0".as_ref()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("netstack-cli-serve-no-such-dir"));
-    let output = Command::new(env!("CARGO_BIN_EXE_netstack"))
-        .args(["serve", ".", "--port", "0", "--cert", "x.pem"])
-        .output()
-        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("netstack-cli-serve-no-such-dir"),
+        "{stderr}"
+    );
+    // --cert without --key.
+    let output = serve_must_fail(&[
+        ".".as_ref(),
+        "--port".as_ref(),
+        "0".as_ref(),
+        "--cert".as_ref(),
+        "x.pem".as_ref(),
+    ]);
     assert_eq!(output.status.code(), Some(2));
+    // A certificate file that is not there.
+    let output = serve_must_fail(&[
+        ".".as_ref(),
+        "--port".as_ref(),
+        "0".as_ref(),
+        "--cert".as_ref(),
+        missing.join("c.pem").as_os_str(),
+        "--key".as_ref(),
+        missing.join("k.pem").as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("c.pem"));
+}
+
+#[test]
+fn a_port_in_use_is_an_error() {
+    let tree = Tree::new("in-use");
+    let server = Server::start(&tree.root(), &[]);
+    let port = server.url.rsplit(':').next().unwrap().trim_end_matches('/');
+    let root = tree.root();
+    let output = serve_must_fail(&[root.as_os_str(), "--port".as_ref(), port.as_ref()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen on 127.0.0.1:"), "{stderr}");
+    // The first server carries on.
+    assert_eq!(curl(&[&server.url("hello.txt")]).status, 200);
 }
