@@ -3,6 +3,8 @@
 
 mod demo;
 mod fetch;
+mod ping;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,10 @@ enum Command {
     Demo,
     /// Fetch URLs (http, https, ftp, file, data) with curl's flags and exit codes.
     Fetch(fetch::FetchArgs),
+    /// Serve a directory over HTTP (or HTTPS with --tls): listings, ranges, conditional GET.
+    Serve(serve::ServeArgs),
+    /// Send ICMP / ICMPv6 echo requests on a raw socket (needs root or CAP_NET_RAW).
+    Ping(ping::PingArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +41,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Serve(args) => serve::run(args),
+        Command::Ping(args) => ping::run(args),
     }
 }

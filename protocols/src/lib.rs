@@ -14,6 +14,9 @@
 //! - [`dns`]: a DNS stub client — sans-IO queries and replies (A, AAAA,
 //!   CNAME, MX, TXT), sync and async, UDP with retries and TCP fallback
 //!   through the framing toolkit.
+//! - [`icmp`]: ICMP and ICMPv6 echo — sans-IO encoding and parsing of echo
+//!   requests, replies and error reports, ping statistics, and a
+//!   `Pinger` on a raw socket (sync and async).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -22,6 +25,7 @@ pub mod fetch;
 pub mod framing;
 pub mod ftp;
 pub mod http;
+pub mod icmp;
 pub mod resp;
 
 pub use transport;
