@@ -23,7 +23,7 @@ enum Command {
     /// Run an offline end-to-end demo on loopback, layer by layer.
     Demo,
     /// Fetch URLs (http, https, ftp, file, data) with curl's flags and exit codes.
-    Fetch(fetch::FetchArgs),
+    Fetch(Box<fetch::FetchArgs>),
     /// Serve a directory over HTTP (or HTTPS with --tls): listings, ranges, conditional GET.
     Serve(serve::ServeArgs),
     /// Send ICMP / ICMPv6 echo requests on a raw socket (needs root or CAP_NET_RAW).
@@ -33,7 +33,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Fetch(args) => fetch::run(args),
+        Command::Fetch(args) => fetch::run(*args),
         Command::Demo => match demo::run(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

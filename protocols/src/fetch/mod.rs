@@ -153,7 +153,7 @@ pub struct FetcherBuilder {
     tls: Option<TlsClientConfig>,
     proxy: Option<Proxy>,
     user_agent: Option<String>,
-    trace: Option<Arc<dyn Fn(&TraceEvent<'_>) + Send + Sync>>,
+    trace: Option<crate::http::client::Tracer>,
     clients: Option<(Client, AsyncClient)>,
     handlers: HashMap<String, Arc<dyn SchemeHandler>>,
 }

@@ -125,6 +125,7 @@ pub use proxy::Proxy;
 pub use request::RequestBuilder;
 pub use response::{AsyncResponse, Response};
 pub use sync::Client;
+pub(crate) use trace::Tracer;
 pub use trace::{TlsInfo, TraceEvent};
 
 /// How long a request took, phase by phase. Durations other than
