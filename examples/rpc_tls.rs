@@ -246,6 +246,7 @@ async fn connection(config: TlsServerConfig, stream: NetworkStream) -> Result<()
         .map_err(RpcError::Tls)?;
     let mut conn = Framed::new(tls, RpcCodec::<Request>::new(MAX_FRAME));
     let mut running = FuturesUnordered::new();
+    let mut rejected = false;
     loop {
         futures::select_biased! {
             response = running.select_next_some() => conn.write_frame_async(&response).await?,
@@ -256,6 +257,7 @@ async fn connection(config: TlsServerConfig, stream: NetworkStream) -> Result<()
                 // parse): answer with id 0, then finish and hang up.
                 Err(e) if e.is_bad_input() => {
                     conn.feed_frame(&Response { id: 0, result: Err(e.to_string()) })?;
+                    rejected = true;
                     break;
                 }
                 Err(e) => return Err(e.into()),
@@ -266,6 +268,21 @@ async fn connection(config: TlsServerConfig, stream: NetworkStream) -> Result<()
         conn.feed_frame(&response)?;
     }
     conn.close_async().await?; // flush, then close_notify: the client sees a clean end
+    if rejected {
+        // Read and drop what the client still sends (bounded), so that
+        // closing with unread bytes does not reset the connection before
+        // the client has read the answer.
+        let drain = async {
+            loop {
+                match conn.read_frame_async().await {
+                    Ok(Some(_)) => {}
+                    Err(framing::Error::FrameTooLong { .. } | framing::Error::InvalidFrame(_)) => {}
+                    Ok(None) | Err(_) => return Ok(()),
+                }
+            }
+        };
+        let _ = with_timeout(TIMEOUT, drain).await;
+    }
     Ok(())
 }
 
