@@ -13,6 +13,8 @@
 //! cargo run -p bench --release -- transport --case tls-bulk --rounds 11
 //! cargo run -p bench --release -- http               # layer 3: HTTP client vs ureq, reqwest, curl
 //! cargo run -p bench --release -- http --case keepalive --requests 2000 --rounds 3
+//! cargo run -p bench --release -- framing            # layer 3: Framed + LinesCodec vs tokio-util
+//! cargo run -p bench --release -- resp               # layer 3: RespClient pipelines vs the redis crate
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
@@ -25,8 +27,10 @@
 #![forbid(unsafe_code)]
 
 mod async_cases;
+mod framing_cases;
 mod harness;
 mod http_cases;
+mod resp_cases;
 mod sockets_cases;
 mod transport_cases;
 
@@ -60,6 +64,12 @@ enum Command {
     /// keep-alive GETs), and against ureq, curl and a raw NetworkStream
     /// (1 GiB download), all against netstack's own server.
     Http(http_cases::Args),
+    /// Layer 3, framing toolkit: Framed + LinesCodec (async and sync) against
+    /// tokio-util's Framed + LinesCodec, 1,000,000 lines over loopback.
+    Framing(framing_cases::Args),
+    /// Layer 3, RESP: RespClient's pipelines (sync and async) against the
+    /// redis crate's, 100,000 SETs to a redis-server the bench starts.
+    Resp(resp_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -77,6 +87,8 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Async(args) => async_cases::run(args),
         Command::Transport(args) => transport_cases::run(args),
         Command::Http(args) => http_cases::run(args),
+        Command::Framing(args) => framing_cases::run(args),
+        Command::Resp(args) => resp_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -90,7 +102,12 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         Command::AsyncC10kChild(args) => Some(async_cases::c10k_child(args)),
         Command::AsyncC10kClients(args) => Some(async_cases::c10k_clients(args)),
         Command::AsyncReactorChild(args) => Some(async_cases::reactor_child(args)),
-        Command::Sockets(_) | Command::Async(_) | Command::Transport(_) | Command::Http(_) => None,
+        Command::Sockets(_)
+        | Command::Async(_)
+        | Command::Transport(_)
+        | Command::Http(_)
+        | Command::Framing(_)
+        | Command::Resp(_) => None,
     }
 }
 
@@ -192,6 +209,27 @@ mod tests {
         let child =
             Cli::try_parse_from(["bench", "async-c10k-child", "tokio", "--connections", "3"]);
         assert!(child.is_ok());
+    }
+
+    #[test]
+    fn framing_and_resp_flags_parse() {
+        let cli =
+            Cli::try_parse_from(["bench", "framing", "--case", "lines-sync", "--lines", "500"])
+                .unwrap();
+        let Command::Framing(args) = cli.command else {
+            panic!("not the framing subcommand");
+        };
+        assert_eq!(args.case, framing_cases::Case::LinesSync);
+        assert_eq!(args.lines, 500);
+        let cli =
+            Cli::try_parse_from(["bench", "resp", "--case", "pipeline-async", "--sets", "10"])
+                .unwrap();
+        let Command::Resp(args) = cli.command else {
+            panic!("not the resp subcommand");
+        };
+        assert_eq!(args.case, resp_cases::Case::PipelineAsync);
+        assert_eq!(args.sets, 10);
+        assert!(Cli::try_parse_from(["bench", "resp", "--sets", "0"]).is_err());
     }
 
     #[test]
