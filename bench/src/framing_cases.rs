@@ -15,6 +15,9 @@
 //!   (`Framed::feed_frame` + `flush` every 64 KiB, `read_frame`) on two
 //!   threads, against the same tokio-util peer on the runtime.
 //!
+//! A hidden `--solo netstack|peer` flag runs one contender only, for
+//! profiling it alone.
+//!
 //! Every line count and byte count is checked; sockets have read and write
 //! timeouts (sync) and each async sample is bounded as a whole.
 
@@ -29,6 +32,7 @@ use transport::{NetworkStream, TcpClient, TcpListener};
 
 use crate::async_cases;
 use crate::harness::{self, BenchResult, Common, Report, Unit};
+use crate::transport_cases::Solo;
 
 /// The longest line either codec accepts (netstack's default).
 const MAX_LINE: usize = LinesCodec::DEFAULT_MAX_LINE_LENGTH;
@@ -74,6 +78,11 @@ pub struct Args {
     /// Worker threads of the tokio runtime both contenders share.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub workers: u64,
+
+    /// For profiling (`perf`, `strace -c`): run only this contender's
+    /// samples and print them, without a comparison.
+    #[arg(long, value_enum, hide = true)]
+    pub solo: Option<Solo>,
 }
 
 impl Args {
@@ -97,6 +106,35 @@ impl Args {
         }
         cmd
     }
+}
+
+/// One case: [`harness::run_interleaved`], or with `--solo`, one
+/// contender's warm-up and rounds, printed only.
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    args: &Args,
+    case: String,
+    unit: Unit,
+    peer_name: &'static str,
+    command: String,
+    peer: impl FnMut() -> BenchResult<f64>,
+    netstack: impl FnMut() -> BenchResult<f64>,
+) -> BenchResult<Option<harness::CaseResult>> {
+    let rounds = args.common.rounds;
+    let (who, mut work): (&str, Box<dyn FnMut() -> BenchResult<f64> + '_>) = match args.solo {
+        None => {
+            return harness::run_interleaved(case, unit, peer_name, rounds, command, peer, netstack)
+                .map(Some)
+        }
+        Some(Solo::Netstack) => ("netstack", Box::new(netstack)),
+        Some(Solo::Peer) => (peer_name, Box::new(peer)),
+    };
+    eprintln!("{case}: {who} alone (--solo), 1 warm-up + {rounds} rounds");
+    for round in 0..=rounds {
+        let value = work().map_err(|e| format!("{case}: {who}: {e}"))?;
+        eprintln!("  {case}: {who:<8} {round:>3} {}", unit.format(value));
+    }
+    Ok(None)
 }
 
 /// The lines of one run, and what the receiver must count.
@@ -135,7 +173,6 @@ impl Lines {
 pub fn run(args: &Args) -> BenchResult<Report> {
     let mut report = Report::default();
     let lines = Lines::new(args.lines);
-    let rounds = args.common.rounds;
     let timeout = args.common.timeout();
     let count = thousands(args.lines);
     eprintln!(
@@ -146,22 +183,22 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let unit = Unit::rate("M lines/s", 3);
 
     if args.wants(Case::LinesAsync) {
-        report.cases.push(harness::run_interleaved(
+        report.cases.extend(measure(
+            args,
             format!("lines codec, {count} lines over loopback: async Framed"),
             unit,
             "tokio-util",
-            rounds,
             args.command(Case::LinesAsync),
             || tokio_sample(&runtime, timeout, &lines),
             || async_cases::sample(&runtime, timeout, || netstack_async(Arc::clone(&lines))),
         )?);
     }
     if args.wants(Case::LinesSync) {
-        report.cases.push(harness::run_interleaved(
+        report.cases.extend(measure(
+            args,
             format!("lines codec, {count} lines over loopback: sync Framed (2 threads)"),
             unit,
             "tokio-util",
-            rounds,
             args.command(Case::LinesSync),
             || tokio_sample(&runtime, timeout, &lines),
             || netstack_sync(Arc::clone(&lines), timeout),
