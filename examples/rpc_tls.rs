@@ -7,6 +7,7 @@
 //! cargo run --example rpc_tls                       # demo: server + clients in-process on loopback
 //! cargo run --example rpc_tls -- server 7001        # a server on 127.0.0.1:7001; writes its certificate to a file
 //! cargo run --example rpc_tls -- client 127.0.0.1 7001 upper hello   # one call, trusting that certificate
+//! cargo run --example rpc_tls -- client 127.0.0.1 7001 add 2 40      # add and sleep take numbers
 //! ```
 //!
 //! The protocol. Every message is one frame of the framing toolkit's
@@ -601,7 +602,17 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rpc_tls: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cert_path = std::env::temp_dir().join("netstack-rpc_tls-cert.pem");
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -634,7 +645,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &trusting(&cert)?,
                 "localhost",
             )?;
-            println!("{}", show(&client.call(method, rest.join(" ").as_bytes())?));
+            // `add` and `sleep` take numbers; the other methods, text.
+            let args: Vec<u8> = match method {
+                "add" | "sleep" => rest
+                    .iter()
+                    .map(|n| n.parse::<u64>().map(u64::to_be_bytes))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .concat(),
+                _ => rest.join(" ").into_bytes(),
+            };
+            println!("{}", show(&client.call(method, &args)?));
+            client.close()?;
         }
         _ => return Err("usage: rpc_tls [server PORT | client HOST PORT METHOD [ARG...]]".into()),
     }
