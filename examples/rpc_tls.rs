@@ -20,9 +20,11 @@
 //! Methods: `echo` (the argument back), `add` (two big-endian u64 → their
 //! sum), `upper` (UTF-8 text, upper-cased), `sleep` (a big-endian u64 of
 //! milliseconds, at most 5000: shows that requests run concurrently). An
-//! unknown method is an error response. A frame over [`MAX_FRAME`] is the
-//! codec's `FrameTooLong`: the client refuses to send one, and the server
-//! closes the connection on receiving one.
+//! unknown method is an error response (to that id; the connection goes
+//! on). A frame over [`MAX_FRAME`] is the codec's `FrameTooLong`: the
+//! client refuses to send one; the server, on receiving one (or a payload
+//! it cannot parse), answers with id 0 (never a client's id) and the error
+//! text, finishes the requests already running, and closes the connection.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -67,7 +69,7 @@ pub trait Message: Sized {
 impl Message for Request {
     fn write(&self, dst: &mut BytesMut) {
         dst.put_u32(self.id);
-        dst.put_u8(self.method.len() as u8); // checked by Client::call_frames
+        dst.put_u8(self.method.len() as u8); // at most 255: checked by Client::feed
         dst.put_slice(self.method.as_bytes());
         dst.put_slice(&self.args);
     }
@@ -239,18 +241,38 @@ async fn handle(request: Request) -> Response {
     }
 }
 
+type ServerConn = Framed<TlsStream<NetworkStream>, RpcCodec<Request>>;
+
+/// Writes an answer; one over the frame limit (`upper` can grow its text)
+/// becomes an error answer to the same id.
+async fn answer(conn: &mut ServerConn, response: Response) -> Result<(), framing::Error> {
+    match conn.write_frame_async(&response).await {
+        Err(framing::Error::FrameTooLong { length, limit }) => {
+            let result = Err(format!(
+                "the answer ({length} bytes) is over the limit of {limit}"
+            ));
+            conn.write_frame_async(&Response {
+                id: response.id,
+                result,
+            })
+            .await
+        }
+        other => other,
+    }
+}
+
 /// One connection: the TLS handshake, then requests read and answered
 /// concurrently (an answer goes out as soon as its method finishes).
 async fn connection(config: TlsServerConfig, stream: NetworkStream) -> Result<(), RpcError> {
     let tls = TlsStream::accept_async(&config, stream)
         .await
         .map_err(RpcError::Tls)?;
-    let mut conn = Framed::new(tls, RpcCodec::<Request>::new(MAX_FRAME));
+    let mut conn: ServerConn = Framed::new(tls, RpcCodec::new(MAX_FRAME));
     let mut running = FuturesUnordered::new();
     let mut rejected = false;
     loop {
         futures::select_biased! {
-            response = running.select_next_some() => conn.write_frame_async(&response).await?,
+            response = running.select_next_some() => answer(&mut conn, response).await?,
             request = conn.read_frame_async().fuse() => match request {
                 Ok(Some(request)) => running.push(handle(request)),
                 Ok(None) => break,
@@ -266,7 +288,7 @@ async fn connection(config: TlsServerConfig, stream: NetworkStream) -> Result<()
         }
     }
     while let Some(response) = running.next().await {
-        conn.feed_frame(&response)?;
+        answer(&mut conn, response).await?;
     }
     conn.close_async().await?; // flush, then close_notify: the client sees a clean end
     if rejected {

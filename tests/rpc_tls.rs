@@ -192,6 +192,22 @@ fn the_client_refuses_an_oversized_request_and_sends_nothing_of_the_batch() {
     }
 }
 
+#[test]
+fn an_answer_over_the_frame_limit_becomes_an_error_answer() {
+    // 'ŉ' (2 bytes in UTF-8) upper-cases to "ʼN" (3 bytes): the request fits, its answer does not.
+    let text = "ŉ".repeat(MAX_FRAME / 2 - 16);
+    for mode in MODES {
+        let mut client = connect(mode);
+        let err = call(mode, &mut client, "upper", text.as_bytes()).unwrap_err();
+        assert!(err.contains("over the limit"), "{mode:?}: {err}");
+        assert_eq!(
+            call(mode, &mut client, "upper", "ŉ".as_bytes()),
+            Ok(Bytes::from("ʼN"))
+        );
+        close(mode, client);
+    }
+}
+
 /// A raw TLS connection to the shared server, with a codec that allows larger frames.
 fn raw_connection() -> Framed<TlsStream<netstack::transport::NetworkStream>, RpcCodec<Response>> {
     let (endpoint, cert) = server();
