@@ -479,6 +479,9 @@ impl Client {
 
     /// Sends every call in one write, then reads the answers (in whatever
     /// order the server finishes them) and returns them in call order.
+    /// Nothing is read until the whole batch is written, so keep a batch
+    /// within what the socket buffers hold (a few hundred KiB); a larger one
+    /// can stall both sides until the write times out.
     pub fn call_many(&mut self, calls: &[(&str, &[u8])]) -> Result<Results, RpcError> {
         let mut pending = self.feed(calls)?;
         self.conn.flush()?;
@@ -533,9 +536,9 @@ async fn bounded<T>(
 }
 
 /// A self-signed certificate for `localhost` (PEM certificate, PEM key).
-pub fn self_signed() -> (String, String) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("rcgen");
-    (cert.cert.pem(), cert.signing_key.serialize_pem())
+pub fn self_signed() -> Result<(String, String), rcgen::Error> {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+    Ok((cert.cert.pem(), cert.signing_key.serialize_pem()))
 }
 
 /// A server on a fresh loopback port, in a thread of its own.
@@ -556,6 +559,7 @@ pub fn spawn_server(
     ))
 }
 
+/// A client configuration that trusts exactly this certificate.
 pub fn trusting(cert_pem: &str) -> Result<TlsClientConfig, TlsError> {
     TlsClientConfig::builder()
         .add_root_certificates_pem(cert_pem)
@@ -571,7 +575,7 @@ fn show(result: &Result<Bytes, String>) -> String {
 }
 
 fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    let (cert, key) = self_signed();
+    let (cert, key) = self_signed()?;
     let (endpoint, server) = spawn_server(&cert, &key, Some(2))?;
     println!("rpc server on {endpoint} (TLS, self-signed certificate for localhost)");
     let config = trusting(&cert)?;
@@ -640,7 +644,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => demo()?,
         ["server", port] => {
-            let (cert, key) = self_signed();
+            let (cert, key) = self_signed()?;
             std::fs::write(&cert_path, &cert)?;
             let config = TlsServerConfig::builder()
                 .certificate_pem(&cert, &key)

@@ -33,7 +33,7 @@ type Results = Vec<Result<Bytes, String>>;
 fn server() -> &'static (EndPoint, String) {
     static SERVER: OnceLock<(EndPoint, String)> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let (cert, key) = rpc_tls::self_signed();
+        let (cert, key) = rpc_tls::self_signed().unwrap();
         let (endpoint, _thread) = rpc_tls::spawn_server(&cert, &key, None).unwrap();
         (endpoint, cert)
     })
@@ -284,7 +284,7 @@ fn a_client_that_trusts_another_ca_fails_the_handshake_with_a_certificate_error(
 fn a_client_that_trusts_a_stale_self_signed_certificate_fails_the_handshake() {
     // Another run's certificate: the same issuer name, another key.
     let (endpoint, _) = server();
-    let (stale, _) = rpc_tls::self_signed();
+    let (stale, _) = rpc_tls::self_signed().unwrap();
     let config = rpc_tls::trusting(&stale).unwrap();
     for mode in MODES {
         match connect_to(mode, endpoint.clone(), &config) {
@@ -308,7 +308,7 @@ enum Exit {
 
 /// A server that accepts one client, reads one request, and goes away.
 fn vanishing_server(exit: Exit) -> (EndPoint, String, thread::JoinHandle<Request>) {
-    let (cert, key) = rpc_tls::self_signed();
+    let (cert, key) = rpc_tls::self_signed().unwrap();
     let config = TlsServerConfig::builder()
         .certificate_pem(&cert, &key)
         .build()
