@@ -14,6 +14,8 @@
 //! cargo run -p bench --release -- http               # layer 3: HTTP client vs ureq, reqwest, curl
 //! cargo run -p bench --release -- http --case keepalive --requests 2000 --rounds 3
 //! cargo build --release && cargo run -p bench --release -- cli   # `netstack fetch` vs curl (hyperfine, nginx)
+//! cargo run -p bench --release -- framing            # layer 3: Framed + LinesCodec vs tokio-util
+//! cargo run -p bench --release -- resp               # layer 3: RespClient pipelines vs the redis crate
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
@@ -27,8 +29,10 @@
 
 mod async_cases;
 mod cli_cases;
+mod framing_cases;
 mod harness;
 mod http_cases;
+mod resp_cases;
 mod sockets_cases;
 mod transport_cases;
 
@@ -65,6 +69,12 @@ enum Command {
     /// The `netstack` command as a whole process: `netstack fetch` against
     /// curl, timed by hyperfine, both against one nginx (1 GiB and a tiny file).
     Cli(cli_cases::Args),
+    /// Layer 3, framing toolkit: Framed + LinesCodec (async and sync) against
+    /// tokio-util's Framed + LinesCodec, 1,000,000 lines over loopback.
+    Framing(framing_cases::Args),
+    /// Layer 3, RESP: RespClient's pipelines (sync and async) against the
+    /// redis crate's, 100,000 SETs to a redis-server the bench starts.
+    Resp(resp_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -83,6 +93,8 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Transport(args) => transport_cases::run(args),
         Command::Http(args) => http_cases::run(args),
         Command::Cli(args) => cli_cases::run(args),
+        Command::Framing(args) => framing_cases::run(args),
+        Command::Resp(args) => resp_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -100,7 +112,9 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         | Command::Async(_)
         | Command::Transport(_)
         | Command::Http(_)
-        | Command::Cli(_) => None,
+        | Command::Cli(_)
+        | Command::Framing(_)
+        | Command::Resp(_) => None,
     }
 }
 
@@ -202,6 +216,27 @@ mod tests {
         let child =
             Cli::try_parse_from(["bench", "async-c10k-child", "tokio", "--connections", "3"]);
         assert!(child.is_ok());
+    }
+
+    #[test]
+    fn framing_and_resp_flags_parse() {
+        let cli =
+            Cli::try_parse_from(["bench", "framing", "--case", "lines-sync", "--lines", "500"])
+                .unwrap();
+        let Command::Framing(args) = cli.command else {
+            panic!("not the framing subcommand");
+        };
+        assert_eq!(args.case, framing_cases::Case::LinesSync);
+        assert_eq!(args.lines, 500);
+        let cli =
+            Cli::try_parse_from(["bench", "resp", "--case", "pipeline-async", "--sets", "10"])
+                .unwrap();
+        let Command::Resp(args) = cli.command else {
+            panic!("not the resp subcommand");
+        };
+        assert_eq!(args.case, resp_cases::Case::PipelineAsync);
+        assert_eq!(args.sets, 10);
+        assert!(Cli::try_parse_from(["bench", "resp", "--sets", "0"]).is_err());
     }
 
     #[test]
