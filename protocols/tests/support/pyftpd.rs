@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/ftp_server.py");
+/// The launcher, compiled in (so tests of other crates can include this file).
+const SCRIPT: &str = include_str!("ftp_server.py");
 
 /// A pyftpdlib process: anonymous (read-only) in `anon`, user `alice` /
 /// `secret` (writable) in `home`; killed on drop.
@@ -29,7 +30,11 @@ impl Pyftpd {
     /// Starts it on `host` (`127.0.0.1` or `::1`), with EPSV or without.
     pub fn start(host: &str, anon: &Path, home: &Path, epsv: bool) -> Pyftpd {
         let mut command = Command::new("python3");
-        command.arg("-u").arg(SCRIPT).arg(host).arg(anon).arg(home);
+        command
+            .args(["-u", "-c", SCRIPT])
+            .arg(host)
+            .arg(anon)
+            .arg(home);
         if !epsv {
             command.arg("--no-epsv");
         }
@@ -62,7 +67,7 @@ impl Pyftpd {
             );
         }
         server.port = line.trim().parse().unwrap_or_else(|_| {
-            panic!("unexpected first line from {SCRIPT}: {line:?} (is pyftpdlib installed? `python3 -m pip install pyftpdlib`)")
+            panic!("unexpected first line from ftp_server.py: {line:?} (is pyftpdlib installed? `python3 -m pip install pyftpdlib`)")
         });
         server
     }
