@@ -1,4 +1,4 @@
-//! `netstack demo`: exercises every layer that is built, on loopback only.
+//! `netstack demo`: exercises every layer, on loopback only, and reports each layer's work.
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -12,26 +12,74 @@ use netstack::sockets::{
 
 type DemoResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Runs the demo, writing a line per step to `out`.
+/// Runs the demo, writing a line per step to `out` and a per-layer report
+/// at the end. Any failed step fails the demo (a non-zero exit).
 pub fn run(out: &mut dyn Write) -> DemoResult {
+    let started = Instant::now();
     writeln!(out, "netstack demo (loopback only)")?;
+    let mut layers = Vec::new();
+
     writeln!(out, "layer 1 — sockets")?;
+    let layer = Instant::now();
     tcp_echo(out)?;
     udp_packet_info(out)?;
     unix_stream(out)?;
     select_many(out)?;
     async_echo(out)?;
+    let pinged = ping_loopback(out)?;
+    layers.push(("layer 1 — sockets", 6, layer.elapsed()));
+
     writeln!(out, "layer 2 — transport")?;
+    let layer = Instant::now();
     transport_lines(out)?;
     transport_udp(out)?;
+    layers.push(("layer 2 — transport", 2, layer.elapsed()));
+
     writeln!(out, "layer 3 — protocols")?;
+    let layer = Instant::now();
     http_round_trip(out)?;
+    fetch_every_scheme(out)?;
     framed_lines(out)?;
-    writeln!(
-        out,
-        "  not built yet: the URL fetcher (fetch, file, data, ftp), the FTP client, `netstack fetch`"
-    )?;
+    layers.push(("layer 3 — protocols", 3, layer.elapsed()));
+
+    writeln!(out, "report")?;
+    for (name, steps, took) in &layers {
+        writeln!(out, "  {name:<22} {steps} steps ok in {}", millis(*took))?;
+    }
+    if !pinged {
+        writeln!(
+            out,
+            "  (the ping was skipped: raw sockets need root or CAP_NET_RAW)"
+        )?;
+    }
+    writeln!(out, "  all layers ok in {}", millis(started.elapsed()))?;
     Ok(())
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// ICMP echo to 127.0.0.1 on a raw socket, when this process may open one.
+fn ping_loopback(out: &mut dyn Write) -> Result<bool, Box<dyn std::error::Error>> {
+    use netstack::protocols::icmp::Pinger;
+    use netstack::sockets::SocketError;
+
+    match Pinger::new(Ipv4Addr::LOCALHOST.into()) {
+        Ok(pinger) => {
+            let reply = pinger.ping(1, Duration::from_secs(2))?;
+            writeln!(out, "  icmp  {reply}")?;
+            Ok(true)
+        }
+        Err(err) if err.kind() == SocketError::AccessDenied => {
+            writeln!(
+                out,
+                "  icmp  skipped: raw sockets are not permitted here ({err})"
+            )?;
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 fn tcp_echo(out: &mut dyn Write) -> DemoResult {
@@ -375,6 +423,99 @@ fn http_round_trip(out: &mut dyn Write) -> DemoResult {
     Ok(())
 }
 
+/// HTTP and HTTPS servers in this process (the HTTPS one with a
+/// self-signed certificate the fetcher is told to trust), fetched through
+/// the URL fetcher in both modes, with `data:` and `file:` URLs beside them.
+fn fetch_every_scheme(out: &mut dyn Write) -> DemoResult {
+    use netstack::protocols::fetch::{FetchResponse, Fetcher};
+    use netstack::protocols::http::server::{HttpServer, Request, Response, ServerConfig};
+    use netstack::transport::tls::{TlsClientConfig, TlsServerConfig};
+
+    let certificate = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+    let cert_pem = certificate.cert.pem();
+    let tls = TlsServerConfig::builder()
+        .certificate_pem(&cert_pem, certificate.signing_key.serialize_pem())
+        .alpn_protocols(["http/1.1"])
+        .build()?;
+    let handler =
+        |request: Request| Response::new(format!("fetched {}", request.uri().path()).into());
+    let http = HttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default(), handler)?;
+    let https = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default().tls(tls),
+        handler,
+    )?;
+    let fetcher = Fetcher::builder()
+        .tls_config(
+            TlsClientConfig::builder()
+                .system_roots(false)
+                .add_root_certificates_pem(&cert_pem)
+                .build()?,
+        )
+        .timeout(Some(Duration::from_secs(10)))
+        .build();
+    let file = std::env::temp_dir().join(format!("netstack-demo-{}.txt", std::process::id()));
+    std::fs::write(&file, "a local file")?;
+    let urls = [
+        format!("http://{}/plain", http.local_endpoint()),
+        format!(
+            "https://localhost:{}/secure",
+            https.local_endpoint().as_ip().map_or(0, |a| a.port())
+        ),
+        "data:text/plain;base64,ZnJvbSBhIGRhdGE6IFVSTA==".to_string(),
+        url::Url::from_file_path(&file)
+            .map_err(|()| "the temporary file has no file: URL")?
+            .to_string(),
+    ];
+    let describe = |response: &FetchResponse| {
+        let mut line = format!("{}", response.url().scheme());
+        if let Some(status) = response.status() {
+            line.push_str(&format!(" {status}"));
+        }
+        if let Some(http) = response.http() {
+            let t = http.timings();
+            if let Some(connect) = t.connect {
+                line.push_str(&format!(", connect {}", millis(connect)));
+            }
+            if let Some(tls) = http.tls_info() {
+                line.push_str(&format!(
+                    ", {} {}",
+                    tls.version.map_or("TLS".to_string(), |v| v.to_string()),
+                    tls.cipher_suite.unwrap_or("")
+                ));
+            }
+        }
+        line
+    };
+    let result = (|| -> DemoResult {
+        for url in &urls {
+            let took = Instant::now();
+            let response = fetcher.get(url).send()?.error_for_status()?;
+            let line = describe(&response);
+            let text = response.text()?;
+            writeln!(
+                out,
+                "  fetch sync  {line}: {text:?} in {}",
+                millis(took.elapsed())
+            )?;
+        }
+        for url in &urls[..2] {
+            let took = Instant::now();
+            let text = block_on(fetcher.download_string_async(url))?;
+            writeln!(
+                out,
+                "  fetch async {url}: {text:?} in {}",
+                millis(took.elapsed())
+            )?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&file);
+    http.shutdown();
+    https.shutdown();
+    result
+}
+
 /// The lines codec over a TCP connection: whole lines in, whole lines out.
 fn framed_lines(out: &mut dyn Write) -> DemoResult {
     use netstack::protocols::framing::{Framed, LinesCodec};
@@ -395,6 +536,9 @@ fn framed_lines(out: &mut dyn Write) -> DemoResult {
     while let Some(line) = reader.read_frame()? {
         lines.push(line);
     }
-    writeln!(out, "  lines Framed<_, LinesCodec>: {lines:?}")?;
+    writeln!(
+        out,
+        "  lines a protocol of your own, Framed<_, LinesCodec> over the transport: {lines:?}"
+    )?;
     Ok(())
 }
