@@ -468,7 +468,7 @@ fn fetch_every_scheme(out: &mut dyn Write) -> DemoResult {
             .to_string(),
     ];
     let describe = |response: &FetchResponse| {
-        let mut line = format!("{}", response.url().scheme());
+        let mut line = response.url().scheme().to_string();
         if let Some(status) = response.status() {
             line.push_str(&format!(" {status}"));
         }
