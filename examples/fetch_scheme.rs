@@ -79,7 +79,7 @@ fn target(parts: &FetchParts) -> Result<(String, u16, String)> {
         return Err(FetchError::handler(
             "kv",
             FetchErrorKind::Other,
-            "kv: URLs are read-only (no uploads)",
+            "URLs of this scheme are read-only (no uploads)",
         ));
     }
     let host = url
@@ -97,7 +97,7 @@ fn target(parts: &FetchParts) -> Result<(String, u16, String)> {
 fn answer(parts: FetchParts, key: &str, line: Option<String>) -> Result<(FetchParts, Vec<u8>)> {
     match line.as_deref() {
         Some(value) if value.starts_with("VALUE ") => {
-            Ok((parts, value["VALUE ".len()..].as_bytes().to_vec()))
+            Ok((parts, value.as_bytes()["VALUE ".len()..].to_vec()))
         }
         Some("MISSING") => Err(FetchError::handler(
             "kv",
