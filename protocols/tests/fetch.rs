@@ -325,6 +325,43 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
     assert_eq!(err.kind(), FetchErrorKind::Timeout, "{err}");
 }
 
+fn https_with_a_trusted_self_signed_certificate(mode: Mode) {
+    use protocols::http::server::{HttpServer, Request, Response, ServerConfig};
+    use transport::tls::{TlsClientConfig, TlsServerConfig};
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = cert.cert.pem();
+    let tls = TlsServerConfig::builder()
+        .certificate_pem(&pem, cert.signing_key.serialize_pem())
+        .alpn_protocols(["http/1.1"])
+        .build()
+        .unwrap();
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default().tls(tls),
+        |request: Request| Response::new(format!("secure {}", request.uri().path()).into()),
+    )
+    .unwrap();
+    let port = server.local_endpoint().as_ip().unwrap().port();
+    let trusting = Fetcher::builder()
+        .tls_config(
+            TlsClientConfig::builder()
+                .system_roots(false)
+                .add_root_certificates_pem(&pem)
+                .build()
+                .unwrap(),
+        )
+        .timeout(Some(Duration::from_secs(20)))
+        .build();
+    let url = format!("https://localhost:{port}/page");
+    let got = get(mode, &trusting, &url).unwrap();
+    assert_eq!(got.status, Some(200));
+    assert_eq!(got.text(), "secure /page");
+    // The default fetcher trusts the system's roots only: a certificate error.
+    let err = get(mode, &fetcher(), &url).unwrap_err();
+    assert_eq!(err.kind(), FetchErrorKind::Certificate, "{err}");
+    server.shutdown();
+}
+
 fn web_client_conveniences(mode: Mode) {
     let server = Server::respond(|request, _| {
         (
@@ -538,6 +575,7 @@ both_modes!(
     http_requests_carry_method_headers_body_and_credentials,
     resumed_downloads_use_a_range,
     http_errors_are_sorted_by_kind,
+    https_with_a_trusted_self_signed_certificate,
     web_client_conveniences,
     ftp_urls_download_list_resume_and_upload,
     custom_schemes_plug_in,
