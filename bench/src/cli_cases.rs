@@ -55,9 +55,10 @@ pub struct Args {
 }
 
 /// An nginx serving `root` on 127.0.0.1, stopped when dropped.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
-    port: u16,
+    /// The port it listens on.
+    pub port: u16,
 }
 
 impl Drop for Nginx {
@@ -65,6 +66,11 @@ impl Drop for Nginx {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// True when nginx is installed.
+pub(crate) fn nginx_available() -> bool {
+    nginx_binary().is_ok()
 }
 
 fn nginx_binary() -> BenchResult<PathBuf> {
@@ -75,8 +81,10 @@ fn nginx_binary() -> BenchResult<PathBuf> {
         .ok_or_else(|| "nginx is not installed: apt-get install -y nginx-light".into())
 }
 
-/// Starts nginx with one worker on a free port, verified by fetching a nonce file it serves.
-fn start_nginx(dir: &Path, root: &Path) -> BenchResult<Nginx> {
+/// Starts nginx with one worker on a free port, verified by fetching a
+/// nonce file it serves. Keep-alive connections serve any number of
+/// requests; files are sent with `sendfile`, typed application/octet-stream.
+pub(crate) fn start_nginx(dir: &Path, root: &Path) -> BenchResult<Nginx> {
     let binary = nginx_binary()?;
     let nonce = format!("netstack-bench-{}-{:?}", std::process::id(), Instant::now());
     std::fs::write(root.join("nonce.txt"), &nonce)?;
@@ -90,7 +98,8 @@ fn start_nginx(dir: &Path, root: &Path) -> BenchResult<Nginx> {
             format!(
                 "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
                  events {{ worker_connections 1024; }}\n\
-                 http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n\
+                 http {{\n  access_log off;\n  sendfile on;\n  tcp_nodelay on;\n\
+                 default_type application/octet-stream;\n  keepalive_requests 10000000;\n  keepalive_timeout 300s;\n\
                  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
                  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
                  server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n",

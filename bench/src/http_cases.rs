@@ -1,12 +1,15 @@
 //! Layer 3: netstack's HTTP/1.1 client against ureq, reqwest, curl and a
 //! raw `NetworkStream`, all against one local server over loopback.
 //!
-//! The server is netstack's own synchronous `HttpServer` on 127.0.0.1 (nginx
-//! is not installed on the benchmark machine; the issue allows netstack's
-//! server then). It answers `GET /1k` with a fixed 1 KiB body and
-//! `GET /download` with `--download-mib` MiB (1 GiB by default) sent with
-//! its `Content-Length`, streamed from one 64 KiB piece in memory, 64 KiB
-//! at most per read. Every contender talks to this same server.
+//! The server of the plain-http client cases is nginx (Debian's
+//! `nginx-light`; one worker, `sendfile`, started here with a config of its
+//! own) when it is installed, else — or with `--netstack-origin` —
+//! netstack's own synchronous `HttpServer` on 127.0.0.1. Either answers
+//! `GET /1k` with a fixed 1 KiB body and `GET /download` with
+//! `--download-mib` MiB (1 GiB by default) with its `Content-Length`: files
+//! of those bytes for nginx; for netstack's server, streamed from one 64 KiB
+//! piece in memory. Every contender talks to the same server. The HTTPS
+//! download uses netstack's server with TLS.
 //!
 //! - **keepalive**: `--requests` sequential GETs of `/1k` over one
 //!   keep-alive connection per sample, netstack's `Client` against `ureq`
@@ -55,6 +58,7 @@ use transport::tls::{TlsClientConfig, TlsServerConfig};
 use transport::{NetworkStream, TcpClient};
 
 use crate::async_cases;
+use crate::cli_cases;
 use crate::harness::{self, BenchResult, CaseResult, Common, Report, Unit};
 use crate::sockets_cases::{check_loopback, size_label};
 use crate::transport_cases::{client_config, server_config, Pki};
@@ -156,6 +160,10 @@ pub struct Args {
     /// Server: seconds per wrk sample (`-d`).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub duration_secs: u64,
+
+    /// Client cases: use netstack's own server even when nginx is installed.
+    #[arg(long)]
+    pub netstack_origin: bool,
 }
 
 impl Default for Args {
@@ -173,6 +181,7 @@ impl Default for Args {
             connections: 50,
             wrk_threads: 2,
             duration_secs: 5,
+            netstack_origin: false,
         }
     }
 }
@@ -343,6 +352,73 @@ impl Drop for Server {
         if let Some(server) = self.server.take() {
             server.shutdown_handle().begin_shutdown();
             drop(server);
+        }
+    }
+}
+
+/// The server of the plain-http client cases: nginx (one worker, the same
+/// bytes as files, `sendfile`) when it is installed, as the issue asks,
+/// else netstack's own sync server.
+enum Origin {
+    Nginx {
+        nginx: cli_cases::Nginx,
+        dir: std::path::PathBuf,
+    },
+    Netstack(Server),
+}
+
+impl Origin {
+    fn start(args: &Args, total: u64, timeout: Duration) -> BenchResult<Origin> {
+        if args.netstack_origin || !cli_cases::nginx_available() {
+            return Ok(Origin::Netstack(Server::start(total, timeout, None)?));
+        }
+        let dir = std::env::temp_dir().join(format!("netstack-bench-http-{}", std::process::id()));
+        let root = dir.join("www");
+        std::fs::create_dir_all(&root)?;
+        std::fs::write(root.join("1k"), SMALL)?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(root.join("download"))?);
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(PIECE_LEN as u64) as usize;
+            std::io::Write::write_all(&mut file, &PIECE[..n])?;
+            left -= n as u64;
+        }
+        std::io::Write::flush(&mut file)?;
+        let nginx = cli_cases::start_nginx(&dir, &root)?;
+        Ok(Origin::Nginx { nginx, dir })
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Origin::Nginx { nginx, .. } => {
+                format!("nginx (one worker, sendfile) on 127.0.0.1:{}", nginx.port)
+            }
+            Origin::Netstack(server) => format!(
+                "netstack HttpServer (sync) on {} (nginx not installed, or --netstack-origin)",
+                server.address
+            ),
+        }
+    }
+
+    fn address(&self) -> SocketAddr {
+        match self {
+            Origin::Nginx { nginx, .. } => SocketAddr::from((Ipv4Addr::LOCALHOST, nginx.port)),
+            Origin::Netstack(server) => server.address,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        match self {
+            Origin::Nginx { .. } => format!("http://{}{path}", self.address()),
+            Origin::Netstack(server) => server.url(path),
+        }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        if let Origin::Nginx { dir, .. } = self {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -974,13 +1050,13 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let timeout = args.common.timeout();
     let rounds = args.common.rounds;
     let total = args.download_mib * MIB;
-    let server = Server::start(total, timeout, None)?;
+    let origin = Origin::start(args, total, timeout)?;
     eprintln!(
-        "server: netstack HttpServer (sync) on {} (nginx is not installed)",
-        server.address
+        "server for the plain-http client cases: {}",
+        origin.describe()
     );
-    let small_url = server.url("/1k");
-    let download_url = server.url("/download");
+    let small_url = origin.url("/1k");
+    let download_url = origin.url("/download");
     let requests = args.requests;
 
     if args.wants(Case::Keepalive) {
@@ -1051,7 +1127,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             "raw NetworkStream",
             rounds,
             command,
-            || download_raw(server.address, total, timeout),
+            || download_raw(origin.address(), total, timeout),
             || download_netstack(&download_url, total, timeout),
         )?);
     }
