@@ -144,6 +144,10 @@ fn file_urls_read_list_resume_and_write(mode: Mode) {
     assert_eq!(got.body, &content[99_000..]);
     assert_eq!(got.resumed_from, Some(99_000));
 
+    let head = run(mode, f.get(&url("data.bin")).method(Method::HEAD)).unwrap();
+    assert!(head.body.is_empty());
+    assert_eq!(head.headers["content-length"], "100000");
+
     let listing = get(mode, &f, &url("")).unwrap();
     assert_eq!(listing.text(), "data.bin\nsub/\n");
 
@@ -438,6 +442,16 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     assert_eq!(got.body, &content[299_990..]);
     assert_eq!(got.resumed_from, Some(299_990));
     assert_eq!(got.headers["content-length"], "10");
+
+    // HEAD: SIZE and MDTM only, no RETR.
+    let head = run(
+        mode,
+        f.get(&format!("{base}/data.bin")).method(Method::HEAD),
+    )
+    .unwrap();
+    assert!(head.body.is_empty());
+    assert_eq!(head.headers["content-length"], "300000");
+    assert!(head.headers.contains_key("last-modified"));
 
     let listing = get(mode, &f, &format!("{base}/sub/")).unwrap().text();
     assert!(

@@ -43,11 +43,17 @@ pub(crate) fn open(parts: FetchParts) -> Result<FetchResponse> {
     }
     let mut file = fs::File::open(&path).map_err(|e| file_error(&path, e))?;
     let offset = parts.resume_from.unwrap_or(0).min(metadata.len());
-    if offset > 0 {
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| file_error(&path, e))?;
-    }
-    let mut response = FetchResponse::new(parts.url, file)
+    let body: Box<dyn std::io::Read + Send> = if parts.method == http::Method::HEAD {
+        // Metadata only: the file was opened to check that it can be read.
+        Box::new(Cursor::new(Vec::new()))
+    } else {
+        if offset > 0 {
+            file.seek(SeekFrom::Start(offset))
+                .map_err(|e| file_error(&path, e))?;
+        }
+        Box::new(file)
+    };
+    let mut response = FetchResponse::new(parts.url, body)
         .with_header(CONTENT_LENGTH, HeaderValue::from(metadata.len() - offset))
         .with_resumed_from(parts.resume_from.map(|_| offset));
     if let Ok(modified) = metadata.modified() {

@@ -1,5 +1,5 @@
 //! `ftp:` URLs on the FTP client: a file is downloaded (from an offset
-//! with `REST` for resumed fetches), a directory (a trailing `/`, or
+//! with `REST` for resumed fetches; a `HEAD` asks for its metadata only), a directory (a trailing `/`, or
 //! `;type=d` for names only) is listed, and a body is uploaded with `STOR`.
 //! The size and modification time (`SIZE`, `MDTM`) become `Content-Length`
 //! and `Last-Modified` when the server gives them.
@@ -133,6 +133,17 @@ pub(crate) fn fetch(settings: &FtpSettings, mut parts: FetchParts) -> Result<Fet
     let size = client.size(&url.path).ok();
     let modified = client.modified(&url.path).ok();
     let offset = parts.resume_from.unwrap_or(0);
+    if parts.method == http::Method::HEAD {
+        let _ = client.quit();
+        let response = FetchResponse::new(parts.url, Cursor::new(Vec::new()));
+        return Ok(with_metadata(
+            response,
+            FetchResponse::with_header,
+            size,
+            offset,
+            modified,
+        ));
+    }
     let download = client.into_retr(&url.path, offset)?;
     let size = size.or(download.expected_len().map(|len| len + offset));
     let response = FetchResponse::new(parts.url, download)
@@ -176,6 +187,14 @@ pub(crate) async fn fetch_async(
     let size = client.size(&url.path).await.ok();
     let modified = client.modified(&url.path).await.ok();
     let offset = parts.resume_from.unwrap_or(0);
+    if parts.method == http::Method::HEAD {
+        let _ = client.quit().await;
+        let response = FetchResponse::new(parts.url, Cursor::new(Vec::new()));
+        return Ok(
+            with_metadata(response, FetchResponse::with_header, size, offset, modified)
+                .into_async_blocking(),
+        );
+    }
     let download = client.into_retr(&url.path, offset).await?;
     let size = size.or(download.expected_len().map(|len| len + offset));
     let response = AsyncFetchResponse::new(parts.url, download)
