@@ -708,6 +708,37 @@ fn each_failure_has_curls_exit_code() {
     assert_eq!(stdout(&out), "only this", "what arrived is still written");
     fetch_expect(56, &[&reset.url("/")]);
     fetch_expect(37, &["file:///no/such/file"]);
+    // Plain text where a TLS handshake was expected.
+    let plaintext = Crafted::start(|mut stream| {
+        let mut hello = [0u8; 512];
+        let _ = stream.read(&mut hello);
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    fetch_expect(35, &[&format!("https://127.0.0.1:{}/", plaintext.port)]);
+    // A gzip body that is not gzip, and a gzip bomb past the decoded limit.
+    let bad_gzip = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 12\r\n\r\nnot gzip at all",
+        );
+    });
+    fetch_expect(61, &["--compressed", &bad_gzip.url("/")]);
+    let bomb = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..300 {
+            encoder.write_all(&zeros).unwrap();
+        }
+        let body = encoder.finish().unwrap();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(&body);
+    });
+    fetch_expect(63, &["--compressed", "-o", "/dev/null", &bomb.url("/")]);
     let server = http_server();
     fetch_expect(23, &["-o", "/no/such/dir/out", &url(&server, "/hello")]);
 }
