@@ -708,6 +708,14 @@ fn each_failure_has_curls_exit_code() {
     assert_eq!(stdout(&out), "only this", "what arrived is still written");
     fetch_expect(56, &[&reset.url("/")]);
     fetch_expect(37, &["file:///no/such/file"]);
+    // The server hangs up while a large upload is being sent.
+    let hang_up = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+    });
+    let dir = TempDir::new("upload");
+    std::fs::write(dir.0.join("big.bin"), vec![7u8; 32 << 20]).unwrap();
+    let out = fetch_expect(55, &["-T", &dir.path("big.bin"), &hang_up.url("/up")]);
+    assert!(stderr(&out).contains("(55)"), "{}", stderr(&out));
     // Plain text where a TLS handshake was expected.
     let plaintext = Crafted::start(|mut stream| {
         let mut hello = [0u8; 512];

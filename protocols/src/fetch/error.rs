@@ -208,6 +208,9 @@ pub(crate) fn transport_kind(err: &transport::Error) -> FetchErrorKind {
             SocketError::ConnectionRefused
             | SocketError::HostUnreachable
             | SocketError::NetworkUnreachable => FetchErrorKind::Connect,
+            _ if e.operation().starts_with("write") || e.operation().starts_with("send") => {
+                FetchErrorKind::Send
+            }
             _ => FetchErrorKind::Receive,
         },
         _ => FetchErrorKind::Other,
