@@ -319,6 +319,7 @@ async fn serve_connection<H, F>(
         stream,
         core: Conn::new(&config, started),
         net: Arc::clone(&net),
+        read_timer: None,
     }));
     loop {
         let Some(parts) = next_head(&link, &guard, &state).await else {
