@@ -1,5 +1,7 @@
 //! Message heads: parsing (with `httparse`, after a strict pre-scan) and encoding.
 
+use std::mem::MaybeUninit;
+
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
@@ -158,6 +160,9 @@ pub fn parse_response_head(
     )))
 }
 
+/// Header slots a request parse keeps on the stack (the default limit is 100).
+const STACK_HEADER_SLOTS: usize = 128;
+
 /// Parses a request head from the start of `buf` (see [`parse_response_head`]).
 pub fn parse_request_head(
     buf: &[u8],
@@ -174,9 +179,18 @@ pub fn parse_request_head(
     };
     let head = &buf[..end];
     prescan(head, limits)?;
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.headers()];
-    let mut request = httparse::Request::new(&mut slots);
-    match request.parse(head) {
+    // The header slots live on the stack (uninitialised, as hyper's do)
+    // unless the limit is unusually high: no allocation per request.
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADER_SLOTS];
+    let mut heap = Vec::new();
+    let slots = if limits.headers() <= STACK_HEADER_SLOTS {
+        &mut stack[..limits.headers()]
+    } else {
+        heap.resize_with(limits.headers(), MaybeUninit::uninit);
+        &mut heap[..]
+    };
+    let mut request = httparse::Request::new(&mut []);
+    match request.parse_with_uninit_headers(head, slots) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => {
             return Err(ParseError::InvalidRequestLine(first_line(head)))

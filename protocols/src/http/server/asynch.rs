@@ -319,6 +319,7 @@ async fn serve_connection<H, F>(
         stream,
         core: Conn::new(&config, started),
         net: Arc::clone(&net),
+        read_timer: None,
     }));
     loop {
         let Some(parts) = next_head(&link, &guard, &state).await else {
@@ -415,7 +416,7 @@ async fn write_response(
 ) -> std::io::Result<()> {
     let timeout = config.write_timeout;
     let (mut parts, body) = response.into_parts();
-    let (framing, raw) = {
+    let (framing, raw, queued) = {
         let mut shared = lock(link);
         if state.is_shutting_down() {
             shared.core.set_closing();
@@ -424,8 +425,24 @@ async fn write_response(
             shared
                 .core
                 .start_response(parts.status, &mut parts.headers, body.content.kind());
-        (framing, shared.core.body_is_raw())
+        let raw = shared.core.body_is_raw();
+        match &body.content {
+            // A small body goes out with its head, queued under this one lock.
+            Content::Full(bytes)
+                if !(framing.sends_body() && bytes.len() > DIRECT_WRITE && raw) =>
+            {
+                if framing.sends_body() {
+                    shared.core.body_data(bytes).map_err(mismatch)?;
+                }
+                shared.core.finish_response().map_err(mismatch)?;
+                (framing, raw, true)
+            }
+            _ => (framing, raw, false),
+        }
     };
+    if queued {
+        return flush_async(link, timeout).await;
+    }
     match body.content {
         Content::Full(bytes) => {
             if framing.sends_body() && bytes.len() > DIRECT_WRITE && raw {

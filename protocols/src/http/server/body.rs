@@ -8,11 +8,12 @@ use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures_io::AsyncRead;
 
 use super::conn::{BodyEvent, BodyKind, Rejection, Wait};
-use super::io::{fill_sync, poll_fill, Filled, Timer};
+use super::io::{fill_sync, poll_fill, Filled};
 use super::stream::{lock, Link};
 use crate::http::Error;
 
@@ -118,7 +119,7 @@ impl fmt::Debug for RequestBody {
 /// netstack's reactor, so it works under any executor.
 pub struct AsyncRequestBody {
     link: Link,
-    timer: Option<(Wait, Timer)>,
+    timer: Option<(Wait, Instant)>,
 }
 
 impl AsyncRequestBody {

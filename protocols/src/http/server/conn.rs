@@ -820,9 +820,34 @@ fn encode_rejection(rejection: &Rejection, out: &mut Vec<u8>) {
 }
 
 fn insert_date(headers: &mut HeaderMap) {
-    if let Ok(value) = HeaderValue::from_str(&http_date(std::time::SystemTime::now())) {
+    if let Some(value) = current_date() {
         headers.insert(DATE, value);
     }
+}
+
+/// The `Date` value for now. It changes once a second, so each thread keeps
+/// the last one made (a clone is a reference-count increment) instead of
+/// formatting and allocating it for every response.
+fn current_date() -> Option<HeaderValue> {
+    use std::cell::RefCell;
+    thread_local! {
+        static CACHED: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    let now = std::time::SystemTime::now();
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    CACHED.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        match &*cached {
+            Some((at, value)) if *at == secs => Some(value.clone()),
+            _ => {
+                let value = HeaderValue::from_str(&http_date(now)).ok()?;
+                *cached = Some((secs, value.clone()));
+                Some(value)
+            }
+        }
+    })
 }
 
 /// An IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.

@@ -5,7 +5,7 @@
 use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -152,24 +152,47 @@ fn write_timed_out(after: Duration) -> io::Error {
     )
 }
 
+/// A write's deadline: `timeout` from the start of the write, armed in the
+/// reactor only once the write has to wait (most writes never do).
+struct WriteDeadline {
+    started: Instant,
+    timeout: Duration,
+    timer: Option<Timer>,
+}
+
+impl WriteDeadline {
+    fn new(timeout: Duration) -> WriteDeadline {
+        WriteDeadline {
+            started: Instant::now(),
+            timeout,
+            timer: None,
+        }
+    }
+
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let (started, timeout) = (self.started, self.timeout);
+        let timer = self
+            .timer
+            .get_or_insert_with(|| timer(timeout.saturating_sub(started.elapsed())));
+        timer.as_mut().poll(cx).map(|()| write_timed_out(timeout))
+    }
+}
+
 /// Writes everything the core has queued, within `timeout`.
 pub(crate) async fn flush_async(link: &Link, timeout: Duration) -> io::Result<()> {
-    let mut deadline = timer(timeout);
+    let mut deadline = WriteDeadline::new(timeout);
     poll_fn(|cx| {
         if let Poll::Ready(result) = poll_output(&mut lock(link), cx) {
             return Poll::Ready(result);
         }
-        match deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(write_timed_out(timeout))),
-            Poll::Pending => Poll::Pending,
-        }
+        deadline.poll_expired(cx).map(Err)
     })
     .await
 }
 
 /// Writes `data` directly (a large fixed body), within `timeout`.
 pub(crate) async fn write_all_async(link: &Link, data: &[u8], timeout: Duration) -> io::Result<()> {
-    let mut deadline = timer(timeout);
+    let mut deadline = WriteDeadline::new(timeout);
     let mut at = 0;
     poll_fn(|cx| {
         {
@@ -190,29 +213,77 @@ pub(crate) async fn write_all_async(link: &Link, data: &[u8], timeout: Duration)
                 }
             }
         }
-        match deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(write_timed_out(timeout))),
-            Poll::Pending => Poll::Pending,
-        }
+        deadline.poll_expired(cx).map(Err)
     })
     .await
 }
 
+/// The reactor timer that bounds a connection's reads. Arming a timer
+/// costs a lock and an insert (and later a remove) in the reactor's timer
+/// map, so it is not armed anew for every read: a read whose deadline is
+/// later than the armed one keeps it (when it fires early, it is re-armed
+/// for the later deadline); only an earlier deadline replaces it.
+pub(crate) struct ReadTimer {
+    at: Instant,
+    timer: Timer,
+    /// The waker the timer was last polled with (it stays registered).
+    waker: Option<Waker>,
+}
+
+impl std::fmt::Debug for ReadTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadTimer")
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes sure `cx` is woken by `deadline`; `Ready` once it has passed.
+fn poll_read_deadline(
+    slot: &mut Option<ReadTimer>,
+    deadline: Instant,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let now = Instant::now();
+    if now >= deadline {
+        return Poll::Ready(());
+    }
+    let armed = slot.as_mut().filter(|t| t.at <= deadline && now < t.at);
+    let armed = match armed {
+        Some(armed) => armed,
+        None => slot.insert(ReadTimer {
+            at: deadline,
+            timer: timer(deadline - now),
+            waker: None,
+        }),
+    };
+    if armed
+        .waker
+        .as_ref()
+        .is_some_and(|w| w.will_wake(cx.waker()))
+    {
+        return Poll::Pending;
+    }
+    if armed.timer.as_mut().poll(cx).is_ready() {
+        *slot = None;
+        return Poll::Ready(());
+    }
+    armed.waker = Some(cx.waker().clone());
+    Poll::Pending
+}
+
 /// The poll form of [`fill_sync`]: writes the core's output, then reads
-/// more request bytes before the core's deadline. `timer` holds the
-/// deadline between polls; it is cleared when the fill completes.
+/// more request bytes before the core's deadline. `slot` holds what the
+/// read waits for and its deadline between polls; it is cleared when the
+/// fill completes.
 pub(crate) fn poll_fill(
     link: &Link,
     cx: &mut Context<'_>,
-    slot: &mut Option<(Wait, Timer)>,
+    slot: &mut Option<(Wait, Instant)>,
 ) -> Poll<Filled> {
     let mut guard = lock(link);
     let shared = &mut *guard;
-    if slot.is_none() {
-        let now = Instant::now();
-        let (wait, deadline) = shared.core.read_wait(now);
-        *slot = Some((wait, timer(deadline.saturating_duration_since(now))));
-    }
+    let (wait, deadline) = *slot.get_or_insert_with(|| shared.core.read_wait(Instant::now()));
     let ready = match poll_output(shared, cx) {
         Poll::Ready(Err(e)) => {
             shared.core.set_eof();
@@ -239,12 +310,8 @@ pub(crate) fn poll_fill(
         *slot = None;
         return Poll::Ready(filled);
     }
-    let Some((wait, deadline)) = slot.as_mut() else {
-        return Poll::Pending;
-    };
-    match deadline.as_mut().poll(cx) {
+    match poll_read_deadline(&mut shared.read_timer, deadline, cx) {
         Poll::Ready(()) => {
-            let wait = *wait;
             shared.core.timed_out(wait);
             *slot = None;
             Poll::Ready(Filled::TimedOut)

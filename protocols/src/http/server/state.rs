@@ -20,7 +20,9 @@ const FORCE_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 struct Entry {
     net: Arc<NetworkStream>,
-    idle: bool,
+    /// Shared with the connection's guard, which flips it without the
+    /// registry's lock (twice per request on a keep-alive connection).
+    idle: Arc<AtomicBool>,
 }
 
 #[derive(Debug, Default)]
@@ -97,10 +99,18 @@ impl ServerState {
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
-        inner.conns.insert(id, Entry { net, idle: false });
+        let idle = Arc::new(AtomicBool::new(false));
+        inner.conns.insert(
+            id,
+            Entry {
+                net,
+                idle: Arc::clone(&idle),
+            },
+        );
         ConnGuard {
             state: Arc::clone(self),
             id,
+            idle,
         }
     }
 
@@ -129,7 +139,9 @@ impl ServerState {
         self.listener.stop();
         let inner = self.lock();
         for entry in inner.conns.values() {
-            if entry.idle {
+            // Pairs with `ConnGuard::set_idle`: either the connection sees the
+            // shutdown after marking itself idle, or this sees it idle.
+            if entry.idle.load(Ordering::SeqCst) {
                 entry.net.close();
             }
         }
@@ -220,17 +232,14 @@ impl ServerState {
 pub(crate) struct ConnGuard {
     state: Arc<ServerState>,
     id: u64,
+    idle: Arc<AtomicBool>,
 }
 
 impl ConnGuard {
     /// Marks the connection idle (between requests) or busy. Returns false
     /// when it was marked idle during a shutdown: the connection should close.
     pub(crate) fn set_idle(&self, idle: bool) -> bool {
-        let mut inner = self.state.lock();
-        if let Some(entry) = inner.conns.get_mut(&self.id) {
-            entry.idle = idle;
-        }
-        drop(inner);
+        self.idle.store(idle, Ordering::SeqCst);
         !(idle && self.state.is_shutting_down())
     }
 }

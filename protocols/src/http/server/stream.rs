@@ -12,6 +12,7 @@ use transport::tls::{StreamControl, TlsStream};
 use transport::NetworkStream;
 
 use super::conn::Conn;
+use super::io::ReadTimer;
 
 /// A `NetworkStream` the server can close from another thread (shutdown)
 /// while the connection's driver reads from it.
@@ -162,6 +163,8 @@ pub(crate) struct Shared {
     pub(crate) stream: Stream,
     pub(crate) core: Conn,
     pub(crate) net: Arc<NetworkStream>,
+    /// The async driver's read deadline timer, kept across reads.
+    pub(crate) read_timer: Option<ReadTimer>,
 }
 
 /// The shared connection.

@@ -309,6 +309,7 @@ fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &
         stream,
         core: Conn::new(config, started),
         net: Arc::clone(&net),
+        read_timer: None,
     }));
     loop {
         let Some(parts) = next_head(&link, &guard, state) else {
