@@ -112,17 +112,19 @@ impl LinesCodec {
         self.max_length
     }
 
-    fn to_line(&self, mut line: BytesMut) -> Result<String> {
-        if line.last() == Some(&b'\r') {
-            line.truncate(line.len() - 1);
-        }
+    /// The line in `bytes` (terminator `\n` already cut off) as a `String`.
+    fn to_line(&self, bytes: &[u8]) -> Result<String> {
+        let line = match bytes.split_last() {
+            Some((b'\r', line)) => line,
+            _ => bytes,
+        };
         if line.len() > self.max_length {
             return Err(Error::LineTooLong {
                 length: line.len(),
                 limit: self.max_length,
             });
         }
-        match std::str::from_utf8(&line) {
+        match std::str::from_utf8(line) {
             Ok(text) => Ok(text.to_owned()),
             Err(e) => Err(Error::InvalidUtf8(e)),
         }
@@ -135,7 +137,7 @@ impl Decoder for LinesCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
         loop {
             let from = self.next_index.min(src.len());
-            let newline = src[from..].iter().position(|b| *b == b'\n');
+            let newline = memchr::memchr(b'\n', &src[from..]);
             if self.discarding {
                 match newline {
                     Some(at) => {
@@ -153,10 +155,14 @@ impl Decoder for LinesCodec {
             }
             return match newline {
                 Some(at) => {
-                    let mut line = src.split_to(from + at + 1);
+                    // Copied out of the buffer, then skipped: `advance`
+                    // keeps the buffer unshared (`split_to` would share it
+                    // with each line, an atomic count per line).
+                    let end = from + at;
+                    let line = self.to_line(&src[..end]);
+                    src.advance(end + 1);
                     self.next_index = 0;
-                    line.truncate(line.len() - 1);
-                    self.to_line(line).map(Some)
+                    line.map(Some)
                 }
                 // Room for a `\r` before the `\n` that has not come yet.
                 None if src.len() > self.max_length.saturating_add(1) => {
@@ -192,9 +198,10 @@ impl Decoder for LinesCodec {
             return Ok(None);
         }
         if self.accept_unterminated {
-            let line = src.split();
+            let line = self.to_line(src);
+            src.clear();
             self.next_index = 0;
-            return self.to_line(line).map(Some);
+            return line.map(Some);
         }
         Err(Error::StreamEndedInFrame {
             buffered: src.len(),
@@ -210,7 +217,7 @@ impl Encoder<&str> for LinesCodec {
                 limit: self.max_length,
             });
         }
-        if line.bytes().any(|b| b == b'\n' || b == b'\r') {
+        if memchr::memchr2(b'\n', b'\r', line.as_bytes()).is_some() {
             return Err(Error::InvalidFrame(
                 "a line to send contains a line break".to_string(),
             ));
