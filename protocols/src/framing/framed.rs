@@ -98,12 +98,6 @@ pub struct Framed<S, C> {
     finished: bool,
 }
 
-/// What the buffered bytes gave.
-enum Buffered<T> {
-    Frame(Option<T>),
-    NeedRead,
-}
-
 impl<S, C> Framed<S, C> {
     /// Frames `io` with `codec`.
     pub fn new(io: S, codec: C) -> Framed<S, C> {
@@ -194,28 +188,19 @@ impl<S, C> Framed<S, C> {
 }
 
 impl<S, C: Decoder> Framed<S, C> {
-    /// Decodes from the buffered bytes: the shared core of both modes.
-    fn decode_buffered(&mut self) -> Result<Buffered<C::Item>> {
+    /// Decodes after the stream has ended: the last frames, then `None`
+    /// (or the error for bytes left inside a frame), then `None` for good.
+    /// Before the end, both modes call the codec's `decode` directly: that
+    /// is the path of almost every frame, kept free of extra wrapping.
+    fn decode_at_eof(&mut self) -> Result<Option<C::Item>> {
         if self.finished {
-            return Ok(Buffered::Frame(None));
+            return Ok(None);
         }
-        if !self.eof {
-            return Ok(match self.codec.decode(&mut self.read_buf)? {
-                Some(frame) => Buffered::Frame(Some(frame)),
-                None => Buffered::NeedRead,
-            });
+        let decoded = self.codec.decode_eof(&mut self.read_buf);
+        if !matches!(decoded, Ok(Some(_))) {
+            self.finished = true;
         }
-        match self.codec.decode_eof(&mut self.read_buf) {
-            Ok(Some(frame)) => Ok(Buffered::Frame(Some(frame))),
-            Ok(None) => {
-                self.finished = true;
-                Ok(Buffered::Frame(None))
-            }
-            Err(e) => {
-                self.finished = true;
-                Err(e)
-            }
-        }
+        decoded
     }
 
     /// Makes room for one read at the end of the read buffer; returns where it starts.
@@ -247,8 +232,11 @@ impl<S: Read, C: Decoder> Framed<S, C> {
     /// `Ok(None)`: the stream ended cleanly between frames.
     pub fn read_frame(&mut self) -> Result<Option<C::Item>> {
         loop {
-            if let Buffered::Frame(frame) = self.decode_buffered()? {
-                return Ok(frame);
+            if self.eof {
+                return self.decode_at_eof();
+            }
+            if let Some(frame) = self.codec.decode(&mut self.read_buf)? {
+                return Ok(Some(frame));
             }
             let start = self.prepare_read();
             let read = self.io.read(&mut self.read_buf[start..]);
@@ -326,8 +314,11 @@ impl<S: AsyncRead + Unpin, C: Decoder> Framed<S, C> {
     /// [`read_frame_async`](Framed::read_frame_async) and the `Stream`).
     pub fn poll_read_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<C::Item>>> {
         loop {
-            if let Buffered::Frame(frame) = self.decode_buffered()? {
-                return Poll::Ready(Ok(frame));
+            if self.eof {
+                return Poll::Ready(self.decode_at_eof());
+            }
+            if let Some(frame) = self.codec.decode(&mut self.read_buf)? {
+                return Poll::Ready(Ok(Some(frame)));
             }
             let start = self.prepare_read();
             let read = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]) {
