@@ -174,6 +174,17 @@ impl<S, C> Framed<S, C> {
         self.io
     }
 
+    /// Empties the write buffer once all of it is written, and moves its
+    /// start back to the start of its allocation (`try_reclaim` never
+    /// allocates; here it copies nothing, the buffer being empty). Without
+    /// that, the next batch would be encoded after the bytes just written,
+    /// and the `reserve` that finds the end of the allocation would copy
+    /// the whole batch (up to 64 KiB) back to the front.
+    fn write_buffer_written(&mut self) {
+        self.write_buf.clear();
+        let _ = self.write_buf.try_reclaim(self.write_buf.capacity() + 1);
+    }
+
     fn encode_into_buffer<I>(&mut self, item: I) -> Result<()>
     where
         C: Encoder<I>,
@@ -289,7 +300,7 @@ impl<S: Write, C> Framed<S, C> {
                 Err(e) => return Err(Error::from_io(e)),
             }
         }
-        self.write_buf.clear();
+        self.write_buffer_written();
         self.io.flush().map_err(Error::from_io)
     }
 }
@@ -358,7 +369,7 @@ impl<S: AsyncWrite + Unpin, C> Framed<S, C> {
                 Err(e) => return Poll::Ready(Err(Error::from_io(e))),
             }
         }
-        self.write_buf.clear();
+        self.write_buffer_written();
         Poll::Ready(Ok(()))
     }
 
