@@ -246,8 +246,11 @@ impl<S: Read, C: Decoder> Framed<S, C> {
             if self.eof {
                 return self.decode_at_eof();
             }
-            if let Some(frame) = self.codec.decode(&mut self.read_buf)? {
-                return Ok(Some(frame));
+            // Returned as the codec made it (not unpacked and packed again),
+            // so the compiler lets the codec write straight into our result.
+            let decoded = self.codec.decode(&mut self.read_buf);
+            if !matches!(decoded, Ok(None)) {
+                return decoded;
             }
             let start = self.prepare_read();
             let read = self.io.read(&mut self.read_buf[start..]);
@@ -328,8 +331,9 @@ impl<S: AsyncRead + Unpin, C: Decoder> Framed<S, C> {
             if self.eof {
                 return Poll::Ready(self.decode_at_eof());
             }
-            if let Some(frame) = self.codec.decode(&mut self.read_buf)? {
-                return Poll::Ready(Ok(Some(frame)));
+            let decoded = self.codec.decode(&mut self.read_buf);
+            if !matches!(decoded, Ok(None)) {
+                return Poll::Ready(decoded);
             }
             let start = self.prepare_read();
             let read = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]) {
@@ -410,7 +414,17 @@ impl<S: AsyncRead + Unpin, C: Decoder + Unpin> futures_core::Stream for Framed<S
     type Item = Result<C::Item>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_read_frame(cx).map(Result::transpose)
+        let this = self.get_mut();
+        // A frame already buffered goes straight into the `Stream`'s item
+        // (not through `poll_read_frame`'s result and a `transpose`).
+        if !this.eof {
+            match this.codec.decode(&mut this.read_buf) {
+                Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
+                Err(e) => return Poll::Ready(Some(Err(e))),
+                Ok(None) => {}
+            }
+        }
+        this.poll_read_frame(cx).map(Result::transpose)
     }
 }
 

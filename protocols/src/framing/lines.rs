@@ -114,6 +114,12 @@ impl LinesCodec {
 
     /// The line in `bytes` (terminator `\n` already cut off) as a `String`.
     fn to_line(&self, bytes: &[u8]) -> Result<String> {
+        self.check_line(bytes).map(str::to_owned)
+    }
+
+    /// The line in `bytes` (terminator `\n` already cut off), checked.
+    #[inline]
+    fn check_line<'a>(&self, bytes: &'a [u8]) -> Result<&'a str> {
         let line = match bytes.split_last() {
             Some((b'\r', line)) => line,
             _ => bytes,
@@ -124,17 +130,12 @@ impl LinesCodec {
                 limit: self.max_length,
             });
         }
-        match std::str::from_utf8(line) {
-            Ok(text) => Ok(text.to_owned()),
-            Err(e) => Err(Error::InvalidUtf8(e)),
-        }
+        std::str::from_utf8(line).map_err(Error::InvalidUtf8)
     }
-}
 
-impl Decoder for LinesCodec {
-    type Item = String;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
+    /// Everything `decode` does: over-long lines, skipping, waiting for more.
+    #[inline(never)]
+    fn decode_slow(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
         loop {
             let from = self.next_index.min(src.len());
             let newline = memchr::memchr(b'\n', &src[from..]);
@@ -155,9 +156,6 @@ impl Decoder for LinesCodec {
             }
             return match newline {
                 Some(at) => {
-                    // Copied out of the buffer, then skipped: `advance`
-                    // keeps the buffer unshared (`split_to` would share it
-                    // with each line, an atomic count per line).
                     let end = from + at;
                     let line = self.to_line(&src[..end]);
                     src.advance(end + 1);
@@ -181,6 +179,34 @@ impl Decoder for LinesCodec {
                 }
             };
         }
+    }
+}
+
+impl Decoder for LinesCodec {
+    type Item = String;
+
+    /// Small enough to be inlined into `Framed`'s read loop, so a line goes
+    /// from the buffer into the caller's result without being copied
+    /// through the layers in between.
+    #[inline]
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
+        // The common case: a whole, valid line at the front of the buffer.
+        if !self.discarding {
+            let from = self.next_index.min(src.len());
+            if let Some(at) = memchr::memchr(b'\n', &src[from..]) {
+                let end = from + at;
+                if let Ok(text) = self.check_line(&src[..end]) {
+                    // Copied out of the buffer, then skipped: `advance`
+                    // keeps the buffer unshared (`split_to` would share it
+                    // with each line, an atomic count per line).
+                    let line = text.to_owned();
+                    src.advance(end + 1);
+                    self.next_index = 0;
+                    return Ok(Some(line));
+                }
+            }
+        }
+        self.decode_slow(src)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
