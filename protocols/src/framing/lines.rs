@@ -118,7 +118,7 @@ impl LinesCodec {
     }
 
     /// The line in `bytes` (terminator `\n` already cut off), checked.
-    #[inline]
+    #[inline(always)]
     fn check_line<'a>(&self, bytes: &'a [u8]) -> Result<&'a str> {
         let line = match bytes.split_last() {
             Some((b'\r', line)) => line,
@@ -188,7 +188,7 @@ impl Decoder for LinesCodec {
     /// Small enough to be inlined into `Framed`'s read loop, so a line goes
     /// from the buffer into the caller's result without being copied
     /// through the layers in between.
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<String>> {
         // The common case: a whole, valid line at the front of the buffer.
         if !self.discarding {
