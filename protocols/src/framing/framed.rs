@@ -246,8 +246,8 @@ impl<S: Read, C: Decoder> Framed<S, C> {
             if self.eof {
                 return self.decode_at_eof();
             }
-            // Returned as the codec made it (not unpacked and packed again),
-            // so the compiler lets the codec write straight into our result.
+            // Returned as the codec made it, not unpacked with `?` and
+            // packed again (a copy of the result per frame).
             let decoded = self.codec.decode(&mut self.read_buf);
             if !matches!(decoded, Ok(None)) {
                 return decoded;

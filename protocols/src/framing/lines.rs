@@ -287,8 +287,9 @@ fn find_newline(bytes: &[u8]) -> Option<usize> {
 
 /// Whether `bytes` holds a `\r` or a `\n`. Up to 64 bytes (the usual line),
 /// 16 bytes at a time without a branch per byte, which the compiler turns
-/// into vector compares: about half the time of `memchr2`, whose set-up
-/// dominates on short lines. Longer lines go to `memchr2`.
+/// into vector compares: about two thirds of the time of `memchr2`, whose
+/// set-up dominates on short lines (4.2 vs 6.1 ns for 41 bytes). Longer
+/// lines go to `memchr2`.
 fn has_line_break(bytes: &[u8]) -> bool {
     const CHUNK: usize = 16;
     fn any_break(chunk: &[u8]) -> bool {
