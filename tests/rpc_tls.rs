@@ -343,14 +343,13 @@ fn a_server_that_goes_away_mid_request_is_a_clear_error() {
             assert_eq!(request.method, "sleep");
             match (exit, &err) {
                 (Exit::Clean, RpcError::ServerGone { unanswered: 1 }) => {}
-                (
-                    Exit::Cut,
-                    RpcError::Framing(framing::Error::Transport(TransportError::Tls(
-                        TlsError::Truncated {
+                (Exit::Cut, RpcError::Framing(framing::Error::Transport(e)))
+                    if matches!(
+                        **e,
+                        TransportError::Tls(TlsError::Truncated {
                             during_handshake: false,
-                        },
-                    ))),
-                ) => {}
+                        })
+                    ) => {}
                 _ => panic!("{mode:?} {exit:?}: unexpected error {err:?}"),
             }
             let text = err.to_string();

@@ -9,11 +9,21 @@
 //!   the end of the stream. Both contenders run as two tasks on one
 //!   multi-thread tokio runtime (2 workers by default, shared), with the
 //!   same lines, the same maximum line length (64 KiB, netstack's default)
-//!   and each side's default buffers. Lines per second, from the first
+//!   and each side's default buffers (netstack's `Sink` writes when 64 KiB
+//!   are buffered, tokio-util's at 8 KiB; `--tokio-write-boundary 65536`
+//!   gives tokio-util the same batches). Lines per second, from the first
 //!   write until the server has counted the last line.
 //! - **lines-sync**: the same transfer with netstack's synchronous mode
 //!   (`Framed::feed_frame` + `flush` every 64 KiB, `read_frame`) on two
 //!   threads, against the same tokio-util peer on the runtime.
+//! - **lines-memory**: the codec and `Framed` alone, without sockets: each
+//!   contender encodes the N lines through its async `Framed`'s `Sink`
+//!   (`feed`, then `close`) into a `Vec<u8>`, then decodes them back
+//!   through its `Stream` from that memory (netstack over a
+//!   `futures::io::Cursor`, tokio-util over `&[u8]`), in one future on one
+//!   thread (the runtime's `block_on`). Lines per second, both directions
+//!   counted: the CPU per line of each toolkit, which the loopback cases
+//!   mix with the transport and the scheduler.
 //!
 //! A hidden `--solo netstack|peer` flag runs one contender only, for
 //! profiling it alone.
@@ -49,6 +59,8 @@ pub enum Case {
     LinesAsync,
     /// netstack sync Framed (two threads) vs tokio-util Framed.
     LinesSync,
+    /// Both Framed over memory (no sockets): encode, then decode.
+    LinesMemory,
 }
 
 impl Case {
@@ -57,6 +69,7 @@ impl Case {
             Case::All => "all",
             Case::LinesAsync => "lines-async",
             Case::LinesSync => "lines-sync",
+            Case::LinesMemory => "lines-memory",
         }
     }
 }
@@ -78,6 +91,11 @@ pub struct Args {
     /// Worker threads of the tokio runtime both contenders share.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub workers: u64,
+
+    /// tokio-util's `Sink` flush boundary in bytes (default: its own,
+    /// 8 KiB); 65536 makes it write in batches as large as netstack's.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
+    pub tokio_write_boundary: Option<u64>,
 
     /// For profiling (`perf`, `strace -c`): run only this contender's
     /// samples and print them, without a comparison.
@@ -103,6 +121,9 @@ impl Args {
         }
         if self.workers != 2 {
             cmd += &format!(" --workers {}", self.workers);
+        }
+        if let Some(boundary) = self.tokio_write_boundary {
+            cmd += &format!(" --tokio-write-boundary {boundary}");
         }
         cmd
     }
@@ -181,6 +202,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     );
     let runtime = async_cases::runtime(args.workers)?;
     let unit = Unit::rate("M lines/s", 3);
+    let boundary = args.tokio_write_boundary.map(|b| b as usize);
 
     if args.wants(Case::LinesAsync) {
         report.cases.extend(measure(
@@ -189,7 +211,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             unit,
             "tokio-util",
             args.command(Case::LinesAsync),
-            || tokio_sample(&runtime, timeout, &lines),
+            || tokio_sample(&runtime, timeout, &lines, boundary),
             || async_cases::sample(&runtime, timeout, || netstack_async(Arc::clone(&lines))),
         )?);
     }
@@ -200,19 +222,87 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             unit,
             "tokio-util",
             args.command(Case::LinesSync),
-            || tokio_sample(&runtime, timeout, &lines),
+            || tokio_sample(&runtime, timeout, &lines, boundary),
             || netstack_sync(Arc::clone(&lines), timeout),
+        )?);
+    }
+    if args.wants(Case::LinesMemory) {
+        report.cases.extend(measure(
+            args,
+            format!("lines codec, {count} lines encoded then decoded in memory: async Framed"),
+            unit,
+            "tokio-util",
+            args.command(Case::LinesMemory),
+            || async_cases::sample(&runtime, timeout, || tokio_memory(Arc::clone(&lines))),
+            || async_cases::sample(&runtime, timeout, || netstack_memory(Arc::clone(&lines))),
         )?);
     }
     Ok(report)
 }
 
-fn tokio_sample(runtime: &Runtime, timeout: Duration, lines: &Arc<Lines>) -> BenchResult<f64> {
-    async_cases::sample(runtime, timeout, || tokio_lines(Arc::clone(lines)))
+/// tokio-util over memory: the lines into a `Vec<u8>` through a
+/// `FramedWrite` (its `Framed` needs a stream that reads too), then back
+/// out through a `FramedRead`.
+async fn tokio_memory(lines: Arc<Lines>) -> BenchResult<f64> {
+    use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec as TokioLines};
+    let start = Instant::now();
+    let mut writer = FramedWrite::new(Vec::new(), TokioLines::new_with_max_length(MAX_LINE));
+    for line in &lines.lines {
+        writer.feed(line.as_str()).await?;
+    }
+    SinkExt::<&str>::close(&mut writer).await?;
+    let written = writer.into_inner();
+    let mut reader = FramedRead::new(&written[..], TokioLines::new_with_max_length(MAX_LINE));
+    let (mut count, mut bytes) = (0u64, 0u64);
+    while let Some(line) = reader.next().await {
+        bytes += line?.len() as u64;
+        count += 1;
+    }
+    let elapsed = start.elapsed();
+    lines.check("tokio-util memory", count, bytes)?;
+    Ok(lines.rate(elapsed))
 }
 
-/// The peer: tokio-util's `Framed<TcpStream, LinesCodec>` on both ends.
-async fn tokio_lines(lines: Arc<Lines>) -> BenchResult<f64> {
+/// netstack's `Framed` over memory, as [`tokio_memory`].
+async fn netstack_memory(lines: Arc<Lines>) -> BenchResult<f64> {
+    let start = Instant::now();
+    let mut writer = Framed::new(
+        futures::io::Cursor::new(Vec::new()),
+        LinesCodec::new().max_length(MAX_LINE),
+    );
+    for line in &lines.lines {
+        writer.feed(line.as_str()).await?;
+    }
+    SinkExt::<&str>::close(&mut writer).await?;
+    let written = writer.into_inner().into_inner();
+    let mut reader = Framed::new(
+        futures::io::Cursor::new(&written[..]),
+        LinesCodec::new().max_length(MAX_LINE),
+    );
+    let (mut count, mut bytes) = (0u64, 0u64);
+    while let Some(line) = reader.next().await {
+        bytes += line?.len() as u64;
+        count += 1;
+    }
+    let elapsed = start.elapsed();
+    lines.check("netstack memory", count, bytes)?;
+    Ok(lines.rate(elapsed))
+}
+
+fn tokio_sample(
+    runtime: &Runtime,
+    timeout: Duration,
+    lines: &Arc<Lines>,
+    boundary: Option<usize>,
+) -> BenchResult<f64> {
+    async_cases::sample(runtime, timeout, || {
+        tokio_lines(Arc::clone(lines), boundary)
+    })
+}
+
+/// The peer: tokio-util's `Framed<TcpStream, LinesCodec>` on both ends
+/// (the writer's flush boundary set to `boundary` when given).
+async fn tokio_lines(lines: Arc<Lines>, boundary: Option<usize>) -> BenchResult<f64> {
     use tokio_util::codec::{Framed as TokioFramed, LinesCodec as TokioLines};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let client = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
@@ -230,6 +320,9 @@ async fn tokio_lines(lines: Arc<Lines>) -> BenchResult<f64> {
     let sent = Arc::clone(&lines);
     let writer = tokio::spawn(async move {
         let mut framed = TokioFramed::new(client, TokioLines::new_with_max_length(MAX_LINE));
+        if let Some(boundary) = boundary {
+            framed.set_backpressure_boundary(boundary);
+        }
         for line in &sent.lines {
             framed.feed(line.as_str()).await?;
         }

@@ -64,7 +64,7 @@ fn read_within<C: Decoder>(
             result
         }
         _ => run_within(mode, limit, framed.read_frame_async())
-            .map_err(|e| Error::Transport(e.into()))?,
+            .map_err(|e| Error::from(transport::Error::from(e)))?,
     }
 }
 
@@ -83,7 +83,7 @@ fn write<C: Encoder<I>, I>(
     match mode {
         Mode::Sync => framed.write_frame(item),
         _ => run_within(mode, TIMEOUT, framed.write_frame_async(item))
-            .map_err(|e| Error::Transport(e.into()))?,
+            .map_err(|e| Error::from(transport::Error::from(e)))?,
     }
 }
 

@@ -58,8 +58,13 @@ pub enum Error {
     InvalidFrame(String),
     /// The transport layer below failed (its message names the layer:
     /// `transport: …`, and the socket condition under it).
+    ///
+    /// Boxed, so that every `Result<Frame>` stays small (32 bytes rather
+    /// than 80): frames are returned by value, millions of times, and
+    /// failures of the layer below are rare. Match the layer's error with
+    /// `Error::Transport(e)` and then `match *e` (or `e.is_timeout()`, …).
     #[error("framing: {0}")]
-    Transport(#[from] transport::Error),
+    Transport(#[source] Box<transport::Error>),
     /// An I/O error from a stream that is not one of netstack's.
     #[error("framing: I/O failed: {0}")]
     Io(#[source] io::Error),
@@ -74,15 +79,15 @@ impl Error {
     /// unwrapped back into [`Error::Transport`], so the layer stays visible.
     pub fn from_io(err: io::Error) -> Error {
         let err = match downcast_inner::<sockets::Error>(err) {
-            Ok(socket) => return Error::Transport(transport::Error::Socket(socket)),
+            Ok(socket) => return transport::Error::Socket(socket).into(),
             Err(err) => err,
         };
         let err = match downcast_inner::<transport::tls::TlsError>(err) {
-            Ok(tls) => return Error::Transport(transport::Error::Tls(tls)),
+            Ok(tls) => return transport::Error::Tls(tls).into(),
             Err(err) => err,
         };
         match downcast_inner::<transport::Error>(err) {
-            Ok(transport) => Error::Transport(transport),
+            Ok(transport) => transport.into(),
             Err(err) => Error::Io(err),
         }
     }
@@ -119,6 +124,12 @@ where
     }
 }
 
+impl From<transport::Error> for Error {
+    fn from(err: transport::Error) -> Error {
+        Error::Transport(Box::new(err))
+    }
+}
+
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Error {
         Error::from_io(err)
@@ -128,10 +139,24 @@ impl From<io::Error> for Error {
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
         match err {
-            Error::Transport(e) => e.into(),
+            Error::Transport(e) => (*e).into(),
             Error::Io(e) => e,
             Error::StreamEndedInFrame { .. } => io::Error::new(io::ErrorKind::UnexpectedEof, err),
             other => io::Error::new(io::ErrorKind::InvalidData, other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_of_a_line_stays_small() {
+        // Frames are returned by value; a large error would make every
+        // `Result<Option<String>>` large (it was 80 bytes with an unboxed
+        // `transport::Error`).
+        assert!(std::mem::size_of::<Error>() <= 32);
+        assert!(std::mem::size_of::<Result<Option<String>>>() <= 32);
     }
 }

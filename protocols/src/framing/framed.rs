@@ -39,6 +39,9 @@ const BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
 /// with [`Bytes`](bytes::Bytes) frames, not even a copy). The read buffer
 /// holds at most the codec's largest frame plus one read (≤ 64 KiB),
 /// because the codecs reject over-long frames as soon as they are seen.
+/// Reads start at 8 KiB and double, up to 64 KiB, while the stream fills
+/// them (a busy stream costs fewer system calls), halving again when it
+/// does not.
 ///
 /// Errors from the stream's timeouts leave everything usable: read again to
 /// go on where it stopped.
@@ -96,12 +99,9 @@ pub struct Framed<S, C> {
     eof: bool,
     /// The end was handed to the caller (`None` or an error); reads return `None`.
     finished: bool,
-}
-
-/// What the buffered bytes gave.
-enum Buffered<T> {
-    Frame(Option<T>),
-    NeedRead,
+    /// The size of the next read (MIN_READ..=MAX_READ): doubled after a
+    /// read that filled it, halved after one that used less than half.
+    read_size: usize,
 }
 
 impl<S, C> Framed<S, C> {
@@ -121,6 +121,7 @@ impl<S, C> Framed<S, C> {
             write_buf: BytesMut::with_capacity(INITIAL_CAPACITY),
             eof: false,
             finished: false,
+            read_size: MIN_READ,
         }
     }
 
@@ -166,6 +167,7 @@ impl<S, C> Framed<S, C> {
             write_buf: self.write_buf,
             eof: self.eof,
             finished: self.finished,
+            read_size: self.read_size,
         }
     }
 
@@ -178,6 +180,17 @@ impl<S, C> Framed<S, C> {
     /// Gives back the stream (unread and unflushed bytes are dropped).
     pub fn into_inner(self) -> S {
         self.io
+    }
+
+    /// Empties the write buffer once all of it is written, and moves its
+    /// start back to the start of its allocation (`try_reclaim` never
+    /// allocates; here it copies nothing, the buffer being empty). Without
+    /// that, the next batch would be encoded after the bytes just written,
+    /// and the `reserve` that finds the end of the allocation would copy
+    /// the whole batch (up to 64 KiB) back to the front.
+    fn write_buffer_written(&mut self) {
+        self.write_buf.clear();
+        let _ = self.write_buf.try_reclaim(self.write_buf.capacity() + 1);
     }
 
     fn encode_into_buffer<I>(&mut self, item: I) -> Result<()>
@@ -194,43 +207,55 @@ impl<S, C> Framed<S, C> {
 }
 
 impl<S, C: Decoder> Framed<S, C> {
-    /// Decodes from the buffered bytes: the shared core of both modes.
-    fn decode_buffered(&mut self) -> Result<Buffered<C::Item>> {
+    /// Decodes after the stream has ended: the last frames, then `None`
+    /// (or the error for bytes left inside a frame), then `None` for good.
+    /// Before the end, both modes call the codec's `decode` directly: that
+    /// is the path of almost every frame, kept free of extra wrapping.
+    fn decode_at_eof(&mut self) -> Result<Option<C::Item>> {
         if self.finished {
-            return Ok(Buffered::Frame(None));
+            return Ok(None);
         }
-        if !self.eof {
-            return Ok(match self.codec.decode(&mut self.read_buf)? {
-                Some(frame) => Buffered::Frame(Some(frame)),
-                None => Buffered::NeedRead,
-            });
+        let decoded = self.codec.decode_eof(&mut self.read_buf);
+        if !matches!(decoded, Ok(Some(_))) {
+            self.finished = true;
         }
-        match self.codec.decode_eof(&mut self.read_buf) {
-            Ok(Some(frame)) => Ok(Buffered::Frame(Some(frame))),
-            Ok(None) => {
-                self.finished = true;
-                Ok(Buffered::Frame(None))
-            }
-            Err(e) => {
-                self.finished = true;
-                Err(e)
-            }
-        }
+        decoded
     }
 
     /// Makes room for one read at the end of the read buffer; returns where it starts.
     fn prepare_read(&mut self) -> usize {
         let start = self.read_buf.len();
+        if self.read_buf.capacity() - start < self.read_size
+            && !self.read_buf.try_reclaim(self.read_size)
+            && start < MIN_READ
+        {
+            // Too small even with the decoded front reclaimed: grow to one
+            // read past the few unread bytes, compactly (`reserve` would
+            // keep the decoded front inside the new allocation and round
+            // it up to double). A large partial frame takes the `resize`
+            // below instead, whose growth is amortised.
+            let mut grown = BytesMut::with_capacity(start + self.read_size);
+            grown.extend_from_slice(&self.read_buf);
+            self.read_buf = grown;
+        }
         let spare = self.read_buf.capacity() - start;
         self.read_buf
-            .resize(start + spare.clamp(MIN_READ, MAX_READ), 0);
+            .resize(start + spare.clamp(MIN_READ, self.read_size), 0);
         start
     }
 
-    /// Keeps what a read returned (or nothing, on error).
+    /// Keeps what a read returned (or nothing, on error), and sizes the
+    /// next read: a busy stream is read in fewer, larger reads (fewer
+    /// system calls), a quiet one in small ones (less to zero-fill).
     fn finish_read(&mut self, start: usize, read: io::Result<usize>) -> io::Result<()> {
         let n = *read.as_ref().unwrap_or(&0);
+        let asked = self.read_buf.len() - start;
         self.read_buf.truncate(start + n);
+        if n == asked && n >= self.read_size {
+            self.read_size = (self.read_size * 2).min(MAX_READ);
+        } else if n > 0 && n < self.read_size / 2 {
+            self.read_size = (self.read_size / 2).max(MIN_READ);
+        }
         match read {
             Ok(0) => {
                 self.eof = true;
@@ -247,8 +272,14 @@ impl<S: Read, C: Decoder> Framed<S, C> {
     /// `Ok(None)`: the stream ended cleanly between frames.
     pub fn read_frame(&mut self) -> Result<Option<C::Item>> {
         loop {
-            if let Buffered::Frame(frame) = self.decode_buffered()? {
-                return Ok(frame);
+            if self.eof {
+                return self.decode_at_eof();
+            }
+            // Returned as the codec made it, not unpacked with `?` and
+            // packed again (a copy of the result per frame).
+            let decoded = self.codec.decode(&mut self.read_buf);
+            if !matches!(decoded, Ok(None)) {
+                return decoded;
             }
             let start = self.prepare_read();
             let read = self.io.read(&mut self.read_buf[start..]);
@@ -301,7 +332,7 @@ impl<S: Write, C> Framed<S, C> {
                 Err(e) => return Err(Error::from_io(e)),
             }
         }
-        self.write_buf.clear();
+        self.write_buffer_written();
         self.io.flush().map_err(Error::from_io)
     }
 }
@@ -326,8 +357,12 @@ impl<S: AsyncRead + Unpin, C: Decoder> Framed<S, C> {
     /// [`read_frame_async`](Framed::read_frame_async) and the `Stream`).
     pub fn poll_read_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<C::Item>>> {
         loop {
-            if let Buffered::Frame(frame) = self.decode_buffered()? {
-                return Poll::Ready(Ok(frame));
+            if self.eof {
+                return Poll::Ready(self.decode_at_eof());
+            }
+            let decoded = self.codec.decode(&mut self.read_buf);
+            if !matches!(decoded, Ok(None)) {
+                return Poll::Ready(decoded);
             }
             let start = self.prepare_read();
             let read = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]) {
@@ -367,7 +402,7 @@ impl<S: AsyncWrite + Unpin, C> Framed<S, C> {
                 Err(e) => return Poll::Ready(Err(Error::from_io(e))),
             }
         }
-        self.write_buf.clear();
+        self.write_buffer_written();
         Poll::Ready(Ok(()))
     }
 
@@ -408,7 +443,17 @@ impl<S: AsyncRead + Unpin, C: Decoder + Unpin> futures_core::Stream for Framed<S
     type Item = Result<C::Item>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_read_frame(cx).map(Result::transpose)
+        let this = self.get_mut();
+        // A frame already buffered goes straight into the `Stream`'s item
+        // (not through `poll_read_frame`'s result and a `transpose`).
+        if !this.eof {
+            match this.codec.decode(&mut this.read_buf) {
+                Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
+                Err(e) => return Poll::Ready(Some(Err(e))),
+                Ok(None) => {}
+            }
+        }
+        this.poll_read_frame(cx).map(Result::transpose)
     }
 }
 
@@ -437,5 +482,58 @@ impl<S: AsyncWrite + Unpin, C: Unpin + Encoder<I>, I> futures_sink::Sink<I> for 
         Pin::new(&mut this.io)
             .poll_close(cx)
             .map_err(Error::from_io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framing::LinesCodec;
+
+    /// A reader that returns at most `chunk` bytes per read.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        chunk: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.chunk).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reads_grow_on_a_busy_stream_and_shrink_on_a_quiet_one() {
+        let data: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("{i:010} the quick brown fox\n").into_bytes())
+            .collect();
+        let total = data.len();
+        let busy = Trickle {
+            data,
+            at: 0,
+            chunk: usize::MAX,
+        };
+        let mut framed = Framed::new(busy, LinesCodec::new());
+        assert_eq!(framed.read_size, MIN_READ);
+        let mut count = 0;
+        while framed.get_ref().at < total / 2 {
+            framed.read_frame().unwrap().unwrap();
+            count += 1;
+        }
+        assert_eq!(framed.read_size, MAX_READ, "after {count} lines");
+        // One read past a partial line, not a doubled allocation.
+        assert!(framed.read_buffer().capacity() <= MAX_READ + 64);
+
+        // The same stream, now 100 bytes at a time: back to small reads.
+        framed.get_mut().chunk = 100;
+        while framed.read_frame().unwrap().is_some() {
+            count += 1;
+        }
+        assert_eq!(count, 20_000);
+        assert_eq!(framed.read_size, MIN_READ);
     }
 }
