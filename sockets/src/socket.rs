@@ -225,11 +225,20 @@ impl Socket {
         error
     }
 
-    /// "receive on 127.0.0.1:4000": names the socket in error messages (error path only).
+    /// "receive on 127.0.0.1:4000 (peer 127.0.0.1:80)": names the socket,
+    /// and its peer when connected, in error messages (error path only).
     #[cold]
     pub(crate) fn describe(&self, verb: &str) -> String {
-        match self.handle.enter().map(|g| g.local_addr()) {
-            Some(Ok(addr)) => format!("{verb} on {}", EndPoint::from_sockaddr(&addr)),
+        let Some(guard) = self.handle.enter() else {
+            return verb.to_string();
+        };
+        match (guard.local_addr(), guard.peer_addr()) {
+            (Ok(local), Ok(peer)) => format!(
+                "{verb} on {} (peer {})",
+                EndPoint::from_sockaddr(&local),
+                EndPoint::from_sockaddr(&peer)
+            ),
+            (Ok(local), Err(_)) => format!("{verb} on {}", EndPoint::from_sockaddr(&local)),
             _ => verb.to_string(),
         }
     }
@@ -919,7 +928,15 @@ impl Socket {
     pub fn pending_error(&self) -> Result<Option<Error>> {
         let guard = self.enter("pending_error")?;
         match guard.take_error() {
-            Ok(Some(e)) => Ok(Some(Error::from_io(&e, self.describe("connect")))),
+            // Not connected, so no peer to name (the caller knows the target):
+            // "connect from 127.0.0.1:41234".
+            Ok(Some(e)) => {
+                let operation = match guard.local_addr() {
+                    Ok(local) => format!("connect from {}", EndPoint::from_sockaddr(&local)),
+                    Err(_) => "connect".to_string(),
+                };
+                Ok(Some(Error::from_io(&e, operation)))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(self.os_error(&e, "pending_error")),
         }
