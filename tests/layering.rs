@@ -99,9 +99,57 @@ fn manifest_violations(layer: &Layer, manifest: &str) -> Vec<String> {
     found
 }
 
+/// The Rust code inside the fenced examples of doc comments (`///`, `//!`):
+/// doctests are compiled code of the crate, so they keep its rules. Fences
+/// marked as another language (`text`, `sh`, `toml`, …) are not code.
+fn doc_example_code(source: &str) -> String {
+    let mut out = String::new();
+    let mut in_rust_fence = false;
+    for line in source.lines() {
+        let trimmed = line.trim_start();
+        let Some(doc) = trimmed
+            .strip_prefix("///")
+            .or_else(|| trimmed.strip_prefix("//!"))
+        else {
+            in_rust_fence = false;
+            continue;
+        };
+        let doc = doc.trim_start();
+        if let Some(info) = doc.strip_prefix("```") {
+            if in_rust_fence {
+                in_rust_fence = false;
+            } else {
+                let lang = info.split(',').next().unwrap_or("").trim();
+                in_rust_fence = matches!(
+                    lang,
+                    "" | "rust"
+                        | "no_run"
+                        | "ignore"
+                        | "should_panic"
+                        | "compile_fail"
+                        | "edition2021"
+                );
+            }
+            continue;
+        }
+        if in_rust_fence {
+            out.push_str(doc.strip_prefix("# ").unwrap_or(doc));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Source text with comments, string and char literals blanked out, so that
-/// only code is searched.
+/// only code is searched — plus the code of its doc examples.
 fn code_only(source: &str) -> String {
+    let mut out = code_without_comments(source);
+    out.push('\n');
+    out.push_str(&code_without_comments(&doc_example_code(source)));
+    out
+}
+
+fn code_without_comments(source: &str) -> String {
     let bytes = source.as_bytes();
     let mut out = String::with_capacity(source.len());
     let mut i = 0;
@@ -336,6 +384,20 @@ fn std_socket_types_and_os_crates_in_code_are_caught() {
 }
 
 #[test]
+fn doc_examples_are_code_and_keep_the_rules() {
+    for example in [
+        "/// ```\n/// let s = std::net::UdpSocket::bind(\"127.0.0.1:0\")?;\n/// ```\npub fn f() {}",
+        "//! ```no_run\n//! # let x = socket2::Socket::new;\n//! ```",
+        "/// ```rust\n/// unsafe { f() }\n/// ```",
+    ] {
+        assert!(
+            !source_violations("t", "f.rs", example).is_empty(),
+            "missed: {example}"
+        );
+    }
+}
+
+#[test]
 fn unsafe_code_is_caught_but_comments_strings_and_the_forbid_attribute_are_not() {
     assert!(!source_violations(
         "t",
@@ -352,6 +414,7 @@ fn unsafe_code_is_caught_but_comments_strings_and_the_forbid_attribute_are_not()
         "use std::net::{IpAddr, SocketAddr};",
         "use crate::net::TcpListener; pub struct TcpListener;",
         "fn f<'a>(x: &'a str) -> char { 'u' }",
+        "/// ```text\n/// std::net::UdpSocket::bind(\"x\")\n/// ```\nfn f() {}",
     ] {
         assert_eq!(
             source_violations("t", "f.rs", clean),

@@ -41,11 +41,11 @@ const MAX_DATAGRAM: usize = 65_535;
 /// use protocols::dns::{DnsClient, DnsError, RecordType};
 ///
 /// // A stand-in server for the example: answers every query with NXDOMAIN.
-/// let server = std::net::UdpSocket::bind("127.0.0.1:0")?;
-/// let address = server.local_addr()?;
+/// let server = transport::UdpClient::bind(([127, 0, 0, 1], 0))?;
+/// let address = server.local_endpoint()?.as_ip().unwrap();
 /// std::thread::spawn(move || {
 ///     let mut buf = [0u8; 512];
-///     while let Ok((n, from)) = server.recv_from(&mut buf) {
+///     while let Ok((n, from)) = server.receive(&mut buf) {
 ///         buf[2] |= 0x80; // QR: a response
 ///         buf[3] = 3; // RCODE 3: NXDOMAIN
 ///         let _ = server.send_to(&buf[..n], from);
