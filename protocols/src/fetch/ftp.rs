@@ -104,6 +104,17 @@ fn with_metadata<R>(
     response
 }
 
+/// The answer to a `HEAD`: the metadata, no body.
+fn metadata_only(
+    parts: FetchParts,
+    size: Option<u64>,
+    offset: u64,
+    modified: Option<SystemTime>,
+) -> FetchResponse {
+    let response = FetchResponse::new(parts.url, Cursor::new(Vec::new()));
+    with_metadata(response, FetchResponse::with_header, size, offset, modified)
+}
+
 fn directory(url: &FtpUrl) -> Option<&str> {
     let path = url.path.trim_end_matches('/');
     (!path.is_empty()).then_some(path)
@@ -135,14 +146,7 @@ pub(crate) fn fetch(settings: &FtpSettings, mut parts: FetchParts) -> Result<Fet
     let offset = parts.resume_from.unwrap_or(0);
     if parts.method == http::Method::HEAD {
         let _ = client.quit();
-        let response = FetchResponse::new(parts.url, Cursor::new(Vec::new()));
-        return Ok(with_metadata(
-            response,
-            FetchResponse::with_header,
-            size,
-            offset,
-            modified,
-        ));
+        return Ok(metadata_only(parts, size, offset, modified));
     }
     let download = client.into_retr(&url.path, offset)?;
     let size = size.or(download.expected_len().map(|len| len + offset));
@@ -189,11 +193,7 @@ pub(crate) async fn fetch_async(
     let offset = parts.resume_from.unwrap_or(0);
     if parts.method == http::Method::HEAD {
         let _ = client.quit().await;
-        let response = FetchResponse::new(parts.url, Cursor::new(Vec::new()));
-        return Ok(
-            with_metadata(response, FetchResponse::with_header, size, offset, modified)
-                .into_async_blocking(),
-        );
+        return Ok(metadata_only(parts, size, offset, modified).into_async_blocking());
     }
     let download = client.into_retr(&url.path, offset).await?;
     let size = size.or(download.expected_len().map(|len| len + offset));

@@ -37,6 +37,28 @@ struct Head {
     resumed_from: Option<u64>,
 }
 
+impl Head {
+    /// A head with no status and no fields.
+    fn bare(url: Url) -> Head {
+        Head {
+            url,
+            status: None,
+            headers: HeaderMap::new(),
+            resumed_from: None,
+        }
+    }
+
+    /// The head of an HTTP response (either driver's).
+    fn http(url: &Url, status: http::StatusCode, headers: &HeaderMap) -> Head {
+        Head {
+            url: url.clone(),
+            status: Some(status.as_u16()),
+            headers: headers.clone(),
+            resumed_from: None,
+        }
+    }
+}
+
 macro_rules! head_accessors {
     () => {
         /// The URL that answered (after redirects, for HTTP).
@@ -149,24 +171,14 @@ impl FetchResponse {
     /// A response for `url` whose body is `body` (no status, no headers).
     pub fn new(url: Url, body: impl Read + Send + 'static) -> FetchResponse {
         FetchResponse {
-            head: Head {
-                url,
-                status: None,
-                headers: HeaderMap::new(),
-                resumed_from: None,
-            },
+            head: Head::bare(url),
             body: SyncBody::Reader(Box::new(body)),
         }
     }
 
     pub(crate) fn from_http(response: Response) -> FetchResponse {
         FetchResponse {
-            head: Head {
-                url: response.url().clone(),
-                status: Some(response.status().as_u16()),
-                headers: response.headers().clone(),
-                resumed_from: None,
-            },
+            head: Head::http(response.url(), response.status(), response.headers()),
             body: SyncBody::Http(Box::new(response)),
         }
     }
@@ -274,24 +286,14 @@ impl AsyncFetchResponse {
     /// A response for `url` whose body is `body`.
     pub fn new(url: Url, body: impl AsyncRead + Send + 'static) -> AsyncFetchResponse {
         AsyncFetchResponse {
-            head: Head {
-                url,
-                status: None,
-                headers: HeaderMap::new(),
-                resumed_from: None,
-            },
+            head: Head::bare(url),
             body: AsyncBody::Reader(Box::pin(body)),
         }
     }
 
     pub(crate) fn from_http(response: AsyncResponse) -> AsyncFetchResponse {
         AsyncFetchResponse {
-            head: Head {
-                url: response.url().clone(),
-                status: Some(response.status().as_u16()),
-                headers: response.headers().clone(),
-                resumed_from: None,
-            },
+            head: Head::http(response.url(), response.status(), response.headers()),
             body: AsyncBody::Http(Box::new(response)),
         }
     }
