@@ -1,7 +1,10 @@
 //! `netstack fetch` run as a process against servers on loopback: netstack's
 //! own HTTP(S) server, crafted servers that misbehave on purpose, a forward
-//! proxy; every flag and exit code the command documents (FTP ones are in
-//! cli_fetch_ftp.rs).
+//! proxy, and a real FTP server (pyftpdlib); every flag and exit code the
+//! command documents.
+
+#[path = "../protocols/tests/support/pyftpd.rs"]
+mod pyftpd;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -835,4 +838,82 @@ fn a_progress_bar_only_on_a_terminal_and_never_with_s() {
         url(&server, "/big")
     ));
     assert!(shown.trim().is_empty(), "{shown:?}");
+}
+
+// ---------------------------------------------------------------------------
+// FTP, against pyftpdlib: download, listing, -I metadata, -C - with REST,
+// -T with -u, and the FTP exit codes (25, 67, 78).
+
+/// `fetch_expect` with bounded connect and transfer times.
+fn ftp_expect(code: i32, args: &[&str]) -> Output {
+    let mut all = vec!["--connect-timeout", "10", "-m", "30"];
+    all.extend_from_slice(args);
+    fetch_expect(code, &all)
+}
+
+#[test]
+fn ftp_downloads_listings_uploads_resumes_and_exit_codes() {
+    let anon = TempDir::new("ftp-anon");
+    let home = TempDir::new("ftp-home");
+    let out_dir = TempDir::new("ftp-out");
+    let content: Vec<u8> = (0..500_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    std::fs::write(anon.0.join("data.bin"), &content).unwrap();
+    std::fs::write(anon.0.join("hello.txt"), "hello over ftp\n").unwrap();
+    std::fs::write(out_dir.0.join("upload.txt"), "sent with -T").unwrap();
+    let server = pyftpd::Pyftpd::start("127.0.0.1", &anon.0, &home.0, true);
+    let base = format!("ftp://127.0.0.1:{}", server.port);
+
+    let out = ftp_expect(0, &[&format!("{base}/hello.txt")]);
+    assert_eq!(out.stdout, b"hello over ftp\n");
+
+    let listing = ftp_expect(0, &[&format!("{base}/")]);
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    assert!(
+        listing.contains("data.bin") && listing.contains("hello.txt"),
+        "{listing}"
+    );
+
+    // -I shows the metadata: the size from SIZE, the time from MDTM.
+    let head = ftp_expect(0, &["-I", &format!("{base}/data.bin")]);
+    let head = String::from_utf8_lossy(&head.stdout).into_owned();
+    assert!(head.contains("content-length: 500000\r\n"), "{head}");
+    assert!(head.contains("last-modified: "), "{head}");
+
+    // -C - resumes a partial file with REST.
+    let partial = out_dir.0.join("data.bin");
+    std::fs::write(&partial, &content[..123_456]).unwrap();
+    ftp_expect(
+        0,
+        &[
+            "-C",
+            "-",
+            "-o",
+            partial.to_str().unwrap(),
+            &format!("{base}/data.bin"),
+        ],
+    );
+    assert_eq!(std::fs::read(&partial).unwrap(), content);
+
+    // -T uploads as the user given with -u; a URL ending in / gets the file's name.
+    let upload = out_dir.0.join("upload.txt");
+    ftp_expect(
+        0,
+        &[
+            "-u",
+            "alice:secret",
+            "-T",
+            upload.to_str().unwrap(),
+            &format!("{base}/"),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.0.join("upload.txt")).unwrap(),
+        "sent with -T"
+    );
+
+    let out = ftp_expect(78, &[&format!("{base}/missing.bin")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(78)"));
+    ftp_expect(67, &["-u", "alice:wrong", &format!("{base}/hello.txt")]);
+    // The anonymous user may not upload: 25.
+    ftp_expect(25, &["-T", upload.to_str().unwrap(), &format!("{base}/")]);
 }

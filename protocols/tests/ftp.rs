@@ -8,15 +8,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[path = "support/pyftpd.rs"]
-mod pyftpd;
+mod support;
 
-use pyftpd::Pyftpd;
+use support::pyftpd::Pyftpd;
+use support::TempDir;
 
 use protocols::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
 
@@ -44,29 +43,6 @@ fn big_file() -> Vec<u8> {
         .collect()
 }
 
-/// A fresh temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "netstack-ftp-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// pyftpdlib serving an anonymous (read-only) tree and alice's (writable)
 /// home; killed on drop.
 struct FtpServer {
@@ -79,8 +55,8 @@ struct FtpServer {
 
 impl FtpServer {
     fn start(host: &'static str, epsv: bool) -> FtpServer {
-        let anon = TempDir::new("anon");
-        let home = TempDir::new("home");
+        let anon = TempDir::new("ftp-anon");
+        let home = TempDir::new("ftp-home");
         std::fs::write(anon.0.join("small.txt"), SMALL).unwrap();
         std::fs::write(anon.0.join("big.bin"), big_file()).unwrap();
         std::fs::create_dir(anon.0.join("sub")).unwrap();
