@@ -30,6 +30,7 @@
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::pin::pin;
 use std::pin::Pin;
@@ -44,10 +45,12 @@ use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
 use crate::kind::AddressFamily;
 use crate::message::{receive_message, ReceivedMessage};
-use crate::reactor::{next_waiter_id, Direction, Source, Timer};
+use crate::reactor::Timer;
+use crate::registration::Attempt;
 use crate::select::{wait_for, wait_ready, Readiness, SelectMode};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::{as_uninit, as_uninit_slices, reported_flags, Socket};
+use crate::source::{next_waiter_id, Direction, Source};
 use crate::Dns;
 
 /// A registered waker slot of one pending operation, removed when the
@@ -89,18 +92,20 @@ impl Drop for Waiter {
 /// The future of one asynchronous operation: a hand-written state machine
 /// (not nested `async fn`s) so that a parked receive stays small — it is
 /// what each of 10,000 idle connections holds.
-pub(crate) struct Op<'a, F> {
+pub(crate) struct Op<'a, F, D> {
     socket: &'a Socket,
     verb: &'static str,
     direction: Direction,
-    /// Made at the first poll (registering the socket with the reactor then).
+    /// Made at the first poll (registering the socket then).
     waiter: Option<Waiter>,
     op: F,
+    drained: D,
 }
 
-impl<T, F> Future for Op<'_, F>
+impl<T, F, D> Future for Op<'_, F, D>
 where
     F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
+    D: Fn(&T) -> bool + Unpin,
 {
     type Output = Result<T>;
 
@@ -109,11 +114,12 @@ where
         let socket = this.socket;
         let waiter = match &mut this.waiter {
             Some(waiter) => waiter,
-            None => match socket.async_source(this.verb) {
-                Ok(source) => {
-                    this.waiter
-                        .insert(Waiter::new(source, this.direction, next_waiter_id()))
-                }
+            None => match socket.registration(this.verb) {
+                Ok(registration) => this.waiter.insert(Waiter::new(
+                    Arc::clone(&registration.source),
+                    this.direction,
+                    next_waiter_id(),
+                )),
                 Err(err) => return Poll::Ready(Err(err)),
             },
         };
@@ -121,13 +127,19 @@ where
             Direction::Read => SelectMode::Read,
             Direction::Write => SelectMode::Write,
         });
-        socket.poll_op(cx, waiter, this.verb, timeout, &mut this.op)
+        socket.poll_op(cx, waiter, this.verb, timeout, &mut this.op, &this.drained)
     }
 }
 
+/// For calls whose result says nothing about readiness.
+fn never<T>(_: &T) -> bool {
+    false
+}
+
 impl Socket {
-    /// One step of an asynchronous operation: try the non-blocking call; on
-    /// `WouldBlock` register the waker (and the timeout) and return `Pending`.
+    /// One step of an asynchronous operation: try the non-blocking call
+    /// unless the direction is known not to be ready; otherwise register
+    /// the waker (and the timeout) and return `Pending`.
     pub(crate) fn poll_op<T>(
         &self,
         cx: &mut Context<'_>,
@@ -135,49 +147,66 @@ impl Socket {
         verb: &'static str,
         timeout: Option<Duration>,
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         loop {
-            let Some(guard) = self.handle_enter() else {
+            let (Some(guard), Some(registration)) =
+                (self.handle_enter(), self.registration_if_made())
+            else {
                 waiter.done();
                 return Poll::Ready(Err(self.closed_error(verb)));
             };
-            let tick = waiter.source.tick(waiter.direction);
-            let err = match op(&guard) {
-                Ok(value) => {
+            let direction = waiter.direction;
+            let tick = waiter.source.tick(direction);
+            let attempt = registration.try_io(cx, direction, tick, || op(&guard), &drained);
+            let stale = match attempt {
+                Attempt::Done(Ok(value)) => {
                     waiter.done();
                     return Poll::Ready(Ok(value));
                 }
-                Err(err) => err,
-            };
-            drop(guard);
-            match err.kind() {
-                io::ErrorKind::WouldBlock => {
-                    if !waiter
-                        .source
-                        .register(waiter.direction, tick, waiter.id, cx.waker())
-                    {
-                        continue; // readiness arrived meanwhile: try again
+                Attempt::Done(Err(err)) => {
+                    drop(guard);
+                    if err.kind() == io::ErrorKind::Interrupted && !self.is_closed() {
+                        continue;
                     }
-                    waiter.registered = true;
-                    if let Some(timeout) = timeout {
-                        let timer = waiter.timer.get_or_insert_with(|| Timer::after(timeout));
-                        if timer.poll_expired(cx).is_ready() {
-                            waiter.done();
-                            return Poll::Ready(Err(Error::new(
-                                SocketError::TimedOut,
-                                self.describe(verb),
-                            )
-                            .with_detail(format!("nothing happened within {timeout:?}"))));
-                        }
-                    }
-                    return Poll::Pending;
-                }
-                io::ErrorKind::Interrupted if !self.is_closed() => continue,
-                _ => {
                     waiter.done();
                     return Poll::Ready(Err(self.os_error(&err, self.describe(verb))));
                 }
+                // The executor wants the task to yield; it has arranged the wake-up.
+                Attempt::Yield => return Poll::Pending,
+                Attempt::NotReady => false,
+                Attempt::Stale => true,
+            };
+            if !stale {
+                if !waiter
+                    .source
+                    .register(direction, tick, waiter.id, cx.waker())
+                {
+                    continue; // readiness arrived meanwhile: try again
+                }
+                waiter.registered = true;
             }
+            match registration.follow_context(guard.as_raw_fd(), stale) {
+                Ok(moved) if moved || stale => continue, // try on the new reactor
+                Ok(_) => {}
+                Err(err) => {
+                    waiter.done();
+                    return Poll::Ready(Err(self.os_error(&err, "register with a reactor")));
+                }
+            }
+            drop(guard);
+            if let Some(timeout) = timeout {
+                let timer = waiter.timer.get_or_insert_with(|| Timer::after(timeout));
+                if timer.poll_expired(cx).is_ready() {
+                    waiter.done();
+                    return Poll::Ready(Err(Error::new(
+                        SocketError::TimedOut,
+                        self.describe(verb),
+                    )
+                    .with_detail(format!("nothing happened within {timeout:?}"))));
+                }
+            }
+            return Poll::Pending;
         }
     }
 
@@ -187,7 +216,7 @@ impl Socket {
         verb: &'static str,
         direction: Direction,
         op: F,
-    ) -> Op<'_, F>
+    ) -> Op<'_, F, fn(&T) -> bool>
     where
         F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
     {
@@ -197,6 +226,32 @@ impl Socket {
             direction,
             waiter: None,
             op,
+            drained: never::<T>,
+        }
+    }
+
+    /// Like [`async_op`](Socket::async_op) for a transfer of `len` bytes on
+    /// a stream: fewer bytes than asked means the direction is drained (the
+    /// receive buffer is empty, or the send buffer full), so the next call
+    /// waits for readiness instead of trying a system call that would fail.
+    pub(crate) fn async_transfer<F>(
+        &self,
+        verb: &'static str,
+        direction: Direction,
+        len: usize,
+        op: F,
+    ) -> Op<'_, F, impl Fn(&usize) -> bool + Unpin>
+    where
+        F: FnMut(&socket2::Socket) -> io::Result<usize> + Unpin,
+    {
+        let stream = !self.socket_type().has_message_boundaries();
+        Op {
+            socket: self,
+            verb,
+            direction,
+            waiter: None,
+            op,
+            drained: move |n: &usize| stream && *n > 0 && *n < len,
         }
     }
 
@@ -225,9 +280,9 @@ impl Socket {
     async fn connect_resolved_async(&self, endpoint: EndPoint) -> Result<()> {
         let verb = "connect";
         let addr = endpoint.to_sockaddr(self.address_family(), verb)?;
-        let source = self.async_source(verb)?;
         {
             let guard = self.handle_enter().ok_or_else(|| self.closed_error(verb))?;
+            self.enter_async_mode(&guard, verb)?;
             match guard.connect(&addr) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
@@ -237,14 +292,19 @@ impl Socket {
                 Err(e) => return Err(self.os_error(&e, format!("connect {endpoint}"))),
             }
         }
+        let source = Arc::clone(&self.registration(verb)?.source);
         // The connect completes in the background: wait until the socket is
         // writable (bounded by the send timeout, as a blocking connect is),
         // then read how it ended.
         let timeout = self.cached_timeout(SelectMode::Write);
         let mut waiter = Waiter::new(source, Direction::Write, next_waiter_id());
         let result = poll_fn(|cx| {
-            self.poll_op(cx, &mut waiter, verb, timeout, |s| {
-                match s.take_error()? {
+            self.poll_op(
+                cx,
+                &mut waiter,
+                verb,
+                timeout,
+                |s| match s.take_error()? {
                     Some(err) => Err(err),
                     None => match s.peer_addr() {
                         Ok(_) => Ok(()),
@@ -253,8 +313,9 @@ impl Socket {
                         }
                         Err(e) => Err(e),
                     },
-                }
-            })
+                },
+                never,
+            )
         })
         .await;
         result.map_err(|e| match e.kind() {
@@ -294,7 +355,7 @@ impl Socket {
 
     /// Sends bytes without blocking a thread; bounded by the send timeout.
     pub fn send_async<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = Result<usize>> + 'a {
-        self.async_op("send", Direction::Write, move |s| {
+        self.async_transfer("send", Direction::Write, buf.len(), move |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
         })
     }
@@ -333,7 +394,7 @@ impl Socket {
         buf: &'a mut [u8],
     ) -> impl Future<Output = Result<usize>> + 'a {
         let datagrams = self.socket_type().has_message_boundaries();
-        self.async_op("receive", Direction::Read, move |s| {
+        self.async_transfer("receive", Direction::Read, buf.len(), move |s| {
             if datagrams {
                 let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
                 let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;

@@ -11,10 +11,11 @@
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use crate::reactor::{Reactor, Source};
+use crate::registration::Registration;
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -23,8 +24,8 @@ pub(crate) struct Handle {
     /// The number of calls inside the handle, and the `CLOSED` bit.
     state: AtomicUsize,
     released: AtomicBool,
-    /// The reactor registration, made at the first asynchronous call.
-    source: OnceLock<Arc<Source>>,
+    /// The registration for the asynchronous mode, made at the first asynchronous call.
+    registration: OnceLock<Registration>,
 }
 
 // SAFETY: the socket inside is only reached through a `Guard`, and is dropped
@@ -47,7 +48,7 @@ impl Handle {
             socket: UnsafeCell::new(ManuallyDrop::new(socket)),
             state: AtomicUsize::new(0),
             released: AtomicBool::new(false),
-            source: OnceLock::new(),
+            registration: OnceLock::new(),
         }
     }
 
@@ -63,16 +64,16 @@ impl Handle {
         Some(guard)
     }
 
-    /// The reactor registration, if the socket has been used asynchronously.
+    /// The registration, if the socket has been used asynchronously.
     #[inline]
-    pub(crate) fn source(&self) -> Option<&Arc<Source>> {
-        self.source.get()
+    pub(crate) fn registration(&self) -> Option<&Registration> {
+        self.registration.get()
     }
 
-    /// Keeps `source` as this handle's registration. The caller holds the
-    /// socket's mode lock, so no other registration can race this one.
-    pub(crate) fn set_source(&self, source: Arc<Source>) -> &Arc<Source> {
-        self.source.get_or_init(|| source)
+    /// Keeps this handle's registration. The caller holds the socket's mode
+    /// lock, so no other registration can race this one.
+    pub(crate) fn set_registration(&self, registration: Registration) -> &Registration {
+        self.registration.get_or_init(|| registration)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -106,15 +107,20 @@ impl Handle {
         }
     }
 
-    fn deregister(&self) {
-        if let (Some(source), Some(reactor)) = (self.source.get(), Reactor::running()) {
-            reactor.deregister(source);
+    /// Takes the descriptor out of its reactor; the caller closes it next.
+    fn deregister(&self, fd: std::os::fd::RawFd) {
+        if let Some(registration) = self.registration.get() {
+            registration.deregister(fd);
+            // Whoever still waits learns of the close when it polls again.
+            registration.source.wake_all();
         }
     }
 
     fn release(&self) {
         if !self.released.swap(true, Ordering::AcqRel) {
-            self.deregister();
+            // SAFETY: as below, the socket has not been dropped yet.
+            let fd = unsafe { (*self.socket.get()).as_raw_fd() };
+            self.deregister(fd);
             // SAFETY: the handle is closed and no guard exists (the count
             // reached zero with CLOSED set, and no new guard can be made), and
             // `released` makes this the only drop.
@@ -127,7 +133,8 @@ impl Drop for Handle {
     fn drop(&mut self) {
         if !self.released.load(Ordering::Acquire) {
             *self.released.get_mut() = true;
-            self.deregister();
+            let fd = self.socket.get_mut().as_raw_fd();
+            self.deregister(fd);
             // SAFETY: `&mut self` proves no guard exists; not yet released.
             unsafe { ManuallyDrop::drop(self.socket.get_mut()) };
         }

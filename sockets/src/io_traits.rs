@@ -15,14 +15,14 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use socket2::MaybeUninitSlice;
 
 use crate::async_ops::Waiter;
-use crate::reactor::{Direction, TRAIT_WAITER};
 use crate::socket::{as_uninit, as_uninit_slices, Socket};
+use crate::source::{Direction, TRAIT_WAITER};
 
 /// The waker slots the trait impls use, one per direction.
 #[derive(Default)]
@@ -43,15 +43,24 @@ impl Socket {
         direction: Direction,
         verb: &'static str,
         op: impl FnMut(&socket2::Socket) -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
     ) -> Poll<io::Result<T>> {
-        let source = match self.async_source(verb) {
-            Ok(source) => source,
+        let registration = match self.registration(verb) {
+            Ok(registration) => registration,
             Err(e) => return Poll::Ready(Err(e.into())),
         };
         let mut slot = self.trait_waiters().slot(direction);
-        let waiter = slot.get_or_insert_with(|| Waiter::new(source, direction, TRAIT_WAITER));
-        self.poll_op(cx, waiter, verb, None, op)
+        let waiter = slot.get_or_insert_with(|| {
+            Waiter::new(Arc::clone(&registration.source), direction, TRAIT_WAITER)
+        });
+        self.poll_op(cx, waiter, verb, None, op, drained)
             .map(|r| r.map_err(io::Error::from))
+    }
+
+    /// A short transfer on a stream: the direction is drained (see `async_transfer`).
+    fn short_on_stream(&self, asked: usize) -> impl Fn(&usize) -> bool {
+        let stream = !self.socket_type().has_message_boundaries();
+        move |n| stream && *n > 0 && *n < asked
     }
 
     fn poll_read_into(
@@ -61,15 +70,22 @@ impl Socket {
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         let datagrams = self.socket_type().has_message_boundaries();
-        let result = self.poll_trait_op(cx, Direction::Read, "read", |s| {
-            if datagrams {
-                let mut bufs = [MaybeUninitSlice::new(&mut *buf)];
-                s.recv_vectored_with_flags(&mut bufs, 0)
-                    .map(|(n, flags)| (n, flags.is_truncated()))
-            } else {
-                s.recv(&mut *buf).map(|n| (n, false))
-            }
-        });
+        let short = self.short_on_stream(len);
+        let result = self.poll_trait_op(
+            cx,
+            Direction::Read,
+            "read",
+            |s| {
+                if datagrams {
+                    let mut bufs = [MaybeUninitSlice::new(&mut *buf)];
+                    s.recv_vectored_with_flags(&mut bufs, 0)
+                        .map(|(n, flags)| (n, flags.is_truncated()))
+                } else {
+                    s.recv(&mut *buf).map(|n| (n, false))
+                }
+            },
+            |(n, _)| short(n),
+        );
         self.finish_trait_read(result, len)
     }
 
@@ -80,10 +96,17 @@ impl Socket {
     ) -> Poll<io::Result<usize>> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let bufs = as_uninit_slices(bufs);
-        let result = self.poll_trait_op(cx, Direction::Read, "read", |s| {
-            s.recv_vectored_with_flags(bufs, 0)
-                .map(|(n, flags)| (n, flags.is_truncated()))
-        });
+        let short = self.short_on_stream(total);
+        let result = self.poll_trait_op(
+            cx,
+            Direction::Read,
+            "read",
+            |s| {
+                s.recv_vectored_with_flags(bufs, 0)
+                    .map(|(n, flags)| (n, flags.is_truncated()))
+            },
+            |(n, _)| short(n),
+        );
         self.finish_trait_read(result, total)
     }
 
@@ -105,9 +128,13 @@ impl Socket {
     }
 
     fn poll_write_from(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_trait_op(cx, Direction::Write, "write", |s| {
-            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
-        })
+        self.poll_trait_op(
+            cx,
+            Direction::Write,
+            "write",
+            |s| s.send_with_flags(buf, libc::MSG_NOSIGNAL),
+            self.short_on_stream(buf.len()),
+        )
     }
 
     fn poll_write_vectored_from(
@@ -115,9 +142,14 @@ impl Socket {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_trait_op(cx, Direction::Write, "write", |s| {
-            s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
-        })
+        let total = bufs.iter().map(|b| b.len()).sum();
+        self.poll_trait_op(
+            cx,
+            Direction::Write,
+            "write",
+            |s| s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL),
+            self.short_on_stream(total),
+        )
     }
 
     fn shutdown_write(&self) -> io::Result<()> {

@@ -48,9 +48,13 @@ mod message;
 mod options;
 mod poller;
 mod reactor;
+mod registration;
 mod select;
 mod send_file;
 mod socket;
+mod source;
+#[cfg(feature = "tokio")]
+mod tokio_link;
 
 pub use async_ops::{block_on, sleep, with_timeout};
 pub use blocking::MAX_BLOCKING_THREADS;

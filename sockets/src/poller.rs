@@ -18,6 +18,10 @@ pub(crate) struct Readiness {
     pub(crate) key: usize,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
+    /// A final state that no later edge will report again: the peer shut
+    /// down its side (reading ends in end of stream), a hang-up, an error.
+    pub(crate) read_closed: bool,
+    pub(crate) write_closed: bool,
 }
 
 /// The key reserved for [`Poller::notify`].
@@ -152,6 +156,8 @@ mod epoll {
                     readable: hangup
                         || flags & (libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP) != 0,
                     writable: hangup || flags & libc::EPOLLOUT != 0,
+                    read_closed: hangup || flags & libc::EPOLLRDHUP != 0,
+                    write_closed: hangup,
                 });
             }
             events.clear();
@@ -217,6 +223,8 @@ mod portable {
                     key: event.key,
                     readable: event.readable || hangup,
                     writable: event.writable || hangup,
+                    read_closed: hangup,
+                    write_closed: hangup,
                 });
             }
             Ok(())

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use socket2::{MaybeUninitSlice, SockAddr};
@@ -18,7 +18,7 @@ use crate::flags::SocketFlags;
 use crate::handle::{Guard, Handle};
 use crate::io_traits::TraitWaiters;
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
-use crate::reactor::{Reactor, Source};
+use crate::registration::Registration;
 use crate::select::{deadline_after, wait_for, wait_ready, Readiness, SelectMode};
 
 /// Which direction(s) [`Socket::shutdown`] closes.
@@ -243,6 +243,12 @@ impl Socket {
         }
     }
 
+    /// The registration, if an asynchronous call has made it.
+    #[inline]
+    pub(crate) fn registration_if_made(&self) -> Option<&Registration> {
+        self.handle.registration()
+    }
+
     #[inline]
     pub(crate) fn handle_enter(&self) -> Option<Guard<'_>> {
         self.handle.enter()
@@ -385,27 +391,41 @@ impl Socket {
         }
     }
 
-    /// The reactor registration, made (and the descriptor switched to
-    /// `O_NONBLOCK`) at the first asynchronous call.
-    pub(crate) fn async_source(&self, verb: &'static str) -> Result<Arc<Source>> {
-        if let Some(source) = self.handle.source() {
-            return Ok(Arc::clone(source));
+    /// The registration for the asynchronous mode, made (and the
+    /// descriptor switched to `O_NONBLOCK`) at the first asynchronous call.
+    pub(crate) fn registration(&self, verb: &'static str) -> Result<&Registration> {
+        if let Some(registration) = self.handle.registration() {
+            return Ok(registration);
         }
         let _mode = self.lock_mode();
-        if let Some(source) = self.handle.source() {
-            return Ok(Arc::clone(source));
+        if let Some(registration) = self.handle.registration() {
+            return Ok(registration);
         }
         let guard = self.enter(verb)?;
-        let reactor =
-            Reactor::get().map_err(|e| Error::from_io(&e, "start the netstack reactor"))?;
+        self.switch_to_async_mode(&guard, verb)?;
+        let registration = Registration::new(guard.as_raw_fd())
+            .map_err(|e| self.os_error(&e, "register with a reactor"))?;
+        Ok(self.handle.set_registration(registration))
+    }
+
+    /// Makes the descriptor `O_NONBLOCK` for good before an asynchronous
+    /// connect starts; the connect registers the socket afterwards, once it
+    /// is no longer an unconnected socket (which polls as hung up).
+    pub(crate) fn enter_async_mode(&self, guard: &Guard<'_>, verb: &'static str) -> Result<()> {
+        let _mode = self.lock_mode();
+        self.switch_to_async_mode(guard, verb)
+    }
+
+    /// Makes the descriptor `O_NONBLOCK` for good; the caller holds the mode lock.
+    fn switch_to_async_mode(&self, guard: &Guard<'_>, verb: &'static str) -> Result<()> {
+        if self.async_mode() {
+            return Ok(());
+        }
         guard
             .set_nonblocking(true)
             .map_err(|e| self.os_error(&e, self.describe(verb)))?;
         self.async_registered.store(true, Ordering::Relaxed);
-        let source = reactor
-            .register(guard.as_raw_fd())
-            .map_err(|e| self.os_error(&e, "register with the netstack reactor"))?;
-        Ok(Arc::clone(self.handle.set_source(source)))
+        Ok(())
     }
 
     fn lock_mode(&self) -> MutexGuard<'_, ()> {
@@ -663,8 +683,8 @@ impl Socket {
             // connected, listening and datagram sockets alike.
             let _ = socket.shutdown(StdShutdown::Both);
         });
-        if let Some(source) = self.handle.source() {
-            source.wake_all();
+        if let Some(registration) = self.handle.registration() {
+            registration.source.wake_all();
         }
     }
 

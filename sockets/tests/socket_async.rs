@@ -1,7 +1,9 @@
 //! The asynchronous mode: the synchronous behaviour cases through the async
 //! API, plus cancellation, close, timeouts, mixing modes and load — each case
-//! run under tokio (multi-thread and current-thread), futures' `block_on`
-//! and smol, to show the futures are runtime-agnostic.
+//! run under tokio (multi-thread and current-thread, and a runtime without
+//! its I/O driver), futures' `block_on`, smol and netstack's own `block_on`,
+//! to show the futures are runtime-agnostic. Run with the `tokio` feature
+//! the tokio cases use tokio's driver; without it, netstack's reactor.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -43,10 +45,13 @@ macro_rules! on_every_executor {
 
             async fn case() $body
 
+            // With the `tokio` feature, sockets wait on tokio's I/O driver
+            // in these two; elsewhere on netstack's own reactor.
             #[test]
             fn tokio_multi_thread() {
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
+                    .enable_all()
                     .build()
                     .unwrap()
                     .block_on(bounded(case()));
@@ -55,9 +60,26 @@ macro_rules! on_every_executor {
             #[test]
             fn tokio_current_thread() {
                 tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
                     .build()
                     .unwrap()
                     .block_on(bounded(case()));
+            }
+
+            /// A runtime without its I/O driver cannot take sockets: they
+            /// stay on netstack's reactor.
+            #[test]
+            fn tokio_without_io_driver() {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .build()
+                    .unwrap()
+                    .block_on(bounded(case()));
+            }
+
+            #[test]
+            fn sockets_block_on() {
+                sockets::block_on(bounded(case()));
             }
 
             #[test]

@@ -1,0 +1,218 @@
+//! A socket's registration for the asynchronous mode: its [`Source`] and
+//! the reactor that reports its readiness — tokio's I/O driver when the
+//! socket waits inside a tokio runtime (with the `tokio` feature), netstack's
+//! own reactor everywhere else.
+//!
+//! A socket follows the context it waits in: when an operation is about to
+//! wait and the socket is linked to another reactor than the current
+//! context's (it was first used under `sockets::block_on` and now waits in a
+//! tokio runtime, or its runtime has shut down), it moves there first. The
+//! move is transparent: the waiters, the ticks and the data stay where they
+//! are, and the new reactor reports the socket's state afresh.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::task::Context;
+
+use crate::reactor::Reactor;
+use crate::source::{Direction, Source};
+#[cfg(feature = "tokio")]
+use crate::tokio_link::{self, TokioLink};
+
+/// What one attempt at a non-blocking call came to.
+pub(crate) enum Attempt<T> {
+    /// The call ran (or the reactor failed); this is its result.
+    Done(io::Result<T>),
+    /// The direction is not ready: register the waker and wait.
+    NotReady,
+    /// The executor asks the task to yield (tokio's cooperative budget is
+    /// spent); it will poll the task again.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Yield,
+    /// The reactor is gone (its runtime shut down): move, then try again.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Stale,
+}
+
+pub(crate) struct Registration {
+    pub(crate) source: Arc<Source>,
+    link: RwLock<Link>,
+}
+
+enum Link {
+    /// netstack's own reactor, under the source's key.
+    Own,
+    #[cfg(feature = "tokio")]
+    Tokio(TokioLink),
+    /// Deregistered: the descriptor is being closed.
+    Gone,
+}
+
+impl Registration {
+    /// Registers the non-blocking descriptor `fd` with the current context's reactor.
+    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        let source = Arc::new(Source::new());
+        #[cfg(feature = "tokio")]
+        let link = Link::new(fd, &source, tokio_link::current_runtime().as_ref())?;
+        #[cfg(not(feature = "tokio"))]
+        let link = Link::own(fd, &source)?;
+        Ok(Registration {
+            source,
+            link: RwLock::new(link),
+        })
+    }
+
+    /// Tries `op` unless the direction is known not to be ready. `tick` is
+    /// the source's tick, read before. `drained` tells from a result that
+    /// the direction is no longer ready (a short stream read or write).
+    #[inline]
+    pub(crate) fn try_io<T>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        tick: u64,
+        op: impl FnMut() -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
+    ) -> Attempt<T> {
+        let link = read(&self.link);
+        match &*link {
+            Link::Own => {
+                let _ = cx;
+                try_own(&self.source, direction, tick, op, drained)
+            }
+            #[cfg(feature = "tokio")]
+            Link::Tokio(tokio) => tokio.try_io(cx, direction, op, drained),
+            Link::Gone => Attempt::Done(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    /// Moves the registration to the current context's reactor unless it
+    /// is there already (`stale`: the current reactor is gone, move to
+    /// netstack's own). Returns true when it moved: try the call again.
+    pub(crate) fn follow_context(&self, fd: RawFd, stale: bool) -> io::Result<bool> {
+        #[cfg(feature = "tokio")]
+        {
+            let wanted = match stale {
+                true => None,
+                false => tokio_link::current_runtime(),
+            };
+            let wanted_id = wanted.as_ref().map(|handle| handle.id());
+            if read(&self.link).runtime() == Some(wanted_id) {
+                return Ok(false);
+            }
+            let mut link = write(&self.link);
+            let here = match link.runtime() {
+                None => return Ok(false), // deregistered meanwhile
+                Some(here) if here == wanted_id => return Ok(false),
+                Some(here) => here,
+            };
+            let new = match wanted
+                .as_ref()
+                .and_then(|rt| TokioLink::new(rt, fd, &self.source))
+            {
+                Some(tokio) => Link::Tokio(tokio),
+                // That runtime cannot take it: stay on netstack's reactor.
+                None if here.is_none() => return Ok(false),
+                None => Link::own(fd, &self.source)?,
+            };
+            std::mem::replace(&mut *link, new).unlink(fd, &self.source);
+            self.source.assume_ready();
+            Ok(true)
+        }
+        #[cfg(not(feature = "tokio"))]
+        {
+            let _ = (fd, stale);
+            Ok(false)
+        }
+    }
+
+    /// Removes the descriptor from its reactor, before it is closed.
+    pub(crate) fn deregister(&self, fd: RawFd) {
+        let mut link = write(&self.link);
+        std::mem::replace(&mut *link, Link::Gone).unlink(fd, &self.source);
+    }
+}
+
+impl Link {
+    fn own(fd: RawFd, source: &Arc<Source>) -> io::Result<Link> {
+        Reactor::get()?.register(fd, source)?;
+        Ok(Link::Own)
+    }
+
+    /// Links to tokio's driver of `runtime`, or to netstack's reactor when
+    /// there is no runtime or it has no I/O driver.
+    #[cfg(feature = "tokio")]
+    fn new(
+        fd: RawFd,
+        source: &Arc<Source>,
+        runtime: Option<&tokio::runtime::Handle>,
+    ) -> io::Result<Link> {
+        if let Some(runtime) = runtime {
+            if let Some(link) = TokioLink::new(runtime, fd, source) {
+                return Ok(Link::Tokio(link));
+            }
+        }
+        Link::own(fd, source)
+    }
+
+    /// `Some(None)`: netstack's reactor; `Some(Some(id))`: that tokio
+    /// runtime; `None`: deregistered.
+    #[cfg(feature = "tokio")]
+    fn runtime(&self) -> Option<Option<tokio::runtime::Id>> {
+        match self {
+            Link::Own => Some(None),
+            Link::Tokio(tokio) => Some(Some(tokio.runtime())),
+            Link::Gone => None,
+        }
+    }
+
+    fn unlink(self, fd: RawFd, source: &Source) {
+        match self {
+            Link::Own => {
+                if let Some(reactor) = Reactor::running() {
+                    reactor.deregister(fd, source);
+                }
+            }
+            // Dropping the `AsyncFd` deregisters it from tokio's driver.
+            #[cfg(feature = "tokio")]
+            Link::Tokio(tokio) => drop(tokio),
+            Link::Gone => {}
+        }
+    }
+}
+
+/// One attempt on netstack's reactor, with the source's readiness cache.
+#[inline]
+fn try_own<T>(
+    source: &Source,
+    direction: Direction,
+    tick: u64,
+    mut op: impl FnMut() -> io::Result<T>,
+    drained: impl Fn(&T) -> bool,
+) -> Attempt<T> {
+    if source.known_not_ready(direction, tick) {
+        return Attempt::NotReady;
+    }
+    match op() {
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+            source.clear(direction, tick);
+            Attempt::NotReady
+        }
+        Ok(value) => {
+            if drained(&value) {
+                source.clear(direction, tick);
+            }
+            Attempt::Done(Ok(value))
+        }
+        Err(err) => Attempt::Done(Err(err)),
+    }
+}
+
+fn read(link: &RwLock<Link>) -> RwLockReadGuard<'_, Link> {
+    link.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write(link: &RwLock<Link>) -> RwLockWriteGuard<'_, Link> {
+    link.write().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,199 @@
+//! What every asynchronous socket keeps, whichever reactor reports its
+//! readiness: per direction, the wakers of the operations waiting for it, a
+//! *tick* that moves on every readiness report, and a readiness cache.
+//!
+//! A future reads the tick, tries its system call, and on `WouldBlock`
+//! registers its waker only if the tick has not moved meanwhile — so a
+//! readiness report that arrives between the attempt and the registration
+//! is never lost.
+//!
+//! The readiness cache (as tokio's `ScheduledIo` keeps one): a direction
+//! is *cleared* at the tick where a call found it not ready — `WouldBlock`,
+//! or a short read or write on a stream, which drains the receive buffer or
+//! fills the send buffer. While the tick has not moved since, a call skips
+//! its system call, which is known to fail, and waits at once. Readiness is
+//! edge-triggered, so the next report moves the tick and opens the way again.
+//! A final state (the peer shut down its side, a hang-up, an error) is
+//! reported once and never again, so once seen the direction is never
+//! cleared: end of stream may wait behind the data a short read left.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+/// A direction of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
+static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
+
+/// Waiter id 0 is the slot used by the `poll_read`/`poll_write` trait impls,
+/// which have no future of their own to hold an id.
+pub(crate) const TRAIT_WAITER: u64 = 0;
+
+pub(crate) fn next_waiter_id() -> u64 {
+    NEXT_WAITER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The asynchronous state of one socket.
+pub(crate) struct Source {
+    /// This socket's key in netstack's reactor (unique in the process).
+    pub(crate) key: usize,
+    directions: [DirectionState; 2],
+}
+
+struct DirectionState {
+    tick: AtomicU64,
+    /// A final state was reported: never skip the system call again.
+    closed: AtomicBool,
+    /// The tick at which the direction was last found not ready.
+    cleared: AtomicU64,
+    waiters: Mutex<Vec<(u64, Waker)>>,
+}
+
+impl Default for DirectionState {
+    fn default() -> DirectionState {
+        // Ready until a call finds otherwise: the first call tries at once.
+        DirectionState {
+            tick: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+            cleared: AtomicU64::new(0),
+            waiters: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Source {
+    pub(crate) fn new() -> Source {
+        Source {
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            directions: [DirectionState::default(), DirectionState::default()],
+        }
+    }
+
+    /// The readiness tick of a direction; read it before trying the system call.
+    #[inline]
+    pub(crate) fn tick(&self, direction: Direction) -> u64 {
+        self.directions[direction as usize]
+            .tick
+            .load(Ordering::Acquire)
+    }
+
+    /// True when the direction was found not ready at `tick` and nothing
+    /// was reported since: the system call would fail with `WouldBlock`.
+    #[inline]
+    pub(crate) fn known_not_ready(&self, direction: Direction, tick: u64) -> bool {
+        let state = &self.directions[direction as usize];
+        state.cleared.load(Ordering::Acquire) == tick && !state.closed.load(Ordering::Acquire)
+    }
+
+    /// Records a final state of `direction` (before its readiness report).
+    pub(crate) fn close_direction(&self, direction: Direction) {
+        self.directions[direction as usize]
+            .closed
+            .store(true, Ordering::Release);
+    }
+
+    /// Records that a call which read `tick` before it ran found the
+    /// direction not ready.
+    #[inline]
+    pub(crate) fn clear(&self, direction: Direction, tick: u64) {
+        self.directions[direction as usize]
+            .cleared
+            .fetch_max(tick, Ordering::AcqRel);
+    }
+
+    /// Forgets what the cache knows (the socket moved to another reactor,
+    /// which reports the current state afresh).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn assume_ready(&self) {
+        for state in &self.directions {
+            state.cleared.store(0, Ordering::Release);
+        }
+    }
+
+    /// Registers `waker` for `direction` unless readiness arrived since
+    /// `tick` was read; returns false in that case (try the call again).
+    pub(crate) fn register(&self, direction: Direction, tick: u64, id: u64, waker: &Waker) -> bool {
+        let state = &self.directions[direction as usize];
+        let mut waiters = lock(&state.waiters);
+        if state.tick.load(Ordering::Acquire) != tick {
+            return false;
+        }
+        let replaced = match waiters.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, existing)) if existing.will_wake(waker) => None,
+            Some((_, existing)) => Some(std::mem::replace(existing, waker.clone())),
+            None => {
+                waiters.push((id, waker.clone()));
+                None
+            }
+        };
+        drop(waiters);
+        drop(replaced);
+        true
+    }
+
+    /// Forgets a waiter (its future was dropped or completed).
+    pub(crate) fn unregister(&self, direction: Direction, id: u64) {
+        let removed = {
+            let mut waiters = lock(&self.directions[direction as usize].waiters);
+            waiters
+                .iter()
+                .position(|(i, _)| *i == id)
+                .map(|at| waiters.swap_remove(at))
+        };
+        drop(removed);
+    }
+
+    /// Records a readiness report for `direction` and wakes its waiters.
+    /// Wakers run outside the lock (an executor's wake or drop may call
+    /// back in), a few at a time from the stack: no allocation per report.
+    pub(crate) fn ready(&self, direction: Direction) {
+        const BATCH: usize = 4;
+        let state = &self.directions[direction as usize];
+        // Only the waiters present at the report: one that registers again
+        // while the others are being woken waits for the next report.
+        let mut left = None;
+        loop {
+            let mut batch: [Option<Waker>; BATCH] = Default::default();
+            {
+                let mut waiters = lock(&state.waiters);
+                let left = left.get_or_insert_with(|| {
+                    state.tick.fetch_add(1, Ordering::AcqRel);
+                    waiters.len()
+                });
+                for slot in batch.iter_mut().take(*left) {
+                    match waiters.pop() {
+                        Some((_, waker)) => *slot = Some(waker),
+                        None => break,
+                    }
+                }
+                *left = left.saturating_sub(BATCH).min(waiters.len());
+            }
+            for waker in batch.into_iter().flatten() {
+                waker.wake();
+            }
+            if left == Some(0) {
+                return;
+            }
+        }
+    }
+
+    /// Wakes every waiter in both directions (the socket was closed).
+    pub(crate) fn wake_all(&self) {
+        self.ready(Direction::Read);
+        self.ready(Direction::Write);
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section here is short
+/// and leaves the state consistent even if a waker panics.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

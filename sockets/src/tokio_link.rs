@@ -1,0 +1,207 @@
+//! A socket on tokio's I/O driver (the `tokio` feature): its readiness is
+//! reported by the runtime's own driver, on the worker thread that turns it,
+//! so no netstack thread is involved and a wake-up does not cross threads.
+//!
+//! The socket is registered through [`tokio::io::unix::AsyncFd`], whose
+//! readiness is also the cache: an operation runs its system call only when
+//! tokio says the direction may be ready, and clears that readiness on
+//! `WouldBlock` (or a short stream transfer). `AsyncFd` keeps one waker per
+//! direction; netstack's futures may be many per direction (several pending
+//! receives on one datagram socket), so the waker given to tokio is a
+//! *forwarder* that wakes every waiter in the socket's [`Source`].
+//!
+//! A runtime built without its I/O driver (no `enable_io`) cannot take
+//! sockets: tokio panics when asked. netstack asks once per thread and
+//! runtime with the panic caught (and its message kept off the panic hook),
+//! and uses its own reactor for that runtime from then on. In a program built
+//! with `panic = "abort"` a panic cannot be caught, so there the runtime is
+//! assumed to have its I/O driver, as tokio's own sockets assume.
+
+use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::runtime::{Handle, Id};
+use tokio::task::coop::unconstrained;
+
+use crate::registration::Attempt;
+use crate::source::{Direction, Source};
+
+/// The descriptor as `AsyncFd` wants it; the socket's handle owns it and
+/// drops the `AsyncFd` (deregistering) before it closes the descriptor.
+struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+pub(crate) struct TokioLink {
+    runtime: Id,
+    fd: AsyncFd<Fd>,
+    /// The wakers tokio holds, one per direction.
+    forwarders: [Waker; 2],
+}
+
+/// Wakes every waiter of one direction when tokio reports it ready.
+struct Forwarder {
+    source: Arc<Source>,
+    direction: Direction,
+}
+
+impl Wake for Forwarder {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.source.ready(self.direction);
+    }
+}
+
+thread_local! {
+    /// The last runtime on this thread found unable to take a socket.
+    static UNUSABLE: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+/// The tokio runtime this thread runs in, unless it is known not to take sockets.
+pub(crate) fn current_runtime() -> Option<Handle> {
+    let handle = Handle::try_current().ok()?;
+    if UNUSABLE.get() == Some(handle.id()) {
+        return None;
+    }
+    Some(handle)
+}
+
+impl TokioLink {
+    /// Registers `fd` with `runtime`'s driver, or `None` when it cannot
+    /// take it (no I/O driver, or shutting down); that is remembered.
+    pub(crate) fn new(runtime: &Handle, fd: RawFd, source: &Arc<Source>) -> Option<TokioLink> {
+        let _context = runtime.enter();
+        let registered = catch_quietly(|| {
+            // SAFETY: `fd` is an open socket, and stays open and the same
+            // socket for the life of the `AsyncFd`: the socket's handle drops
+            // this link (deregistering) before it closes the descriptor.
+            unsafe {
+                AsyncFd::register_with_interest(Fd(fd), Interest::READABLE | Interest::WRITABLE)
+            }
+        });
+        match registered {
+            Some(Ok(fd)) => {
+                let forwarder = |direction| {
+                    Waker::from(Arc::new(Forwarder {
+                        source: Arc::clone(source),
+                        direction,
+                    }))
+                };
+                Some(TokioLink {
+                    runtime: runtime.id(),
+                    fd,
+                    forwarders: [forwarder(Direction::Read), forwarder(Direction::Write)],
+                })
+            }
+            Some(Err(_)) | None => {
+                UNUSABLE.set(Some(runtime.id()));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn runtime(&self) -> Id {
+        self.runtime
+    }
+
+    /// Runs `op` while tokio reports the direction ready; on `WouldBlock`
+    /// clears that readiness (unless a newer report came) and asks again,
+    /// which leaves the forwarder with tokio when it says not ready.
+    ///
+    /// Each operation spends one unit of the task's cooperative budget, as
+    /// tokio's own sockets do; when it is spent the task yields. The budget
+    /// is checked here, with the task's own waker: the readiness poll runs
+    /// unconstrained, or tokio would wake the forwarder to make the task
+    /// yield, and the forwarder cannot tell that from readiness.
+    #[inline]
+    pub(crate) fn try_io<T>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
+    ) -> Attempt<T> {
+        let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
+            return Attempt::Yield;
+        };
+        let mut forwarder = Context::from_waker(&self.forwarders[direction as usize]);
+        loop {
+            let ready = pin!(unconstrained(poll_fn(|cx| match direction {
+                Direction::Read => self.fd.poll_read_ready(cx),
+                Direction::Write => self.fd.poll_write_ready(cx),
+            })))
+            .poll(&mut forwarder);
+            let mut guard = match ready {
+                Poll::Pending => return Attempt::NotReady,
+                // The driver is gone (its runtime shut down).
+                Poll::Ready(Err(_)) => return Attempt::Stale,
+                Poll::Ready(Ok(guard)) => guard,
+            };
+            match op() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    // tokio keeps a hang-up for good, but a socket that was
+                    // registered before it connected reported one then
+                    // (an unconnected TCP socket polls as hung up): that one
+                    // is stale, and only a new registration forgets it.
+                    let ready = guard.ready();
+                    if ready.is_read_closed() || ready.is_write_closed() {
+                        return Attempt::Stale;
+                    }
+                    guard.clear_ready();
+                }
+                result => {
+                    if result.as_ref().is_ok_and(&drained) {
+                        guard.clear_ready();
+                    }
+                    budget.made_progress();
+                    return Attempt::Done(result);
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into `None` without reporting it to the panic
+/// hook (tokio panics when a runtime without I/O driver is asked to take a
+/// descriptor; nothing else here can panic).
+#[cfg(panic = "unwind")]
+fn catch_quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
+    use std::panic;
+    use std::sync::Once;
+
+    thread_local! {
+        static QUIET: Cell<bool> = const { Cell::new(false) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.get() {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.set(true);
+    let result = panic::catch_unwind(panic::AssertUnwindSafe(f));
+    QUIET.set(false);
+    result.ok()
+}
+
+#[cfg(not(panic = "unwind"))]
+fn catch_quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
+    Some(f())
+}
