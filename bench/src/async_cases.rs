@@ -54,7 +54,7 @@ use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream as StdTcpStream};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -326,6 +326,9 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                     })
                 },
             )?);
+            report
+                .checks
+                .push(switches_check(args.command(Case::Pingpong)));
         }
         if args.wants(Case::Bulk) {
             let total = args.bulk_mib * MIB;
@@ -535,6 +538,8 @@ impl<B: Bound> AsyncConn for TokioConn<B> {
 
 /// How a contender listens, accepts and connects (setup, not timed).
 trait Contender {
+    /// The contender's name in reports.
+    const NAME: &'static str;
     type Conn: AsyncConn;
     type Listener: Send + Sync + 'static;
     /// A listener on 127.0.0.1 with an ephemeral port, and its address.
@@ -575,6 +580,7 @@ fn configure_netstack(socket: &Socket, options: ConnOptions) -> BenchResult<()> 
 }
 
 impl Contender for Netstack {
+    const NAME: &'static str = "netstack";
     type Conn = Socket;
     type Listener = Socket;
 
@@ -614,6 +620,7 @@ type Tokio = TokioWith<Unbounded>;
 type TokioTimed = TokioWith<PerCall>;
 
 impl<B: Bound> Contender for TokioWith<B> {
+    const NAME: &'static str = "tokio";
     type Conn = TokioConn<B>;
     type Listener = TcpListener;
 
@@ -718,6 +725,7 @@ async fn ping_pong<C: Contender>(
         clients.push(client);
     }
     let mut client_tasks = JoinSet::new();
+    let switches_before = context_switches();
     let start = Instant::now();
     for (index, client) in (0u64..).zip(clients) {
         client_tasks.spawn(ping(client, index, round_trips, size));
@@ -727,6 +735,7 @@ async fn ping_pong<C: Contender>(
         completed += joined.map_err(|e| format!("client task: {e}"))??;
     }
     let elapsed = start.elapsed();
+    let switches = context_switches().saturating_sub(switches_before);
     let mut echoed: u64 = 0;
     while let Some(joined) = echoes.join_next().await {
         echoed += joined.map_err(|e| format!("echo task: {e}"))??;
@@ -738,7 +747,69 @@ async fn ping_pong<C: Contender>(
         )
         .into());
     }
+    record_switches(C::NAME, switches as f64 / expected as f64);
     Ok(expected as f64 / elapsed.as_secs_f64())
+}
+
+/// Context switches of this process's threads so far, voluntary and
+/// involuntary (`/proc/self/task/*/status`). The runtime's threads and
+/// netstack's reactor thread live through a whole sample, so the difference
+/// over a sample counts all of its switches.
+fn context_switches() -> u64 {
+    let Ok(tasks) = fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|line| line.contains("ctxt_switches:"))
+                .filter_map(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+/// Context switches per round trip of each ping-pong sample, by contender.
+static SWITCHES: Mutex<Vec<(&'static str, f64)>> = Mutex::new(Vec::new());
+
+fn record_switches(who: &'static str, per_round_trip: f64) {
+    eprintln!("    {who}: {per_round_trip:.3} context switches per round trip");
+    SWITCHES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((who, per_round_trip));
+}
+
+/// The median context switches per round trip of both contenders, as a
+/// check against the target (netstack's no higher than tokio's); the
+/// warm-up samples are left out.
+fn switches_check(command: String) -> Check {
+    let samples = std::mem::take(&mut *SWITCHES.lock().unwrap_or_else(|p| p.into_inner()));
+    let median_of = |who: &str| {
+        let counted: Vec<f64> = samples
+            .iter()
+            .filter(|(name, _)| *name == who)
+            .skip(1)
+            .map(|(_, value)| *value)
+            .collect();
+        (!counted.is_empty()).then(|| harness::median(&counted))
+    };
+    match (median_of("netstack"), median_of("tokio")) {
+        (Some(netstack), Some(tokio)) => Check {
+            name: "async ping-pong: context switches per round trip (median)".into(),
+            outcome: format!("netstack {netstack:.3}, tokio {tokio:.3}"),
+            passed: netstack <= tokio,
+            command,
+        },
+        _ => Check {
+            name: "async ping-pong: context switches per round trip".into(),
+            outcome: "not measured (no counted samples)".into(),
+            passed: false,
+            command,
+        },
+    }
 }
 
 /// One client: `round_trips` messages, each checked against its echo.

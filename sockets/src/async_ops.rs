@@ -1,10 +1,29 @@
 //! The asynchronous mode: `receive_async`, `accept_async`, … on the same
-//! [`Socket`], driven by netstack's reactor and usable under any executor.
+//! [`Socket`], usable under any executor.
+//!
+//! # Which reactor wakes a socket
+//!
+//! Inside a tokio runtime that has its I/O driver (with the `tokio`
+//! feature), a socket registers with that driver: its wake-ups run on the
+//! runtime's own worker threads and no netstack thread is involved. Under
+//! any other executor (`sockets::block_on`, `futures::executor`, smol, a
+//! tokio runtime without I/O driver, or without the feature) netstack's own
+//! reactor, one background thread over epoll (kqueue elsewhere) started at
+//! the first call that needs it, wakes it. A socket follows the context it
+//! waits in: if it waits somewhere else than where it was registered (first
+//! used under `block_on`, now in a runtime; or its runtime has shut down, or
+//! is no longer driven), it moves first, keeping its data and its waiters.
+//! Timers (the socket timeouts, [`with_timeout`], [`sleep`]) are
+//! netstack's in every case, so timeouts behave the same everywhere.
+//!
+//! Each direction keeps a readiness cache: after `WouldBlock`, or a short
+//! read or write on a stream, the next call waits for the reactor's next
+//! report instead of trying a system call that would fail.
 //!
 //! # How the two modes share one socket
 //!
-//! The first asynchronous call registers the socket with the reactor and
-//! switches its descriptor to `O_NONBLOCK` for good (as .NET does). The
+//! The first asynchronous call registers the socket and switches its
+//! descriptor to `O_NONBLOCK` for good (as .NET does). The
 //! synchronous calls keep their meaning afterwards: in blocking mode they wait
 //! with `poll(2)`, bounded by the receive and send timeouts, so sync and async
 //! calls can be mixed on one socket. [`Socket::set_blocking`] only changes how
