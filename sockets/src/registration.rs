@@ -93,6 +93,9 @@ impl Registration {
     pub(crate) fn follow_context(&self, fd: RawFd, stale: bool) -> io::Result<bool> {
         #[cfg(feature = "tokio")]
         {
+            if !stale && read(&self.link).always_driven() {
+                return Ok(false);
+            }
             let wanted = match stale {
                 true => None,
                 false => tokio_link::current_runtime(),
@@ -165,6 +168,14 @@ impl Link {
             Link::Tokio(tokio) => Some(Some(tokio.runtime())),
             Link::Gone => None,
         }
+    }
+
+    /// True for a multi-thread runtime's driver: its workers turn it for as
+    /// long as it lives (and when it shuts down, the next attempt says so),
+    /// so a wait there needs no look at the current context.
+    #[cfg(feature = "tokio")]
+    fn always_driven(&self) -> bool {
+        matches!(self, Link::Tokio(tokio) if tokio.multi_thread())
     }
 
     fn unlink(self, fd: RawFd, source: &Source) {

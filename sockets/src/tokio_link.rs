@@ -27,7 +27,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use tokio::runtime::{Handle, Id};
+use tokio::runtime::{Handle, Id, RuntimeFlavor};
 use tokio::task::coop::unconstrained;
 
 use crate::registration::Attempt;
@@ -45,6 +45,7 @@ impl AsRawFd for Fd {
 
 pub(crate) struct TokioLink {
     runtime: Id,
+    multi_thread: bool,
     fd: AsyncFd<Fd>,
     /// The wakers tokio holds, one per direction.
     forwarders: [Waker; 2],
@@ -103,6 +104,7 @@ impl TokioLink {
                 };
                 Some(TokioLink {
                     runtime: runtime.id(),
+                    multi_thread: runtime.runtime_flavor() == RuntimeFlavor::MultiThread,
                     fd,
                     forwarders: [forwarder(Direction::Read), forwarder(Direction::Write)],
                 })
@@ -116,6 +118,11 @@ impl TokioLink {
 
     pub(crate) fn runtime(&self) -> Id {
         self.runtime
+    }
+
+    /// True for a multi-thread runtime, whose workers drive it while it lives.
+    pub(crate) fn multi_thread(&self) -> bool {
+        self.multi_thread
     }
 
     /// Runs `op` while tokio reports the direction ready; on `WouldBlock`
