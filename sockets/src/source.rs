@@ -52,7 +52,7 @@ struct DirectionState {
     closed: AtomicBool,
     /// The tick at which the direction was last found not ready.
     cleared: AtomicU64,
-    waiters: Mutex<Vec<(u64, Waker)>>,
+    waiters: Mutex<Waiters>,
 }
 
 impl Default for DirectionState {
@@ -62,7 +62,7 @@ impl Default for DirectionState {
             tick: AtomicU64::new(1),
             closed: AtomicBool::new(false),
             cleared: AtomicU64::new(0),
-            waiters: Mutex::new(Vec::new()),
+            waiters: Mutex::new(Waiters::default()),
         }
     }
 }
@@ -124,14 +124,7 @@ impl Source {
         if state.tick.load(Ordering::Acquire) != tick {
             return false;
         }
-        let replaced = match waiters.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, existing)) if existing.will_wake(waker) => None,
-            Some((_, existing)) => Some(std::mem::replace(existing, waker.clone())),
-            None => {
-                waiters.push((id, waker.clone()));
-                None
-            }
-        };
+        let replaced = waiters.set(id, waker);
         drop(waiters);
         drop(replaced);
         true
@@ -141,10 +134,7 @@ impl Source {
     pub(crate) fn unregister(&self, direction: Direction, id: u64) {
         let removed = {
             let mut waiters = lock(&self.directions[direction as usize].waiters);
-            waiters
-                .iter()
-                .position(|(i, _)| *i == id)
-                .map(|at| waiters.swap_remove(at))
+            waiters.remove(id)
         };
         drop(removed);
     }
@@ -187,6 +177,59 @@ impl Source {
     pub(crate) fn wake_all(&self) {
         self.ready(Direction::Read);
         self.ready(Direction::Write);
+    }
+}
+
+/// The wakers waiting for one direction: the first inline (an idle
+/// connection has one pending receive, and no allocation for it), any more
+/// in a `Vec`.
+#[derive(Default)]
+struct Waiters {
+    first: Option<(u64, Waker)>,
+    more: Vec<(u64, Waker)>,
+}
+
+impl Waiters {
+    /// Sets the waker of waiter `id`; returns the one it replaces, to be
+    /// dropped outside the lock.
+    fn set(&mut self, id: u64, waker: &Waker) -> Option<Waker> {
+        let first_free = self.first.is_none();
+        let slot = match &mut self.first {
+            Some((first, existing)) if *first == id => Some(existing),
+            _ => self
+                .more
+                .iter_mut()
+                .find(|(i, _)| *i == id)
+                .map(|(_, existing)| existing),
+        };
+        match slot {
+            Some(existing) if existing.will_wake(waker) => None,
+            Some(existing) => Some(std::mem::replace(existing, waker.clone())),
+            None if first_free => {
+                self.first = Some((id, waker.clone()));
+                None
+            }
+            None => {
+                self.more.push((id, waker.clone()));
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<(u64, Waker)> {
+        if matches!(&self.first, Some((first, _)) if *first == id) {
+            return std::mem::replace(&mut self.first, self.more.pop());
+        }
+        let at = self.more.iter().position(|(i, _)| *i == id)?;
+        Some(self.more.swap_remove(at))
+    }
+
+    fn pop(&mut self) -> Option<(u64, Waker)> {
+        self.more.pop().or_else(|| self.first.take())
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
     }
 }
 
