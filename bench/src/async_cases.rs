@@ -145,6 +145,11 @@ pub struct Args {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=16_384))]
     pub buffer_kib: u64,
 
+    /// Ping-pong: run one sample of this contender alone and print its rate
+    /// (no comparison), for profiling one side: `strace -c -f`, `perf`.
+    #[arg(long, value_enum)]
+    pub solo: Option<Who>,
+
     /// C10K: idle connections held (the measured process holds one socket per connection).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub c10k_connections: u64,
@@ -166,6 +171,7 @@ impl Default for Args {
             message_bytes: 64,
             bulk_mib: 1024,
             buffer_kib: 64,
+            solo: None,
             c10k_connections: 10_000,
         }
     }
@@ -280,6 +286,9 @@ impl Args {
 
 /// Runs the selected cases and checks.
 pub fn run(args: &Args) -> BenchResult<Report> {
+    if let Some(who) = args.solo {
+        return solo(args, who);
+    }
     let mut report = Report::default();
     let rounds = args.common.rounds;
     let limit = args.case_timeout();
@@ -375,6 +384,26 @@ pub fn run(args: &Args) -> BenchResult<Report> {
         report.checks.push(reactor_check(args)?);
     }
     Ok(report)
+}
+
+/// One ping-pong sample of one contender, alone: an empty report (there is
+/// nothing to compare); the rate and the context switches are printed.
+fn solo(args: &Args, who: Who) -> BenchResult<Report> {
+    let runtime = runtime(args.workers)?;
+    let connections = usize::try_from(args.pingpong_connections)?;
+    let (round_trips, size) = (args.round_trips, usize::try_from(args.message_bytes)?);
+    let options = args.options(true);
+    let limit = args.case_timeout();
+    let rate = match who {
+        Who::Netstack => sample(&runtime, limit, || {
+            ping_pong::<Netstack>(connections, round_trips, size, options)
+        })?,
+        Who::Tokio => sample(&runtime, limit, || {
+            ping_pong::<Tokio>(connections, round_trips, size, options)
+        })?,
+    };
+    eprintln!("{} alone: {rate:.0} round trips/s", who.name());
+    Ok(Report::default())
 }
 
 /// The runtime both contenders run on.
