@@ -1,7 +1,16 @@
-//! netstack's own reactor: one background thread waits on the OS readiness
-//! API (epoll on Linux, called directly; kqueue elsewhere through `polling`;
-//! see [`crate::poller`]) and reports readiness to each socket's
-//! [`Source`], and fires timers.
+//! netstack's own reactor: it waits on the OS readiness API (epoll on
+//! Linux, called directly; kqueue elsewhere through `polling`; see
+//! [`crate::poller`]), reports readiness to each socket's [`Source`], and
+//! fires timers.
+//!
+//! Whoever holds the *driver* does that: a thread about to park in
+//! [`crate::block_on`] takes it and waits in the poller itself, so the
+//! wake-ups of its own tasks run in place, with no thread switch (as
+//! async-io does). A background thread drives while no thread is inside
+//! `block_on`; while one is, it stands back and only collects what is
+//! pending now and then (after a pause that grows while there is nothing to
+//! collect), for the futures of other executors and for the moments when
+//! every `block_on` thread is busy.
 //!
 //! It starts at the first asynchronous call that needs it and never
 //! before: a program that only uses the synchronous mode (or whose sockets
@@ -12,9 +21,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
-use std::thread;
+use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use crate::poller::{Poller, Readiness};
@@ -29,7 +39,28 @@ pub(crate) struct Reactor {
     poller: Poller,
     sources: Mutex<HashMap<usize, Arc<Source>>>,
     timers: Mutex<BTreeMap<(Instant, u64), Waker>>,
+    /// Held by the thread that waits in the poller and dispatches.
+    driver: Mutex<Turn>,
+    /// Who holds the driver (`NOBODY`, `BACKGROUND`, `BLOCK_ON`).
+    holder: AtomicU8,
+    /// Threads inside `block_on` (which drive when they park).
+    block_on_threads: AtomicUsize,
+    background: OnceLock<Thread>,
 }
+
+/// The buffers of one turn, reused: no allocation per wake-up.
+struct Turn {
+    reports: Vec<Readiness>,
+    ready: Vec<(Arc<Source>, Readiness)>,
+}
+
+const NOBODY: u8 = 0;
+const BACKGROUND: u8 = 1;
+const BLOCK_ON: u8 = 2;
+
+/// The background thread's pauses while `block_on` threads drive.
+const PAUSE_MIN: Duration = Duration::from_micros(100);
+const PAUSE_MAX: Duration = Duration::from_millis(10);
 
 impl Reactor {
     /// The reactor, started on first use.
@@ -46,17 +77,29 @@ impl Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(HashMap::new()),
             timers: Mutex::new(BTreeMap::new()),
+            driver: Mutex::new(Turn {
+                reports: Vec::with_capacity(1024),
+                ready: Vec::with_capacity(1024),
+            }),
+            holder: AtomicU8::new(NOBODY),
+            block_on_threads: AtomicUsize::new(0),
+            background: OnceLock::new(),
         }));
         // Publish the reactor only once its thread runs, so that a failed
         // spawn leaves no reactor that nothing drives (the next call retries).
         let spawned = thread::Builder::new()
             .name(REACTOR_THREAD_NAME.into())
             .spawn(move || reactor.run());
-        if let Err(err) = spawned {
-            // SAFETY: the thread was not started, so nothing else holds
-            // `reactor`; it came from `Box::leak` just above.
-            drop(unsafe { Box::from_raw(reactor as *const Reactor as *mut Reactor) });
-            return Err(err);
+        match spawned {
+            Ok(handle) => {
+                let _ = reactor.background.set(handle.thread().clone());
+            }
+            Err(err) => {
+                // SAFETY: the thread was not started, so nothing else holds
+                // `reactor`; it came from `Box::leak` just above.
+                drop(unsafe { Box::from_raw(reactor as *const Reactor as *mut Reactor) });
+                return Err(err);
+            }
         }
         Ok(REACTOR.get_or_init(|| reactor))
     }
@@ -91,47 +134,140 @@ impl Reactor {
         drop(removed);
     }
 
+    /// The background thread: drives while no thread is inside `block_on`.
     fn run(&self) {
-        // Buffers reused across iterations: no allocation per wake-up.
-        let mut reports: Vec<Readiness> = Vec::with_capacity(1024);
-        let mut ready: Vec<(Arc<Source>, Readiness)> = Vec::with_capacity(1024);
+        let mut pause = PAUSE_MIN;
         loop {
-            let timeout = self.fire_timers();
-            reports.clear();
-            if let Err(err) = self.poller.wait(&mut reports, timeout) {
-                if err.kind() != io::ErrorKind::Interrupted {
-                    // Nothing sensible can be done but retry after a pause.
-                    thread::sleep(Duration::from_millis(10));
-                }
+            if self.block_on_threads.load(Ordering::Acquire) > 0 {
+                thread::park_timeout(pause);
+                let collected = match self.try_drive(BACKGROUND) {
+                    Some(mut turn) => {
+                        let n = self.turn(&mut turn, Some(Duration::ZERO));
+                        self.release(turn);
+                        n
+                    }
+                    None => 0,
+                };
+                pause = match collected {
+                    0 => (pause * 2).min(PAUSE_MAX),
+                    _ => PAUSE_MIN,
+                };
                 continue;
             }
-            {
-                let sources = lock(&self.sources);
-                ready.extend(
-                    reports
-                        .iter()
-                        .filter_map(|r| sources.get(&r.key).map(|s| (Arc::clone(s), *r))),
-                );
+            pause = PAUSE_MIN;
+            let mut turn = lock(&self.driver);
+            self.holder.store(BACKGROUND, Ordering::Release);
+            if self.block_on_threads.load(Ordering::Acquire) == 0 {
+                self.turn(&mut turn, None);
             }
-            for (source, report) in ready.drain(..) {
-                if report.read_closed {
-                    source.close_direction(Direction::Read);
-                }
-                if report.write_closed {
-                    source.close_direction(Direction::Write);
-                }
-                if report.readable {
-                    source.ready(Direction::Read);
-                }
-                if report.writable {
-                    source.ready(Direction::Write);
-                }
+            self.release(turn);
+        }
+    }
+
+    /// Takes the driver if nobody holds it.
+    fn try_drive(&self, who: u8) -> Option<MutexGuard<'_, Turn>> {
+        let turn = self.driver.try_lock().ok()?;
+        self.holder.store(who, Ordering::Release);
+        Some(turn)
+    }
+
+    fn release(&self, turn: MutexGuard<'_, Turn>) {
+        self.holder.store(NOBODY, Ordering::Release);
+        drop(turn);
+    }
+
+    /// Waits for readiness (at most `timeout`, and never past the next
+    /// timer), reports it to the sources and fires due timers. Returns how
+    /// many reports and timers there were.
+    fn turn(&self, turn: &mut Turn, timeout: Option<Duration>) -> usize {
+        let (mut fired, next_timer) = self.fire_timers();
+        let timeout = match (timeout, next_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        turn.reports.clear();
+        if let Err(err) = self.poller.wait(&mut turn.reports, timeout) {
+            if err.kind() != io::ErrorKind::Interrupted {
+                // Nothing sensible can be done but retry after a pause.
+                thread::sleep(Duration::from_millis(10));
+            }
+            return fired;
+        }
+        {
+            let sources = lock(&self.sources);
+            turn.ready.extend(
+                turn.reports
+                    .iter()
+                    .filter_map(|r| sources.get(&r.key).map(|s| (Arc::clone(s), *r))),
+            );
+        }
+        let reported = turn.ready.len();
+        for (source, report) in turn.ready.drain(..) {
+            if report.read_closed {
+                source.close_direction(Direction::Read);
+            }
+            if report.write_closed {
+                source.close_direction(Direction::Write);
+            }
+            if report.readable {
+                source.ready(Direction::Read);
+            }
+            if report.writable {
+                source.ready(Direction::Write);
+            }
+        }
+        fired += self.fire_timers().0;
+        fired + reported
+    }
+
+    /// A thread enters `block_on`: from now on it drives when it parks, and
+    /// the background thread stands back (it is woken from a long wait).
+    pub(crate) fn enter_block_on(&self) {
+        if self.block_on_threads.fetch_add(1, Ordering::AcqRel) == 0 {
+            let _ = self.poller.notify();
+        }
+    }
+
+    /// A thread leaves `block_on`; the last one hands driving back to the
+    /// background thread.
+    pub(crate) fn leave_block_on(&self) {
+        if self.block_on_threads.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(background) = self.background.get() {
+                background.unpark();
             }
         }
     }
 
-    /// Wakes the timers that are due; returns how long until the next one.
-    fn fire_timers(&self) -> Option<Duration> {
+    /// Drives for a thread about to park in `block_on`: `None` when another
+    /// thread drives (its dispatch will wake this one), else one turn that
+    /// ends at a readiness report, a due timer or [`notify`](Reactor::notify).
+    /// `parked` is checked after the driver is taken: a wake-up that came
+    /// first must not be slept through.
+    pub(crate) fn drive_for_block_on(&self, still_idle: impl FnOnce() -> bool) -> Option<()> {
+        let mut turn = loop {
+            if let Some(turn) = self.try_drive(BLOCK_ON) {
+                break turn;
+            }
+            if self.holder.load(Ordering::Acquire) != BACKGROUND {
+                return None;
+            }
+            // The background thread collects briefly and lets go.
+            thread::yield_now();
+        };
+        if still_idle() {
+            self.turn(&mut turn, None);
+        }
+        self.release(turn);
+        Some(())
+    }
+
+    /// Makes the thread that waits in the poller return from its turn.
+    pub(crate) fn notify(&self) {
+        let _ = self.poller.notify();
+    }
+
+    /// Wakes the timers that are due; returns how many, and how long until the next one.
+    fn fire_timers(&self) -> (usize, Option<Duration>) {
         let now = Instant::now();
         let mut due = Vec::new();
         let next = {
@@ -147,10 +283,11 @@ impl Reactor {
                 .next()
                 .map(|(at, _)| at.saturating_duration_since(now))
         };
+        let fired = due.len();
         for waker in due {
             waker.wake();
         }
-        next
+        (fired, next)
     }
 
     fn insert_timer(&self, at: Instant, id: u64, waker: &Waker) {
