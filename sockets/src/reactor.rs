@@ -182,6 +182,9 @@ impl Reactor {
     fn turn(&self, turn: &mut Turn, timeout: Option<Duration>) -> usize {
         let (mut fired, next_timer) = self.fire_timers();
         let timeout = match (timeout, next_timer) {
+            // A timer just fired may have woken the driving thread's own
+            // future: collect what is ready, but do not sleep.
+            _ if fired > 0 => Some(Duration::ZERO),
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
