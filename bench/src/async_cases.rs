@@ -76,6 +76,10 @@ pub enum Case {
     All,
     /// Small-message ping-pong over many concurrent connections.
     Pingpong,
+    /// The same ping-pong on one thread each: netstack under
+    /// `sockets::block_on` vs async-io's `Async<TcpStream>` under
+    /// `async_io::block_on` (netstack's own reactor against its fair peer).
+    PingpongOneThread,
     /// Bulk transfer over one connection.
     Bulk,
     /// Memory per idle connection, 10,000 connections.
@@ -179,11 +183,12 @@ impl Default for Args {
 
 impl Args {
     /// The command line that runs one case with these options (defaults left out).
-    fn command(&self, case: Case) -> String {
+    pub(crate) fn command(&self, case: Case) -> String {
         let d = Args::default();
         let name = match case {
             Case::All => "all",
             Case::Pingpong => "pingpong",
+            Case::PingpongOneThread => "pingpong-one-thread",
             Case::Bulk => "bulk",
             Case::C10k => "c10k",
             Case::Reactor => "reactor",
@@ -217,7 +222,7 @@ impl Args {
             self.common.timeout_secs.to_string(),
         );
         match case {
-            Case::Pingpong => {
+            Case::Pingpong | Case::PingpongOneThread => {
                 flag(
                     self.pingpong_connections != d.pingpong_connections,
                     "pingpong-connections",
@@ -259,11 +264,11 @@ impl Args {
         cmd
     }
 
-    fn case_timeout(&self) -> Duration {
+    pub(crate) fn case_timeout(&self) -> Duration {
         Duration::from_secs(self.case_timeout_secs)
     }
 
-    fn options(&self, no_delay: bool) -> ConnOptions {
+    pub(crate) fn options(&self, no_delay: bool) -> ConnOptions {
         ConnOptions {
             no_delay,
             timeout: self.socket_timeouts.then(|| self.common.timeout()),
@@ -365,6 +370,11 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             )?);
         }
     }
+    if args.wants(Case::PingpongOneThread) {
+        report
+            .cases
+            .push(crate::one_thread_cases::ping_pong_one_thread(args)?);
+    }
     if args.wants(Case::C10k) {
         report.cases.push(harness::run_interleaved(
             format!(
@@ -429,7 +439,7 @@ pub(crate) fn sample<F: Future<Output = BenchResult<f64>>>(
 }
 
 /// `12345` → `"12,345"`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -445,8 +455,8 @@ fn thousands(n: u64) -> String {
 
 /// How each connection is set up.
 #[derive(Debug, Clone, Copy)]
-struct ConnOptions {
-    no_delay: bool,
+pub(crate) struct ConnOptions {
+    pub(crate) no_delay: bool,
     /// A timeout on every send and receive, or none.
     timeout: Option<Duration>,
 }
@@ -455,7 +465,7 @@ struct ConnOptions {
 ///
 /// Implemented by netstack's `Socket` and a tokio `TcpStream` wrapper; the
 /// task code is generic over it, so both contenders run the same loops.
-trait AsyncConn: Send + 'static {
+pub(crate) trait AsyncConn: Send + 'static {
     /// One send; returns how many bytes were taken.
     fn send_some(&mut self, buf: &[u8]) -> impl Future<Output = BenchResult<usize>> + Send;
     /// One receive; 0 means end of stream.
@@ -566,7 +576,7 @@ impl<B: Bound> AsyncConn for TokioConn<B> {
 }
 
 /// How a contender listens, accepts and connects (setup, not timed).
-trait Contender {
+pub(crate) trait Contender {
     /// The contender's name in reports.
     const NAME: &'static str;
     type Conn: AsyncConn;
@@ -589,7 +599,7 @@ trait Contender {
 }
 
 /// netstack's `Socket`, asynchronous calls only.
-struct Netstack;
+pub(crate) struct Netstack;
 
 fn tcp_socket() -> sockets::Result<Socket> {
     Socket::new(
@@ -683,7 +693,7 @@ impl<B: Bound> Contender for TokioWith<B> {
 }
 
 /// `count` connected pairs (client, server), made one after another.
-async fn pairs<C: Contender>(
+pub(crate) async fn pairs<C: Contender>(
     count: usize,
     options: ConnOptions,
 ) -> BenchResult<Vec<(C::Conn, C::Conn)>> {
@@ -842,7 +852,7 @@ fn switches_check(command: String) -> Check {
 }
 
 /// One client: `round_trips` messages, each checked against its echo.
-async fn ping<C: AsyncConn>(
+pub(crate) async fn ping<C: AsyncConn>(
     mut conn: C,
     index: u64,
     round_trips: u64,
@@ -871,7 +881,11 @@ async fn ping<C: AsyncConn>(
 }
 
 /// One echo server: `round_trips` messages back, then end of stream expected.
-async fn echo<C: AsyncConn>(mut conn: C, round_trips: u64, size: usize) -> BenchResult<u64> {
+pub(crate) async fn echo<C: AsyncConn>(
+    mut conn: C,
+    round_trips: u64,
+    size: usize,
+) -> BenchResult<u64> {
     let mut buf = vec![0u8; size];
     for _ in 0..round_trips {
         receive_exact(&mut conn, &mut buf).await?;

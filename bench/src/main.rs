@@ -32,6 +32,7 @@ mod cli_cases;
 mod framing_cases;
 mod harness;
 mod http_cases;
+mod one_thread_cases;
 mod resp_cases;
 mod sockets_cases;
 mod transport_cases;
