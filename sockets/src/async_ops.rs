@@ -8,8 +8,10 @@
 //! runtime's own worker threads and no netstack thread is involved. Under
 //! any other executor (`sockets::block_on`, `futures::executor`, smol, a
 //! tokio runtime without I/O driver, or without the feature) netstack's own
-//! reactor, one background thread over epoll (kqueue elsewhere) started at
-//! the first call that needs it, wakes it. A socket follows the context it
+//! reactor (epoll; kqueue elsewhere), started at the first call that needs
+//! it, wakes it: a thread parked in [`block_on`] drives it itself and runs
+//! its own wake-ups in place, and a background thread drives it while no
+//! thread is in `block_on`. A socket follows the context it
 //! waits in: if it waits somewhere else than where it was registered (first
 //! used under `block_on`, now in a runtime; or its runtime has shut down, or
 //! is no longer driven), it moves first, keeping its data and its waiters.
