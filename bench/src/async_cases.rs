@@ -284,7 +284,7 @@ impl Args {
         }
     }
 
-    fn wants(&self, case: Case) -> bool {
+    pub(crate) fn wants(&self, case: Case) -> bool {
         self.case == Case::All || self.case == case
     }
 }
@@ -369,11 +369,6 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                 || sample(&runtime, limit, || bulk::<Netstack>(total, buffer, options)),
             )?);
         }
-    }
-    if args.wants(Case::PingpongOneThread) {
-        report
-            .cases
-            .push(crate::one_thread_cases::ping_pong_one_thread(args)?);
     }
     if args.wants(Case::C10k) {
         report.cases.push(harness::run_interleaved(

@@ -90,7 +90,15 @@ enum Command {
 fn run(command: &Command) -> BenchResult<Report> {
     match command {
         Command::Sockets(args) => sockets_cases::run(args).map(Report::from_cases),
-        Command::Async(args) => async_cases::run(args),
+        Command::Async(args) => {
+            let mut report = async_cases::run(args)?;
+            if args.wants(async_cases::Case::PingpongOneThread) {
+                report
+                    .cases
+                    .push(one_thread_cases::ping_pong_one_thread(args)?);
+            }
+            Ok(report)
+        }
         Command::Transport(args) => transport_cases::run(args),
         Command::Http(args) => http_cases::run(args),
         Command::Cli(args) => cli_cases::run(args),

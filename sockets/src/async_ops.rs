@@ -68,11 +68,11 @@ use crate::flags::SocketFlags;
 use crate::kind::AddressFamily;
 use crate::message::{receive_message, ReceivedMessage};
 use crate::reactor::{Reactor, Timer};
-use crate::registration::Attempt;
+
 use crate::select::{wait_for, wait_ready, Readiness, SelectMode};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::{as_uninit, as_uninit_slices, reported_flags, Socket};
-use crate::source::{next_waiter_id, Direction, Source};
+use crate::source::{next_waiter_id, Attempt, Direction, Source};
 use crate::Dns;
 
 /// A registered waker slot of one pending operation, removed when the

@@ -16,24 +16,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Context;
 
 use crate::reactor::Reactor;
-use crate::source::{Direction, Source};
+use crate::source::{Attempt, Direction, Source};
 #[cfg(feature = "tokio")]
 use crate::tokio_link::{self, TokioLink};
-
-/// What one attempt at a non-blocking call came to.
-pub(crate) enum Attempt<T> {
-    /// The call ran (or the reactor failed); this is its result.
-    Done(io::Result<T>),
-    /// The direction is not ready: register the waker and wait.
-    NotReady,
-    /// The executor asks the task to yield (tokio's cooperative budget is
-    /// spent); it will poll the task again.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    Yield,
-    /// The reactor is gone (its runtime shut down): move, then try again.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    Stale,
-}
 
 pub(crate) struct Registration {
     pub(crate) source: Arc<Source>,

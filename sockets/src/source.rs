@@ -17,6 +17,7 @@
 //! reported once and never again, so once seen the direction is never
 //! cleared: end of stream may wait behind the data a short read left.
 
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
@@ -37,6 +38,21 @@ pub(crate) const TRAIT_WAITER: u64 = 0;
 
 pub(crate) fn next_waiter_id() -> u64 {
     NEXT_WAITER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What one attempt at a non-blocking call came to.
+pub(crate) enum Attempt<T> {
+    /// The call ran (or the reactor failed); this is its result.
+    Done(io::Result<T>),
+    /// The direction is not ready: register the waker and wait.
+    NotReady,
+    /// The executor asks the task to yield (tokio's cooperative budget is
+    /// spent); it will poll the task again.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Yield,
+    /// The reactor is gone (its runtime shut down): move, then try again.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Stale,
 }
 
 /// The asynchronous state of one socket.

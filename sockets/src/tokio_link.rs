@@ -30,8 +30,7 @@ use tokio::io::Interest;
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
 use tokio::task::coop::unconstrained;
 
-use crate::registration::Attempt;
-use crate::source::{Direction, Source};
+use crate::source::{Attempt, Direction, Source};
 
 /// The descriptor as `AsyncFd` wants it; the socket's handle owns it and
 /// drops the `AsyncFd` (deregistering) before it closes the descriptor.
