@@ -81,7 +81,10 @@ pub(crate) struct Waiter {
     source: Arc<Source>,
     direction: Direction,
     id: u64,
-    registered: bool,
+    /// The tick the waker was last registered at, if it is registered. A
+    /// report moves the tick and takes every waiter with it, so once the
+    /// tick has moved there is nothing left to unregister.
+    registered: Option<u64>,
     timer: Option<Timer>,
 }
 
@@ -91,15 +94,16 @@ impl Waiter {
             source,
             direction,
             id,
-            registered: false,
+            registered: None,
             timer: None,
         }
     }
 
     fn done(&mut self) {
-        if self.registered {
-            self.source.unregister(self.direction, self.id);
-            self.registered = false;
+        if let Some(tick) = self.registered.take() {
+            if self.source.tick(self.direction) == tick {
+                self.source.unregister(self.direction, self.id);
+            }
         }
         self.timer = None;
     }
@@ -206,7 +210,7 @@ impl Socket {
                 {
                     continue; // readiness arrived meanwhile: try again
                 }
-                waiter.registered = true;
+                waiter.registered = Some(tick);
             }
             match registration.follow_context(guard.as_raw_fd(), stale) {
                 Ok(moved) if moved || stale => continue, // try on the new reactor

@@ -155,37 +155,24 @@ impl Source {
         drop(removed);
     }
 
-    /// Records a readiness report for `direction` and wakes its waiters.
-    /// Wakers run outside the lock (an executor's wake or drop may call
-    /// back in), a few at a time from the stack: no allocation per report.
+    /// Records a readiness report for `direction` and wakes the waiters
+    /// present at that moment, all of them: a waiter registered with an
+    /// earlier tick is never left behind. Wakers run outside the lock (an
+    /// executor's wake or drop may call back in). The common single waiter
+    /// is inline, so a report allocates nothing; several waiters take their
+    /// `Vec` with them.
     pub(crate) fn ready(&self, direction: Direction) {
-        const BATCH: usize = 4;
         let state = &self.directions[direction as usize];
-        // Only the waiters present at the report: one that registers again
-        // while the others are being woken waits for the next report.
-        let mut left = None;
-        loop {
-            let mut batch: [Option<Waker>; BATCH] = Default::default();
-            {
-                let mut waiters = lock(&state.waiters);
-                let left = left.get_or_insert_with(|| {
-                    state.tick.fetch_add(1, Ordering::AcqRel);
-                    waiters.len()
-                });
-                for slot in batch.iter_mut().take(*left) {
-                    match waiters.pop() {
-                        Some((_, waker)) => *slot = Some(waker),
-                        None => break,
-                    }
-                }
-                *left = left.saturating_sub(BATCH).min(waiters.len());
-            }
-            for waker in batch.into_iter().flatten() {
-                waker.wake();
-            }
-            if left == Some(0) {
-                return;
-            }
+        let (first, more) = {
+            let mut waiters = lock(&state.waiters);
+            state.tick.fetch_add(1, Ordering::AcqRel);
+            (waiters.first.take(), std::mem::take(&mut waiters.more))
+        };
+        if let Some((_, waker)) = first {
+            waker.wake();
+        }
+        for (_, waker) in more {
+            waker.wake();
         }
     }
 
@@ -239,14 +226,6 @@ impl Waiters {
         let at = self.more.iter().position(|(i, _)| *i == id)?;
         Some(self.more.swap_remove(at))
     }
-
-    fn pop(&mut self) -> Option<(u64, Waker)> {
-        self.more.pop().or_else(|| self.first.take())
-    }
-
-    fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.more.len()
-    }
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here is short
@@ -255,4 +234,61 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_report_wakes_every_waiter_present_and_only_those() {
+        let source = Source::new();
+        let counts: Vec<Arc<Count>> = (0..10)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        let tick = source.tick(Direction::Read);
+        for (id, count) in (1u64..).zip(&counts) {
+            assert!(source.register(Direction::Read, tick, id, &Waker::from(Arc::clone(count))));
+        }
+        // One waiter leaves before the report.
+        source.unregister(Direction::Read, 4);
+        source.ready(Direction::Read);
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(woken, [1, 1, 1, 0, 1, 1, 1, 1, 1, 1]);
+        // A registration made with the old tick is refused: try again.
+        let late = Waker::from(Arc::clone(&counts[0]));
+        assert!(!source.register(Direction::Read, tick, 1, &late));
+        // Nothing is left to wake: a second report wakes no one.
+        source.ready(Direction::Read);
+        assert_eq!(counts[1].0.load(Ordering::SeqCst), 1);
+        // The other direction is untouched.
+        assert_eq!(source.tick(Direction::Write), tick);
+    }
+
+    #[test]
+    fn the_readiness_cache_clears_at_a_tick_and_opens_at_the_next_report() {
+        let source = Source::new();
+        let tick = source.tick(Direction::Write);
+        assert!(!source.known_not_ready(Direction::Write, tick));
+        source.clear(Direction::Write, tick);
+        assert!(source.known_not_ready(Direction::Write, tick));
+        source.ready(Direction::Write);
+        assert!(!source.known_not_ready(Direction::Write, source.tick(Direction::Write)));
+        // A final state is never cleared.
+        let tick = source.tick(Direction::Read);
+        source.close_direction(Direction::Read);
+        source.clear(Direction::Read, tick);
+        assert!(!source.known_not_ready(Direction::Read, tick));
+    }
 }
