@@ -116,8 +116,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Case::All)]
     pub case: Case,
 
-    /// Worker threads of the tokio runtime (multi-thread) that runs both contenders.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    /// Worker threads of the tokio runtime (multi-thread) that runs both
+    /// contenders; 0 for a current-thread runtime.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=64))]
     pub workers: u64,
 
     /// Upper bound, in seconds, on one sample (connection setup included).
@@ -284,6 +285,14 @@ impl Args {
         }
     }
 
+    /// "2 workers", or "current-thread" for `--workers 0`.
+    fn workers_label(&self) -> String {
+        match self.workers {
+            0 => "current-thread".into(),
+            n => format!("{n} workers"),
+        }
+    }
+
     pub(crate) fn wants(&self, case: Case) -> bool {
         self.case == Case::All || self.case == case
     }
@@ -300,8 +309,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     if args.wants(Case::Pingpong) || args.wants(Case::Bulk) {
         let runtime = runtime(args.workers)?;
         eprintln!(
-            "tokio runtime: multi-thread, {} worker threads, shared by both contenders{}",
-            args.workers,
+            "tokio runtime: {}, shared by both contenders{}",
+            args.workers_label(),
             if args.socket_timeouts {
                 "; per-operation socket timeouts on"
             } else {
@@ -315,11 +324,11 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             let options = args.options(true);
             report.cases.push(harness::run_interleaved(
                 format!(
-                    "async ping-pong {} B, {} connections × {} round trips, TCP_NODELAY, {} workers{}",
+                    "async ping-pong {} B, {} connections × {} round trips, TCP_NODELAY, {}{}",
                     args.message_bytes,
                     thousands(args.pingpong_connections),
                     thousands(round_trips),
-                    args.workers,
+                    args.workers_label(),
                     args.timeouts_label()
                 ),
                 Unit::rate("round trips/s", 0),
@@ -350,10 +359,10 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             let options = args.options(false);
             report.cases.push(harness::run_interleaved(
                 format!(
-                    "async bulk {}, {} KiB buffers, {} workers{}",
+                    "async bulk {}, {} KiB buffers, {}{}",
                     size_label(args.bulk_mib),
                     args.buffer_kib,
-                    args.workers,
+                    args.workers_label(),
                     args.timeouts_label()
                 ),
                 Unit::rate("MiB/s", 1),
@@ -413,10 +422,15 @@ fn solo(args: &Args, who: Who) -> BenchResult<Report> {
 
 /// The runtime both contenders run on.
 pub(crate) fn runtime(workers: u64) -> BenchResult<Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(usize::try_from(workers)?)
-        .enable_all()
-        .build()?)
+    let mut builder = match workers {
+        0 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(usize::try_from(n)?);
+            builder
+        }
+    };
+    Ok(builder.enable_all().build()?)
 }
 
 /// Runs one sample on the runtime, bounded by `limit` (setup included).
