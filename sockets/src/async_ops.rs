@@ -76,9 +76,10 @@ use crate::source::{next_waiter_id, Attempt, Direction, Source};
 use crate::Dns;
 
 /// A registered waker slot of one pending operation, removed when the
-/// operation completes or its future is dropped.
+/// operation completes or its future is dropped. It names no `Source`: the
+/// socket's registration, which the operation borrows, has it, so an
+/// operation costs no reference count.
 pub(crate) struct Waiter {
-    source: Arc<Source>,
     direction: Direction,
     id: u64,
     /// The tick the waker was last registered at, if it is registered. A
@@ -89,9 +90,8 @@ pub(crate) struct Waiter {
 }
 
 impl Waiter {
-    pub(crate) fn new(source: Arc<Source>, direction: Direction, id: u64) -> Waiter {
+    pub(crate) fn new(direction: Direction, id: u64) -> Waiter {
         Waiter {
-            source,
             direction,
             id,
             registered: None,
@@ -99,19 +99,13 @@ impl Waiter {
         }
     }
 
-    fn done(&mut self) {
+    fn done(&mut self, source: &Source) {
         if let Some(tick) = self.registered.take() {
-            if self.source.tick(self.direction) == tick {
-                self.source.unregister(self.direction, self.id);
+            if source.tick(self.direction) == tick {
+                source.unregister(self.direction, self.id);
             }
         }
         self.timer = None;
-    }
-}
-
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        self.done();
     }
 }
 
@@ -141,11 +135,9 @@ where
         let waiter = match &mut this.waiter {
             Some(waiter) => waiter,
             None => match socket.registration(this.verb) {
-                Ok(registration) => this.waiter.insert(Waiter::new(
-                    Arc::clone(&registration.source),
-                    this.direction,
-                    next_waiter_id(),
-                )),
+                Ok(_) => this
+                    .waiter
+                    .insert(Waiter::new(this.direction, next_waiter_id())),
                 Err(err) => return Poll::Ready(Err(err)),
             },
         };
@@ -154,6 +146,16 @@ where
             Direction::Write => SelectMode::Write,
         });
         socket.poll_op(cx, waiter, this.verb, timeout, &mut this.op, &this.drained)
+    }
+}
+
+impl<F, D> Drop for Op<'_, F, D> {
+    fn drop(&mut self) {
+        if let (Some(waiter), Some(registration)) =
+            (&mut self.waiter, self.socket.registration_if_made())
+        {
+            waiter.done(&registration.source);
+        }
     }
 }
 
@@ -176,18 +178,20 @@ impl Socket {
         drained: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         loop {
-            let (Some(guard), Some(registration)) =
-                (self.handle_enter(), self.registration_if_made())
-            else {
-                waiter.done();
+            let Some(registration) = self.registration_if_made() else {
+                return Poll::Ready(Err(self.closed_error(verb)));
+            };
+            let source = &*registration.source;
+            let Some(guard) = self.handle_enter() else {
+                waiter.done(source);
                 return Poll::Ready(Err(self.closed_error(verb)));
             };
             let direction = waiter.direction;
-            let tick = waiter.source.tick(direction);
+            let tick = source.tick(direction);
             let attempt = registration.try_io(cx, direction, tick, || op(&guard), &drained);
             let stale = match attempt {
                 Attempt::Done(Ok(value)) => {
-                    waiter.done();
+                    waiter.done(source);
                     return Poll::Ready(Ok(value));
                 }
                 Attempt::Done(Err(err)) => {
@@ -195,7 +199,7 @@ impl Socket {
                     if err.kind() == io::ErrorKind::Interrupted && !self.is_closed() {
                         continue;
                     }
-                    waiter.done();
+                    waiter.done(source);
                     return Poll::Ready(Err(self.os_error(&err, self.describe(verb))));
                 }
                 // The executor wants the task to yield; it has arranged the wake-up.
@@ -204,10 +208,7 @@ impl Socket {
                 Attempt::Stale => true,
             };
             if !stale {
-                if !waiter
-                    .source
-                    .register(direction, tick, waiter.id, cx.waker())
-                {
+                if !source.register(direction, tick, waiter.id, cx.waker()) {
                     continue; // readiness arrived meanwhile: try again
                 }
                 waiter.registered = Some(tick);
@@ -216,7 +217,7 @@ impl Socket {
                 Ok(moved) if moved || stale => continue, // try on the new reactor
                 Ok(_) => {}
                 Err(err) => {
-                    waiter.done();
+                    waiter.done(source);
                     return Poll::Ready(Err(self.os_error(&err, "register with a reactor")));
                 }
             }
@@ -224,7 +225,7 @@ impl Socket {
             if let Some(timeout) = timeout {
                 let timer = waiter.timer.get_or_insert_with(|| Timer::after(timeout));
                 if timer.poll_expired(cx).is_ready() {
-                    waiter.done();
+                    waiter.done(source);
                     return Poll::Ready(Err(Error::new(
                         SocketError::TimedOut,
                         self.describe(verb),
@@ -318,32 +319,23 @@ impl Socket {
                 Err(e) => return Err(self.os_error(&e, format!("connect {endpoint}"))),
             }
         }
-        let source = Arc::clone(&self.registration(verb)?.source);
+        self.registration(verb)?;
         // The connect completes in the background: wait until the socket is
         // writable (bounded by the send timeout, as a blocking connect is),
         // then read how it ended.
         let timeout = self.cached_timeout(SelectMode::Write);
-        let mut waiter = Waiter::new(source, Direction::Write, next_waiter_id());
-        let result = poll_fn(|cx| {
-            self.poll_op(
-                cx,
-                &mut waiter,
-                verb,
-                timeout,
-                |s| match s.take_error()? {
-                    Some(err) => Err(err),
-                    None => match s.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    },
+        let result = self
+            .async_op(verb, Direction::Write, |s| match s.take_error()? {
+                Some(err) => Err(err),
+                None => match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
                 },
-                never,
-            )
-        })
-        .await;
+            })
+            .await;
         result.map_err(|e| match e.kind() {
             SocketError::OperationAborted => e,
             SocketError::TimedOut => match self.handle_enter() {

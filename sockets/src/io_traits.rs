@@ -15,7 +15,7 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use socket2::MaybeUninitSlice;
@@ -45,14 +45,11 @@ impl Socket {
         op: impl FnMut(&socket2::Socket) -> io::Result<T>,
         drained: impl Fn(&T) -> bool,
     ) -> Poll<io::Result<T>> {
-        let registration = match self.registration(verb) {
-            Ok(registration) => registration,
-            Err(e) => return Poll::Ready(Err(e.into())),
-        };
+        if let Err(e) = self.registration(verb) {
+            return Poll::Ready(Err(e.into()));
+        }
         let mut slot = self.trait_waiters().slot(direction);
-        let waiter = slot.get_or_insert_with(|| {
-            Waiter::new(Arc::clone(&registration.source), direction, TRAIT_WAITER)
-        });
+        let waiter = slot.get_or_insert_with(|| Waiter::new(direction, TRAIT_WAITER));
         self.poll_op(cx, waiter, verb, None, op, drained)
             .map(|r| r.map_err(io::Error::from))
     }
