@@ -15,6 +15,10 @@
 //!   [`Socket::get_raw_option`] and [`Socket::set_raw_option`].
 //! - [`select`] and [`Socket::poll`]: readiness over one or many sockets.
 //! - [`Dns`]: name resolution.
+//! - The asynchronous mode (`accept_async`, `receive_async`, …, [`block_on`],
+//!   [`with_timeout`]): any executor; sockets that wait inside a tokio runtime
+//!   use its I/O driver (with the `tokio` feature), all others netstack's own
+//!   reactor, which a thread in [`block_on`] drives itself.
 //!
 //! ```
 //! use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
