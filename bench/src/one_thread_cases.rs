@@ -124,15 +124,27 @@ pub(crate) fn ping_pong_one_thread(args: &Args) -> BenchResult<CaseResult> {
     let seconds = limit.as_secs();
     harness::run_interleaved(
         format!(
-            "async ping-pong on one thread {} B, {} connections × {} round trips, TCP_NODELAY",
+            "async ping-pong on one thread {} B, {} connections × {} round trips, TCP_NODELAY, netstack on {}",
             args.message_bytes,
             thousands(args.pingpong_connections),
             thousands(round_trips),
+            if cfg!(feature = "async-io") {
+                "async-io's reactor"
+            } else {
+                "its own reactor"
+            },
         ),
         Unit::rate("round trips/s", 0),
         "async-io",
         args.common.rounds,
-        args.command(Case::PingpongOneThread),
+        match cfg!(feature = "async-io") {
+            true => args.command(Case::PingpongOneThread).replacen(
+                "cargo run -p bench --release",
+                "cargo run -p bench --release --features async-io",
+                1,
+            ),
+            false => args.command(Case::PingpongOneThread),
+        },
         || {
             async_io::block_on(bounded(
                 joined::<AsyncIo>(connections, round_trips, size, options),

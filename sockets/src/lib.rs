@@ -39,12 +39,17 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "async-io")]
+mod async_io_link;
 mod async_ops;
+mod block_on;
 mod blocking;
 mod dns;
 mod endpoint;
 mod error;
 mod flags;
+#[cfg(any(feature = "tokio", feature = "async-io"))]
+mod forwarder;
 mod handle;
 mod io_traits;
 mod kind;
@@ -60,7 +65,8 @@ mod source;
 #[cfg(feature = "tokio")]
 mod tokio_link;
 
-pub use async_ops::{block_on, sleep, with_timeout};
+pub use async_ops::{sleep, with_timeout};
+pub use block_on::block_on;
 pub use blocking::MAX_BLOCKING_THREADS;
 pub use dns::Dns;
 pub use endpoint::{DnsEndPoint, EndPoint, UnixEndPoint};

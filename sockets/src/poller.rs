@@ -85,6 +85,7 @@ mod epoll {
         }
 
         /// Registers `fd` for both directions, edge-triggered, under `key`.
+        #[cfg_attr(feature = "async-io", allow(dead_code))]
         pub(crate) fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
             let interest =
                 libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET;

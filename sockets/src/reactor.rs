@@ -56,6 +56,7 @@ struct Turn {
 
 const NOBODY: u8 = 0;
 const BACKGROUND: u8 = 1;
+#[cfg(not(feature = "async-io"))]
 const BLOCK_ON: u8 = 2;
 
 /// The background thread's pauses while `block_on` threads drive.
@@ -111,6 +112,7 @@ impl Reactor {
 
     /// Registers a non-blocking descriptor for both directions,
     /// edge-triggered; its readiness goes to `source`.
+    #[cfg_attr(feature = "async-io", allow(dead_code))]
     pub(crate) fn register(&self, fd: RawFd, source: &Arc<Source>) -> io::Result<()> {
         lock(&self.sources).insert(source.key, Arc::clone(source));
         // The descriptor stays open until `deregister` is called, which the
@@ -223,6 +225,7 @@ impl Reactor {
         fired + reported
     }
 
+    #[cfg(not(feature = "async-io"))]
     /// A thread enters `block_on`: from now on it drives when it parks, and
     /// the background thread stands back (it is woken from a long wait).
     pub(crate) fn enter_block_on(&self) {
@@ -231,6 +234,7 @@ impl Reactor {
         }
     }
 
+    #[cfg(not(feature = "async-io"))]
     /// A thread leaves `block_on`; the last one hands driving back to the
     /// background thread.
     pub(crate) fn leave_block_on(&self) {
@@ -241,6 +245,7 @@ impl Reactor {
         }
     }
 
+    #[cfg(not(feature = "async-io"))]
     /// Drives for a thread about to park in `block_on`: `None` when another
     /// thread drives (its dispatch will wake this one), else one turn that
     /// ends at a readiness report, a due timer or [`notify`](Reactor::notify).
@@ -264,6 +269,7 @@ impl Reactor {
         Some(())
     }
 
+    #[cfg(not(feature = "async-io"))]
     /// Makes the thread that waits in the poller return from its turn.
     pub(crate) fn notify(&self) {
         let _ = self.poller.notify();

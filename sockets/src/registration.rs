@@ -1,7 +1,8 @@
 //! A socket's registration for the asynchronous mode: its [`Source`] and
 //! the reactor that reports its readiness — tokio's I/O driver when the
-//! socket waits inside a tokio runtime (with the `tokio` feature), netstack's
-//! own reactor everywhere else.
+//! socket waits inside a tokio runtime (with the `tokio` feature), and
+//! everywhere else netstack's own reactor, or async-io's with the `async-io`
+//! feature.
 //!
 //! A socket follows the context it waits in: when an operation is about to
 //! wait and the socket is linked to another reactor than the current
@@ -15,6 +16,8 @@ use std::os::fd::RawFd;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Context;
 
+#[cfg(feature = "async-io")]
+use crate::async_io_link::AsyncIoLink;
 use crate::reactor::Reactor;
 use crate::source::{Attempt, Direction, Source};
 #[cfg(feature = "tokio")]
@@ -27,7 +30,10 @@ pub(crate) struct Registration {
 
 enum Link {
     /// netstack's own reactor, under the source's key.
+    #[cfg_attr(feature = "async-io", allow(dead_code))]
     Own,
+    #[cfg(feature = "async-io")]
+    AsyncIo(AsyncIoLink),
     #[cfg(feature = "tokio")]
     Tokio(TokioLink),
     /// Deregistered: the descriptor is being closed.
@@ -41,7 +47,7 @@ impl Registration {
         #[cfg(feature = "tokio")]
         let link = Link::new(fd, &source, tokio_link::current_runtime().as_ref())?;
         #[cfg(not(feature = "tokio"))]
-        let link = Link::own(fd, &source)?;
+        let link = Link::fallback(fd, &source)?;
         Ok(Registration {
             source,
             link: RwLock::new(link),
@@ -66,6 +72,8 @@ impl Registration {
                 let _ = cx;
                 try_own(&self.source, direction, tick, op, drained)
             }
+            #[cfg(feature = "async-io")]
+            Link::AsyncIo(link) => link.try_io(&self.source, direction, tick, op),
             #[cfg(feature = "tokio")]
             Link::Tokio(tokio) => tokio.try_io(cx, direction, op, drained),
             Link::Gone => Attempt::Done(Err(io::ErrorKind::NotConnected.into())),
@@ -102,7 +110,7 @@ impl Registration {
                 Some(tokio) => Link::Tokio(tokio),
                 // That runtime cannot take it: stay on netstack's reactor.
                 None if here.is_none() => return Ok(false),
-                None => Link::own(fd, &self.source)?,
+                None => Link::fallback(fd, &self.source)?,
             };
             std::mem::replace(&mut *link, new).unlink(fd, &self.source);
             self.source.assume_ready();
@@ -123,9 +131,16 @@ impl Registration {
 }
 
 impl Link {
-    fn own(fd: RawFd, source: &Arc<Source>) -> io::Result<Link> {
-        Reactor::get()?.register(fd, source)?;
-        Ok(Link::Own)
+    /// The reactor of any context but a tokio runtime's: async-io's with
+    /// the `async-io` feature, netstack's own otherwise.
+    fn fallback(fd: RawFd, source: &Arc<Source>) -> io::Result<Link> {
+        #[cfg(feature = "async-io")]
+        return Ok(Link::AsyncIo(AsyncIoLink::new(fd, source)?));
+        #[cfg(not(feature = "async-io"))]
+        {
+            Reactor::get()?.register(fd, source)?;
+            Ok(Link::Own)
+        }
     }
 
     /// Links to tokio's driver of `runtime`, or to netstack's reactor when
@@ -141,7 +156,7 @@ impl Link {
                 return Ok(Link::Tokio(link));
             }
         }
-        Link::own(fd, source)
+        Link::fallback(fd, source)
     }
 
     /// `Some(None)`: netstack's reactor; `Some(Some(id))`: that tokio
@@ -150,6 +165,8 @@ impl Link {
     fn runtime(&self) -> Option<Option<tokio::runtime::Id>> {
         match self {
             Link::Own => Some(None),
+            #[cfg(feature = "async-io")]
+            Link::AsyncIo(_) => Some(None),
             Link::Tokio(tokio) => Some(Some(tokio.runtime())),
             Link::Gone => None,
         }
@@ -173,6 +190,9 @@ impl Link {
             // Dropping the `AsyncFd` deregisters it from tokio's driver.
             #[cfg(feature = "tokio")]
             Link::Tokio(tokio) => drop(tokio),
+            // Dropping the `Async` deregisters it from async-io's reactor.
+            #[cfg(feature = "async-io")]
+            Link::AsyncIo(link) => drop(link),
             Link::Gone => {}
         }
     }
