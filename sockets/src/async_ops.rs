@@ -11,7 +11,9 @@
 //! reactor (epoll; kqueue elsewhere), started at the first call that needs
 //! it, wakes it: a thread parked in [`block_on`] drives it itself and runs
 //! its own wake-ups in place, and a background thread drives it while no
-//! thread is in `block_on`. A socket follows the context it
+//! thread is in `block_on`. With the `async-io` feature, async-io's reactor
+//! (smol's and async-std's, driven by their executors on the waiting
+//! thread) takes its place for sockets, and [`block_on`] is async-io's. A socket follows the context it
 //! waits in: if it waits somewhere else than where it was registered (first
 //! used under `block_on`, now in a runtime; or its runtime has shut down, or
 //! is no longer driven), it moves first, keeping its data and its waiters.

@@ -18,7 +18,8 @@
 //! - The asynchronous mode (`accept_async`, `receive_async`, …, [`block_on`],
 //!   [`with_timeout`]): any executor; sockets that wait inside a tokio runtime
 //!   use its I/O driver (with the `tokio` feature), all others netstack's own
-//!   reactor, which a thread in [`block_on`] drives itself.
+//!   reactor, which a thread in [`block_on`] drives itself (or async-io's,
+//!   with the `async-io` feature).
 //!
 //! ```
 //! use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
