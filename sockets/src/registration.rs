@@ -81,8 +81,9 @@ impl Registration {
     }
 
     /// Moves the registration to the current context's reactor unless it
-    /// is there already (`stale`: the current reactor is gone, move to
-    /// netstack's own). Returns true when it moved: try the call again.
+    /// is there already (`stale`: the current reactor is gone, move to the
+    /// fallback: netstack's own, or async-io's with that feature). Returns
+    /// true when it moved: try the call again.
     pub(crate) fn follow_context(&self, fd: RawFd, stale: bool) -> io::Result<bool> {
         #[cfg(feature = "tokio")]
         {
@@ -108,7 +109,7 @@ impl Registration {
                 .and_then(|rt| TokioLink::new(rt, fd, &self.source))
             {
                 Some(tokio) => Link::Tokio(tokio),
-                // That runtime cannot take it: stay on netstack's reactor.
+                // That runtime cannot take it: stay on the fallback reactor.
                 None if here.is_none() => return Ok(false),
                 None => Link::fallback(fd, &self.source)?,
             };
