@@ -789,14 +789,20 @@ async fn ping_pong<C: Contender>(
         echoed += joined.map_err(|e| format!("echo task: {e}"))??;
     }
     let expected = connections as u64 * round_trips;
+    check_round_trips(completed, echoed, expected)?;
+    record_switches(C::NAME, switches as f64 / expected as f64);
+    Ok(expected as f64 / elapsed.as_secs_f64())
+}
+
+/// Every round trip completed and echoed, or the sample fails.
+pub(crate) fn check_round_trips(completed: u64, echoed: u64, expected: u64) -> BenchResult<()> {
     if completed != expected || echoed != expected {
         return Err(format!(
             "short run: {completed} round trips completed, {echoed} echoed, {expected} expected"
         )
         .into());
     }
-    record_switches(C::NAME, switches as f64 / expected as f64);
-    Ok(expected as f64 / elapsed.as_secs_f64())
+    Ok(())
 }
 
 /// Context switches of this process's threads so far, voluntary and

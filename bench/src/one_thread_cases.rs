@@ -18,7 +18,8 @@ use futures::future::{join_all, select, Either};
 use futures::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::async_cases::{
-    echo, pairs, ping, thousands, Args, AsyncConn, Case, ConnOptions, Contender, Netstack,
+    check_round_trips, echo, pairs, ping, thousands, Args, AsyncConn, Case, ConnOptions, Contender,
+    Netstack,
 };
 use crate::harness::{self, BenchResult, CaseResult, Unit};
 use crate::sockets_cases::check_loopback;
@@ -93,12 +94,7 @@ async fn joined<C: Contender>(
     let expected = connections as u64 * round_trips;
     let completed: u64 = pinged.into_iter().sum::<BenchResult<u64>>()?;
     let echoed: u64 = echoed.into_iter().sum::<BenchResult<u64>>()?;
-    if completed != expected || echoed != expected {
-        return Err(format!(
-            "short run: {completed} round trips completed, {echoed} echoed, {expected} expected"
-        )
-        .into());
-    }
+    check_round_trips(completed, echoed, expected)?;
     Ok(expected as f64 / elapsed.as_secs_f64())
 }
 

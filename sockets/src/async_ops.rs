@@ -247,20 +247,11 @@ impl Socket {
     where
         F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
     {
-        Op {
-            socket: self,
-            verb,
-            direction,
-            waiter: None,
-            op,
-            drained: never::<T>,
-        }
+        self.op_with(verb, direction, op, never::<T>)
     }
 
-    /// Like [`async_op`](Socket::async_op) for a transfer of `len` bytes on
-    /// a stream: fewer bytes than asked means the direction is drained (the
-    /// receive buffer is empty, or the send buffer full), so the next call
-    /// waits for readiness instead of trying a system call that would fail.
+    /// Like [`async_op`](Socket::async_op) for a transfer of `len` bytes;
+    /// see [`short_transfer`](Socket::short_transfer).
     pub(crate) fn async_transfer<F>(
         &self,
         verb: &'static str,
@@ -271,15 +262,33 @@ impl Socket {
     where
         F: FnMut(&socket2::Socket) -> io::Result<usize> + Unpin,
     {
-        let stream = !self.socket_type().has_message_boundaries();
+        self.op_with(verb, direction, op, self.short_transfer(len))
+    }
+
+    fn op_with<F, D>(
+        &self,
+        verb: &'static str,
+        direction: Direction,
+        op: F,
+        drained: D,
+    ) -> Op<'_, F, D> {
         Op {
             socket: self,
             verb,
             direction,
             waiter: None,
             op,
-            drained: move |n: &usize| stream && *n > 0 && *n < len,
+            drained,
         }
+    }
+
+    /// On a stream, fewer bytes than the `len` asked for mean the direction
+    /// is drained (the receive buffer is empty, or the send buffer full), so
+    /// the next call waits for readiness instead of trying a system call
+    /// that would fail.
+    pub(crate) fn short_transfer(&self, len: usize) -> impl Fn(&usize) -> bool + Unpin {
+        let stream = !self.socket_type().has_message_boundaries();
+        move |n: &usize| stream && *n > 0 && *n < len
     }
 
     /// Accepts a connection without blocking a thread; bounded by the receive timeout.

@@ -54,12 +54,6 @@ impl Socket {
             .map(|r| r.map_err(io::Error::from))
     }
 
-    /// A short transfer on a stream: the direction is drained (see `async_transfer`).
-    fn short_on_stream(&self, asked: usize) -> impl Fn(&usize) -> bool {
-        let stream = !self.socket_type().has_message_boundaries();
-        move |n| stream && *n > 0 && *n < asked
-    }
-
     fn poll_read_into(
         &self,
         cx: &mut Context<'_>,
@@ -67,7 +61,7 @@ impl Socket {
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         let datagrams = self.socket_type().has_message_boundaries();
-        let short = self.short_on_stream(len);
+        let short = self.short_transfer(len);
         let result = self.poll_trait_op(
             cx,
             Direction::Read,
@@ -93,7 +87,7 @@ impl Socket {
     ) -> Poll<io::Result<usize>> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let bufs = as_uninit_slices(bufs);
-        let short = self.short_on_stream(total);
+        let short = self.short_transfer(total);
         let result = self.poll_trait_op(
             cx,
             Direction::Read,
@@ -130,7 +124,7 @@ impl Socket {
             Direction::Write,
             "write",
             |s| s.send_with_flags(buf, libc::MSG_NOSIGNAL),
-            self.short_on_stream(buf.len()),
+            self.short_transfer(buf.len()),
         )
     }
 
@@ -145,7 +139,7 @@ impl Socket {
             Direction::Write,
             "write",
             |s| s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL),
-            self.short_on_stream(total),
+            self.short_transfer(total),
         )
     }
 

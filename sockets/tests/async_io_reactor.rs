@@ -8,17 +8,10 @@
 //! can start netstack's reactor first. Without the feature it is empty.
 #![cfg(feature = "async-io")]
 
-use std::fs;
+mod support;
 
-use sockets::{Socket, SocketType, REACTOR_THREAD_NAME};
-
-fn reactor_threads() -> usize {
-    fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task lists this process's threads")
-        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.trim_end() == REACTOR_THREAD_NAME)
-        .count()
-}
+use sockets::{Socket, SocketType};
+use support::reactor_threads;
 
 /// 200 round trips of `payload` from `a` to `b` and back.
 async fn ping_pong(a: &Socket, b: &Socket, payload: &[u8]) {

@@ -7,18 +7,12 @@
 //! test in `async_io_reactor.rs` covers that), so this file is empty then.
 #![cfg(not(feature = "async-io"))]
 
-use std::fs;
 use std::net::Ipv4Addr;
 
-use sockets::{AddressFamily, ProtocolType, Socket, SocketType, REACTOR_THREAD_NAME};
+mod support;
 
-fn reactor_threads() -> usize {
-    fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task lists this process's threads")
-        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.trim_end() == REACTOR_THREAD_NAME)
-        .count()
-}
+use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+use support::reactor_threads;
 
 #[test]
 fn no_reactor_thread_until_the_first_async_call_then_exactly_one() {

@@ -7,7 +7,10 @@
 use std::thread;
 use std::time::Duration;
 
+mod support;
+
 use sockets::{with_timeout, Socket, SocketError, SocketType};
+use support::tcp;
 
 /// Bounds every wait of these cases: a lost wake-up fails, it does not hang.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -115,15 +118,6 @@ fn a_pending_receive_moved_between_contexts_is_still_aborted_by_close() {
 
 #[test]
 fn a_listener_and_a_client_connect_inside_tokio_and_talk_outside_it() {
-    use sockets::{AddressFamily, ProtocolType};
-    let tcp = || {
-        Socket::new(
-            AddressFamily::InterNetwork,
-            SocketType::Stream,
-            ProtocolType::Tcp,
-        )
-        .unwrap()
-    };
     let listener = tcp();
     listener.bind(([127, 0, 0, 1], 0)).unwrap();
     listener.listen(4).unwrap();

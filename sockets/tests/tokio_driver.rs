@@ -7,17 +7,9 @@
 //! other test files cover netstack's reactor.
 #![cfg(feature = "tokio")]
 
-use std::fs;
+mod support;
 
-use sockets::{AddressFamily, ProtocolType, Socket, SocketType, REACTOR_THREAD_NAME};
-
-fn reactor_threads() -> usize {
-    fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task lists this process's threads")
-        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.trim_end() == REACTOR_THREAD_NAME)
-        .count()
-}
+use support::{reactor_threads, tcp};
 
 #[test]
 fn inside_a_tokio_runtime_with_io_sockets_use_its_driver_and_start_no_netstack_thread() {
@@ -26,14 +18,6 @@ fn inside_a_tokio_runtime_with_io_sockets_use_its_driver_and_start_no_netstack_t
         .enable_all()
         .build()
         .unwrap();
-    let tcp = || {
-        Socket::new(
-            AddressFamily::InterNetwork,
-            SocketType::Stream,
-            ProtocolType::Tcp,
-        )
-        .unwrap()
-    };
     let listener = tcp();
     listener.bind(([127, 0, 0, 1], 0)).unwrap();
     listener.listen(64).unwrap();
