@@ -12,12 +12,10 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use async_io::Async;
 
-use crate::forwarder::forwarder;
 use crate::source::{Attempt, Direction, Source};
 
 /// The descriptor as `Async` wants it; the socket's handle owns it and
@@ -34,36 +32,32 @@ impl AsFd for Fd {
 
 pub(crate) struct AsyncIoLink {
     fd: Async<Fd>,
-    forwarders: [Waker; 2],
 }
 
 impl AsyncIoLink {
     /// Registers the non-blocking descriptor `fd` with async-io's reactor.
-    pub(crate) fn new(fd: RawFd, source: &Arc<Source>) -> io::Result<AsyncIoLink> {
+    pub(crate) fn new(fd: RawFd) -> io::Result<AsyncIoLink> {
         Ok(AsyncIoLink {
             fd: Async::new_nonblocking(Fd(fd))?,
-            forwarders: [
-                forwarder(source, Direction::Read),
-                forwarder(source, Direction::Write),
-            ],
         })
     }
 
     /// Runs `op` unless the cache knows the direction is not ready; on
-    /// `WouldBlock` arms async-io with the forwarder, and clears the
-    /// direction only once async-io holds it.
+    /// `WouldBlock` arms async-io with `forwarder` (the direction's), and
+    /// clears the direction only once async-io holds it.
     #[inline]
     pub(crate) fn try_io<T>(
         &self,
         source: &Source,
         direction: Direction,
         tick: u64,
+        forwarder: &Waker,
         mut op: impl FnMut() -> io::Result<T>,
     ) -> Attempt<T> {
         if source.known_not_ready(direction, tick) {
             return Attempt::NotReady;
         }
-        let mut forwarder = Context::from_waker(&self.forwarders[direction as usize]);
+        let mut forwarder = Context::from_waker(forwarder);
         loop {
             match op() {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {

@@ -9,11 +9,11 @@
 //! any other executor (`sockets::block_on`, `futures::executor`, smol, a
 //! tokio runtime without I/O driver, or without the feature) netstack's own
 //! reactor (epoll; kqueue elsewhere), started at the first call that needs
-//! it, wakes it: a thread parked in [`block_on`] drives it itself and runs
+//! it, wakes it: a thread parked in [`block_on`](crate::block_on()) drives it itself and runs
 //! its own wake-ups in place, and a background thread drives it while no
 //! thread is in `block_on`. With the `async-io` feature, async-io's reactor
 //! (smol's and async-std's, driven by their executors on the waiting
-//! thread) takes its place for sockets, and [`block_on`] is async-io's. A socket follows the context it
+//! thread) takes its place for sockets, and [`block_on`](crate::block_on()) is async-io's. A socket follows the context it
 //! waits in: if it waits somewhere else than where it was registered (first
 //! used under `block_on`, now in a runtime; or its runtime has shut down, or
 //! is no longer driven), it moves first, keeping its data and its waiters.
@@ -82,28 +82,30 @@ use crate::Dns;
 pub(crate) struct Waiter {
     direction: Direction,
     id: u64,
-    /// The tick the waker was last registered at, if it is registered. A
+    /// The tick the waker was last registered at, or `NOT_REGISTERED`. A
     /// report moves the tick and takes every waiter with it, so once the
     /// tick has moved there is nothing left to unregister.
-    registered: Option<u64>,
+    registered: u64,
     timer: Option<Timer>,
 }
+
+/// Ticks start at 1.
+const NOT_REGISTERED: u64 = 0;
 
 impl Waiter {
     pub(crate) fn new(direction: Direction, id: u64) -> Waiter {
         Waiter {
             direction,
             id,
-            registered: None,
+            registered: NOT_REGISTERED,
             timer: None,
         }
     }
 
     fn done(&mut self, source: &Source) {
-        if let Some(tick) = self.registered.take() {
-            if source.tick(self.direction) == tick {
-                source.unregister(self.direction, self.id);
-            }
+        let tick = std::mem::replace(&mut self.registered, NOT_REGISTERED);
+        if tick != NOT_REGISTERED && source.tick(self.direction) == tick {
+            source.unregister(self.direction, self.id);
         }
         self.timer = None;
     }
@@ -181,7 +183,7 @@ impl Socket {
             let Some(registration) = self.registration_if_made() else {
                 return Poll::Ready(Err(self.closed_error(verb)));
             };
-            let source = &*registration.source;
+            let source = &registration.source;
             let Some(guard) = self.handle_enter() else {
                 waiter.done(source);
                 return Poll::Ready(Err(self.closed_error(verb)));
@@ -211,7 +213,7 @@ impl Socket {
                 if !source.register(direction, tick, waiter.id, cx.waker()) {
                     continue; // readiness arrived meanwhile: try again
                 }
-                waiter.registered = Some(tick);
+                waiter.registered = tick;
             }
             match registration.follow_context(guard.as_raw_fd(), stale) {
                 Ok(moved) if moved || stale => continue, // try on the new reactor

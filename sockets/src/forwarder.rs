@@ -3,67 +3,83 @@
 //! may be many per direction, so the waker they are given reports readiness
 //! to the socket's [`Source`], which wakes every waiter of that direction.
 
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::source::{Direction, Source};
+use crate::source::{Direction, Source, SourceOwner};
 
-/// The forwarder of one direction: a waker that reports readiness to the
-/// socket's [`Source`], which wakes every waiter of that direction. It is
-/// the `Source`'s `Arc` pointer with the direction in its lowest bit (a
-/// `Source` is 8-byte aligned), so it costs no allocation per socket.
-pub(crate) fn forwarder(source: &Arc<Source>, direction: Direction) -> Waker {
-    let data = Arc::into_raw(Arc::clone(source))
+/// Calls `f` with the forwarder of one direction: a waker that reports
+/// readiness to `owner`'s [`Source`], which wakes every waiter of that
+/// direction. It is `owner`'s `Arc` pointer with the direction in its
+/// lowest bit, so it costs no allocation; the one lent to `f` holds no
+/// count, and a reactor that keeps it clones it, which takes one.
+#[inline]
+pub(crate) fn with_forwarder<T: SourceOwner, R>(
+    owner: &Arc<T>,
+    direction: Direction,
+    f: impl FnOnce(&Waker) -> R,
+) -> R {
+    const {
+        assert!(
+            std::mem::align_of::<T>() >= 2,
+            "the direction bit needs a spare low bit"
+        )
+    };
+    let data = Arc::as_ptr(owner)
         .cast::<()>()
         .map_addr(|addr| addr | direction as usize);
-    // SAFETY: `data` carries one strong count of the `Source`, which the
-    // vtable's functions keep balanced: clone adds one, drop and wake
-    // (by value) give one back.
-    unsafe { Waker::from_raw(RawWaker::new(data, &FORWARDER)) }
+    // SAFETY: `owner` keeps the data alive while `f` runs, and the lent
+    // waker is never dropped (it holds no count to give back); clones take
+    // a count of their own, which their drop or wake gives back.
+    let lent =
+        ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, Vtable::<T>::get())) });
+    f(&lent)
 }
 
-// The direction bit needs a spare low bit in the pointer.
-const _: () = assert!(std::mem::align_of::<Source>() >= 2);
+struct Vtable<T>(PhantomData<T>);
 
-static FORWARDER: RawWakerVTable = RawWakerVTable::new(
-    clone_forwarder,
-    wake_forwarder,
-    wake_forwarder_by_ref,
-    drop_forwarder,
-);
-
-fn forwarder_parts(data: *const ()) -> (*const Source, Direction) {
-    let direction = match data.addr() & 1 {
-        0 => Direction::Read,
-        _ => Direction::Write,
-    };
-    (data.map_addr(|addr| addr & !1).cast::<Source>(), direction)
-}
-
-unsafe fn clone_forwarder(data: *const ()) -> RawWaker {
-    let (source, _) = forwarder_parts(data);
-    // SAFETY: `source` came from `Arc::into_raw` and the waker being cloned
-    // holds a strong count, so the `Source` is alive.
-    unsafe { Arc::increment_strong_count(source) };
-    RawWaker::new(data, &FORWARDER)
-}
-
-unsafe fn wake_forwarder(data: *const ()) {
-    // SAFETY: the waker is consumed: report, then give its count back.
-    unsafe {
-        wake_forwarder_by_ref(data);
-        drop_forwarder(data);
+impl<T: SourceOwner> Vtable<T> {
+    fn get() -> &'static RawWakerVTable {
+        &RawWakerVTable::new(Self::clone, Self::wake, Self::wake_by_ref, Self::drop)
     }
-}
 
-unsafe fn wake_forwarder_by_ref(data: *const ()) {
-    let (source, direction) = forwarder_parts(data);
-    // SAFETY: the waker holds a strong count, so the `Source` is alive.
-    unsafe { (*source).ready(direction) };
-}
+    fn parts(data: *const ()) -> (*const T, Direction) {
+        let direction = match data.addr() & 1 {
+            0 => Direction::Read,
+            _ => Direction::Write,
+        };
+        (data.map_addr(|addr| addr & !1).cast::<T>(), direction)
+    }
 
-unsafe fn drop_forwarder(data: *const ()) {
-    let (source, _) = forwarder_parts(data);
-    // SAFETY: gives back the strong count this waker held.
-    unsafe { Arc::decrement_strong_count(source) };
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        let (owner, _) = Self::parts(data);
+        // SAFETY: `owner` came from an `Arc` that is alive while the waker
+        // being cloned exists (lent by its owner, or holding a count).
+        unsafe { Arc::increment_strong_count(owner) };
+        RawWaker::new(data, Self::get())
+    }
+
+    unsafe fn wake(data: *const ()) {
+        // SAFETY: only clones are woken by value (the lent waker is never
+        // given away): report, then give the clone's count back.
+        unsafe {
+            Self::wake_by_ref(data);
+            Self::drop(data);
+        }
+    }
+
+    unsafe fn wake_by_ref(data: *const ()) {
+        let (owner, direction) = Self::parts(data);
+        // SAFETY: the waker holds a count or is lent by the owner: alive.
+        let source: &Source = unsafe { (*owner).source() };
+        source.ready(direction);
+    }
+
+    unsafe fn drop(data: *const ()) {
+        let (owner, _) = Self::parts(data);
+        // SAFETY: only clones are dropped; this gives back the clone's count.
+        unsafe { Arc::decrement_strong_count(owner) };
+    }
 }

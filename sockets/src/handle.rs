@@ -13,7 +13,7 @@ use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::registration::Registration;
 
@@ -25,7 +25,7 @@ pub(crate) struct Handle {
     state: AtomicUsize,
     released: AtomicBool,
     /// The registration for the asynchronous mode, made at the first asynchronous call.
-    registration: OnceLock<Registration>,
+    registration: OnceLock<Arc<Registration>>,
 }
 
 // SAFETY: the socket inside is only reached through a `Guard`, and is dropped
@@ -66,13 +66,13 @@ impl Handle {
 
     /// The registration, if the socket has been used asynchronously.
     #[inline]
-    pub(crate) fn registration(&self) -> Option<&Registration> {
+    pub(crate) fn registration(&self) -> Option<&Arc<Registration>> {
         self.registration.get()
     }
 
     /// Keeps this handle's registration. The caller holds the socket's mode
     /// lock, so no other registration can race this one.
-    pub(crate) fn set_registration(&self, registration: Registration) -> &Registration {
+    pub(crate) fn set_registration(&self, registration: Arc<Registration>) -> &Arc<Registration> {
         self.registration.get_or_init(|| registration)
     }
 

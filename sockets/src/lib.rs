@@ -13,12 +13,12 @@
 //! - [`SocketFlags`]: per-call flags (peek, out-of-band, …) and reported truncation.
 //! - [`SocketOption`]: typed options; raw options through
 //!   [`Socket::get_raw_option`] and [`Socket::set_raw_option`].
-//! - [`select`] and [`Socket::poll`]: readiness over one or many sockets.
+//! - [`select()`] and [`Socket::poll`]: readiness over one or many sockets.
 //! - [`Dns`]: name resolution.
-//! - The asynchronous mode (`accept_async`, `receive_async`, …, [`block_on`],
+//! - The asynchronous mode (`accept_async`, `receive_async`, …, [`block_on()`],
 //!   [`with_timeout`]): any executor; sockets that wait inside a tokio runtime
 //!   use its I/O driver (with the `tokio` feature), all others netstack's own
-//!   reactor, which a thread in [`block_on`] drives itself (or async-io's,
+//!   reactor, which a thread in [`block_on()`] drives itself (or async-io's,
 //!   with the `async-io` feature).
 //!
 //! ```

@@ -4,7 +4,7 @@
 //! fires timers.
 //!
 //! Whoever holds the *driver* does that: a thread about to park in
-//! [`crate::block_on`] takes it and waits in the poller itself, so the
+//! [`crate::block_on()`] takes it and waits in the poller itself, so the
 //! wake-ups of its own tasks run in place, with no thread switch (as
 //! async-io does). A background thread drives while no thread is inside
 //! `block_on`; while one is, it stands back and only collects what is
@@ -28,7 +28,7 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use crate::poller::{Poller, Readiness};
-use crate::source::{lock, next_waiter_id, Direction, Source};
+use crate::source::{lock, next_waiter_id, Direction, Source, SourceOwner};
 
 /// The name of the reactor's thread, as `/proc/self/task/*/comm` shows it (at most 15 bytes on Linux).
 pub const REACTOR_THREAD_NAME: &str = "netstack-io";
@@ -37,7 +37,7 @@ static REACTOR: OnceLock<&'static Reactor> = OnceLock::new();
 
 pub(crate) struct Reactor {
     poller: Poller,
-    sources: Mutex<HashMap<usize, Arc<Source>>>,
+    sources: Mutex<HashMap<usize, Arc<dyn SourceOwner>>>,
     timers: Mutex<BTreeMap<(Instant, u64), Waker>>,
     /// Held by the thread that waits in the poller and dispatches.
     driver: Mutex<Turn>,
@@ -51,7 +51,7 @@ pub(crate) struct Reactor {
 /// The buffers of one turn, reused: no allocation per wake-up.
 struct Turn {
     reports: Vec<Readiness>,
-    ready: Vec<(Arc<Source>, Readiness)>,
+    ready: Vec<(Arc<dyn SourceOwner>, Readiness)>,
 }
 
 const NOBODY: u8 = 0;
@@ -113,12 +113,13 @@ impl Reactor {
     /// Registers a non-blocking descriptor for both directions,
     /// edge-triggered; its readiness goes to `source`.
     #[cfg_attr(feature = "async-io", allow(dead_code))]
-    pub(crate) fn register(&self, fd: RawFd, source: &Arc<Source>) -> io::Result<()> {
-        lock(&self.sources).insert(source.key, Arc::clone(source));
+    pub(crate) fn register(&self, fd: RawFd, owner: Arc<dyn SourceOwner>) -> io::Result<()> {
+        let key = owner.source().key;
+        lock(&self.sources).insert(key, owner);
         // The descriptor stays open until `deregister` is called, which the
         // socket's handle does before it closes the descriptor.
-        if let Err(err) = self.poller.add(fd, source.key) {
-            lock(&self.sources).remove(&source.key);
+        if let Err(err) = self.poller.add(fd, key) {
+            lock(&self.sources).remove(&key);
             return Err(err);
         }
         Ok(())
@@ -207,7 +208,8 @@ impl Reactor {
             );
         }
         let reported = turn.ready.len();
-        for (source, report) in turn.ready.drain(..) {
+        for (owner, report) in turn.ready.drain(..) {
+            let source = owner.source();
             if report.read_closed {
                 source.close_direction(Direction::Read);
             }
@@ -329,16 +331,18 @@ impl Reactor {
 /// A deadline in the reactor: ready once `at` has passed.
 pub(crate) struct Timer {
     at: Instant,
+    /// The timer's id in the reactor, with `ARMED` set while it is there.
     id: u64,
-    armed: bool,
 }
+
+/// Ids come from a counter that never reaches the top bit.
+const ARMED: u64 = 1 << 63;
 
 impl Timer {
     pub(crate) fn at(at: Instant) -> Timer {
         Timer {
             at,
             id: next_waiter_id(),
-            armed: false,
         }
     }
 
@@ -357,8 +361,8 @@ impl Timer {
         }
         match Reactor::get() {
             Ok(reactor) => {
-                reactor.insert_timer(self.at, self.id, cx.waker());
-                self.armed = true;
+                reactor.insert_timer(self.at, self.id & !ARMED, cx.waker());
+                self.id |= ARMED;
                 Poll::Pending
             }
             // Without a reactor no timer can fire; fail safe by expiring now.
@@ -367,11 +371,11 @@ impl Timer {
     }
 
     fn disarm(&mut self) {
-        if self.armed {
+        if self.id & ARMED != 0 {
+            self.id &= !ARMED;
             if let Some(reactor) = Reactor::running() {
                 reactor.remove_timer(self.at, self.id);
             }
-            self.armed = false;
         }
     }
 }

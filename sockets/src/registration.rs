@@ -18,14 +18,25 @@ use std::task::Context;
 
 #[cfg(feature = "async-io")]
 use crate::async_io_link::AsyncIoLink;
+#[cfg(any(feature = "tokio", feature = "async-io"))]
+use crate::forwarder::with_forwarder;
 use crate::reactor::Reactor;
-use crate::source::{Attempt, Direction, Source};
+use crate::source::{Attempt, Direction, Source, SourceOwner};
 #[cfg(feature = "tokio")]
 use crate::tokio_link::{self, TokioLink};
 
+/// Made at a socket's first asynchronous call, in one allocation that the
+/// reactors share (they hold it to report readiness to its source), so that
+/// the socket itself stays small: an idle connection's task holds it.
 pub(crate) struct Registration {
-    pub(crate) source: Arc<Source>,
+    pub(crate) source: Source,
     link: RwLock<Link>,
+}
+
+impl SourceOwner for Registration {
+    fn source(&self) -> &Source {
+        &self.source
+    }
 }
 
 enum Link {
@@ -42,16 +53,17 @@ enum Link {
 
 impl Registration {
     /// Registers the non-blocking descriptor `fd` with the current context's reactor.
-    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
-        let source = Arc::new(Source::new());
+    pub(crate) fn new(fd: RawFd) -> io::Result<Arc<Registration>> {
+        let registration = Arc::new(Registration {
+            source: Source::new(),
+            link: RwLock::new(Link::Gone),
+        });
         #[cfg(feature = "tokio")]
-        let link = Link::new(fd, &source, tokio_link::current_runtime().as_ref())?;
+        let link = Link::new(fd, &registration, tokio_link::current_runtime().as_ref())?;
         #[cfg(not(feature = "tokio"))]
-        let link = Link::fallback(fd, &source)?;
-        Ok(Registration {
-            source,
-            link: RwLock::new(link),
-        })
+        let link = Link::fallback(fd, &registration)?;
+        *write(&registration.link) = link;
+        Ok(registration)
     }
 
     /// Tries `op` unless the direction is known not to be ready. `tick` is
@@ -59,7 +71,7 @@ impl Registration {
     /// the direction is no longer ready (a short stream read or write).
     #[inline]
     pub(crate) fn try_io<T>(
-        &self,
+        self: &Arc<Self>,
         cx: &mut Context<'_>,
         direction: Direction,
         tick: u64,
@@ -73,9 +85,13 @@ impl Registration {
                 try_own(&self.source, direction, tick, op, drained)
             }
             #[cfg(feature = "async-io")]
-            Link::AsyncIo(link) => link.try_io(&self.source, direction, tick, op),
+            Link::AsyncIo(link) => with_forwarder(self, direction, |forwarder| {
+                link.try_io(&self.source, direction, tick, forwarder, op)
+            }),
             #[cfg(feature = "tokio")]
-            Link::Tokio(tokio) => tokio.try_io(cx, direction, op, drained),
+            Link::Tokio(tokio) => with_forwarder(self, direction, |forwarder| {
+                tokio.try_io(cx, direction, forwarder, op, drained)
+            }),
             Link::Gone => Attempt::Done(Err(io::ErrorKind::NotConnected.into())),
         }
     }
@@ -84,7 +100,7 @@ impl Registration {
     /// is there already (`stale`: the current reactor is gone, move to the
     /// fallback: netstack's own, or async-io's with that feature). Returns
     /// true when it moved: try the call again.
-    pub(crate) fn follow_context(&self, fd: RawFd, stale: bool) -> io::Result<bool> {
+    pub(crate) fn follow_context(self: &Arc<Self>, fd: RawFd, stale: bool) -> io::Result<bool> {
         #[cfg(feature = "tokio")]
         {
             if !stale && read(&self.link).always_driven() {
@@ -104,14 +120,11 @@ impl Registration {
                 Some(here) if here == wanted_id => return Ok(false),
                 Some(here) => here,
             };
-            let new = match wanted
-                .as_ref()
-                .and_then(|rt| TokioLink::new(rt, fd, &self.source))
-            {
+            let new = match wanted.as_ref().and_then(|rt| TokioLink::new(rt, fd)) {
                 Some(tokio) => Link::Tokio(tokio),
                 // That runtime cannot take it: stay on the fallback reactor.
                 None if here.is_none() => return Ok(false),
-                None => Link::fallback(fd, &self.source)?,
+                None => Link::fallback(fd, self)?,
             };
             std::mem::replace(&mut *link, new).unlink(fd, &self.source);
             self.source.assume_ready();
@@ -134,12 +147,15 @@ impl Registration {
 impl Link {
     /// The reactor of any context but a tokio runtime's: async-io's with
     /// the `async-io` feature, netstack's own otherwise.
-    fn fallback(fd: RawFd, source: &Arc<Source>) -> io::Result<Link> {
+    fn fallback(fd: RawFd, registration: &Arc<Registration>) -> io::Result<Link> {
         #[cfg(feature = "async-io")]
-        return Ok(Link::AsyncIo(AsyncIoLink::new(fd, source)?));
+        {
+            let _ = registration;
+            Ok(Link::AsyncIo(AsyncIoLink::new(fd)?))
+        }
         #[cfg(not(feature = "async-io"))]
         {
-            Reactor::get()?.register(fd, source)?;
+            Reactor::get()?.register(fd, Arc::clone(registration) as Arc<dyn SourceOwner>)?;
             Ok(Link::Own)
         }
     }
@@ -149,15 +165,15 @@ impl Link {
     #[cfg(feature = "tokio")]
     fn new(
         fd: RawFd,
-        source: &Arc<Source>,
+        registration: &Arc<Registration>,
         runtime: Option<&tokio::runtime::Handle>,
     ) -> io::Result<Link> {
         if let Some(runtime) = runtime {
-            if let Some(link) = TokioLink::new(runtime, fd, source) {
+            if let Some(link) = TokioLink::new(runtime, fd) {
                 return Ok(Link::Tokio(link));
             }
         }
-        Link::fallback(fd, source)
+        Link::fallback(fd, registration)
     }
 
     /// `Some(None)`: netstack's reactor; `Some(Some(id))`: that tokio

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use socket2::{MaybeUninitSlice, SockAddr};
@@ -245,7 +245,7 @@ impl Socket {
 
     /// The registration, if an asynchronous call has made it.
     #[inline]
-    pub(crate) fn registration_if_made(&self) -> Option<&Registration> {
+    pub(crate) fn registration_if_made(&self) -> Option<&Arc<Registration>> {
         self.handle.registration()
     }
 
@@ -393,7 +393,7 @@ impl Socket {
 
     /// The registration for the asynchronous mode, made (and the
     /// descriptor switched to `O_NONBLOCK`) at the first asynchronous call.
-    pub(crate) fn registration(&self, verb: &'static str) -> Result<&Registration> {
+    pub(crate) fn registration(&self, verb: &'static str) -> Result<&Arc<Registration>> {
         if let Some(registration) = self.handle.registration() {
             return Ok(registration);
         }

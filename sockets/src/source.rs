@@ -18,7 +18,7 @@
 //! cleared: end of stream may wait behind the data a short read left.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -55,6 +55,13 @@ pub(crate) enum Attempt<T> {
     Stale,
 }
 
+/// What holds a socket's [`Source`] and is shared with the reactors (the
+/// socket's registration): they keep it alive and report readiness to its
+/// source.
+pub(crate) trait SourceOwner: Send + Sync + 'static {
+    fn source(&self) -> &Source;
+}
+
 /// The asynchronous state of one socket.
 pub(crate) struct Source {
     /// This socket's key in netstack's reactor (unique in the process).
@@ -64,19 +71,20 @@ pub(crate) struct Source {
 
 struct DirectionState {
     tick: AtomicU64,
-    /// A final state was reported: never skip the system call again.
-    closed: AtomicBool,
-    /// The tick at which the direction was last found not ready.
+    /// The tick at which the direction was last found not ready, or
+    /// `CLOSED` once a final state was reported (never skip the system call
+    /// again). Ticks start at 1 and never reach `CLOSED`.
     cleared: AtomicU64,
     waiters: Mutex<Waiters>,
 }
+
+const CLOSED: u64 = u64::MAX;
 
 impl Default for DirectionState {
     fn default() -> DirectionState {
         // Ready until a call finds otherwise: the first call tries at once.
         DirectionState {
             tick: AtomicU64::new(1),
-            closed: AtomicBool::new(false),
             cleared: AtomicU64::new(0),
             waiters: Mutex::new(Waiters::default()),
         }
@@ -103,19 +111,21 @@ impl Source {
     /// was reported since: the system call would fail with `WouldBlock`.
     #[inline]
     pub(crate) fn known_not_ready(&self, direction: Direction, tick: u64) -> bool {
-        let state = &self.directions[direction as usize];
-        state.cleared.load(Ordering::Acquire) == tick && !state.closed.load(Ordering::Acquire)
+        self.directions[direction as usize]
+            .cleared
+            .load(Ordering::Acquire)
+            == tick
     }
 
     /// Records a final state of `direction` (before its readiness report).
     pub(crate) fn close_direction(&self, direction: Direction) {
         self.directions[direction as usize]
-            .closed
-            .store(true, Ordering::Release);
+            .cleared
+            .store(CLOSED, Ordering::Release);
     }
 
     /// Records that a call which read `tick` before it ran found the
-    /// direction not ready.
+    /// direction not ready (`fetch_max` keeps the newest tick, and `CLOSED`).
     #[inline]
     pub(crate) fn clear(&self, direction: Direction, tick: u64) {
         self.directions[direction as usize]
@@ -124,11 +134,15 @@ impl Source {
     }
 
     /// Forgets what the cache knows (the socket moved to another reactor,
-    /// which reports the current state afresh).
+    /// which reports the current state afresh); a final state stays.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn assume_ready(&self) {
         for state in &self.directions {
-            state.cleared.store(0, Ordering::Release);
+            let _ = state
+                .cleared
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cleared| {
+                    (cleared != CLOSED).then_some(0)
+                });
         }
     }
 
@@ -166,12 +180,12 @@ impl Source {
         let (first, more) = {
             let mut waiters = lock(&state.waiters);
             state.tick.fetch_add(1, Ordering::AcqRel);
-            (waiters.first.take(), std::mem::take(&mut waiters.more))
+            (waiters.first.take(), waiters.more.take())
         };
         if let Some((_, waker)) = first {
             waker.wake();
         }
-        for (_, waker) in more {
+        for (_, waker) in more.into_iter().flat_map(|more| *more) {
             waker.wake();
         }
     }
@@ -185,11 +199,15 @@ impl Source {
 
 /// The wakers waiting for one direction: the first inline (an idle
 /// connection has one pending receive, and no allocation for it), any more
-/// in a `Vec`.
+/// out of line (every socket pays for the pointer only).
 #[derive(Default)]
 struct Waiters {
     first: Option<(u64, Waker)>,
-    more: Vec<(u64, Waker)>,
+    #[expect(
+        clippy::box_collection,
+        reason = "a pointer in every socket; the Vec only where a direction has several waiters"
+    )]
+    more: Option<Box<Vec<(u64, Waker)>>>,
 }
 
 impl Waiters {
@@ -202,6 +220,7 @@ impl Waiters {
             _ => self
                 .more
                 .iter_mut()
+                .flat_map(|more| more.iter_mut())
                 .find(|(i, _)| *i == id)
                 .map(|(_, existing)| existing),
         };
@@ -213,18 +232,20 @@ impl Waiters {
                 None
             }
             None => {
-                self.more.push((id, waker.clone()));
+                self.more.get_or_insert_default().push((id, waker.clone()));
                 None
             }
         }
     }
 
     fn remove(&mut self, id: u64) -> Option<(u64, Waker)> {
+        let more = self.more.as_deref_mut();
         if matches!(&self.first, Some((first, _)) if *first == id) {
-            return std::mem::replace(&mut self.first, self.more.pop());
+            return std::mem::replace(&mut self.first, more.and_then(Vec::pop));
         }
-        let at = self.more.iter().position(|(i, _)| *i == id)?;
-        Some(self.more.swap_remove(at))
+        let more = more?;
+        let at = more.iter().position(|(i, _)| *i == id)?;
+        Some(more.swap_remove(at))
     }
 }
 

@@ -8,7 +8,7 @@
 //! `WouldBlock` (or a short stream transfer). `AsyncFd` keeps one waker per
 //! direction; netstack's futures may be many per direction (several pending
 //! receives on one datagram socket), so the waker given to tokio is a
-//! *forwarder* that wakes every waiter in the socket's [`Source`].
+//! *forwarder* that wakes every waiter in the socket's [`Source`](crate::source::Source).
 //!
 //! A runtime built without its I/O driver (no `enable_io`) cannot take
 //! sockets: tokio panics when asked. netstack asks once per thread and
@@ -22,7 +22,6 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use tokio::io::unix::AsyncFd;
@@ -30,8 +29,7 @@ use tokio::io::Interest;
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
 use tokio::task::coop::unconstrained;
 
-use crate::forwarder::forwarder;
-use crate::source::{Attempt, Direction, Source};
+use crate::source::{Attempt, Direction};
 
 /// The descriptor as `AsyncFd` wants it; the socket's handle owns it and
 /// drops the `AsyncFd` (deregistering) before it closes the descriptor.
@@ -47,8 +45,6 @@ pub(crate) struct TokioLink {
     runtime: Id,
     multi_thread: bool,
     fd: AsyncFd<Fd>,
-    /// The wakers tokio holds, one per direction.
-    forwarders: [Waker; 2],
 }
 
 thread_local! {
@@ -68,7 +64,7 @@ pub(crate) fn current_runtime() -> Option<Handle> {
 impl TokioLink {
     /// Registers `fd` with `runtime`'s driver, or `None` when it cannot
     /// take it (no I/O driver, or shutting down); that is remembered.
-    pub(crate) fn new(runtime: &Handle, fd: RawFd, source: &Arc<Source>) -> Option<TokioLink> {
+    pub(crate) fn new(runtime: &Handle, fd: RawFd) -> Option<TokioLink> {
         let _context = runtime.enter();
         let registered = catch_quietly(|| {
             // SAFETY: `fd` is an open socket, and stays open and the same
@@ -83,10 +79,6 @@ impl TokioLink {
                 runtime: runtime.id(),
                 multi_thread: runtime.runtime_flavor() == RuntimeFlavor::MultiThread,
                 fd,
-                forwarders: [
-                    forwarder(source, Direction::Read),
-                    forwarder(source, Direction::Write),
-                ],
             }),
             Some(Err(_)) | None => {
                 UNUSABLE.set(Some(runtime.id()));
@@ -106,7 +98,8 @@ impl TokioLink {
 
     /// Runs `op` while tokio reports the direction ready; on `WouldBlock`
     /// clears that readiness (unless a newer report came) and asks again,
-    /// which leaves the forwarder with tokio when it says not ready.
+    /// which leaves `forwarder` (the direction's) with tokio when it says
+    /// not ready.
     ///
     /// Each operation spends one unit of the task's cooperative budget, as
     /// tokio's own sockets do; when it is spent the task yields. The budget
@@ -118,13 +111,14 @@ impl TokioLink {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        forwarder: &Waker,
         mut op: impl FnMut() -> io::Result<T>,
         drained: impl Fn(&T) -> bool,
     ) -> Attempt<T> {
         let Poll::Ready(budget) = tokio::task::coop::poll_proceed(cx) else {
             return Attempt::Yield;
         };
-        let mut forwarder = Context::from_waker(&self.forwarders[direction as usize]);
+        let mut forwarder = Context::from_waker(forwarder);
         loop {
             let ready = pin!(unconstrained(poll_fn(|cx| match direction {
                 Direction::Read => self.fd.poll_read_ready(cx),
