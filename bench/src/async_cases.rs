@@ -1135,7 +1135,18 @@ async fn c10k_server<C: Contender>(n: usize, options: ConnOptions) -> BenchResul
             tokio::join!(C::connect(address, options), C::accept(&listener, options));
         let mut client = client?;
         let parked = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(idle(server?, Arc::clone(&parked)));
+        let mut server = server?;
+        let mut buf = [0u8; 64];
+        let receive = std::mem::size_of_val(&server.receive_some(&mut buf));
+        let future = idle(server, Arc::clone(&parked));
+        // What each idle connection's task holds, beside the RSS figure.
+        eprintln!(
+            "    {}: a connection {} B, a pending receive {receive} B, the task's future {} B",
+            C::NAME,
+            std::mem::size_of::<C::Conn>(),
+            std::mem::size_of_val(&future)
+        );
+        let task = tokio::spawn(future);
         wait_parked(&parked, 1).await?;
         send_all(&mut client, &[7]).await?;
         let mut reply = [0u8; 1];

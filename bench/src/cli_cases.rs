@@ -14,6 +14,7 @@
 //! interleave the two. The `netstack` binary is the release build next to
 //! this one (`cargo build --release` first).
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,6 +64,12 @@ pub(crate) struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // nginx runs in a process group of its own (see `start_nginx`):
+        // killing the master alone would leave its worker running.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -107,6 +114,7 @@ pub(crate) fn start_nginx(dir: &Path, root: &Path) -> BenchResult<Nginx> {
             ),
         )?;
         let child = Command::new(&binary)
+            .process_group(0)
             .arg("-c")
             .arg(&conf)
             .arg("-p")
