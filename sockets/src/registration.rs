@@ -103,15 +103,19 @@ impl Registration {
     pub(crate) fn follow_context(self: &Arc<Self>, fd: RawFd, stale: bool) -> io::Result<bool> {
         #[cfg(feature = "tokio")]
         {
-            if !stale && read(&self.link).always_driven() {
-                return Ok(false);
-            }
+            let here = {
+                let link = read(&self.link);
+                if !stale && link.always_driven() {
+                    return Ok(false);
+                }
+                link.runtime()
+            };
             let wanted = match stale {
                 true => None,
                 false => tokio_link::current_runtime(),
             };
             let wanted_id = wanted.as_ref().map(|handle| handle.id());
-            if read(&self.link).runtime() == Some(wanted_id) {
+            if here == Some(wanted_id) {
                 return Ok(false);
             }
             let mut link = write(&self.link);

@@ -17,6 +17,7 @@
 //! reported once and never again, so once seen the direction is never
 //! cleared: end of stream may wait behind the data a short read left.
 
+use std::cell::Cell;
 use std::io;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -36,8 +37,26 @@ static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
 /// which have no future of their own to hold an id.
 pub(crate) const TRAIT_WAITER: u64 = 0;
 
+/// A fresh waiter id. Each thread takes ids from the shared counter a
+/// block at a time: one counter bumped by every operation on every worker
+/// would bounce its cache line between the cores.
 pub(crate) fn next_waiter_id() -> u64 {
-    NEXT_WAITER.fetch_add(1, Ordering::Relaxed)
+    const BLOCK: u64 = 1024;
+    thread_local! {
+        static BLOCK_LEFT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    BLOCK_LEFT
+        .try_with(|left| {
+            let (next, end) = left.get();
+            if next < end {
+                left.set((next + 1, end));
+                return next;
+            }
+            let start = NEXT_WAITER.fetch_add(BLOCK, Ordering::Relaxed);
+            left.set((start + 1, start + BLOCK));
+            start
+        })
+        .unwrap_or_else(|_| NEXT_WAITER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// What one attempt at a non-blocking call came to.
