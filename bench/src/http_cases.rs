@@ -31,9 +31,13 @@
 //!   `Client` against reqwest with `rustls-tls`. MiB/s.
 //! - **server**: `wrk` (`--wrk-threads`, `--connections`,
 //!   `--duration-secs` per sample) against netstack's `AsyncHttpServer`
-//!   (spawned on the tokio runtime, then on its own thread under
-//!   `sockets::block_on`: two rows) and against a hyper 1.x server on the
-//!   tokio runtime; wrk's Requests/sec. Skipped when `wrk` is missing.
+//!   and against a hyper 1.x server, wrk's Requests/sec, in three rows:
+//!   netstack's server spawned on the tokio runtime against hyper on the
+//!   same runtime; netstack's server on its own thread under
+//!   `sockets::block_on` against hyper on a current-thread runtime on its
+//!   own thread (one thread each, the fair pair); and the same netstack
+//!   server against hyper on the shared runtime's workers. Skipped when
+//!   `wrk` is missing.
 //!
 //! Every request has a timeout (`--timeout-secs` as each client's overall
 //! deadline, curl's `--max-time`; the async samples are also bounded as a
@@ -956,35 +960,63 @@ fn start_hyper(runtime: &Runtime) -> BenchResult<(SocketAddr, tokio::task::JoinH
     let listener = runtime.block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))?;
     let address = listener.local_addr()?;
     check_loopback(address)?;
-    let accept = runtime.spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    |request: hyper::Request<hyper::body::Incoming>| async move {
-                        let (status, body) = small_or_404(request.uri().path());
-                        let mut response = hyper::Response::new(http_body_util::Full::new(
-                            hyper::body::Bytes::from_static(body),
-                        ));
-                        *response.status_mut() = status;
-                        response.headers_mut().insert(
-                            http::header::CONTENT_TYPE,
-                            http::HeaderValue::from_static("application/octet-stream"),
-                        );
-                        Ok::<_, std::convert::Infallible>(response)
-                    },
-                );
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
+    Ok((address, runtime.spawn(hyper_accept_loop(listener))))
+}
+
+/// The same hyper server on a thread of its own: a current-thread runtime,
+/// the peer of netstack's server under `sockets::block_on`. It stops when
+/// the returned sender is dropped or sent to.
+fn start_hyper_own_thread() -> BenchResult<(
+    SocketAddr,
+    futures::channel::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+)> {
+    let runtime = async_cases::runtime(0)?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))?;
+    let address = listener.local_addr()?;
+    check_loopback(address)?;
+    let (stop, stopped) = futures::channel::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("hyper-server".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    () = hyper_accept_loop(listener) => {}
+                    _ = stopped => {}
+                }
             });
-        }
-    });
-    Ok((address, accept))
+        })?;
+    Ok((address, stop, thread))
+}
+
+/// Accepts connections for ever, one hyper task per connection.
+async fn hyper_accept_loop(listener: tokio::net::TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                |request: hyper::Request<hyper::body::Incoming>| async move {
+                    let (status, body) = small_or_404(request.uri().path());
+                    let mut response = hyper::Response::new(http_body_util::Full::new(
+                        hyper::body::Bytes::from_static(body),
+                    ));
+                    *response.status_mut() = status;
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/octet-stream"),
+                    );
+                    Ok::<_, std::convert::Infallible>(response)
+                },
+            );
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }
 
 /// One wrk run against `url`; returns its Requests/sec. Fails on any
@@ -1201,6 +1233,12 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                 "wrk -t{} -c{} -d{}s",
                 args.wrk_threads, args.connections, args.duration_secs
             );
+            // On its own thread, netstack's server is compared with hyper on
+            // a current-thread runtime (one thread each) and with hyper on
+            // the shared runtime's workers.
+            let (hyper_own_address, stop_hyper_own, hyper_own_thread) = start_hyper_own_thread()?;
+            let hyper_own_url = format!("http://{hyper_own_address}/1k");
+            check_server("hyper (own thread)", &hyper_own_url, timeout)?;
             let mut outcome = Ok(());
             for on_tokio in [true, false] {
                 let (address, shutdown, thread) =
@@ -1208,20 +1246,40 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                 let netstack_url = format!("http://{address}/1k");
                 let mut result = check_server("netstack AsyncHttpServer", &netstack_url, timeout)
                     .and_then(|()| {
-                        let how = if on_tokio {
-                            format!("tokio, {} workers, as hyper", args.workers)
+                        let peers = if on_tokio {
+                            vec![(format!("tokio, {} workers, as hyper", args.workers), &hyper_url)]
                         } else {
-                            "own thread, sockets::block_on; hyper on tokio".to_string()
+                            vec![
+                                (
+                                    "own thread, sockets::block_on; hyper on a current-thread runtime"
+                                        .to_string(),
+                                    &hyper_own_url,
+                                ),
+                                (
+                                    format!(
+                                        "own thread, sockets::block_on; hyper on tokio, {} workers",
+                                        args.workers
+                                    ),
+                                    &hyper_url,
+                                ),
+                            ]
                         };
-                        harness::run_interleaved(
-                            format!("server: keep-alive GET 1 KiB, {wrk}: AsyncHttpServer ({how})"),
-                            Unit::rate("req/s", 0),
-                            "hyper",
-                            rounds,
-                            args.command(Case::Server),
-                            || wrk_sample(&hyper_url, args, limit),
-                            || wrk_sample(&netstack_url, args, limit),
-                        )
+                        peers
+                            .into_iter()
+                            .map(|(how, peer_url)| {
+                                harness::run_interleaved(
+                                    format!(
+                                        "server: keep-alive GET 1 KiB, {wrk}: AsyncHttpServer ({how})"
+                                    ),
+                                    Unit::rate("req/s", 0),
+                                    "hyper",
+                                    rounds,
+                                    args.command(Case::Server),
+                                    || wrk_sample(peer_url, args, limit),
+                                    || wrk_sample(&netstack_url, args, limit),
+                                )
+                            })
+                            .collect::<BenchResult<Vec<_>>>()
                     });
                 let report_shutdown = shutdown.shutdown();
                 if let Some(thread) = thread {
@@ -1235,7 +1293,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                     );
                 }
                 match result {
-                    Ok(case) => report.cases.push(case),
+                    Ok(cases) => report.cases.extend(cases),
                     Err(e) => {
                         outcome = Err(e);
                         break;
@@ -1243,6 +1301,10 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                 }
             }
             accept.abort();
+            drop(stop_hyper_own);
+            if hyper_own_thread.join().is_err() && outcome.is_ok() {
+                outcome = Err("the hyper server thread panicked".into());
+            }
             outcome?;
         } else {
             eprintln!("wrk is not on the PATH: the server case is skipped");
