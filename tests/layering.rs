@@ -3,6 +3,8 @@
 //!
 //! The checker works on text (manifests and sources), so the unit tests at the
 //! bottom feed it broken inputs to prove it catches each kind of violation.
+//! Circles between the modules of one crate are checked in
+//! `tests/module_circles.rs`.
 
 use std::collections::BTreeSet;
 use std::fs;
