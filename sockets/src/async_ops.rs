@@ -69,47 +69,12 @@ use crate::kind::AddressFamily;
 use crate::message::{receive_message, ReceivedMessage};
 use crate::reactor::Timer;
 
-use crate::select::{wait_for, wait_ready, Readiness, SelectMode};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::{as_uninit, as_uninit_slices, reported_flags, Socket};
-use crate::source::{next_waiter_id, Attempt, Direction, Source};
+use crate::source::{next_waiter_id, Attempt, Direction};
+use crate::wait::{wait_for, wait_ready, Readiness, SelectMode};
+use crate::waiter::Waiter;
 use crate::Dns;
-
-/// A registered waker slot of one pending operation, removed when the
-/// operation completes or its future is dropped. It names no `Source`: the
-/// socket's registration, which the operation borrows, has it, so an
-/// operation costs no reference count.
-pub(crate) struct Waiter {
-    direction: Direction,
-    id: u64,
-    /// The tick the waker was last registered at, or `NOT_REGISTERED`. A
-    /// report moves the tick and takes every waiter with it, so once the
-    /// tick has moved there is nothing left to unregister.
-    registered: u64,
-    timer: Option<Timer>,
-}
-
-/// Ticks start at 1.
-const NOT_REGISTERED: u64 = 0;
-
-impl Waiter {
-    pub(crate) fn new(direction: Direction, id: u64) -> Waiter {
-        Waiter {
-            direction,
-            id,
-            registered: NOT_REGISTERED,
-            timer: None,
-        }
-    }
-
-    fn done(&mut self, source: &Source) {
-        let tick = std::mem::replace(&mut self.registered, NOT_REGISTERED);
-        if tick != NOT_REGISTERED && source.tick(self.direction) == tick {
-            source.unregister(self.direction, self.id);
-        }
-        self.timer = None;
-    }
-}
 
 /// The future of one asynchronous operation: a hand-written state machine
 /// (not nested `async fn`s) so that a parked receive stays small — it is

@@ -15,26 +15,13 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use socket2::MaybeUninitSlice;
 
-use crate::async_ops::Waiter;
 use crate::socket::{as_uninit, as_uninit_slices, Socket};
 use crate::source::{Direction, TRAIT_WAITER};
-
-/// The waker slots the trait impls use, one per direction.
-#[derive(Default)]
-pub(crate) struct TraitWaiters([Mutex<Option<Waiter>>; 2]);
-
-impl TraitWaiters {
-    fn slot(&self, direction: Direction) -> MutexGuard<'_, Option<Waiter>> {
-        self.0[direction as usize]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-}
+use crate::waiter::Waiter;
 
 impl Socket {
     fn poll_trait_op<T>(

@@ -65,6 +65,8 @@ mod socket;
 mod source;
 #[cfg(feature = "tokio")]
 mod tokio_link;
+mod wait;
+mod waiter;
 
 pub use async_ops::{sleep, with_timeout};
 pub use block_on::block_on;
@@ -77,5 +79,6 @@ pub use kind::{AddressFamily, ProtocolType, SocketType};
 pub use message::{PacketInformation, ReceivedMessage};
 pub use options::{KeepAlive, SocketOption, SocketOptionName};
 pub use reactor::{reactor_started, REACTOR_THREAD_NAME};
-pub use select::{select, SelectMode};
+pub use select::select;
 pub use socket::{Shutdown, Socket};
+pub use wait::SelectMode;

@@ -13,8 +13,8 @@ use crate::endpoint::EndPoint;
 use crate::error::Result;
 use crate::flags::SocketFlags;
 use crate::kind::AddressFamily;
-use crate::select::SelectMode;
 use crate::socket::Socket;
+use crate::wait::SelectMode;
 
 /// Where a datagram was delivered: the destination address it was sent to and
 /// the index of the interface it arrived on (.NET's `IPPacketInformation`).

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
-use crate::select::{deadline_after, wait_ready, SelectMode};
 use crate::socket::Socket;
+use crate::wait::{deadline_after, wait_ready, SelectMode};
 
 /// The most `sendfile(2)` moves in one call on Linux.
 const MAX_SENDFILE_CHUNK: usize = 0x7fff_f000;

@@ -16,10 +16,10 @@ use crate::endpoint::EndPoint;
 use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
 use crate::handle::{Guard, Handle};
-use crate::io_traits::TraitWaiters;
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
 use crate::registration::Registration;
-use crate::select::{deadline_after, wait_for, wait_ready, Readiness, SelectMode};
+use crate::wait::{deadline_after, wait_for, wait_ready, Readiness, SelectMode};
+use crate::waiter::TraitWaiters;
 
 /// Which direction(s) [`Socket::shutdown`] closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

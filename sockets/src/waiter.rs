@@ -1,0 +1,60 @@
+//! The waiter of one pending asynchronous operation (its waker slot in the
+//! socket's [`Source`] and its timer), and the two slots that the
+//! `AsyncRead`/`AsyncWrite` impls keep per socket. A leaf: it knows the
+//! source and the reactor's timers, not sockets.
+
+use std::sync::{Mutex, MutexGuard};
+
+use crate::reactor::Timer;
+use crate::source::{Direction, Source};
+
+/// A registered waker slot of one pending operation, removed when the
+/// operation completes or its future is dropped. It names no `Source`: the
+/// socket's registration, which the operation borrows, has it, so an
+/// operation costs no reference count.
+pub(crate) struct Waiter {
+    pub(crate) direction: Direction,
+    pub(crate) id: u64,
+    /// The tick the waker was last registered at, or `NOT_REGISTERED`. A
+    /// report moves the tick and takes every waiter with it, so once the
+    /// tick has moved there is nothing left to unregister.
+    pub(crate) registered: u64,
+    pub(crate) timer: Option<Timer>,
+}
+
+/// Ticks start at 1.
+const NOT_REGISTERED: u64 = 0;
+
+impl Waiter {
+    pub(crate) fn new(direction: Direction, id: u64) -> Waiter {
+        Waiter {
+            direction,
+            id,
+            registered: NOT_REGISTERED,
+            timer: None,
+        }
+    }
+
+    /// The operation is over (done, failed or dropped): forget its waker
+    /// unless a report already took it, and drop its timer.
+    pub(crate) fn done(&mut self, source: &Source) {
+        let tick = std::mem::replace(&mut self.registered, NOT_REGISTERED);
+        if tick != NOT_REGISTERED && source.tick(self.direction) == tick {
+            source.unregister(self.direction, self.id);
+        }
+        self.timer = None;
+    }
+}
+
+/// The waker slots the trait impls use, one per direction: the trait
+/// methods have no future of their own to keep a waiter in.
+#[derive(Default)]
+pub(crate) struct TraitWaiters([Mutex<Option<Waiter>>; 2]);
+
+impl TraitWaiters {
+    pub(crate) fn slot(&self, direction: Direction) -> MutexGuard<'_, Option<Waiter>> {
+        self.0[direction as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}
