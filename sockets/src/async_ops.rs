@@ -69,8 +69,9 @@ use crate::kind::AddressFamily;
 use crate::message::{receive_message, ReceivedMessage};
 use crate::reactor::Timer;
 
+use crate::buffers::{as_uninit, as_uninit_slices, reported_flags};
 use crate::send_file::{open_for_sending, send_file_chunks};
-use crate::socket::{as_uninit, as_uninit_slices, reported_flags, Socket};
+use crate::socket::Socket;
 use crate::source::{next_waiter_id, Attempt, Direction};
 use crate::wait::{wait_for, wait_ready, Readiness, SelectMode};
 use crate::waiter::Waiter;

@@ -263,6 +263,22 @@ impl From<&EndPoint> for EndPoint {
     }
 }
 
+/// The `AF_UNSPEC` address: `connect(2)` to it dissolves a connection (or
+/// ends one in progress), leaving the socket unconnected and reusable.
+pub(crate) fn unspecified_sockaddr() -> SockAddr {
+    // SAFETY: a zeroed sockaddr_storage with family AF_UNSPEC is a valid
+    // address of length sizeof(sa_family_t) for connect(2).
+    unsafe {
+        SockAddr::try_init(|storage, len| {
+            (*storage.cast::<libc::sockaddr>()).sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+            *len = std::mem::size_of::<libc::sa_family_t>() as libc::socklen_t;
+            Ok(())
+        })
+        .map(|((), addr)| addr)
+        .expect("initialising an AF_UNSPEC address cannot fail")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,8 @@ use std::task::{Context, Poll};
 
 use socket2::MaybeUninitSlice;
 
-use crate::socket::{as_uninit, as_uninit_slices, Socket};
+use crate::buffers::{as_uninit, as_uninit_slices};
+use crate::socket::Socket;
 use crate::source::{Direction, TRAIT_WAITER};
 use crate::waiter::Waiter;
 

@@ -45,6 +45,8 @@ mod async_io_link;
 mod async_ops;
 mod block_on;
 mod blocking;
+mod buffers;
+mod connect;
 mod dns;
 mod endpoint;
 mod error;
@@ -65,6 +67,7 @@ mod socket;
 mod source;
 #[cfg(feature = "tokio")]
 mod tokio_link;
+mod transfer;
 mod wait;
 mod waiter;
 

@@ -1,20 +1,15 @@
 //! `Socket`: one OS socket, in the shape of .NET's `System.Net.Sockets.Socket`.
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::mem::MaybeUninit;
-use std::net::{IpAddr, Shutdown as StdShutdown, SocketAddr};
+use std::io;
+use std::net::Shutdown as StdShutdown;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use socket2::{MaybeUninitSlice, SockAddr};
-
-use crate::dns::Dns;
-use crate::endpoint::EndPoint;
+use crate::endpoint::{unspecified_sockaddr, EndPoint};
 use crate::error::{Error, Result, SocketError};
-use crate::flags::SocketFlags;
 use crate::handle::{Guard, Handle};
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
 use crate::registration::Registration;
@@ -254,27 +249,9 @@ impl Socket {
         self.handle.enter()
     }
 
+    /// `n` unless it is the 0 of a receive that ended because the socket was closed.
     #[inline]
     pub(crate) fn aborted_if_closed(&self, n: usize, verb: &'static str) -> Result<usize> {
-        self.check_aborted(n, verb)
-    }
-
-    #[cold]
-    pub(crate) fn truncated(&self, len: usize) -> Error {
-        self.truncated_error("receive", len)
-    }
-
-    #[cold]
-    pub(crate) fn no_usable_address(&self, addresses: &[IpAddr], port: u16) -> Error {
-        Error::new(
-            SocketError::AddressFamilyNotSupported,
-            format!("connect {addresses:?} port {port}"),
-        )
-        .with_detail(format!("no address fits this {} socket", self.family))
-    }
-
-    #[inline]
-    fn check_aborted(&self, n: usize, verb: &'static str) -> Result<usize> {
         if n == 0 && self.handle.is_closed() {
             return Err(self.closed_error(verb));
         }
@@ -362,7 +339,7 @@ impl Socket {
     /// True when the user wants blocking calls but the descriptor is
     /// non-blocking because the socket has been used asynchronously.
     #[inline]
-    fn emulates_blocking(&self) -> bool {
+    pub(crate) fn emulates_blocking(&self) -> bool {
         self.blocking.load(Ordering::Relaxed) && self.async_registered.load(Ordering::Relaxed)
     }
 
@@ -428,37 +405,8 @@ impl Socket {
         Ok(())
     }
 
-    fn lock_mode(&self) -> MutexGuard<'_, ()> {
+    pub(crate) fn lock_mode(&self) -> MutexGuard<'_, ()> {
         self.mode_lock.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Ends a connect that is still in progress, leaving the socket
-    /// unconnected and reusable (`connect(AF_UNSPEC)`).
-    pub(crate) fn abandon_connect(&self, guard: &Guard<'_>) {
-        let _ = guard.connect(&unspecified_sockaddr());
-    }
-
-    #[cold]
-    pub(crate) fn connect_timed_out(
-        &self,
-        guard: &Guard<'_>,
-        endpoint: &EndPoint,
-        timeout: Option<Duration>,
-    ) -> Error {
-        self.abandon_connect(guard);
-        let error = Error::new(SocketError::TimedOut, format!("connect {endpoint}"));
-        match timeout {
-            Some(t) => error.with_detail(format!(
-                "no answer within {t:?}; the socket is unconnected again"
-            )),
-            None => error,
-        }
-    }
-
-    #[cold]
-    pub(crate) fn backlog_full(&self, err: &io::Error, endpoint: &EndPoint) -> Error {
-        Error::from_io(err, format!("connect {endpoint}"))
-            .with_detail("the listener's backlog is full; nothing was started, try again later")
     }
 
     // ----- lifecycle -----
@@ -499,139 +447,6 @@ impl Socket {
             Some(self.cached_timeout(SelectMode::Write)),
         );
         accepted
-    }
-
-    /// Connects to an endpoint (`connect(2)`).
-    ///
-    /// A [`DnsEndPoint`](crate::DnsEndPoint) is resolved with
-    /// [`Dns::get_host_addresses`] and its addresses of a family this socket
-    /// can reach are tried in order. In non-blocking mode a TCP connect fails
-    /// with [`SocketError::InProgress`] and completes in the background: wait
-    /// for [`SelectMode::Write`] (success) or [`SelectMode::Error`] (failure,
-    /// see [`pending_error`](Socket::pending_error)).
-    ///
-    /// In blocking mode (and in [`connect_async`](Socket::connect_async)) the
-    /// [`send_timeout`](Socket::send_timeout) bounds the connect, as Linux
-    /// does for blocking sockets: on expiry the call fails with `TimedOut`
-    /// and the socket is unconnected again, ready for another attempt. A
-    /// Unix-domain listener whose backlog is full gives `WouldBlock` at once.
-    pub fn connect(&self, endpoint: impl Into<EndPoint>) -> Result<()> {
-        match endpoint.into() {
-            EndPoint::Dns(dns) => {
-                let addresses = Dns::get_host_addresses(&dns.host)?;
-                self.connect_addresses(&addresses, dns.port)
-            }
-            endpoint => {
-                let addr = endpoint.to_sockaddr(self.family, "connect")?;
-                self.connect_sockaddr(&addr, &endpoint)
-            }
-        }
-    }
-
-    fn connect_sockaddr(&self, addr: &SockAddr, endpoint: &EndPoint) -> Result<()> {
-        let guard = self.enter("connect")?;
-        match guard.connect(addr) {
-            Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) && self.blocking() => {
-                if self.emulates_blocking() {
-                    let timeout = self.cached_timeout(SelectMode::Write);
-                    self.finish_connect(&guard, deadline_after(timeout), timeout, endpoint)
-                } else {
-                    // A blocking connect returns EINPROGRESS when SO_SNDTIMEO expires.
-                    Err(self.connect_timed_out(
-                        &guard,
-                        endpoint,
-                        self.cached_timeout(SelectMode::Write),
-                    ))
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(self.backlog_full(&e, endpoint)),
-            Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
-        }
-    }
-
-    /// Waits for an in-progress connect and reports how it ended.
-    fn finish_connect(
-        &self,
-        guard: &Guard<'_>,
-        deadline: Option<Instant>,
-        timeout: Option<Duration>,
-        endpoint: &EndPoint,
-    ) -> Result<()> {
-        let operation = || format!("connect {endpoint}");
-        let ready = wait_ready(guard.as_raw_fd(), SelectMode::Write, deadline)
-            .map_err(|e| self.os_error(&e, operation()))?;
-        if self.handle.is_closed() {
-            return Err(self.closed_error(operation()));
-        }
-        if !ready {
-            match guard.take_error() {
-                Ok(Some(e)) => return Err(self.os_error(&e, operation())),
-                _ if deadline.is_some_and(|d| Instant::now() >= d) => {
-                    return Err(self.connect_timed_out(guard, endpoint, timeout))
-                }
-                _ => {}
-            }
-        }
-        match guard.take_error() {
-            Ok(Some(e)) | Err(e) => Err(self.os_error(&e, operation())),
-            Ok(None) => Ok(()),
-        }
-    }
-
-    /// Connects to a host name and port: resolves it, then tries each address in order.
-    pub fn connect_host(&self, host: &str, port: u16) -> Result<()> {
-        self.connect(crate::DnsEndPoint::new(host, port))
-    }
-
-    /// Tries each address in order until one connects; fails with the last
-    /// address's error. Addresses of a family this socket cannot use are skipped.
-    pub fn connect_addresses(&self, addresses: &[IpAddr], port: u16) -> Result<()> {
-        let mut last_error = None;
-        for ip in addresses {
-            if !self.can_reach(ip) {
-                continue;
-            }
-            match self.connect(SocketAddr::new(*ip, port)) {
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == SocketError::OperationAborted => return Err(e),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| self.no_usable_address(addresses, port)))
-    }
-
-    /// Connects with a time limit, whatever the blocking mode: fails with
-    /// `TimedOut` if the connection is not made in time.
-    pub fn connect_timeout(&self, endpoint: impl Into<EndPoint>, timeout: Duration) -> Result<()> {
-        let endpoint = endpoint.into();
-        let addr = endpoint.to_sockaddr(self.family, "connect")?;
-        let guard = self.enter("connect")?;
-        let _mode = self.lock_mode();
-        let os_blocking = self.blocking() && !self.async_registered.load(Ordering::Relaxed);
-        let set_nonblocking = |on: bool| {
-            guard
-                .set_nonblocking(on)
-                .map_err(|e| self.os_error(&e, format!("connect {endpoint}")))
-        };
-        if os_blocking {
-            set_nonblocking(true)?;
-        }
-        let deadline = Instant::now().checked_add(timeout);
-        let result = match guard.connect(&addr) {
-            Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-                self.finish_connect(&guard, deadline, Some(timeout), &endpoint)
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                Err(self.backlog_full(&e, &endpoint))
-            }
-            Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
-        };
-        if os_blocking {
-            set_nonblocking(false)?;
-        }
-        result
     }
 
     /// Closes one or both directions (`shutdown(2)`).
@@ -700,181 +515,6 @@ impl Socket {
     /// True once [`close`](Socket::close) was called.
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()
-    }
-
-    // ----- sending -----
-
-    /// Sends bytes (`send(2)`); returns how many were sent. Never raises `SIGPIPE`.
-    #[inline]
-    pub fn send(&self, buf: &[u8]) -> Result<usize> {
-        self.sync_op("send", SelectMode::Write, |s| {
-            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
-        })
-    }
-
-    /// Sends bytes with flags (out-of-band, don't-route, more).
-    pub fn send_with_flags(&self, buf: &[u8], flags: SocketFlags) -> Result<usize> {
-        self.sync_op("send", SelectMode::Write, |s| {
-            s.send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
-        })
-    }
-
-    /// Sends several buffers in one call (`sendmsg(2)`, gather); zero-length buffers are fine.
-    pub fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
-        self.send_vectored_with_flags(bufs, SocketFlags::empty())
-    }
-
-    /// Sends several buffers in one call, with flags.
-    pub fn send_vectored_with_flags(
-        &self,
-        bufs: &[IoSlice<'_>],
-        flags: SocketFlags,
-    ) -> Result<usize> {
-        self.sync_op("send", SelectMode::Write, |s| {
-            s.send_vectored_with_flags(bufs, flags.to_msg() | libc::MSG_NOSIGNAL)
-        })
-    }
-
-    /// Sends a datagram to an endpoint (`sendto(2)`). A
-    /// [`DnsEndPoint`](crate::DnsEndPoint) is refused.
-    pub fn send_to(&self, buf: &[u8], endpoint: impl Into<EndPoint>) -> Result<usize> {
-        self.send_to_with_flags(buf, endpoint, SocketFlags::empty())
-    }
-
-    /// Sends a datagram to an endpoint, with flags.
-    pub fn send_to_with_flags(
-        &self,
-        buf: &[u8],
-        endpoint: impl Into<EndPoint>,
-        flags: SocketFlags,
-    ) -> Result<usize> {
-        let endpoint = endpoint.into();
-        let addr = endpoint.to_sockaddr(self.family, "send_to")?;
-        self.sync_op("send_to", SelectMode::Write, |s| {
-            s.send_to_with_flags(buf, &addr, flags.to_msg() | libc::MSG_NOSIGNAL)
-        })
-    }
-
-    // ----- receiving -----
-
-    /// Receives bytes (`recv(2)`).
-    ///
-    /// On a stream socket, returns 0 at end of stream. An empty `buf` waits
-    /// (as in Winsock) until data can be read, then returns 0 without consuming
-    /// anything. On a datagram socket one call returns one datagram; one larger
-    /// than `buf` fails with [`SocketError::MessageSize`] after filling `buf`
-    /// (use [`receive_with_flags`](Socket::receive_with_flags) to get the
-    /// truncated bytes without an error).
-    #[inline]
-    pub fn receive(&self, buf: &mut [u8]) -> Result<usize> {
-        if buf.is_empty() || self.socket_type.has_message_boundaries() {
-            let (n, flags) = self.receive_with_flags(buf, SocketFlags::empty())?;
-            if flags.contains(SocketFlags::TRUNCATED) {
-                return Err(self.truncated_error("receive", buf.len()));
-            }
-            return Ok(n);
-        }
-        let n = self.sync_op("receive", SelectMode::Read, |s| s.recv(as_uninit(buf)))?;
-        self.check_aborted(n, "receive")
-    }
-
-    #[cold]
-    fn truncated_error(&self, verb: &str, len: usize) -> Error {
-        Error::new(SocketError::MessageSize, self.describe(verb)).with_detail(format!(
-            "the datagram was larger than the {len}-byte buffer and was cut"
-        ))
-    }
-
-    /// Receives bytes with flags; returns the count and the reported flags
-    /// ([`SocketFlags::TRUNCATED`] when a datagram was cut to fit `buf`).
-    pub fn receive_with_flags(
-        &self,
-        buf: &mut [u8],
-        flags: SocketFlags,
-    ) -> Result<(usize, SocketFlags)> {
-        if buf.is_empty() && self.socket_type == SocketType::Stream {
-            self.wait_for_data("receive")?;
-            return Ok((0, SocketFlags::empty()));
-        }
-        let (n, reported) = self.sync_op("receive", SelectMode::Read, |s| {
-            let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
-            s.recv_vectored_with_flags(&mut bufs, flags.to_msg())
-        })?;
-        Ok((self.check_aborted(n, "receive")?, reported_flags(reported)))
-    }
-
-    /// The Winsock zero-byte receive: wait until data (or end of stream) can be read.
-    fn wait_for_data(&self, verb: &'static str) -> Result<()> {
-        let timeout = if self.blocking() {
-            self.receive_timeout()?
-        } else {
-            Some(Duration::ZERO)
-        };
-        if self.poll(timeout, SelectMode::Read)? {
-            return Ok(());
-        }
-        if self.handle.is_closed() {
-            return Err(self.closed_error(verb));
-        }
-        let kind = if self.blocking() {
-            SocketError::TimedOut
-        } else {
-            SocketError::WouldBlock
-        };
-        Err(Error::new(kind, self.describe(verb)))
-    }
-
-    /// Receives into several buffers in one call (`recvmsg(2)`, scatter).
-    pub fn receive_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
-        let (n, flags) = self.receive_vectored_with_flags(bufs, SocketFlags::empty())?;
-        if flags.contains(SocketFlags::TRUNCATED) {
-            let len = bufs.iter().map(|b| b.len()).sum();
-            return Err(self.truncated_error("receive", len));
-        }
-        Ok(n)
-    }
-
-    /// Receives into several buffers with flags; returns the count and the reported flags.
-    pub fn receive_vectored_with_flags(
-        &self,
-        bufs: &mut [IoSliceMut<'_>],
-        flags: SocketFlags,
-    ) -> Result<(usize, SocketFlags)> {
-        let bufs = as_uninit_slices(bufs);
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        let (n, reported) = self.sync_op("receive", SelectMode::Read, |s| {
-            s.recv_vectored_with_flags(bufs, flags.to_msg())
-        })?;
-        let n = if total == 0 {
-            n
-        } else {
-            self.check_aborted(n, "receive")?
-        };
-        Ok((n, reported_flags(reported)))
-    }
-
-    /// Receives a datagram and its sender (`recvfrom(2)`). A datagram larger
-    /// than `buf` fails with [`SocketError::MessageSize`] after filling `buf`.
-    pub fn receive_from(&self, buf: &mut [u8]) -> Result<(usize, EndPoint)> {
-        let (n, from, flags) = self.receive_from_with_flags(buf, SocketFlags::empty())?;
-        if flags.contains(SocketFlags::TRUNCATED) {
-            return Err(self.truncated_error("receive_from", buf.len()));
-        }
-        Ok((n, from))
-    }
-
-    /// Receives a datagram and its sender with flags; reports truncation in the returned flags.
-    pub fn receive_from_with_flags(
-        &self,
-        buf: &mut [u8],
-        flags: SocketFlags,
-    ) -> Result<(usize, EndPoint, SocketFlags)> {
-        let (n, reported, addr) = self.sync_op("receive_from", SelectMode::Read, |s| {
-            let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
-            s.recv_from_vectored_with_flags(&mut bufs, flags.to_msg())
-        })?;
-        let n = self.check_aborted(n, "receive_from")?;
-        Ok((n, EndPoint::from_sockaddr(&addr), reported_flags(reported)))
     }
 
     // ----- state -----
@@ -1005,91 +645,5 @@ impl AsRawFd for Socket {
     /// The descriptor number. After [`Socket::close`] it no longer refers to this socket.
     fn as_raw_fd(&self) -> RawFd {
         self.raw_fd
-    }
-}
-
-impl Read for &Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(self.receive(buf)?)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        Ok(self.receive_vectored(bufs)?)
-    }
-}
-
-impl Write for &Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(self.send(buf)?)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        Ok(self.send_vectored(bufs)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-pub(crate) fn reported_flags(reported: socket2::RecvFlags) -> SocketFlags {
-    if reported.is_truncated() {
-        SocketFlags::TRUNCATED
-    } else {
-        SocketFlags::empty()
-    }
-}
-
-pub(crate) fn as_uninit_slices<'a, 'b>(
-    bufs: &'a mut [IoSliceMut<'b>],
-) -> &'a mut [MaybeUninitSlice<'b>] {
-    // SAFETY: `IoSliceMut` and `MaybeUninitSlice` are both
-    // `repr(transparent)` over `iovec` on Unix, and the OS only writes
-    // initialised bytes into the buffers.
-    unsafe { &mut *(bufs as *mut [IoSliceMut<'b>] as *mut [MaybeUninitSlice<'b>]) }
-}
-
-#[inline]
-pub(crate) fn as_uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
-    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`; the OS only writes
-    // initialised bytes, so the slice stays initialised for the caller.
-    unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) }
-}
-
-fn unspecified_sockaddr() -> SockAddr {
-    // SAFETY: a zeroed sockaddr_storage with family AF_UNSPEC is a valid
-    // address of length sizeof(sa_family_t) for connect(2).
-    unsafe {
-        SockAddr::try_init(|storage, len| {
-            (*storage.cast::<libc::sockaddr>()).sa_family = libc::AF_UNSPEC as libc::sa_family_t;
-            *len = std::mem::size_of::<libc::sa_family_t>() as libc::socklen_t;
-            Ok(())
-        })
-        .map(|((), addr)| addr)
-        .expect("initialising an AF_UNSPEC address cannot fail")
     }
 }
