@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::happy_eyeballs::ConnectAttempt;
+use crate::attempt::ConnectAttempt;
 
 /// A transport-layer failure. [`Error::Socket`] carries the sockets
 /// layer's error (with its Winsock-named condition and OS code).

@@ -8,7 +8,6 @@
 //! `select`; the asynchronous one polls `connect_async` futures and a timer.
 //! Both drive the same `Race`.
 
-use std::fmt;
 use std::future::{poll_fn, Future};
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -17,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use sockets::{AddressFamily, EndPoint, ProtocolType, Socket, SocketError, SocketType};
 
+use crate::attempt::{AttemptOutcome, ConnectAttempt};
 use crate::error::{Error, Result};
 
 /// Orders addresses as RFC 8305 §4 asks: the first address family of the
@@ -42,41 +42,6 @@ pub fn interleave_addresses(addresses: &[IpAddr]) -> Vec<IpAddr> {
     }
     out.dedup();
     out
-}
-
-/// How one connection attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptOutcome {
-    /// This attempt connected and its socket is the result.
-    Connected,
-    /// This attempt failed.
-    Failed(SocketError, String),
-    /// Another attempt won (or the race timed out) while this one was pending; its socket was closed.
-    Abandoned,
-}
-
-impl fmt::Display for AttemptOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AttemptOutcome::Connected => f.write_str("connected"),
-            AttemptOutcome::Failed(_, message) => write!(f, "failed: {message}"),
-            AttemptOutcome::Abandoned => f.write_str("abandoned and closed"),
-        }
-    }
-}
-
-/// One connection attempt of a race: where, when it started (from the start
-/// of the race), and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectAttempt {
-    /// The address tried.
-    pub address: SocketAddr,
-    /// When the attempt started, measured from the start of the race.
-    pub started_after: Duration,
-    /// How long the attempt lasted.
-    pub duration: Duration,
-    /// How it ended.
-    pub outcome: AttemptOutcome,
 }
 
 /// The sans-IO state of one race.

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod address;
+mod attempt;
 mod error;
 mod happy_eyeballs;
 mod network_stream;
@@ -27,8 +28,9 @@ pub mod tls;
 mod udp_client;
 mod unix;
 
+pub use attempt::{AttemptOutcome, ConnectAttempt};
 pub use error::{Error, Result};
-pub use happy_eyeballs::{interleave_addresses, AttemptOutcome, ConnectAttempt};
+pub use happy_eyeballs::interleave_addresses;
 pub use network_stream::NetworkStream;
 pub use resolver::{Resolver, StaticResolver, SystemResolver};
 pub use tcp_client::{ConnectOptions, TcpClient};

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use sockets::{AddressFamily, EndPoint, ProtocolType, Socket, SocketType};
 
+use crate::attempt::ConnectAttempt;
 use crate::error::{Error, Result};
-use crate::happy_eyeballs::{interleave_addresses, race_async, race_sync, ConnectAttempt, Race};
+use crate::happy_eyeballs::{interleave_addresses, race_async, race_sync, Race};
 use crate::network_stream::NetworkStream;
 use crate::resolver::{Resolver, SystemResolver};
 
