@@ -19,7 +19,8 @@ use transport::{NetworkStream, TcpListener};
 
 use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content};
 use super::conn::{BodyEvent, Conn, HeadEvent, Next, Wait};
-use super::io::{close_async, fill_async, flush_async, timer, write_all_async, Filled, Timer};
+use super::deadline::{timer, Timer};
+use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, Link, Shared, SharedNet, Stream};
 use super::sync::{panic_response, DIRECT_WRITE, STREAM_CHUNK};

@@ -28,6 +28,7 @@ mod asynch;
 mod body;
 mod config;
 mod conn;
+mod deadline;
 mod io;
 mod state;
 mod stream;

@@ -12,7 +12,7 @@ use transport::tls::{StreamControl, TlsStream};
 use transport::NetworkStream;
 
 use super::conn::Conn;
-use super::io::ReadTimer;
+use super::deadline::ReadTimer;
 
 /// A `NetworkStream` the server can close from another thread (shutdown)
 /// while the connection's driver reads from it.

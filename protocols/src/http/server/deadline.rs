@@ -1,0 +1,68 @@
+//! The timers of a connection: a boxed reactor timer, and the one that
+//! bounds a connection's reads. A leaf of the server's modules.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// A timer in netstack's reactor, boxed so it can live in a struct.
+pub(crate) type Timer = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+
+pub(crate) fn timer(after: Duration) -> Timer {
+    Box::pin(sockets::sleep(after))
+}
+
+/// The reactor timer that bounds a connection's reads. Arming a timer
+/// costs a lock and an insert (and later a remove) in the reactor's timer
+/// map, so it is not armed anew for every read: a read whose deadline is
+/// later than the armed one keeps it (when it fires early, it is re-armed
+/// for the later deadline); only an earlier deadline replaces it.
+pub(crate) struct ReadTimer {
+    at: Instant,
+    timer: Timer,
+    /// The waker the timer was last polled with (it stays registered).
+    waker: Option<Waker>,
+}
+
+impl std::fmt::Debug for ReadTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadTimer")
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes sure `cx` is woken by `deadline`; `Ready` once it has passed.
+pub(crate) fn poll_read_deadline(
+    slot: &mut Option<ReadTimer>,
+    deadline: Instant,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let now = Instant::now();
+    if now >= deadline {
+        return Poll::Ready(());
+    }
+    let armed = slot.as_mut().filter(|t| t.at <= deadline && now < t.at);
+    let armed = match armed {
+        Some(armed) => armed,
+        None => slot.insert(ReadTimer {
+            at: deadline,
+            timer: timer(deadline - now),
+            waker: None,
+        }),
+    };
+    if armed
+        .waker
+        .as_ref()
+        .is_some_and(|w| w.will_wake(cx.waker()))
+    {
+        return Poll::Pending;
+    }
+    if armed.timer.as_mut().poll(cx).is_ready() {
+        *slot = None;
+        return Poll::Ready(());
+    }
+    armed.waker = Some(cx.waker().clone());
+    Poll::Pending
+}
