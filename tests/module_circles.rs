@@ -10,10 +10,8 @@
 //! (`#[cfg(test)] mod …` and what follows it) are left out, since their
 //! `super::` means the file's own module.
 //!
-//! The circles that remain from before this check are listed in
-//! `KNOWN_CIRCLES`, and the list may only shrink: a new circle fails, and so
-//! does a listed one that is gone (take it off the list). The unit tests at
-//! the bottom feed the checker small crates to prove it finds each case.
+//! The unit tests at the bottom feed the checker small crates to prove it
+//! finds each case.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -21,18 +19,6 @@ use std::path::{Path, PathBuf};
 
 /// The source trees whose modules are checked (a crate's `src`).
 const CRATES: &[&str] = &["sockets/src", "transport/src", "protocols/src", "src"];
-
-/// Circles that predate this check, each as its sorted module paths; to be
-/// broken, never extended.
-const KNOWN_CIRCLES: &[(&str, &[&str])] = &[(
-    "protocols/src",
-    &[
-        "fetch::error",
-        "fetch::ftp",
-        "fetch::request",
-        "fetch::response",
-    ],
-)];
 
 /// A module: its path from the crate root (`""` for the root, `a::b`) and
 /// the code that counts for its imports.
@@ -396,27 +382,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn no_new_module_circles_and_the_known_ones_are_still_there() {
+fn no_module_of_any_crate_is_in_an_import_circle() {
     let mut problems = Vec::new();
     for src in CRATES {
-        let found = circles(&edges(&crate_modules(&root().join(src))));
-        let known: Vec<Vec<String>> = KNOWN_CIRCLES
-            .iter()
-            .filter(|(crate_src, _)| crate_src == src)
-            .map(|(_, members)| members.iter().map(|m| m.to_string()).collect())
-            .collect();
-        for circle in &found {
-            if !known.contains(circle) {
-                problems.push(format!("{src}: a module circle: {}", circle.join(" ↔ ")));
-            }
-        }
-        for circle in &known {
-            if !found.contains(circle) {
-                problems.push(format!(
-                    "{src}: the circle {} is gone: take it off KNOWN_CIRCLES",
-                    circle.join(" ↔ ")
-                ));
-            }
+        for circle in circles(&edges(&crate_modules(&root().join(src)))) {
+            problems.push(format!("{src}: a module circle: {}", circle.join(" ↔ ")));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

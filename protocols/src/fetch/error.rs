@@ -159,7 +159,7 @@ impl FetchError {
             FetchError::Unsupported(_) => FetchErrorKind::Other,
             FetchError::Http(e) => http_kind(e),
             FetchError::Status { .. } => FetchErrorKind::HttpStatus,
-            FetchError::Ftp(e) => crate::fetch::ftp::error_kind(e),
+            FetchError::Ftp(e) => ftp_kind(e),
             FetchError::UploadRefused(_) => FetchErrorKind::UploadFailed,
             FetchError::File { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
@@ -170,6 +170,24 @@ impl FetchError {
             FetchError::Io { .. } => FetchErrorKind::Io,
             FetchError::Handler { kind, .. } => *kind,
         }
+    }
+}
+
+/// How an FTP failure is sorted.
+fn ftp_kind(err: &crate::ftp::FtpError) -> FetchErrorKind {
+    use crate::ftp::FtpError;
+    match err {
+        FtpError::Transport(e) => transport_kind(e),
+        FtpError::Io(_) => FetchErrorKind::Io,
+        FtpError::Timeout { .. } => FetchErrorKind::Timeout,
+        FtpError::LoginDenied { .. } => FetchErrorKind::LoginDenied,
+        FtpError::FileUnavailable { .. } => FetchErrorKind::NotFound,
+        FtpError::InvalidInput(_) | FtpError::UnsupportedUrl(_) => FetchErrorKind::InvalidUrl,
+        FtpError::ServiceNotAvailable { .. }
+        | FtpError::Rejected { .. }
+        | FtpError::MalformedReply(_)
+        | FtpError::Protocol(_) => FetchErrorKind::BadReply,
+        _ => FetchErrorKind::Other,
     }
 }
 

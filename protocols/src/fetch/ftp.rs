@@ -9,28 +9,11 @@ use std::time::SystemTime;
 
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 
-use crate::fetch::error::{transport_kind, FetchError, FetchErrorKind, Result};
+use crate::fetch::error::{FetchError, Result};
 use crate::fetch::request::{FetchParts, UploadBody};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
 use crate::fetch::{local_file_reader, open_upload, FtpSettings};
 use crate::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
-
-/// How an FTP failure is sorted.
-pub(crate) fn error_kind(err: &FtpError) -> FetchErrorKind {
-    match err {
-        FtpError::Transport(e) => transport_kind(e),
-        FtpError::Io(_) => FetchErrorKind::Io,
-        FtpError::Timeout { .. } => FetchErrorKind::Timeout,
-        FtpError::LoginDenied { .. } => FetchErrorKind::LoginDenied,
-        FtpError::FileUnavailable { .. } => FetchErrorKind::NotFound,
-        FtpError::InvalidInput(_) | FtpError::UnsupportedUrl(_) => FetchErrorKind::InvalidUrl,
-        FtpError::ServiceNotAvailable { .. }
-        | FtpError::Rejected { .. }
-        | FtpError::MalformedReply(_)
-        | FtpError::Protocol(_) => FetchErrorKind::BadReply,
-        _ => FetchErrorKind::Other,
-    }
-}
 
 /// A refused `STOR` is an upload failure, not a missing file.
 fn upload_error(err: FtpError) -> FetchError {
