@@ -110,6 +110,7 @@ mod async_client;
 mod auth;
 mod body;
 mod conn;
+mod decoding;
 mod pool;
 mod proxy;
 mod redirect;

@@ -13,7 +13,8 @@ use http::header::{HeaderMap, CONTENT_LENGTH};
 use http::{StatusCode, Version};
 use url::Url;
 
-use crate::http::client::conn::{decode_text, version_name, BodyPipeline, BodyStep, Timeouts};
+use crate::http::client::conn::{version_name, BodyPipeline, BodyStep, Timeouts};
+use crate::http::client::decoding::decode_text;
 use crate::http::client::pool::{Pool, PoolKey};
 use crate::http::client::stream::{Stream, Timer};
 use crate::http::client::Timings;

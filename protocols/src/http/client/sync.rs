@@ -12,10 +12,11 @@ use url::Url;
 
 use crate::http::client::body::{Body, BodyKind};
 use crate::http::client::conn::{
-    body_decoder, connect_head, deadline_error, idempotent, request_closes, strip_encoding_headers,
-    BodyPipeline, ContentDecoder, Framing, ResponseReader, Timeouts,
+    body_decoder, connect_head, deadline_error, idempotent, request_closes, BodyPipeline, Framing,
+    ResponseReader, Timeouts,
 };
 use crate::http::client::conn::{open_exchange, Opening};
+use crate::http::client::decoding::{strip_encoding_headers, ContentDecoder};
 use crate::http::client::pool::PoolKey;
 use crate::http::client::redirect;
 use crate::http::client::request::{Prepared, RequestBuilder};

@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use futures_io::AsyncRead;
 
-use super::conn::{BodyEvent, BodyKind, Rejection, Wait};
+use super::conn::{BodyEvent, BodyKind, Wait};
 use super::io::{fill_sync, poll_fill, Filled};
+use super::rejection::Rejection;
 use super::stream::{lock, Link};
 use crate::http::Error;
 

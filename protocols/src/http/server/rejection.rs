@@ -1,0 +1,93 @@
+//! Why a request is refused (the status it gets, the error the handler's
+//! body reads see) and the complete response that refuses it.
+
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::StatusCode;
+
+use crate::http::{encode_response_head, ParseError};
+
+use super::date::insert_date;
+
+/// Why a request could not be served, with the status it gets.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejection {
+    pub(crate) status: StatusCode,
+    pub(crate) reason: RejectReason,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum RejectReason {
+    Parse(ParseError),
+    BodyTooLarge(u64),
+    Timeout(&'static str, Duration),
+    Other(String),
+}
+
+impl Rejection {
+    pub(crate) fn parse(error: ParseError) -> Rejection {
+        let status = match &error {
+            ParseError::HeadTooLarge { .. }
+            | ParseError::TooManyHeaders { .. }
+            | ParseError::LineTooLong { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ParseError::UnsupportedTransferEncoding(_) => StatusCode::NOT_IMPLEMENTED,
+            ParseError::InvalidVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Rejection {
+            status,
+            reason: RejectReason::Parse(error),
+        }
+    }
+
+    pub(crate) fn other(status: StatusCode, message: impl Into<String>) -> Rejection {
+        Rejection {
+            status,
+            reason: RejectReason::Other(message.into()),
+        }
+    }
+
+    /// The layer's error for this rejection (for the handler's body reads).
+    pub(crate) fn to_error(&self) -> crate::http::Error {
+        match &self.reason {
+            RejectReason::Parse(e) => crate::http::Error::Parse(e.clone()),
+            RejectReason::BodyTooLarge(limit) => crate::http::Error::BodyTooLarge { limit: *limit },
+            RejectReason::Timeout(phase, after) => crate::http::Error::Timeout {
+                phase,
+                after: *after,
+            },
+            RejectReason::Other(m) => crate::http::Error::InvalidRequest(m.clone()),
+        }
+    }
+
+    pub(crate) fn io_kind(&self) -> std::io::ErrorKind {
+        match &self.reason {
+            RejectReason::Timeout(..) => std::io::ErrorKind::TimedOut,
+            RejectReason::Parse(ParseError::IncompleteBody { .. }) => {
+                std::io::ErrorKind::UnexpectedEof
+            }
+            _ => std::io::ErrorKind::InvalidData,
+        }
+    }
+
+    pub(crate) fn message(&self) -> String {
+        self.to_error().to_string()
+    }
+}
+
+/// Appends a complete error response (a short text body naming the error)
+/// that closes the connection.
+pub(crate) fn encode_rejection(rejection: &Rejection, out: &mut Vec<u8>) {
+    let body = format!("{}\n", rejection.message());
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    insert_date(&mut headers);
+    encode_response_head(rejection.status, &headers, out);
+    out.extend_from_slice(body.as_bytes());
+}
