@@ -51,16 +51,16 @@
 //! ```
 
 mod async_client;
-mod client;
 mod error;
 mod options;
 pub mod reply;
 mod session;
+mod sync_client;
 mod url;
 
 pub use async_client::{AsyncFtpClient, AsyncFtpDownload};
-pub use client::{FtpClient, FtpDownload};
 pub use error::{FtpError, Result};
 pub use options::FtpOptions;
 pub use reply::{Reply, ReplyParser};
+pub use sync_client::{FtpClient, FtpDownload};
 pub use url::FtpUrl;

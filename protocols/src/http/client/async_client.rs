@@ -19,7 +19,7 @@ use crate::http::client::redirect;
 use crate::http::client::request::{Prepared, RequestBuilder};
 use crate::http::client::response::AsyncResponse;
 use crate::http::client::stream::{timed, Io, Stream};
-use crate::http::client::sync::{
+use crate::http::client::sync_client::{
     body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
     length_mismatch, should_retry, timeouts, tunnel_target, Failure,
 };

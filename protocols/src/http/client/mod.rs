@@ -117,7 +117,7 @@ mod redirect;
 mod request;
 mod response;
 mod stream;
-mod sync;
+mod sync_client;
 mod trace;
 
 pub use async_client::AsyncClient;
@@ -125,7 +125,7 @@ pub use body::Body;
 pub use proxy::Proxy;
 pub use request::RequestBuilder;
 pub use response::{AsyncResponse, Response};
-pub use sync::Client;
+pub use sync_client::Client;
 pub(crate) use trace::Tracer;
 pub use trace::{TlsInfo, TraceEvent};
 

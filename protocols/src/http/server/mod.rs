@@ -24,7 +24,7 @@
 //! (head too large), `501` (a transfer coding other than chunked), `408`
 //! (a head or body that did not arrive in time).
 
-mod asynch;
+mod async_server;
 mod body;
 mod config;
 mod conn;
@@ -34,13 +34,13 @@ mod io;
 mod rejection;
 mod state;
 mod stream;
-mod sync;
+mod sync_server;
 
-pub use asynch::{AsyncHttpServer, ConnFuture};
+pub use async_server::{AsyncHttpServer, ConnFuture};
 pub use body::{
     AsyncRequest, AsyncRequestBody, AsyncResponse, AsyncResponseBody, ConnectionInfo, Request,
     RequestBody, Response, ResponseBody,
 };
 pub use config::ServerConfig;
 pub use state::{ShutdownHandle, ShutdownReport};
-pub use sync::HttpServer;
+pub use sync_server::HttpServer;

@@ -23,7 +23,7 @@ use super::deadline::{timer, Timer};
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, Link, Shared, SharedNet, Stream};
-use super::sync::{panic_response, DIRECT_WRITE, STREAM_CHUNK};
+use super::sync_server::{panic_response, DIRECT_WRITE, STREAM_CHUNK};
 use super::ServerConfig;
 use crate::http::Error;
 
