@@ -1,6 +1,7 @@
 //! No import circles between the modules of one crate: the modules of each
 //! library crate (and the command's) form a graph of `use` edges, and no
-//! two modules may reach each other through it.
+//! two modules may reach each other through it. And no driver imports from
+//! its twin (`sync_client` from `async_client`, or the reverse).
 //!
 //! The graph is built from the sources' text: every `crate::`, `super::` and
 //! `self::` path (in `use` trees and inline) is an edge from the file's module
@@ -390,6 +391,57 @@ fn no_module_of_any_crate_is_in_an_import_circle() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The pairs of drivers among `graph`'s edges where one imports its twin
+/// (`…::sync_client` and `…::async_client` of one directory, or
+/// `sync_server`/`async_server`): what both need belongs in a shared module.
+fn driver_imports(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let twin = |module: &str| {
+        let (parent, name) = module.rsplit_once("::").unwrap_or(("", module));
+        let other = match (name.strip_prefix("sync_"), name.strip_prefix("async_")) {
+            (Some(rest), _) => format!("async_{rest}"),
+            (_, Some(rest)) => format!("sync_{rest}"),
+            _ => return None,
+        };
+        Some(match parent {
+            "" => other,
+            parent => format!("{parent}::{other}"),
+        })
+    };
+    let mut found = Vec::new();
+    for (from, targets) in graph {
+        if let Some(other) = twin(from) {
+            if targets.contains(&other) {
+                found.push(format!("{from} imports {other}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_driver_imports_from_its_twin() {
+    let mut problems = Vec::new();
+    for src in CRATES {
+        for import in driver_imports(&edges(&crate_modules(&root().join(src)))) {
+            problems.push(format!("{src}: {import}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_driver_importing_its_twin_is_caught() {
+    let modules = modules_of(&[
+        ("http/mod.rs", "mod sync_client;\nmod async_client;\n"),
+        ("http/sync_client.rs", "pub(crate) fn helper() {}\n"),
+        ("http/async_client.rs", "use super::sync_client::helper;\n"),
+    ]);
+    assert_eq!(
+        driver_imports(&edges(&modules)),
+        vec!["http::async_client imports http::sync_client"]
+    );
 }
 
 #[cfg(test)]

@@ -14,14 +14,14 @@ use futures_io::AsyncRead;
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
-use super::error::{FtpError, Result};
+use super::data_connection::{peer_ip, READ_CHUNK};
+use super::error::{closed, failed_before, FtpError, Result};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
 use super::session::{
     listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
     Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
 };
-use super::sync_client::{closed, failed_before, peer_ip, READ_CHUNK};
 use super::url::FtpUrl;
 
 /// An FTP client whose operations are futures: the [`FtpClient`](super::FtpClient)'s

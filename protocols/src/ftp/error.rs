@@ -143,3 +143,13 @@ impl From<FtpError> for std::io::Error {
 
 /// The FTP client's result type.
 pub type Result<T> = std::result::Result<T, FtpError>;
+
+/// What a read of a download returns after its final reply reported a failure.
+pub(crate) fn failed_before(failure: &str) -> FtpError {
+    FtpError::Protocol(format!("the transfer failed: {failure}"))
+}
+
+/// The control connection ended under a command.
+pub(crate) fn closed() -> FtpError {
+    FtpError::Protocol("the server closed the control connection".into())
+}

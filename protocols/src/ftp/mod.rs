@@ -51,6 +51,7 @@
 //! ```
 
 mod async_client;
+mod data_connection;
 mod error;
 mod options;
 pub mod reply;

@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
-use super::error::{FtpError, Result};
+use super::data_connection::{peer_ip, READ_CHUNK};
+use super::error::{closed, failed_before, FtpError, Result};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
 use super::session::{
@@ -16,9 +17,6 @@ use super::session::{
     Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
 };
 use super::url::FtpUrl;
-
-/// How much is read from a connection at a time.
-pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
 /// A blocking FTP client on one control connection (RFC 959), with
 /// passive data connections (`EPSV`, RFC 2428, falling back to `PASV`),
@@ -377,24 +375,6 @@ impl FtpClient {
             self.session.parser.feed(&self.buf[..n]);
         }
     }
-}
-
-/// The control connection's peer address (data connections go there).
-pub(crate) fn peer_ip(control: &NetworkStream) -> Result<IpAddr> {
-    let endpoint = control.remote_endpoint()?;
-    endpoint
-        .as_ip()
-        .map(|address| address.ip())
-        .ok_or_else(|| FtpError::InvalidInput(format!("{endpoint} is not an IP endpoint")))
-}
-
-/// What a read of a download returns after its final reply reported a failure.
-pub(crate) fn failed_before(failure: &str) -> FtpError {
-    FtpError::Protocol(format!("the transfer failed: {failure}"))
-}
-
-pub(crate) fn closed() -> FtpError {
-    FtpError::Protocol("the server closed the control connection".into())
 }
 
 fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<NetworkStream> {

@@ -15,14 +15,14 @@ use url::Url;
 use crate::http::client::body::{Body, BodyKind};
 use crate::http::client::conn::{connect_head, Framing, ResponseReader, Timeouts};
 use crate::http::client::conn::{open_exchange, Opening};
+use crate::http::client::exchange::{
+    body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
+    length_mismatch, should_retry, timeouts, tunnel_target, Failure,
+};
 use crate::http::client::redirect;
 use crate::http::client::request::{Prepared, RequestBuilder};
 use crate::http::client::response::AsyncResponse;
 use crate::http::client::stream::{timed, Io, Stream};
-use crate::http::client::sync_client::{
-    body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
-    length_mismatch, should_retry, timeouts, tunnel_target, Failure,
-};
 use crate::http::client::trace::head_of;
 use crate::http::client::{url_host, ClientBuilder, Config, Route, Shared, Timings, TraceEvent};
 use crate::http::{encode_chunk, Error, ResponseHead, Result};
@@ -74,13 +74,6 @@ impl std::fmt::Debug for AsyncClient {
 impl Default for AsyncClient {
     fn default() -> AsyncClient {
         AsyncClient::new()
-    }
-}
-
-impl RequestBuilder<super::Client> {
-    /// Sends the request and returns the response once its head has arrived.
-    pub fn send(self) -> Result<super::Response> {
-        self.client.send_prepared(self.request?)
     }
 }
 

@@ -111,6 +111,7 @@ mod auth;
 mod body;
 mod conn;
 mod decoding;
+mod exchange;
 mod pool;
 mod proxy;
 mod redirect;

@@ -18,12 +18,13 @@ use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
 use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content};
-use super::conn::{BodyEvent, Conn, HeadEvent, Next, Wait};
+use super::conn::{
+    panic_response, BodyEvent, Conn, HeadEvent, Next, Wait, DIRECT_WRITE, STREAM_CHUNK,
+};
 use super::deadline::{timer, Timer};
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, Link, Shared, SharedNet, Stream};
-use super::sync_server::{panic_response, DIRECT_WRITE, STREAM_CHUNK};
 use super::ServerConfig;
 use crate::http::Error;
 

@@ -29,6 +29,11 @@ const READ_CHUNK: usize = 16 * 1024;
 const DRAIN_LIMIT: u64 = 256 * 1024;
 /// How many empty lines before a request line are skipped (RFC 9112 §2.2).
 const MAX_LEADING_EMPTY_LINES: usize = 8;
+/// Fixed bodies larger than this are written straight from the handler's
+/// buffer instead of being copied behind the head.
+pub(crate) const DIRECT_WRITE: usize = 64 * 1024;
+/// Reads from a streaming response body use a buffer this large.
+pub(crate) const STREAM_CHUNK: usize = 16 * 1024;
 
 /// What [`Conn::poll_head`] found.
 #[derive(Debug)]
@@ -736,6 +741,17 @@ impl Conn {
     pub(crate) fn served(&self) -> u64 {
         self.served
     }
+}
+
+/// The response for a handler that panicked.
+pub(crate) fn panic_response<B: Default>() -> http::Response<B> {
+    let mut response = http::Response::new(B::default());
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 #[cfg(test)]

@@ -13,18 +13,14 @@ use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
 use super::body::{ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody};
-use super::conn::{BodyEvent, Conn, HeadEvent, Next, Wait};
+use super::conn::{
+    panic_response, BodyEvent, Conn, HeadEvent, Next, Wait, DIRECT_WRITE, STREAM_CHUNK,
+};
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, Link, Shared, SharedNet, Stream};
 use super::ServerConfig;
 use crate::http::Error;
-
-/// Fixed bodies larger than this are written straight from the handler's
-/// buffer instead of being copied behind the head.
-pub(crate) const DIRECT_WRITE: usize = 64 * 1024;
-/// Reads from a streaming response body use a buffer this large.
-pub(crate) const STREAM_CHUNK: usize = 16 * 1024;
 
 /// A synchronous HTTP/1.1 server (the `HttpListener` of this stack): an
 /// accept thread hands connections to a bounded pool of worker threads;
@@ -276,17 +272,6 @@ fn connection_info(net: &NetworkStream, tls: bool) -> ConnectionInfo {
         local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
         tls,
     }
-}
-
-/// The response for a handler that panicked.
-pub(crate) fn panic_response<B: Default>() -> http::Response<B> {
-    let mut response = http::Response::new(B::default());
-    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-    response.headers_mut().insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    response
 }
 
 fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &ServerState) {
