@@ -6,9 +6,11 @@
 //! Circles between the modules of one crate are checked in
 //! `tests/module_circles.rs`.
 
+mod source_tree;
+
+use source_tree::{root, rust_files};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 /// Crates that must never be dependencies above the sockets layer.
 const FORBIDDEN_CRATES: &[&str] = &["socket2", "libc", "polling", "mio", "nix"];
@@ -54,10 +56,6 @@ const LAYERS_ABOVE_SOCKETS: &[Layer] = &[
         must_not_depend_on: &[],
     },
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The names of the crates a manifest depends on (normal, build and
 /// target-specific dependencies; dev-dependencies are for tests and peers).
@@ -270,20 +268,6 @@ fn source_violations(crate_name: &str, file: &str, source: &str) -> Vec<String> 
     found
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn layers_above_sockets_do_not_reach_the_os_and_point_down_only() {
     let root = root();
@@ -294,7 +278,7 @@ fn layers_above_sockets_do_not_reach_the_os_and_point_down_only() {
         violations.extend(manifest_violations(layer, &manifest));
         let mut files = Vec::new();
         for src in layer.source_dirs {
-            rust_files(&dir.join(src), &mut files);
+            files.extend(rust_files(&dir.join(src)));
         }
         assert!(!files.is_empty(), "{} has no sources to check", layer.name);
         for file in files {

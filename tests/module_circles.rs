@@ -14,9 +14,13 @@
 //! The unit tests at the bottom feed the checker small crates to prove it
 //! finds each case.
 
+mod source_tree;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use source_tree::{root, rust_files};
 
 /// The source trees whose modules are checked (a crate's `src`).
 const CRATES: &[&str] = &["sockets/src", "transport/src", "protocols/src", "src"];
@@ -26,10 +30,6 @@ const CRATES: &[&str] = &["sockets/src", "transport/src", "protocols/src", "src"
 struct Module {
     path: String,
     code: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The module path of a source file, from its path under the crate's `src`.
@@ -357,9 +357,7 @@ fn circles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
 }
 
 fn crate_modules(src: &Path) -> Vec<Module> {
-    let mut files = Vec::new();
-    rust_files(src, &mut files);
-    files
+    rust_files(src)
         .into_iter()
         .map(|file| {
             let source = fs::read_to_string(&file).expect("readable source");
@@ -369,17 +367,6 @@ fn crate_modules(src: &Path) -> Vec<Module> {
             }
         })
         .collect()
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).expect("readable directory") {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 #[test]

@@ -2,23 +2,15 @@
 //! one concept, and large inline test modules belong in a sibling file
 //! (`conn/tests.rs`).
 
+mod source_tree;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+
+use source_tree::{root, rust_files};
 
 /// The library and command sources.
 const SOURCE_DIRS: &[&str] = &["sockets/src", "transport/src", "protocols/src", "src"];
 const MAX_LINES: usize = 800;
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).expect("readable directory") {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The files of `files` (path, text) longer than `max` lines, with their lengths.
 fn too_long(files: &[(String, String)], max: usize) -> Vec<String> {
@@ -32,11 +24,11 @@ fn too_long(files: &[(String, String)], max: usize) -> Vec<String> {
 
 #[test]
 fn no_library_source_file_is_over_800_lines() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = Vec::new();
-    for dir in SOURCE_DIRS {
-        rust_files(&root.join(dir), &mut paths);
-    }
+    let root = root();
+    let paths: Vec<_> = SOURCE_DIRS
+        .iter()
+        .flat_map(|dir| rust_files(&root.join(dir)))
+        .collect();
     assert!(paths.len() > 50, "found only {} source files", paths.len());
     let files: Vec<(String, String)> = paths
         .iter()
