@@ -73,7 +73,7 @@ use crate::buffers::{as_uninit, as_uninit_slices, reported_flags};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::Socket;
 use crate::source::{next_waiter_id, Attempt, Direction};
-use crate::wait::{wait_for, wait_ready, Readiness, SelectMode};
+use crate::wait::{wait_for, wait_ready, SelectMode, Waited};
 use crate::waiter::Waiter;
 use crate::Dns;
 
@@ -559,9 +559,9 @@ impl Socket {
         self.async_op("wait", direction, |s| {
             use std::os::fd::AsRawFd;
             match wait_for(s.as_raw_fd(), mode, Some(std::time::Instant::now()))? {
-                Readiness::Ready => Ok(true),
-                Readiness::Final => Ok(false),
-                Readiness::TimedOut => Err(io::ErrorKind::WouldBlock.into()),
+                Waited::Ready => Ok(true),
+                Waited::Final => Ok(false),
+                Waited::TimedOut => Err(io::ErrorKind::WouldBlock.into()),
             }
         })
         .await

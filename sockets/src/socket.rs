@@ -13,7 +13,7 @@ use crate::error::{Error, Result, SocketError};
 use crate::handle::{Guard, Handle};
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
 use crate::registration::Registration;
-use crate::wait::{deadline_after, wait_for, wait_ready, Readiness, SelectMode};
+use crate::wait::{deadline_after, wait_for, wait_ready, SelectMode, Waited};
 use crate::waiter::TraitWaiters;
 
 /// Which direction(s) [`Socket::shutdown`] closes.
@@ -302,10 +302,10 @@ impl Socket {
                     match wait_for(guard.as_raw_fd(), mode, deadline)
                         .map_err(|e| self.os_error(&e, self.describe(verb)))?
                     {
-                        Readiness::Ready => {}
+                        Waited::Ready => {}
                         // Let the call itself report what happened (reset, end of stream, …).
-                        Readiness::Final => after_end_state = true,
-                        Readiness::TimedOut => {
+                        Waited::Final => after_end_state = true,
+                        Waited::TimedOut => {
                             if self.handle.is_closed() {
                                 return Err(self.closed_error(verb));
                             }

@@ -74,7 +74,7 @@ pub(crate) fn poll_fds(fds: &mut [libc::pollfd], deadline: Option<Instant>) -> i
 
 /// How a wait for readiness ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Readiness {
+pub(crate) enum Waited {
     /// Ready for the mode asked.
     Ready,
     /// The deadline passed first.
@@ -96,7 +96,7 @@ pub(crate) fn wait_for(
     fd: RawFd,
     mode: SelectMode,
     deadline: Option<Instant>,
-) -> io::Result<Readiness> {
+) -> io::Result<Waited> {
     let mut fds = [libc::pollfd {
         fd,
         events: poll_events(mode),
@@ -104,18 +104,18 @@ pub(crate) fn wait_for(
     }];
     loop {
         if poll_fds(&mut fds, deadline)? == 0 {
-            return Ok(Readiness::TimedOut);
+            return Ok(Waited::TimedOut);
         }
         if is_ready(mode, fds[0].revents) {
-            return Ok(Readiness::Ready);
+            return Ok(Waited::Ready);
         }
         if fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
             // Ready for something else only (e.g. POLLERR while waiting to
             // write): the condition will not change by waiting longer.
-            return Ok(Readiness::Final);
+            return Ok(Waited::Final);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Readiness::TimedOut);
+            return Ok(Waited::TimedOut);
         }
     }
 }
@@ -126,5 +126,5 @@ pub(crate) fn wait_ready(
     mode: SelectMode,
     deadline: Option<Instant>,
 ) -> io::Result<bool> {
-    Ok(wait_for(fd, mode, deadline)? == Readiness::Ready)
+    Ok(wait_for(fd, mode, deadline)? == Waited::Ready)
 }

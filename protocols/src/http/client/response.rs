@@ -16,7 +16,7 @@ use url::Url;
 use crate::http::client::conn::{version_name, BodyPipeline, BodyStep, Timeouts};
 use crate::http::client::decoding::decode_text;
 use crate::http::client::pool::{Pool, PoolKey};
-use crate::http::client::stream::{Stream, Timer};
+use crate::http::client::stream::{RunningTimeout, Stream};
 use crate::http::client::Timings;
 use crate::http::{Error, Result};
 
@@ -35,7 +35,7 @@ pub(crate) struct BodyState {
     timeouts: Timeouts,
     started: Instant,
     finished: Option<Instant>,
-    timer: Option<Timer>,
+    timer: Option<RunningTimeout>,
     failed: bool,
 }
 

@@ -208,7 +208,7 @@ impl Stream {
         t: &Timeouts,
         per_call: Option<Duration>,
         phase: &'static str,
-        timer: &mut Option<Timer>,
+        timer: &mut Option<RunningTimeout>,
     ) -> Poll<Result<usize>> {
         if timer.is_none() {
             // Checks the deadline before every read, even when data is ready.
@@ -228,7 +228,7 @@ impl Stream {
                     )
                 }))
             }
-            Poll::Pending => Timer::poll_expiry(timer, cx, t, per_call, phase),
+            Poll::Pending => RunningTimeout::poll_expiry(timer, cx, t, per_call, phase),
         }
     }
 
@@ -248,7 +248,7 @@ impl Stream {
     /// wait bounded by the write timeout and the deadline.
     pub async fn write_all_async(&mut self, buf: &[u8], t: &Timeouts) -> Result<()> {
         let mut written = 0;
-        let mut timer: Option<Timer> = None;
+        let mut timer: Option<RunningTimeout> = None;
         poll_fn(|cx| loop {
             if timer.is_none() {
                 if let Err(e) = t.limit(t.write) {
@@ -284,7 +284,7 @@ impl Stream {
                     )));
                 }
                 Poll::Pending => {
-                    return Timer::poll_expiry(&mut timer, cx, t, t.write, "write")
+                    return RunningTimeout::poll_expiry(&mut timer, cx, t, t.write, "write")
                         .map(|r: Result<()>| r)
                 }
             }
@@ -294,15 +294,15 @@ impl Stream {
 }
 
 /// A running timeout of an async wait (netstack's reactor timer).
-pub(crate) struct Timer {
+pub(crate) struct RunningTimeout {
     sleep: Pin<Box<dyn Future<Output = ()> + Send>>,
     limit: Limit,
 }
 
-impl Timer {
+impl RunningTimeout {
     /// Starts the timer on the first `Pending`, and turns its expiry into the timeout error.
     fn poll_expiry<T>(
-        timer: &mut Option<Timer>,
+        timer: &mut Option<RunningTimeout>,
         cx: &mut Context<'_>,
         t: &Timeouts,
         per_call: Option<Duration>,
@@ -313,7 +313,7 @@ impl Timer {
                 Err(e) => return Poll::Ready(Err(e)),
                 Ok(None) => return Poll::Pending,
                 Ok(Some(limit)) => {
-                    *timer = Some(Timer {
+                    *timer = Some(RunningTimeout {
                         sleep: Box::pin(sockets::sleep(limit.wait)),
                         limit,
                     })
@@ -332,9 +332,9 @@ impl Timer {
     }
 }
 
-impl std::fmt::Debug for Timer {
+impl std::fmt::Debug for RunningTimeout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Timer")
+        f.debug_struct("RunningTimeout")
             .field("limit", &self.limit)
             .finish_non_exhaustive()
     }

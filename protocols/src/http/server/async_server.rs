@@ -21,7 +21,7 @@ use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo,
 use super::conn::{
     panic_response, BodyEvent, Conn, HeadEvent, Next, Wait, DIRECT_WRITE, STREAM_CHUNK,
 };
-use super::deadline::{timer, Timer};
+use super::deadline::{sleep_for, Sleep};
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, Link, Shared, SharedNet, Stream};
@@ -156,7 +156,7 @@ impl AsyncHttpServer {
             let _accepting = AcceptingGuard(Arc::clone(&state));
             let mut conns: FuturesUnordered<ConnFuture> = FuturesUnordered::new();
             let mut accept: Option<AcceptFuture> = None;
-            let mut backoff: Option<Timer> = None;
+            let mut backoff: Option<Sleep> = None;
             poll_fn(|cx| {
                 state.register_waker(cx.waker());
                 if state.is_forced() {
@@ -193,7 +193,7 @@ impl AsyncHttpServer {
                                 accept = None;
                                 if !state.is_shutting_down() {
                                     // Out of file descriptors and the like.
-                                    backoff = Some(timer(Duration::from_millis(10)));
+                                    backoff = Some(sleep_for(Duration::from_millis(10)));
                                 }
                             }
                             Poll::Pending => break,
@@ -279,7 +279,7 @@ impl AsyncHttpServer {
                     }
                     // Stopped by a shutdown, or out of descriptors: pause briefly.
                     Err(_) if state.is_shutting_down() => return,
-                    Err(_) => timer(Duration::from_millis(10)).await,
+                    Err(_) => sleep_for(Duration::from_millis(10)).await,
                 }
             }
         }

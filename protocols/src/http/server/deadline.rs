@@ -7,9 +7,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// A timer in netstack's reactor, boxed so it can live in a struct.
-pub(crate) type Timer = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+pub(crate) type Sleep = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
 
-pub(crate) fn timer(after: Duration) -> Timer {
+pub(crate) fn sleep_for(after: Duration) -> Sleep {
     Box::pin(sockets::sleep(after))
 }
 
@@ -20,7 +20,7 @@ pub(crate) fn timer(after: Duration) -> Timer {
 /// for the later deadline); only an earlier deadline replaces it.
 pub(crate) struct ReadTimer {
     at: Instant,
-    timer: Timer,
+    timer: Sleep,
     /// The waker the timer was last polled with (it stays registered).
     waker: Option<Waker>,
 }
@@ -48,7 +48,7 @@ pub(crate) fn poll_read_deadline(
         Some(armed) => armed,
         None => slot.insert(ReadTimer {
             at: deadline,
-            timer: timer(deadline - now),
+            timer: sleep_for(deadline - now),
             waker: None,
         }),
     };

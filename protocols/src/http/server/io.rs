@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::conn::Wait;
-use super::deadline::{poll_read_deadline, timer, Timer};
+use super::deadline::{poll_read_deadline, sleep_for, Sleep};
 use super::stream::{is_timeout, lock, Link, Shared, Stream};
 
 /// How long a closing connection keeps reading (and discarding) what the
@@ -151,7 +151,7 @@ fn write_timed_out(after: Duration) -> io::Error {
 struct WriteDeadline {
     started: Instant,
     timeout: Duration,
-    timer: Option<Timer>,
+    timer: Option<Sleep>,
 }
 
 impl WriteDeadline {
@@ -167,7 +167,7 @@ impl WriteDeadline {
         let (started, timeout) = (self.started, self.timeout);
         let timer = self
             .timer
-            .get_or_insert_with(|| timer(timeout.saturating_sub(started.elapsed())));
+            .get_or_insert_with(|| sleep_for(timeout.saturating_sub(started.elapsed())));
         timer.as_mut().poll(cx).map(|()| write_timed_out(timeout))
     }
 }
@@ -273,7 +273,7 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
         let shared = lock(link);
         (shared.core.wants_linger(), shared.net.clone())
     };
-    let mut deadline = timer(write_timeout.min(LINGER_TIME));
+    let mut deadline = sleep_for(write_timeout.min(LINGER_TIME));
     let tls_closed = poll_fn(|cx| {
         let mut shared = lock(link);
         let closed = match &mut shared.stream {
@@ -289,7 +289,7 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
     tls_closed.await;
     let _ = net.shutdown(sockets::Shutdown::Send);
     if linger {
-        let mut deadline = timer(LINGER_TIME);
+        let mut deadline = sleep_for(LINGER_TIME);
         let mut buf = [0u8; 8192];
         let mut total = 0;
         poll_fn(|cx| loop {
