@@ -2,7 +2,8 @@
 //! (sent once, chunked when the length is unknown).
 
 use std::fmt;
-use std::io::Read;
+use std::future::poll_fn;
+use std::io::{self, Read};
 use std::pin::Pin;
 
 use bytes::Bytes;
@@ -129,6 +130,49 @@ impl Body {
             _ => None,
         }
     }
+}
+
+/// A request body being streamed from its reader: the exchange asks its
+/// driver to read the next piece, in the driver's mode.
+pub(crate) enum BodyReader {
+    Blocking(Box<dyn Read + Send>),
+    Async(Pin<Box<dyn futures_io::AsyncRead + Send>>),
+}
+
+impl BodyReader {
+    /// The reader of a streamed body; `None` for bytes (sent as they are).
+    pub(crate) fn of(kind: BodyKind) -> Option<BodyReader> {
+        match kind {
+            BodyKind::Empty | BodyKind::Bytes(_) => None,
+            BodyKind::Reader(reader, _) => Some(BodyReader::Blocking(reader.into_inner())),
+            BodyKind::AsyncReader(reader, _) => Some(BodyReader::Async(reader.into_inner())),
+        }
+    }
+
+    /// Reads the next piece, blocking (the blocking client's step).
+    pub(crate) fn read_blocking(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            BodyReader::Blocking(reader) => reader.read(buf),
+            BodyReader::Async(_) => Err(wrong_mode("an async reader", "AsyncClient")),
+        }
+    }
+
+    /// Reads the next piece without blocking a thread (the async client's step).
+    pub(crate) async fn read_async(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            BodyReader::Async(reader) => poll_fn(|cx| reader.as_mut().poll_read(cx, buf)).await,
+            BodyReader::Blocking(_) => Err(wrong_mode("a blocking reader", "blocking Client")),
+        }
+    }
+}
+
+/// Requests are checked for this before they are sent; kept as an error
+/// rather than a panic all the same.
+fn wrong_mode(reader: &str, client: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("a body from {reader} needs the {client}"),
+    )
 }
 
 impl Default for Body {

@@ -1,194 +1,786 @@
-//! What both drivers decide around one exchange, apart from the bytes
-//! (which are `conn`'s): where to connect and tunnel, whether a proxy's
-//! answer and the negotiated protocol are acceptable, whether a failure may
-//! be retried, the exchange's timeouts, the errors a request body ends
-//! with, and the response's parts once its head is in.
+//! One request, from the public call to its final response head, as a
+//! sans-IO step machine that both drivers carry out: the [`Exchange`] owns
+//! every decision (where to connect, the tunnel, TLS, the request head,
+//! `Expect: 100-continue`, the body's framing, informational responses, the
+//! one retry on a reused connection, redirects, timeouts and tracing) and
+//! hands its driver one [`Step`] at a time; the driver carries it out in its
+//! mode and reports the [`Outcome`].
+//!
+//! The steps and states are drawn in the `http::client` module docs.
+//!
+//! A driver is one loop: `match exchange.step() { … }` carrying out the step,
+//! then `exchange.answer(outcome)?`. An error from `answer` ends the exchange.
 
-use std::time::Instant;
+use std::io;
+use std::mem;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use transport::tls::TlsError;
+use bytes::Bytes;
+use http::StatusCode;
+use transport::tls::{TlsError, TlsStream};
+use transport::{ConnectOptions, NetworkStream, Resolver, StaticResolver, TcpClient};
 use url::Url;
 
+use crate::http::client::body::{BodyKind, BodyReader};
 use crate::http::client::conn::{
-    body_decoder, deadline_error, idempotent, request_closes, BodyPipeline, ResponseReader,
-    Timeouts,
+    connect_head, open_exchange, Framing, Limit, Opening, ResponseReader, Timeouts,
 };
-use crate::http::client::decoding::{strip_encoding_headers, ContentDecoder};
 use crate::http::client::pool::PoolKey;
+use crate::http::client::redirect;
 use crate::http::client::request::Prepared;
 use crate::http::client::response::{BodyState, Parts};
-use crate::http::client::stream::Stream;
-use crate::http::client::{url_host, Config, Route, Shared, Timings};
-use crate::http::{Error, ParseError, ResponseHead, Result};
+use crate::http::client::stream::{Io, Stream};
+use crate::http::client::trace::head_of;
+use crate::http::client::{url_host, Config, Route, Shared, Timings, TraceEvent};
+use crate::http::{encode_chunk, Error, ResponseHead, Result};
 
-/// A failed exchange, and whether it may be retried on a new connection.
-pub(crate) struct Failure {
-    pub error: Error,
-    /// Nothing of a response arrived and the failure was the connection's, not a timeout.
-    pub retryable: bool,
+mod rules;
+
+use rules::{
+    body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
+    length_mismatch, should_retry, timeouts, tunnel_target, Failure,
+};
+
+/// How much of a streamed request body is read at a time.
+const BODY_PIECE: usize = 16 * 1024;
+
+/// What the driver is to do next.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per step and consumed at once; boxing the response would allocate per request"
+)]
+pub(crate) enum Step<'a> {
+    /// Look up `host`'s addresses; answer [`Outcome::Resolved`] (`None`
+    /// when `limit` ran out first).
+    Resolve {
+        resolver: &'a dyn Resolver,
+        host: &'a str,
+        limit: Option<Duration>,
+    },
+    /// Open a TCP connection; answer [`Outcome::Connected`].
+    Connect {
+        host: &'a str,
+        port: u16,
+        options: &'a ConnectOptions,
+    },
+    /// Carry out the TLS handshake (bounded by its own timeout); answer
+    /// [`Outcome::Handshaken`].
+    Handshake(&'a mut TlsStream<NetworkStream>),
+    /// Write all of `bytes`, each wait bounded by `t`; answer [`Outcome::Wrote`].
+    Write {
+        stream: &'a mut Stream,
+        bytes: &'a [u8],
+        t: &'a Timeouts,
+    },
+    /// Read some bytes into `buf`, bounded by `per_call` and `t`'s
+    /// deadline; answer [`Outcome::Read`].
+    Read {
+        stream: &'a mut Stream,
+        buf: &'a mut [u8],
+        t: &'a Timeouts,
+        per_call: Option<Duration>,
+        phase: &'static str,
+    },
+    /// Read the next piece of the request body; answer [`Outcome::BodyRead`].
+    ReadBody {
+        reader: &'a mut BodyReader,
+        buf: &'a mut [u8],
+    },
+    /// The final response. When `redirect` is true, the exchange goes on
+    /// to the next URL: drain and drop the response, answer
+    /// [`Outcome::Discarded`]; otherwise the exchange is over.
+    Response {
+        parts: Parts,
+        body: BodyState,
+        redirect: bool,
+    },
 }
 
-impl Failure {
-    pub fn fatal(error: Error) -> Failure {
-        Failure {
-            error,
-            retryable: false,
-        }
-    }
-
-    /// A failure before any response byte: retryable when the connection broke.
-    pub fn before_response(error: Error, reader: &ResponseReader) -> Failure {
-        let retryable = !reader.received_any()
-            && match &error {
-                Error::Transport(t) => !t.is_timeout(),
-                Error::Parse(ParseError::IncompleteHead { received: 0 }) => true,
-                _ => false,
-            };
-        Failure { error, retryable }
-    }
+/// What came of a [`Step`].
+pub(crate) enum Outcome {
+    Resolved(Option<transport::Result<Vec<IpAddr>>>),
+    Connected(transport::Result<TcpClient>),
+    Handshaken(std::result::Result<(), TlsError>),
+    Wrote(Result<()>),
+    Read(Result<usize>),
+    BodyRead(io::Result<usize>),
+    Discarded,
 }
 
-/// Whether a failed attempt on a pooled connection is retried once on a new one.
-pub(crate) fn should_retry(
-    failure: &Failure,
-    reused: bool,
-    retried: bool,
-    request: &Prepared,
-) -> bool {
-    failure.retryable && reused && !retried && idempotent(&request.method) && request.replayable()
-}
-
-/// The timeouts of a request that starts now.
-pub(crate) fn timeouts(config: &Config, request: &Prepared, started: Instant) -> Timeouts {
-    let total = request.timeout.or(config.timeout);
-    Timeouts {
-        read: config.read_timeout,
-        write: config.write_timeout,
-        deadline: total.map(|d| (started + d, d)),
-    }
-}
-
-/// The connect target: the origin, or the proxy.
-pub(crate) fn connect_target(url: &Url, route: &Route) -> Result<(String, u16)> {
-    Ok(match route {
-        Route::Direct => (url_host(url)?, url.port_or_known_default().unwrap_or(80)),
-        Route::Forward(p) | Route::Tunnel(p) => (p.host().to_string(), p.port()),
-    })
-}
-
-/// The `host:port` a `CONNECT` asks for.
-pub(crate) fn tunnel_target(url: &Url) -> Result<String> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| Error::InvalidRequest(format!("{url} has no host")))?;
-    Ok(format!(
-        "{host}:{}",
-        url.port_or_known_default().unwrap_or(443)
-    ))
-}
-
-/// Checks a proxy's answer to `CONNECT`.
-pub(crate) fn check_tunnel(
-    head: &ResponseHead,
-    reader: &ResponseReader,
-    proxy: &crate::http::client::Proxy,
-    target: &str,
-) -> Result<()> {
-    let name = format!("{}:{}", proxy.host(), proxy.port());
-    if !head.status.is_success() {
-        return Err(Error::Proxy {
-            proxy: name,
-            detail: format!("CONNECT {target} answered {}", head.status),
-        });
-    }
-    if reader.has_buffered() {
-        return Err(Error::Proxy {
-            proxy: name,
-            detail: format!("CONNECT {target}: bytes arrived before the tunnel was used"),
-        });
-    }
-    Ok(())
-}
-
-/// The error for a TLS handshake that ran out of time.
-pub(crate) fn handshake_error(err: TlsError, by_deadline: bool, t: &Timeouts) -> Error {
-    match (&err, t.deadline) {
-        (TlsError::HandshakeTimeout { .. }, Some((_, total))) if by_deadline => {
-            deadline_error(total)
-        }
-        _ => Error::Transport(transport::Error::Tls(err)),
-    }
-}
-
-/// Rejects a server that agreed by ALPN on a protocol other than HTTP/1.1.
-pub(crate) fn check_alpn(protocol: Option<&[u8]>) -> Result<()> {
-    match protocol {
-        None | Some(b"http/1.1") => Ok(()),
-        Some(other) => Err(Error::Transport(transport::Error::Tls(TlsError::Config(
-            format!(
-                "the server chose the ALPN protocol {:?}, not http/1.1",
-                String::from_utf8_lossy(other)
-            ),
-        )))),
-    }
-}
-
-/// Builds the response for a final head: body framing, content decoding, pooling.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn build_parts(
-    withheld: bool,
-    config: &Config,
-    request: &Prepared,
-    head: ResponseHead,
-    reader: ResponseReader,
-    stream: Stream,
-    shared: &Shared,
-    key: PoolKey,
-    timings: Timings,
+/// One request and its redirects.
+pub(crate) struct Exchange {
+    shared: Arc<Shared>,
+    request: Prepared,
     t: Timeouts,
     started: Instant,
-) -> Result<(Parts, BodyState)> {
-    let stream_tls = stream.tls_info.clone();
-    let (decoder, keep) = body_decoder(&request.method, &head, config.limits)?;
-    let content = if config.decompress {
-        ContentDecoder::for_headers(&head.headers)
-    } else {
-        None
-    };
-    let mut headers = head.headers;
-    if content.is_some() && !decoder.is_done() {
-        strip_encoding_headers(&mut headers);
+    redirects: usize,
+    hop: Hop,
+    state: State,
+}
+
+/// One attempt at one URL of the redirect chain, on one connection.
+struct Hop {
+    route: Route,
+    key: PoolKey,
+    retried: bool,
+    reused: bool,
+    timings: Timings,
+    reader: ResponseReader,
+    /// A head to write, or a framed piece of the body.
+    out: Vec<u8>,
+    framing: Framing,
+    expect_continue: bool,
+    /// The body still to send after the head.
+    body: Option<BodyKind>,
+    /// Where a streamed body's pieces are read into, and how much was sent.
+    buf: Vec<u8>,
+    sent: u64,
+}
+
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per request in flight; boxing the response would allocate per request"
+)]
+enum State {
+    Resolve {
+        host: String,
+        port: u16,
+        limit: Option<Limit>,
+        since: Instant,
+    },
+    Connect {
+        host: String,
+        port: u16,
+        options: ConnectOptions,
+        limit: Option<Limit>,
+        since: Instant,
+    },
+    Handshake {
+        tls: Box<TlsStream<NetworkStream>>,
+        limit: Option<Limit>,
+        since: Instant,
+    },
+    /// A connection is open: what it is waiting for.
+    Open { stream: Stream, stage: Stage },
+    Respond {
+        parts: Parts,
+        body: BodyState,
+        redirect: bool,
+    },
+    /// A response was handed out (or the exchange failed); only a redirect
+    /// goes on from here, when its response was discarded.
+    Handed,
+}
+
+enum Stage {
+    Write { what: Out, then: AfterWrite },
+    ReadTunnel { target: String },
+    AwaitContinue { until: Instant, per_call: Duration },
+    ReadBody { reader: BodyReader },
+    ReadHead,
+}
+
+/// Where the bytes of a write are.
+enum Out {
+    /// `Hop::out`.
+    Buffer,
+    /// A body held in memory.
+    Bytes(Bytes),
+    /// The first bytes of `Hop::buf`: a piece of a streamed body, sent as it is.
+    Piece(usize),
+}
+
+enum AfterWrite {
+    Tunnel { target: String },
+    Head,
+    Piece { reader: BodyReader },
+    Body,
+}
+
+impl Exchange {
+    /// Checks `request` and starts it: the first step is ready.
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        request: Prepared,
+        async_mode: bool,
+    ) -> Result<Exchange> {
+        request.validate(async_mode)?;
+        let started = Instant::now();
+        let t = timeouts(&shared.config, &request, started);
+        let hop = Hop::new(&shared.config, &request.url, false)?;
+        let mut exchange = Exchange {
+            shared,
+            request,
+            t,
+            started,
+            redirects: 0,
+            hop,
+            state: State::Handed,
+        };
+        exchange.begin()?;
+        Ok(exchange)
     }
-    let content = if decoder.is_done() { None } else { content };
-    let pipeline = BodyPipeline::new(reader, decoder, content, config.max_decompressed_size);
-    let reusable = keep && !withheld && !request_closes(&request.headers);
-    let body = BodyState::new(
-        stream,
-        pipeline,
-        reusable,
-        shared.pool.clone(),
-        key,
-        t,
-        started,
-    );
-    let parts = Parts {
-        tls: stream_tls,
-        status: head.status,
-        version: head.version,
-        headers,
-        url: request.url.clone(),
-        timings,
-        max_body_size: config.max_body_size,
-    };
-    Ok((parts, body))
+
+    /// The step to carry out now.
+    pub(crate) fn step(&mut self) -> Step<'_> {
+        if let State::Respond { .. } = self.state {
+            let State::Respond {
+                parts,
+                body,
+                redirect,
+            } = mem::replace(&mut self.state, State::Handed)
+            else {
+                unreachable!("matched above")
+            };
+            return Step::Response {
+                parts,
+                body,
+                redirect,
+            };
+        }
+        let Exchange {
+            shared,
+            t,
+            hop,
+            state,
+            ..
+        } = self;
+        match state {
+            State::Resolve { host, limit, .. } => Step::Resolve {
+                resolver: &*shared.config.resolver,
+                host,
+                limit: limit.map(|l| l.wait),
+            },
+            State::Connect {
+                host,
+                port,
+                options,
+                ..
+            } => Step::Connect {
+                host,
+                port: *port,
+                options,
+            },
+            State::Handshake { tls, .. } => Step::Handshake(tls),
+            State::Open { stream, stage } => match stage {
+                Stage::Write { what, .. } => Step::Write {
+                    stream,
+                    bytes: match what {
+                        Out::Buffer => &hop.out,
+                        Out::Bytes(bytes) => bytes,
+                        Out::Piece(n) => &hop.buf[..*n],
+                    },
+                    t,
+                },
+                Stage::ReadTunnel { .. } | Stage::ReadHead => Step::Read {
+                    stream,
+                    buf: hop.reader.read_space(),
+                    t,
+                    per_call: t.read,
+                    phase: "read",
+                },
+                Stage::AwaitContinue { per_call, .. } => Step::Read {
+                    stream,
+                    buf: hop.reader.read_space(),
+                    t,
+                    per_call: Some(*per_call),
+                    phase: "100-continue",
+                },
+                Stage::ReadBody { reader } => Step::ReadBody {
+                    reader,
+                    buf: &mut hop.buf,
+                },
+            },
+            State::Respond { .. } | State::Handed => {
+                unreachable!("an exchange is not stepped after its response or a failure")
+            }
+        }
+    }
+
+    /// Takes the outcome of the last step and moves on to the next; an
+    /// error ends the exchange.
+    pub(crate) fn answer(&mut self, outcome: Outcome) -> Result<()> {
+        match (mem::replace(&mut self.state, State::Handed), outcome) {
+            (
+                State::Resolve {
+                    host,
+                    port,
+                    limit,
+                    since,
+                },
+                Outcome::Resolved(result),
+            ) => match result {
+                Some(addresses) => self.resolved(host, port, addresses?, since),
+                None => Err(self.t.expired("resolve", limit)),
+            },
+            (
+                State::Connect {
+                    limit,
+                    since,
+                    host,
+                    port,
+                    ..
+                },
+                Outcome::Connected(result),
+            ) => {
+                let client = result.map_err(|e| match e {
+                    transport::Error::ConnectTimeout { .. }
+                        if limit.is_some_and(|l| l.by_deadline) =>
+                    {
+                        self.t.expired("connect", limit)
+                    }
+                    e => Error::Transport(e),
+                })?;
+                let took = since.elapsed();
+                self.hop.timings.connect = Some(took);
+                self.hop.timings.attempts = client.attempts().to_vec();
+                self.shared.config.trace(|| TraceEvent::Connected {
+                    host: &host,
+                    port,
+                    attempts: client.attempts(),
+                    took,
+                });
+                self.connected(Stream::new(Io::Plain(client.into_stream())))
+            }
+            (State::Handshake { tls, limit, since }, Outcome::Handshaken(result)) => {
+                result.map_err(|e| {
+                    handshake_error(e, limit.is_some_and(|l| l.by_deadline), &self.t)
+                })?;
+                let took = since.elapsed();
+                self.hop.timings.tls = Some(took);
+                check_alpn(tls.alpn_protocol())?;
+                let stream = Stream::new(Io::Tls(tls));
+                if let Some(info) = &stream.tls_info {
+                    self.shared
+                        .config
+                        .trace(|| TraceEvent::TlsEstablished { info, took });
+                }
+                self.open(stream)
+            }
+            (State::Open { stream, stage }, outcome) => self.on_connection(stream, stage, outcome),
+            (State::Handed, Outcome::Discarded) => {
+                self.hop = Hop::new(&self.shared.config, &self.request.url, false)?;
+                self.begin()
+            }
+            _ => unreachable!("each step is answered with its own outcome"),
+        }
+    }
+
+    /// Starts the hop: on a pooled connection, or by resolving its host.
+    fn begin(&mut self) -> Result<()> {
+        let config = &self.shared.config;
+        if !self.hop.retried {
+            if let Some(stream) = self.shared.pool.take(&self.hop.key) {
+                config.trace(|| TraceEvent::Reused {
+                    url: &self.request.url,
+                });
+                self.hop.reused = true;
+                self.hop.timings.reused = true;
+                return self.open(stream);
+            }
+        }
+        let (host, port) = connect_target(&self.request.url, &self.hop.route)?;
+        let since = Instant::now();
+        match host.parse::<IpAddr>() {
+            Ok(ip) => self.resolved(host, port, vec![ip], since),
+            Err(_) => {
+                let limit = self.t.limit(None)?;
+                self.state = State::Resolve {
+                    host,
+                    port,
+                    limit,
+                    since,
+                };
+                Ok(())
+            }
+        }
+    }
+
+    fn resolved(
+        &mut self,
+        host: String,
+        port: u16,
+        addresses: Vec<IpAddr>,
+        since: Instant,
+    ) -> Result<()> {
+        let config = &self.shared.config;
+        let took = since.elapsed();
+        self.hop.timings.resolve = Some(took);
+        config.trace(|| TraceEvent::Resolved {
+            host: &host,
+            addresses: &addresses,
+            took,
+        });
+        let limit = self.t.limit(config.connect_timeout)?;
+        let options = ConnectOptions::new()
+            .resolver(StaticResolver::new(addresses))
+            .timeout(limit.map(|l| l.wait));
+        self.state = State::Connect {
+            host,
+            port,
+            options,
+            limit,
+            since: Instant::now(),
+        };
+        Ok(())
+    }
+
+    /// A new connection: through the proxy's tunnel first, if any.
+    fn connected(&mut self, stream: Stream) -> Result<()> {
+        let config = &self.shared.config;
+        if let Route::Tunnel(proxy) = &self.hop.route {
+            let target = tunnel_target(&self.request.url)?;
+            self.hop.out.clear();
+            connect_head(
+                &target,
+                proxy.auth(),
+                config.user_agent.as_ref(),
+                &mut self.hop.out,
+            )?;
+            self.state = State::Open {
+                stream,
+                stage: Stage::Write {
+                    what: Out::Buffer,
+                    then: AfterWrite::Tunnel { target },
+                },
+            };
+            return Ok(());
+        }
+        self.secure(stream)
+    }
+
+    /// Starts TLS for `https`.
+    fn secure(&mut self, stream: Stream) -> Result<()> {
+        if self.request.url.scheme() != "https" {
+            return self.open(stream);
+        }
+        let tls_config = self.shared.config.tls()?;
+        let Io::Plain(net) = stream.io else {
+            unreachable!("TLS is set up once, on a new connection");
+        };
+        let server_name = url_host(&self.request.url)?;
+        let mut tls = TlsStream::client(&tls_config, &server_name, net)
+            .map_err(|e| Error::Transport(e.into()))?;
+        let limit = self.t.limit(Some(tls_config.handshake_timeout()))?;
+        if let Some(limit) = limit {
+            tls.set_handshake_timeout(limit.wait);
+        }
+        self.state = State::Handshake {
+            tls: Box::new(tls),
+            limit,
+            since: Instant::now(),
+        };
+        Ok(())
+    }
+
+    /// The connection is ready: write the request head (and a small body).
+    fn open(&mut self, stream: Stream) -> Result<()> {
+        let config = &self.shared.config;
+        let body = self.request.body_for_send();
+        let Opening {
+            bytes,
+            framing,
+            body,
+            expect_continue,
+        } = open_exchange(
+            &self.request,
+            body,
+            &config.head_defaults(),
+            &self.hop.route,
+        )?;
+        config.trace(|| TraceEvent::RequestHead(head_of(&bytes)));
+        self.hop.out = bytes;
+        self.hop.framing = framing;
+        self.hop.expect_continue = expect_continue;
+        self.hop.body = body.map(|body| body.kind);
+        self.state = State::Open {
+            stream,
+            stage: Stage::Write {
+                what: Out::Buffer,
+                then: AfterWrite::Head,
+            },
+        };
+        Ok(())
+    }
+
+    fn on_connection(&mut self, stream: Stream, stage: Stage, outcome: Outcome) -> Result<()> {
+        match (stage, outcome) {
+            (Stage::Write { then, .. }, Outcome::Wrote(result)) => {
+                if let Err(e) = result {
+                    return match then {
+                        AfterWrite::Tunnel { .. } => Err(e),
+                        _ => self.fail(e),
+                    };
+                }
+                match then {
+                    AfterWrite::Tunnel { target } => self.read_tunnel(stream, target),
+                    AfterWrite::Head if self.hop.expect_continue => {
+                        let wait = self.shared.config.expect_timeout;
+                        let per_call = self.t.read.map_or(wait, |r| r.min(wait));
+                        self.await_continue(stream, Instant::now() + wait, per_call)
+                    }
+                    AfterWrite::Head => self.send_body(stream),
+                    AfterWrite::Piece { reader } => {
+                        self.state = State::Open {
+                            stream,
+                            stage: Stage::ReadBody { reader },
+                        };
+                        Ok(())
+                    }
+                    AfterWrite::Body => self.read_head(stream),
+                }
+            }
+            (Stage::ReadTunnel { target }, Outcome::Read(result)) => {
+                self.hop.reader.filled(result?);
+                self.read_tunnel(stream, target)
+            }
+            (Stage::AwaitContinue { until, per_call }, Outcome::Read(result)) => match result {
+                Ok(n) => {
+                    self.hop.reader.filled(n);
+                    self.await_continue(stream, until, per_call)
+                }
+                // No answer in time: send the body anyway, as RFC 9110 says.
+                Err(Error::Timeout {
+                    phase: "100-continue",
+                    ..
+                }) => self.send_body(stream),
+                Err(e) => self.fail(e),
+            },
+            (Stage::ReadBody { reader }, Outcome::BodyRead(result)) => {
+                self.body_read(stream, reader, result)
+            }
+            (Stage::ReadHead, Outcome::Read(result)) => match result {
+                Ok(n) => {
+                    self.hop.reader.filled(n);
+                    self.read_head(stream)
+                }
+                Err(e) => self.fail(e),
+            },
+            _ => unreachable!("each step is answered with its own outcome"),
+        }
+    }
+
+    fn read_tunnel(&mut self, stream: Stream, target: String) -> Result<()> {
+        match final_head(&mut self.hop.reader)? {
+            Some(head) => {
+                if let Route::Tunnel(proxy) = &self.hop.route {
+                    check_tunnel(&head, &self.hop.reader, proxy, &target)?;
+                }
+                self.hop.reader = ResponseReader::new(self.shared.config.limits);
+                self.secure(stream)
+            }
+            None => {
+                self.state = State::Open {
+                    stream,
+                    stage: Stage::ReadTunnel { target },
+                };
+                Ok(())
+            }
+        }
+    }
+
+    /// After a head with `Expect: 100-continue`: the body goes once
+    /// `100 Continue` came or nothing came by `until`; a final response
+    /// instead means the body is withheld.
+    fn await_continue(&mut self, stream: Stream, until: Instant, per_call: Duration) -> Result<()> {
+        loop {
+            match self.hop.reader.poll_head() {
+                Err(e) => return self.fail(e.into()),
+                Ok(Some(head)) if head.status == StatusCode::CONTINUE => {
+                    return self.send_body(stream)
+                }
+                Ok(Some(head)) if head.status.is_informational() => {}
+                Ok(Some(head)) => return self.respond(stream, head, true),
+                Ok(None) if Instant::now() >= until => return self.send_body(stream),
+                Ok(None) => {
+                    self.state = State::Open {
+                        stream,
+                        stage: Stage::AwaitContinue { until, per_call },
+                    };
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn send_body(&mut self, stream: Stream) -> Result<()> {
+        let stage = match self.hop.body.take() {
+            None | Some(BodyKind::Empty) => return self.read_head(stream),
+            Some(BodyKind::Bytes(bytes)) => Stage::Write {
+                what: Out::Bytes(bytes),
+                then: AfterWrite::Body,
+            },
+            Some(kind) => match BodyReader::of(kind) {
+                Some(reader) => {
+                    self.hop.buf.resize(BODY_PIECE, 0);
+                    self.hop.sent = 0;
+                    Stage::ReadBody { reader }
+                }
+                None => return self.read_head(stream),
+            },
+        };
+        self.state = State::Open { stream, stage };
+        Ok(())
+    }
+
+    /// A piece of a streamed body (or its end) was read: frame it and write it.
+    fn body_read(
+        &mut self,
+        stream: Stream,
+        reader: BodyReader,
+        result: io::Result<usize>,
+    ) -> Result<()> {
+        let hop = &mut self.hop;
+        let (what, then) = match result {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                self.state = State::Open {
+                    stream,
+                    stage: Stage::ReadBody { reader },
+                };
+                return Ok(());
+            }
+            Err(e) => return self.fail(body_reader_error(e)),
+            Ok(0) => match hop.framing {
+                Framing::Length(length) if hop.sent < length => {
+                    let sent = hop.sent;
+                    return self.fail(length_mismatch(length, sent, "fewer"));
+                }
+                Framing::Chunked => {
+                    hop.out.clear();
+                    hop.out.extend_from_slice(b"0\r\n\r\n");
+                    (Out::Buffer, AfterWrite::Body)
+                }
+                _ => return self.read_head(stream),
+            },
+            Ok(n) => {
+                hop.sent += n as u64;
+                let then = AfterWrite::Piece { reader };
+                match hop.framing {
+                    Framing::Length(length) if hop.sent > length => {
+                        let sent = hop.sent;
+                        return self.fail(length_mismatch(length, sent, "more"));
+                    }
+                    Framing::Chunked => {
+                        hop.out.clear();
+                        encode_chunk(&hop.buf[..n], &mut hop.out);
+                        (Out::Buffer, then)
+                    }
+                    _ => (Out::Piece(n), then),
+                }
+            }
+        };
+        self.state = State::Open {
+            stream,
+            stage: Stage::Write { what, then },
+        };
+        Ok(())
+    }
+
+    fn read_head(&mut self, stream: Stream) -> Result<()> {
+        match final_head(&mut self.hop.reader) {
+            Err(e) => self.fail(e),
+            Ok(Some(head)) => self.respond(stream, head, false),
+            Ok(None) => {
+                self.state = State::Open {
+                    stream,
+                    stage: Stage::ReadHead,
+                };
+                Ok(())
+            }
+        }
+    }
+
+    /// The final head is in: the response, and whether it redirects.
+    fn respond(&mut self, stream: Stream, head: ResponseHead, withheld: bool) -> Result<()> {
+        let config = &self.shared.config;
+        self.hop.timings.first_byte = Some(self.started.elapsed());
+        config.trace(|| TraceEvent::ResponseHead {
+            version: head.version,
+            status: head.status,
+            headers: &head.headers,
+        });
+        let reader = mem::replace(&mut self.hop.reader, ResponseReader::new(config.limits));
+        let mut timings = mem::take(&mut self.hop.timings);
+        timings.redirects = self.redirects;
+        let (parts, body) = build_parts(
+            withheld,
+            config,
+            &self.request,
+            head,
+            reader,
+            stream,
+            &self.shared,
+            self.hop.key.clone(),
+            timings,
+            self.t,
+            self.started,
+        )?;
+        let redirect = redirect::follow(
+            config,
+            &mut self.request,
+            parts.status,
+            &parts.headers,
+            self.redirects,
+        )?;
+        if redirect {
+            config.trace(|| TraceEvent::Redirect {
+                status: parts.status,
+                to: &self.request.url,
+            });
+            self.redirects += 1;
+        }
+        self.state = State::Respond {
+            parts,
+            body,
+            redirect,
+        };
+        Ok(())
+    }
+
+    /// A failure on the connection before the response: retried once on a
+    /// new connection when that is safe, otherwise the exchange's error.
+    fn fail(&mut self, error: Error) -> Result<()> {
+        let failure = Failure::before_response(error, &self.hop.reader);
+        if !should_retry(&failure, self.hop.reused, self.hop.retried, &self.request) {
+            return Err(failure.error);
+        }
+        self.hop = Hop::new(&self.shared.config, &self.request.url, true)?;
+        self.begin()
+    }
 }
 
-pub(crate) fn body_reader_error(err: std::io::Error) -> Error {
-    Error::InvalidRequest(format!("reading the request body failed: {err}"))
+impl Hop {
+    fn new(config: &Config, url: &Url, retried: bool) -> Result<Hop> {
+        let route = config.route(url);
+        let key = config.pool_key(url, &route)?;
+        Ok(Hop {
+            route,
+            key,
+            retried,
+            reused: false,
+            timings: Timings::default(),
+            reader: ResponseReader::new(config.limits),
+            out: Vec::new(),
+            framing: Framing::None,
+            expect_continue: false,
+            body: None,
+            buf: Vec::new(),
+            sent: 0,
+        })
+    }
 }
 
-pub(crate) fn length_mismatch(length: u64, sent: u64, which: &str) -> Error {
-    Error::InvalidRequest(format!(
-        "the request body reader yielded {which} bytes ({sent}) than its length ({length})"
-    ))
+/// The next final head in `reader`, passing over informational ones
+/// (`101 Switching Protocols` is final).
+fn final_head(reader: &mut ResponseReader) -> Result<Option<ResponseHead>> {
+    loop {
+        match reader.poll_head()? {
+            Some(head)
+                if head.status.is_informational()
+                    && head.status != StatusCode::SWITCHING_PROTOCOLS => {}
+            head => return Ok(head),
+        }
+    }
 }

@@ -7,6 +7,30 @@
 //! it and a [`NetworkStream`](transport::NetworkStream) or a
 //! [`TlsStream`](transport::tls::TlsStream), so the modes behave the same.
 //!
+//! How a request travels: `send` (or `execute`) makes one exchange, a
+//! state machine that hands its driver one step at a time (resolve,
+//! connect, handshake, write these bytes, read into this buffer, read the
+//! next piece of the request body) and takes back what came of it. Each
+//! driver is one loop over those steps, blocking or as futures:
+//!
+//! ```text
+//!  send ─► Exchange::new ─► hop ─► a pooled connection? ── yes ─────────────┐
+//!                                   │ no                                    │
+//!                                   ▼                                       │
+//!          Resolve ─► Connect ─► [proxy tunnel: Write CONNECT, Read 2xx]    │
+//!                             ─► [https: Handshake] ───────────────────────►┤
+//!                                                                           ▼
+//!  Write head ─► [Read until 100 Continue] ─► [ReadBody ─► Write]… ─► Read head
+//!   ├─► Response { redirect: false }: the driver returns it
+//!   └─► Response { redirect: true }: the driver drains it, answers Discarded ─► hop
+//!  a failure on a reused connection before any response byte ─► hop, once, on a
+//!  new connection (idempotent and replayable requests only)
+//! ```
+//!
+//! The response's body is read by the same two modes from there on
+//! ([`Response`] and [`AsyncResponse`] over one body pipeline: framing,
+//! then content decoding).
+//!
 //! - Requests: [`Client::get`] & co. return a [`RequestBuilder`] (headers,
 //!   [`Body`] from bytes, text, forms or readers — chunked when the length
 //!   is unknown —, basic auth, a per-request timeout, `Expect:
@@ -70,38 +94,38 @@ use crate::http::{Error, Limits, Result};
 macro_rules! request_methods {
     ($client:ty) => {
         /// A request with any method.
-        pub fn request(&self, method: Method, url: &str) -> RequestBuilder<$client> {
+        pub fn request(&self, method: http::Method, url: &str) -> RequestBuilder<$client> {
             RequestBuilder::new(self.clone(), method, url)
         }
 
         /// A `GET` request.
         pub fn get(&self, url: &str) -> RequestBuilder<$client> {
-            self.request(Method::GET, url)
+            self.request(http::Method::GET, url)
         }
 
         /// A `HEAD` request.
         pub fn head(&self, url: &str) -> RequestBuilder<$client> {
-            self.request(Method::HEAD, url)
+            self.request(http::Method::HEAD, url)
         }
 
         /// A `POST` request.
         pub fn post(&self, url: &str) -> RequestBuilder<$client> {
-            self.request(Method::POST, url)
+            self.request(http::Method::POST, url)
         }
 
         /// A `PUT` request.
         pub fn put(&self, url: &str) -> RequestBuilder<$client> {
-            self.request(Method::PUT, url)
+            self.request(http::Method::PUT, url)
         }
 
         /// A `PATCH` request.
         pub fn patch(&self, url: &str) -> RequestBuilder<$client> {
-            self.request(Method::PATCH, url)
+            self.request(http::Method::PATCH, url)
         }
 
         /// A `DELETE` request.
         pub fn delete(&self, url: &str) -> RequestBuilder<$client> {
-            self.request(Method::DELETE, url)
+            self.request(http::Method::DELETE, url)
         }
     };
 }

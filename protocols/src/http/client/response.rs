@@ -410,10 +410,6 @@ impl Response {
             }
         }
     }
-
-    pub(crate) fn set_redirects(&mut self, redirects: usize) {
-        self.parts.timings.redirects = redirects;
-    }
 }
 
 impl Read for Response {
@@ -492,10 +488,6 @@ impl AsyncResponse {
                 Ok(n) => drained += n as u64,
             }
         }
-    }
-
-    pub(crate) fn set_redirects(&mut self, redirects: usize) {
-        self.parts.timings.redirects = redirects;
     }
 }
 
