@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
 use protocols::http::client::{AsyncClient, Body, Client};
-use protocols::http::{Error, ParseError};
+use protocols::http::{Error, ParseError, Phase};
 use support::harness::{bounded, AsyncBytes, Mode, Req, ReqBody, TestClient};
 use support::{ok, response, Conn, Ctx, PythonServer, Server, TempDir};
 
@@ -632,7 +632,16 @@ fn a_silent_server_hits_the_read_timeout(mode: Mode) {
     );
     let started = Instant::now();
     let err = client.get(&server.url("/")).err().unwrap();
-    assert!(matches!(err, Error::Timeout { phase: "read", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: Phase::Read,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -658,7 +667,7 @@ fn a_trickling_server_hits_the_deadline(mode: Mode) {
         matches!(
             err,
             Error::Timeout {
-                phase: "request deadline",
+                phase: Phase::Deadline,
                 ..
             }
         ),
@@ -686,7 +695,7 @@ fn a_trickling_server_hits_the_deadline(mode: Mode) {
     assert!(matches!(
         got.body,
         Err(Error::Timeout {
-            phase: "request deadline",
+            phase: Phase::Deadline,
             ..
         })
     ));
@@ -708,7 +717,13 @@ fn a_write_that_cannot_proceed_hits_the_write_timeout(mode: Mode) {
         .err()
         .unwrap();
     assert!(
-        matches!(err, Error::Timeout { phase: "write", .. }),
+        matches!(
+            err,
+            Error::Timeout {
+                phase: Phase::Write,
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -996,7 +1011,7 @@ fn a_connect_that_gets_no_answer_hits_the_connect_timeout(mode: Mode) {
         matches!(
             err,
             Error::Timeout {
-                phase: "request deadline",
+                phase: Phase::Deadline,
                 ..
             }
         ),

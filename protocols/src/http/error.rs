@@ -98,6 +98,43 @@ pub enum ParseError {
     },
 }
 
+/// What a timeout of the HTTP layer was waiting for.
+///
+/// ```
+/// use protocols::http::Phase;
+/// assert_eq!(Phase::ExpectContinue.to_string(), "100-continue");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Client: a read of the response.
+    Read,
+    /// Client: a write of the request.
+    Write,
+    /// Client: waiting for `100 Continue` before sending the body (this
+    /// one is not an error: the body goes anyway).
+    ExpectContinue,
+    /// Client: the whole request's deadline, redirects and body included.
+    Deadline,
+    /// Server: the request head.
+    RequestHead,
+    /// Server: the request body.
+    RequestBody,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Read => "read",
+            Phase::Write => "write",
+            Phase::ExpectContinue => "100-continue",
+            Phase::Deadline => "request deadline",
+            Phase::RequestHead => "request head",
+            Phase::RequestBody => "request body",
+        })
+    }
+}
+
 /// An HTTP client or server failure.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -111,8 +148,8 @@ pub enum Error {
     /// A timeout of the HTTP layer expired.
     #[error("http: {phase} timed out after {after:?}")]
     Timeout {
-        /// What was being waited for ("response head", "request", …).
-        phase: &'static str,
+        /// What was being waited for.
+        phase: Phase,
         /// How long.
         after: Duration,
     },

@@ -20,7 +20,7 @@ mod limits;
 pub mod server;
 
 pub use body::{encode_chunk, encode_last_chunk, BodyDecoder, Decoded};
-pub use error::{Error, ParseError, Result};
+pub use error::{Error, ParseError, Phase, Result};
 pub use framing::{keep_alive, request_body_length, response_body_length, BodyLength};
 pub use head::{
     encode_request_head, encode_response_head, parse_request_head, parse_response_head,

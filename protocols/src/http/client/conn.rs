@@ -22,7 +22,7 @@ use crate::http::client::request::Prepared;
 use crate::http::client::Route;
 use crate::http::{
     encode_request_head, keep_alive, response_body_length, BodyDecoder, Error, Limits, ParseError,
-    ResponseHead, Result,
+    Phase, ResponseHead, Result,
 };
 
 /// The read buffer's first size: a head and a small body.
@@ -94,7 +94,7 @@ impl Timeouts {
     }
 
     /// The error for a wait bounded by `limit` that expired during `phase`.
-    pub fn expired(&self, phase: &'static str, limit: Option<Limit>) -> Error {
+    pub fn expired(&self, phase: Phase, limit: Option<Limit>) -> Error {
         match (limit, self.deadline) {
             (Some(l), Some((_, total))) if l.by_deadline => deadline_error(total),
             (Some(l), _) => Error::Timeout {
@@ -112,7 +112,7 @@ impl Timeouts {
 
 pub(crate) fn deadline_error(total: Duration) -> Error {
     Error::Timeout {
-        phase: "request deadline",
+        phase: Phase::Deadline,
         after: total,
     }
 }

@@ -34,7 +34,7 @@ use crate::http::client::response::{BodyState, Parts};
 use crate::http::client::stream::{Io, Stream};
 use crate::http::client::trace::head_of;
 use crate::http::client::{url_host, Config, Route, Shared, Timings, TraceEvent};
-use crate::http::{encode_chunk, Error, ResponseHead, Result};
+use crate::http::{encode_chunk, Error, Phase, ResponseHead, Result};
 
 mod rules;
 
@@ -81,7 +81,7 @@ pub(crate) enum Step<'a> {
         buf: &'a mut [u8],
         t: &'a Timeouts,
         per_call: Option<Duration>,
-        phase: &'static str,
+        phase: Phase,
     },
     /// Read the next piece of the request body; answer [`Outcome::BodyRead`].
     ReadBody {
@@ -279,14 +279,14 @@ impl Exchange {
                     buf: hop.reader.read_space(),
                     t,
                     per_call: t.read,
-                    phase: "read",
+                    phase: Phase::Read,
                 },
                 Stage::AwaitContinue { per_call, .. } => Step::Read {
                     stream,
                     buf: hop.reader.read_space(),
                     t,
                     per_call: Some(*per_call),
-                    phase: "100-continue",
+                    phase: Phase::ExpectContinue,
                 },
                 Stage::ReadBody { reader } => Step::ReadBody {
                     reader,
@@ -313,7 +313,7 @@ impl Exchange {
                 Outcome::Resolved(result),
             ) => match result {
                 Some(addresses) => self.resolved(host, port, addresses?, since),
-                None => Err(self.t.expired("resolve", limit)),
+                None => Err(self.t.expired(Phase::Deadline, limit)),
             },
             (
                 State::Connect {
@@ -329,7 +329,7 @@ impl Exchange {
                     transport::Error::ConnectTimeout { .. }
                         if limit.is_some_and(|l| l.by_deadline) =>
                     {
-                        self.t.expired("connect", limit)
+                        self.t.expired(Phase::Deadline, limit)
                     }
                     e => Error::Transport(e),
                 })?;
@@ -543,7 +543,7 @@ impl Exchange {
                 }
                 // No answer in time: send the body anyway, as RFC 9110 says.
                 Err(Error::Timeout {
-                    phase: "100-continue",
+                    phase: Phase::ExpectContinue,
                     ..
                 }) => self.send_body(stream),
                 Err(e) => self.fail(e),

@@ -46,9 +46,10 @@
 //!   connection is reused only after its response body was read to the end
 //!   without a framing error.
 //! - Timeouts: connect, per read, per write and an overall deadline
-//!   ([`Error::Timeout`](crate::http::Error) with the phase
-//!   `"read"`, `"write"`, `"100-continue"` or `"request deadline"`; a connect
-//!   timeout is the transport's `ConnectTimeout`).
+//!   ([`Error::Timeout`](crate::http::Error) with its
+//!   [`Phase`](crate::http::Phase): `Read`, `Write` or `Deadline`, which
+//!   also ends a name lookup or a connect that would outlast it; a connect
+//!   timeout of its own is the transport's `ConnectTimeout`).
 //! - Redirects (10 by default), HTTPS with ALPN `http/1.1`, gzip/deflate
 //!   decoding on request ([`ClientBuilder::decompress`]), HTTP proxies
 //!   ([`Proxy`]).
@@ -393,7 +394,7 @@ impl ClientBuilder {
     }
 
     /// An overall deadline per request: connecting, sending, redirects and
-    /// reading the whole body (`Error::Timeout` with the phase `"request deadline"`).
+    /// reading the whole body (`Error::Timeout` with the phase `Phase::Deadline`).
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.config.timeout = Some(timeout);
         self

@@ -18,7 +18,7 @@ use crate::http::client::decoding::decode_text;
 use crate::http::client::pool::{Pool, PoolKey};
 use crate::http::client::stream::{RunningTimeout, Stream};
 use crate::http::client::Timings;
-use crate::http::{Error, Result};
+use crate::http::{Error, Phase, Result};
 
 /// How much of an unread body is read (and thrown away) to keep the
 /// connection, when a response is discarded (a redirect).
@@ -177,7 +177,14 @@ impl BodyState {
                     };
                     let t = self.timeouts;
                     if self.pipeline.can_read_direct(out.len()) {
-                        match stream.poll_read_timed(cx, out, &t, t.read, "read", &mut self.timer) {
+                        match stream.poll_read_timed(
+                            cx,
+                            out,
+                            &t,
+                            t.read,
+                            Phase::Read,
+                            &mut self.timer,
+                        ) {
                             Poll::Ready(Ok(0)) => self.pipeline.reader.filled(0),
                             Poll::Ready(Ok(n)) => match self.direct(out, n) {
                                 Ok(0) => {}
@@ -193,7 +200,7 @@ impl BodyState {
                         self.pipeline.reader.body_read_space(),
                         &t,
                         t.read,
-                        "read",
+                        Phase::Read,
                         &mut self.timer,
                     ) {
                         Poll::Ready(Ok(n)) => self.pipeline.reader.filled(n),

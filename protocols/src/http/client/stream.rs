@@ -12,7 +12,7 @@ use transport::tls::{TlsError, TlsStream};
 use transport::NetworkStream;
 
 use crate::http::client::conn::{Limit, Timeouts};
-use crate::http::{Error, Result};
+use crate::http::{Error, Phase, Result};
 
 /// A connection's byte stream.
 pub(crate) enum Io {
@@ -55,12 +55,7 @@ pub(crate) fn transport_error(err: io::Error, operation: &'static str) -> transp
     transport::Error::Socket(sockets::Error::from_io(&err, operation))
 }
 
-fn classify(
-    err: transport::Error,
-    t: &Timeouts,
-    phase: &'static str,
-    limit: Option<Limit>,
-) -> Error {
+fn classify(err: transport::Error, t: &Timeouts, phase: Phase, limit: Option<Limit>) -> Error {
     if err.is_timeout() {
         t.expired(phase, limit)
     } else {
@@ -125,7 +120,7 @@ impl Stream {
 
     /// Reads some bytes, bounded by the read timeout and the deadline.
     pub fn read_timed(&mut self, buf: &mut [u8], t: &Timeouts) -> Result<usize> {
-        self.read_with(buf, t, t.read, "read")
+        self.read_with(buf, t, t.read, Phase::Read)
     }
 
     /// Reads some bytes, bounded by `per_call` and the deadline.
@@ -134,7 +129,7 @@ impl Stream {
         buf: &mut [u8],
         t: &Timeouts,
         per_call: Option<Duration>,
-        phase: &'static str,
+        phase: Phase,
     ) -> Result<usize> {
         let limit = t.limit(per_call)?;
         self.set_read(socket_timeout(limit))?;
@@ -163,7 +158,7 @@ impl Stream {
                     )))
                 }
                 Ok(n) => buf = &buf[n..],
-                Err(e) => return Err(classify(e, t, "write", limit)),
+                Err(e) => return Err(classify(e, t, Phase::Write, limit)),
             }
         }
         if let Io::Tls(s) = &mut self.io {
@@ -171,7 +166,7 @@ impl Stream {
             self.write_set = None;
             s.get_ref().set_write_timeout(socket_timeout(limit))?;
             s.flush()
-                .map_err(|e| classify(transport_error(e, "write"), t, "write", limit))?;
+                .map_err(|e| classify(transport_error(e, "write"), t, Phase::Write, limit))?;
         }
         Ok(())
     }
@@ -207,7 +202,7 @@ impl Stream {
         buf: &mut [u8],
         t: &Timeouts,
         per_call: Option<Duration>,
-        phase: &'static str,
+        phase: Phase,
         timer: &mut Option<RunningTimeout>,
     ) -> Poll<Result<usize>> {
         if timer.is_none() {
@@ -238,7 +233,7 @@ impl Stream {
         buf: &mut [u8],
         t: &Timeouts,
         per_call: Option<Duration>,
-        phase: &'static str,
+        phase: Phase,
     ) -> Result<usize> {
         let mut timer = None;
         poll_fn(|cx| self.poll_read_timed(cx, buf, t, per_call, phase, &mut timer)).await
@@ -279,12 +274,12 @@ impl Stream {
                     return Poll::Ready(Err(classify(
                         transport_error(e, "write"),
                         t,
-                        "write",
+                        Phase::Write,
                         limit,
                     )));
                 }
                 Poll::Pending => {
-                    return RunningTimeout::poll_expiry(&mut timer, cx, t, t.write, "write")
+                    return RunningTimeout::poll_expiry(&mut timer, cx, t, t.write, Phase::Write)
                         .map(|r: Result<()>| r)
                 }
             }
@@ -306,7 +301,7 @@ impl RunningTimeout {
         cx: &mut Context<'_>,
         t: &Timeouts,
         per_call: Option<Duration>,
-        phase: &'static str,
+        phase: Phase,
     ) -> Poll<Result<T>> {
         if timer.is_none() {
             match t.limit(per_call) {

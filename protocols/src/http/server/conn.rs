@@ -15,7 +15,7 @@ use http::{Method, StatusCode, Uri, Version};
 
 use crate::http::{
     encode_chunk, encode_last_chunk, encode_response_head, keep_alive, parse_request_head,
-    request_body_length, BodyDecoder, BodyLength, Limits, ParseError,
+    request_body_length, BodyDecoder, BodyLength, Limits, ParseError, Phase,
 };
 
 use super::date::insert_date;
@@ -304,14 +304,14 @@ impl Conn {
         if let (Wait::Body, State::Exchange(ex)) = (wait, &mut self.state) {
             ex.body_error.get_or_insert(Rejection {
                 status: StatusCode::REQUEST_TIMEOUT,
-                reason: RejectReason::Timeout("request body", self.body_timeout),
+                reason: RejectReason::Timeout(Phase::RequestBody, self.body_timeout),
             });
             return;
         }
         if wait == Wait::Head && matches!(self.state, State::Head) && has_input {
             let rejection = Rejection {
                 status: StatusCode::REQUEST_TIMEOUT,
-                reason: RejectReason::Timeout("request head", self.head_timeout),
+                reason: RejectReason::Timeout(Phase::RequestHead, self.head_timeout),
             };
             encode_rejection(&rejection, &mut self.out);
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::StatusCode;
 
-use crate::http::{encode_response_head, ParseError};
+use crate::http::{encode_response_head, ParseError, Phase};
 
 use super::date::insert_date;
 
@@ -21,7 +21,7 @@ pub(crate) struct Rejection {
 pub(crate) enum RejectReason {
     Parse(ParseError),
     BodyTooLarge(u64),
-    Timeout(&'static str, Duration),
+    Timeout(Phase, Duration),
     Other(String),
 }
 
@@ -54,7 +54,7 @@ impl Rejection {
             RejectReason::Parse(e) => crate::http::Error::Parse(e.clone()),
             RejectReason::BodyTooLarge(limit) => crate::http::Error::BodyTooLarge { limit: *limit },
             RejectReason::Timeout(phase, after) => crate::http::Error::Timeout {
-                phase,
+                phase: *phase,
                 after: *after,
             },
             RejectReason::Other(m) => crate::http::Error::InvalidRequest(m.clone()),

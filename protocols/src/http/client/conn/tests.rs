@@ -147,9 +147,9 @@ fn the_deadline_outranks_a_longer_read_timeout() {
     let limit = t.limit(t.read).unwrap().unwrap();
     assert!(limit.by_deadline);
     assert!(matches!(
-        t.expired("read", Some(limit)),
+        t.expired(Phase::Read, Some(limit)),
         Error::Timeout {
-            phase: "request deadline",
+            phase: Phase::Deadline,
             ..
         }
     ));
@@ -158,7 +158,10 @@ fn the_deadline_outranks_a_longer_read_timeout() {
         ..t
     };
     assert!(matches!(
-        t.expired("read", t.limit(t.read).unwrap()),
-        Error::Timeout { phase: "read", .. }
+        t.expired(Phase::Read, t.limit(t.read).unwrap()),
+        Error::Timeout {
+            phase: Phase::Read,
+            ..
+        }
     ));
 }
