@@ -14,14 +14,15 @@ use futures_io::AsyncRead;
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
-use super::data_connection::{peer_ip, READ_CHUNK};
-use super::error::{closed, failed_before, FtpError, Result};
+use super::conversations::{
+    Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
+};
+use super::data_connection::{close, opened, peer_ip, prepare, present, READ_CHUNK};
+use super::error::{failed_before, FtpError, Result};
+use super::operation::{Operation, Outcome, Start, Step};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
-use super::session::{
-    listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
-    Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
-};
+use super::session::{Command, Conversation, Session};
 use super::url::FtpUrl;
 
 /// An FTP client whose operations are futures: the [`FtpClient`](super::FtpClient)'s
@@ -50,7 +51,6 @@ pub struct AsyncFtpClient {
     session: Session,
     peer: IpAddr,
     greeting: Reply,
-    buf: Vec<u8>,
 }
 
 impl AsyncFtpClient {
@@ -86,9 +86,8 @@ impl AsyncFtpClient {
             session: Session::new(options),
             peer,
             greeting: Reply::new(0, ""),
-            buf: vec![0; 4096],
         };
-        client.greeting = client.run(&mut Greeting, &mut None).await?;
+        client.greeting = client.converse(Greeting).await?;
         Ok(client)
     }
 
@@ -104,8 +103,7 @@ impl AsyncFtpClient {
 
     /// Logs in as `user` with `password` (`USER`, then `PASS` if asked).
     pub async fn login(&mut self, user: &str, password: &str) -> Result<()> {
-        let mut login = Login::new(user, password)?;
-        self.converse(&mut login).await
+        self.converse(Login::new(user, password)?).await
     }
 
     /// Logs in as `anonymous` (RFC 1635).
@@ -191,8 +189,13 @@ impl AsyncFtpClient {
     }
 
     async fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
-        let command = Command::new("RETR", Some(path))?;
-        self.open_transfer(command, Some(offset)).await
+        let open = TransferOpen::new(
+            Command::new("RETR", Some(path))?,
+            Some(offset),
+            self.session.use_epsv(),
+        );
+        let (started, data) = self.run(open, Start::Fresh, NO_SOURCE).await?;
+        Ok((opened(data)?, started))
     }
 
     /// Uploads `source` to `path` (`STOR`); returns the bytes sent once the
@@ -201,25 +204,8 @@ impl AsyncFtpClient {
     where
         R: AsyncRead + Unpin + ?Sized,
     {
-        let command = Command::new("STOR", Some(path))?;
-        let (data, started) = self.open_transfer(command, None).await?;
-        let mut sent = 0u64;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            let n = match poll_fn(|cx| Pin::new(&mut *source).poll_read(cx, &mut buf)).await {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(FtpError::Io(e)),
-            };
-            data.write_all_async(&buf[..n])
-                .await
-                .map_err(|e| FtpError::transport(e, "the data connection to accept data"))?;
-            sent += n as u64;
-        }
-        let _ = data.shutdown(Shutdown::Send);
-        drop(data);
-        self.finish_transfer(started, sent).await?;
+        let store = Store::new(Command::new("STOR", Some(path))?, self.session.use_epsv());
+        let (sent, _) = self.run(store, Start::Fresh, Some(source)).await?;
         Ok(sent)
     }
 
@@ -234,141 +220,73 @@ impl AsyncFtpClient {
     }
 
     async fn listing(&mut self, verb: &str, path: Option<&str>) -> Result<Vec<String>> {
-        let command = Command::new(verb, path)?;
-        let (data, started) = self.open_transfer(command, None).await?;
         let limit = self.session.options.max_listing_size;
-        let mut bytes = Vec::new();
-        loop {
-            let n = data
-                .read_async(&mut self.buf)
-                .await
-                .map_err(|e| FtpError::transport(e, "listing data"))?;
-            if n == 0 {
-                break;
-            }
-            if bytes.len() + n > limit {
-                return Err(listing_too_large(limit));
-            }
-            bytes.extend_from_slice(&self.buf[..n]);
-        }
-        drop(data);
-        self.finish_transfer(started, bytes.len() as u64).await?;
-        Ok(listing_lines(&bytes))
-    }
-
-    async fn open_transfer(
-        &mut self,
-        command: Command,
-        rest: Option<u64>,
-    ) -> Result<(NetworkStream, Started)> {
-        self.ready().await?;
-        let mut open = TransferOpen::new(command, rest, self.session.use_epsv());
-        let mut data = None;
-        let result = self.run(&mut open, &mut data).await;
-        if open.fell_back {
-            self.session.epsv_refused = true;
-        }
-        let started = result?;
-        let data = data.ok_or_else(|| FtpError::Protocol("no data connection".into()))?;
-        self.session.pending_final = true;
-        Ok((data, started))
+        let listing = Listing::new(Command::new(verb, path)?, self.session.use_epsv(), limit);
+        self.converse(listing).await
     }
 
     async fn finish_transfer(&mut self, started: Started, transferred: u64) -> Result<Reply> {
-        let reply = self
-            .run(&mut TransferEnd::new(started, transferred), &mut None)
-            .await;
-        if !self.session.broken {
-            self.session.pending_final = false;
-        }
-        reply
+        let end = TransferEnd::new(started, transferred);
+        let (reply, _) = self.run(end, Start::TransferEnd, NO_SOURCE).await?;
+        Ok(reply)
     }
 
     async fn simple(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
-        let command = Command::new(verb, arg)?;
-        self.converse(&mut Simple::new(command)).await
+        self.converse(Simple::new(Command::new(verb, arg)?)).await
     }
 
-    async fn converse<C: Conversation>(&mut self, conversation: &mut C) -> Result<C::Output> {
-        self.ready().await?;
-        self.run(conversation, &mut None).await
+    async fn converse<C: Conversation>(&mut self, conversation: C) -> Result<C::Output> {
+        let (output, _) = self.run(conversation, Start::Fresh, NO_SOURCE).await?;
+        Ok(output)
     }
 
-    async fn ready(&mut self) -> Result<()> {
-        self.session.check_usable()?;
-        if self.session.pending_final {
-            self.run(&mut Abandoned, &mut None).await?;
-            self.session.pending_final = false;
-        }
-        Ok(())
-    }
-
-    /// The driver loop (the blocking client's, with `.await`).
-    async fn run<C: Conversation>(
+    /// The driver loop: carries out the operation's steps as futures;
+    /// returns its output and the data connection it opened, if any.
+    async fn run<C: Conversation, R: AsyncRead + Unpin + ?Sized>(
         &mut self,
-        conversation: &mut C,
-        data: &mut Option<NetworkStream>,
-    ) -> Result<C::Output> {
-        self.session.check_usable()?;
-        self.session.broken = true;
-        let mut next = conversation.start();
+        conversation: C,
+        start: Start,
+        mut source: Option<&mut R>,
+    ) -> Result<(C::Output, Option<NetworkStream>)> {
+        let mut data = None;
+        let mut operation = Operation::new(&mut self.session, conversation, start)?;
         loop {
-            match next? {
-                Next::Done(output) => {
-                    self.session.broken = false;
-                    return Ok(output);
+            let outcome = match operation.step() {
+                Step::Send(line) => Outcome::Sent(self.control.write_all_async(line).await),
+                Step::Receive(buf) => Outcome::Received(self.control.read_async(buf).await),
+                Step::Connect { port, options } => {
+                    let peer = self.peer;
+                    let connected = TcpClient::connect_with_async(
+                        &peer.to_string(),
+                        port,
+                        &options.data_connect(peer),
+                    )
+                    .await;
+                    Outcome::Connected(
+                        prepare(connected, options).map(|opened| data = Some(opened)),
+                    )
                 }
-                Next::Send(command) => self
-                    .control
-                    .write_all_async(command.line.as_bytes())
-                    .await
-                    .map_err(|e| {
-                        FtpError::transport(e, "the control connection to accept a command")
-                    })?,
-                Next::Read => {}
-                Next::Connect(port) => {
-                    self.session.broken = false;
-                    *data = Some(connect_data(self.peer, port, &self.session.options).await?);
-                    self.session.broken = true;
-                    next = conversation.on_connected();
-                    continue;
+                Step::ReadData(buf) => Outcome::DataRead(present(&data)?.read_async(buf).await),
+                Step::ReadSource(buf) => Outcome::SourceRead(match &mut source {
+                    Some(source) => poll_fn(|cx| Pin::new(&mut **source).poll_read(cx, buf)).await,
+                    None => Ok(0),
+                }),
+                Step::WriteData(bytes) => {
+                    Outcome::DataWritten(present(&data)?.write_all_async(bytes).await)
                 }
-            }
-            let reply = self.read_reply().await?;
-            next = conversation.on_reply(reply);
-            if next.is_err() {
-                self.session.broken = false;
-            }
-        }
-    }
-
-    async fn read_reply(&mut self) -> Result<Reply> {
-        loop {
-            if let Some(reply) = self.session.parser.next_reply()? {
-                return Ok(reply);
-            }
-            let n = self
-                .control
-                .read_async(&mut self.buf)
-                .await
-                .map_err(|e| FtpError::transport(e, "a reply"))?;
-            if n == 0 {
-                return Err(closed());
-            }
-            self.session.parser.feed(&self.buf[..n]);
+                Step::CloseData => {
+                    close(&mut data);
+                    Outcome::DataClosed
+                }
+                Step::Done(output) => return Ok((output, data)),
+            };
+            operation.answer(outcome)?;
         }
     }
 }
 
-async fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<NetworkStream> {
-    let data = TcpClient::connect_with_async(&peer.to_string(), port, &options.data_connect(peer))
-        .await
-        .map_err(|e| FtpError::transport(e, "the data connection"))?
-        .into_stream();
-    data.set_read_timeout(options.read_timeout)?;
-    data.set_write_timeout(options.write_timeout)?;
-    Ok(data)
-}
+/// The upload source of the operations that upload nothing.
+const NO_SOURCE: Option<&mut &[u8]> = None;
 
 /// The client of a download: borrowed ([`AsyncFtpClient::retr`]) or owned
 /// ([`AsyncFtpClient::into_retr`]).

@@ -5,8 +5,9 @@
 //! - [`reply`]: the sans-IO part — [`ReplyParser`]
 //!   (multi-line replies, bounded lines) and the parsers of the values
 //!   replies carry (`PASV`/`EPSV` ports, `SIZE`, `MDTM`, `PWD`).
-//! - `session` (private): each operation as a conversation of commands and
-//!   expected replies, shared by both clients, so they behave the same.
+//! - `session`, `conversations`, `operation` (private): each call as a
+//!   conversation of commands and expected replies, run as one sans-IO
+//!   step machine that both clients carry out, so they behave the same.
 //! - [`FtpClient`] / [`AsyncFtpClient`]: login (user and password, or
 //!   anonymous), `TYPE I`, `CWD`/`PWD`, `SIZE`, `MDTM`, `RETR` (with `REST`
 //!   to resume) as a reader, `STOR` from a reader, `LIST`/`NLST`, `DELE`,
@@ -27,6 +28,22 @@
 //! and works behind NAT. Arguments containing CR, LF or NUL are refused,
 //! so a path cannot inject a command. A download reads the transfer's
 //! final reply when its data ends, so a transfer cut short is an error.
+//!
+//! How a call travels: each public method makes one operation, a state
+//! machine that hands its client one step at a time (send this command
+//! line, read into this buffer, open the data connection, move data) and
+//! takes back what came of it; [`FtpClient`] carries the steps out with
+//! blocking calls, [`AsyncFtpClient`] as futures:
+//!
+//! ```text
+//!  Operation::new ─► [Receive: an abandoned transfer's final reply]
+//!    ─► Send ─► Receive ─► … (the conversation judges each reply)
+//!    transfers: ─► Connect (data) ─► Send RETR/LIST/STOR ─► Receive 1yz
+//!      LIST/NLST: ─► ReadData … until its end ─► Receive the final reply
+//!      STOR:      ─► ReadSource ─► WriteData … ─► CloseData ─► Receive the final reply
+//!      RETR:      ─► Done (the download reads the data, then runs the final reply)
+//!    ─► Done(output)
+//! ```
 //!
 //! ```no_run
 //! use std::io::Read;
@@ -51,8 +68,10 @@
 //! ```
 
 mod async_client;
+mod conversations;
 mod data_connection;
 mod error;
+mod operation;
 mod options;
 pub mod reply;
 mod session;

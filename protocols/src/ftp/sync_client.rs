@@ -8,14 +8,15 @@ use std::time::SystemTime;
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
-use super::data_connection::{peer_ip, READ_CHUNK};
-use super::error::{closed, failed_before, FtpError, Result};
+use super::conversations::{
+    Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
+};
+use super::data_connection::{close, opened, peer_ip, prepare, present};
+use super::error::{failed_before, FtpError, Result};
+use super::operation::{Operation, Outcome, Start, Step};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
-use super::session::{
-    listing_lines, listing_too_large, Abandoned, Command, Conversation, Greeting, Login, Next,
-    Session, Simple, Started, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
-};
+use super::session::{Command, Conversation, Session};
 use super::url::FtpUrl;
 
 /// A blocking FTP client on one control connection (RFC 959), with
@@ -68,7 +69,6 @@ pub struct FtpClient {
     session: Session,
     peer: IpAddr,
     greeting: Reply,
-    buf: Vec<u8>,
 }
 
 impl FtpClient {
@@ -100,9 +100,8 @@ impl FtpClient {
             session: Session::new(options),
             peer,
             greeting: Reply::new(0, ""),
-            buf: vec![0; 4096],
         };
-        client.greeting = client.run(&mut Greeting, &mut None)?;
+        client.greeting = client.converse(Greeting)?;
         Ok(client)
     }
 
@@ -118,8 +117,7 @@ impl FtpClient {
 
     /// Logs in as `user` with `password` (`USER`, then `PASS` if asked).
     pub fn login(&mut self, user: &str, password: &str) -> Result<()> {
-        let mut login = Login::new(user, password)?;
-        self.converse(&mut login)
+        self.converse(Login::new(user, password)?)
     }
 
     /// Logs in as `anonymous` (RFC 1635).
@@ -207,34 +205,21 @@ impl FtpClient {
     }
 
     fn open_retr(&mut self, path: &str, offset: u64) -> Result<(NetworkStream, Started)> {
-        let command = Command::new("RETR", Some(path))?;
-        self.open_transfer(command, Some(offset))
+        let open = TransferOpen::new(
+            Command::new("RETR", Some(path))?,
+            Some(offset),
+            self.session.use_epsv(),
+        );
+        let (started, data) = self.run(open, Start::Fresh, None)?;
+        Ok((opened(data)?, started))
     }
 
     /// Uploads `source` to `path` (`STOR`); returns the bytes sent once the
     /// server confirmed the transfer.
     pub fn stor(&mut self, path: &str, source: &mut dyn Read) -> Result<u64> {
-        let command = Command::new("STOR", Some(path))?;
-        let (data, started) = self.open_transfer(command, None)?;
-        let mut sent = 0u64;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            let n = match source.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // The server will see the data connection close and may keep
-                // a partial file; its final reply is read before the next command.
-                Err(e) => return Err(FtpError::Io(e)),
-            };
-            data.write_all(&buf[..n])
-                .map_err(|e| FtpError::transport(e, "the data connection to accept data"))?;
-            sent += n as u64;
-        }
-        let _ = data.shutdown(Shutdown::Send);
-        drop(data);
-        self.finish_transfer(started, sent)?;
-        Ok(sent)
+        let store = Store::new(Command::new("STOR", Some(path))?, self.session.use_epsv());
+        self.run(store, Start::Fresh, Some(source))
+            .map(|(sent, _)| sent)
     }
 
     /// A directory listing in the server's format (`LIST`), one line per entry.
@@ -248,142 +233,67 @@ impl FtpClient {
     }
 
     fn listing(&mut self, verb: &str, path: Option<&str>) -> Result<Vec<String>> {
-        let command = Command::new(verb, path)?;
-        let (data, started) = self.open_transfer(command, None)?;
         let limit = self.session.options.max_listing_size;
-        let mut bytes = Vec::new();
-        loop {
-            let n = data
-                .read(&mut self.buf)
-                .map_err(|e| FtpError::transport(e, "listing data"))?;
-            if n == 0 {
-                break;
-            }
-            if bytes.len() + n > limit {
-                return Err(listing_too_large(limit));
-            }
-            bytes.extend_from_slice(&self.buf[..n]);
-        }
-        drop(data);
-        self.finish_transfer(started, bytes.len() as u64)?;
-        Ok(listing_lines(&bytes))
-    }
-
-    /// Passive mode, the data connection, `REST`, and the transfer command.
-    fn open_transfer(
-        &mut self,
-        command: Command,
-        rest: Option<u64>,
-    ) -> Result<(NetworkStream, Started)> {
-        self.ready()?;
-        let mut open = TransferOpen::new(command, rest, self.session.use_epsv());
-        let mut data = None;
-        let result = self.run(&mut open, &mut data);
-        if open.fell_back {
-            self.session.epsv_refused = true;
-        }
-        let started = result?;
-        let data = data.ok_or_else(|| FtpError::Protocol("no data connection".into()))?;
-        self.session.pending_final = true;
-        Ok((data, started))
+        let listing = Listing::new(Command::new(verb, path)?, self.session.use_epsv(), limit);
+        self.converse(listing)
     }
 
     /// Reads a transfer's final reply.
     fn finish_transfer(&mut self, started: Started, transferred: u64) -> Result<Reply> {
-        let reply = self.run(&mut TransferEnd::new(started, transferred), &mut None);
-        if !self.session.broken {
-            self.session.pending_final = false;
-        }
-        reply
+        let end = TransferEnd::new(started, transferred);
+        self.run(end, Start::TransferEnd, None)
+            .map(|(reply, _)| reply)
     }
 
     fn simple(&mut self, verb: &str, arg: Option<&str>) -> Result<Reply> {
-        let command = Command::new(verb, arg)?;
-        self.converse(&mut Simple::new(command))
+        self.converse(Simple::new(Command::new(verb, arg)?))
     }
 
-    /// Runs a conversation that opens no data connection.
-    fn converse<C: Conversation>(&mut self, conversation: &mut C) -> Result<C::Output> {
-        self.ready()?;
-        self.run(conversation, &mut None)
+    fn converse<C: Conversation>(&mut self, conversation: C) -> Result<C::Output> {
+        self.run(conversation, Start::Fresh, None)
+            .map(|(output, _)| output)
     }
 
-    /// Fails on a broken session; reads an abandoned transfer's final reply.
-    fn ready(&mut self) -> Result<()> {
-        self.session.check_usable()?;
-        if self.session.pending_final {
-            self.run(&mut Abandoned, &mut None)?;
-            self.session.pending_final = false;
-        }
-        Ok(())
-    }
-
-    /// The driver loop: does what the conversation says until it is done.
+    /// The driver loop: carries out the operation's steps, blocking; returns
+    /// its output and the data connection it opened, if any.
     fn run<C: Conversation>(
         &mut self,
-        conversation: &mut C,
-        data: &mut Option<NetworkStream>,
-    ) -> Result<C::Output> {
-        self.session.check_usable()?;
-        self.session.broken = true;
-        let mut next = conversation.start();
+        conversation: C,
+        start: Start,
+        mut source: Option<&mut dyn Read>,
+    ) -> Result<(C::Output, Option<NetworkStream>)> {
+        let mut data = None;
+        let mut operation = Operation::new(&mut self.session, conversation, start)?;
         loop {
-            match next? {
-                Next::Done(output) => {
-                    self.session.broken = false;
-                    return Ok(output);
+            let outcome = match operation.step() {
+                Step::Send(line) => Outcome::Sent(self.control.write_all(line)),
+                Step::Receive(buf) => Outcome::Received(self.control.read(buf)),
+                Step::Connect { port, options } => {
+                    let peer = self.peer;
+                    let connected = TcpClient::connect_with(
+                        &peer.to_string(),
+                        port,
+                        &options.data_connect(peer),
+                    );
+                    Outcome::Connected(
+                        prepare(connected, options).map(|opened| data = Some(opened)),
+                    )
                 }
-                Next::Send(command) => {
-                    self.control
-                        .write_all(command.line.as_bytes())
-                        .map_err(|e| {
-                            FtpError::transport(e, "the control connection to accept a command")
-                        })?
+                Step::ReadData(buf) => Outcome::DataRead(present(&data)?.read(buf)),
+                Step::ReadSource(buf) => Outcome::SourceRead(match &mut source {
+                    Some(source) => source.read(buf),
+                    None => Ok(0),
+                }),
+                Step::WriteData(bytes) => Outcome::DataWritten(present(&data)?.write_all(bytes)),
+                Step::CloseData => {
+                    close(&mut data);
+                    Outcome::DataClosed
                 }
-                Next::Read => {}
-                Next::Connect(port) => {
-                    // The server waits for this connection; a failure leaves
-                    // the control connection in step.
-                    self.session.broken = false;
-                    *data = Some(connect_data(self.peer, port, &self.session.options)?);
-                    self.session.broken = true;
-                    next = conversation.on_connected();
-                    continue;
-                }
-            }
-            let reply = self.read_reply()?;
-            next = conversation.on_reply(reply);
-            if next.is_err() {
-                // The reply was read whole: the connection is in step.
-                self.session.broken = false;
-            }
+                Step::Done(output) => return Ok((output, data)),
+            };
+            operation.answer(outcome)?;
         }
     }
-
-    fn read_reply(&mut self) -> Result<Reply> {
-        loop {
-            if let Some(reply) = self.session.parser.next_reply()? {
-                return Ok(reply);
-            }
-            let n = self
-                .control
-                .read(&mut self.buf)
-                .map_err(|e| FtpError::transport(e, "a reply"))?;
-            if n == 0 {
-                return Err(closed());
-            }
-            self.session.parser.feed(&self.buf[..n]);
-        }
-    }
-}
-
-fn connect_data(peer: IpAddr, port: u16, options: &FtpOptions) -> Result<NetworkStream> {
-    let data = TcpClient::connect_with(&peer.to_string(), port, &options.data_connect(peer))
-        .map_err(|e| FtpError::transport(e, "the data connection"))?
-        .into_stream();
-    data.set_read_timeout(options.read_timeout)?;
-    data.set_write_timeout(options.write_timeout)?;
-    Ok(data)
 }
 
 /// A file being downloaded (`RETR`), read with [`std::io::Read`].

@@ -3,8 +3,8 @@
 
 use url::{Host, Url};
 
+use super::conversations::ANONYMOUS_PASSWORD;
 use super::error::{FtpError, Result};
-use super::session::ANONYMOUS_PASSWORD;
 
 /// The parts of an `ftp://user:password@host:port/path;type=X` URL, decoded.
 ///
