@@ -18,13 +18,11 @@ use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
 use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content};
-use super::conn::{
-    panic_response, BodyEvent, Conn, HeadEvent, Next, Wait, DIRECT_WRITE, STREAM_CHUNK,
-};
+use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
-use super::stream::{lock, Link, Shared, SharedNet, Stream};
+use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::ServerConfig;
 use crate::http::Error;
 
@@ -324,83 +322,36 @@ async fn serve_connection<H, F>(
         read_timer: None,
     }));
     loop {
-        let Some(parts) = next_head(&link, &guard, &state).await else {
-            break;
-        };
-        let mut request = AsyncRequest::from_parts(parts, AsyncRequestBody::new(Arc::clone(&link)));
-        request.extensions_mut().insert(info);
-        let response = AssertUnwindSafe((*handler)(request))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| panic_response());
-        if write_response(&link, response, &config, &state)
-            .await
-            .is_err()
-        {
-            net.close();
-            return;
-        }
-        if !after_response(&link).await {
-            break;
+        match next_step(&link, state.is_shutting_down()) {
+            Step::Read { idle } => {
+                if idle && !guard.set_idle(true) {
+                    break;
+                }
+                let filled = fill_async(&link).await;
+                guard.set_idle(false);
+                if let Filled::Failed(_) = filled {
+                    break;
+                }
+            }
+            Step::Handle(parts) => {
+                let body = AsyncRequestBody::new(Arc::clone(&link));
+                let mut request = AsyncRequest::from_parts(parts, body);
+                request.extensions_mut().insert(info);
+                let response = AssertUnwindSafe((*handler)(request))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| panic_response());
+                let written = write_response(&link, response, &config, &state).await;
+                if written.is_err() {
+                    net.close();
+                    return;
+                }
+            }
+            Step::Close => break,
         }
     }
     close_async(&link, config.write_timeout).await;
     drop(guard);
-}
-
-async fn next_head(
-    link: &Link,
-    guard: &ConnGuard,
-    state: &ServerState,
-) -> Option<http::request::Parts> {
-    loop {
-        let (event, wait) = {
-            let mut shared = lock(link);
-            if state.is_shutting_down() {
-                shared.core.set_closing();
-            }
-            let event = shared.core.poll_head();
-            let wait = shared.core.read_wait(Instant::now()).0;
-            (event, wait)
-        };
-        match event {
-            HeadEvent::Request(parts) => return Some(parts),
-            HeadEvent::Closed | HeadEvent::Rejected(_) => return None,
-            HeadEvent::NeedInput => {
-                if wait == Wait::Idle && !guard.set_idle(true) {
-                    return None;
-                }
-                let filled = fill_async(link).await;
-                guard.set_idle(false);
-                if let Filled::Failed(_) = filled {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-async fn after_response(link: &Link) -> bool {
-    loop {
-        let next = lock(link).core.end_exchange(Instant::now());
-        match next {
-            Next::Continue => return true,
-            Next::Close => return false,
-            Next::Drain => loop {
-                let event = lock(link).core.drain_body();
-                match event {
-                    BodyEvent::Done => break,
-                    BodyEvent::Data(_) => {}
-                    BodyEvent::NeedInput => {
-                        if let Filled::Failed(_) = fill_async(link).await {
-                            break;
-                        }
-                    }
-                    BodyEvent::Failed(_) => break,
-                }
-            },
-        }
-    }
 }
 
 fn mismatch(_: super::conn::LengthMismatch) -> std::io::Error {

@@ -1,24 +1,22 @@
 //! The per-connection state machine both server drivers share. It is
-//! sans-IO: the driver reads bytes into [`Conn::spare`], asks for the next
-//! request head ([`Conn::poll_head`]) or body bytes ([`Conn::read_body`]),
-//! hands the response over ([`Conn::start_response`], [`Conn::body_data`],
-//! [`Conn::finish_response`]) and writes whatever [`Conn::output`] holds.
+//! sans-IO: the driver asks for the next step ([`Conn::next_step`]: read,
+//! handle a request, close), reads bytes into [`Conn::spare`], lets the
+//! handler read body bytes ([`Conn::read_body`]), hands the response over
+//! ([`Conn::start_response`], [`Conn::body_data`], [`Conn::finish_response`],
+//! in `conn/response.rs`) and writes whatever [`Conn::output`] holds.
 //! Keep-alive, pipelining (strictly in order), 100-continue, the bodiless
 //! responses, limits and the read deadlines are all decided here.
 
 use std::time::{Duration, Instant};
 
-use http::header::{
-    HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, TRANSFER_ENCODING,
-};
+use http::header::{EXPECT, HOST};
 use http::{Method, StatusCode, Uri, Version};
 
 use crate::http::{
-    encode_chunk, encode_last_chunk, encode_response_head, keep_alive, parse_request_head,
-    request_body_length, BodyDecoder, BodyLength, Limits, ParseError, Phase,
+    keep_alive, parse_request_head, request_body_length, BodyDecoder, BodyLength, Limits,
+    ParseError, Phase,
 };
 
-use super::date::insert_date;
 use super::rejection::{encode_rejection, RejectReason, Rejection};
 use super::ServerConfig;
 
@@ -103,6 +101,26 @@ impl Framing {
     }
 }
 
+/// What a driver does next on a connection (see [`Conn::next_step`]).
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per step and consumed at once, as the request's parts move on to the handler"
+)]
+pub(crate) enum Step {
+    /// Write [`Conn::output`] (it may hold `100 Continue`), then read more
+    /// bytes before the deadline of [`Conn::read_wait`]. `idle`: the
+    /// connection waits between requests (a server short of connections
+    /// may close it instead).
+    Read { idle: bool },
+    /// A request head is in: call the handler and hand its response over
+    /// ([`Conn::start_response`] … [`Conn::finish_response`]).
+    Handle(http::request::Parts),
+    /// The connection is over: write what [`Conn::output`] holds, end TLS,
+    /// and close, lingering first when [`Conn::wants_linger`] says so.
+    Close,
+}
+
 /// What comes after a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Next {
@@ -133,6 +151,8 @@ struct Exchange {
     drained: u64,
     draining: bool,
     chunked_version_ok: bool,
+    /// The response was handed over whole ([`Conn::finish_response`]).
+    finished: bool,
 }
 
 #[derive(Debug)]
@@ -440,6 +460,7 @@ impl Conn {
             drained: 0,
             draining: false,
             chunked_version_ok: head.version == Version::HTTP_11,
+            finished: false,
         };
         self.state = State::Exchange(Box::new(exchange));
 
@@ -562,157 +583,35 @@ impl Conn {
         }
     }
 
-    // ----- the response -----
-
-    /// Queues the response head in [`output`](Self::output) and returns how
-    /// its body goes on the wire. A request whose body failed gets the
-    /// error response instead (and [`Framing::Skip`]).
-    pub(crate) fn start_response(
-        &mut self,
-        status: StatusCode,
-        headers: &mut HeaderMap,
-        kind: BodyKind,
-    ) -> Framing {
-        let closing = self.closing;
-        let State::Exchange(ex) = &mut self.state else {
-            return Framing::Skip;
-        };
-        if let Some(rejection) = ex.body_error.clone() {
-            ex.close = true;
-            ex.response = Some(Framing::Skip);
-            encode_rejection(&rejection, &mut self.out);
-            return Framing::Skip;
-        }
-        let (status, kind) = if status.is_informational() {
-            // 1xx is not a final response (and upgrades are not supported).
-            headers.clear();
-            (StatusCode::INTERNAL_SERVER_ERROR, BodyKind::Full(0))
-        } else {
-            (status, kind)
-        };
-        let bodiless_status =
-            status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-        let head_request = ex.method == Method::HEAD;
-        let user_length = headers.contains_key(CONTENT_LENGTH);
-        headers.remove(TRANSFER_ENCODING);
-        let framing = if bodiless_status {
-            if status == StatusCode::NO_CONTENT {
-                headers.remove(CONTENT_LENGTH);
-            }
-            Framing::Skip
-        } else {
-            match kind {
-                BodyKind::Full(0) if head_request && user_length => {
-                    // A HEAD handler announcing the GET body's length.
-                    Framing::Skip
+    /// The next thing to do on the connection: after a response, drain
+    /// what the handler left of the request body and decide whether the
+    /// connection carries on; between responses, the next request head.
+    pub(crate) fn next_step(&mut self, now: Instant) -> Step {
+        loop {
+            if let State::Exchange(ex) = &self.state {
+                if !ex.finished {
+                    // A response was not handed over whole: nothing else can follow.
+                    self.state = State::Closed;
+                    return Step::Close;
                 }
-                BodyKind::Full(n) | BodyKind::Sized(n) => {
-                    headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
-                    Framing::Length(n)
-                }
-                BodyKind::Unsized => {
-                    headers.remove(CONTENT_LENGTH);
-                    if ex.chunked_version_ok {
-                        headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-                        Framing::Chunked
-                    } else {
-                        Framing::UntilClose
-                    }
+                match self.end_exchange(now) {
+                    Next::Continue => {}
+                    Next::Close => return Step::Close,
+                    Next::Drain => match self.drain_body() {
+                        BodyEvent::NeedInput => return Step::Read { idle: false },
+                        // Done or failed: `end_exchange` decides again.
+                        _ => continue,
+                    },
                 }
             }
-        };
-        let handler_close = headers.get_all(CONNECTION).iter().any(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("close"))
-        });
-        let unread_unannounced_body =
-            ex.expect_continue && !ex.continue_sent && !ex.decoder.is_done();
-        let keep = ex.keep_alive
-            && !closing
-            && !handler_close
-            && framing != Framing::UntilClose
-            && !unread_unannounced_body;
-        headers.remove(CONNECTION);
-        if !keep {
-            headers.insert(CONNECTION, HeaderValue::from_static("close"));
-        } else if !ex.chunked_version_ok {
-            headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+            return match self.poll_head() {
+                HeadEvent::Request(parts) => Step::Handle(parts),
+                HeadEvent::NeedInput => Step::Read {
+                    idle: self.read_wait(now).0 == Wait::Idle,
+                },
+                HeadEvent::Closed | HeadEvent::Rejected(_) => Step::Close,
+            };
         }
-        if !headers.contains_key(DATE) {
-            insert_date(headers);
-        }
-        encode_response_head(status, headers, &mut self.out);
-        ex.close = !keep;
-        let framing = if head_request { Framing::Skip } else { framing };
-        ex.response = Some(framing);
-        ex.written = 0;
-        framing
-    }
-
-    /// Queues response body bytes (chunk-encoded when chunked). Bytes past a
-    /// declared length are refused.
-    pub(crate) fn body_data(&mut self, data: &[u8]) -> Result<(), LengthMismatch> {
-        let State::Exchange(ex) = &mut self.state else {
-            return Ok(());
-        };
-        match ex.response {
-            Some(Framing::Length(n)) => {
-                if ex.written + data.len() as u64 > n {
-                    ex.close = true;
-                    return Err(LengthMismatch);
-                }
-                self.out.extend_from_slice(data);
-            }
-            Some(Framing::Chunked) => encode_chunk(data, &mut self.out),
-            Some(Framing::UntilClose) => self.out.extend_from_slice(data),
-            Some(Framing::Skip) | None => return Ok(()),
-        }
-        ex.written += data.len() as u64;
-        Ok(())
-    }
-
-    /// Counts body bytes the driver wrote itself, bypassing
-    /// [`output`](Self::output) (only for length- or close-delimited bodies).
-    pub(crate) fn body_written_directly(&mut self, len: u64) -> Result<(), LengthMismatch> {
-        let State::Exchange(ex) = &mut self.state else {
-            return Ok(());
-        };
-        match ex.response {
-            Some(Framing::Length(n)) if ex.written + len > n => {
-                ex.close = true;
-                Err(LengthMismatch)
-            }
-            _ => {
-                ex.written += len;
-                Ok(())
-            }
-        }
-    }
-
-    /// True when body bytes go on the wire unchanged (no chunk framing).
-    pub(crate) fn body_is_raw(&self) -> bool {
-        matches!(
-            &self.state,
-            State::Exchange(ex) if matches!(ex.response, Some(Framing::Length(_) | Framing::UntilClose))
-        )
-    }
-
-    /// Ends the response body (the last chunk when chunked). A body shorter
-    /// than its declared length is an error and the connection must close.
-    pub(crate) fn finish_response(&mut self) -> Result<(), LengthMismatch> {
-        let State::Exchange(ex) = &mut self.state else {
-            return Ok(());
-        };
-        match ex.response {
-            Some(Framing::Chunked) => encode_last_chunk(&HeaderMap::new(), &mut self.out),
-            Some(Framing::Length(n)) if ex.written != n => {
-                ex.close = true;
-                return Err(LengthMismatch);
-            }
-            _ => {}
-        }
-        Ok(())
     }
 
     /// The response is done: decides whether the connection carries on.
@@ -754,5 +653,6 @@ pub(crate) fn panic_response<B: Default>() -> http::Response<B> {
     response
 }
 
+mod response;
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,23 @@
 //! `Content-Length`, obs-fold, no `Host`), `413` (body too large), `431`
 //! (head too large), `501` (a transfer coding other than chunked), `408`
 //! (a head or body that did not arrive in time).
+//!
+//! How a connection is served: the driver asks the connection's state
+//! machine for its next step and carries it out, one `match` per driver:
+//!
+//! ```text
+//!  accept ─► [TLS handshake] ─► next step ─┬─ Read { idle }: write what is queued
+//!                   ▲                      │    (100 Continue, a rejection), read
+//!                   │                      │    until the head, body or idle deadline
+//!                   │                      ├─ Handle(request head): call the handler,
+//!                   │                      │    hand its response over (head, body,
+//!                   │                      │    end) and write it
+//!                   └──────────────────────┤  after a response: drain what the handler
+//!                                          │    left of the body, keep-alive or not
+//!                                          └─ Close: write what is left, close_notify,
+//!                                               shut down, linger if the client may
+//!                                               still be sending, close
+//! ```
 
 mod async_server;
 mod body;

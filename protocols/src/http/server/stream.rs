@@ -5,13 +5,13 @@ use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use transport::tls::{StreamControl, TlsStream};
 use transport::NetworkStream;
 
-use super::conn::Conn;
+use super::conn::{Conn, Step};
 use super::deadline::ReadTimer;
 
 /// A `NetworkStream` the server can close from another thread (shutdown)
@@ -174,6 +174,16 @@ pub(crate) type Link = Arc<Mutex<Shared>>;
 /// (every state change in [`Conn`] is completed before it returns).
 pub(crate) fn lock(link: &Link) -> MutexGuard<'_, Shared> {
     link.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The connection's next step. A server shutting down lets the
+/// connection finish the request under way, then close.
+pub(crate) fn next_step(link: &Link, shutting_down: bool) -> Step {
+    let mut shared = lock(link);
+    if shutting_down {
+        shared.core.set_closing();
+    }
+    shared.core.next_step(Instant::now())
 }
 
 /// True for the errors that mean "the wait timed out".

@@ -13,12 +13,10 @@ use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
 use super::body::{ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody};
-use super::conn::{
-    panic_response, BodyEvent, Conn, HeadEvent, Next, Wait, DIRECT_WRITE, STREAM_CHUNK,
-};
+use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
-use super::stream::{lock, Link, Shared, SharedNet, Stream};
+use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::ServerConfig;
 use crate::http::Error;
 
@@ -297,73 +295,33 @@ fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &
         read_timer: None,
     }));
     loop {
-        let Some(parts) = next_head(&link, &guard, state) else {
-            break;
-        };
-        let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
-        request.extensions_mut().insert(info);
-        let response = catch_unwind(AssertUnwindSafe(|| handler(request)))
-            .unwrap_or_else(|_| panic_response());
-        if write_response(&link, response, state).is_err() {
-            // The response broke off midway: the client must see the cut.
-            net.close();
-            return;
-        }
-        if !after_response(&link) {
-            break;
+        match next_step(&link, state.is_shutting_down()) {
+            Step::Read { idle } => {
+                if idle && !guard.set_idle(true) {
+                    break;
+                }
+                let filled = fill_sync(&mut lock(&link));
+                guard.set_idle(false);
+                if let Filled::Failed(_) = filled {
+                    break;
+                }
+            }
+            Step::Handle(parts) => {
+                let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
+                request.extensions_mut().insert(info);
+                let response = catch_unwind(AssertUnwindSafe(|| handler(request)))
+                    .unwrap_or_else(|_| panic_response());
+                if write_response(&link, response, state).is_err() {
+                    // The response broke off midway: the client must see the cut.
+                    net.close();
+                    return;
+                }
+            }
+            Step::Close => break,
         }
     }
     close_sync(&link);
     drop(guard);
-}
-
-/// Reads until the next request head; `None` when the connection is over.
-fn next_head(link: &Link, guard: &ConnGuard, state: &ServerState) -> Option<http::request::Parts> {
-    let mut shared = lock(link);
-    loop {
-        if state.is_shutting_down() {
-            shared.core.set_closing();
-        }
-        match shared.core.poll_head() {
-            HeadEvent::Request(parts) => return Some(parts),
-            HeadEvent::Closed | HeadEvent::Rejected(_) => return None,
-            HeadEvent::NeedInput => {
-                let (wait, _) = shared.core.read_wait(Instant::now());
-                if wait == Wait::Idle && !guard.set_idle(true) {
-                    return None;
-                }
-                let filled = fill_sync(&mut shared);
-                guard.set_idle(false);
-                if let Filled::Failed(_) = filled {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-/// After a response: drains an unread body if needed. True when the
-/// connection reads another request.
-fn after_response(link: &Link) -> bool {
-    let mut shared = lock(link);
-    loop {
-        match shared.core.end_exchange(Instant::now()) {
-            Next::Continue => return true,
-            Next::Close => return false,
-            Next::Drain => loop {
-                match shared.core.drain_body() {
-                    BodyEvent::Done => break,
-                    BodyEvent::Data(_) => {}
-                    BodyEvent::NeedInput => {
-                        if let Filled::Failed(_) = fill_sync(&mut shared) {
-                            break;
-                        }
-                    }
-                    BodyEvent::Failed(_) => break,
-                }
-            },
-        }
-    }
 }
 
 fn write_response(link: &Link, response: Response, state: &ServerState) -> io::Result<()> {

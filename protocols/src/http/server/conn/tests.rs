@@ -1,4 +1,5 @@
 use super::*;
+use http::header::HeaderMap;
 
 fn conn() -> Conn {
     Conn::new(&ServerConfig::default(), Instant::now())
@@ -290,4 +291,48 @@ fn deadlines_follow_the_phase() {
     c.timed_out(Wait::Head);
     assert!(c.is_closed());
     assert!(take_output(&mut c).starts_with("HTTP/1.1 408"));
+}
+
+#[test]
+fn the_step_function_drains_reads_handles_and_closes() {
+    let mut c = conn();
+    let now = Instant::now();
+    // A new connection waits for its first head (not idle: it was just opened).
+    assert!(matches!(c.next_step(now), Step::Read { idle: false }));
+    feed(
+        &mut c,
+        b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello",
+    );
+    let Step::Handle(parts) = c.next_step(now) else {
+        panic!("no request")
+    };
+    assert_eq!(parts.uri.path(), "/a");
+    // The handler reads nothing of the body and answers.
+    respond(&mut c, StatusCode::OK, b"ok");
+    // Half the body is still on its way: the step is a read, not idle.
+    assert!(matches!(c.next_step(now), Step::Read { idle: false }));
+    feed(&mut c, b"worldGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    let Step::Handle(parts) = c.next_step(now) else {
+        panic!("the drained connection did not go on")
+    };
+    assert_eq!(parts.uri.path(), "/b");
+    respond(&mut c, StatusCode::OK, b"");
+    // Between requests the connection is idle.
+    assert!(matches!(c.next_step(now), Step::Read { idle: true }));
+    c.set_eof();
+    assert!(matches!(c.next_step(now), Step::Close));
+}
+
+#[test]
+fn a_response_not_handed_over_whole_closes_the_connection() {
+    let mut c = conn();
+    feed(
+        &mut c,
+        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert!(matches!(c.next_step(Instant::now()), Step::Handle(_)));
+    let mut headers = HeaderMap::new();
+    c.start_response(StatusCode::OK, &mut headers, BodyKind::Sized(10));
+    // No finish_response: the next request must not be read.
+    assert!(matches!(c.next_step(Instant::now()), Step::Close));
 }

@@ -1,0 +1,165 @@
+//! The response half of [`Conn`]: the head, the body's framing, and the
+//! body bytes as the handler's response supplies them.
+
+use http::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::{Method, StatusCode};
+
+use crate::http::{encode_chunk, encode_last_chunk, encode_response_head};
+
+use super::super::date::insert_date;
+use super::super::rejection::encode_rejection;
+use super::{BodyKind, Conn, Framing, LengthMismatch, State};
+
+impl Conn {
+    /// Queues the response head in [`output`](Self::output) and returns how
+    /// its body goes on the wire. A request whose body failed gets the
+    /// error response instead (and [`Framing::Skip`]).
+    pub(crate) fn start_response(
+        &mut self,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+        kind: BodyKind,
+    ) -> Framing {
+        let closing = self.closing;
+        let State::Exchange(ex) = &mut self.state else {
+            return Framing::Skip;
+        };
+        if let Some(rejection) = ex.body_error.clone() {
+            ex.close = true;
+            ex.response = Some(Framing::Skip);
+            encode_rejection(&rejection, &mut self.out);
+            return Framing::Skip;
+        }
+        let (status, kind) = if status.is_informational() {
+            // 1xx is not a final response (and upgrades are not supported).
+            headers.clear();
+            (StatusCode::INTERNAL_SERVER_ERROR, BodyKind::Full(0))
+        } else {
+            (status, kind)
+        };
+        let bodiless_status =
+            status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        let head_request = ex.method == Method::HEAD;
+        let user_length = headers.contains_key(CONTENT_LENGTH);
+        headers.remove(TRANSFER_ENCODING);
+        let framing = if bodiless_status {
+            if status == StatusCode::NO_CONTENT {
+                headers.remove(CONTENT_LENGTH);
+            }
+            Framing::Skip
+        } else {
+            match kind {
+                BodyKind::Full(0) if head_request && user_length => {
+                    // A HEAD handler announcing the GET body's length.
+                    Framing::Skip
+                }
+                BodyKind::Full(n) | BodyKind::Sized(n) => {
+                    headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+                    Framing::Length(n)
+                }
+                BodyKind::Unsized => {
+                    headers.remove(CONTENT_LENGTH);
+                    if ex.chunked_version_ok {
+                        headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+                        Framing::Chunked
+                    } else {
+                        Framing::UntilClose
+                    }
+                }
+            }
+        };
+        let handler_close = headers.get_all(CONNECTION).iter().any(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"))
+        });
+        let unread_unannounced_body =
+            ex.expect_continue && !ex.continue_sent && !ex.decoder.is_done();
+        let keep = ex.keep_alive
+            && !closing
+            && !handler_close
+            && framing != Framing::UntilClose
+            && !unread_unannounced_body;
+        headers.remove(CONNECTION);
+        if !keep {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        } else if !ex.chunked_version_ok {
+            headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+        }
+        if !headers.contains_key(DATE) {
+            insert_date(headers);
+        }
+        encode_response_head(status, headers, &mut self.out);
+        ex.close = !keep;
+        let framing = if head_request { Framing::Skip } else { framing };
+        ex.response = Some(framing);
+        ex.written = 0;
+        framing
+    }
+
+    /// Queues response body bytes (chunk-encoded when chunked). Bytes past a
+    /// declared length are refused.
+    pub(crate) fn body_data(&mut self, data: &[u8]) -> Result<(), LengthMismatch> {
+        let State::Exchange(ex) = &mut self.state else {
+            return Ok(());
+        };
+        match ex.response {
+            Some(Framing::Length(n)) => {
+                if ex.written + data.len() as u64 > n {
+                    ex.close = true;
+                    return Err(LengthMismatch);
+                }
+                self.out.extend_from_slice(data);
+            }
+            Some(Framing::Chunked) => encode_chunk(data, &mut self.out),
+            Some(Framing::UntilClose) => self.out.extend_from_slice(data),
+            Some(Framing::Skip) | None => return Ok(()),
+        }
+        ex.written += data.len() as u64;
+        Ok(())
+    }
+
+    /// Counts body bytes the driver wrote itself, bypassing
+    /// [`output`](Self::output) (only for length- or close-delimited bodies).
+    pub(crate) fn body_written_directly(&mut self, len: u64) -> Result<(), LengthMismatch> {
+        let State::Exchange(ex) = &mut self.state else {
+            return Ok(());
+        };
+        match ex.response {
+            Some(Framing::Length(n)) if ex.written + len > n => {
+                ex.close = true;
+                Err(LengthMismatch)
+            }
+            _ => {
+                ex.written += len;
+                Ok(())
+            }
+        }
+    }
+
+    /// True when body bytes go on the wire unchanged (no chunk framing).
+    pub(crate) fn body_is_raw(&self) -> bool {
+        matches!(
+            &self.state,
+            State::Exchange(ex) if matches!(ex.response, Some(Framing::Length(_) | Framing::UntilClose))
+        )
+    }
+
+    /// Ends the response body (the last chunk when chunked). A body shorter
+    /// than its declared length is an error and the connection must close.
+    pub(crate) fn finish_response(&mut self) -> Result<(), LengthMismatch> {
+        let State::Exchange(ex) = &mut self.state else {
+            return Ok(());
+        };
+        match ex.response {
+            Some(Framing::Chunked) => encode_last_chunk(&HeaderMap::new(), &mut self.out),
+            Some(Framing::Length(n)) if ex.written != n => {
+                ex.close = true;
+                return Err(LengthMismatch);
+            }
+            _ => {}
+        }
+        ex.finished = true;
+        Ok(())
+    }
+}
