@@ -17,8 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netstack::protocols::fetch::{
-    AsyncFetchResponse, BoxFuture, FetchError, FetchErrorKind, FetchParts, FetchResponse, Fetcher,
-    Result, SchemeHandler,
+    self, AsyncFetchResponse, BoxFuture, FetchParts, FetchResponse, Fetcher, Result, SchemeHandler,
 };
 use netstack::protocols::framing::{Framed, LinesCodec};
 use netstack::transport::{ConnectOptions, NetworkStream, TcpClient, TcpListener};
@@ -74,11 +73,11 @@ pub struct KvScheme;
 fn target(parts: &FetchParts) -> Result<(String, u16, String)> {
     let url = &parts.url;
     let invalid =
-        |why: &str| FetchError::handler("kv", FetchErrorKind::InvalidUrl, why.to_string());
+        |why: &str| fetch::Error::handler("kv", fetch::ErrorKind::InvalidUrl, why.to_string());
     if parts.body.is_some() {
-        return Err(FetchError::handler(
+        return Err(fetch::Error::handler(
             "kv",
-            FetchErrorKind::Other,
+            fetch::ErrorKind::Other,
             "URLs of this scheme are read-only (no uploads)",
         ));
     }
@@ -99,30 +98,30 @@ fn answer(parts: FetchParts, key: &str, line: Option<String>) -> Result<(FetchPa
         Some(value) if value.starts_with("VALUE ") => {
             Ok((parts, value.as_bytes()["VALUE ".len()..].to_vec()))
         }
-        Some("MISSING") => Err(FetchError::handler(
+        Some("MISSING") => Err(fetch::Error::handler(
             "kv",
-            FetchErrorKind::NotFound,
+            fetch::ErrorKind::NotFound,
             format!("no key {key:?}"),
         )),
-        Some(other) => Err(FetchError::handler(
+        Some(other) => Err(fetch::Error::handler(
             "kv",
-            FetchErrorKind::BadReply,
+            fetch::ErrorKind::BadReply,
             format!("unexpected answer {other:?}"),
         )),
-        None => Err(FetchError::handler(
+        None => Err(fetch::Error::handler(
             "kv",
-            FetchErrorKind::Receive,
+            fetch::ErrorKind::Receive,
             "the server closed the connection without answering",
         )),
     }
 }
 
-fn transport_error(err: impl std::error::Error + Send + Sync + 'static) -> FetchError {
-    FetchError::handler("kv", FetchErrorKind::Connect, err)
+fn transport_error(err: impl std::error::Error + Send + Sync + 'static) -> fetch::Error {
+    fetch::Error::handler("kv", fetch::ErrorKind::Connect, err)
 }
 
-fn framing_error(err: impl std::error::Error + Send + Sync + 'static) -> FetchError {
-    FetchError::handler("kv", FetchErrorKind::Receive, err)
+fn framing_error(err: impl std::error::Error + Send + Sync + 'static) -> fetch::Error {
+    fetch::Error::handler("kv", fetch::ErrorKind::Receive, err)
 }
 
 impl SchemeHandler for KvScheme {
@@ -164,9 +163,9 @@ impl SchemeHandler for KvScheme {
             let line = match futures::future::select(read, timer).await {
                 futures::future::Either::Left((line, _)) => line.map_err(framing_error)?,
                 futures::future::Either::Right(_) => {
-                    return Err(FetchError::handler(
+                    return Err(fetch::Error::handler(
                         "kv",
-                        FetchErrorKind::Timeout,
+                        fetch::ErrorKind::Timeout,
                         format!("no answer within {TIMEOUT:?}"),
                     ))
                 }

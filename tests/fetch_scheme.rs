@@ -4,7 +4,7 @@
 #[path = "../examples/fetch_scheme.rs"]
 mod fetch_scheme;
 
-use netstack::protocols::fetch::FetchErrorKind;
+use netstack::protocols::fetch;
 
 #[test]
 fn a_custom_scheme_answers_in_both_modes_and_fails_clearly() {
@@ -21,14 +21,14 @@ fn a_custom_scheme_answers_in_both_modes_and_fails_clearly() {
         fetcher.download_string(&url("absent")).unwrap_err(),
         netstack::sockets::block_on(fetcher.download_string_async(&url("absent"))).unwrap_err(),
     ] {
-        assert_eq!(err.kind(), FetchErrorKind::NotFound, "{err}");
+        assert_eq!(err.kind(), fetch::ErrorKind::NotFound, "{err}");
         assert!(
             err.to_string().contains("fetch: kv: no key \"absent\""),
             "{err}"
         );
     }
     let err = fetcher.download_string("kv://127.0.0.1/key").unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::InvalidUrl, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::InvalidUrl, "{err}");
     // A silent server: the async handler's timer ends the wait.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
@@ -36,7 +36,7 @@ fn a_custom_scheme_answers_in_both_modes_and_fails_clearly() {
         fetcher.download_string_async(&format!("kv://127.0.0.1:{silent_port}/k")),
     )
     .unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::Timeout, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::Timeout, "{err}");
     // Built-in schemes are still there.
     assert_eq!(fetcher.download_string("data:,x").unwrap(), "x");
 }

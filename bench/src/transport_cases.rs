@@ -99,7 +99,7 @@ pub enum Case {
     Bulk,
     /// TCP bulk, async: NetworkStream vs tokio::net::TcpStream.
     AsyncBulk,
-    /// TLS 1.3 bulk: TlsStream<NetworkStream> vs rustls StreamOwned<_, std TcpStream>.
+    /// TLS 1.3 bulk: `TlsStream<NetworkStream>` vs rustls `StreamOwned<_, std TcpStream>`.
     TlsBulk,
     /// TLS 1.3 handshakes per second, full and resumed.
     Handshakes,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use protocols::dns::{DnsClient, DnsError, DnsResponse, RData, RecordType};
+use protocols::dns::{self, DnsClient, DnsResponse, RData, RecordType};
 use protocols::framing;
 
 const DNSMASQ: &str = "/usr/sbin/dnsmasq";
@@ -171,28 +171,28 @@ fn query(
     client: &DnsClient,
     name: &str,
     rtype: RecordType,
-) -> Result<DnsResponse, DnsError> {
+) -> Result<DnsResponse, dns::Error> {
     match mode {
         Mode::Sync => client.query(name, rtype),
         Mode::Async => sockets::block_on(client.query_async(name, rtype)),
     }
 }
 
-fn lookup_ip(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<IpAddr>, DnsError> {
+fn lookup_ip(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<IpAddr>, dns::Error> {
     match mode {
         Mode::Sync => client.lookup_ip(name),
         Mode::Async => sockets::block_on(client.lookup_ip_async(name)),
     }
 }
 
-fn lookup_mx(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<(u16, String)>, DnsError> {
+fn lookup_mx(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<(u16, String)>, dns::Error> {
     match mode {
         Mode::Sync => client.lookup_mx(name),
         Mode::Async => sockets::block_on(client.lookup_mx_async(name)),
     }
 }
 
-fn lookup_txt(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<String>, DnsError> {
+fn lookup_txt(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<String>, dns::Error> {
     match mode {
         Mode::Sync => client.lookup_txt(name),
         Mode::Async => sockets::block_on(client.lookup_txt_async(name)),
@@ -275,11 +275,11 @@ fn missing_name_is_nxdomain() {
     let client = server.client();
     for mode in MODES {
         match query(mode, &client, "missing.test", RecordType::A) {
-            Err(DnsError::NameError { name }) => assert_eq!(name, "missing.test"),
+            Err(dns::Error::NameError { name }) => assert_eq!(name, "missing.test"),
             other => panic!("{mode:?}: {other:?}"),
         }
         match lookup_ip(mode, &client, "missing.test") {
-            Err(e @ DnsError::NameError { .. }) => {
+            Err(e @ dns::Error::NameError { .. }) => {
                 assert!(e.to_string().contains("NXDOMAIN"), "{e}")
             }
             other => panic!("{mode:?}: {other:?}"),
@@ -313,7 +313,7 @@ fn invalid_names_are_refused_before_sending() {
     for mode in MODES {
         for name in ["a..test", &long_label, ""] {
             match query(mode, &client, name, RecordType::A) {
-                Err(DnsError::InvalidName { .. }) => {}
+                Err(dns::Error::InvalidName { .. }) => {}
                 other => panic!("{mode:?} {name:?}: {other:?}"),
             }
         }
@@ -422,7 +422,7 @@ fn silent_server_times_out_after_every_attempt() {
             .with_timeout(Duration::from_millis(300))
             .with_attempts(3);
         match query(mode, &client, "silent.test", RecordType::A) {
-            Err(e @ DnsError::Timeout { attempts: 3, .. }) => assert!(e.is_timeout()),
+            Err(e @ dns::Error::Timeout { attempts: 3, .. }) => assert!(e.is_timeout()),
             other => panic!("{mode:?}: {other:?}"),
         }
         let received = peer.stop();
@@ -469,7 +469,7 @@ fn malformed_reply_is_an_error() {
         });
         let client = crafted_client(peer.addr);
         match query(mode, &client, "bad.test", RecordType::A) {
-            Err(DnsError::Malformed(what)) => assert!(what.contains("past the end"), "{what}"),
+            Err(dns::Error::Malformed(what)) => assert!(what.contains("past the end"), "{what}"),
             other => panic!("{mode:?}: {other:?}"),
         }
     }
@@ -545,7 +545,7 @@ fn tcp_fallback_to_a_server_closing_mid_frame_is_a_framing_error() {
         });
         let client = crafted_client(udp.addr);
         match query(mode, &client, "cut.test", RecordType::A) {
-            Err(DnsError::Framing(framing::Error::StreamEndedInFrame { buffered })) => {
+            Err(dns::Error::Framing(framing::Error::StreamEndedInFrame { buffered })) => {
                 assert!(buffered >= 20, "{buffered}")
             }
             other => panic!("{mode:?}: {other:?}"),
@@ -565,7 +565,7 @@ fn tcp_fallback_to_a_silent_server_times_out() {
         });
         let client = DnsClient::new(udp.addr).with_timeout(Duration::from_millis(300));
         match query(mode, &client, "hold.test", RecordType::A) {
-            Err(e @ DnsError::Timeout { .. }) => assert!(e.is_timeout()),
+            Err(e @ dns::Error::Timeout { .. }) => assert!(e.is_timeout()),
             other => panic!("{mode:?}: {other:?}"),
         }
         done_tx.send(()).unwrap();

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use http::{HeaderMap, Method};
 use protocols::fetch::{
-    AsyncFetchResponse, BoxFuture, FetchError, FetchErrorKind, FetchParts, FetchRequest,
-    FetchResponse, Fetcher, SchemeHandler,
+    self, AsyncFetchResponse, BoxFuture, FetchParts, FetchRequest, FetchResponse, Fetcher,
+    SchemeHandler,
 };
 use support::harness::Mode;
 use support::{ok, response, Server, TempDir};
@@ -57,7 +57,7 @@ fn fetcher() -> Fetcher {
         .build()
 }
 
-fn run(mode: Mode, request: FetchRequest) -> Result<Got, FetchError> {
+fn run(mode: Mode, request: FetchRequest) -> Result<Got, fetch::Error> {
     match mode {
         Mode::Sync => {
             let response = request.send()?;
@@ -94,7 +94,7 @@ fn run(mode: Mode, request: FetchRequest) -> Result<Got, FetchError> {
     }
 }
 
-fn get(mode: Mode, fetcher: &Fetcher, url: &str) -> Result<Got, FetchError> {
+fn get(mode: Mode, fetcher: &Fetcher, url: &str) -> Result<Got, fetch::Error> {
     run(mode, fetcher.get(url))
 }
 
@@ -117,7 +117,7 @@ fn data_urls_decode(mode: Mode) {
     assert_eq!(&got.body[..6], b"GIF89a");
     assert_eq!(got.headers["content-type"], "image/gif");
     let err = get(mode, &f, "data:;base64,@@@").unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::InvalidUrl, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::InvalidUrl, "{err}");
     let err = run(mode, f.request("data:,x").body("up")).unwrap_err();
     assert!(err.to_string().contains("cannot be uploaded"), "{err}");
 }
@@ -152,7 +152,7 @@ fn file_urls_read_list_resume_and_write(mode: Mode) {
     assert_eq!(listing.text(), "data.bin\nsub/\n");
 
     let err = get(mode, &f, &url("missing.txt")).unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::NotFound, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::NotFound, "{err}");
     assert!(err.to_string().contains("missing.txt"), "{err}");
 
     run(mode, f.request(&url("written.txt")).body("new text")).unwrap();
@@ -169,7 +169,7 @@ fn file_urls_read_list_resume_and_write(mode: Mode) {
     assert_eq!(std::fs::read(dir.0.join("copy.bin")).unwrap(), content);
 
     let err = get(mode, &f, "file://remote.example/etc/hosts").unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::InvalidUrl, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::InvalidUrl, "{err}");
 }
 
 // ---------------------------------------------------------------------------
@@ -287,23 +287,26 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
             sockets::block_on(f.download_string_async(&server.url("/missing"))).unwrap_err()
         }
     };
-    assert_eq!(err.kind(), FetchErrorKind::HttpStatus);
+    assert_eq!(err.kind(), fetch::ErrorKind::HttpStatus);
     assert!(err.to_string().contains("404"), "{err}");
 
     let kind = |url: &str| get(mode, &f, url).unwrap_err().kind();
-    assert_eq!(kind(&server.url("/loop")), FetchErrorKind::TooManyRedirects);
-    assert_eq!(kind(&server.url("/short")), FetchErrorKind::PartialBody);
-    assert_eq!(kind(&server.url("/junk")), FetchErrorKind::BadReply);
+    assert_eq!(
+        kind(&server.url("/loop")),
+        fetch::ErrorKind::TooManyRedirects
+    );
+    assert_eq!(kind(&server.url("/short")), fetch::ErrorKind::PartialBody);
+    assert_eq!(kind(&server.url("/junk")), fetch::ErrorKind::BadReply);
     assert_eq!(
         kind("http://no-such-host.invalid/"),
-        FetchErrorKind::Resolve
+        fetch::ErrorKind::Resolve
     );
     assert_eq!(
         kind("gopher://127.0.0.1/"),
-        FetchErrorKind::UnsupportedScheme
+        fetch::ErrorKind::UnsupportedScheme
     );
-    assert_eq!(kind("http://[::1/"), FetchErrorKind::InvalidUrl);
-    assert_eq!(kind("not a url"), FetchErrorKind::InvalidUrl);
+    assert_eq!(kind("http://[::1/"), fetch::ErrorKind::InvalidUrl);
+    assert_eq!(kind("not a url"), fetch::ErrorKind::InvalidUrl);
     // Nothing listens on this port: it stays bound (not listening) so no other test takes it.
     let closed = sockets::Socket::new(
         sockets::AddressFamily::InterNetwork,
@@ -315,7 +318,7 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
     let port = closed.local_endpoint().unwrap().as_ip().unwrap().port();
     assert_eq!(
         kind(&format!("http://127.0.0.1:{port}/")),
-        FetchErrorKind::Connect
+        fetch::ErrorKind::Connect
     );
     // A silent server: a timeout, not a hang.
     let silent = Server::start(|conn, _| {
@@ -326,7 +329,7 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
         .read_timeout(Some(Duration::from_millis(300)))
         .build();
     let err = get(mode, &quick, &silent.url("/")).unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::Timeout, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::Timeout, "{err}");
 }
 
 fn https_with_a_trusted_self_signed_certificate(mode: Mode) {
@@ -362,7 +365,7 @@ fn https_with_a_trusted_self_signed_certificate(mode: Mode) {
     assert_eq!(got.text(), "secure /page");
     // The default fetcher trusts the system's roots only: a certificate error.
     let err = get(mode, &fetcher(), &url).unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::Certificate, "{err}");
+    assert_eq!(err.kind(), fetch::ErrorKind::Certificate, "{err}");
     server.shutdown();
 }
 
@@ -492,20 +495,20 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     let kind = |request: FetchRequest| run(mode, request).unwrap_err().kind();
     assert_eq!(
         kind(f.get(&format!("{base}/missing.bin"))),
-        FetchErrorKind::NotFound
+        fetch::ErrorKind::NotFound
     );
     assert_eq!(
         kind(f.get(&format!("ftp://alice:wrong@127.0.0.1:{}/x", server.port))),
-        FetchErrorKind::LoginDenied
+        fetch::ErrorKind::LoginDenied
     );
     // The anonymous user may not write.
     assert_eq!(
         kind(f.request(&format!("{base}/nope.txt")).body("x")),
-        FetchErrorKind::UploadFailed
+        fetch::ErrorKind::UploadFailed
     );
     assert_eq!(
         kind(f.get(&format!("{base}/bad%0D%0ADELE%20data.bin"))),
-        FetchErrorKind::InvalidUrl
+        fetch::ErrorKind::InvalidUrl
     );
     assert!(anon.0.join("data.bin").exists());
 }
@@ -522,9 +525,9 @@ impl SchemeHandler for KeyValue {
             "greeting" => "hello from kv",
             "answer" => "42",
             key => {
-                return Err(FetchError::handler(
+                return Err(fetch::Error::handler(
                     "kv",
-                    FetchErrorKind::NotFound,
+                    fetch::ErrorKind::NotFound,
                     format!("no key {key:?}"),
                 ))
             }
@@ -568,7 +571,7 @@ fn custom_schemes_plug_in(mode: Mode) {
     assert_eq!(got.text(), "hello from kv");
     assert_eq!(got.status, Some(0));
     let err = get(mode, &f, "kv:nothing").unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::NotFound);
+    assert_eq!(err.kind(), fetch::ErrorKind::NotFound);
     assert!(err.to_string().contains("kv: no key \"nothing\""), "{err}");
     let got = get(mode, &f, "slow:x").unwrap();
     assert_eq!(
@@ -580,7 +583,7 @@ fn custom_schemes_plug_in(mode: Mode) {
     );
     // Unregistered on another fetcher.
     let err = get(mode, &fetcher(), "kv:greeting").unwrap_err();
-    assert_eq!(err.kind(), FetchErrorKind::UnsupportedScheme);
+    assert_eq!(err.kind(), fetch::ErrorKind::UnsupportedScheme);
 }
 
 both_modes!(

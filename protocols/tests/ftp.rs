@@ -17,7 +17,7 @@ mod support;
 use support::pyftpd::Pyftpd;
 use support::TempDir;
 
-use protocols::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
+use protocols::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
 
 const SMALL: &[u8] = b"hello, ftp\r\nsecond line\n";
 const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
@@ -101,7 +101,7 @@ impl Client {
         host: &str,
         port: u16,
         options: &FtpOptions,
-    ) -> Result<Client, FtpError> {
+    ) -> Result<Client, ftp::Error> {
         Ok(match mode {
             Mode::Sync => Client::Sync(FtpClient::connect(host, port, options)?),
             Mode::Async => Client::Async(sockets::block_on(AsyncFtpClient::connect(
@@ -110,7 +110,7 @@ impl Client {
         })
     }
 
-    fn from_url(mode: Mode, url: &str) -> Result<Client, FtpError> {
+    fn from_url(mode: Mode, url: &str) -> Result<Client, ftp::Error> {
         let url = FtpUrl::parse(&url::Url::parse(url).unwrap())?;
         Ok(match mode {
             Mode::Sync => Client::Sync(FtpClient::connect_url(&url, &options())?),
@@ -139,48 +139,48 @@ impl Client {
         client
     }
 
-    fn login(&mut self, user: &str, password: &str) -> Result<(), FtpError> {
+    fn login(&mut self, user: &str, password: &str) -> Result<(), ftp::Error> {
         call!(self, login(user, password))
     }
-    fn login_anonymous(&mut self) -> Result<(), FtpError> {
+    fn login_anonymous(&mut self) -> Result<(), ftp::Error> {
         call!(self, login_anonymous())
     }
-    fn binary(&mut self) -> Result<(), FtpError> {
+    fn binary(&mut self) -> Result<(), ftp::Error> {
         call!(self, binary())
     }
-    fn cwd(&mut self, path: &str) -> Result<(), FtpError> {
+    fn cwd(&mut self, path: &str) -> Result<(), ftp::Error> {
         call!(self, cwd(path))
     }
-    fn pwd(&mut self) -> Result<String, FtpError> {
+    fn pwd(&mut self) -> Result<String, ftp::Error> {
         call!(self, pwd())
     }
-    fn size(&mut self, path: &str) -> Result<u64, FtpError> {
+    fn size(&mut self, path: &str) -> Result<u64, ftp::Error> {
         call!(self, size(path))
     }
-    fn modified(&mut self, path: &str) -> Result<SystemTime, FtpError> {
+    fn modified(&mut self, path: &str) -> Result<SystemTime, ftp::Error> {
         call!(self, modified(path))
     }
-    fn delete(&mut self, path: &str) -> Result<(), FtpError> {
+    fn delete(&mut self, path: &str) -> Result<(), ftp::Error> {
         call!(self, delete(path))
     }
-    fn mkdir(&mut self, path: &str) -> Result<(), FtpError> {
+    fn mkdir(&mut self, path: &str) -> Result<(), ftp::Error> {
         call!(self, mkdir(path))
     }
-    fn rmdir(&mut self, path: &str) -> Result<(), FtpError> {
+    fn rmdir(&mut self, path: &str) -> Result<(), ftp::Error> {
         call!(self, rmdir(path))
     }
-    fn list(&mut self, path: Option<&str>) -> Result<Vec<String>, FtpError> {
+    fn list(&mut self, path: Option<&str>) -> Result<Vec<String>, ftp::Error> {
         call!(self, list(path))
     }
-    fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, FtpError> {
+    fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, ftp::Error> {
         call!(self, nlst(path))
     }
-    fn stor(&mut self, path: &str, bytes: &[u8]) -> Result<u64, FtpError> {
+    fn stor(&mut self, path: &str, bytes: &[u8]) -> Result<u64, ftp::Error> {
         call!(self, stor(path, &mut &bytes[..]))
     }
 
     /// A whole download through the `Read` / `AsyncRead` trait.
-    fn get_from(&mut self, path: &str, offset: u64) -> Result<Vec<u8>, FtpError> {
+    fn get_from(&mut self, path: &str, offset: u64) -> Result<Vec<u8>, ftp::Error> {
         let mut out = Vec::new();
         match self {
             Client::Sync(c) => {
@@ -191,25 +191,25 @@ impl Client {
                 use futures::io::AsyncReadExt;
                 let mut download = c.retr_from(path, offset).await?;
                 download.read_to_end(&mut out).await.map_err(unwrap_io)?;
-                Ok::<(), FtpError>(())
+                Ok::<(), ftp::Error>(())
             })?,
         }
         Ok(out)
     }
 
-    fn get(&mut self, path: &str) -> Result<Vec<u8>, FtpError> {
+    fn get(&mut self, path: &str) -> Result<Vec<u8>, ftp::Error> {
         self.get_from(path, 0)
     }
 
     /// A whole download through the client's own `to_vec`.
-    fn get_vec(&mut self, path: &str) -> Result<Vec<u8>, FtpError> {
+    fn get_vec(&mut self, path: &str) -> Result<Vec<u8>, ftp::Error> {
         match self {
             Client::Sync(c) => c.retr(path)?.to_vec(),
             Client::Async(c) => sockets::block_on(async { c.retr(path).await?.to_vec().await }),
         }
     }
 
-    fn quit(self) -> Result<(), FtpError> {
+    fn quit(self) -> Result<(), ftp::Error> {
         match self {
             Client::Sync(c) => c.quit(),
             Client::Async(c) => sockets::block_on(c.quit()),
@@ -217,11 +217,11 @@ impl Client {
     }
 }
 
-/// The `FtpError` a download's `io::Error` carries.
-fn unwrap_io(error: std::io::Error) -> FtpError {
-    match error.into_inner().map(|e| e.downcast::<FtpError>()) {
+/// The `ftp::Error` a download's `io::Error` carries.
+fn unwrap_io(error: std::io::Error) -> ftp::Error {
+    match error.into_inner().map(|e| e.downcast::<ftp::Error>()) {
         Some(Ok(e)) => *e,
-        other => panic!("an io::Error without an FtpError inside: {other:?}"),
+        other => panic!("an io::Error without an ftp::Error inside: {other:?}"),
     }
 }
 
@@ -345,11 +345,11 @@ fn cwd_mkdir_delete_rmdir() {
         c.rmdir(&dir).unwrap();
         assert!(!server.home.0.join(&dir).exists());
         match c.cwd("no-such-dir") {
-            Err(FtpError::FileUnavailable { code: 550, .. }) => {}
+            Err(ftp::Error::FileUnavailable { code: 550, .. }) => {}
             other => panic!("{mode:?}: {other:?}"),
         }
         match c.mkdir(&format!("no/such/{dir}")) {
-            Err(FtpError::FileUnavailable { code: 550, .. }) => {}
+            Err(ftp::Error::FileUnavailable { code: 550, .. }) => {}
             other => panic!("{mode:?}: {other:?}"),
         }
     }
@@ -362,7 +362,7 @@ fn a_missing_file_is_file_unavailable_and_the_session_goes_on() {
         let mut c = Client::anonymous(mode, &server);
         let err = c.get("missing.txt").unwrap_err();
         assert!(
-            matches!(err, FtpError::FileUnavailable { code: 550, .. }),
+            matches!(err, ftp::Error::FileUnavailable { code: 550, .. }),
             "{mode:?}: {err:?}"
         );
         assert!(
@@ -371,11 +371,11 @@ fn a_missing_file_is_file_unavailable_and_the_session_goes_on() {
         );
         assert!(matches!(
             c.size("missing.txt"),
-            Err(FtpError::FileUnavailable { code: 550, .. })
+            Err(ftp::Error::FileUnavailable { code: 550, .. })
         ));
         assert!(matches!(
             c.list(Some("missing-dir")),
-            Err(FtpError::FileUnavailable { .. })
+            Err(ftp::Error::FileUnavailable { .. })
         ));
         // Anonymous is read-only: an upload is refused.
         let err = c.stor("nope.txt", b"x").unwrap_err();
@@ -385,7 +385,7 @@ fn a_missing_file_is_file_unavailable_and_the_session_goes_on() {
         assert_eq!(c.get("small.txt").unwrap(), SMALL);
         // A path that would inject a command is refused before anything is sent.
         let err = c.get("small.txt\r\nDELE small.txt").unwrap_err();
-        assert!(matches!(err, FtpError::InvalidInput(_)), "{err:?}");
+        assert!(matches!(err, ftp::Error::InvalidInput(_)), "{err:?}");
         assert_eq!(c.get("small.txt").unwrap(), SMALL);
     }
 }
@@ -397,7 +397,7 @@ fn a_wrong_password_is_login_denied() {
         let mut c = Client::to(mode, &server);
         let err = c.login("alice", "wrong").unwrap_err();
         assert!(
-            matches!(err, FtpError::LoginDenied { code: 530, .. }),
+            matches!(err, ftp::Error::LoginDenied { code: 530, .. }),
             "{mode:?}: {err:?}"
         );
         assert!(
@@ -407,7 +407,7 @@ fn a_wrong_password_is_login_denied() {
         // Commands before a login are refused as such.
         assert!(matches!(
             c.pwd(),
-            Err(FtpError::LoginDenied { code: 530, .. })
+            Err(ftp::Error::LoginDenied { code: 530, .. })
         ));
         // The right password then works on the same connection.
         c.login("alice", "secret").unwrap();
@@ -415,7 +415,7 @@ fn a_wrong_password_is_login_denied() {
         let mut unknown = Client::to(mode, &server);
         assert!(matches!(
             unknown.login("mallory", "secret"),
-            Err(FtpError::LoginDenied { .. })
+            Err(ftp::Error::LoginDenied { .. })
         ));
     }
 }
@@ -530,7 +530,7 @@ fn ipv6_on_loopback_uses_epsv() {
         let mut c = Client::anonymous(mode, &no_epsv);
         let err = c.get("small.txt").unwrap_err();
         assert!(
-            matches!(err, FtpError::MalformedReply(_)),
+            matches!(err, ftp::Error::MalformedReply(_)),
             "{mode:?}: {err:?}"
         );
     }
@@ -564,7 +564,7 @@ fn connect_url_logs_in_from_the_url() {
         .err()
         .expect("a wrong password");
         assert!(
-            matches!(err, FtpError::LoginDenied { code: 530, .. }),
+            matches!(err, ftp::Error::LoginDenied { code: 530, .. }),
             "{mode:?}: {err:?}"
         );
         // An IPv6 literal.
@@ -694,7 +694,7 @@ impl Fake {
         self.commands.lock().unwrap().clone()
     }
 
-    fn connect(&self, mode: Mode, options: &FtpOptions) -> Result<Client, FtpError> {
+    fn connect(&self, mode: Mode, options: &FtpOptions) -> Result<Client, ftp::Error> {
         Client::connect(mode, "127.0.0.1", self.addr.port(), options)
     }
 }
@@ -807,11 +807,11 @@ fn crafted_malformed_replies_are_errors() {
         assert!(
             matches!(
                 err,
-                FtpError::MalformedReply(protocols::ftp::reply::ReplyError::LineTooLong { .. })
+                ftp::Error::MalformedReply(protocols::ftp::reply::ReplyError::LineTooLong { .. })
             ),
             "{mode:?}: {err:?}"
         );
-        assert!(matches!(c.pwd(), Err(FtpError::Broken)), "{mode:?}");
+        assert!(matches!(c.pwd(), Err(ftp::Error::Broken)), "{mode:?}");
         // A malformed EPSV port.
         let fake = Fake::start(GREETING, |line, conn| {
             if !login_ok(line, conn) {
@@ -823,7 +823,7 @@ fn crafted_malformed_replies_are_errors() {
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
-            matches!(err, FtpError::MalformedReply(_)),
+            matches!(err, ftp::Error::MalformedReply(_)),
             "{mode:?}: {err:?}"
         );
     }
@@ -840,7 +840,7 @@ fn crafted_silent_server_times_out() {
             .err()
             .expect("an error");
         assert!(
-            matches!(err, FtpError::Timeout { phase: "a reply" }),
+            matches!(err, ftp::Error::Timeout { phase: "a reply" }),
             "{mode:?}: {err:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -850,7 +850,7 @@ fn crafted_silent_server_times_out() {
         let err = c.login("u", "p").unwrap_err();
         assert!(err.is_timeout(), "{mode:?}: {err:?}");
         assert_eq!(err.to_string(), "ftp: timed out waiting for a reply");
-        assert!(matches!(c.pwd(), Err(FtpError::Broken)), "{mode:?}");
+        assert!(matches!(c.pwd(), Err(ftp::Error::Broken)), "{mode:?}");
         // Starts a download, then sends no data.
         let fake = Fake::start(GREETING, |line, conn| {
             if login_ok(line, conn) {
@@ -871,7 +871,7 @@ fn crafted_silent_server_times_out() {
         assert!(
             matches!(
                 err,
-                FtpError::Timeout {
+                ftp::Error::Timeout {
                     phase: "download data"
                 }
             ),
@@ -929,7 +929,7 @@ fn crafted_transfer_cut_short_is_an_error() {
             }),
         };
         assert!(
-            matches!(&err, FtpError::Protocol(m) if m.contains("400 of the 1000 bytes")),
+            matches!(&err, ftp::Error::Protocol(m) if m.contains("400 of the 1000 bytes")),
             "{mode:?}: {err:?}"
         );
         assert!(again.to_string().contains("the transfer failed"), "{again}");
@@ -955,7 +955,7 @@ fn crafted_transfer_cut_short_is_an_error() {
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
-            matches!(err, FtpError::Rejected { code: 426, .. }),
+            matches!(err, ftp::Error::Rejected { code: 426, .. }),
             "{mode:?}: {err:?}"
         );
         assert!(err.to_string().contains("RETR f"), "{err}");
@@ -991,8 +991,8 @@ fn crafted_transfer_cut_short_is_an_error() {
         c.login("u", "p").unwrap();
         let err = c.get("f").unwrap_err();
         assert!(
-            matches!(&err, FtpError::Protocol(m) if m.contains("closed the control connection"))
-                || matches!(err, FtpError::Transport(_)),
+            matches!(&err, ftp::Error::Protocol(m) if m.contains("closed the control connection"))
+                || matches!(err, ftp::Error::Transport(_)),
             "{mode:?}: {err:?}"
         );
     }
@@ -1009,11 +1009,17 @@ fn crafted_command_injection_is_refused_before_sending() {
         });
         let mut c = fake.connect(mode, &options()).unwrap();
         for bad in ["x\r\nDELE y", "x\nDELE y", "x\rDELE y", "x\0y"] {
-            assert!(matches!(c.cwd(bad), Err(FtpError::InvalidInput(_))));
-            assert!(matches!(c.delete(bad), Err(FtpError::InvalidInput(_))));
-            assert!(matches!(c.get(bad), Err(FtpError::InvalidInput(_))));
-            assert!(matches!(c.login(bad, "p"), Err(FtpError::InvalidInput(_))));
-            assert!(matches!(c.login("u", bad), Err(FtpError::InvalidInput(_))));
+            assert!(matches!(c.cwd(bad), Err(ftp::Error::InvalidInput(_))));
+            assert!(matches!(c.delete(bad), Err(ftp::Error::InvalidInput(_))));
+            assert!(matches!(c.get(bad), Err(ftp::Error::InvalidInput(_))));
+            assert!(matches!(
+                c.login(bad, "p"),
+                Err(ftp::Error::InvalidInput(_))
+            ));
+            assert!(matches!(
+                c.login("u", bad),
+                Err(ftp::Error::InvalidInput(_))
+            ));
         }
         c.cwd("ok").unwrap();
         assert_eq!(fake.commands(), ["CWD ok"], "{mode:?}");
@@ -1059,6 +1065,9 @@ fn a_cancelled_async_operation_leaves_the_client_broken_not_out_of_step() {
     }));
     assert!(cancelled.is_err(), "{cancelled:?}");
     // A late reply to PWD must not be taken for the next command's.
-    assert!(matches!(sockets::block_on(c.pwd()), Err(FtpError::Broken)));
+    assert!(matches!(
+        sockets::block_on(c.pwd()),
+        Err(ftp::Error::Broken)
+    ));
     assert_eq!(fake.commands(), ["USER u", "PASS p", "PWD"]);
 }

@@ -1,6 +1,6 @@
 //! `netstack fetch`'s exit codes: curl's numbers for the same failures.
 
-use netstack::protocols::fetch::{FetchError, FetchErrorKind};
+use netstack::protocols::fetch;
 
 /// The table shown by `netstack fetch --help` and in the README.
 pub const EXIT_CODES_HELP: &str = "\
@@ -30,31 +30,31 @@ Exit codes (curl's numbers for the same failures):
   78  remote file not found (FTP)";
 
 /// The exit code for a failed fetch of `url`.
-pub fn code_for(err: &FetchError, uploading: bool) -> u8 {
+pub fn code_for(err: &fetch::Error, uploading: bool) -> u8 {
     match err.kind() {
-        FetchErrorKind::UnsupportedScheme => 1,
-        FetchErrorKind::InvalidUrl => 3,
-        FetchErrorKind::Resolve => 6,
-        FetchErrorKind::Connect => 7,
-        FetchErrorKind::BadReply => 8,
-        FetchErrorKind::PartialBody => 18,
-        FetchErrorKind::HttpStatus => 22,
-        FetchErrorKind::UploadFailed => 25,
-        FetchErrorKind::Timeout => 28,
-        FetchErrorKind::TlsHandshake => 35,
-        FetchErrorKind::TooManyRedirects => 47,
-        FetchErrorKind::Send => 55,
-        FetchErrorKind::Receive | FetchErrorKind::Proxy => 56,
-        FetchErrorKind::Certificate => 60,
-        FetchErrorKind::BadContentEncoding => 61,
-        FetchErrorKind::TooLarge => 63,
-        FetchErrorKind::LoginDenied => 67,
-        FetchErrorKind::NotFound => match err {
-            FetchError::File { .. } if uploading => 26,
-            FetchError::File { .. } => 37,
+        fetch::ErrorKind::UnsupportedScheme => 1,
+        fetch::ErrorKind::InvalidUrl => 3,
+        fetch::ErrorKind::Resolve => 6,
+        fetch::ErrorKind::Connect => 7,
+        fetch::ErrorKind::BadReply => 8,
+        fetch::ErrorKind::PartialBody => 18,
+        fetch::ErrorKind::HttpStatus => 22,
+        fetch::ErrorKind::UploadFailed => 25,
+        fetch::ErrorKind::Timeout => 28,
+        fetch::ErrorKind::TlsHandshake => 35,
+        fetch::ErrorKind::TooManyRedirects => 47,
+        fetch::ErrorKind::Send => 55,
+        fetch::ErrorKind::Receive | fetch::ErrorKind::Proxy => 56,
+        fetch::ErrorKind::Certificate => 60,
+        fetch::ErrorKind::BadContentEncoding => 61,
+        fetch::ErrorKind::TooLarge => 63,
+        fetch::ErrorKind::LoginDenied => 67,
+        fetch::ErrorKind::NotFound => match err {
+            fetch::Error::File { .. } if uploading => 26,
+            fetch::Error::File { .. } => 37,
             _ => 78,
         },
-        FetchErrorKind::Io => {
+        fetch::ErrorKind::Io => {
             if uploading {
                 26
             } else {

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use netstack::protocols::fetch::{FetchError, FetchResponse, Fetcher, FetcherBuilder};
+use netstack::protocols::fetch::{self, FetchResponse, Fetcher, FetcherBuilder};
 use netstack::protocols::http::client::Proxy;
 use netstack::transport::tls::TlsClientConfig;
 
@@ -299,7 +299,8 @@ fn transfer_one(
     transfer: &mut Transfer,
 ) -> Result<(), Failure> {
     let uploading = args.upload.is_some();
-    let fetch_failure = |e: FetchError| Failure::new(exit::code_for(&e, uploading), e.to_string());
+    let fetch_failure =
+        |e: fetch::Error| Failure::new(exit::code_for(&e, uploading), e.to_string());
     let output = output_for(args, url, index)?;
     let mut target = url.to_string();
     let mut request;
@@ -401,7 +402,7 @@ fn transfer_one(
         bar.finish();
         transfer.size_download = match copied {
             Ok(n) => n,
-            Err(FetchError::Io { source, .. }) => return Err(write_failure(source)),
+            Err(fetch::Error::Io { source, .. }) => return Err(write_failure(source)),
             Err(e) => return Err(fetch_failure(e)),
         };
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sockets::SocketError;
 use transport::{ConnectOptions, NetworkStream, TcpClient, UdpClient};
 
-use super::error::{DnsError, Result};
+use super::error::{Error, Result};
 use super::message::{DnsResponse, Query, RecordType, ReplyCheck, Via};
 use crate::framing::{Framed, LengthDelimitedCodec, LengthField};
 
@@ -23,7 +23,7 @@ const MAX_DATAGRAM: usize = 65_535;
 /// else). Each attempt waits [`DnsClient::DEFAULT_TIMEOUT`] (see
 /// [`with_timeout`](DnsClient::with_timeout)); after
 /// [`DEFAULT_ATTEMPTS`](DnsClient::DEFAULT_ATTEMPTS) silent attempts the
-/// query fails with [`DnsError::Timeout`]. A reply with another ID or
+/// query fails with [`Error::Timeout`]. A reply with another ID or
 /// another question is ignored and the wait goes on. A truncated reply
 /// (TC) is asked again over TCP, framed by a 2-byte big-endian length
 /// ([`LengthDelimitedCodec`] in a [`Framed`]); that exchange is bounded by
@@ -38,7 +38,7 @@ const MAX_DATAGRAM: usize = 65_535;
 ///
 /// ```
 /// use std::time::Duration;
-/// use protocols::dns::{DnsClient, DnsError, RecordType};
+/// use protocols::dns::{DnsClient, Error, RecordType};
 ///
 /// // A stand-in server for the example: answers every query with NXDOMAIN.
 /// let server = transport::UdpClient::bind(([127, 0, 0, 1], 0))?;
@@ -54,12 +54,12 @@ const MAX_DATAGRAM: usize = 65_535;
 ///
 /// let client = DnsClient::new(address).with_timeout(Duration::from_secs(5));
 /// match client.query("missing.test", RecordType::A) {
-///     Err(DnsError::NameError { name }) => assert_eq!(name, "missing.test"),
+///     Err(Error::NameError { name }) => assert_eq!(name, "missing.test"),
 ///     other => panic!("{other:?}"),
 /// }
 /// // The same, asynchronously.
 /// let result = sockets::block_on(client.query_async("missing.test", RecordType::Aaaa));
-/// assert!(matches!(result, Err(DnsError::NameError { .. })));
+/// assert!(matches!(result, Err(Error::NameError { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ impl DnsClient {
     }
 
     /// Asks for the records of one name and type. An error code in the
-    /// reply is an `Err` ([`DnsError::NameError`] for NXDOMAIN, …); a name
+    /// reply is an `Err` ([`Error::NameError`] for NXDOMAIN, …); a name
     /// that exists without records of that type is an `Ok` with no answers.
     pub fn query(&self, name: &str, record_type: RecordType) -> Result<DnsResponse> {
         let query = Query::new(name, record_type)?;
@@ -211,8 +211,8 @@ impl DnsClient {
             .map_err(|e| self.tcp_timeout(e))
     }
 
-    /// A timeout of the TCP exchange is a [`DnsError::Timeout`] of its one attempt.
-    fn tcp_timeout(&self, e: DnsError) -> DnsError {
+    /// A timeout of the TCP exchange is a [`Error::Timeout`] of its one attempt.
+    fn tcp_timeout(&self, e: Error) -> Error {
         if !e.is_timeout() {
             return e;
         }
@@ -224,7 +224,7 @@ impl DnsClient {
     /// Judges one TCP frame: the reply, `None` for a frame to ignore.
     fn tcp_reply(&self, query: &Query, frame: Option<bytes::Bytes>) -> Result<Option<DnsResponse>> {
         let Some(frame) = frame else {
-            return Err(DnsError::ConnectionClosed {
+            return Err(Error::ConnectionClosed {
                 server: self.server.to_string(),
             });
         };
@@ -319,8 +319,8 @@ impl<'a> Exchange<'a> {
         (!left.is_zero()).then(|| left.max(Duration::from_millis(1)))
     }
 
-    fn timed_out(&self) -> DnsError {
-        DnsError::Timeout {
+    fn timed_out(&self) -> Error {
+        Error::Timeout {
             server: self.client.server.to_string(),
             attempts: self.sent,
             timeout: self.client.timeout,
@@ -346,8 +346,8 @@ fn merge_ips(v4: Result<DnsResponse>, v6: Result<DnsResponse>) -> Result<Vec<IpA
     }
 }
 
-fn socket(e: sockets::Error) -> DnsError {
-    DnsError::Transport(e.into())
+fn socket(e: sockets::Error) -> Error {
+    Error::Transport(e.into())
 }
 
 /// Runs `future` within `timeout` (a timeout is a transport error, `TimedOut`).

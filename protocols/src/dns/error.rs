@@ -1,4 +1,4 @@
-//! `DnsError`: what can go wrong with a DNS query.
+//! `Error`: what can go wrong with a DNS query.
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use crate::framing;
 /// below carries that layer's error (`dns: framing: …`, `dns: transport: …`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum DnsError {
+pub enum Error {
     /// No acceptable reply arrived: every attempt waited its timeout.
     /// (Replies with the wrong ID or question do not count: they are
     /// ignored as stray or spoofed, and the wait goes on.)
@@ -76,16 +76,16 @@ pub enum DnsError {
 }
 
 /// The DNS module's result type.
-pub type Result<T> = std::result::Result<T, DnsError>;
+pub type Result<T> = std::result::Result<T, Error>;
 
-impl DnsError {
+impl Error {
     /// True when the failure was a timeout (of the UDP attempts, or of the
     /// TCP connection below).
     pub fn is_timeout(&self) -> bool {
         match self {
-            DnsError::Timeout { .. } => true,
-            DnsError::Transport(e) => e.is_timeout(),
-            DnsError::Framing(e) => e.is_timeout(),
+            Error::Timeout { .. } => true,
+            Error::Transport(e) => e.is_timeout(),
+            Error::Framing(e) => e.is_timeout(),
             _ => false,
         }
     }

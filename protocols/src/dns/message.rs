@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::error::{DnsError, Result};
+use super::error::{Error, Result};
 use super::name::{encode_name, read_name, wire_to_string};
 
 /// The Internet class (`IN`), the only one queries are sent in.
@@ -131,7 +131,7 @@ impl Header {
     /// Parses the first 12 bytes of a message.
     pub fn parse(packet: &[u8]) -> Result<Header> {
         let Some(h) = packet.get(..HEADER_LENGTH) else {
-            return Err(DnsError::Malformed(format!(
+            return Err(Error::Malformed(format!(
                 "{} bytes, shorter than the {HEADER_LENGTH}-byte header",
                 packet.len()
             )));
@@ -285,7 +285,7 @@ impl DnsResponse {
     pub fn parse(packet: &[u8]) -> Result<DnsResponse> {
         let header = Header::parse(packet)?;
         if header.question_count != 1 {
-            return Err(DnsError::Malformed(format!(
+            return Err(Error::Malformed(format!(
                 "{} questions (expected 1)",
                 header.question_count
             )));
@@ -295,8 +295,8 @@ impl DnsResponse {
             let mut records = Vec::with_capacity(usize::from(count).min(64));
             for i in 0..count {
                 let (record, next) = read_record(packet, pos).map_err(|e| match e {
-                    DnsError::Malformed(m) => {
-                        DnsError::Malformed(format!("{what} record {}: {m}", i + 1))
+                    Error::Malformed(m) => {
+                        Error::Malformed(format!("{what} record {}: {m}", i + 1))
                     }
                     other => other,
                 })?;
@@ -478,9 +478,9 @@ impl Query {
     ///   [`ReplyCheck::Ignored`]. Such packets are stray or spoofed; the
     ///   caller keeps waiting.
     /// - Ours and truncated over UDP: [`ReplyCheck::Truncated`].
-    /// - Ours with an error code: `Err` ([`DnsError::NameError`],
-    ///   [`DnsError::ServerFailure`], [`DnsError::Refused`], [`DnsError::Rcode`]).
-    /// - Ours but its records cannot be parsed: `Err(`[`DnsError::Malformed`]`)`.
+    /// - Ours with an error code: `Err` ([`Error::NameError`],
+    ///   [`Error::ServerFailure`], [`Error::Refused`], [`Error::Rcode`]).
+    /// - Ours but its records cannot be parsed: `Err(`[`Error::Malformed`]`)`.
     /// - Otherwise [`ReplyCheck::Accepted`].
     pub fn check_reply(&self, packet: &[u8], via: Via) -> Result<ReplyCheck> {
         let ignored = |why: String| Ok(ReplyCheck::Ignored(why));
@@ -511,10 +511,10 @@ impl Query {
         let name = self.name.clone();
         match header.rcode {
             0 => {}
-            2 => return Err(DnsError::ServerFailure { name }),
-            3 => return Err(DnsError::NameError { name }),
-            5 => return Err(DnsError::Refused { name }),
-            rcode => return Err(DnsError::Rcode { name, rcode }),
+            2 => return Err(Error::ServerFailure { name }),
+            3 => return Err(Error::NameError { name }),
+            5 => return Err(Error::Refused { name }),
+            rcode => return Err(Error::Rcode { name, rcode }),
         }
         let mut response = DnsResponse::parse(packet)?;
         response.over_tcp = via == Via::Tcp;
@@ -538,7 +538,7 @@ fn read_question(packet: &[u8]) -> Result<(Question, Vec<u8>, usize)> {
     let (wire, pos) = read_name(packet, HEADER_LENGTH)?;
     let fixed = packet
         .get(pos..pos + 4)
-        .ok_or_else(|| DnsError::Malformed(format!("question cut off at {pos}")))?;
+        .ok_or_else(|| Error::Malformed(format!("question cut off at {pos}")))?;
     let question = Question {
         name: wire_to_string(&wire),
         record_type: RecordType::from_code(u16::from_be_bytes([fixed[0], fixed[1]])),
@@ -552,7 +552,7 @@ fn read_record(packet: &[u8], pos: usize) -> Result<(Record, usize)> {
     let (wire, pos) = read_name(packet, pos)?;
     let fixed = packet
         .get(pos..pos + 10)
-        .ok_or_else(|| DnsError::Malformed(format!("record header cut off at {pos}")))?;
+        .ok_or_else(|| Error::Malformed(format!("record header cut off at {pos}")))?;
     let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
     let class = u16::from_be_bytes([fixed[2], fixed[3]]);
     let ttl = u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]);
@@ -560,14 +560,13 @@ fn read_record(packet: &[u8], pos: usize) -> Result<(Record, usize)> {
     let start = pos + 10;
     let end = start + length;
     let data = packet.get(start..end).ok_or_else(|| {
-        DnsError::Malformed(format!(
+        Error::Malformed(format!(
             "record data of {length} bytes at {start} runs past the end ({} bytes)",
             packet.len()
         ))
     })?;
     let record_type = RecordType::from_code(rtype);
-    let bad =
-        |what: String| DnsError::Malformed(format!("{record_type} record at {start}: {what}"));
+    let bad = |what: String| Error::Malformed(format!("{record_type} record at {start}: {what}"));
     let fixed_size = |want: usize| {
         if length == want {
             Ok(())

@@ -6,11 +6,11 @@
 //!   desired) and judges every packet that comes back
 //!   ([`Query::check_reply`]): not ours (ID or question differ) →
 //!   ignored; ours and truncated → ask over TCP; ours with an error code
-//!   → [`DnsError`]; otherwise the parsed [`DnsResponse`]. Every read of a
+//!   → [`Error`]; otherwise the parsed [`DnsResponse`]. Every read of a
 //!   reply is bounds-checked and compression pointers cannot loop, so a
 //!   hostile packet is an error value, never a panic.
 //! - [`DnsClient`]: the driver, sync and async, over the transport layer.
-//! - [`DnsError`]: what went wrong (`dns: …`), wrapping the layer below.
+//! - [`Error`]: what went wrong (`dns: …`), wrapping the layer below.
 //!
 //! # How it is built
 //!
@@ -48,7 +48,7 @@
 //!     println!("{record}");
 //! }
 //! println!("{:?}", client.lookup_ip("example.test")?);
-//! # Ok::<(), protocols::dns::DnsError>(())
+//! # Ok::<(), protocols::dns::Error>(())
 //! ```
 //!
 //! Not supported: EDNS(0) (queries are plain, so replies over 512 bytes go
@@ -63,7 +63,7 @@ mod message;
 mod name;
 
 pub use client::DnsClient;
-pub use error::{DnsError, Result};
+pub use error::{Error, Result};
 pub use message::{
     DnsResponse, Header, Query, Question, RData, Record, RecordType, ReplyCheck, Via, CLASS_IN,
     HEADER_LENGTH,

@@ -1,7 +1,7 @@
 //! Domain names on the wire: encoding (with the RFC 1035 limits) and
 //! decoding with compression pointers, bounded and loop-proof.
 
-use super::error::{DnsError, Result};
+use super::error::{Error, Result};
 
 /// The longest label (RFC 1035 §2.3.4).
 pub const MAX_LABEL_LENGTH: usize = 63;
@@ -14,7 +14,7 @@ pub const MAX_NAME_LENGTH: usize = 255;
 /// is the root). Labels are printable ASCII; an internationalised name must
 /// be given in its `xn--` form.
 pub(crate) fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<()> {
-    let invalid = |reason: String| DnsError::InvalidName {
+    let invalid = |reason: String| Error::InvalidName {
         name: name.to_string(),
         reason,
     };
@@ -61,7 +61,7 @@ pub(crate) fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<()> {
 /// the labels being read (so the offsets only decrease: a pointer loop
 /// cannot be built), and the name may not grow past 255 bytes.
 pub(crate) fn read_name(packet: &[u8], start: usize) -> Result<(Vec<u8>, usize)> {
-    let malformed = |what: String| DnsError::Malformed(format!("name at offset {start}: {what}"));
+    let malformed = |what: String| Error::Malformed(format!("name at offset {start}: {what}"));
     let mut wire = Vec::new();
     let mut pos = start;
     let mut floor = start;
@@ -173,7 +173,7 @@ mod tests {
             "é.test",
         ] {
             match encoded(name) {
-                Err(DnsError::InvalidName { .. }) => {}
+                Err(Error::InvalidName { .. }) => {}
                 other => panic!("{name:?}: {other:?}"),
             }
         }
@@ -210,7 +210,7 @@ mod tests {
         ];
         for (packet, start) in cases {
             match read_name(packet, *start) {
-                Err(DnsError::Malformed(_)) => {}
+                Err(Error::Malformed(_)) => {}
                 other => panic!("{packet:?}: {other:?}"),
             }
         }
@@ -229,7 +229,7 @@ mod tests {
             previous = here;
         }
         match read_name(&packet, previous) {
-            Err(DnsError::Malformed(what)) => assert!(what.contains("255"), "{what}"),
+            Err(Error::Malformed(what)) => assert!(what.contains("255"), "{what}"),
             other => panic!("{other:?}"),
         }
     }

@@ -1,22 +1,22 @@
 //! `data:` URLs (RFC 2397, processed as the WHATWG Fetch Standard says):
 //! the media type and the decoded bytes, base64 or percent-encoded.
 
-use crate::fetch::error::{FetchError, Result};
+use crate::fetch::error::{Error, Result};
 
 /// The media type (`text/plain;charset=US-ASCII` when none is given) and the bytes of `url`.
 pub(crate) fn decode(url: &str) -> Result<(String, Vec<u8>)> {
     let data = data_url::DataUrl::process(url)
-        .map_err(|e| FetchError::invalid_url(url, format!("data: URL: {e:?}")))?;
+        .map_err(|e| Error::invalid_url(url, format!("data: URL: {e:?}")))?;
     let (body, _fragment) = data
         .decode_to_vec()
-        .map_err(|_| FetchError::invalid_url(url, "data: URL: invalid base64"))?;
+        .map_err(|_| Error::invalid_url(url, "data: URL: invalid base64"))?;
     Ok((data.mime_type().to_string(), body))
 }
 
 #[cfg(test)]
 mod tests {
     use super::decode;
-    use crate::fetch::FetchErrorKind;
+    use crate::fetch::ErrorKind;
 
     #[test]
     fn percent_encoded_and_base64_bodies_decode() {
@@ -35,7 +35,7 @@ mod tests {
     fn malformed_data_urls_are_invalid_urls() {
         for bad in ["data:text/plain", "data:;base64,%%%", "data:;base64,A"] {
             let err = decode(bad).unwrap_err();
-            assert_eq!(err.kind(), FetchErrorKind::InvalidUrl, "{bad}: {err}");
+            assert_eq!(err.kind(), ErrorKind::InvalidUrl, "{bad}: {err}");
             assert!(err.to_string().starts_with("fetch: invalid URL"), "{err}");
         }
     }

@@ -1,5 +1,5 @@
 //! The fetcher's errors: one type for every scheme, each failure sorted
-//! into a [`FetchErrorKind`] (the cause a caller acts on, and what
+//! into a [`ErrorKind`] (the cause a caller acts on, and what
 //! `netstack fetch` turns into curl's exit codes).
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use transport::tls::TlsError;
 /// Why a fetch failed, whatever the scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum FetchErrorKind {
+pub enum ErrorKind {
     /// The URL cannot be parsed, or a `data:` URL is malformed.
     InvalidUrl,
     /// No handler for the URL's scheme.
@@ -54,10 +54,10 @@ pub enum FetchErrorKind {
     Other,
 }
 
-/// A failed fetch: what failed (naming the layer), sorted by [`kind`](FetchError::kind).
+/// A failed fetch: what failed (naming the layer), sorted by [`kind`](Error::kind).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum FetchError {
+pub enum Error {
     /// The URL cannot be parsed.
     #[error("fetch: invalid URL {url:?}: {reason}")]
     InvalidUrl {
@@ -88,7 +88,7 @@ pub enum FetchError {
     },
     /// The FTP client failed.
     #[error(transparent)]
-    Ftp(#[from] crate::ftp::FtpError),
+    Ftp(#[from] crate::ftp::Error),
     /// The server refused an upload.
     #[error("fetch: {0}")]
     UploadRefused(String),
@@ -116,121 +116,121 @@ pub enum FetchError {
         /// Its error.
         source: Box<dyn std::error::Error + Send + Sync>,
         /// How the handler sorted it.
-        kind: FetchErrorKind,
+        kind: ErrorKind,
     },
 }
 
 /// The fetcher's result type.
-pub type Result<T> = std::result::Result<T, FetchError>;
+pub type Result<T> = std::result::Result<T, Error>;
 
-impl FetchError {
+impl Error {
     /// An error from a caller's scheme handler.
     pub fn handler(
         scheme: &str,
-        kind: FetchErrorKind,
+        kind: ErrorKind,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> FetchError {
-        FetchError::Handler {
+    ) -> Error {
+        Error::Handler {
             scheme: scheme.to_string(),
             source: source.into(),
             kind,
         }
     }
 
-    pub(crate) fn invalid_url(url: &str, reason: impl ToString) -> FetchError {
-        FetchError::InvalidUrl {
+    pub(crate) fn invalid_url(url: &str, reason: impl ToString) -> Error {
+        Error::InvalidUrl {
             url: url.to_string(),
             reason: reason.to_string(),
         }
     }
 
-    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> FetchError {
-        FetchError::Io {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
             context: context.into(),
             source,
         }
     }
 
     /// The cause, sorted.
-    pub fn kind(&self) -> FetchErrorKind {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            FetchError::InvalidUrl { .. } => FetchErrorKind::InvalidUrl,
-            FetchError::UnsupportedScheme { .. } => FetchErrorKind::UnsupportedScheme,
-            FetchError::Unsupported(_) => FetchErrorKind::Other,
-            FetchError::Http(e) => http_kind(e),
-            FetchError::Status { .. } => FetchErrorKind::HttpStatus,
-            FetchError::Ftp(e) => ftp_kind(e),
-            FetchError::UploadRefused(_) => FetchErrorKind::UploadFailed,
-            FetchError::File { source, .. } => match source.kind() {
+            Error::InvalidUrl { .. } => ErrorKind::InvalidUrl,
+            Error::UnsupportedScheme { .. } => ErrorKind::UnsupportedScheme,
+            Error::Unsupported(_) => ErrorKind::Other,
+            Error::Http(e) => http_kind(e),
+            Error::Status { .. } => ErrorKind::HttpStatus,
+            Error::Ftp(e) => ftp_kind(e),
+            Error::UploadRefused(_) => ErrorKind::UploadFailed,
+            Error::File { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                    FetchErrorKind::NotFound
+                    ErrorKind::NotFound
                 }
-                _ => FetchErrorKind::Io,
+                _ => ErrorKind::Io,
             },
-            FetchError::Io { .. } => FetchErrorKind::Io,
-            FetchError::Handler { kind, .. } => *kind,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Handler { kind, .. } => *kind,
         }
     }
 }
 
 /// How an FTP failure is sorted.
-fn ftp_kind(err: &crate::ftp::FtpError) -> FetchErrorKind {
-    use crate::ftp::FtpError;
+fn ftp_kind(err: &crate::ftp::Error) -> ErrorKind {
+    use crate::ftp;
     match err {
-        FtpError::Transport(e) => transport_kind(e),
-        FtpError::Io(_) => FetchErrorKind::Io,
-        FtpError::Timeout { .. } => FetchErrorKind::Timeout,
-        FtpError::LoginDenied { .. } => FetchErrorKind::LoginDenied,
-        FtpError::FileUnavailable { .. } => FetchErrorKind::NotFound,
-        FtpError::InvalidInput(_) | FtpError::UnsupportedUrl(_) => FetchErrorKind::InvalidUrl,
-        FtpError::ServiceNotAvailable { .. }
-        | FtpError::Rejected { .. }
-        | FtpError::MalformedReply(_)
-        | FtpError::Protocol(_) => FetchErrorKind::BadReply,
-        _ => FetchErrorKind::Other,
+        ftp::Error::Transport(e) => transport_kind(e),
+        ftp::Error::Io(_) => ErrorKind::Io,
+        ftp::Error::Timeout { .. } => ErrorKind::Timeout,
+        ftp::Error::LoginDenied { .. } => ErrorKind::LoginDenied,
+        ftp::Error::FileUnavailable { .. } => ErrorKind::NotFound,
+        ftp::Error::InvalidInput(_) | ftp::Error::UnsupportedUrl(_) => ErrorKind::InvalidUrl,
+        ftp::Error::ServiceNotAvailable { .. }
+        | ftp::Error::Rejected { .. }
+        | ftp::Error::MalformedReply(_)
+        | ftp::Error::Protocol(_) => ErrorKind::BadReply,
+        _ => ErrorKind::Other,
     }
 }
 
-fn http_kind(err: &crate::http::Error) -> FetchErrorKind {
+fn http_kind(err: &crate::http::Error) -> ErrorKind {
     use crate::http::{Error, ParseError};
     match err {
-        Error::Parse(ParseError::IncompleteBody { .. }) => FetchErrorKind::PartialBody,
-        Error::Parse(_) => FetchErrorKind::BadReply,
+        Error::Parse(ParseError::IncompleteBody { .. }) => ErrorKind::PartialBody,
+        Error::Parse(_) => ErrorKind::BadReply,
         Error::Transport(e) => transport_kind(e),
-        Error::Timeout { .. } => FetchErrorKind::Timeout,
-        Error::InvalidRequest(_) => FetchErrorKind::InvalidUrl,
-        Error::BodyTooLarge { .. } => FetchErrorKind::TooLarge,
-        Error::ContentDecoding { .. } => FetchErrorKind::BadContentEncoding,
-        Error::Proxy { .. } => FetchErrorKind::Proxy,
-        Error::TooManyRedirects { .. } => FetchErrorKind::TooManyRedirects,
+        Error::Timeout { .. } => ErrorKind::Timeout,
+        Error::InvalidRequest(_) => ErrorKind::InvalidUrl,
+        Error::BodyTooLarge { .. } => ErrorKind::TooLarge,
+        Error::ContentDecoding { .. } => ErrorKind::BadContentEncoding,
+        Error::Proxy { .. } => ErrorKind::Proxy,
+        Error::TooManyRedirects { .. } => ErrorKind::TooManyRedirects,
     }
 }
 
-pub(crate) fn transport_kind(err: &transport::Error) -> FetchErrorKind {
+pub(crate) fn transport_kind(err: &transport::Error) -> ErrorKind {
     use sockets::SocketError;
     match err {
-        transport::Error::NoAddresses { .. } => FetchErrorKind::Resolve,
-        transport::Error::ConnectFailed { .. } => FetchErrorKind::Connect,
-        transport::Error::ConnectTimeout { .. } => FetchErrorKind::Timeout,
-        transport::Error::InvalidInput(_) => FetchErrorKind::Other,
-        transport::Error::Tls(TlsError::Truncated { .. }) => FetchErrorKind::Receive,
-        transport::Error::Tls(e) if e.is_timeout() => FetchErrorKind::Timeout,
-        transport::Error::Tls(e) if e.is_certificate_error() => FetchErrorKind::Certificate,
-        transport::Error::Tls(_) => FetchErrorKind::TlsHandshake,
+        transport::Error::NoAddresses { .. } => ErrorKind::Resolve,
+        transport::Error::ConnectFailed { .. } => ErrorKind::Connect,
+        transport::Error::ConnectTimeout { .. } => ErrorKind::Timeout,
+        transport::Error::InvalidInput(_) => ErrorKind::Other,
+        transport::Error::Tls(TlsError::Truncated { .. }) => ErrorKind::Receive,
+        transport::Error::Tls(e) if e.is_timeout() => ErrorKind::Timeout,
+        transport::Error::Tls(e) if e.is_certificate_error() => ErrorKind::Certificate,
+        transport::Error::Tls(_) => ErrorKind::TlsHandshake,
         transport::Error::Socket(e) => match e.kind() {
             SocketError::HostNotFound
             | SocketError::TryAgain
             | SocketError::NoData
-            | SocketError::NoRecovery => FetchErrorKind::Resolve,
-            SocketError::TimedOut => FetchErrorKind::Timeout,
+            | SocketError::NoRecovery => ErrorKind::Resolve,
+            SocketError::TimedOut => ErrorKind::Timeout,
             SocketError::ConnectionRefused
             | SocketError::HostUnreachable
-            | SocketError::NetworkUnreachable => FetchErrorKind::Connect,
+            | SocketError::NetworkUnreachable => ErrorKind::Connect,
             _ if e.operation().starts_with("write") || e.operation().starts_with("send") => {
-                FetchErrorKind::Send
+                ErrorKind::Send
             }
-            _ => FetchErrorKind::Receive,
+            _ => ErrorKind::Receive,
         },
-        _ => FetchErrorKind::Other,
+        _ => ErrorKind::Other,
     }
 }

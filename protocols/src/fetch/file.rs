@@ -7,12 +7,12 @@ use std::path::Path;
 
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 
-use crate::fetch::error::{FetchError, Result};
+use crate::fetch::error::{Error, Result};
 use crate::fetch::request::{FetchParts, UploadBody};
 use crate::fetch::response::FetchResponse;
 
-fn file_error(path: &Path, source: std::io::Error) -> FetchError {
-    FetchError::File {
+fn file_error(path: &Path, source: std::io::Error) -> Error {
+    Error::File {
         path: path.to_path_buf(),
         source,
     }
@@ -21,7 +21,7 @@ fn file_error(path: &Path, source: std::io::Error) -> FetchError {
 /// Opens, lists or writes the file of `parts.url`.
 pub(crate) fn open(parts: FetchParts) -> Result<FetchResponse> {
     let path = parts.url.to_file_path().map_err(|()| {
-        FetchError::invalid_url(
+        Error::invalid_url(
             parts.url.as_str(),
             "a file: URL must name an absolute local path (no remote host)",
         )
@@ -88,11 +88,9 @@ fn upload(path: &Path, body: UploadBody) -> Result<u64> {
     let context = || format!("writing {}", path.display());
     match body {
         UploadBody::Bytes(bytes) => {
-            fs::write(path, &bytes).map_err(|e| FetchError::io(context(), e))?;
+            fs::write(path, &bytes).map_err(|e| Error::io(context(), e))?;
             Ok(bytes.len() as u64)
         }
-        UploadBody::File(source) => {
-            fs::copy(&source, path).map_err(|e| FetchError::io(context(), e))
-        }
+        UploadBody::File(source) => fs::copy(&source, path).map_err(|e| Error::io(context(), e)),
     }
 }

@@ -9,20 +9,19 @@ use std::time::SystemTime;
 
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 
-use crate::fetch::error::{FetchError, Result};
+use crate::fetch::error::{Error, Result};
 use crate::fetch::request::{FetchParts, UploadBody};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
 use crate::fetch::{local_file_reader, open_upload, FtpSettings};
-use crate::ftp::{AsyncFtpClient, FtpClient, FtpError, FtpOptions, FtpUrl};
+use crate::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
 
 /// A refused `STOR` is an upload failure, not a missing file.
-fn upload_error(err: FtpError) -> FetchError {
+fn upload_error(err: ftp::Error) -> Error {
     match err {
-        FtpError::FileUnavailable { code, message } | FtpError::Rejected { code, message, .. } => {
-            FetchError::UploadRefused(format!(
-                "ftp: the server refused the upload: {code} {message}"
-            ))
-        }
+        ftp::Error::FileUnavailable { code, message }
+        | ftp::Error::Rejected { code, message, .. } => Error::UploadRefused(format!(
+            "ftp: the server refused the upload: {code} {message}"
+        )),
         other => other.into(),
     }
 }

@@ -10,8 +10,8 @@
 //!   their `_async` forms) are the `WebClient` conveniences.
 //! - [`FetchResponse`] / [`AsyncFetchResponse`]: the final URL, the status
 //!   or reply code, headers or metadata, and the body as a stream.
-//! - [`FetchError`]: one error type, each failure sorted by
-//!   [`FetchErrorKind`].
+//! - [`Error`]: one error type, each failure sorted by
+//!   [`ErrorKind`].
 //!
 //! Schemes built in: `http` and `https` (the [`http::client`](crate::http::client),
 //! its connection pool shared by every fetch of a `Fetcher`), `ftp`
@@ -35,7 +35,7 @@
 //! fetcher.upload_bytes(url.as_str(), b"written through a file: URL".to_vec())?;
 //! assert_eq!(fetcher.download_string(url.as_str())?, "written through a file: URL");
 //! # std::fs::remove_dir_all(&dir).unwrap();
-//! # Ok::<(), protocols::fetch::FetchError>(())
+//! # Ok::<(), protocols::fetch::Error>(())
 //! ```
 
 mod data;
@@ -57,7 +57,7 @@ use transport::tls::TlsClientConfig;
 
 use crate::http::client::{AsyncClient, Body, Client, ClientBuilder, Proxy, TraceEvent};
 
-pub use error::{FetchError, FetchErrorKind, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use request::{Credentials, FetchParts, FetchRequest, UploadBody};
 pub use response::{AsyncFetchResponse, FetchResponse};
 
@@ -87,7 +87,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// let fetcher = Fetcher::builder().register("echo", Echo).build();
 /// assert_eq!(fetcher.download_string("echo:hello")?, "hello");
-/// # Ok::<(), protocols::fetch::FetchError>(())
+/// # Ok::<(), protocols::fetch::Error>(())
 /// ```
 pub trait SchemeHandler: Send + Sync + 'static {
     /// Fetches (or, with a body, uploads to) `request.url`, blocking.
@@ -410,7 +410,7 @@ impl Fetcher {
             "ftp" => Ok(Route::Ftp),
             "file" => Ok(Route::File),
             "data" => Ok(Route::Data),
-            other => Err(FetchError::UnsupportedScheme {
+            other => Err(Error::UnsupportedScheme {
                 scheme: other.to_string(),
             }),
         }
@@ -463,14 +463,11 @@ impl Fetcher {
 /// A local file to upload, and its length.
 pub(crate) fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
     let context = || format!("reading {}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| FetchError::File {
+    let file = std::fs::File::open(path).map_err(|e| Error::File {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let len = file
-        .metadata()
-        .map_err(|e| FetchError::io(context(), e))?
-        .len();
+    let len = file.metadata().map_err(|e| Error::io(context(), e))?.len();
     Ok((file, len))
 }
 
@@ -494,7 +491,7 @@ pub(crate) fn local_file_reader(
 
 fn data_response(parts: FetchParts) -> Result<FetchResponse> {
     if parts.body.is_some() {
-        return Err(FetchError::Unsupported(
+        return Err(Error::Unsupported(
             "a data: URL cannot be uploaded to".to_string(),
         ));
     }
@@ -526,7 +523,7 @@ impl Fetcher {
         let mut response = self.get(url).send()?.error_for_status()?;
         let path = path.as_ref();
         let mut file = std::fs::File::create(path)
-            .map_err(|e| FetchError::io(format!("creating {}", path.display()), e))?;
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
         response.copy_to(&mut file)
     }
 
@@ -578,7 +575,7 @@ impl Fetcher {
         let mut response = self.get(url).send_async().await?.error_for_status()?;
         let path = path.as_ref();
         let mut file = std::fs::File::create(path)
-            .map_err(|e| FetchError::io(format!("creating {}", path.display()), e))?;
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
         response.copy_to(&mut file).await
     }
 

@@ -9,7 +9,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use url::Url;
 
-use crate::fetch::error::{FetchError, Result};
+use crate::fetch::error::{Error, Result};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
 use crate::fetch::Fetcher;
 
@@ -102,7 +102,7 @@ impl std::fmt::Debug for FetchRequest {
 
 /// Parses a URL to fetch; a relative or malformed one is an `InvalidUrl` error.
 pub(crate) fn parse_url(url: &str) -> Result<Url> {
-    Url::parse(url.trim()).map_err(|e| FetchError::invalid_url(url, e))
+    Url::parse(url.trim()).map_err(|e| Error::invalid_url(url, e))
 }
 
 impl FetchRequest {
@@ -144,9 +144,9 @@ impl FetchRequest {
     pub fn header(self, name: &str, value: &str) -> FetchRequest {
         self.with(|p| {
             let header = HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|e| FetchError::Unsupported(format!("header name {name:?}: {e}")))?;
+                .map_err(|e| Error::Unsupported(format!("header name {name:?}: {e}")))?;
             let value = HeaderValue::from_str(value.trim())
-                .map_err(|e| FetchError::Unsupported(format!("header {name}: {e}")))?;
+                .map_err(|e| Error::Unsupported(format!("header {name}: {e}")))?;
             p.headers.append(header, value);
             Ok(())
         })

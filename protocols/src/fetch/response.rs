@@ -13,7 +13,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use http::HeaderMap;
 use url::Url;
 
-use crate::fetch::error::{FetchError, Result};
+use crate::fetch::error::{Error, Result};
 use crate::http::client::{AsyncResponse, Response};
 
 /// The body of a blocking response.
@@ -107,10 +107,10 @@ macro_rules! head_accessors {
             self.head.url.scheme().starts_with("http") && self.head.status.is_some_and(|s| s >= 400)
         }
 
-        /// A [`FetchError::Status`] for an HTTP error status (400 and up), else the response.
+        /// A [`Error::Status`] for an HTTP error status (400 and up), else the response.
         pub fn error_for_status(self) -> Result<Self> {
             if self.is_error_status() {
-                return Err(FetchError::Status {
+                return Err(Error::Status {
                     status: self.head.status.unwrap_or_default(),
                     url: self.head.url.to_string(),
                 });
@@ -138,7 +138,7 @@ macro_rules! head_accessors {
 }
 
 /// A blocking fetch's response. The body is read through [`Read`] (errors
-/// carry the [`FetchError`] inside the `io::Error`), or whole with
+/// carry the [`Error`] inside the `io::Error`), or whole with
 /// [`bytes`](FetchResponse::bytes) / [`text`](FetchResponse::text), or
 /// copied out with [`copy_to`](FetchResponse::copy_to), which keeps read
 /// and write failures apart.
@@ -152,7 +152,7 @@ macro_rules! head_accessors {
 /// let mut response = FetchResponse::new(url, std::io::Cursor::new(b"hi".to_vec())).with_status(200);
 /// assert_eq!(response.status(), Some(200));
 /// assert_eq!(response.text()?, "hi");
-/// # Ok::<(), protocols::fetch::FetchError>(())
+/// # Ok::<(), protocols::fetch::Error>(())
 /// ```
 pub struct FetchResponse {
     head: Head,
@@ -217,7 +217,7 @@ impl FetchResponse {
 
     /// Copies the rest of the body into `out` and returns the byte count. A
     /// failure to read is the protocol's error; a failure to write is
-    /// [`FetchError::Io`].
+    /// [`Error::Io`].
     pub fn copy_to(&mut self, out: &mut dyn Write) -> Result<u64> {
         self.copy_to_with_progress(out, &mut |_| {})
     }
@@ -233,12 +233,11 @@ impl FetchResponse {
         loop {
             let n = self.read_body(&mut buf)?;
             if n == 0 {
-                out.flush()
-                    .map_err(|e| FetchError::io("writing the body", e))?;
+                out.flush().map_err(|e| Error::io("writing the body", e))?;
                 return Ok(total);
             }
             out.write_all(&buf[..n])
-                .map_err(|e| FetchError::io("writing the body", e))?;
+                .map_err(|e| Error::io("writing the body", e))?;
             total += n as u64;
             progress(total);
         }
@@ -337,12 +336,11 @@ impl AsyncFetchResponse {
         loop {
             let n = self.read_body(&mut buf).await?;
             if n == 0 {
-                out.flush()
-                    .map_err(|e| FetchError::io("writing the body", e))?;
+                out.flush().map_err(|e| Error::io("writing the body", e))?;
                 return Ok(total);
             }
             out.write_all(&buf[..n])
-                .map_err(|e| FetchError::io("writing the body", e))?;
+                .map_err(|e| Error::io("writing the body", e))?;
             total += n as u64;
         }
     }
@@ -374,19 +372,19 @@ impl AsyncRead for BlockingReader {
     }
 }
 
-/// The error inside an `io::Error` from a body reader, as a [`FetchError`].
-fn body_error(err: io::Error, head: &Head) -> FetchError {
-    if err.get_ref().is_some_and(|e| e.is::<FetchError>()) {
-        if let Some(Ok(inner)) = err.into_inner().map(|e| e.downcast::<FetchError>()) {
+/// The error inside an `io::Error` from a body reader, as a [`Error`].
+fn body_error(err: io::Error, head: &Head) -> Error {
+    if err.get_ref().is_some_and(|e| e.is::<Error>()) {
+        if let Some(Ok(inner)) = err.into_inner().map(|e| e.downcast::<Error>()) {
             return *inner;
         }
         unreachable!("checked above");
     }
     if err.get_ref().is_some_and(|e| e.is::<crate::http::Error>()) {
         if let Some(Ok(inner)) = err.into_inner().map(|e| e.downcast::<crate::http::Error>()) {
-            return FetchError::Http(*inner);
+            return Error::Http(*inner);
         }
         unreachable!("checked above");
     }
-    FetchError::io(format!("reading the body of {}", head.url), err)
+    Error::io(format!("reading the body of {}", head.url), err)
 }

@@ -18,7 +18,7 @@ use super::conversations::{
     Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
 };
 use super::data_connection::{close, opened, peer_ip, prepare, present, READ_CHUNK};
-use super::error::{failed_before, FtpError, Result};
+use super::error::{failed_before, Error, Result};
 use super::operation::{Operation, Outcome, Start, Step};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
@@ -28,7 +28,7 @@ use super::url::FtpUrl;
 /// An FTP client whose operations are futures: the [`FtpClient`](super::FtpClient)'s
 /// API and behaviour, without blocking a thread. Runs under any executor
 /// (netstack's reactor drives the sockets). Dropping an operation's future
-/// midway leaves the client [`FtpError::Broken`].
+/// midway leaves the client [`Error::Broken`].
 ///
 /// ```no_run
 /// use protocols::ftp::{AsyncFtpClient, FtpOptions};
@@ -58,7 +58,7 @@ impl AsyncFtpClient {
     pub async fn connect(host: &str, port: u16, options: &FtpOptions) -> Result<AsyncFtpClient> {
         let control = TcpClient::connect_with_async(host, port, &options.control_connect())
             .await
-            .map_err(|e| FtpError::transport(e, "the control connection"))?
+            .map_err(|e| Error::transport(e, "the control connection"))?
             .into_stream();
         AsyncFtpClient::with_stream(control, options).await
     }
@@ -437,7 +437,7 @@ impl<'a> AsyncFtpDownload<'a> {
                 Poll::Ready(Err(e)) => {
                     self.timer = None;
                     let error = sockets::Error::from_io(&e, "receive");
-                    return Poll::Ready(Err(FtpError::transport(error.into(), "download data")));
+                    return Poll::Ready(Err(Error::transport(error.into(), "download data")));
                 }
                 Poll::Pending => {
                     let Some(limit) = self.read_timeout else {
@@ -449,7 +449,7 @@ impl<'a> AsyncFtpDownload<'a> {
                     return match timer.as_mut().poll(cx) {
                         Poll::Ready(()) => {
                             self.timer = None;
-                            Poll::Ready(Err(FtpError::Timeout {
+                            Poll::Ready(Err(Error::Timeout {
                                 phase: "download data",
                             }))
                         }

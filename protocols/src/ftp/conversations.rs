@@ -2,7 +2,7 @@
 //! it judges each reply (and, for transfers, the data connection's steps).
 //! Each is a [`Conversation`]; an `Operation` runs one for a driver.
 
-use super::error::{FtpError, Result};
+use super::error::{Error, Result};
 use super::reply::{self, Reply};
 use super::session::{Command, Conversation, Next, Session};
 
@@ -20,7 +20,7 @@ impl Conversation for Greeting {
         match reply.code {
             100..=199 => Ok(Next::Read),
             200..=299 => Ok(Next::Done(reply)),
-            _ => Err(FtpError::from_reply("(connect)", &reply)),
+            _ => Err(Error::from_reply("(connect)", &reply)),
         }
     }
 }
@@ -54,7 +54,7 @@ impl Conversation for Simple {
         } else if reply.is_preliminary() {
             Ok(Next::Read)
         } else {
-            Err(FtpError::from_reply(&self.shown, &reply))
+            Err(Error::from_reply(&self.shown, &reply))
         }
     }
 }
@@ -97,14 +97,14 @@ impl Conversation for Login {
                     self.shown = pass.shown.clone();
                     Ok(Next::Send(pass))
                 }
-                None => Err(FtpError::from_reply(&self.shown, &reply)),
+                None => Err(Error::from_reply(&self.shown, &reply)),
             },
             // 332: an account is needed (ACCT); this client has none to give.
-            332 => Err(FtpError::LoginDenied {
+            332 => Err(Error::LoginDenied {
                 code: reply.code,
                 message: reply.message(),
             }),
-            _ => Err(FtpError::from_reply(&self.shown, &reply)),
+            _ => Err(Error::from_reply(&self.shown, &reply)),
         }
     }
 }
@@ -183,14 +183,14 @@ impl Conversation for TransferOpen {
             Stage::Epsv => match reply.code {
                 229 => Ok(Next::Connect(reply::parse_epsv(&reply)?)),
                 // Not logged in, or closing: no point trying PASV.
-                421 | 530 | 532 => Err(FtpError::from_reply("EPSV", &reply)),
+                421 | 530 | 532 => Err(Error::from_reply("EPSV", &reply)),
                 400..=599 => {
                     self.fell_back = true;
                     self.stage = Stage::Pasv;
                     Ok(Next::Send(self.passive_command()?))
                 }
                 100..=199 => Ok(Next::Read),
-                _ => Err(FtpError::from_reply("EPSV", &reply)),
+                _ => Err(Error::from_reply("EPSV", &reply)),
             },
             Stage::Pasv => match reply.code {
                 // The address in the reply is ignored (only its port is
@@ -199,7 +199,7 @@ impl Conversation for TransferOpen {
                 // servers that announce private addresses still work.
                 227 => Ok(Next::Connect(reply::parse_pasv(&reply)?.port())),
                 100..=199 => Ok(Next::Read),
-                _ => Err(FtpError::from_reply("PASV", &reply)),
+                _ => Err(Error::from_reply("PASV", &reply)),
             },
             Stage::Rest => match reply.code {
                 350 => {
@@ -207,14 +207,14 @@ impl Conversation for TransferOpen {
                     Ok(Next::Send(self.command.take().expect("sent once")))
                 }
                 100..=199 => Ok(Next::Read),
-                _ => Err(FtpError::from_reply(
+                _ => Err(Error::from_reply(
                     &format!("REST {}", self.rest.unwrap_or(0)),
                     &reply,
                 )),
             },
             Stage::Transfer => match reply.code {
                 100..=199 => Ok(Next::Done(self.opened(&reply))),
-                _ => Err(FtpError::from_reply(&self.shown, &reply)),
+                _ => Err(Error::from_reply(&self.shown, &reply)),
             },
         }
     }
@@ -275,13 +275,13 @@ impl Conversation for TransferEnd {
         match reply.code {
             100..=199 => Ok(Next::Read),
             200..=299 => match self.started.expected {
-                Some(expected) if expected != self.transferred => Err(FtpError::Protocol(format!(
+                Some(expected) if expected != self.transferred => Err(Error::Protocol(format!(
                     "{} ended after {} of the {expected} bytes announced",
                     self.started.shown, self.transferred
                 ))),
                 _ => Ok(Next::Done(reply)),
             },
-            _ => Err(FtpError::from_reply(&self.started.shown, &reply)),
+            _ => Err(Error::from_reply(&self.started.shown, &reply)),
         }
     }
 
@@ -307,7 +307,7 @@ impl Conversation for Abandoned {
     fn on_reply(&mut self, reply: Reply) -> Result<Next<()>> {
         match reply.code {
             100..=199 => Ok(Next::Read),
-            421 => Err(FtpError::from_reply("(transfer)", &reply)),
+            421 => Err(Error::from_reply("(transfer)", &reply)),
             _ => Ok(Next::Done(())),
         }
     }
@@ -388,8 +388,8 @@ impl Conversation for Listing {
     }
 }
 
-fn data_before_opening() -> FtpError {
-    FtpError::Protocol("internal: a data step before the transfer opened".into())
+fn data_before_opening() -> Error {
+    Error::Protocol("internal: a data step before the transfer opened".into())
 }
 
 /// `STOR`: the transfer's opening, the upload copied piece by piece to the
@@ -484,8 +484,8 @@ pub(crate) fn listing_lines(bytes: &[u8]) -> Vec<String> {
 }
 
 /// The error for a listing larger than the limit.
-pub(crate) fn listing_too_large(limit: usize) -> FtpError {
-    FtpError::Protocol(format!("the listing exceeds the {limit}-byte limit"))
+pub(crate) fn listing_too_large(limit: usize) -> Error {
+    Error::Protocol(format!("the listing exceeds the {limit}-byte limit"))
 }
 
 #[cfg(test)]
@@ -521,7 +521,7 @@ mod tests {
         for bad in ["a\r\nDELE b", "a\nb", "a\rb", "a\0b"] {
             assert!(matches!(
                 Command::new("RETR", Some(bad)),
-                Err(FtpError::InvalidInput(_))
+                Err(Error::InvalidInput(_))
             ));
         }
         assert_eq!(
@@ -552,25 +552,25 @@ mod tests {
             ],
         );
         assert!(
-            matches!(out, Err(FtpError::LoginDenied { code: 530, .. })),
+            matches!(out, Err(Error::LoginDenied { code: 530, .. })),
             "{out:?}"
         );
         let (_, out) = drive(
             &mut Login::new("a", "b").unwrap(),
             &[Reply::new(331, "pw"), Reply::new(332, "account")],
         );
-        assert!(matches!(out, Err(FtpError::LoginDenied { code: 332, .. })));
+        assert!(matches!(out, Err(Error::LoginDenied { code: 332, .. })));
         let (_, out) = drive(
             &mut Login::new("a", "b").unwrap(),
             &[Reply::new(421, "bye")],
         );
-        assert!(matches!(out, Err(FtpError::ServiceNotAvailable { .. })));
+        assert!(matches!(out, Err(Error::ServiceNotAvailable { .. })));
         let (_, out) = drive(
             &mut Login::new("a", "b").unwrap(),
             &[Reply::new(331, "pw"), Reply::new(503, "bad sequence")],
         );
         let err = out.unwrap_err();
-        assert!(matches!(err, FtpError::Rejected { code: 503, .. }));
+        assert!(matches!(err, Error::Rejected { code: 503, .. }));
         // The password never shows in an error.
         assert!(err.to_string().contains("PASS ****"), "{err}");
         assert!(!err.to_string().contains("PASS b"), "{err}");
@@ -601,12 +601,12 @@ mod tests {
             &mut TransferEnd::new(started.clone(), 89),
             &[Reply::new(226, "Transfer complete")],
         );
-        assert!(matches!(out, Err(FtpError::Protocol(_))));
+        assert!(matches!(out, Err(Error::Protocol(_))));
         let (_, out) = drive(
             &mut TransferEnd::new(started, 12),
             &[Reply::new(426, "Connection closed; transfer aborted.")],
         );
-        assert!(matches!(out, Err(FtpError::Rejected { code: 426, .. })));
+        assert!(matches!(out, Err(Error::Rejected { code: 426, .. })));
     }
 
     #[test]
@@ -635,13 +635,13 @@ mod tests {
             &mut TransferOpen::new(Command::new("LIST", None).unwrap(), None, true),
             &[Reply::new(530, "Log in with USER and PASS first.")],
         );
-        assert!(matches!(out, Err(FtpError::LoginDenied { .. })));
+        assert!(matches!(out, Err(Error::LoginDenied { .. })));
         // A malformed 229 is an error, not a guess.
         let (_, out) = drive(
             &mut TransferOpen::new(Command::new("LIST", None).unwrap(), None, true),
             &[Reply::new(229, "Entering Extended Passive Mode (|||x|)")],
         );
-        assert!(matches!(out, Err(FtpError::MalformedReply(_))));
+        assert!(matches!(out, Err(Error::MalformedReply(_))));
     }
 
     #[test]
@@ -655,7 +655,7 @@ mod tests {
         );
         let err = out.unwrap_err();
         assert!(
-            matches!(err, FtpError::FileUnavailable { code: 550, .. }),
+            matches!(err, Error::FileUnavailable { code: 550, .. }),
             "{err:?}"
         );
         assert_eq!(
@@ -676,14 +676,14 @@ mod tests {
             &mut Simple::new(Command::new("CWD", Some("x")).unwrap()),
             &[Reply::new(350, "?")],
         );
-        assert!(matches!(out, Err(FtpError::Rejected { code: 350, .. })));
+        assert!(matches!(out, Err(Error::Rejected { code: 350, .. })));
         let (_, out) = drive(
             &mut Greeting,
             &[Reply::new(120, "soon"), Reply::new(220, "hi")],
         );
         assert_eq!(out.unwrap().code, 220);
         let (_, out) = drive(&mut Greeting, &[Reply::new(421, "Too many connections")]);
-        assert!(matches!(out, Err(FtpError::ServiceNotAvailable { .. })));
+        assert!(matches!(out, Err(Error::ServiceNotAvailable { .. })));
     }
 
     #[test]

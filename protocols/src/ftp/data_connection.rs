@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
-use super::error::{FtpError, Result};
+use super::error::{Error, Result};
 use super::options::FtpOptions;
 
 /// How much is read from a connection at a time.
@@ -19,7 +19,7 @@ pub(crate) fn peer_ip(control: &NetworkStream) -> Result<IpAddr> {
     endpoint
         .as_ip()
         .map(|address| address.ip())
-        .ok_or_else(|| FtpError::InvalidInput(format!("{endpoint} is not an IP endpoint")))
+        .ok_or_else(|| Error::InvalidInput(format!("{endpoint} is not an IP endpoint")))
 }
 
 /// A data connection just opened (or not), with the session's timeouts set.
@@ -28,7 +28,7 @@ pub(crate) fn prepare(
     options: &FtpOptions,
 ) -> Result<NetworkStream> {
     let data = connected
-        .map_err(|e| FtpError::transport(e, "the data connection"))?
+        .map_err(|e| Error::transport(e, "the data connection"))?
         .into_stream();
     data.set_read_timeout(options.read_timeout)?;
     data.set_write_timeout(options.write_timeout)?;
@@ -53,6 +53,6 @@ pub(crate) fn close(data: &mut Option<NetworkStream>) {
     }
 }
 
-fn missing() -> FtpError {
-    FtpError::Protocol("internal: no data connection is open".into())
+fn missing() -> Error {
+    Error::Protocol("internal: no data connection is open".into())
 }

@@ -1,4 +1,4 @@
-//! [`FtpError`]: what can go wrong talking to an FTP server. Negative
+//! [`Error`]: what can go wrong talking to an FTP server. Negative
 //! replies are sorted by meaning (login, file, service) so callers can act
 //! on them without knowing reply codes.
 
@@ -7,7 +7,7 @@ use super::reply::{Reply, ReplyError};
 /// An FTP client failure. Each message starts with `ftp:` and names the cause.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum FtpError {
+pub enum Error {
     /// The transport below failed: connect, or a read or write on the
     /// control or data connection (the message names the layer below).
     #[error("ftp: {0}")]
@@ -77,12 +77,12 @@ pub enum FtpError {
     Broken,
 }
 
-impl FtpError {
+impl Error {
     /// True when a wait passed its timeout.
     pub fn is_timeout(&self) -> bool {
         match self {
-            FtpError::Timeout { .. } => true,
-            FtpError::Transport(e) => e.is_timeout(),
+            Error::Timeout { .. } => true,
+            Error::Transport(e) => e.is_timeout(),
             _ => false,
         }
     }
@@ -90,23 +90,23 @@ impl FtpError {
     /// The reply code, when the server answered with a negative reply.
     pub fn reply_code(&self) -> Option<u16> {
         match self {
-            FtpError::LoginDenied { code, .. }
-            | FtpError::FileUnavailable { code, .. }
-            | FtpError::Rejected { code, .. } => Some(*code),
-            FtpError::ServiceNotAvailable { .. } => Some(421),
+            Error::LoginDenied { code, .. }
+            | Error::FileUnavailable { code, .. }
+            | Error::Rejected { code, .. } => Some(*code),
+            Error::ServiceNotAvailable { .. } => Some(421),
             _ => None,
         }
     }
 
     /// The error for a negative (or unexpected) `reply` to `command`.
-    pub(crate) fn from_reply(command: &str, reply: &Reply) -> FtpError {
+    pub(crate) fn from_reply(command: &str, reply: &Reply) -> Error {
         let message = reply.message();
         let code = reply.code;
         match code {
-            421 => FtpError::ServiceNotAvailable { message },
-            530 | 532 => FtpError::LoginDenied { code, message },
-            450 | 550 | 551 | 553 => FtpError::FileUnavailable { code, message },
-            _ => FtpError::Rejected {
+            421 => Error::ServiceNotAvailable { message },
+            530 | 532 => Error::LoginDenied { code, message },
+            450 | 550 | 551 | 553 => Error::FileUnavailable { code, message },
+            _ => Error::Rejected {
                 command: command.to_string(),
                 code,
                 message,
@@ -114,27 +114,27 @@ impl FtpError {
         }
     }
 
-    /// A transport failure during `phase`: a timeout becomes [`FtpError::Timeout`].
-    pub(crate) fn transport(error: transport::Error, phase: &'static str) -> FtpError {
+    /// A transport failure during `phase`: a timeout becomes [`Error::Timeout`].
+    pub(crate) fn transport(error: transport::Error, phase: &'static str) -> Error {
         if error.is_timeout() {
-            FtpError::Timeout { phase }
+            Error::Timeout { phase }
         } else {
-            FtpError::Transport(error)
+            Error::Transport(error)
         }
     }
 }
 
-impl From<FtpError> for std::io::Error {
-    fn from(error: FtpError) -> std::io::Error {
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
         use std::io::ErrorKind;
         let kind = match &error {
-            FtpError::Timeout { .. } => ErrorKind::TimedOut,
-            FtpError::FileUnavailable { .. } => ErrorKind::NotFound,
-            FtpError::LoginDenied { .. } => ErrorKind::PermissionDenied,
-            FtpError::InvalidInput(_) | FtpError::UnsupportedUrl(_) => ErrorKind::InvalidInput,
-            FtpError::Protocol(_) | FtpError::MalformedReply(_) => ErrorKind::InvalidData,
-            FtpError::Io(e) => e.kind(),
-            FtpError::Transport(e) if e.is_timeout() => ErrorKind::TimedOut,
+            Error::Timeout { .. } => ErrorKind::TimedOut,
+            Error::FileUnavailable { .. } => ErrorKind::NotFound,
+            Error::LoginDenied { .. } => ErrorKind::PermissionDenied,
+            Error::InvalidInput(_) | Error::UnsupportedUrl(_) => ErrorKind::InvalidInput,
+            Error::Protocol(_) | Error::MalformedReply(_) => ErrorKind::InvalidData,
+            Error::Io(e) => e.kind(),
+            Error::Transport(e) if e.is_timeout() => ErrorKind::TimedOut,
             _ => ErrorKind::Other,
         };
         std::io::Error::new(kind, error)
@@ -142,14 +142,14 @@ impl From<FtpError> for std::io::Error {
 }
 
 /// The FTP client's result type.
-pub type Result<T> = std::result::Result<T, FtpError>;
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// What a read of a download returns after its final reply reported a failure.
-pub(crate) fn failed_before(failure: &str) -> FtpError {
-    FtpError::Protocol(format!("the transfer failed: {failure}"))
+pub(crate) fn failed_before(failure: &str) -> Error {
+    Error::Protocol(format!("the transfer failed: {failure}"))
 }
 
 /// The control connection ended under a command.
-pub(crate) fn closed() -> FtpError {
-    FtpError::Protocol("the server closed the control connection".into())
+pub(crate) fn closed() -> Error {
+    Error::Protocol("the server closed the control connection".into())
 }

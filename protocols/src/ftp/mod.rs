@@ -16,9 +16,9 @@
 //!   against command injection; `connect_url` connects, logs in and sets
 //!   the transfer type from one.
 //! - [`FtpOptions`]: timeouts (connect, each read and write), limits, resolver.
-//! - [`FtpError`]: negative replies sorted by meaning
-//!   ([`LoginDenied`](FtpError::LoginDenied), [`FileUnavailable`](FtpError::FileUnavailable),
-//!   [`ServiceNotAvailable`](FtpError::ServiceNotAvailable), [`Rejected`](FtpError::Rejected)),
+//! - [`Error`]: negative replies sorted by meaning
+//!   ([`LoginDenied`](Error::LoginDenied), [`FileUnavailable`](Error::FileUnavailable),
+//!   [`ServiceNotAvailable`](Error::ServiceNotAvailable), [`Rejected`](Error::Rejected)),
 //!   timeouts, malformed replies, transport failures.
 //!
 //! Data connections are passive only: `EPSV` first, and `PASV` for the
@@ -48,7 +48,7 @@
 //! ```no_run
 //! use std::io::Read;
 //! use std::time::Duration;
-//! use protocols::ftp::{FtpClient, FtpError, FtpOptions};
+//! use protocols::ftp::{FtpClient, Error, FtpOptions};
 //!
 //! let options = FtpOptions::new().timeout(Some(Duration::from_secs(10)));
 //! let mut ftp = FtpClient::connect("127.0.0.1", 2121, &options)?;
@@ -60,7 +60,7 @@
 //! download.read_to_string(&mut tail)?;
 //! assert_eq!(tail, "world");
 //! match ftp.retr("missing.txt") {
-//!     Err(FtpError::FileUnavailable { code, .. }) => assert_eq!(code, 550),
+//!     Err(Error::FileUnavailable { code, .. }) => assert_eq!(code, 550),
 //!     other => panic!("{other:?}"),
 //! }
 //! ftp.quit()?;
@@ -79,7 +79,7 @@ mod sync_client;
 mod url;
 
 pub use async_client::{AsyncFtpClient, AsyncFtpDownload};
-pub use error::{FtpError, Result};
+pub use error::{Error, Result};
 pub use options::FtpOptions;
 pub use reply::{Reply, ReplyParser};
 pub use sync_client::{FtpClient, FtpDownload};

@@ -2,7 +2,7 @@
 //! carry out, each in its mode. It runs one [`Conversation`] on the
 //! [`Session`] and keeps the session's books, so the drivers keep none:
 //!
-//! - a session left out of step refuses the call ([`FtpError::Broken`]);
+//! - a session left out of step refuses the call ([`Error::Broken`]);
 //! - the final reply of a transfer abandoned earlier (a download dropped
 //!   before its end) is read first;
 //! - the control connection counts as out of step while a command or a
@@ -19,7 +19,7 @@ use std::io;
 
 use super::conversations::Abandoned;
 use super::data_connection::READ_CHUNK;
-use super::error::{closed, FtpError, Result};
+use super::error::{closed, Error, Result};
 use super::options::FtpOptions;
 use super::session::{Conversation, Next, Session};
 
@@ -133,12 +133,12 @@ impl<'s, C: Conversation> Operation<'s, C> {
         let next = match outcome {
             Outcome::Sent(result) => {
                 result.map_err(|e| {
-                    FtpError::transport(e, "the control connection to accept a command")
+                    Error::transport(e, "the control connection to accept a command")
                 })?;
                 Next::Read
             }
             Outcome::Received(result) => {
-                let n = result.map_err(|e| FtpError::transport(e, "a reply"))?;
+                let n = result.map_err(|e| Error::transport(e, "a reply"))?;
                 if n == 0 {
                     return Err(closed());
                 }
@@ -152,7 +152,7 @@ impl<'s, C: Conversation> Operation<'s, C> {
                 self.conversation.on_connected()?
             }
             Outcome::DataRead(result) => {
-                let n = result.map_err(|e| FtpError::transport(e, "listing data"))?;
+                let n = result.map_err(|e| Error::transport(e, "listing data"))?;
                 self.conversation.on_data(&self.data[..n])?
             }
             Outcome::SourceRead(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
@@ -162,7 +162,7 @@ impl<'s, C: Conversation> Operation<'s, C> {
             // partial file; its final reply is read before the next command.
             Outcome::SourceRead(result) => self.conversation.on_source(result?)?,
             Outcome::DataWritten(result) => {
-                result.map_err(|e| FtpError::transport(e, "the data connection to accept data"))?;
+                result.map_err(|e| Error::transport(e, "the data connection to accept data"))?;
                 self.conversation.on_written()?
             }
             Outcome::DataClosed => self.conversation.on_closed()?,
@@ -266,7 +266,7 @@ mod tests {
                 Step::Connect { port, .. } => {
                     peer.did.push(format!("<connect {port}>"));
                     Outcome::Connected(match peer.refuse_connect {
-                        true => Err(FtpError::Transport(reset())),
+                        true => Err(Error::Transport(reset())),
                         false => Ok(()),
                     })
                 }
@@ -329,7 +329,7 @@ mod tests {
             ..Peer::default()
         };
         let err = drive(&mut session, listing(), Start::Fresh, &mut peer).unwrap_err();
-        assert!(matches!(err, FtpError::Transport(_)), "{err}");
+        assert!(matches!(err, Error::Transport(_)), "{err}");
         assert!(!session.broken && session.pending_final);
         // The next call reads the abandoned transfer's reply, then runs.
         peer.replies = ["426 Connection closed\r\n", "257 \"/\"\r\n"].into();
@@ -354,7 +354,7 @@ mod tests {
         assert!(session.broken);
         let pwd = Simple::new(Command::new("PWD", None).unwrap());
         let err = drive(&mut session, pwd, Start::Fresh, &mut Peer::default()).unwrap_err();
-        assert!(matches!(err, FtpError::Broken), "{err}");
+        assert!(matches!(err, Error::Broken), "{err}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! The concrete conversations are in `conversations.rs`; the drivers run
 //! them through an `Operation` (`operation.rs`).
 
-use super::error::{FtpError, Result};
+use super::error::{Error, Result};
 use super::options::FtpOptions;
 use super::reply::{Reply, ReplyParser};
 
@@ -22,14 +22,14 @@ impl Command {
     /// `VERB arg`, refusing an argument that would end the line early.
     pub fn new(verb: &str, arg: Option<&str>) -> Result<Command> {
         if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(FtpError::InvalidInput(format!(
+            return Err(Error::InvalidInput(format!(
                 "{verb:?} is not a command name (letters and digits only)"
             )));
         }
         let line = match arg {
             Some(arg) => {
                 if let Some(bad) = arg.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
-                    return Err(FtpError::InvalidInput(format!(
+                    return Err(Error::InvalidInput(format!(
                         "the argument of {verb} contains {bad:?}, which would end the command line"
                     )));
                 }
@@ -137,8 +137,8 @@ pub(crate) trait Conversation {
     }
 }
 
-fn outside_a_transfer() -> FtpError {
-    FtpError::Protocol("internal: a data step outside a transfer".into())
+fn outside_a_transfer() -> Error {
+    Error::Protocol("internal: a data step outside a transfer".into())
 }
 
 /// The state of one control connection that is not the stream itself.
@@ -176,7 +176,7 @@ impl Session {
 
     pub fn check_usable(&self) -> Result<()> {
         if self.broken {
-            Err(FtpError::Broken)
+            Err(Error::Broken)
         } else {
             Ok(())
         }

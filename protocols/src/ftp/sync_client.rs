@@ -12,7 +12,7 @@ use super::conversations::{
     Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
 };
 use super::data_connection::{close, opened, peer_ip, prepare, present};
-use super::error::{failed_before, FtpError, Result};
+use super::error::{failed_before, Error, Result};
 use super::operation::{Operation, Outcome, Start, Step};
 use super::options::FtpOptions;
 use super::reply::{self, Reply};
@@ -24,13 +24,13 @@ use super::url::FtpUrl;
 /// `SIZE` and `MDTM` (RFC 3659) and resumable downloads (`REST`).
 ///
 /// Every wait is bounded by the [`FtpOptions`] timeouts. A negative reply
-/// is an error value ([`FtpError::FileUnavailable`], [`FtpError::LoginDenied`],
+/// is an error value ([`Error::FileUnavailable`], [`Error::LoginDenied`],
 /// …) and the session goes on; a timeout, a malformed reply or a closed
-/// connection leaves it [`FtpError::Broken`].
+/// connection leaves it [`Error::Broken`].
 ///
 /// ```
 /// use std::io::{BufRead, BufReader, Write};
-/// use protocols::ftp::{FtpClient, FtpError, FtpOptions};
+/// use protocols::ftp::{FtpClient, Error, FtpOptions};
 ///
 /// // A stand-in server for the example: a login, then SIZE answers.
 /// let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
@@ -56,7 +56,7 @@ use super::url::FtpUrl;
 /// ftp.login_anonymous()?;
 /// assert_eq!(ftp.size("readme.txt")?, 1234);
 /// match ftp.size("missing.txt") {
-///     Err(FtpError::FileUnavailable { code: 550, .. }) => {}
+///     Err(Error::FileUnavailable { code: 550, .. }) => {}
 ///     other => panic!("{other:?}"),
 /// }
 /// ftp.quit()?;
@@ -75,7 +75,7 @@ impl FtpClient {
     /// Connects to `host:port` (resolving `host`) and reads the server's greeting.
     pub fn connect(host: &str, port: u16, options: &FtpOptions) -> Result<FtpClient> {
         let control = TcpClient::connect_with(host, port, &options.control_connect())
-            .map_err(|e| FtpError::transport(e, "the control connection"))?
+            .map_err(|e| Error::transport(e, "the control connection"))?
             .into_stream();
         FtpClient::with_stream(control, options)
     }
@@ -302,7 +302,7 @@ impl FtpClient {
 /// the server's final reply: a failure reply (426 transfer aborted, 451 …),
 /// or fewer bytes than the server announced, is an error from that read,
 /// so a cut-short transfer never looks complete. Errors are `io::Error`s
-/// wrapping an [`FtpError`] (get it back with `into_inner` and `downcast`).
+/// wrapping an [`Error`] (get it back with `into_inner` and `downcast`).
 ///
 /// Dropping a download early closes the data connection; the server's
 /// final reply is then read (and ignored) before the client's next command.
@@ -372,7 +372,7 @@ impl<'a> FtpDownload<'a> {
         };
         let n = data
             .read(buf)
-            .map_err(|e| FtpError::transport(e, "download data"))?;
+            .map_err(|e| Error::transport(e, "download data"))?;
         if n > 0 {
             self.received += n as u64;
             return Ok(n);
@@ -401,14 +401,14 @@ impl Read for FtpDownload<'_> {
     }
 }
 
-/// The [`FtpError`] inside an `io::Error` from a download, or the `io::Error` itself.
-pub(crate) fn from_io(error: io::Error) -> FtpError {
-    if error.get_ref().is_some_and(|e| e.is::<FtpError>()) {
-        match error.into_inner().map(|e| e.downcast::<FtpError>()) {
+/// The [`Error`] inside an `io::Error` from a download, or the `io::Error` itself.
+pub(crate) fn from_io(error: io::Error) -> Error {
+    if error.get_ref().is_some_and(|e| e.is::<Error>()) {
+        match error.into_inner().map(|e| e.downcast::<Error>()) {
             Some(Ok(e)) => *e,
-            _ => FtpError::Protocol("lost error".into()),
+            _ => Error::Protocol("lost error".into()),
         }
     } else {
-        FtpError::Io(error)
+        Error::Io(error)
     }
 }

@@ -4,7 +4,7 @@
 use url::{Host, Url};
 
 use super::conversations::ANONYMOUS_PASSWORD;
-use super::error::{FtpError, Result};
+use super::error::{Error, Result};
 
 /// The parts of an `ftp://user:password@host:port/path;type=X` URL, decoded.
 ///
@@ -45,12 +45,12 @@ impl FtpUrl {
     /// The default FTP port.
     pub const DEFAULT_PORT: u16 = 21;
 
-    /// Reads an `ftp:` URL. Other schemes are [`FtpError::UnsupportedUrl`];
+    /// Reads an `ftp:` URL. Other schemes are [`Error::UnsupportedUrl`];
     /// a decoded CR, LF or NUL anywhere, or an unknown `;type=`, is
-    /// [`FtpError::InvalidInput`].
+    /// [`Error::InvalidInput`].
     pub fn parse(url: &Url) -> Result<FtpUrl> {
         if url.scheme() != "ftp" {
-            return Err(FtpError::UnsupportedUrl(format!(
+            return Err(Error::UnsupportedUrl(format!(
                 "{url}: the scheme is {:?}, not \"ftp\"",
                 url.scheme()
             )));
@@ -59,7 +59,7 @@ impl FtpUrl {
             Some(Host::Domain(name)) if !name.is_empty() => name.to_string(),
             Some(Host::Ipv4(ip)) => ip.to_string(),
             Some(Host::Ipv6(ip)) => ip.to_string(),
-            _ => return Err(FtpError::UnsupportedUrl(format!("{url}: no host"))),
+            _ => return Err(Error::UnsupportedUrl(format!("{url}: no host"))),
         };
         let user = match url.username() {
             "" => None,
@@ -74,7 +74,7 @@ impl FtpUrl {
                     "i" | "I" => 'i',
                     "d" | "D" => 'd',
                     other => {
-                        return Err(FtpError::InvalidInput(format!(
+                        return Err(Error::InvalidInput(format!(
                             "{url}: unknown ;type={other} (a, i or d)"
                         )))
                     }
@@ -122,7 +122,7 @@ fn decode(what: &str, text: &str) -> Result<String> {
         .decode_utf8_lossy()
         .into_owned();
     if decoded.contains(['\r', '\n', '\0']) {
-        return Err(FtpError::InvalidInput(format!(
+        return Err(Error::InvalidInput(format!(
             "the URL's {what} contains a CR, LF or NUL, which would inject a command"
         )));
     }
@@ -160,13 +160,10 @@ mod tests {
 
     #[test]
     fn refused() {
-        assert!(matches!(
-            parse("http://h/"),
-            Err(FtpError::UnsupportedUrl(_))
-        ));
+        assert!(matches!(parse("http://h/"), Err(Error::UnsupportedUrl(_))));
         assert!(matches!(
             parse("ftp://h/f;type=x"),
-            Err(FtpError::InvalidInput(_))
+            Err(Error::InvalidInput(_))
         ));
         for evil in [
             "ftp://h/f%0d%0aDELE%20x",
@@ -175,10 +172,7 @@ mod tests {
             "ftp://u:p%0a@h/",
             "ftp://h/a%00b",
         ] {
-            assert!(
-                matches!(parse(evil), Err(FtpError::InvalidInput(_))),
-                "{evil}"
-            );
+            assert!(matches!(parse(evil), Err(Error::InvalidInput(_))), "{evil}");
         }
     }
 }

@@ -131,10 +131,10 @@ fn truncation_and_error_codes() {
         other => panic!("{other:?}"),
     }
     let code = |rcode: u8| query.check_reply(&reply(&query, [0, rcode], &[]), Via::Udp);
-    assert!(matches!(code(2), Err(DnsError::ServerFailure { .. })));
-    assert!(matches!(code(3), Err(DnsError::NameError { name }) if name == "a.test"));
-    assert!(matches!(code(5), Err(DnsError::Refused { .. })));
-    assert!(matches!(code(4), Err(DnsError::Rcode { rcode: 4, .. })));
+    assert!(matches!(code(2), Err(Error::ServerFailure { .. })));
+    assert!(matches!(code(3), Err(Error::NameError { name }) if name == "a.test"));
+    assert!(matches!(code(5), Err(Error::Refused { .. })));
+    assert!(matches!(code(4), Err(Error::Rcode { rcode: 4, .. })));
     assert!(matches!(code(0), Ok(ReplyCheck::Accepted(r)) if r.answers.is_empty()));
 }
 
@@ -152,7 +152,7 @@ fn bad_records_are_malformed() {
     ];
     for (what, record) in bad {
         match query.check_reply(&reply(&query, [0, 0], &[&record]), Via::Udp) {
-            Err(DnsError::Malformed(_)) => {}
+            Err(Error::Malformed(_)) => {}
             other => panic!("{what}: {other:?}"),
         }
     }
@@ -162,13 +162,13 @@ fn bad_records_are_malformed() {
     let packet = reply(&query, [0, 0], &[&record]);
     assert!(matches!(
         query.check_reply(&packet, Via::Udp),
-        Err(DnsError::Malformed(m)) if m.contains("past the end")
+        Err(Error::Malformed(m)) if m.contains("past the end")
     ));
     let mut packet = reply(&query, [0, 0], &[]);
     packet[7] = 2;
     assert!(matches!(
         query.check_reply(&packet, Via::Udp),
-        Err(DnsError::Malformed(_))
+        Err(Error::Malformed(_))
     ));
 }
 
@@ -180,7 +180,7 @@ fn every_prefix_and_many_mutations_never_panic() {
         // Cut inside the header or question: ignored; inside the records: malformed.
         match query.check_reply(&good[..end], Via::Udp) {
             Ok(ReplyCheck::Ignored(_)) => assert!(end < 12 + 14, "{end}"),
-            Err(DnsError::Malformed(_)) => assert!(end >= 12 + 14, "{end}"),
+            Err(Error::Malformed(_)) => assert!(end >= 12 + 14, "{end}"),
             other => panic!("{end}: {other:?}"),
         }
     }
