@@ -355,8 +355,7 @@ fn the_trace_hook_sees_every_layer(mode: Mode) {
                         info.version.unwrap(),
                         info.cipher_suite.is_some(),
                         String::from_utf8_lossy(info.alpn.as_deref().unwrap_or(b"")),
-                        info.peer_certificate
-                            .as_ref()
+                        info.peer_certificate()
                             .map_or(String::new(), |c| c.dns_names.join(","))
                     ),
                     TraceEvent::RequestHead(head) => {

@@ -71,7 +71,7 @@ pub fn trace(event: &TraceEvent<'_>) {
                     .map_or("none".to_string(), |p| String::from_utf8_lossy(p)
                         .into_owned())
             );
-            match &info.peer_certificate {
+            match info.peer_certificate() {
                 Some(cert) => {
                     let _ = writeln!(err, "* tls: server certificate subject: {}", cert.subject);
                     let _ = writeln!(err, "* tls:   issuer: {}", cert.issuer);

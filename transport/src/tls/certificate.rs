@@ -213,26 +213,32 @@ fn string_value(tlv: &Tlv<'_>) -> String {
     }
 }
 
-/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`).
+/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`). The
+/// bytes are the peer's: read as ASCII digits, never sliced as text, so a
+/// multibyte character in them is a malformed time, not a panic.
 fn time_to_string(tlv: &Tlv<'_>) -> Option<String> {
-    let text = std::str::from_utf8(tlv.value).ok()?;
-    let digits = text.strip_suffix('Z')?;
-    let (year, rest) = match tlv.tag {
-        0x17 if digits.len() >= 12 => {
-            let yy: u32 = digits[..2].parse().ok()?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &digits[2..])
+    let digits = tlv.value.strip_suffix(b"Z")?;
+    let number = |at: usize, len: usize| -> Option<u32> {
+        let field = digits.get(at..at + len)?;
+        field.iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let (year, at) = match (tlv.tag, digits.len()) {
+        (0x17, 12) => {
+            let yy = number(0, 2)?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, 2)
         }
-        0x18 if digits.len() >= 14 => (digits[..4].parse().ok()?, &digits[4..]),
+        (0x18, 14) => (number(0, 4)?, 4),
         _ => return None,
     };
-    let field = |i: usize| -> Option<u32> { rest.get(i..i + 2)?.parse().ok() };
     Some(format!(
         "{year:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        field(0)?,
-        field(2)?,
-        field(4)?,
-        field(6)?,
-        field(8)?
+        number(at, 2)?,
+        number(at + 2, 2)?,
+        number(at + 4, 2)?,
+        number(at + 6, 2)?,
+        number(at + 8, 2)?
     ))
 }
 
@@ -319,6 +325,52 @@ mod tests {
             dotted_oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]),
             "1.2.840.113549"
         );
+    }
+
+    #[test]
+    fn times_with_multibyte_characters_are_malformed_not_a_panic() {
+        // UTCTime whose bytes hold "é" (two bytes) where digits belong.
+        let tlv = Tlv {
+            tag: 0x17,
+            value: "2\u{e9}0101000000Z".as_bytes(),
+        };
+        assert_eq!(time_to_string(&tlv), None);
+        let tlv = Tlv {
+            tag: 0x18,
+            value: "20\u{e9}\u{e9}0101000000Z".as_bytes(),
+        };
+        assert_eq!(time_to_string(&tlv), None);
+        let tlv = Tlv {
+            tag: 0x17,
+            value: b"250101000000Z",
+        };
+        assert_eq!(time_to_string(&tlv).unwrap(), "2025-01-01 00:00:00 UTC");
+        let tlv = Tlv {
+            tag: 0x18,
+            value: b"20991231235959Z",
+        };
+        assert_eq!(time_to_string(&tlv).unwrap(), "2099-12-31 23:59:59 UTC");
+        // Fractional seconds or offsets are not what certificates use (RFC 5280 §4.1.2.5).
+        let tlv = Tlv {
+            tag: 0x18,
+            value: b"20991231235959.5Z",
+        };
+        assert_eq!(time_to_string(&tlv), None);
+    }
+
+    #[test]
+    fn a_certificate_with_a_multibyte_validity_date_parses_to_none() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        let mut der = params.self_signed(&key).unwrap().der().to_vec();
+        assert!(CertificateInfo::parse(&der).is_some());
+        // The first time is a UTCTime (tag 0x17, 13 bytes): put "é" in its year.
+        let at = der
+            .windows(2)
+            .position(|w| w == [0x17, 0x0d])
+            .expect("a UTCTime");
+        der[at + 3..at + 5].copy_from_slice("\u{e9}".as_bytes());
+        assert_eq!(CertificateInfo::parse(&der), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode, Version};
+use transport::tls::rustls::pki_types::CertificateDer;
 use transport::tls::{CertificateInfo, TlsStream, TlsVersion};
 use transport::{ConnectAttempt, NetworkStream};
 use url::Url;
@@ -22,10 +23,10 @@ pub struct TlsInfo {
     pub cipher_suite: Option<&'static str>,
     /// The application protocol agreed by ALPN (`http/1.1`), if any.
     pub alpn: Option<Vec<u8>>,
-    /// The server's certificate, read.
-    pub peer_certificate: Option<CertificateInfo>,
     /// True when the session was resumed rather than fully negotiated.
     pub resumed: bool,
+    /// The server's leaf certificate (DER), read only when asked for.
+    leaf: Option<CertificateDer<'static>>,
 }
 
 impl TlsInfo {
@@ -34,9 +35,17 @@ impl TlsInfo {
             version: tls.protocol_version(),
             cipher_suite: tls.cipher_suite(),
             alpn: tls.alpn_protocol().map(<[u8]>::to_vec),
-            peer_certificate: tls.peer_certificate(),
             resumed: tls.is_resumed(),
+            leaf: tls.peer_certificates().and_then(|chain| chain.first().cloned()),
         }
+    }
+
+    /// Subject, issuer, validity and names of the server's certificate,
+    /// read from its bytes now (a connection that nobody asks about never
+    /// parses its certificate); `None` when it presented none or it cannot
+    /// be read.
+    pub fn peer_certificate(&self) -> Option<CertificateInfo> {
+        CertificateInfo::parse(self.leaf.as_ref()?)
     }
 }
 
