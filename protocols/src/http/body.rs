@@ -6,6 +6,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::http::error::ParseError;
 use crate::http::framing::BodyLength;
+use crate::http::head::is_tchar;
 use crate::http::limits::Limits;
 
 /// What one [`BodyDecoder::decode`] call found.
@@ -292,8 +293,7 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, ParseError> {
     if digits_end == 0 {
         return Err(invalid());
     }
-    let rest = trim(&line[digits_end..]);
-    if !rest.is_empty() && rest[0] != b';' {
+    if !valid_extensions(&line[digits_end..]) {
         return Err(invalid());
     }
     let digits = &line[..digits_end];
@@ -309,6 +309,72 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, ParseError> {
         return Ok(0);
     }
     u64::from_str_radix(text, 16).map_err(|_| ParseError::ChunkSizeOverflow)
+}
+
+/// Whether what follows a chunk size is a well-formed extension list
+/// (RFC 9112 §7.1.1): `*( BWS ";" BWS name [ BWS "=" BWS value ] )`, a
+/// name being a token and a value a token or a quoted string. A `;`
+/// with no name after it is not one.
+fn valid_extensions(mut rest: &[u8]) -> bool {
+    let skip_space = |bytes: &mut &[u8]| {
+        while let Some((b' ' | b'\t', tail)) = bytes.split_first() {
+            *bytes = tail;
+        }
+    };
+    let token = |bytes: &mut &[u8]| {
+        let len = bytes.iter().take_while(|&&b| is_tchar(b)).count();
+        *bytes = &bytes[len..];
+        len > 0
+    };
+    loop {
+        skip_space(&mut rest);
+        let Some((&first, tail)) = rest.split_first() else {
+            return true;
+        };
+        if first != b';' {
+            return false;
+        }
+        rest = tail;
+        skip_space(&mut rest);
+        if !token(&mut rest) {
+            return false;
+        }
+        skip_space(&mut rest);
+        if let Some((b'=', tail)) = rest.split_first() {
+            rest = tail;
+            skip_space(&mut rest);
+            let valid = match rest.first() {
+                Some(b'"') => quoted_string(&mut rest),
+                _ => token(&mut rest),
+            };
+            if !valid {
+                return false;
+            }
+        }
+    }
+}
+
+/// Consumes a quoted string (RFC 9110 §5.6.4) from the front of `bytes`.
+fn quoted_string(bytes: &mut &[u8]) -> bool {
+    let mut at = 1;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'"' => {
+                *bytes = &bytes[at + 1..];
+                return true;
+            }
+            b'\\'
+                if bytes
+                    .get(at + 1)
+                    .is_some_and(|&q| q == b'\t' || q >= b' ' && q != 0x7f) =>
+            {
+                at += 2
+            }
+            b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80.. => at += 1,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Appends one chunk (`size CRLF data CRLF`); an empty `data` writes nothing
@@ -428,6 +494,14 @@ mod tests {
             b"zz\r\n",
             b"\r\n",
             b"5\rx\n",
+            // Extensions without a name, or with a broken value.
+            b"2;\r\n",
+            b"2; \r\n",
+            b"2;=x\r\n",
+            b"2;a=\r\n",
+            b"2;a=\"open\r\n",
+            b"2;a b\r\n",
+            b"2;;a\r\n",
         ] {
             assert!(
                 matches!(
@@ -458,6 +532,20 @@ mod tests {
             decode_all(BodyLength::Chunked, &long, 100),
             Err(ParseError::ChunkLineTooLong { limit: 4096 })
         );
+    }
+
+    #[test]
+    fn well_formed_chunk_extensions_are_accepted() {
+        for line in [
+            &b"2;a\r\nhi\r\n0\r\n\r\n"[..],
+            b"2 ; a = b ;c\r\nhi\r\n0\r\n\r\n",
+            b"2;name=\"quoted \\\" value\"\r\nhi\r\n0\r\n\r\n",
+            b"2;a=b;c=\"\"\r\nhi\r\n0;last\r\n\r\n",
+        ] {
+            let (body, _) = decode_all(BodyLength::Chunked, line, 100)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(line)));
+            assert_eq!(body, b"hi");
+        }
     }
 
     #[test]

@@ -58,9 +58,14 @@ pub enum ParseError {
     /// A `Content-Length` that is not a non-negative decimal number.
     #[error("http: invalid Content-Length {0:?}")]
     InvalidContentLength(String),
-    /// A transfer coding other than a single, final `chunked`.
-    #[error("http: unsupported Transfer-Encoding {0:?} (only chunked, last, is accepted)")]
+    /// A transfer coding under the final `chunked` that is not supported
+    /// (only `chunked` alone is).
+    #[error("http: unsupported Transfer-Encoding {0:?} (only chunked alone is accepted)")]
     UnsupportedTransferEncoding(String),
+    /// A request's `Transfer-Encoding` whose final coding is not `chunked`,
+    /// or that applies `chunked` twice: its length cannot be known (RFC 9112 §6.3).
+    #[error("http: Transfer-Encoding {0:?} does not end in a single chunked")]
+    ChunkedNotFinal(String),
     /// A chunk-size line that is not hexadecimal digits (signs, spaces, junk).
     #[error("http: invalid chunk size line {0:?}")]
     InvalidChunkSize(String),

@@ -42,24 +42,41 @@ pub fn response_body_length(
     {
         return Ok(BodyLength::Empty);
     }
-    match framing_headers(headers)? {
-        Some(length) => Ok(length),
-        None => Ok(BodyLength::UntilClose),
-    }
+    Ok(match framing_headers(headers)? {
+        Some(Framing::Chunked) => BodyLength::Chunked,
+        Some(Framing::Length(n)) => BodyLength::Known(n),
+        Some(Framing::NotChunked(_)) | None => BodyLength::UntilClose,
+    })
 }
 
 /// The body length of a request (RFC 9112 §6.3): chunked, a length, or none.
 pub fn request_body_length(headers: &HeaderMap) -> Result<BodyLength, ParseError> {
-    Ok(framing_headers(headers)?.unwrap_or(BodyLength::Empty))
+    match framing_headers(headers)? {
+        Some(Framing::Chunked) => Ok(BodyLength::Chunked),
+        Some(Framing::Length(n)) => Ok(BodyLength::Known(n)),
+        Some(Framing::NotChunked(list)) => Err(ParseError::ChunkedNotFinal(list)),
+        None => Ok(BodyLength::Empty),
+    }
 }
 
-fn framing_headers(headers: &HeaderMap) -> Result<Option<BodyLength>, ParseError> {
+/// What the framing headers say, for either direction.
+enum Framing {
+    Chunked,
+    Length(u64),
+    /// `Transfer-Encoding` without `chunked` as its final coding: the
+    /// length cannot be known (a request is refused; a response is read
+    /// until the connection closes, RFC 9112 §6.3).
+    NotChunked(String),
+}
+
+fn framing_headers(headers: &HeaderMap) -> Result<Option<Framing>, ParseError> {
     let has_te = headers.contains_key(TRANSFER_ENCODING);
     let has_cl = headers.contains_key(CONTENT_LENGTH);
     if has_te && has_cl {
         return Err(ParseError::ConflictingFraming);
     }
     if has_te {
+        // The codings of every Transfer-Encoding line, in order.
         let codings: Vec<String> = headers
             .get_all(TRANSFER_ENCODING)
             .iter()
@@ -71,10 +88,17 @@ fn framing_headers(headers: &HeaderMap) -> Result<Option<BodyLength>, ParseError
             })
             .filter(|c| !c.is_empty())
             .collect();
-        if codings.len() == 1 && codings[0] == "chunked" {
-            return Ok(Some(BodyLength::Chunked));
-        }
-        return Err(ParseError::UnsupportedTransferEncoding(codings.join(", ")));
+        let list = codings.join(", ");
+        let chunked = codings.iter().filter(|c| *c == "chunked").count();
+        let last_is_chunked = codings.last().is_some_and(|c| c == "chunked");
+        return match (chunked, last_is_chunked) {
+            (_, false) => Ok(Some(Framing::NotChunked(list))),
+            (1, true) if codings.len() == 1 => Ok(Some(Framing::Chunked)),
+            // Another coding under chunked: understood by nobody here.
+            (1, true) => Err(ParseError::UnsupportedTransferEncoding(list)),
+            // Chunked applied twice (RFC 9112 §7: never): no length can be trusted.
+            _ => Err(ParseError::ChunkedNotFinal(list)),
+        };
     }
     if has_cl {
         let mut length = None;
@@ -95,7 +119,7 @@ fn framing_headers(headers: &HeaderMap) -> Result<Option<BodyLength>, ParseError
                 }
             }
         }
-        return Ok(length.map(BodyLength::Known));
+        return Ok(length.map(Framing::Length));
     }
     Ok(None)
 }
@@ -191,21 +215,51 @@ mod tests {
                 "{bad:?}"
             );
         }
-        for bad in [
-            "gzip",
-            "chunked, gzip",
-            "gzip, chunked",
-            "chunked, chunked",
-            "identity",
-        ] {
+        let request = |pairs: &[(&str, &str)]| request_body_length(&headers(pairs));
+        for not_last in ["gzip", "chunked, gzip", "chunked, identity", "identity"] {
+            // A request's length cannot be known: refused (400).
             assert!(
                 matches!(
-                    get(&[("transfer-encoding", bad)]),
-                    Err(ParseError::UnsupportedTransferEncoding(_))
+                    request(&[("transfer-encoding", not_last)]),
+                    Err(ParseError::ChunkedNotFinal(_))
                 ),
-                "{bad:?}"
+                "{not_last:?}"
+            );
+            // A response is read until the connection closes (RFC 9112 §6.3).
+            assert_eq!(
+                get(&[("transfer-encoding", not_last)]),
+                Ok(BodyLength::UntilClose),
+                "{not_last:?}"
             );
         }
+        // Split over two lines, the list is the same.
+        let split = [
+            ("transfer-encoding", "chunked"),
+            ("transfer-encoding", "identity"),
+        ];
+        assert!(matches!(
+            request(&split),
+            Err(ParseError::ChunkedNotFinal(_))
+        ));
+        // Chunked applied twice is refused either way.
+        for twice in [
+            &[("transfer-encoding", "chunked, chunked")][..],
+            &[
+                ("transfer-encoding", "chunked"),
+                ("transfer-encoding", "chunked"),
+            ],
+        ] {
+            assert!(matches!(
+                request(twice),
+                Err(ParseError::ChunkedNotFinal(_))
+            ));
+            assert!(matches!(get(twice), Err(ParseError::ChunkedNotFinal(_))));
+        }
+        // Chunked last over a coding nobody here decodes: 501 for a request.
+        assert!(matches!(
+            request(&[("transfer-encoding", "gzip, chunked")]),
+            Err(ParseError::UnsupportedTransferEncoding(_))
+        ));
         assert_eq!(request_body_length(&headers(&[])), Ok(BodyLength::Empty));
     }
 

@@ -62,13 +62,15 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// Rejects what `httparse` would accept or misreport but RFC 9112 forbids
-/// or our limits refuse: bare CR, obs-fold, over-long lines.
-fn prescan(head: &[u8], limits: &Limits) -> Result<(), ParseError> {
+/// or our limits refuse: bare CR, over-long lines, obs-folds unless they
+/// are to be unfolded. True when the head has folds to unfold.
+fn prescan(head: &[u8], limits: &Limits, folds: Folds) -> Result<bool, ParseError> {
     for (at, byte) in head.iter().enumerate() {
         if *byte == b'\r' && head.get(at + 1) != Some(&b'\n') {
             return Err(ParseError::BareCr);
         }
     }
+    let mut folded = false;
     for (index, line) in head.split(|b| *b == b'\n').enumerate() {
         if line.len() > limits.line() {
             return Err(ParseError::LineTooLong {
@@ -76,10 +78,73 @@ fn prescan(head: &[u8], limits: &Limits) -> Result<(), ParseError> {
             });
         }
         if index > 0 && matches!(line.first(), Some(b' ' | b'\t')) {
-            return Err(ParseError::ObsFold);
+            // A fold right after the start line continues no field.
+            if folds == Folds::Reject || index == 1 {
+                return Err(ParseError::ObsFold);
+            }
+            folded = true;
         }
     }
-    Ok(())
+    Ok(folded)
+}
+
+/// What a head's obs-folds (RFC 9112 §5.2) get: a server rejects them; a
+/// user agent replaces each with a space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folds {
+    Reject,
+    Unfold,
+}
+
+/// `head` with each line break that begins an obs-fold, and the white
+/// space around it, replaced by one space.
+fn unfold(head: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head.len());
+    let mut at = 0;
+    while at < head.len() {
+        let line_end = match head[at..].iter().position(|&b| b == b'\n') {
+            Some(lf) => at + lf + 1,
+            None => head.len(),
+        };
+        let next_folds = matches!(head.get(line_end), Some(b' ' | b'\t'));
+        if next_folds {
+            let mut line = &head[at..line_end];
+            while let Some((last, rest)) = line.split_last() {
+                if !matches!(last, b'\r' | b'\n' | b' ' | b'\t') {
+                    break;
+                }
+                line = rest;
+            }
+            out.extend_from_slice(line);
+            out.push(b' ');
+            at = line_end;
+            while matches!(head.get(at), Some(b' ' | b'\t')) {
+                at += 1;
+            }
+        } else {
+            out.extend_from_slice(&head[at..line_end]);
+            at = line_end;
+        }
+    }
+    out
+}
+
+/// A token character (RFC 9110 §5.6.2): what methods, header names and
+/// chunk extension names are made of.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// False once `buf` cannot be the start of a request line (RFC 9112 §3: a
+/// method, which is a token, then a space), so that bytes of another
+/// protocol (a TLS ClientHello, an SSH greeting) are refused as they
+/// arrive instead of after the head timeout.
+pub(crate) fn could_begin_request(buf: &[u8]) -> bool {
+    match buf.iter().position(|&b| !is_tchar(b)) {
+        None => true,
+        Some(0) => false,
+        Some(at) => buf[at] == b' ',
+    }
 }
 
 fn first_line(buf: &[u8]) -> String {
@@ -129,8 +194,14 @@ pub fn parse_response_head(
     let Some(end) = find_head_end(buf, limits)? else {
         return Ok(None);
     };
-    let head = &buf[..end];
-    prescan(head, limits)?;
+    let unfolded;
+    let head = match prescan(&buf[..end], limits, Folds::Unfold)? {
+        false => &buf[..end],
+        true => {
+            unfolded = unfold(&buf[..end]);
+            &unfolded[..]
+        }
+    };
     let mut slots = vec![httparse::EMPTY_HEADER; limits.headers()];
     let mut response = httparse::Response::new(&mut slots);
     match response.parse(head) {
@@ -169,6 +240,9 @@ pub fn parse_request_head(
     limits: &Limits,
 ) -> Result<Option<(RequestHead, usize)>, ParseError> {
     let Some(end) = find_head_end(buf, limits)? else {
+        if !could_begin_request(buf) {
+            return Err(ParseError::InvalidRequestLine(first_line(buf)));
+        }
         // Reject an over-long request line early (slowloris with a huge target).
         if memchr(b'\n', buf).is_none() && buf.len() > limits.line() {
             return Err(ParseError::LineTooLong {
@@ -178,7 +252,7 @@ pub fn parse_request_head(
         return Ok(None);
     };
     let head = &buf[..end];
-    prescan(head, limits)?;
+    prescan(head, limits, Folds::Reject)?;
     // The header slots live on the stack (uninitialised, as hyper's do)
     // unless the limit is unusually high: no allocation per request.
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADER_SLOTS];
@@ -300,6 +374,40 @@ mod tests {
     }
 
     #[test]
+    fn a_folded_response_header_is_unfolded_into_one_space() {
+        let bytes = b"HTTP/1.1 200 OK\r\nX-Long: one\r\n  two\r\n\tthree\r\nB: c\r\n\r\nbody";
+        let (head, len) = parse(bytes).unwrap().unwrap();
+        assert_eq!(head.headers["x-long"], "one two three");
+        assert_eq!(head.headers["b"], "c");
+        assert_eq!(&bytes[len..], b"body");
+        let (head, _) = parse(b"HTTP/1.0 200 OK\nA: x \n y\n\n").unwrap().unwrap();
+        assert_eq!(head.headers["a"], "x y");
+    }
+
+    #[test]
+    fn a_request_cannot_fold_and_cannot_be_another_protocol() {
+        let limits = Limits::default();
+        assert_eq!(
+            parse_request_head(b"GET / HTTP/1.1\r\nHost: x\r\n y\r\n\r\n", &limits),
+            Err(ParseError::ObsFold)
+        );
+        // A TLS ClientHello fails at its first byte, long before a head could end.
+        assert!(matches!(
+            parse_request_head(&[0x16, 0x03, 0x01, 0x02, 0x00], &limits),
+            Err(ParseError::InvalidRequestLine(_))
+        ));
+        assert!(matches!(
+            parse_request_head(b"SSH-2.0-OpenSSH_9.2\r", &limits),
+            Err(ParseError::InvalidRequestLine(_))
+        ));
+        // The start of a method, or a method and a space, may still become a request.
+        assert_eq!(parse_request_head(b"PO", &limits), Ok(None));
+        assert_eq!(parse_request_head(b"POST /upl", &limits), Ok(None));
+        assert!(!could_begin_request(b" GET"));
+        assert!(could_begin_request(b""));
+    }
+
+    #[test]
     fn a_partial_head_asks_for_more() {
         assert_eq!(parse(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap(), None);
         assert_eq!(parse(b"HTT").unwrap(), None);
@@ -321,8 +429,9 @@ mod tests {
             parse(b"SSH-2.0-OpenSSH\r\n"),
             Err(ParseError::InvalidStatusLine(_))
         ));
+        // A fold right after the status line continues no field.
         assert_eq!(
-            parse(b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n"),
+            parse(b"HTTP/1.1 200 OK\r\n folded\r\nA: b\r\n\r\n"),
             Err(ParseError::ObsFold)
         );
         assert_eq!(

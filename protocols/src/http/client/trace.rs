@@ -36,7 +36,9 @@ impl TlsInfo {
             cipher_suite: tls.cipher_suite(),
             alpn: tls.alpn_protocol().map(<[u8]>::to_vec),
             resumed: tls.is_resumed(),
-            leaf: tls.peer_certificates().and_then(|chain| chain.first().cloned()),
+            leaf: tls
+                .peer_certificates()
+                .and_then(|chain| chain.first().cloned()),
         }
     }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use http::header::{EXPECT, HOST};
 use http::{Method, StatusCode, Uri, Version};
 
+use crate::http::head::could_begin_request;
 use crate::http::{
     keep_alive, parse_request_head, request_body_length, BodyDecoder, BodyLength, Limits,
     ParseError, Phase,
@@ -383,12 +384,15 @@ impl Conn {
         let input_len = self.end - self.start;
         let new_line = self.input()[self.scanned.min(input_len)..].contains(&b'\n');
         self.scanned = input_len;
-        let parsed =
-            if new_line || input_len > self.limits.line() || input_len >= self.limits.head_size() {
-                parse_request_head(self.input(), &self.limits)
-            } else {
-                Ok(None)
-            };
+        let parsed = if new_line
+            || input_len > self.limits.line()
+            || input_len >= self.limits.head_size()
+            || !could_begin_request(self.input())
+        {
+            parse_request_head(self.input(), &self.limits)
+        } else {
+            Ok(None)
+        };
         let (head, len) = match parsed {
             Ok(Some(parsed)) => parsed,
             Ok(None) => {

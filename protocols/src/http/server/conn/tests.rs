@@ -96,10 +96,26 @@ fn malformed_requests_get_their_status_and_close() {
         ),
         (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\n\r\n", 400),
+        // Without chunked last, the length is unknown: 400 (RFC 9112 §6.3).
         (
             b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+            400,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+            400,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n",
+            400,
+        ),
+        // Chunked over a coding this server does not decode: 501.
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
             501,
         ),
+        // Another protocol's bytes are refused at once, with no line end yet.
+        (&[0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00], 400),
         (
             b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n",
             413,
