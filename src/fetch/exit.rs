@@ -54,6 +54,7 @@ pub fn code_for(err: &fetch::Error, uploading: bool) -> u8 {
             fetch::Error::File { .. } => 37,
             _ => 78,
         },
+        fetch::ErrorKind::Range => 33,
         fetch::ErrorKind::Io => {
             if uploading {
                 26

@@ -48,6 +48,8 @@ pub enum ErrorKind {
     UploadFailed,
     /// A proxy refused the tunnel.
     Proxy,
+    /// A resumed download came back with another range than the one asked for.
+    Range,
     /// A local I/O failure (reading an upload, writing a download).
     Io,
     /// A scheme handler of the caller's failed, or another cause.
@@ -99,6 +101,15 @@ pub enum Error {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The server answered a resumed download with another range than the
+    /// one asked for: appending it would corrupt the file.
+    #[error("fetch: asked to resume at byte {asked}, the server sent the range {answered:?}")]
+    RangeMismatch {
+        /// The offset asked for.
+        asked: u64,
+        /// The server's `Content-Range`, as sent.
+        answered: String,
     },
     /// Local I/O failed (reading an upload, writing a download).
     #[error("fetch: {context}: {source}")]
@@ -168,6 +179,7 @@ impl Error {
                 _ => ErrorKind::Io,
             },
             Error::Io { .. } => ErrorKind::Io,
+            Error::RangeMismatch { .. } => ErrorKind::Range,
             Error::Handler { kind, .. } => *kind,
         }
     }

@@ -131,7 +131,9 @@ pub(crate) fn fetch(settings: &FtpSettings, mut parts: FetchParts) -> Result<Fet
         return Ok(metadata_only(parts, size, offset, modified));
     }
     let download = client.into_retr(&url.path, offset)?;
-    let size = size.or(download.expected_len().map(|len| len + offset));
+    let size = size.or(download
+        .expected_len()
+        .and_then(|len| len.checked_add(offset)));
     let response = FetchResponse::new(parts.url, download)
         .with_resumed_from(parts.resume_from.filter(|o| *o > 0));
     Ok(with_metadata(
@@ -178,7 +180,9 @@ pub(crate) async fn fetch_async(
         return Ok(metadata_only(parts, size, offset, modified).into_async_blocking());
     }
     let download = client.into_retr(&url.path, offset).await?;
-    let size = size.or(download.expected_len().map(|len| len + offset));
+    let size = size.or(download
+        .expected_len()
+        .and_then(|len| len.checked_add(offset)));
     let response = AsyncFetchResponse::new(parts.url, download)
         .with_resumed_from(parts.resume_from.filter(|o| *o > 0));
     Ok(with_metadata(

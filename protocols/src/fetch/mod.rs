@@ -448,15 +448,48 @@ impl Fetcher {
     fn http(&self, parts: FetchParts) -> Result<FetchResponse> {
         let (builder, resume) = http_request!(self.inner.http, parts, sync);
         let response = builder.send()?;
-        let resumed = resume.filter(|_| response.status() == http::StatusCode::PARTIAL_CONTENT);
+        let resumed = honoured_resume(resume, response.status(), response.headers())?;
         Ok(FetchResponse::from_http(response).with_resumed_from(resumed))
     }
 
     async fn http_async(&self, parts: FetchParts) -> Result<AsyncFetchResponse> {
         let (builder, resume) = http_request!(self.inner.http_async, parts, async);
         let response = builder.send().await?;
-        let resumed = resume.filter(|_| response.status() == http::StatusCode::PARTIAL_CONTENT);
+        let resumed = honoured_resume(resume, response.status(), response.headers())?;
         Ok(AsyncFetchResponse::from_http(response).with_resumed_from(resumed))
+    }
+}
+
+/// The offset a download resumes from: the one asked for when the server
+/// answered `206` with a `Content-Range` that starts there, none when it
+/// sent the whole body; another range is an error (appended to the file,
+/// it would corrupt it).
+fn honoured_resume(
+    asked: Option<u64>,
+    status: http::StatusCode,
+    headers: &http::HeaderMap,
+) -> Result<Option<u64>> {
+    let Some(offset) = asked else {
+        return Ok(None);
+    };
+    if status != http::StatusCode::PARTIAL_CONTENT {
+        return Ok(None);
+    }
+    let range = headers
+        .get(http::header::CONTENT_RANGE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let start = range
+        .trim()
+        .strip_prefix("bytes")
+        .and_then(|rest| rest.trim_start().split_once('-'))
+        .and_then(|(start, _)| start.trim().parse::<u64>().ok());
+    match start {
+        Some(start) if start == offset => Ok(Some(offset)),
+        _ => Err(Error::RangeMismatch {
+            asked: offset,
+            answered: range,
+        }),
     }
 }
 
@@ -597,5 +630,47 @@ impl Fetcher {
             .send_async()
             .await?;
         response.error_for_status()?.bytes().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderMap, StatusCode};
+
+    use super::{honoured_resume, Error};
+
+    fn with(range: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_RANGE, range.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_resume_is_honoured_only_from_the_offset_asked_for() {
+        let partial = StatusCode::PARTIAL_CONTENT;
+        let resumed = honoured_resume(Some(10), partial, &with("bytes 10-99/100"));
+        assert_eq!(resumed.unwrap(), Some(10));
+        // A whole body: nothing to append to.
+        let whole = honoured_resume(Some(10), StatusCode::OK, &with("bytes 0-99/100"));
+        assert_eq!(whole.unwrap(), None);
+        assert_eq!(
+            honoured_resume(None, partial, &with("bytes 0-99/100")).unwrap(),
+            None
+        );
+        for wrong in [
+            "bytes 0-99/100",
+            "bytes 11-99/100",
+            "items 10-99/100",
+            "bytes x-y/z",
+        ] {
+            assert!(
+                matches!(
+                    honoured_resume(Some(10), partial, &with(wrong)),
+                    Err(Error::RangeMismatch { asked: 10, .. })
+                ),
+                "{wrong}"
+            );
+        }
+        assert!(honoured_resume(Some(10), partial, &HeaderMap::new()).is_err());
     }
 }

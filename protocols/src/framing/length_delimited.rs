@@ -5,6 +5,9 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use super::codec::{Decoder, Encoder};
 use super::error::{Error, Result};
 
+/// How much room a partial frame makes ahead of what has arrived.
+const RESERVE_AHEAD: usize = 64 * 1024;
+
 /// The size of a length field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LengthField {
@@ -228,10 +231,19 @@ impl Decoder for LengthDelimitedCodec {
                 limit: self.max_frame_length,
             });
         }
+        // Within `max_frame_length`, which is a usize: no truncation. The
+        // sum can still overflow when the limit is near usize::MAX.
         let length = length as usize;
-        if src.len() < header + length {
-            // One allocation for the whole frame, not one per read.
-            src.reserve(header + length - src.len());
+        let Some(whole) = header.checked_add(length) else {
+            return Err(Error::FrameTooLong {
+                length: length as u64,
+                limit: self.max_frame_length,
+            });
+        };
+        if src.len() < whole {
+            // Room for what is coming, a bounded piece at a time: a header
+            // alone does not make the connection hold its whole frame.
+            src.reserve((whole - src.len()).min(RESERVE_AHEAD));
             return Ok(None);
         }
         src.advance(header);
@@ -269,5 +281,30 @@ impl Encoder<&[u8]> for LengthDelimitedCodec {
 impl Encoder<Vec<u8>> for LengthDelimitedCodec {
     fn encode(&mut self, payload: Vec<u8>, dst: &mut BytesMut) -> Result<()> {
         self.encode_slice(&payload, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_length_near_the_top_of_usize_is_an_error_not_an_overflow() {
+        let mut codec = LengthDelimitedCodec::new()
+            .length_field(LengthField::U64)
+            .max_frame_length(usize::MAX);
+        let mut src = BytesMut::from(&u64::MAX.to_be_bytes()[..]);
+        assert!(matches!(
+            codec.decode(&mut src),
+            Err(Error::FrameTooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn a_header_alone_does_not_reserve_its_whole_frame() {
+        let mut codec = LengthDelimitedCodec::new();
+        let mut src = BytesMut::from(&(8u32 << 20).to_be_bytes()[..]);
+        assert!(codec.decode(&mut src).unwrap().is_none());
+        assert!(src.capacity() <= 4 + RESERVE_AHEAD, "{}", src.capacity());
     }
 }
