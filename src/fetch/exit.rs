@@ -18,6 +18,7 @@ Exit codes (curl's numbers for the same failures):
   25  upload refused
   26  read error (the file to upload)
   28  timeout (--connect-timeout, -m, or a silent peer)
+  33  the server did not resume at the offset -C asked for
   35  TLS handshake failed
   37  a file: URL names a missing or unreadable file
   47  too many redirects (--max-redirs)
