@@ -31,7 +31,7 @@ use crate::http::client::pool::PoolKey;
 use crate::http::client::redirect;
 use crate::http::client::request::Prepared;
 use crate::http::client::response::{BodyState, Parts};
-use crate::http::client::stream::{Io, Stream};
+use crate::http::client::stream::{ClosingTls, Io, Stream};
 use crate::http::client::trace::head_of;
 use crate::http::client::{url_host, Config, Route, Shared, Timings, TraceEvent};
 use crate::http::{encode_chunk, Error, Phase, ResponseHead, Result};
@@ -351,7 +351,7 @@ impl Exchange {
                 let took = since.elapsed();
                 self.hop.timings.tls = Some(took);
                 check_alpn(tls.alpn_protocol())?;
-                let stream = Stream::new(Io::Tls(tls));
+                let stream = Stream::new(Io::Tls(ClosingTls::new(tls)));
                 if let Some(info) = &stream.tls_info {
                     self.shared
                         .config

@@ -17,7 +17,41 @@ use crate::http::{Error, Phase, Result};
 /// A connection's byte stream.
 pub(crate) enum Io {
     Plain(NetworkStream),
-    Tls(Box<TlsStream<NetworkStream>>),
+    Tls(ClosingTls),
+}
+
+/// A client's TLS stream, which ends with `close_notify` when the client
+/// lets it go (not pooled, evicted, or the client dropped), as curl's
+/// does. Never waiting: the socket goes non-blocking first, so a full
+/// send buffer or a vanished peer costs only the alert.
+pub(crate) struct ClosingTls(Box<TlsStream<NetworkStream>>);
+
+impl ClosingTls {
+    pub fn new(tls: Box<TlsStream<NetworkStream>>) -> ClosingTls {
+        ClosingTls(tls)
+    }
+}
+
+impl std::ops::Deref for ClosingTls {
+    type Target = TlsStream<NetworkStream>;
+
+    fn deref(&self) -> &TlsStream<NetworkStream> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ClosingTls {
+    fn deref_mut(&mut self) -> &mut TlsStream<NetworkStream> {
+        &mut self.0
+    }
+}
+
+impl Drop for ClosingTls {
+    fn drop(&mut self) {
+        if self.0.get_ref().socket().set_blocking(false).is_ok() {
+            let _ = self.0.shutdown();
+        }
+    }
 }
 
 /// A connection: its stream and the socket timeouts last set on it.
@@ -33,7 +67,7 @@ impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.io {
             Io::Plain(s) => f.debug_tuple("Plain").field(s).finish(),
-            Io::Tls(s) => f.debug_tuple("Tls").field(s).finish(),
+            Io::Tls(s) => f.debug_tuple("Tls").field(&**s).finish(),
         }
     }
 }
