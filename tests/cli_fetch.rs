@@ -706,7 +706,8 @@ fn each_failure_has_curls_exit_code() {
     closed.bind(([127, 0, 0, 1], 0)).unwrap();
     let port = closed.local_endpoint().unwrap().as_ip().unwrap().port();
     fetch_expect(7, &[&format!("http://127.0.0.1:{port}/")]);
-    fetch_expect(8, &[&junk.url("/")]);
+    // Another protocol's bytes: no status line, so HTTP/0.9, refused as curl does.
+    fetch_expect(1, &[&junk.url("/")]);
     let out = fetch_expect(18, &[&short.url("/")]);
     assert_eq!(stdout(&out), "only this", "what arrived is still written");
     fetch_expect(56, &[&reset.url("/")]);
@@ -754,6 +755,38 @@ fn each_failure_has_curls_exit_code() {
     fetch_expect(23, &["-o", "/no/such/dir/out", &url(&server, "/hello")]);
 }
 
+#[test]
+fn each_bad_reply_has_curls_exit_code() {
+    let broken_status = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream.write_all(b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n");
+    });
+    let empty = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+    });
+    let broken_chunks = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
+        );
+    });
+    let huge_head = Crafted::start(|mut stream| {
+        let _ = read_head(&mut stream);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n");
+        let filler = format!("X-Filler: {}\r\n", "a".repeat(1000));
+        for _ in 0..200 {
+            if stream.write_all(filler.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    fetch_expect(8, &[&broken_status.url("/")]);
+    fetch_expect(52, &[&empty.url("/")]);
+    let out = fetch_expect(56, &[&broken_chunks.url("/")]);
+    assert_eq!(stdout(&out), "hello", "what arrived is still written");
+    fetch_expect(100, &[&huge_head.url("/")]);
+}
+
 // ---------------------------------------------------------------------------
 // Other schemes.
 
@@ -792,6 +825,8 @@ fn help_documents_the_exit_codes() {
         "  6  could not resolve host",
         "  28  timeout",
         "  78  remote file not found",
+        "  52  empty reply",
+        " 100  the response head exceeds the limits",
     ] {
         assert!(help.contains(line), "missing {line:?}");
     }

@@ -34,6 +34,14 @@ pub enum ErrorKind {
     PartialBody,
     /// The server's reply is not valid for its protocol.
     BadReply,
+    /// The server closed the connection without a byte of reply.
+    EmptyReply,
+    /// The server answered without a status line (HTTP/0.9), which is not
+    /// accepted.
+    Http09Reply,
+    /// The server's response head exceeded the limits (size, line length,
+    /// header count).
+    HeadTooLarge,
     /// The body's `Content-Encoding` could not be decoded.
     BadContentEncoding,
     /// A body exceeded a size limit.
@@ -207,6 +215,24 @@ fn http_kind(err: &crate::http::Error) -> ErrorKind {
     use crate::http::{Error, ParseError};
     match err {
         Error::Parse(ParseError::IncompleteBody { .. }) => ErrorKind::PartialBody,
+        Error::Parse(ParseError::IncompleteHead { received: 0 }) => ErrorKind::EmptyReply,
+        // Bytes of some other protocol, or none of a status line at all.
+        Error::Parse(ParseError::InvalidStatusLine(line)) if !line.starts_with("HTTP/") => {
+            ErrorKind::Http09Reply
+        }
+        Error::Parse(
+            ParseError::HeadTooLarge { .. }
+            | ParseError::LineTooLong { .. }
+            | ParseError::TooManyHeaders { .. },
+        ) => ErrorKind::HeadTooLarge,
+        // A chunked body broken on the way is a receive failure, as curl sees it.
+        Error::Parse(
+            ParseError::InvalidChunkSize(_)
+            | ParseError::ChunkSizeOverflow
+            | ParseError::ChunkLineTooLong { .. }
+            | ParseError::InvalidChunkTerminator
+            | ParseError::TrailersTooLarge { .. },
+        ) => ErrorKind::Receive,
         Error::Parse(_) => ErrorKind::BadReply,
         Error::Transport(e) => transport_kind(e),
         Error::Timeout { .. } => ErrorKind::Timeout,
