@@ -1,5 +1,8 @@
-//! `netstack serve`: a static file server on netstack's HTTP server
-//! (`protocols::http::server::HttpServer`), over HTTP or HTTPS.
+//! `netstack serve`: a static file server on netstack's event-driven HTTP
+//! server (`protocols::http::server::AsyncHttpServer` on netstack's own
+//! reactor, one thread), over HTTP or HTTPS. A connection costs memory,
+//! not a thread: slow or idle clients hold no worker, and each is closed
+//! by its deadline (the head timeout counts from accept).
 //!
 //! Files are streamed (never read whole into memory) with their
 //! `Content-Type`, `Last-Modified` and `ETag`; directories get an HTML
@@ -15,16 +18,20 @@ mod path;
 mod range;
 
 use std::fs::{File, Metadata};
+use std::future::{ready, Future};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use futures::io::AsyncRead;
 use netstack::protocols::http::server::{
-    ConnectionInfo, HttpServer, Request, Response, ResponseBody, ServerConfig,
+    AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, ConnectionInfo, ServerConfig,
 };
 use netstack::transport::tls::TlsServerConfig;
 
@@ -59,10 +66,11 @@ pub struct ServeArgs {
 /// Runs the server until the process is killed; exit 2 when it cannot start.
 pub fn run(args: ServeArgs) -> ExitCode {
     match start(&args) {
-        Ok(_server) => loop {
-            // The server's threads do the work; this one waits to be killed.
-            std::thread::park();
-        },
+        Ok(serving) => {
+            // This thread drives the reactor and every connection.
+            netstack::sockets::block_on(serving);
+            ExitCode::SUCCESS
+        }
         Err(message) => {
             eprintln!("netstack serve: {message}");
             ExitCode::from(2)
@@ -70,7 +78,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn start(args: &ServeArgs) -> Result<HttpServer, String> {
+/// Binds and announces the server; returns the future that serves.
+fn start(args: &ServeArgs) -> Result<impl Future<Output = ()>, String> {
     let root = args
         .dir
         .canonicalize()
@@ -96,28 +105,24 @@ fn start(args: &ServeArgs) -> Result<HttpServer, String> {
     } else {
         "http"
     };
-    let site = Arc::new(Site { root });
-    let handler_site = Arc::clone(&site);
-    let server = HttpServer::bind(
-        SocketAddr::new(args.bind, args.port),
-        config,
-        move |request| handler_site.handle(request),
-    )
-    .map_err(|e| {
-        format!(
-            "cannot listen on {}: {e}",
-            SocketAddr::new(args.bind, args.port)
-        )
-    })?;
+    let server =
+        AsyncHttpServer::bind(SocketAddr::new(args.bind, args.port), config).map_err(|e| {
+            format!(
+                "cannot listen on {}: {e}",
+                SocketAddr::new(args.bind, args.port)
+            )
+        })?;
     let bound = server
         .local_endpoint()
         .as_ip()
         .ok_or("the server has no IP endpoint")?;
-    println!("serving {} on {scheme}://{bound}/", site.root.display());
+    println!("serving {} on {scheme}://{bound}/", root.display());
     for note in notes {
         println!("{note}");
     }
-    Ok(server)
+    let site = Arc::new(Site { root });
+    // Disk reads complete at once: a response is ready when it is made.
+    Ok(server.serve(move |request| ready(site.handle(request))))
 }
 
 /// The certificate and key (PEM) and a line saying where they came from.
@@ -197,11 +202,17 @@ struct LoggedFile {
     log: LogEntry,
 }
 
-impl Read for LoggedFile {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read(buf)?;
-        self.sent += n as u64;
-        Ok(n)
+/// Disk reads do not wait on the network: each poll reads at once.
+impl AsyncRead for LoggedFile {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = this.file.read(buf)?;
+        this.sent += n as u64;
+        Poll::Ready(Ok(n))
     }
 }
 
@@ -212,7 +223,7 @@ impl Drop for LoggedFile {
 }
 
 impl Site {
-    fn handle(&self, request: Request) -> Response {
+    fn handle(&self, request: AsyncRequest) -> AsyncResponse {
         let client = request
             .extensions()
             .get::<ConnectionInfo>()
@@ -232,7 +243,7 @@ impl Site {
         self.route(&request).into_response(log, head)
     }
 
-    fn route(&self, request: &Request) -> Reply {
+    fn route(&self, request: &AsyncRequest) -> Reply {
         if request.method() != Method::GET && request.method() != Method::HEAD {
             let mut reply = error_reply(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
             reply
@@ -303,7 +314,7 @@ struct Reply {
 
 impl Reply {
     /// The response; the request is logged when its body is done.
-    fn into_response(self, mut log: LogEntry, head: bool) -> Response {
+    fn into_response(self, mut log: LogEntry, head: bool) -> AsyncResponse {
         log.status = self.status;
         let body = match self.body {
             Body::File {
@@ -320,7 +331,7 @@ impl Reply {
                     sent: 0,
                     log,
                 };
-                ResponseBody::from_reader_with_length(body, length)
+                AsyncResponseBody::from_reader_with_length(body, length)
             }
             Body::Bytes(bytes) => {
                 // HEAD and 304: the server sends no body bytes.
@@ -330,10 +341,10 @@ impl Reply {
                     bytes.len() as u64
                 };
                 log.write(sent);
-                ResponseBody::full(bytes)
+                AsyncResponseBody::full(bytes)
             }
         };
-        let mut response = Response::new(body);
+        let mut response = AsyncResponse::new(body);
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers;
         response

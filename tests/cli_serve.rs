@@ -617,3 +617,58 @@ fn a_port_in_use_is_an_error() {
     // The first server carries on.
     assert_eq!(curl(&[&server.url("hello.txt")]).status, 200);
 }
+
+/// One plain GET over a fresh connection; the whole response as text.
+fn plain_get(port: u16, path: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn slow_clients_hold_no_worker_and_ordinary_requests_go_first() {
+    let tree = Tree::new("slow");
+    let server = Server::start(&tree.root(), &[]);
+    let port: u16 = server
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // More dribbling heads than the old server had workers and queue (64 + 256).
+    let slow: Vec<std::net::TcpStream> = (0..400)
+        .map(|_| {
+            use std::io::Write;
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream.write_all(b"GET /hello.txt HT").unwrap();
+            stream
+        })
+        .collect();
+    // Ordinary requests are answered while every slow head is still open:
+    // none waits for a slow connection's deadline.
+    for _ in 0..20 {
+        let reply = plain_get(port, "/hello.txt");
+        assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+        assert!(reply.ends_with("hello, netstack\n"), "{reply}");
+    }
+    for stream in &slow {
+        stream.set_nonblocking(true).unwrap();
+        let mut byte = [0u8; 1];
+        match stream.peek(&mut byte) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("a slow connection ended early: {other:?}"),
+        }
+    }
+}
