@@ -10,6 +10,7 @@ mod rpc_tls;
 
 use std::sync::OnceLock;
 use std::thread;
+use testkit::{Mode, MODES};
 
 use bytes::{Buf, Bytes};
 use netstack::protocols::framing::{self, Framed};
@@ -18,14 +19,6 @@ use netstack::transport::tls::{TlsClientConfig, TlsError, TlsServerConfig, TlsSt
 use netstack::transport::{Error as TransportError, TcpListener};
 
 use rpc_tls::{Client, Request, Response, RpcCodec, RpcError, MAX_FRAME, TIMEOUT};
-
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 type Results = Vec<Result<Bytes, String>>;
 

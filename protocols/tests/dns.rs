@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use testkit::{Mode, MODES};
 
 use protocols::dns::{self, DnsClient, DnsResponse, RData, RecordType};
 use protocols::framing;
@@ -157,14 +158,6 @@ fn start_dnsmasq() -> Dnsmasq {
     }
     panic!("dnsmasq did not start and serve its nonce: {last_error}");
 }
-
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 fn query(
     mode: Mode,

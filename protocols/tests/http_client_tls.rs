@@ -11,31 +11,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use testkit::{both_modes, Mode};
 
 use http::StatusCode;
 use protocols::http::client::Proxy;
 use protocols::http::Error;
-use support::harness::{bounded, Mode, Req, TestClient};
+use support::harness::{bounded, Req, TestClient};
 use support::{ok, pipe, response, Conn, Ctx, Server};
 use transport::tls::{TlsClientConfig, TlsServerConfig, TlsStream};
 use transport::StaticResolver;
-
-macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sync() {
-                    super::$name(super::Mode::Sync)
-                }
-                #[test]
-                fn r#async() {
-                    super::$name(super::Mode::Async)
-                }
-            }
-        )*
-    };
-}
 
 /// An HTTPS server for `localhost` on 127.0.0.1 answering by `respond`.
 struct TlsServer {

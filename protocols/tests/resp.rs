@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use testkit::{Mode, MODES};
 
 use bytes::Bytes;
 use protocols::resp::{Error, Reply, RespClient, Value};
@@ -103,14 +104,6 @@ fn start_redis() -> Redis {
     }
     panic!("redis-server did not become ready within {STARTUP_DEADLINE:?}: {last_error}");
 }
-
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 /// A client in one mode.
 struct Client {

@@ -9,6 +9,7 @@ mod tls_support;
 use std::io::{self, Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
+use testkit::{Mode, MODES};
 
 use sockets::Shutdown;
 use transport::tls::rustls::AlertDescription;
@@ -19,14 +20,6 @@ use transport::tls::{
 use transport::NetworkStream;
 
 use tls_support::{block_on_bounded, pki, tcp_pair, write_file, WAIT};
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 type Tls = TlsStream<NetworkStream>;
 

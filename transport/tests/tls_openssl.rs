@@ -11,17 +11,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+use testkit::{Mode, MODES};
 
 use transport::tls::{ClientAuth, TlsClientConfig, TlsServerConfig, TlsStream, TlsVersion};
 use transport::{NetworkStream, TcpClient, TcpListener};
 
 use tls_support::{block_on_bounded, pki, write_file, WAIT};
-
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Sync,
-    Async,
-}
 
 /// The openssl binary; fails the test with a clear message when it is missing.
 fn openssl() -> String {
@@ -245,7 +240,7 @@ fn netstack_client_talks_to_openssl_s_server() {
         .build()
         .unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-        for mode in [Mode::Sync, Mode::Async] {
+        for mode in MODES {
             let (server, port) = s_server(version, files, false);
             let stream = connect_when_ready(port, &server);
             let mut tls = match mode {
@@ -417,7 +412,7 @@ fn openssl_s_client_talks_to_netstack_server() {
         .build()
         .unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-        for mode in [Mode::Sync, Mode::Async] {
+        for mode in MODES {
             let (out, ok, seen) = s_client_session(version, mode, config.clone(), false);
             assert!(ok, "{version} {mode:?}: s_client failed:\n{out}");
             assert!(out.contains("verify return:1"), "{out}");
