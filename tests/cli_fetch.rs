@@ -213,23 +213,19 @@ fn url(server: &HttpServer, path: &str) -> String {
 
 fn https_server(client_auth: bool) -> Https {
     let dir = TempDir::new("https");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let (cert_pem, key_pem) = (cert.cert, cert.key);
     std::fs::write(dir.path().join("server.pem"), &cert_pem).unwrap();
     let mut tls = TlsServerConfig::builder()
         .certificate_pem(&cert_pem, &key_pem)
         .alpn_protocols(["http/1.1"]);
     if client_auth {
-        let client = rcgen::generate_simple_self_signed(vec!["client".to_string()]).unwrap();
-        std::fs::write(dir.path().join("client.pem"), client.cert.pem()).unwrap();
-        std::fs::write(
-            dir.path().join("client.key"),
-            client.signing_key.serialize_pem(),
-        )
-        .unwrap();
+        let client = testkit::cert::self_signed(&["client"]);
+        std::fs::write(dir.path().join("client.pem"), &client.cert).unwrap();
+        std::fs::write(dir.path().join("client.key"), &client.key).unwrap();
         tls = tls
             .client_auth(ClientAuth::Required)
-            .add_client_root_certificates_pem(client.cert.pem());
+            .add_client_root_certificates_pem(client.cert);
     }
     let config = ServerConfig::default().tls(tls.build().unwrap());
     let server = HttpServer::bind(([127, 0, 0, 1], 0), config, handle).unwrap();

@@ -248,16 +248,7 @@ fn the_server_answers_an_unparsable_request_with_id_zero() {
 
 /// A CA certificate of another name (PEM), as a client might trust instead.
 fn another_ca() -> String {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "another CA");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .self_signed(&KeyPair::generate().unwrap())
-        .unwrap()
-        .pem()
+    testkit::cert::Ca::new("another CA").pem.cert
 }
 
 #[test]

@@ -318,10 +318,10 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
 fn https_with_a_trusted_self_signed_certificate(mode: Mode) {
     use protocols::http::server::{HttpServer, Request, Response, ServerConfig};
     use transport::tls::{TlsClientConfig, TlsServerConfig};
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let pem = cert.cert.pem();
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let pem = cert.cert.clone();
     let tls = TlsServerConfig::builder()
-        .certificate_pem(&pem, cert.signing_key.serialize_pem())
+        .certificate_pem(&pem, cert.key)
         .alpn_protocols(["http/1.1"])
         .build()
         .unwrap();

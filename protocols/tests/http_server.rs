@@ -859,9 +859,9 @@ fn http_1_0_clients(mode: Mode) {
 // TLS.
 
 fn tls_config() -> TlsServerConfig {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = testkit::cert::self_signed(&["localhost"]);
     TlsServerConfig::builder()
-        .certificate_pem(cert.cert.pem(), cert.signing_key.serialize_pem())
+        .certificate_pem(cert.cert, cert.key)
         .alpn_protocols(["http/1.1"])
         .build()
         .unwrap()

@@ -16,7 +16,8 @@ use testkit::{Mode, MODES};
 use transport::tls::{ClientAuth, TlsClientConfig, TlsServerConfig, TlsStream, TlsVersion};
 use transport::{NetworkStream, TcpClient, TcpListener};
 
-use tls_support::{block_on_bounded, pki, write_file, WAIT};
+use testkit::cert::pki;
+use tls_support::{block_on_bounded, write_file, WAIT};
 
 /// The openssl binary; fails the test with a clear message when it is missing.
 fn openssl() -> String {
