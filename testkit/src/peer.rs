@@ -170,6 +170,30 @@ impl PeerCommand {
     }
 }
 
+/// The Python 3 interpreter itself (`sys.executable` of the `python3` on
+/// `PATH`), found once per process. Peers written in Python run it
+/// directly: a `python3` on `PATH` may be a launcher (pyenv's shim is one)
+/// that runs the interpreter as its child, which then escapes both the kill
+/// on drop and the parent-death signal.
+pub fn python3() -> &'static Path {
+    static PYTHON3: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON3.get_or_init(|| {
+        let mut peer = PeerCommand::new("python3")
+            .install("apt-get install -y python3")
+            .args(["-c", "import sys; print('executable:', sys.executable)"])
+            .spawn();
+        let executable = peer.wait_for("the interpreter's path", |line| {
+            line.strip_prefix("executable: ").map(PathBuf::from)
+        });
+        assert!(
+            executable.is_file(),
+            "python3 reports {} as its interpreter, which is not a file",
+            executable.display()
+        );
+        executable
+    })
+}
+
 /// What a probe of [`Peer::wait_ready`] found.
 #[derive(Debug)]
 pub enum Readiness<T> {

@@ -87,3 +87,22 @@ fn a_missing_program_names_its_package() {
         .install("apt-get install -y no-such-package")
         .spawn();
 }
+
+#[test]
+fn python_runs_in_the_peer_process_itself() {
+    let mut peer = PeerCommand::new(testkit::peer::python3())
+        .args([
+            "-u",
+            "-c",
+            "import os, time; print('pid', os.getpid()); time.sleep(60)",
+        ])
+        .spawn();
+    let pid: u32 = peer.wait_for("its pid", |line| line.strip_prefix("pid ")?.parse().ok());
+    assert_eq!(
+        pid,
+        peer.id(),
+        "python3 runs as a child of the peer process"
+    );
+    drop(peer);
+    assert!(!is_running(pid), "python {pid} outlived its guard");
+}
