@@ -8,9 +8,9 @@ mod pyftpd;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -19,6 +19,7 @@ use netstack::protocols::http::server::{
     HttpServer, Request, Response, ResponseBody, ServerConfig,
 };
 use netstack::transport::tls::{ClientAuth, TlsServerConfig};
+use testkit::TempDir;
 
 // ---------------------------------------------------------------------------
 // Running the command.
@@ -96,31 +97,9 @@ fn fetch_expect(expected: i32, args: &[&str]) -> Output {
     output
 }
 
-/// A fresh temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "netstack-cli-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The path of `name` in `dir`, as a command-line argument.
+fn arg_in(dir: &TempDir, name: &str) -> String {
+    dir.join(name).to_string_lossy().into_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -234,19 +213,19 @@ fn url(server: &HttpServer, path: &str) -> String {
 
 fn https_server(client_auth: bool) -> Https {
     let dir = TempDir::new("https");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
-    std::fs::write(dir.0.join("server.pem"), &cert_pem).unwrap();
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let (cert_pem, key_pem) = (cert.cert, cert.key);
+    std::fs::write(dir.path().join("server.pem"), &cert_pem).unwrap();
     let mut tls = TlsServerConfig::builder()
         .certificate_pem(&cert_pem, &key_pem)
         .alpn_protocols(["http/1.1"]);
     if client_auth {
-        let client = rcgen::generate_simple_self_signed(vec!["client".to_string()]).unwrap();
-        std::fs::write(dir.0.join("client.pem"), client.cert.pem()).unwrap();
-        std::fs::write(dir.0.join("client.key"), client.signing_key.serialize_pem()).unwrap();
+        let client = testkit::cert::self_signed(&["client"]);
+        std::fs::write(dir.path().join("client.pem"), &client.cert).unwrap();
+        std::fs::write(dir.path().join("client.key"), &client.key).unwrap();
         tls = tls
             .client_auth(ClientAuth::Required)
-            .add_client_root_certificates_pem(client.cert.pem());
+            .add_client_root_certificates_pem(client.cert);
     }
     let config = ServerConfig::default().tls(tls.build().unwrap());
     let server = HttpServer::bind(([127, 0, 0, 1], 0), config, handle).unwrap();
@@ -331,9 +310,12 @@ fn bodies_go_to_stdout_or_files() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 
     let dir = TempDir::new("output");
-    let out = fetch_expect(0, &["-o", &dir.path("big.bin"), &url(&server, "/big")]);
+    let out = fetch_expect(0, &["-o", &arg_in(&dir, "big.bin"), &url(&server, "/big")]);
     assert!(out.stdout.is_empty());
-    assert_eq!(std::fs::read(dir.0.join("big.bin")).unwrap(), big_body());
+    assert_eq!(
+        std::fs::read(dir.path().join("big.bin")).unwrap(),
+        big_body()
+    );
     // Not a terminal: no progress bar on stderr.
     assert!(out.stderr.is_empty(), "{}", stderr(&out));
 
@@ -342,26 +324,32 @@ fn bodies_go_to_stdout_or_files() {
         0,
         &[
             "-o",
-            &dir.path("one"),
+            &arg_in(&dir, "one"),
             "-o",
-            &dir.path("two"),
+            &arg_in(&dir, "two"),
             &url(&server, "/hello"),
             &url(&server, "/echo"),
         ],
     );
     assert_eq!(
-        std::fs::read_to_string(dir.0.join("one")).unwrap(),
+        std::fs::read_to_string(dir.path().join("one")).unwrap(),
         "hello world"
     );
-    assert!(std::fs::read_to_string(dir.0.join("two"))
+    assert!(std::fs::read_to_string(dir.path().join("two"))
         .unwrap()
         .starts_with("GET /echo"));
 
     // -O names the file after the URL, in the working directory.
-    let out = netstack_in(&dir.0, &["fetch", "-O", &url(&server, "/files/report.bin")]);
+    let out = netstack_in(
+        dir.path(),
+        &["fetch", "-O", &url(&server, "/files/report.bin")],
+    );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(std::fs::read(dir.0.join("report.bin")).unwrap(), big_body());
-    let out = netstack_in(&dir.0, &["fetch", "-O", &url(&server, "/")]);
+    assert_eq!(
+        std::fs::read(dir.path().join("report.bin")).unwrap(),
+        big_body()
+    );
+    let out = netstack_in(dir.path(), &["fetch", "-O", &url(&server, "/")]);
     assert_eq!(code(&out), 23, "{}", stderr(&out));
 }
 
@@ -413,7 +401,7 @@ fn write_out_reports_the_transfer() {
 fn continue_at_resumes_a_partial_download() {
     let server = http_server();
     let dir = TempDir::new("resume");
-    let file = dir.path("big.bin");
+    let file = arg_in(&dir, "big.bin");
     std::fs::write(&file, &big_body()[..700_000]).unwrap();
     fetch_expect(0, &["-C", "-", "-o", &file, &url(&server, "/big")]);
     assert_eq!(std::fs::read(&file).unwrap(), big_body());
@@ -446,14 +434,17 @@ fn requests_carry_methods_headers_data_uploads_and_credentials() {
     );
 
     let dir = TempDir::new("data");
-    std::fs::write(dir.0.join("lines.txt"), "x=1\ny=2\n").unwrap();
-    let out = fetch_expect(0, &["-d", &format!("@{}", dir.path("lines.txt")), &echo]);
+    std::fs::write(dir.path().join("lines.txt"), "x=1\ny=2\n").unwrap();
+    let out = fetch_expect(
+        0,
+        &["-d", &format!("@{}", arg_in(&dir, "lines.txt")), &echo],
+    );
     assert!(stdout(&out).ends_with("body=x=1y=2"), "{}", stdout(&out));
     let out = fetch_expect(
         0,
         &[
             "--data-binary",
-            &format!("@{}", dir.path("lines.txt")),
+            &format!("@{}", arg_in(&dir, "lines.txt")),
             "-H",
             "Content-Type: text/plain",
             &echo,
@@ -465,12 +456,15 @@ fn requests_carry_methods_headers_data_uploads_and_credentials() {
         stdout(&out)
     );
 
-    let out = fetch_expect(0, &["-T", &dir.path("lines.txt"), &url(&server, "/up/")]);
+    let out = fetch_expect(
+        0,
+        &["-T", &arg_in(&dir, "lines.txt"), &url(&server, "/up/")],
+    );
     assert_eq!(
         stdout(&out),
         "PUT /up/lines.txt auth=- x=- type=- encoding=- body=x=1\ny=2\n"
     );
-    fetch_expect(26, &["-T", &dir.path("absent.txt"), &echo]);
+    fetch_expect(26, &["-T", &arg_in(&dir, "absent.txt"), &echo]);
 
     let out = fetch_expect(0, &["-u", "alice:secret", &echo]);
     assert!(
@@ -562,22 +556,22 @@ fn https_with_insecure_cacert_and_client_certificates() {
     assert!(stderr(&out).contains("certificate"), "{}", stderr(&out));
     let out = fetch_expect(0, &["-k", &hello]);
     assert_eq!(stdout(&out), "hello world");
-    let out = fetch_expect(0, &["--cacert", &https.dir.path("server.pem"), &hello]);
+    let out = fetch_expect(0, &["--cacert", &arg_in(&https.dir, "server.pem"), &hello]);
     assert_eq!(stdout(&out), "hello world");
     assert!(!https.cert_pem.is_empty());
 
     let mutual = https_server(true);
     let hello = mutual.url("/hello");
-    let cacert = mutual.dir.path("server.pem");
+    let cacert = arg_in(&mutual.dir, "server.pem");
     let out = fetch_expect(
         0,
         &[
             "--cacert",
             &cacert,
             "--cert",
-            &mutual.dir.path("client.pem"),
+            &arg_in(&mutual.dir, "client.pem"),
             "--key",
-            &mutual.dir.path("client.key"),
+            &arg_in(&mutual.dir, "client.key"),
             &hello,
         ],
     );
@@ -600,7 +594,7 @@ fn verbose_traces_every_layer() {
         &[
             "-v",
             "--cacert",
-            &https.dir.path("server.pem"),
+            &arg_in(&https.dir, "server.pem"),
             &https.url("/hello"),
         ],
     );
@@ -717,8 +711,8 @@ fn each_failure_has_curls_exit_code() {
         let _ = read_head(&mut stream);
     });
     let dir = TempDir::new("upload");
-    std::fs::write(dir.0.join("big.bin"), vec![7u8; 32 << 20]).unwrap();
-    let out = fetch_expect(55, &["-T", &dir.path("big.bin"), &hang_up.url("/up")]);
+    std::fs::write(dir.path().join("big.bin"), vec![7u8; 32 << 20]).unwrap();
+    let out = fetch_expect(55, &["-T", &arg_in(&dir, "big.bin"), &hang_up.url("/up")]);
     assert!(stderr(&out).contains("(55)"), "{}", stderr(&out));
     // Plain text where a TLS handshake was expected.
     let plaintext = Crafted::start(|mut stream| {
@@ -801,17 +795,17 @@ fn data_and_file_urls() {
         stdout(&out)
     );
     let dir = TempDir::new("file");
-    std::fs::write(dir.0.join("a.txt"), "file body").unwrap();
-    let file_url = url::Url::from_file_path(dir.0.join("a.txt")).unwrap();
+    std::fs::write(dir.path().join("a.txt"), "file body").unwrap();
+    let file_url = url::Url::from_file_path(dir.path().join("a.txt")).unwrap();
     let out = fetch_expect(0, &[file_url.as_str()]);
     assert_eq!(stdout(&out), "file body");
-    let dir_url = url::Url::from_directory_path(&dir.0).unwrap();
+    let dir_url = url::Url::from_directory_path(dir.path()).unwrap();
     let out = fetch_expect(0, &[dir_url.as_str()]);
     assert_eq!(stdout(&out), "a.txt\n");
-    let target = url::Url::from_file_path(dir.0.join("copy.txt")).unwrap();
-    fetch_expect(0, &["-T", &dir.path("a.txt"), target.as_str()]);
+    let target = url::Url::from_file_path(dir.path().join("copy.txt")).unwrap();
+    fetch_expect(0, &["-T", &arg_in(&dir, "a.txt"), target.as_str()]);
     assert_eq!(
-        std::fs::read_to_string(dir.0.join("copy.txt")).unwrap(),
+        std::fs::read_to_string(dir.path().join("copy.txt")).unwrap(),
         "file body"
     );
 }
@@ -859,17 +853,17 @@ fn a_progress_bar_only_on_a_terminal_and_never_with_s() {
     let bin = env!("CARGO_BIN_EXE_netstack");
     let shown = on_a_terminal(&format!(
         "{bin} fetch -o {} {}",
-        dir.path("a.bin"),
+        arg_in(&dir, "a.bin"),
         url(&server, "/big")
     ));
     assert!(
         shown.contains("1.91 MiB/1.91 MiB") && shown.contains("eta"),
         "{shown:?}"
     );
-    assert_eq!(std::fs::read(dir.0.join("a.bin")).unwrap(), big_body());
+    assert_eq!(std::fs::read(dir.path().join("a.bin")).unwrap(), big_body());
     let shown = on_a_terminal(&format!(
         "{bin} fetch -s -o {} {}",
-        dir.path("b.bin"),
+        arg_in(&dir, "b.bin"),
         url(&server, "/big")
     ));
     assert!(shown.trim().is_empty(), "{shown:?}");
@@ -892,10 +886,10 @@ fn ftp_downloads_listings_uploads_resumes_and_exit_codes() {
     let home = TempDir::new("ftp-home");
     let out_dir = TempDir::new("ftp-out");
     let content: Vec<u8> = (0..500_000u32).map(|i| (i * 7 % 253) as u8).collect();
-    std::fs::write(anon.0.join("data.bin"), &content).unwrap();
-    std::fs::write(anon.0.join("hello.txt"), "hello over ftp\n").unwrap();
-    std::fs::write(out_dir.0.join("upload.txt"), "sent with -T").unwrap();
-    let server = pyftpd::Pyftpd::start("127.0.0.1", &anon.0, &home.0, true);
+    std::fs::write(anon.path().join("data.bin"), &content).unwrap();
+    std::fs::write(anon.path().join("hello.txt"), "hello over ftp\n").unwrap();
+    std::fs::write(out_dir.path().join("upload.txt"), "sent with -T").unwrap();
+    let server = pyftpd::Pyftpd::start("127.0.0.1", anon.path(), home.path(), true);
     let base = format!("ftp://127.0.0.1:{}", server.port);
 
     let out = ftp_expect(0, &[&format!("{base}/hello.txt")]);
@@ -915,7 +909,7 @@ fn ftp_downloads_listings_uploads_resumes_and_exit_codes() {
     assert!(head.contains("last-modified: "), "{head}");
 
     // -C - resumes a partial file with REST.
-    let partial = out_dir.0.join("data.bin");
+    let partial = out_dir.path().join("data.bin");
     std::fs::write(&partial, &content[..123_456]).unwrap();
     ftp_expect(
         0,
@@ -930,7 +924,7 @@ fn ftp_downloads_listings_uploads_resumes_and_exit_codes() {
     assert_eq!(std::fs::read(&partial).unwrap(), content);
 
     // -T uploads as the user given with -u; a URL ending in / gets the file's name.
-    let upload = out_dir.0.join("upload.txt");
+    let upload = out_dir.path().join("upload.txt");
     ftp_expect(
         0,
         &[
@@ -942,7 +936,7 @@ fn ftp_downloads_listings_uploads_resumes_and_exit_codes() {
         ],
     );
     assert_eq!(
-        std::fs::read_to_string(home.0.join("upload.txt")).unwrap(),
+        std::fs::read_to_string(home.path().join("upload.txt")).unwrap(),
         "sent with -T"
     );
 

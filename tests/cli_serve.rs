@@ -518,11 +518,11 @@ fn ipv6_bind_address() {
 #[test]
 fn tls_with_a_given_certificate() {
     let tree = Tree::new("tls-files");
-    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let generated = testkit::cert::self_signed(&["localhost"]);
     let cert = tree.base.join("cert.pem");
     let key = tree.base.join("key.pem");
-    std::fs::write(&cert, generated.cert.pem()).unwrap();
-    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    std::fs::write(&cert, &generated.cert).unwrap();
+    std::fs::write(&key, &generated.key).unwrap();
     let server = Server::start(
         &tree.root(),
         &[

@@ -10,6 +10,7 @@ mod rpc_tls;
 
 use std::sync::OnceLock;
 use std::thread;
+use testkit::{Mode, MODES};
 
 use bytes::{Buf, Bytes};
 use netstack::protocols::framing::{self, Framed};
@@ -18,14 +19,6 @@ use netstack::transport::tls::{TlsClientConfig, TlsError, TlsServerConfig, TlsSt
 use netstack::transport::{Error as TransportError, TcpListener};
 
 use rpc_tls::{Client, Request, Response, RpcCodec, RpcError, MAX_FRAME, TIMEOUT};
-
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 type Results = Vec<Result<Bytes, String>>;
 
@@ -255,16 +248,7 @@ fn the_server_answers_an_unparsable_request_with_id_zero() {
 
 /// A CA certificate of another name (PEM), as a client might trust instead.
 fn another_ca() -> String {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "another CA");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .self_signed(&KeyPair::generate().unwrap())
-        .unwrap()
-        .pem()
+    testkit::cert::Ca::new("another CA").pem.cert
 }
 
 #[test]

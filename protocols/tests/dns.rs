@@ -17,11 +17,12 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use testkit::peer::{Peer, PeerCommand, Readiness};
+use testkit::{Mode, MODES};
 
 use protocols::dns::{self, DnsClient, DnsResponse, RData, RecordType};
 use protocols::framing;
@@ -47,17 +48,10 @@ fn random_u64() -> u64 {
     hasher.finish()
 }
 
-/// A `dnsmasq` child process, killed when dropped.
+/// A `dnsmasq` peer, killed when dropped.
 struct Dnsmasq {
-    child: Child,
+    _peer: Peer,
     port: u16,
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Dnsmasq {
@@ -66,21 +60,12 @@ impl Dnsmasq {
     }
 }
 
-fn dnsmasq_binary() -> String {
+/// Debian's dnsmasq (in /usr/sbin, which may not be on PATH), or the one on PATH.
+fn dnsmasq_binary() -> &'static str {
     if Path::new(DNSMASQ).is_file() {
-        return DNSMASQ.to_string();
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("dnsmasq"))
-            .find(|p| p.is_file())
-    });
-    match found {
-        Some(path) => path.to_string_lossy().into_owned(),
-        None => panic!(
-            "dnsmasq is not installed (not at {DNSMASQ}, not on PATH): these tests need a real DNS \
-             server. Install it with `apt-get install -y dnsmasq-base` (.ci/run does)."
-        ),
+        DNSMASQ
+    } else {
+        "dnsmasq"
     }
 }
 
@@ -91,80 +76,60 @@ fn big_string(i: usize) -> String {
 }
 
 /// Starts dnsmasq on a port of its own and waits (bounded) until it serves
-/// this instance's nonce.
+/// this instance's nonce; tries another port if it exits (port taken) or
+/// another server answers there.
 fn start_dnsmasq() -> Dnsmasq {
-    let binary = dnsmasq_binary();
     let nonce = format!("nonce-{:016x}", random_u64());
     let mut last_error = String::new();
     for _attempt in 0..10 {
         let port = 20_000 + (random_u64() % 40_000) as u16;
-        let mut command = Command::new(&binary);
-        command.args([
-            "--keep-in-foreground",
-            "--no-resolv",
-            "--no-hosts",
-            "--conf-file=/dev/null",
-            "--pid-file=",
-            "--user=root",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--log-facility=-",
-            // Names under .test are answered here or not at all (NXDOMAIN).
-            "--local=/test/",
-            "--address=/a.test/127.0.0.9",
-            "--host-record=both.test,127.0.0.10,::10",
-            "--cname=alias.test,both.test",
-            "--mx-host=mail.test,mx1.test,10",
-            "--txt-record=txt.test,hello world",
-        ]);
-        command.arg(format!("--port={port}"));
-        command.arg(format!("--txt-record=nonce.test,{nonce}"));
+        let mut command = PeerCommand::new(dnsmasq_binary())
+            .install("apt-get install -y dnsmasq-base")
+            .ready_within(STARTUP_DEADLINE)
+            .args([
+                "--keep-in-foreground",
+                "--no-resolv",
+                "--no-hosts",
+                "--conf-file=/dev/null",
+                "--pid-file=",
+                "--user=root",
+                "--listen-address=127.0.0.1",
+                "--bind-interfaces",
+                "--log-facility=-",
+                // Names under .test are answered here or not at all (NXDOMAIN).
+                "--local=/test/",
+                "--address=/a.test/127.0.0.9",
+                "--host-record=both.test,127.0.0.10,::10",
+                "--cname=alias.test,both.test",
+                "--mx-host=mail.test,mx1.test,10",
+                "--txt-record=txt.test,hello world",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--txt-record=nonce.test,{nonce}"));
         for i in 0..BIG_RECORDS {
-            command.arg(format!("--txt-record=big.test,{}", big_string(i)));
+            command = command.arg(format!("--txt-record=big.test,{}", big_string(i)));
         }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {binary}: {e}"));
-        let mut server = Dnsmasq { child, port };
+        let mut peer = command.spawn();
         let probe = DnsClient::new(([127, 0, 0, 1], port))
             .with_timeout(Duration::from_millis(300))
             .with_attempts(1);
-        let deadline = Instant::now() + STARTUP_DEADLINE;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = server.child.stderr.take() {
-                    let _ = pipe.read_to_string(&mut stderr);
-                }
-                last_error = format!("dnsmasq exited ({status}) on port {port}: {stderr}");
-                break;
-            }
+        let ready = peer.wait_ready("serving its nonce", || {
             match probe.lookup_txt("nonce.test") {
-                Ok(values) if values == [nonce.clone()] => return server,
-                Ok(values) => {
-                    // Another server answers on this port: not ours.
-                    last_error = format!("port {port} answers with {values:?}, not our nonce");
-                    break;
-                }
-                Err(e) => last_error = e.to_string(),
+                Ok(values) if values == [nonce.clone()] => Readiness::Ready(()),
+                // Another server answers on this port: not ours.
+                Ok(values) => Readiness::Failed(format!(
+                    "port {port} answers with {values:?}, not our nonce"
+                )),
+                Err(e) => Readiness::NotYet(e.to_string()),
             }
-            std::thread::sleep(Duration::from_millis(50));
+        });
+        match ready {
+            Ok(()) => return Dnsmasq { _peer: peer, port },
+            Err(e) => last_error = e,
         }
-        drop(server);
     }
     panic!("dnsmasq did not start and serve its nonce: {last_error}");
 }
-
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 fn query(
     mode: Mode,

@@ -7,31 +7,14 @@ mod support;
 
 use std::io::Cursor;
 use std::time::Duration;
+use testkit::{both_modes, Mode, TempDir};
 
 use http::{HeaderMap, Method};
 use protocols::fetch::{
     self, AsyncFetchResponse, BoxFuture, FetchParts, FetchRequest, FetchResponse, Fetcher,
     SchemeHandler,
 };
-use support::harness::Mode;
-use support::{ok, response, Server, TempDir};
-
-macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sync() {
-                    super::$name(super::Mode::Sync)
-                }
-                #[test]
-                fn r#async() {
-                    super::$name(super::Mode::Async)
-                }
-            }
-        )*
-    };
-}
+use support::{ok, response, Server};
 
 /// A response, read whole.
 #[derive(Debug)]
@@ -125,11 +108,11 @@ fn data_urls_decode(mode: Mode) {
 fn file_urls_read_list_resume_and_write(mode: Mode) {
     let dir = TempDir::new("fetch-file");
     let content: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
-    std::fs::write(dir.0.join("data.bin"), &content).unwrap();
-    std::fs::create_dir(dir.0.join("sub")).unwrap();
+    std::fs::write(dir.path().join("data.bin"), &content).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
     let f = fetcher();
     let url = |name: &str| {
-        url::Url::from_file_path(dir.0.join(name))
+        url::Url::from_file_path(dir.path().join(name))
             .unwrap()
             .to_string()
     };
@@ -157,16 +140,16 @@ fn file_urls_read_list_resume_and_write(mode: Mode) {
 
     run(mode, f.request(&url("written.txt")).body("new text")).unwrap();
     assert_eq!(
-        std::fs::read_to_string(dir.0.join("written.txt")).unwrap(),
+        std::fs::read_to_string(dir.path().join("written.txt")).unwrap(),
         "new text"
     );
     run(
         mode,
         f.request(&url("copy.bin"))
-            .upload_file(dir.0.join("data.bin")),
+            .upload_file(dir.path().join("data.bin")),
     )
     .unwrap();
-    assert_eq!(std::fs::read(dir.0.join("copy.bin")).unwrap(), content);
+    assert_eq!(std::fs::read(dir.path().join("copy.bin")).unwrap(), content);
 
     let err = get(mode, &f, "file://remote.example/etc/hosts").unwrap_err();
     assert_eq!(err.kind(), fetch::ErrorKind::InvalidUrl, "{err}");
@@ -208,11 +191,11 @@ fn http_requests_carry_method_headers_body_and_credentials(mode: Mode) {
     );
 
     let dir = TempDir::new("fetch-upload");
-    std::fs::write(dir.0.join("up.txt"), "file contents").unwrap();
+    std::fs::write(dir.path().join("up.txt"), "file contents").unwrap();
     let got = run(
         mode,
         f.request(&server.url("/put"))
-            .upload_file(dir.0.join("up.txt")),
+            .upload_file(dir.path().join("up.txt")),
     )
     .unwrap();
     assert_eq!(got.text(), "PUT /put auth=- x=- body=file contents");
@@ -336,10 +319,10 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
 fn https_with_a_trusted_self_signed_certificate(mode: Mode) {
     use protocols::http::server::{HttpServer, Request, Response, ServerConfig};
     use transport::tls::{TlsClientConfig, TlsServerConfig};
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let pem = cert.cert.pem();
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let pem = cert.cert.clone();
     let tls = TlsServerConfig::builder()
-        .certificate_pem(&pem, cert.signing_key.serialize_pem())
+        .certificate_pem(&pem, cert.key)
         .alpn_protocols(["http/1.1"])
         .build()
         .unwrap();
@@ -382,17 +365,17 @@ fn web_client_conveniences(mode: Mode) {
         )
     });
     let dir = TempDir::new("fetch-webclient");
-    std::fs::write(dir.0.join("in.txt"), "from a file").unwrap();
+    std::fs::write(dir.path().join("in.txt"), "from a file").unwrap();
     let f = fetcher();
     let url = server.url("/");
-    let saved = dir.0.join("saved.txt");
+    let saved = dir.path().join("saved.txt");
     let (text, bytes, saved_len, uploaded, uploaded_file) = match mode {
         Mode::Sync => (
             f.download_string(&url).unwrap(),
             f.download_bytes(&url).unwrap(),
             f.download_file(&url, &saved).unwrap(),
             f.upload_bytes(&url, b"raw".to_vec()).unwrap(),
-            f.upload_file(&url, dir.0.join("in.txt")).unwrap(),
+            f.upload_file(&url, dir.path().join("in.txt")).unwrap(),
         ),
         Mode::Async => sockets::block_on(async {
             (
@@ -400,7 +383,7 @@ fn web_client_conveniences(mode: Mode) {
                 f.download_bytes_async(&url).await.unwrap(),
                 f.download_file_async(&url, &saved).await.unwrap(),
                 f.upload_bytes_async(&url, b"raw".to_vec()).await.unwrap(),
-                f.upload_file_async(&url, dir.0.join("in.txt"))
+                f.upload_file_async(&url, dir.path().join("in.txt"))
                     .await
                     .unwrap(),
             )
@@ -423,12 +406,12 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     let anon = TempDir::new("fetch-ftp-anon");
     let home = TempDir::new("fetch-ftp-home");
     let content: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
-    std::fs::write(anon.0.join("data.bin"), &content).unwrap();
-    std::fs::create_dir(anon.0.join("sub")).unwrap();
-    std::fs::write(anon.0.join("sub/a.txt"), "a").unwrap();
-    std::fs::write(anon.0.join("sub/b.txt"), "bb").unwrap();
-    std::fs::write(home.0.join("local.txt"), "from a local file").unwrap();
-    let server = support::pyftpd::Pyftpd::start("127.0.0.1", &anon.0, &home.0, true);
+    std::fs::write(anon.path().join("data.bin"), &content).unwrap();
+    std::fs::create_dir(anon.path().join("sub")).unwrap();
+    std::fs::write(anon.path().join("sub/a.txt"), "a").unwrap();
+    std::fs::write(anon.path().join("sub/b.txt"), "bb").unwrap();
+    std::fs::write(home.path().join("local.txt"), "from a local file").unwrap();
+    let server = support::pyftpd::Pyftpd::start("127.0.0.1", anon.path(), home.path(), true);
     let base = format!("ftp://127.0.0.1:{}", server.port);
     let f = fetcher();
 
@@ -478,18 +461,18 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     let with_user = format!("ftp://alice:secret@127.0.0.1:{}/up.txt", server.port);
     run(mode, f.request(&with_user).body("uploaded bytes")).unwrap();
     assert_eq!(
-        std::fs::read_to_string(home.0.join("up.txt")).unwrap(),
+        std::fs::read_to_string(home.path().join("up.txt")).unwrap(),
         "uploaded bytes"
     );
     run(
         mode,
         f.request(&format!("{base}/copy.txt"))
             .credentials("alice", Some("secret"))
-            .upload_file(home.0.join("local.txt")),
+            .upload_file(home.path().join("local.txt")),
     )
     .unwrap();
     assert_eq!(
-        std::fs::read_to_string(home.0.join("copy.txt")).unwrap(),
+        std::fs::read_to_string(home.path().join("copy.txt")).unwrap(),
         "from a local file"
     );
 
@@ -511,7 +494,7 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
         kind(f.get(&format!("{base}/bad%0D%0ADELE%20data.bin"))),
         fetch::ErrorKind::InvalidUrl
     );
-    assert!(anon.0.join("data.bin").exists());
+    assert!(anon.path().join("data.bin").exists());
 }
 
 // ---------------------------------------------------------------------------

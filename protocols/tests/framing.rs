@@ -1,5 +1,5 @@
-//! `Framed` over real NetworkStreams on loopback. Every case runs in three
-//! modes: sync, async under futures' executor, and async under tokio.
+//! `Framed` over real NetworkStreams on loopback. Every case runs with three
+//! drivers: sync, async under futures' executor, and async under tokio.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -18,13 +18,13 @@ use transport::{NetworkStream, TcpClient, TcpListener};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy)]
-enum Mode {
+enum Driver {
     Sync,
     Futures,
     Tokio,
 }
 
-const MODES: [Mode; 3] = [Mode::Sync, Mode::Futures, Mode::Tokio];
+const DRIVERS: [Driver; 3] = [Driver::Sync, Driver::Futures, Driver::Tokio];
 
 fn tokio_runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -36,53 +36,53 @@ fn tokio_runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Runs a future under the mode's executor, bounded by `limit` (the
+/// Runs a future under the driver's executor, bounded by `limit` (the
 /// futures-io traits under `Framed`'s async calls are not bounded by the
 /// socket's timeouts; `sockets::with_timeout` bounds any future).
 fn run_within<T>(
-    mode: Mode,
+    driver: Driver,
     limit: Duration,
     future: impl std::future::Future<Output = T>,
 ) -> Result<T, sockets::Error> {
     let bounded = sockets::with_timeout(limit, async { Ok(future.await) });
-    match mode {
-        Mode::Sync | Mode::Futures => futures::executor::block_on(bounded),
-        Mode::Tokio => tokio_runtime().block_on(bounded),
+    match driver {
+        Driver::Sync | Driver::Futures => futures::executor::block_on(bounded),
+        Driver::Tokio => tokio_runtime().block_on(bounded),
     }
 }
 
 fn read_within<C: Decoder>(
-    mode: Mode,
+    driver: Driver,
     framed: &mut Framed<NetworkStream, C>,
     limit: Duration,
 ) -> protocols::framing::Result<Option<C::Item>> {
-    match mode {
-        Mode::Sync => {
+    match driver {
+        Driver::Sync => {
             framed.get_ref().set_read_timeout(Some(limit)).unwrap();
             let result = framed.read_frame();
             framed.get_ref().set_read_timeout(Some(TIMEOUT)).unwrap();
             result
         }
-        _ => run_within(mode, limit, framed.read_frame_async())
+        _ => run_within(driver, limit, framed.read_frame_async())
             .map_err(|e| Error::from(transport::Error::from(e)))?,
     }
 }
 
 fn read<C: Decoder>(
-    mode: Mode,
+    driver: Driver,
     framed: &mut Framed<NetworkStream, C>,
 ) -> protocols::framing::Result<Option<C::Item>> {
-    read_within(mode, framed, TIMEOUT)
+    read_within(driver, framed, TIMEOUT)
 }
 
 fn write<C: Encoder<I>, I>(
-    mode: Mode,
+    driver: Driver,
     framed: &mut Framed<NetworkStream, C>,
     item: I,
 ) -> protocols::framing::Result<()> {
-    match mode {
-        Mode::Sync => framed.write_frame(item),
-        _ => run_within(mode, TIMEOUT, framed.write_frame_async(item))
+    match driver {
+        Driver::Sync => framed.write_frame(item),
+        _ => run_within(driver, TIMEOUT, framed.write_frame_async(item))
             .map_err(|e| Error::from(transport::Error::from(e)))?,
     }
 }
@@ -123,12 +123,12 @@ fn send_chunks(stream: NetworkStream, chunks: Vec<Vec<u8>>) -> thread::JoinHandl
 }
 
 fn read_all<C: Decoder>(
-    mode: Mode,
+    driver: Driver,
     framed: &mut Framed<NetworkStream, C>,
 ) -> (Vec<C::Item>, Result<(), Error>) {
     let mut frames = Vec::new();
     loop {
-        match read(mode, framed) {
+        match read(driver, framed) {
             Ok(Some(frame)) => frames.push(frame),
             Ok(None) => return (frames, Ok(())),
             Err(e) => return (frames, Err(e)),
@@ -138,7 +138,7 @@ fn read_all<C: Decoder>(
 
 #[test]
 fn lines_round_trip_both_terminators() {
-    for mode in MODES {
+    for driver in DRIVERS {
         for ending in [LineEnding::Lf, LineEnding::CrLf] {
             let (a, b) = pair();
             let long = "x".repeat(5000);
@@ -146,24 +146,24 @@ fn lines_round_trip_both_terminators() {
             let mut client = Framed::new(a, LinesCodec::new().line_ending(ending));
             let mut server = Framed::new(b, LinesCodec::new());
             for line in lines {
-                write(mode, &mut client, line).unwrap();
-                let got = read(mode, &mut server).unwrap().unwrap();
-                assert_eq!(got, line, "{mode:?} {ending:?}");
-                write(mode, &mut server, got.to_uppercase()).unwrap();
-                let echoed = read(mode, &mut client).unwrap().unwrap();
+                write(driver, &mut client, line).unwrap();
+                let got = read(driver, &mut server).unwrap().unwrap();
+                assert_eq!(got, line, "{driver:?} {ending:?}");
+                write(driver, &mut server, got.to_uppercase()).unwrap();
+                let echoed = read(driver, &mut client).unwrap().unwrap();
                 assert_eq!(echoed, line.to_uppercase());
             }
             client.get_ref().shutdown(Shutdown::Send).unwrap();
-            assert_eq!(read(mode, &mut server).unwrap(), None, "{mode:?}");
+            assert_eq!(read(driver, &mut server).unwrap(), None, "{driver:?}");
             // The end is sticky.
-            assert_eq!(read(mode, &mut server).unwrap(), None, "{mode:?}");
+            assert_eq!(read(driver, &mut server).unwrap(), None, "{driver:?}");
         }
     }
 }
 
 #[test]
 fn length_delimited_variants_round_trip() {
-    for mode in MODES {
+    for driver in DRIVERS {
         for field in [
             LengthField::U8,
             LengthField::U16,
@@ -188,15 +188,15 @@ fn length_delimited_variants_round_trip() {
                         .into_iter()
                         .map(|n| Bytes::from((0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>()))
                         .collect();
-                    let case = format!("{mode:?} {field:?} {endianness:?} {adjustment}");
+                    let case = format!("{driver:?} {field:?} {endianness:?} {adjustment}");
                     for frame in &frames {
                         // Write from a thread: a 300 KB frame does not fit the socket buffers.
                         let writer = {
                             let frame = frame.clone();
                             let n = frame.len();
                             thread::scope(|s| {
-                                let w = s.spawn(|| write(mode, &mut client, frame));
-                                let got = read(mode, &mut server);
+                                let w = s.spawn(|| write(driver, &mut client, frame));
+                                let got = read(driver, &mut server);
                                 let wrote = w.join().unwrap();
                                 if got.is_err() {
                                     eprintln!("{case} {n}: {wrote:?}");
@@ -209,7 +209,7 @@ fn length_delimited_variants_round_trip() {
                         assert_eq!(&writer, frame, "{case}");
                     }
                     client.get_ref().shutdown(Shutdown::Send).unwrap();
-                    assert_eq!(read(mode, &mut server).unwrap(), None, "{case}");
+                    assert_eq!(read(driver, &mut server).unwrap(), None, "{case}");
                 }
             }
         }
@@ -218,7 +218,7 @@ fn length_delimited_variants_round_trip() {
 
 #[test]
 fn bytes_round_trip_a_megabyte() {
-    for mode in MODES {
+    for driver in DRIVERS {
         let (a, b) = pair();
         let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
         let mut client = Framed::new(a, BytesCodec::new());
@@ -226,11 +226,11 @@ fn bytes_round_trip_a_megabyte() {
         let received = thread::scope(|s| {
             s.spawn(|| {
                 for chunk in data.chunks(100_000) {
-                    write(mode, &mut client, chunk).unwrap();
+                    write(driver, &mut client, chunk).unwrap();
                 }
                 client.get_ref().shutdown(Shutdown::Send).unwrap();
             });
-            let (chunks, end) = read_all(mode, &mut server);
+            let (chunks, end) = read_all(driver, &mut server);
             end.unwrap();
             assert!(
                 chunks.iter().all(|c| c.len() <= 64 * 1024),
@@ -238,7 +238,7 @@ fn bytes_round_trip_a_megabyte() {
             );
             chunks.concat()
         });
-        assert_eq!(received, data, "{mode:?}");
+        assert_eq!(received, data, "{driver:?}");
     }
 }
 
@@ -250,19 +250,19 @@ fn frames_split_at_every_boundary_arrive_whole() {
     for f in [&b"alpha"[..], b"", b"omega!"] {
         codec.encode(f, &mut length_wire).unwrap();
     }
-    for mode in MODES {
+    for driver in DRIVERS {
         for at in 0..=lines_wire.len() {
             let (a, b) = pair();
             let writer = send_chunks(
                 a,
                 vec![lines_wire[..at].to_vec(), lines_wire[at..].to_vec()],
             );
-            let (frames, end) = read_all(mode, &mut Framed::new(b, LinesCodec::new()));
+            let (frames, end) = read_all(driver, &mut Framed::new(b, LinesCodec::new()));
             end.unwrap();
             assert_eq!(
                 frames,
                 ["first", "second", "", "third"],
-                "{mode:?} split at {at}"
+                "{driver:?} split at {at}"
             );
             writer.join().unwrap();
         }
@@ -272,34 +272,34 @@ fn frames_split_at_every_boundary_arrive_whole() {
                 a,
                 vec![length_wire[..at].to_vec(), length_wire[at..].to_vec()],
             );
-            let (frames, end) = read_all(mode, &mut Framed::new(b, codec.clone()));
+            let (frames, end) = read_all(driver, &mut Framed::new(b, codec.clone()));
             end.unwrap();
             assert_eq!(
                 frames,
                 [&b"alpha"[..], b"", b"omega!"],
-                "{mode:?} split at {at}"
+                "{driver:?} split at {at}"
             );
             writer.join().unwrap();
         }
         // One byte per read.
         let (a, b) = pair();
         let writer = send_chunks(a, lines_wire.chunks(1).map(<[u8]>::to_vec).collect());
-        let (frames, end) = read_all(mode, &mut Framed::new(b, LinesCodec::new()));
+        let (frames, end) = read_all(driver, &mut Framed::new(b, LinesCodec::new()));
         end.unwrap();
         assert_eq!(
             frames,
             ["first", "second", "", "third"],
-            "{mode:?} byte by byte"
+            "{driver:?} byte by byte"
         );
         writer.join().unwrap();
         let (a, b) = pair();
         let writer = send_chunks(a, length_wire.chunks(1).map(<[u8]>::to_vec).collect());
-        let (frames, end) = read_all(mode, &mut Framed::new(b, codec.clone()));
+        let (frames, end) = read_all(driver, &mut Framed::new(b, codec.clone()));
         end.unwrap();
         assert_eq!(
             frames,
             [&b"alpha"[..], b"", b"omega!"],
-            "{mode:?} byte by byte"
+            "{driver:?} byte by byte"
         );
         writer.join().unwrap();
     }
@@ -307,16 +307,16 @@ fn frames_split_at_every_boundary_arrive_whole() {
 
 #[test]
 fn many_frames_in_one_read() {
-    for mode in MODES {
+    for driver in DRIVERS {
         let (a, b) = pair();
         let mut wire = Vec::new();
         for i in 0..2000 {
             writeln!(wire, "line {i}").unwrap();
         }
         let writer = send_chunks(a, vec![wire]);
-        let (frames, end) = read_all(mode, &mut Framed::new(b, LinesCodec::new()));
+        let (frames, end) = read_all(driver, &mut Framed::new(b, LinesCodec::new()));
         end.unwrap();
-        assert_eq!(frames.len(), 2000, "{mode:?}");
+        assert_eq!(frames.len(), 2000, "{driver:?}");
         assert!(frames
             .iter()
             .enumerate()
@@ -330,9 +330,9 @@ fn many_frames_in_one_read() {
             codec.encode(&i.to_be_bytes()[..], &mut wire).unwrap();
         }
         let writer = send_chunks(a, vec![wire.to_vec()]);
-        let (frames, end) = read_all(mode, &mut Framed::new(b, codec));
+        let (frames, end) = read_all(driver, &mut Framed::new(b, codec));
         end.unwrap();
-        assert_eq!(frames.len(), 2000, "{mode:?}");
+        assert_eq!(frames.len(), 2000, "{driver:?}");
         assert!(frames
             .iter()
             .enumerate()
@@ -343,32 +343,32 @@ fn many_frames_in_one_read() {
 
 #[test]
 fn a_line_over_the_limit_is_reported_and_reading_goes_on() {
-    for mode in MODES {
+    for driver in DRIVERS {
         let (a, b) = pair();
         let mut wire = b"short\n".to_vec();
         wire.extend(std::iter::repeat_n(b'y', 300_000));
         wire.extend_from_slice(b"\nafter\n");
         let writer = send_chunks(a, vec![wire]);
         let mut server = Framed::new(b, LinesCodec::new().max_length(1000));
-        assert_eq!(read(mode, &mut server).unwrap().as_deref(), Some("short"));
-        match read(mode, &mut server) {
+        assert_eq!(read(driver, &mut server).unwrap().as_deref(), Some("short"));
+        match read(driver, &mut server) {
             Err(Error::LineTooLong {
                 limit: 1000,
                 length,
             }) => assert!(length > 1000),
-            other => panic!("{mode:?}: {other:?}"),
+            other => panic!("{driver:?}: {other:?}"),
         }
         // Bounded: the limit plus one read, not the 300 KB line.
         assert!(server.read_buffer().capacity() <= 1001 + 64 * 1024 + 8 * 1024);
-        assert_eq!(read(mode, &mut server).unwrap().as_deref(), Some("after"));
-        assert_eq!(read(mode, &mut server).unwrap(), None);
+        assert_eq!(read(driver, &mut server).unwrap().as_deref(), Some("after"));
+        assert_eq!(read(driver, &mut server).unwrap(), None);
         writer.join().unwrap();
     }
 }
 
 #[test]
 fn a_frame_over_the_limit_is_reported_and_reading_goes_on() {
-    for mode in MODES {
+    for driver in DRIVERS {
         let (a, b) = pair();
         let mut wire = BytesMut::new();
         LengthDelimitedCodec::new()
@@ -379,49 +379,52 @@ fn a_frame_over_the_limit_is_reported_and_reading_goes_on() {
             .unwrap();
         let writer = send_chunks(a, vec![wire.to_vec()]);
         let mut server = Framed::new(b, LengthDelimitedCodec::new().max_frame_length(1024));
-        match read(mode, &mut server) {
+        match read(driver, &mut server) {
             Err(Error::FrameTooLong {
                 length: 200_000,
                 limit: 1024,
             }) => {}
-            other => panic!("{mode:?}: {other:?}"),
+            other => panic!("{driver:?}: {other:?}"),
         }
         assert_eq!(
-            read(mode, &mut server).unwrap().as_deref(),
+            read(driver, &mut server).unwrap().as_deref(),
             Some(&b"next"[..])
         );
         assert!(server.read_buffer().capacity() <= 1024 + 64 * 1024 + 8 * 1024);
-        assert_eq!(read(mode, &mut server).unwrap(), None);
+        assert_eq!(read(driver, &mut server).unwrap(), None);
         writer.join().unwrap();
     }
 }
 
 #[test]
 fn a_stream_ending_inside_a_frame_is_reported_with_its_bytes() {
-    for mode in MODES {
+    for driver in DRIVERS {
         let (a, b) = pair();
         let writer = send_chunks(a, vec![b"whole\npart".to_vec()]);
         let mut server = Framed::new(b, LinesCodec::new());
-        assert_eq!(read(mode, &mut server).unwrap().as_deref(), Some("whole"));
-        match read(mode, &mut server) {
+        assert_eq!(read(driver, &mut server).unwrap().as_deref(), Some("whole"));
+        match read(driver, &mut server) {
             Err(e @ Error::StreamEndedInFrame { buffered: 4 }) => {
                 assert_eq!(
                     e.to_string(),
                     "framing: the stream ended inside a frame (4 bytes buffered)"
                 );
             }
-            other => panic!("{mode:?}: {other:?}"),
+            other => panic!("{driver:?}: {other:?}"),
         }
         assert_eq!(&server.read_buffer()[..], b"part", "nothing dropped");
-        assert_eq!(read(mode, &mut server).unwrap(), None);
+        assert_eq!(read(driver, &mut server).unwrap(), None);
         writer.join().unwrap();
 
         let (a, b) = pair();
         let writer = send_chunks(a, vec![b"\0\0\0\x01z\0\0\0\x09abc".to_vec()]);
         let mut server = Framed::new(b, LengthDelimitedCodec::new());
-        assert_eq!(read(mode, &mut server).unwrap().as_deref(), Some(&b"z"[..]));
+        assert_eq!(
+            read(driver, &mut server).unwrap().as_deref(),
+            Some(&b"z"[..])
+        );
         assert!(matches!(
-            read(mode, &mut server),
+            read(driver, &mut server),
             Err(Error::StreamEndedInFrame { buffered: 7 })
         ));
         assert_eq!(&server.read_buffer()[..], b"\0\0\0\x09abc");
@@ -431,18 +434,18 @@ fn a_stream_ending_inside_a_frame_is_reported_with_its_bytes() {
 
 #[test]
 fn a_read_timeout_leaves_the_partial_frame_and_the_stream_usable() {
-    for mode in MODES {
+    for driver in DRIVERS {
         let (a, b) = pair();
         let mut server = Framed::new(b, LinesCodec::new());
         a.write_all(b"hal").unwrap();
         let started = std::time::Instant::now();
-        let err = read_within(mode, &mut server, Duration::from_millis(100)).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5), "{mode:?}");
-        assert!(err.is_timeout(), "{mode:?}: {err:?}");
+        let err = read_within(driver, &mut server, Duration::from_millis(100)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{driver:?}");
+        assert!(err.is_timeout(), "{driver:?}: {err:?}");
         assert!(err.to_string().starts_with("framing: transport: "), "{err}");
         a.write_all(b"f a line\n").unwrap();
         assert_eq!(
-            read(mode, &mut server).unwrap().as_deref(),
+            read(driver, &mut server).unwrap().as_deref(),
             Some("half a line")
         );
     }

@@ -8,6 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use testkit::{Mode, TempDir, MODES};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,20 +16,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod support;
 
 use support::pyftpd::Pyftpd;
-use support::TempDir;
 
 use protocols::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
 
 const SMALL: &[u8] = b"hello, ftp\r\nsecond line\n";
 const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 /// Bytes of every value, in an order no run of equal blocks hides a shift.
 fn big_file() -> Vec<u8> {
@@ -57,12 +49,12 @@ impl FtpServer {
     fn start(host: &'static str, epsv: bool) -> FtpServer {
         let anon = TempDir::new("ftp-anon");
         let home = TempDir::new("ftp-home");
-        std::fs::write(anon.0.join("small.txt"), SMALL).unwrap();
-        std::fs::write(anon.0.join("big.bin"), big_file()).unwrap();
-        std::fs::create_dir(anon.0.join("sub")).unwrap();
-        std::fs::write(anon.0.join("sub/a.txt"), b"a").unwrap();
-        std::fs::write(anon.0.join("sub/b.txt"), b"bb").unwrap();
-        let server = Pyftpd::start(host, &anon.0, &home.0, epsv);
+        std::fs::write(anon.path().join("small.txt"), SMALL).unwrap();
+        std::fs::write(anon.path().join("big.bin"), big_file()).unwrap();
+        std::fs::create_dir(anon.path().join("sub")).unwrap();
+        std::fs::write(anon.path().join("sub/a.txt"), b"a").unwrap();
+        std::fs::write(anon.path().join("sub/b.txt"), b"bb").unwrap();
+        let server = Pyftpd::start(host, anon.path(), home.path(), epsv);
         FtpServer {
             port: server.port,
             _server: server,
@@ -246,7 +238,7 @@ fn anonymous_download_of_a_small_and_a_large_file() {
 #[test]
 fn size_and_modification_time() {
     let server = FtpServer::start("127.0.0.1", true);
-    let on_disk = std::fs::metadata(server.anon.0.join("small.txt"))
+    let on_disk = std::fs::metadata(server.anon.path().join("small.txt"))
         .unwrap()
         .modified()
         .unwrap();
@@ -274,7 +266,7 @@ fn user_login_upload_and_download_back() {
         let name = format!("upload-{mode:?}.bin");
         assert_eq!(c.stor(&name, &big).unwrap(), big.len() as u64, "{mode:?}");
         assert!(
-            std::fs::read(server.home.0.join(&name)).unwrap() == big,
+            std::fs::read(server.home.path().join(&name)).unwrap() == big,
             "{mode:?}"
         );
         assert_eq!(c.size(&name).unwrap(), big.len() as u64);
@@ -331,19 +323,19 @@ fn cwd_mkdir_delete_rmdir() {
         let mut c = Client::alice(mode, &server);
         let dir = format!("dir-{mode:?}");
         c.mkdir(&dir).unwrap();
-        assert!(server.home.0.join(&dir).is_dir());
+        assert!(server.home.path().join(&dir).is_dir());
         c.cwd(&dir).unwrap();
         assert_eq!(c.pwd().unwrap(), format!("/{dir}"));
         c.stor("f.txt", b"x").unwrap();
-        assert!(server.home.0.join(&dir).join("f.txt").is_file());
+        assert!(server.home.path().join(&dir).join("f.txt").is_file());
         assert_eq!(c.nlst(None).unwrap(), ["f.txt"]);
         c.delete("f.txt").unwrap();
         assert!(c.nlst(None).unwrap().is_empty());
-        assert!(!server.home.0.join(&dir).join("f.txt").exists());
+        assert!(!server.home.path().join(&dir).join("f.txt").exists());
         c.cwd("..").unwrap();
         assert_eq!(c.pwd().unwrap(), "/");
         c.rmdir(&dir).unwrap();
-        assert!(!server.home.0.join(&dir).exists());
+        assert!(!server.home.path().join(&dir).exists());
         match c.cwd("no-such-dir") {
             Err(ftp::Error::FileUnavailable { code: 550, .. }) => {}
             other => panic!("{mode:?}: {other:?}"),
@@ -380,7 +372,7 @@ fn a_missing_file_is_file_unavailable_and_the_session_goes_on() {
         // Anonymous is read-only: an upload is refused.
         let err = c.stor("nope.txt", b"x").unwrap_err();
         assert_eq!(err.reply_code(), Some(550), "{mode:?}: {err:?}");
-        assert!(!server.anon.0.join("nope.txt").exists());
+        assert!(!server.anon.path().join("nope.txt").exists());
         // Still in step.
         assert_eq!(c.get("small.txt").unwrap(), SMALL);
         // A path that would inject a command is refused before anything is sent.

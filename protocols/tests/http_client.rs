@@ -7,32 +7,16 @@ mod support;
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
+use testkit::{both_modes, Mode, TempDir};
 
 use http::{Method, StatusCode};
 use protocols::http::client::{AsyncClient, Body, Client};
 use protocols::http::{Error, ParseError, Phase};
-use support::harness::{bounded, AsyncBytes, Mode, Req, ReqBody, TestClient};
-use support::{ok, response, Conn, Ctx, PythonServer, Server, TempDir};
+use support::harness::{bounded, AsyncBytes, Req, ReqBody, TestClient};
+use support::{ok, response, Conn, Ctx, PythonServer, Server};
 
 // ---------------------------------------------------------------------------
 // One test body for both modes.
-
-macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sync() {
-                    super::$name(super::Mode::Sync)
-                }
-                #[test]
-                fn r#async() {
-                    super::$name(super::Mode::Async)
-                }
-            }
-        )*
-    };
-}
 
 // ---------------------------------------------------------------------------
 // Python's http.server.
@@ -40,9 +24,9 @@ macro_rules! both_modes {
 fn python_http_server_serves_files(mode: Mode) {
     let dir = TempDir::new("pyserve");
     let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(dir.0.join("big.bin"), &big).unwrap();
-    std::fs::write(dir.0.join("hello.txt"), "hello from python\n").unwrap();
-    let server = PythonServer::start(&dir.0);
+    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+    std::fs::write(dir.path().join("hello.txt"), "hello from python\n").unwrap();
+    let server = PythonServer::start(dir.path());
     let client = TestClient::bounded(mode);
 
     let got = client.get(&server.url("/hello.txt")).unwrap();

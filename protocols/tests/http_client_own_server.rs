@@ -5,29 +5,13 @@
 mod support;
 
 use std::time::Duration;
+use testkit::{both_modes, Mode};
 
 use http::{Method, StatusCode};
 use protocols::http::server::{
     ConnectionInfo, HttpServer, Request, Response, ResponseBody, ServerConfig,
 };
-use support::harness::{bounded, Mode, Req, ReqBody, TestClient};
-
-macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sync() {
-                    super::$name(super::Mode::Sync)
-                }
-                #[test]
-                fn r#async() {
-                    super::$name(super::Mode::Async)
-                }
-            }
-        )*
-    };
-}
+use support::harness::{bounded, Req, ReqBody, TestClient};
 
 const BIG: usize = 3 << 20;
 

@@ -11,31 +11,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use testkit::{both_modes, Mode};
 
 use http::StatusCode;
 use protocols::http::client::Proxy;
 use protocols::http::Error;
-use support::harness::{bounded, Mode, Req, TestClient};
+use support::harness::{bounded, Req, TestClient};
 use support::{ok, pipe, response, Conn, Ctx, Server};
 use transport::tls::{TlsClientConfig, TlsServerConfig, TlsStream};
 use transport::StaticResolver;
-
-macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sync() {
-                    super::$name(super::Mode::Sync)
-                }
-                #[test]
-                fn r#async() {
-                    super::$name(super::Mode::Async)
-                }
-            }
-        )*
-    };
-}
 
 /// An HTTPS server for `localhost` on 127.0.0.1 answering by `respond`.
 struct TlsServer {
@@ -48,10 +32,10 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(respond: fn(&support::Request, &str) -> Vec<u8>) -> TlsServer {
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let cert_pem = cert.cert.pem();
+        let cert = testkit::cert::self_signed(&["localhost"]);
+        let cert_pem = cert.cert.clone();
         let config = TlsServerConfig::builder()
-            .certificate_pem(&cert_pem, cert.signing_key.serialize_pem())
+            .certificate_pem(&cert_pem, cert.key)
             .alpn_protocols(["http/1.1"])
             .build()
             .unwrap();
@@ -167,12 +151,7 @@ fn https_with_a_custom_root_and_alpn(mode: Mode) {
         bounded()
             .tls_config(
                 TlsClientConfig::builder()
-                    .add_root_certificates_pem(
-                        rcgen::generate_simple_self_signed(vec!["other".to_string()])
-                            .unwrap()
-                            .cert
-                            .pem(),
-                    )
+                    .add_root_certificates_pem(testkit::cert::self_signed(&["other"]).cert)
                     .build()
                     .unwrap(),
             )

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use testkit::{both_modes, Mode};
 
 use http::StatusCode;
 use protocols::http::server::{
@@ -125,12 +126,6 @@ async fn async_app(mut request: AsyncRequest) -> AsyncResponse {
 
 // ---------------------------------------------------------------------------
 // Servers under test.
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Sync,
-    Async,
-}
 
 struct TestServer {
     addr: SocketAddr,
@@ -343,23 +338,6 @@ fn test_file(name: &str, bytes: &[u8]) -> PathBuf {
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
-}
-
-macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sync() {
-                    super::$name(super::Mode::Sync)
-                }
-                #[test]
-                fn r#async() {
-                    super::$name(super::Mode::Async)
-                }
-            }
-        )*
-    };
 }
 
 both_modes!(
@@ -881,9 +859,9 @@ fn http_1_0_clients(mode: Mode) {
 // TLS.
 
 fn tls_config() -> TlsServerConfig {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = testkit::cert::self_signed(&["localhost"]);
     TlsServerConfig::builder()
-        .certificate_pem(cert.cert.pem(), cert.signing_key.serialize_pem())
+        .certificate_pem(cert.cert, cert.key)
         .alpn_protocols(["http/1.1"])
         .build()
         .unwrap()

@@ -5,8 +5,9 @@
 //! A missing `redis-server` fails the tests; it never skips them.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use testkit::peer::{Peer, PeerCommand, Readiness};
+use testkit::{Mode, MODES};
 
 use bytes::Bytes;
 use protocols::resp::{Error, Reply, RespClient, Value};
@@ -16,34 +17,18 @@ const REDIS_SERVER: &str = "/usr/bin/redis-server";
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A `redis-server` child process, killed when dropped.
+/// A `redis-server` peer, killed when dropped.
 struct Redis {
-    child: Child,
+    _peer: Peer,
     port: u16,
 }
 
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn redis_binary() -> String {
+/// Debian's redis-server, or the one on PATH.
+fn redis_binary() -> &'static str {
     if Path::new(REDIS_SERVER).exists() {
-        return REDIS_SERVER.to_string();
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("redis-server"))
-            .find(|p| p.is_file())
-    });
-    match found {
-        Some(path) => path.to_string_lossy().into_owned(),
-        None => panic!(
-            "redis-server is not installed (not at {REDIS_SERVER}, not on PATH): these tests need a \
-             real Redis server. Install it with `apt-get install -y redis-server` (.ci/run does)."
-        ),
+        REDIS_SERVER
+    } else {
+        "redis-server"
     }
 }
 
@@ -61,56 +46,34 @@ fn free_port() -> u16 {
         .unwrap()
 }
 
-/// Starts a server and waits (bounded) until it answers PING.
+/// Starts a server and waits (bounded) until it answers PING; tries
+/// another port if it exits (its port taken meanwhile).
 fn start_redis() -> Redis {
-    let binary = redis_binary();
     let mut last_error = String::new();
     for _attempt in 0..3 {
         let port = free_port();
-        let child = Command::new(&binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {binary}: {e}"));
-        let mut redis = Redis { child, port };
-        let deadline = Instant::now() + STARTUP_DEADLINE;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = redis.child.try_wait() {
-                last_error = format!("redis-server exited early ({status}) on port {port}");
-                break;
-            }
+        let mut peer = PeerCommand::new(redis_binary())
+            .install("apt-get install -y redis-server")
+            .ready_within(STARTUP_DEADLINE)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .spawn();
+        let ready = peer.wait_ready("answering PING", || {
             match RespClient::connect_endpoint(([127, 0, 0, 1], port)) {
                 Ok(mut client) => match client.command(&["PING"]) {
-                    Ok(_) => return redis,
-                    Err(e) => last_error = e.to_string(),
+                    Ok(_) => Readiness::Ready(()),
+                    Err(e) => Readiness::NotYet(e.to_string()),
                 },
-                Err(e) => last_error = e.to_string(),
+                Err(e) => Readiness::NotYet(e.to_string()),
             }
-            std::thread::sleep(Duration::from_millis(50));
+        });
+        match ready {
+            Ok(()) => return Redis { _peer: peer, port },
+            Err(e) => last_error = e,
         }
-        drop(redis);
     }
-    panic!("redis-server did not become ready within {STARTUP_DEADLINE:?}: {last_error}");
+    panic!("redis-server did not start: {last_error}");
 }
-
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 
 /// A client in one mode.
 struct Client {

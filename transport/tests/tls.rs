@@ -9,6 +9,7 @@ mod tls_support;
 use std::io::{self, Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
+use testkit::{Mode, MODES};
 
 use sockets::Shutdown;
 use transport::tls::rustls::AlertDescription;
@@ -18,15 +19,8 @@ use transport::tls::{
 };
 use transport::NetworkStream;
 
-use tls_support::{block_on_bounded, pki, tcp_pair, write_file, WAIT};
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    Sync,
-    Async,
-}
-
-const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
+use testkit::cert::{pki, Pem};
+use tls_support::{block_on_bounded, tcp_pair, write_file, WAIT};
 
 type Tls = TlsStream<NetworkStream>;
 
@@ -414,7 +408,7 @@ fn optional_client_certificate_accepts_none_but_refuses_an_untrusted_one() {
 
 /// Connects a default client (trusting the test CA) to a server presenting
 /// `cert` as `name`; returns both errors.
-fn rejected(mode: Mode, server_pem: &tls_support::Pem, name: &str) -> (TlsError, TlsError) {
+fn rejected(mode: Mode, server_pem: &Pem, name: &str) -> (TlsError, TlsError) {
     let server_config = TlsServerConfig::builder()
         .certificate_pem(&server_pem.cert, &server_pem.key)
         .build()

@@ -7,21 +7,18 @@ mod tls_support;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::thread;
-use std::time::{Duration, Instant};
+
+use testkit::peer::{Peer, PeerCommand, Readiness};
+use testkit::{Mode, MODES};
 
 use transport::tls::{ClientAuth, TlsClientConfig, TlsServerConfig, TlsStream, TlsVersion};
 use transport::{NetworkStream, TcpClient, TcpListener};
 
-use tls_support::{block_on_bounded, pki, write_file, WAIT};
-
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    Sync,
-    Async,
-}
+use testkit::cert::pki;
+use tls_support::{block_on_bounded, write_file, WAIT};
 
 /// The openssl binary; fails the test with a clear message when it is missing.
 fn openssl() -> String {
@@ -46,90 +43,14 @@ fn version_flag(version: TlsVersion) -> &'static str {
     }
 }
 
-/// Kills and reaps the child when the test ends, however it ends.
-struct ChildGuard {
-    child: Child,
-    output: Arc<Mutex<Vec<u8>>>,
-}
-
-impl ChildGuard {
-    /// Spawns `cmd` with stdout and stderr collected in the background.
-    fn spawn(mut cmd: Command) -> ChildGuard {
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn openssl");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        for pipe in [
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let output = Arc::clone(&output);
-            thread::spawn(move || {
-                let mut pipe = pipe;
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    output.lock().unwrap().extend_from_slice(&buf[..n]);
-                }
-            });
-        }
-        ChildGuard { child, output }
-    }
-
-    fn output(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
-    }
-
-    /// Waits (bounded) until the output contains `needle`.
-    fn wait_for_output(&self, needle: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let out = self.output();
-            if out.contains(needle) {
-                return out;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "openssl never printed {needle:?}; output:\n{out}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Waits (bounded) for the child to exit; returns whether it succeeded.
-    fn wait_exit(&mut self) -> bool {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "openssl did not exit; output:\n{}",
-                self.output()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// An openssl peer named `name` in messages, its output collected, its
+/// stdin a pipe (kept open until it is dropped), every wait bounded by [`WAIT`].
+fn openssl_peer(name: &str) -> PeerCommand {
+    PeerCommand::new(openssl())
+        .name(name)
+        .install("apt-get install -y openssl")
+        .piped_stdin()
+        .ready_within(WAIT)
 }
 
 /// A loopback port that was free a moment ago.
@@ -141,26 +62,20 @@ fn free_port() -> u16 {
 }
 
 /// Connects to `port`, retrying until the server listens (bounded).
-fn connect_when_ready(port: u16, server: &ChildGuard) -> NetworkStream {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match TcpClient::connect_endpoint(([127, 0, 0, 1], port)) {
-            Ok(client) => {
-                let stream = client.into_stream();
-                stream.set_read_timeout(Some(WAIT)).unwrap();
-                stream.set_write_timeout(Some(WAIT)).unwrap();
-                return stream;
+fn connect_when_ready(port: u16, server: &mut Peer) -> NetworkStream {
+    let listening = format!("listening on {port}");
+    server
+        .wait_ready(&listening, || {
+            match TcpClient::connect_endpoint(([127, 0, 0, 1], port)) {
+                Ok(client) => Readiness::Ready(client.into_stream()),
+                Err(e) => Readiness::NotYet(e.to_string()),
             }
-            Err(e) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "openssl s_server never listened on {port}: {e}; output:\n{}",
-                    server.output()
-                );
-                thread::sleep(Duration::from_millis(25));
-            }
-        }
-    }
+        })
+        .inspect(|stream| {
+            stream.set_read_timeout(Some(WAIT)).unwrap();
+            stream.set_write_timeout(Some(WAIT)).unwrap();
+        })
+        .unwrap_or_else(|e| panic!("openssl s_server: {e}"))
 }
 
 struct Files {
@@ -188,10 +103,10 @@ fn files() -> &'static Files {
 }
 
 /// Starts `openssl s_server -rev` (it sends each line back reversed).
-fn s_server(version: TlsVersion, files: &Files, require_client_cert: bool) -> (ChildGuard, u16) {
+fn s_server(version: TlsVersion, files: &Files, require_client_cert: bool) -> (Peer, u16) {
     let port = free_port();
-    let mut cmd = Command::new(openssl());
-    cmd.arg("s_server")
+    let mut cmd = openssl_peer("openssl s_server")
+        .arg("s_server")
         .arg("-accept")
         .arg(format!("127.0.0.1:{port}"))
         .arg("-cert")
@@ -203,9 +118,9 @@ fn s_server(version: TlsVersion, files: &Files, require_client_cert: bool) -> (C
         .arg("http/1.1")
         .arg("-rev");
     if require_client_cert {
-        cmd.arg("-Verify").arg("1").arg("-CAfile").arg(&files.ca);
+        cmd = cmd.arg("-Verify").arg("1").arg("-CAfile").arg(&files.ca);
     }
-    (ChildGuard::spawn(cmd), port)
+    (cmd.spawn(), port)
 }
 
 /// Sends `hello\n` through `tls` and reads until the reversed line comes back.
@@ -245,9 +160,9 @@ fn netstack_client_talks_to_openssl_s_server() {
         .build()
         .unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-        for mode in [Mode::Sync, Mode::Async] {
-            let (server, port) = s_server(version, files, false);
-            let stream = connect_when_ready(port, &server);
+        for mode in MODES {
+            let (mut server, port) = s_server(version, files, false);
+            let stream = connect_when_ready(port, &mut server);
             let mut tls = match mode {
                 Mode::Sync => TlsStream::connect(&config, "localhost", stream),
                 Mode::Async => {
@@ -280,8 +195,8 @@ fn netstack_client_presents_its_certificate_to_openssl() {
         .build()
         .unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-        let (server, port) = s_server(version, files, true);
-        let stream = connect_when_ready(port, &server);
+        let (mut server, port) = s_server(version, files, true);
+        let stream = connect_when_ready(port, &mut server);
         let mut tls = TlsStream::connect(&config, "localhost", stream)
             .unwrap_or_else(|e| panic!("{version}: {e}; s_server said:\n{}", server.output()));
         let reply = talk_to_rev_server(Mode::Sync, &mut tls);
@@ -299,8 +214,8 @@ fn netstack_client_rejects_openssl_with_an_untrusted_certificate() {
         .bundled_roots(true)
         .build()
         .unwrap();
-    let (server, port) = s_server(TlsVersion::Tls13, files, false);
-    let stream = connect_when_ready(port, &server);
+    let (mut server, port) = s_server(TlsVersion::Tls13, files, false);
+    let stream = connect_when_ready(port, &mut server);
     let err = TlsStream::connect(&config, "localhost", stream).unwrap_err();
     assert!(
         matches!(err, transport::tls::TlsError::UnknownIssuer { .. }),
@@ -376,8 +291,8 @@ fn s_client_session(
             client_subject: tls.peer_certificate().map(|c| c.subject),
         }
     });
-    let mut cmd = Command::new(openssl());
-    cmd.arg("s_client")
+    let mut cmd = openssl_peer("openssl s_client")
+        .arg("s_client")
         .arg("-connect")
         .arg(format!("127.0.0.1:{port}"))
         .arg("-servername")
@@ -390,20 +305,21 @@ fn s_client_session(
         .arg("http/1.1")
         .arg("-quiet");
     if client_cert {
-        cmd.arg("-cert")
+        cmd = cmd
+            .arg("-cert")
             .arg(&files.client_cert)
             .arg("-key")
             .arg(&files.client_key);
     }
-    let mut client = ChildGuard::spawn(cmd);
+    let mut client = cmd.spawn();
     {
-        let mut stdin = client.child.stdin.take().unwrap();
+        let mut stdin = client.take_stdin();
         stdin.write_all(b"hello\n").unwrap();
         // Dropped: with -quiet, s_client ignores the end of its input and
         // runs until the server closes the session.
     }
     let out = client.wait_for_output("echo: hello");
-    let ok = client.wait_exit();
+    let ok = client.wait_exit().success();
     let seen = server.join().expect("netstack server panicked");
     (out, ok, seen)
 }
@@ -417,7 +333,7 @@ fn openssl_s_client_talks_to_netstack_server() {
         .build()
         .unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-        for mode in [Mode::Sync, Mode::Async] {
+        for mode in MODES {
             let (out, ok, seen) = s_client_session(version, mode, config.clone(), false);
             assert!(ok, "{version} {mode:?}: s_client failed:\n{out}");
             assert!(out.contains("verify return:1"), "{out}");

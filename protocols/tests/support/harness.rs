@@ -2,6 +2,7 @@
 //! described as data, responses read whole.
 
 use std::time::Duration;
+use testkit::Mode;
 
 use http::{HeaderMap, Method, StatusCode};
 use protocols::http::client::{
@@ -9,12 +10,6 @@ use protocols::http::client::{
 };
 use protocols::http::Error;
 use url::Url;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Sync,
-    Async,
-}
 
 pub enum TestClient {
     Sync(Client),

@@ -9,11 +9,12 @@ pub mod pyftpd;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use testkit::peer::{self, Peer, PeerCommand};
 
 /// How long a test server waits for a client before giving up.
 pub const SERVER_WAIT: Duration = Duration::from_secs(10);
@@ -270,7 +271,7 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 /// Python's `http.server` serving `dir`, killed on drop.
 pub struct PythonServer {
-    child: Child,
+    _peer: Peer,
     pub port: u16,
 }
 
@@ -281,71 +282,27 @@ impl PythonServer {
     /// test's server can take the port first, and the client then talks to
     /// the wrong server.)
     pub fn start(dir: &std::path::Path) -> PythonServer {
-        let mut child = Command::new("python3")
+        let mut peer = PeerCommand::new(peer::python3())
+            .name("python3 -m http.server")
+            .install("apt-get install -y python3")
             .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
             .arg("--directory")
             .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("python3 is needed for this test (python3 -m http.server) but could not be started: {e}")
-            });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut banner = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut banner);
-            let _ = tx.send(banner);
-        });
-        let mut server = PythonServer { child, port: 0 };
-        let banner = rx
-            .recv_timeout(Duration::from_secs(15))
-            .unwrap_or_else(|_| {
-                panic!("python3 -m http.server did not report its port within 15 s")
-            });
+            .spawn();
         // "Serving HTTP on 127.0.0.1 port 41541 (http://127.0.0.1:41541/) ..."
-        server.port = banner
-            .split_whitespace()
-            .skip_while(|word| *word != "port")
-            .nth(1)
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected banner from python3 -m http.server: {banner:?}"));
-        server
+        let port = peer.wait_for("the port in its banner", |line| {
+            line.strip_prefix("Serving HTTP on ")?
+                .split_whitespace()
+                .skip_while(|word| *word != "port")
+                .nth(1)?
+                .parse()
+                .ok()
+        });
+        PythonServer { _peer: peer, port }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
-    }
-}
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A fresh temporary directory, removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "netstack-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

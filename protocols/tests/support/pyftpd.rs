@@ -1,74 +1,51 @@
 //! pyftpdlib on loopback (`ftp_server.py` beside this file): the real FTP
-//! server of the FTP client, fetcher and `netstack fetch` tests. A missing
-//! pyftpdlib fails the test with how to install it; it never skips.
+//! server of the FTP client, fetcher and `netstack fetch` tests, started
+//! through testkit's peer launcher. A missing pyftpdlib fails the test with
+//! how to install it; it never skips.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use testkit::peer::{self, Peer, PeerCommand};
 
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 /// The launcher, compiled in (so tests of other crates can include this file).
 const SCRIPT: &str = include_str!("ftp_server.py");
+const INSTALL: &str = "python3 -m pip install pyftpdlib";
 
 /// A pyftpdlib process: anonymous (read-only) in `anon`, user `alice` /
 /// `secret` (writable) in `home`; killed on drop.
 pub struct Pyftpd {
-    child: Child,
+    _peer: Peer,
     /// The port it listens on (chosen by the OS, reported by the script).
     pub port: u16,
-}
-
-impl Drop for Pyftpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Pyftpd {
     /// Starts it on `host` (`127.0.0.1` or `::1`), with EPSV or without.
     pub fn start(host: &str, anon: &Path, home: &Path, epsv: bool) -> Pyftpd {
-        let mut command = Command::new("python3");
-        command
+        let mut command = PeerCommand::new(peer::python3())
+            .name("pyftpdlib")
+            .install(INSTALL)
+            .ready_within(STARTUP_DEADLINE)
             .args(["-u", "-c", SCRIPT])
             .arg(host)
             .arg(anon)
             .arg(home);
         if !epsv {
-            command.arg("--no-epsv");
+            command = command.arg("--no-epsv");
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
+        let mut peer = command.spawn();
+        // The script's first line is its port, or NO-PYFTPDLIB.
+        let port = peer.wait_for("its port", |line| {
+            if line.trim() == "NO-PYFTPDLIB" {
                 panic!(
-                    "python3 is needed to run pyftpdlib for these tests but could not be started: \
-                     {e}. Install Python 3, then `python3 -m pip install pyftpdlib` (.ci/run does)."
-                )
-            });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+                    "pyftpdlib is not installed: these tests need a real FTP server. Install it \
+                     with `{INSTALL}` (.ci/run does)."
+                );
+            }
+            line.trim().parse().ok()
         });
-        let mut server = Pyftpd { child, port: 0 };
-        let line = rx.recv_timeout(STARTUP_DEADLINE).unwrap_or_else(|_| {
-            panic!("the pyftpdlib test server did not report its port within {STARTUP_DEADLINE:?}")
-        });
-        if line.trim() == "NO-PYFTPDLIB" {
-            panic!(
-                "pyftpdlib is not installed: these tests need a real FTP server. Install it with \
-                 `python3 -m pip install pyftpdlib` (.ci/run does)."
-            );
-        }
-        server.port = line.trim().parse().unwrap_or_else(|_| {
-            panic!("unexpected first line from ftp_server.py: {line:?} (is pyftpdlib installed? `python3 -m pip install pyftpdlib`)")
-        });
-        server
+        Pyftpd { _peer: peer, port }
     }
 }
