@@ -25,10 +25,10 @@ enum End {
 /// A one-connection HTTPS server: answers one request (keep-alive or
 /// not), then reads until the client ends the connection and reports how.
 fn serve_one(keep_alive: bool) -> (u16, String, mpsc::Receiver<End>) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let cert_pem = cert.cert.pem();
+    let pem = testkit::cert::self_signed(&["localhost"]);
+    let cert_pem = pem.cert.clone();
     let config = TlsServerConfig::builder()
-        .certificate_pem(&cert_pem, cert.signing_key.serialize_pem())
+        .certificate_pem(&pem.cert, &pem.key)
         .alpn_protocols(["http/1.1"])
         .build()
         .unwrap();
