@@ -23,6 +23,12 @@ use super::ServerConfig;
 
 /// How much room a read gets at least.
 const READ_CHUNK: usize = 16 * 1024;
+/// The room for the first read of a head when nothing is buffered: a
+/// request head fits, and an idle connection keeps no more than this.
+const HEAD_READ: usize = 2 * 1024;
+/// The output buffer a connection keeps between responses; a larger one
+/// (a big body went out) is given back.
+const OUT_KEPT: usize = 4 * 1024;
 /// How many bytes of an unread request body are read and discarded so the
 /// connection can be reused; past that it is closed instead.
 const DRAIN_LIMIT: u64 = 256 * 1024;
@@ -218,16 +224,27 @@ impl Conn {
 
     /// Room to read into; call [`filled`](Self::filled) with the count read.
     pub(crate) fn spare(&mut self) -> &mut [u8] {
-        if self.start == self.end {
+        let empty = self.start == self.end;
+        let room = if empty && matches!(self.state, State::Head) {
+            HEAD_READ
+        } else {
+            READ_CHUNK
+        };
+        if empty {
             self.start = 0;
             self.end = 0;
-        } else if self.start > 0 && self.buf.len() - self.end < READ_CHUNK {
+            if self.buf.len() > room {
+                // Between requests: what a body or a long head grew goes back.
+                self.buf.truncate(room);
+                self.buf.shrink_to(room);
+            }
+        } else if self.start > 0 && self.buf.len() - self.end < room {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() - self.end < READ_CHUNK {
-            self.buf.resize(self.end + READ_CHUNK, 0);
+        if self.buf.len() - self.end < room {
+            self.buf.resize(self.end + room, 0);
         }
         &mut self.buf[self.end..]
     }
@@ -273,6 +290,9 @@ impl Conn {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
+            if self.out.capacity() > OUT_KEPT {
+                self.out = Vec::new();
+            }
         }
     }
 

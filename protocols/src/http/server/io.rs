@@ -290,7 +290,8 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
     let _ = net.shutdown(sockets::Shutdown::Send);
     if linger {
         let mut deadline = sleep_for(LINGER_TIME);
-        let mut buf = [0u8; 8192];
+        // On the heap: this future is part of every connection's.
+        let mut buf = vec![0u8; 8192];
         let mut total = 0;
         poll_fn(|cx| loop {
             if total > LINGER_BYTES {
