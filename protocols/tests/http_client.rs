@@ -1089,3 +1089,22 @@ fn the_async_client_runs_under_tokio() {
         assert_eq!(text, &format!("/task/{i}"));
     }
 }
+
+#[test]
+#[should_panic(expected = "the crafted server's handler failed: a request was expected")]
+fn an_assertion_in_a_crafted_server_fails_the_test() {
+    let server = Server::start(|mut conn: Conn, _: &Ctx| {
+        assert!(conn.read_request().is_some(), "a request was expected");
+    });
+    // The client connects and leaves at once: the handler's assertion fails.
+    let stream = std::net::TcpStream::connect(server.addr).unwrap();
+    drop(stream);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+        if server.accepts() == 1 && server.handler_failures() > 0 {
+            break;
+        }
+    }
+    drop(server);
+}

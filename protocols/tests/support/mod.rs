@@ -147,6 +147,9 @@ pub struct Ctx {
     pub addr: SocketAddr,
     requests: Mutex<Vec<Request>>,
     accepts: AtomicUsize,
+    /// What made a handler panic: an assertion in a server thread fails
+    /// the test when the server is dropped.
+    failures: Mutex<Vec<String>>,
 }
 
 impl Ctx {
@@ -180,6 +183,7 @@ impl Server {
             addr,
             requests: Mutex::new(Vec::new()),
             accepts: AtomicUsize::new(0),
+            failures: Mutex::new(Vec::new()),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let handler = Arc::new(handler);
@@ -192,7 +196,20 @@ impl Server {
                         ctx2.accepts.fetch_add(1, Ordering::SeqCst);
                         let handler = handler.clone();
                         let ctx = ctx2.clone();
-                        std::thread::spawn(move || handler(Conn::new(stream), &ctx));
+                        std::thread::spawn(move || {
+                            let served =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    handler(Conn::new(stream), &ctx)
+                                }));
+                            if let Err(panic) = served {
+                                let message = panic
+                                    .downcast_ref::<String>()
+                                    .cloned()
+                                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                    .unwrap_or_else(|| "a panic".to_string());
+                                ctx.failures.lock().unwrap().push(message);
+                            }
+                        });
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(2));
@@ -241,6 +258,11 @@ impl Server {
     pub fn recorded(&self) -> Vec<Request> {
         self.ctx.recorded()
     }
+
+    /// How many handler threads have panicked so far.
+    pub fn handler_failures(&self) -> usize {
+        self.ctx.failures.lock().unwrap().len()
+    }
 }
 
 impl Drop for Server {
@@ -248,6 +270,13 @@ impl Drop for Server {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        let failures = self.ctx.failures.lock().unwrap().clone();
+        if !failures.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the crafted server's handler failed: {}",
+                failures.join("; ")
+            );
         }
     }
 }
