@@ -110,6 +110,12 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A body read whole into memory passed the fetcher's limit.
+    #[error("fetch: the body exceeds the {limit}-byte limit for a body read into memory")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The server answered a resumed download with another range than the
     /// one asked for: appending it would corrupt the file.
     #[error("fetch: asked to resume at byte {asked}, the server sent the range {answered:?}")]
@@ -188,6 +194,7 @@ impl Error {
             },
             Error::Io { .. } => ErrorKind::Io,
             Error::RangeMismatch { .. } => ErrorKind::Range,
+            Error::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Error::Handler { kind, .. } => *kind,
         }
     }

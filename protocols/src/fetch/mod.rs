@@ -112,7 +112,11 @@ struct Inner {
     ftp: FtpSettings,
     timeout: Option<Duration>,
     handlers: HashMap<String, Arc<dyn SchemeHandler>>,
+    max_body_size: u64,
 }
+
+/// The largest body a fetcher reads whole into memory unless told otherwise.
+const DEFAULT_MAX_BODY_SIZE: u64 = 64 << 20;
 
 /// Fetches URLs: the HTTP clients (sync and async, each with its pool),
 /// the FTP settings and the scheme handlers. Cheap to clone; the clones
@@ -156,6 +160,7 @@ pub struct FetcherBuilder {
     trace: Option<crate::http::client::Tracer>,
     clients: Option<(Client, AsyncClient)>,
     handlers: HashMap<String, Arc<dyn SchemeHandler>>,
+    max_body_size: u64,
 }
 
 impl std::fmt::Debug for FetcherBuilder {
@@ -184,7 +189,17 @@ impl FetcherBuilder {
             trace: None,
             clients: None,
             handlers: HashMap::new(),
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
+    }
+
+    /// The largest body read whole into memory (`bytes`, `text`,
+    /// `download_bytes`, `download_string`), whatever the scheme; 64 MiB by
+    /// default. Copying a body to a writer (`copy_to`, `download_file`)
+    /// has no bound: the writer decides.
+    pub fn max_body_size(mut self, bytes: u64) -> FetcherBuilder {
+        self.max_body_size = bytes;
+        self
     }
 
     /// The connect timeout (HTTP and FTP), `None` for none.
@@ -308,6 +323,7 @@ impl FetcherBuilder {
                 },
                 timeout: self.timeout,
                 handlers: self.handlers,
+                max_body_size: self.max_body_size,
             }),
         }
     }
@@ -425,24 +441,26 @@ impl Fetcher {
 
     pub(crate) fn dispatch(&self, parts: FetchParts) -> Result<FetchResponse> {
         let parts = self.with_deadline(parts);
-        match self.route(&parts)? {
+        let response = match self.route(&parts)? {
             Route::Http => self.http(parts),
             Route::Ftp => ftp::fetch(&self.inner.ftp, parts),
             Route::File => file::open(parts),
             Route::Data => data_response(parts),
             Route::Custom(handler) => handler.fetch(parts),
-        }
+        };
+        response.map(|r| r.with_memory_limit(self.inner.max_body_size))
     }
 
     pub(crate) async fn dispatch_async(&self, parts: FetchParts) -> Result<AsyncFetchResponse> {
         let parts = self.with_deadline(parts);
-        match self.route(&parts)? {
+        let response = match self.route(&parts)? {
             Route::Http => self.http_async(parts).await,
             Route::Ftp => ftp::fetch_async(&self.inner.ftp, parts).await,
             Route::File => file::open(parts).map(FetchResponse::into_async_blocking),
             Route::Data => data_response(parts).map(FetchResponse::into_async_blocking),
             Route::Custom(handler) => handler.fetch_async(parts).await,
-        }
+        };
+        response.map(|r| r.with_memory_limit(self.inner.max_body_size))
     }
 
     fn http(&self, parts: FetchParts) -> Result<FetchResponse> {
@@ -643,6 +661,18 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_RANGE, range.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn a_body_read_into_memory_stops_at_the_limit() {
+        let small = super::Fetcher::builder().max_body_size(4).build();
+        let err = small.download_bytes("data:,hello%20world").unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit: 4 }), "{err}");
+        assert_eq!(err.kind(), super::ErrorKind::TooLarge);
+        let err = sockets::block_on(small.download_bytes_async("data:,hello")).unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit: 4 }), "{err}");
+        let enough = super::Fetcher::builder().max_body_size(5).build();
+        assert_eq!(enough.download_bytes("data:,hello").unwrap(), b"hello");
     }
 
     #[test]

@@ -35,9 +35,21 @@ struct Head {
     status: Option<u16>,
     headers: HeaderMap,
     resumed_from: Option<u64>,
+    /// The largest body `bytes` and `text` read into memory.
+    memory_limit: u64,
 }
 
 impl Head {
+    /// Fails once a body read into memory would pass the limit.
+    fn fits_in_memory(&self, len: usize) -> Result<()> {
+        if len as u64 > self.memory_limit {
+            return Err(Error::BodyTooLarge {
+                limit: self.memory_limit,
+            });
+        }
+        Ok(())
+    }
+
     /// A head with no status and no fields.
     fn bare(url: Url) -> Head {
         Head {
@@ -45,6 +57,7 @@ impl Head {
             status: None,
             headers: HeaderMap::new(),
             resumed_from: None,
+            memory_limit: u64::MAX,
         }
     }
 
@@ -55,6 +68,7 @@ impl Head {
             status: Some(status.as_u16()),
             headers: headers.clone(),
             resumed_from: None,
+            memory_limit: u64::MAX,
         }
     }
 }
@@ -134,6 +148,11 @@ macro_rules! head_accessors {
             self.head.resumed_from = offset;
             self
         }
+
+        pub(crate) fn with_memory_limit(mut self, limit: u64) -> Self {
+            self.head.memory_limit = limit;
+            self
+        }
     };
 }
 
@@ -201,11 +220,20 @@ impl FetchResponse {
         }
     }
 
-    /// The whole body.
+    /// The whole body, up to the fetcher's
+    /// [`max_body_size`](super::FetcherBuilder::max_body_size) (a larger one
+    /// is [`Error::BodyTooLarge`], read no further).
     pub fn bytes(mut self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        self.copy_to(&mut out)?;
-        Ok(out)
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = self.read_body(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            self.head.fits_in_memory(out.len() + n)?;
+            out.extend_from_slice(&buf[..n]);
+        }
     }
 
     /// The whole body as UTF-8 text (invalid sequences replaced).
@@ -314,11 +342,20 @@ impl AsyncFetchResponse {
             .map_err(|e| body_error(e, &self.head))
     }
 
-    /// The whole body.
+    /// The whole body, up to the fetcher's
+    /// [`max_body_size`](super::FetcherBuilder::max_body_size) (a larger one
+    /// is [`Error::BodyTooLarge`], read no further).
     pub async fn bytes(mut self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        self.copy_to(&mut out).await?;
-        Ok(out)
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = self.read_body(&mut buf).await?;
+            if n == 0 {
+                return Ok(out);
+            }
+            self.head.fits_in_memory(out.len() + n)?;
+            out.extend_from_slice(&buf[..n]);
+        }
     }
 
     /// The whole body as UTF-8 text (invalid sequences replaced).
