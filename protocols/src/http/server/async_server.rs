@@ -447,7 +447,7 @@ mod tests {
         let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
         listener.start(1).unwrap();
         let port = listener.local_endpoint().unwrap().as_ip().unwrap().port();
-        let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _client = transport::TcpClient::connect("127.0.0.1", port).unwrap();
         let net = Arc::new(listener.accept().unwrap());
         let state = ServerState::new(Arc::new(listener), Duration::from_secs(1), false);
         let guard = state.register(Arc::clone(&net));
