@@ -353,6 +353,7 @@ both_modes!(
     slowloris_is_cut_off_and_others_are_served,
     idle_keep_alive_connections_are_closed,
     malformed_requests_get_their_status_and_close,
+    malformed_requests_over_tls_get_their_status_and_close,
     oversized_bodies_get_413,
     a_stalled_body_gets_408,
     sequential_keep_alive_requests_do_not_stall,
@@ -590,16 +591,15 @@ fn idle_keep_alive_connections_are_closed(mode: Mode) {
     );
 }
 
-fn malformed_requests_get_their_status_and_close(mode: Mode) {
-    let config = quick_config().limits(Limits::default().max_head_size(8 * 1024));
-    let server = TestServer::start(mode, config);
+/// Requests RFC 9112 says a server must refuse, each with its status.
+fn adversarial_requests() -> Vec<(&'static str, Vec<u8>, u16)> {
     let huge_header = format!(
         "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat(10_000)
     );
     let many_lines: String = (0..2000).map(|i| format!("X-{i}: y\r\n")).collect();
     let many = format!("GET /hello HTTP/1.1\r\nHost: x\r\n{many_lines}\r\n");
-    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+    vec![
         ("bad request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
         ("bad version", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(), 400),
         (
@@ -631,19 +631,35 @@ fn malformed_requests_get_their_status_and_close(mode: Mode) {
             b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(),
             501,
         ),
-    ];
-    for (name, request, status) in cases {
+        (
+            "chunked not last",
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "chunked not last, over two lines",
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "chunk extension without a name",
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nhi\r\n0\r\n\r\n".to_vec(),
+            400,
+        ),
+    ]
+}
+
+fn malformed_requests_get_their_status_and_close(mode: Mode) {
+    let config = quick_config().limits(Limits::default().max_head_size(8 * 1024));
+    let server = TestServer::start(mode, config);
+    for (name, request, status) in adversarial_requests() {
         let reply = exchange(&server, &request);
-        assert!(!reply.is_empty(), "{name}: no response");
-        assert_eq!(
-            status_of(&reply),
-            status,
-            "{name}: {:?}",
-            String::from_utf8_lossy(&reply)
-        );
-        let responses = parse_responses(&reply, &["GET"]);
-        assert_eq!(responses[0].header("connection"), Some("close"), "{name}");
+        assert_refused(name, &reply, status);
     }
+    // Another protocol's bytes (a TLS ClientHello) are refused at once,
+    // not after the head timeout: the reply comes while the client waits.
+    let reply = exchange(&server, &[0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00]);
+    assert_refused("TLS ClientHello", &reply, 400);
     // A malformed request after a good one on the same connection: the
     // good one is answered, then the error, then the close.
     let reply = exchange(
@@ -655,6 +671,52 @@ fn malformed_requests_get_their_status_and_close(mode: Mode) {
     assert_eq!(responses[1].head.status, 400);
     // The server is still fine.
     assert_eq!(curl_ok(&[&server.url("/hello")]), b"hello world");
+}
+
+/// The same refusals from the TLS server (a slow or broken handshake is
+/// no excuse to treat the request inside any differently).
+fn malformed_requests_over_tls_get_their_status_and_close(mode: Mode) {
+    let config = quick_config()
+        .limits(Limits::default().max_head_size(8 * 1024))
+        .tls(tls_config());
+    let server = TestServer::start(mode, config);
+    let client_config = transport::tls::TlsClientConfig::builder()
+        .add_root_certificates_pem(&tls_certificate().cert)
+        .system_roots(false)
+        .build()
+        .unwrap();
+    for (name, request, status) in adversarial_requests() {
+        let net = transport::TcpClient::connect("127.0.0.1", server.addr.port())
+            .unwrap()
+            .into_stream();
+        net.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = transport::tls::TlsStream::client(&client_config, "localhost", net).unwrap();
+        tls.write_all(&request).unwrap();
+        tls.flush().unwrap();
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match tls.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+                // A reset or a close without close_notify after the response.
+                Err(_) => break,
+            }
+        }
+        assert_refused(name, &reply, status);
+    }
+}
+
+fn assert_refused(name: &str, reply: &[u8], status: u16) {
+    assert!(!reply.is_empty(), "{name}: no response");
+    assert_eq!(
+        status_of(reply),
+        status,
+        "{name}: {:?}",
+        String::from_utf8_lossy(reply)
+    );
+    let responses = parse_responses(reply, &["GET"]);
+    assert_eq!(responses[0].header("connection"), Some("close"), "{name}");
 }
 
 fn oversized_bodies_get_413(mode: Mode) {
@@ -858,10 +920,16 @@ fn http_1_0_clients(mode: Mode) {
 // ---------------------------------------------------------------------------
 // TLS.
 
+/// One certificate for the whole test binary, so clients can trust it.
+fn tls_certificate() -> &'static testkit::cert::Pem {
+    static CERT: std::sync::OnceLock<testkit::cert::Pem> = std::sync::OnceLock::new();
+    CERT.get_or_init(|| testkit::cert::self_signed(&["localhost"]))
+}
+
 fn tls_config() -> TlsServerConfig {
-    let cert = testkit::cert::self_signed(&["localhost"]);
+    let cert = tls_certificate();
     TlsServerConfig::builder()
-        .certificate_pem(cert.cert, cert.key)
+        .certificate_pem(&cert.cert, &cert.key)
         .alpn_protocols(["http/1.1"])
         .build()
         .unwrap()
