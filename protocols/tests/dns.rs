@@ -27,6 +27,8 @@ use testkit::{Mode, MODES};
 use protocols::dns::{self, DnsClient, DnsResponse, RData, RecordType};
 use protocols::framing;
 
+testkit::executor_block_on!(sockets::block_on);
+
 const DNSMASQ: &str = "/usr/sbin/dnsmasq";
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 /// Generous: a loaded CI machine must not turn a slow reply into a failure.
@@ -139,28 +141,28 @@ fn query(
 ) -> Result<DnsResponse, dns::Error> {
     match mode {
         Mode::Sync => client.query(name, rtype),
-        Mode::Async => sockets::block_on(client.query_async(name, rtype)),
+        Mode::Async => block_on(client.query_async(name, rtype)),
     }
 }
 
 fn lookup_ip(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<IpAddr>, dns::Error> {
     match mode {
         Mode::Sync => client.lookup_ip(name),
-        Mode::Async => sockets::block_on(client.lookup_ip_async(name)),
+        Mode::Async => block_on(client.lookup_ip_async(name)),
     }
 }
 
 fn lookup_mx(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<(u16, String)>, dns::Error> {
     match mode {
         Mode::Sync => client.lookup_mx(name),
-        Mode::Async => sockets::block_on(client.lookup_mx_async(name)),
+        Mode::Async => block_on(client.lookup_mx_async(name)),
     }
 }
 
 fn lookup_txt(mode: Mode, client: &DnsClient, name: &str) -> Result<Vec<String>, dns::Error> {
     match mode {
         Mode::Sync => client.lookup_txt(name),
-        Mode::Async => sockets::block_on(client.lookup_txt_async(name)),
+        Mode::Async => block_on(client.lookup_txt_async(name)),
     }
 }
 

@@ -16,6 +16,8 @@ use protocols::fetch::{
 };
 use support::{ok, response, Server};
 
+testkit::executor_block_on!(sockets::block_on);
+
 /// A response, read whole.
 #[derive(Debug)]
 struct Got {
@@ -58,7 +60,7 @@ fn run(mode: Mode, request: FetchRequest) -> Result<Got, fetch::Error> {
                 body: response.bytes()?,
             })
         }
-        Mode::Async => sockets::block_on(async {
+        Mode::Async => block_on(async {
             let response = request.send_async().await?;
             let (status, headers, url, resumed_from) = (
                 response.status(),
@@ -266,9 +268,7 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
     assert_eq!(got.text(), "no such page");
     let err = match mode {
         Mode::Sync => f.download_string(&server.url("/missing")).unwrap_err(),
-        Mode::Async => {
-            sockets::block_on(f.download_string_async(&server.url("/missing"))).unwrap_err()
-        }
+        Mode::Async => block_on(f.download_string_async(&server.url("/missing"))).unwrap_err(),
     };
     assert_eq!(err.kind(), fetch::ErrorKind::HttpStatus);
     assert!(err.to_string().contains("404"), "{err}");
@@ -377,7 +377,7 @@ fn web_client_conveniences(mode: Mode) {
             f.upload_bytes(&url, b"raw".to_vec()).unwrap(),
             f.upload_file(&url, dir.path().join("in.txt")).unwrap(),
         ),
-        Mode::Async => sockets::block_on(async {
+        Mode::Async => block_on(async {
             (
                 f.download_string_async(&url).await.unwrap(),
                 f.download_bytes_async(&url).await.unwrap(),
@@ -588,7 +588,7 @@ fn the_default_fetcher_and_one_call() {
     let mut body = String::new();
     std::io::Read::read_to_string(&mut response, &mut body).unwrap();
     assert_eq!(body, "one call");
-    let text = sockets::block_on(async {
+    let text = block_on(async {
         protocols::fetch::fetch_async("data:,async%20call")
             .await
             .unwrap()

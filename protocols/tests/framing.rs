@@ -15,6 +15,8 @@ use protocols::framing::{
 use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient, TcpListener};
 
+testkit::executor_block_on!(sockets::block_on);
+
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy)]
@@ -507,7 +509,7 @@ fn stream_and_sink_under_tokio() {
 #[test]
 fn stream_and_sink_under_netstack_reactor_with_length_frames() {
     let (a, b) = pair();
-    sockets::block_on(sockets::with_timeout(TIMEOUT, async {
+    block_on(sockets::with_timeout(TIMEOUT, async {
         let mut sink = Framed::new(
             a,
             LengthDelimitedCodec::new().length_field(LengthField::U16),

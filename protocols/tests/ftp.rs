@@ -19,6 +19,8 @@ use support::pyftpd::Pyftpd;
 
 use protocols::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
 
+testkit::executor_block_on!(sockets::block_on);
+
 const SMALL: &[u8] = b"hello, ftp\r\nsecond line\n";
 const BIG_LEN: usize = 3 * 1024 * 1024 + 17;
 
@@ -82,7 +84,7 @@ macro_rules! call {
     ($client:expr, $method:ident($($arg:expr),*)) => {
         match $client {
             Client::Sync(c) => c.$method($($arg),*),
-            Client::Async(c) => sockets::block_on(c.$method($($arg),*)),
+            Client::Async(c) => block_on(c.$method($($arg),*)),
         }
     };
 }
@@ -96,9 +98,7 @@ impl Client {
     ) -> Result<Client, ftp::Error> {
         Ok(match mode {
             Mode::Sync => Client::Sync(FtpClient::connect(host, port, options)?),
-            Mode::Async => Client::Async(sockets::block_on(AsyncFtpClient::connect(
-                host, port, options,
-            ))?),
+            Mode::Async => Client::Async(block_on(AsyncFtpClient::connect(host, port, options))?),
         })
     }
 
@@ -106,10 +106,7 @@ impl Client {
         let url = FtpUrl::parse(&url::Url::parse(url).unwrap())?;
         Ok(match mode {
             Mode::Sync => Client::Sync(FtpClient::connect_url(&url, &options())?),
-            Mode::Async => Client::Async(sockets::block_on(AsyncFtpClient::connect_url(
-                &url,
-                &options(),
-            ))?),
+            Mode::Async => Client::Async(block_on(AsyncFtpClient::connect_url(&url, &options()))?),
         })
     }
 
@@ -179,7 +176,7 @@ impl Client {
                 let mut download = c.retr_from(path, offset)?;
                 download.read_to_end(&mut out).map_err(unwrap_io)?;
             }
-            Client::Async(c) => sockets::block_on(async {
+            Client::Async(c) => block_on(async {
                 use futures::io::AsyncReadExt;
                 let mut download = c.retr_from(path, offset).await?;
                 download.read_to_end(&mut out).await.map_err(unwrap_io)?;
@@ -197,14 +194,14 @@ impl Client {
     fn get_vec(&mut self, path: &str) -> Result<Vec<u8>, ftp::Error> {
         match self {
             Client::Sync(c) => c.retr(path)?.to_vec(),
-            Client::Async(c) => sockets::block_on(async { c.retr(path).await?.to_vec().await }),
+            Client::Async(c) => block_on(async { c.retr(path).await?.to_vec().await }),
         }
     }
 
     fn quit(self) -> Result<(), ftp::Error> {
         match self {
             Client::Sync(c) => c.quit(),
-            Client::Async(c) => sockets::block_on(c.quit()),
+            Client::Async(c) => block_on(c.quit()),
         }
     }
 }
@@ -440,7 +437,7 @@ fn a_download_dropped_early_leaves_the_session_usable() {
                 download.read_exact(&mut buf).unwrap();
                 assert_eq!(&buf[..], &big[..1000]);
             }
-            Client::Async(ftp) => sockets::block_on(async {
+            Client::Async(ftp) => block_on(async {
                 let mut download = ftp.retr("big.bin").await.unwrap();
                 let mut buf = [0u8; 1000];
                 let n = download.read(&mut buf).await.unwrap();
@@ -472,7 +469,7 @@ fn owned_download(server: &FtpServer, mode: Mode, path: &str) -> Box<dyn FnOnce(
             })
         }
         Mode::Async => {
-            let download = sockets::block_on(async {
+            let download = block_on(async {
                 let mut ftp = AsyncFtpClient::connect(server.host, server.port, &options()).await?;
                 ftp.login_anonymous().await?;
                 ftp.binary().await?;
@@ -480,7 +477,7 @@ fn owned_download(server: &FtpServer, mode: Mode, path: &str) -> Box<dyn FnOnce(
             })
             .unwrap();
             Box::new(move || {
-                sockets::block_on(async move {
+                block_on(async move {
                     use futures::io::AsyncReadExt;
                     let mut download = download;
                     let mut out = Vec::new();
@@ -905,7 +902,7 @@ fn crafted_transfer_cut_short_is_an_error() {
                 let again = download.read(&mut [0u8; 10]).unwrap_err();
                 (unwrap_io(err), unwrap_io(again))
             }
-            Client::Async(ftp) => sockets::block_on(async {
+            Client::Async(ftp) => block_on(async {
                 let mut download = ftp.retr("f").await.unwrap();
                 let mut buf = [0u8; 100];
                 let mut got = 0;
@@ -955,10 +952,7 @@ fn crafted_transfer_cut_short_is_an_error() {
         match &mut c {
             Client::Sync(ftp) => assert_eq!(ftp.command("NOOP", None).unwrap().code, 200),
             Client::Async(ftp) => {
-                assert_eq!(
-                    sockets::block_on(ftp.command("NOOP", None)).unwrap().code,
-                    200
-                )
+                assert_eq!(block_on(ftp.command("NOOP", None)).unwrap().code, 200)
             }
         }
         // The control connection closes mid-transfer: never a silent end.
@@ -1045,21 +1039,18 @@ fn a_cancelled_async_operation_leaves_the_client_broken_not_out_of_step() {
         login_ok(line, conn);
         true
     });
-    let mut c = sockets::block_on(AsyncFtpClient::connect(
+    let mut c = block_on(AsyncFtpClient::connect(
         "127.0.0.1",
         fake.addr.port(),
         &options(),
     ))
     .unwrap();
-    sockets::block_on(c.login("u", "p")).unwrap();
-    let cancelled = sockets::block_on(sockets::with_timeout(Duration::from_millis(200), async {
+    block_on(c.login("u", "p")).unwrap();
+    let cancelled = block_on(sockets::with_timeout(Duration::from_millis(200), async {
         Ok(c.pwd().await)
     }));
     assert!(cancelled.is_err(), "{cancelled:?}");
     // A late reply to PWD must not be taken for the next command's.
-    assert!(matches!(
-        sockets::block_on(c.pwd()),
-        Err(ftp::Error::Broken)
-    ));
+    assert!(matches!(block_on(c.pwd()), Err(ftp::Error::Broken)));
     assert_eq!(fake.commands(), ["USER u", "PASS p", "PWD"]);
 }

@@ -15,6 +15,8 @@ use protocols::http::{Error, ParseError, Phase};
 use support::harness::{bounded, AsyncBytes, Req, ReqBody, TestClient};
 use support::{ok, response, Conn, Ctx, PythonServer, Server};
 
+testkit::executor_block_on!(sockets::block_on);
+
 // ---------------------------------------------------------------------------
 // One test body for both modes.
 
@@ -795,7 +797,7 @@ fn bodies_over_the_size_limit_are_refused(mode: Mode) {
         }
         Mode::Async => bounded().max_body_size(4096).build_async(),
     };
-    sockets::block_on(async {
+    block_on(async {
         let err = client
             .get(&server.url("/announced"))
             .send()
@@ -844,7 +846,7 @@ fn invalid_requests_fail_before_any_io(mode: Mode) {
         }
         Mode::Async => {
             let client = AsyncClient::new();
-            sockets::block_on(
+            block_on(
                 client
                     .post("http://127.0.0.1:9/")
                     .body(Body::from_reader(std::io::Cursor::new(vec![1u8])))
@@ -890,7 +892,7 @@ fn http_requests_built_elsewhere_are_sent(mode: Mode) {
         .unwrap();
     let text = match mode {
         Mode::Sync => Client::new().execute(request).unwrap().text().unwrap(),
-        Mode::Async => sockets::block_on(async {
+        Mode::Async => block_on(async {
             AsyncClient::new()
                 .execute(request)
                 .await
@@ -1036,7 +1038,7 @@ fn the_pool_is_bounded_and_idle_connections_expire(mode: Mode) {
             assert_eq!(client.get(&url).send().unwrap().text().unwrap(), "p");
             assert_eq!(server.accepts(), 4, "expired connections are not reused");
         }
-        Mode::Async => sockets::block_on(async {
+        Mode::Async => block_on(async {
             let client = builder().build_async();
             let mut held = Vec::new();
             for _ in 0..3 {

@@ -23,6 +23,8 @@ use protocols::http::{parse_response_head, BodyDecoder, BodyLength, Limits, Resp
 use transport::tls::TlsServerConfig;
 use transport::TcpListener;
 
+testkit::executor_block_on!(sockets::block_on);
+
 // ---------------------------------------------------------------------------
 // The application both servers run.
 
@@ -154,7 +156,7 @@ impl TestServer {
                 let server = AsyncHttpServer::new(listener, config).unwrap();
                 let addr = server.local_endpoint().as_ip().unwrap();
                 let handle = server.shutdown_handle();
-                let thread = std::thread::spawn(move || sockets::block_on(server.serve(async_app)));
+                let thread = std::thread::spawn(move || block_on(server.serve(async_app)));
                 TestServer {
                     addr,
                     handle,
@@ -1079,7 +1081,7 @@ fn the_async_server_runs_under_a_shared_arc_handler() {
     let handle = server.shutdown_handle();
     let counter = Arc::clone(&hits);
     let serving = std::thread::spawn(move || {
-        sockets::block_on(server.serve(move |_request: AsyncRequest| {
+        block_on(server.serve(move |_request: AsyncRequest| {
             let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
             async move { AsyncResponse::new(format!("hit {n}").into()) }
         }))

@@ -13,6 +13,8 @@ use bytes::Bytes;
 use protocols::resp::{Error, Reply, RespClient, Value};
 use transport::TcpListener;
 
+testkit::executor_block_on!(sockets::block_on);
+
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -86,7 +88,7 @@ impl Client {
         let endpoint = ([127, 0, 0, 1], redis.port);
         let mut inner = match mode {
             Mode::Sync => RespClient::connect_endpoint(endpoint).unwrap(),
-            Mode::Async => sockets::block_on(RespClient::connect_endpoint_async(endpoint)).unwrap(),
+            Mode::Async => block_on(RespClient::connect_endpoint_async(endpoint)).unwrap(),
         };
         inner.set_timeout(Some(TIMEOUT)).unwrap();
         Client { mode, inner }
@@ -95,14 +97,14 @@ impl Client {
     fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Result<Value, Error> {
         match self.mode {
             Mode::Sync => self.inner.command(args),
-            Mode::Async => sockets::block_on(self.inner.command_async(args)),
+            Mode::Async => block_on(self.inner.command_async(args)),
         }
     }
 
     fn pipeline(&mut self, commands: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, Error> {
         match self.mode {
             Mode::Sync => self.inner.pipeline(commands),
-            Mode::Async => sockets::block_on(self.inner.pipeline_async(commands)),
+            Mode::Async => block_on(self.inner.pipeline_async(commands)),
         }
     }
 }
@@ -331,7 +333,7 @@ fn a_silent_server_times_out_and_the_client_is_then_broken() {
         let started = Instant::now();
         let err = match mode {
             Mode::Sync => client.command(&["PING"]).unwrap_err(),
-            Mode::Async => sockets::block_on(client.command_async(&["PING"])).unwrap_err(),
+            Mode::Async => block_on(client.command_async(&["PING"])).unwrap_err(),
         };
         assert!(err.is_timeout(), "{mode:?}: {err}");
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -14,6 +14,8 @@ use protocols::http::client::{ClientBuilder, Response};
 use transport::tls::{TlsClientConfig, TlsError, TlsServerConfig, TlsStream};
 use transport::StaticResolver;
 
+testkit::executor_block_on!(sockets::block_on);
+
 /// How the server saw the client's end of a connection.
 #[derive(Debug, PartialEq, Eq)]
 enum End {
@@ -121,7 +123,7 @@ fn a_pooled_connection_evicted_ends_with_close_notify_sync() {
 fn a_dropped_client_ends_its_pooled_connection_with_close_notify_async() {
     let (port, cert, ended) = serve_one(true);
     let client = builder(&cert).build_async();
-    let body = sockets::block_on(async {
+    let body = block_on(async {
         let response = client
             .get(&format!("https://localhost:{port}/"))
             .send()

@@ -4,6 +4,8 @@
 //! - [`Mode`] and [`both_modes!`]: the sync/async choice a test body runs in;
 //! - [`TempDir`]: a fresh directory per test, removed on drop;
 //! - [`cert`]: test certificates (self-signed, and a small CA with leaves);
+//! - [`executor`]: the executor a run drives async paths on
+//!   (`NETSTACK_TEST_EXECUTOR`), netstack's own by default;
 //! - [`peer`]: external peer programs (servers the tests talk to) that are
 //!   killed on drop and die with the test process, even when it is killed.
 //!
@@ -13,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod cert;
+pub mod executor;
 pub mod peer;
 mod temp_dir;
 

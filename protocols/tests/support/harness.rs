@@ -11,6 +11,8 @@ use protocols::http::client::{
 use protocols::http::Error;
 use url::Url;
 
+testkit::executor_block_on!(sockets::block_on);
+
 pub enum TestClient {
     Sync(Client),
     Async(AsyncClient),
@@ -212,7 +214,7 @@ impl TestClient {
                     req,
                     Mode::Async,
                 );
-                sockets::block_on(async move {
+                block_on(async move {
                     match rb.send().await {
                         Ok(response) => Ok(got_async(response).await),
                         Err(e) => Err(e),
@@ -242,7 +244,7 @@ impl TestClient {
                     req,
                     Mode::Async,
                 );
-                sockets::block_on(async move { rb.send().await.map(|r| r.status()) })
+                block_on(async move { rb.send().await.map(|r| r.status()) })
             }
         }
     }
