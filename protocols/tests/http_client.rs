@@ -918,7 +918,34 @@ fn timings_are_reported(mode: Mode) {
     assert!(second.timings.reused && second.timings.connect.is_none());
 }
 
+fn a_flood_of_informational_responses_is_cut_off(mode: Mode) {
+    // A few 1xx heads are passed over; an endless stream of them is an error,
+    // not a request that never ends.
+    let server = Server::respond(|request, _| {
+        let count = if request.path() == "/few" { 3 } else { 1000 };
+        let mut bytes = b"HTTP/1.1 102 Processing\r\n\r\n".repeat(count);
+        bytes.extend_from_slice(&ok("done"));
+        (bytes, false)
+    });
+    let client = TestClient::bounded(mode);
+    assert_eq!(
+        client.get(&server.url("/few")).unwrap().body.unwrap(),
+        b"done"
+    );
+    let Err(err) = client.get(&server.url("/flood")) else {
+        panic!("a flood of 1xx responses was passed over without end");
+    };
+    assert!(
+        matches!(
+            err,
+            Error::Parse(ParseError::TooManyInformational { limit: 32 })
+        ),
+        "{err}"
+    );
+}
+
 both_modes!(
+    a_flood_of_informational_responses_is_cut_off,
     python_http_server_serves_files,
     ten_thousand_requests_use_one_connection,
     a_server_closing_idle_connections_fails_no_request,

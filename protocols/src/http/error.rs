@@ -95,6 +95,12 @@ pub enum ParseError {
         /// What arrived.
         received: u64,
     },
+    /// More informational (1xx) responses than a client passes over.
+    #[error("http: more than {limit} informational (1xx) responses")]
+    TooManyInformational {
+        /// The limit.
+        limit: u32,
+    },
     /// The connection ended before a complete message head.
     #[error("http: the connection closed before a complete message head ({received} bytes)")]
     IncompleteHead {

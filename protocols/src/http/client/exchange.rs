@@ -40,7 +40,7 @@ mod rules;
 
 use rules::{
     body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
-    length_mismatch, should_retry, timeouts, tunnel_target, Failure,
+    length_mismatch, next_head, should_retry, timeouts, tunnel_target, Failure,
 };
 
 /// How much of a streamed request body is read at a time.
@@ -128,6 +128,8 @@ struct Hop {
     reused: bool,
     timings: Timings,
     reader: ResponseReader,
+    /// Informational (1xx) responses passed over so far.
+    informational: u32,
     /// A head to write, or a framed piece of the body.
     out: Vec<u8>,
     framing: Framing,
@@ -563,7 +565,7 @@ impl Exchange {
     }
 
     fn read_tunnel(&mut self, stream: Stream, target: String) -> Result<()> {
-        match final_head(&mut self.hop.reader)? {
+        match next_head(&mut self.hop.reader, &mut self.hop.informational, false)? {
             Some(head) => {
                 if let Route::Tunnel(proxy) = &self.hop.route {
                     check_tunnel(&head, &self.hop.reader, proxy, &target)?;
@@ -585,22 +587,17 @@ impl Exchange {
     /// `100 Continue` came or nothing came by `until`; a final response
     /// instead means the body is withheld.
     fn await_continue(&mut self, stream: Stream, until: Instant, per_call: Duration) -> Result<()> {
-        loop {
-            match self.hop.reader.poll_head() {
-                Err(e) => return self.fail(e.into()),
-                Ok(Some(head)) if head.status == StatusCode::CONTINUE => {
-                    return self.send_body(stream)
-                }
-                Ok(Some(head)) if head.status.is_informational() => {}
-                Ok(Some(head)) => return self.respond(stream, head, true),
-                Ok(None) if Instant::now() >= until => return self.send_body(stream),
-                Ok(None) => {
-                    self.state = State::Open {
-                        stream,
-                        stage: Stage::AwaitContinue { until, per_call },
-                    };
-                    return Ok(());
-                }
+        match next_head(&mut self.hop.reader, &mut self.hop.informational, true) {
+            Err(e) => self.fail(e),
+            Ok(Some(head)) if head.status == StatusCode::CONTINUE => self.send_body(stream),
+            Ok(Some(head)) => self.respond(stream, head, true),
+            Ok(None) if Instant::now() >= until => self.send_body(stream),
+            Ok(None) => {
+                self.state = State::Open {
+                    stream,
+                    stage: Stage::AwaitContinue { until, per_call },
+                };
+                Ok(())
             }
         }
     }
@@ -679,7 +676,7 @@ impl Exchange {
     }
 
     fn read_head(&mut self, stream: Stream) -> Result<()> {
-        match final_head(&mut self.hop.reader) {
+        match next_head(&mut self.hop.reader, &mut self.hop.informational, false) {
             Err(e) => self.fail(e),
             Ok(Some(head)) => self.respond(stream, head, false),
             Ok(None) => {
@@ -762,6 +759,7 @@ impl Hop {
             reused: false,
             timings: Timings::default(),
             reader: ResponseReader::new(config.limits),
+            informational: 0,
             out: Vec::new(),
             framing: Framing::None,
             expect_continue: false,
@@ -769,18 +767,5 @@ impl Hop {
             buf: Vec::new(),
             sent: 0,
         })
-    }
-}
-
-/// The next final head in `reader`, passing over informational ones
-/// (`101 Switching Protocols` is final).
-fn final_head(reader: &mut ResponseReader) -> Result<Option<ResponseHead>> {
-    loop {
-        match reader.poll_head()? {
-            Some(head)
-                if head.status.is_informational()
-                    && head.status != StatusCode::SWITCHING_PROTOCOLS => {}
-            head => return Ok(head),
-        }
     }
 }

@@ -6,6 +6,8 @@
 
 use std::time::Instant;
 
+use http::StatusCode;
+
 use transport::tls::TlsError;
 use url::Url;
 
@@ -174,6 +176,38 @@ pub(super) fn build_parts(
         max_body_size: config.max_body_size,
     };
     Ok((parts, body))
+}
+
+/// How many informational (1xx) responses one exchange passes over: a
+/// server that sends them without end would otherwise hold it forever.
+const MAX_INFORMATIONAL: u32 = 32;
+
+/// The next head in `reader` that is not to be passed over, counting the
+/// informational ones in `seen`. `101 Switching Protocols` is final, and
+/// so is `100 Continue` when `continue_is_final` (waiting to send a body).
+pub(super) fn next_head(
+    reader: &mut ResponseReader,
+    seen: &mut u32,
+    continue_is_final: bool,
+) -> Result<Option<ResponseHead>> {
+    loop {
+        match reader.poll_head()? {
+            Some(head)
+                if head.status.is_informational()
+                    && head.status != StatusCode::SWITCHING_PROTOCOLS
+                    && !(continue_is_final && head.status == StatusCode::CONTINUE) =>
+            {
+                *seen += 1;
+                if *seen > MAX_INFORMATIONAL {
+                    return Err(ParseError::TooManyInformational {
+                        limit: MAX_INFORMATIONAL,
+                    }
+                    .into());
+                }
+            }
+            head => return Ok(head),
+        }
+    }
 }
 
 pub(super) fn body_reader_error(err: std::io::Error) -> Error {
