@@ -944,7 +944,28 @@ fn a_flood_of_informational_responses_is_cut_off(mode: Mode) {
     );
 }
 
+fn a_reset_mid_body_is_an_error_never_a_short_body(mode: Mode) {
+    // The request is left unread, so dropping the connection resets it (RST)
+    // after a few bytes of a 100,000-byte body.
+    let server = Server::start(|mut conn: Conn, _: &Ctx| {
+        std::thread::sleep(Duration::from_millis(50));
+        conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npart of it");
+        drop(conn);
+    });
+    let client = TestClient::bounded(mode);
+    match client.get(&server.url("/")) {
+        Err(Error::Transport(_)) | Err(Error::Parse(ParseError::IncompleteBody { .. })) => {}
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(got) => match got.body {
+            Err(Error::Transport(_)) | Err(Error::Parse(ParseError::IncompleteBody { .. })) => {}
+            Err(e) => panic!("unexpected body error {e}"),
+            Ok(body) => panic!("a cut body came back whole: {} bytes", body.len()),
+        },
+    }
+}
+
 both_modes!(
+    a_reset_mid_body_is_an_error_never_a_short_body,
     a_flood_of_informational_responses_is_cut_off,
     python_http_server_serves_files,
     ten_thousand_requests_use_one_connection,

@@ -558,6 +558,47 @@ fn a_peer_that_cuts_the_connection_mid_stream_is_truncation() {
 }
 
 #[test]
+fn a_corrupted_record_and_garbage_mid_stream_are_errors_not_data() {
+    // After a good record, the server's raw socket sends an application
+    // data record whose ciphertext is made up (it cannot authenticate),
+    // or bytes that are no TLS record at all.
+    let mut forged = vec![0x17, 0x03, 0x03, 0x00, 0x20];
+    forged.extend_from_slice(&[0xab; 0x20]);
+    let cases = [
+        ("forged record", forged),
+        ("garbage", b"GET / HTTP/1.1\r\n\r\n".to_vec()),
+    ];
+    for (name, spoiled) in cases {
+        for mode in MODES {
+            let server_config = server_config();
+            let client_config = client_config();
+            let spoiled = spoiled.clone();
+            let (client, ()) = run(
+                |stream| {
+                    let mut tls = connect(mode, &client_config, "localhost", stream).unwrap();
+                    let head = read_exact(mode, &mut tls, 5).unwrap();
+                    assert_eq!(head, b"part1");
+                    read_to_end(mode, &mut tls)
+                },
+                move |stream| {
+                    let mut tls = accept(mode, &server_config, stream).unwrap();
+                    write_all(mode, &mut tls, b"part1").unwrap();
+                    tls.get_ref().write_all(&spoiled).unwrap();
+                    // Keep the connection open until the client has judged it.
+                    thread::sleep(Duration::from_millis(200));
+                },
+            );
+            match client {
+                Ok(data) => panic!("{name}, {mode:?}: spoiled bytes read as data: {data:?}"),
+                // Not a clean cut either: the bytes were wrong, not missing.
+                Err(TlsError::Truncated { .. }) => panic!("{name}, {mode:?}: reported as a cut"),
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+#[test]
 fn truncation_reaches_std_read_as_unexpected_eof() {
     let server_config = server_config();
     let client_config = client_config();

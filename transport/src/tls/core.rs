@@ -73,15 +73,18 @@ impl Core {
         io: &mut IO,
         buf: &mut [u8],
     ) -> Result<usize, TlsError> {
-        self.check()?;
         if buf.is_empty() {
-            return Ok(0);
+            return self.check().map(|()| 0);
         }
         if self.conn.is_handshaking() {
+            self.check()?;
             self.handshake(io)?;
         }
         loop {
+            // Plaintext that arrived before a broken record is delivered
+            // first; the error comes after it, and never as an end of stream.
             match self.conn.reader().read(buf) {
+                Ok(0) if self.fatal.is_some() => self.check()?,
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -91,13 +94,18 @@ impl Core {
                 }
                 Err(e) => return Err(TlsError::Io(e)),
             }
+            self.check()?;
             // More records are needed; first send anything queued (a key
             // update, an alert), then read. An end of stream shows up in
             // `reader()` on the next turn, as a clean or an unclean close.
             if self.conn.wants_write() {
                 self.write_tls(io)?;
             }
-            self.read_tls(io)?;
+            if let Err(err) = self.read_tls(io) {
+                if self.fatal.is_none() {
+                    return Err(err);
+                }
+            }
         }
     }
 
