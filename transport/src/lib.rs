@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accepting;
 mod address;
 mod attempt;
 mod error;

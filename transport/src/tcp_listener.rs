@@ -4,6 +4,7 @@ use std::net::Ipv6Addr;
 
 use sockets::{AddressFamily, EndPoint, SelectMode, Socket};
 
+use crate::accepting::accepting_methods;
 use crate::address::ip_family;
 use crate::error::Result;
 use crate::network_stream::NetworkStream;
@@ -41,34 +42,7 @@ impl TcpListener {
         Ok(self.socket.listen(backlog)?)
     }
 
-    /// Accepts a connection, blocking (bounded by the socket's receive timeout).
-    pub fn accept(&self) -> Result<NetworkStream> {
-        Ok(NetworkStream::from_connected(self.socket.accept()?))
-    }
-
-    /// Accepts a connection without blocking a thread.
-    pub async fn accept_async(&self) -> Result<NetworkStream> {
-        Ok(NetworkStream::from_connected(
-            self.socket.accept_async().await?,
-        ))
-    }
-
-    /// True when a connection is waiting to be accepted.
-    pub fn pending(&self) -> Result<bool> {
-        Ok(self
-            .socket
-            .poll(Some(std::time::Duration::ZERO), SelectMode::Read)?)
-    }
-
-    /// The bound endpoint (with the port the OS chose for port 0).
-    pub fn local_endpoint(&self) -> Result<EndPoint> {
-        Ok(self.socket.local_endpoint()?)
-    }
-
-    /// Stops listening and closes the socket; a pending accept ends with `OperationAborted`.
-    pub fn stop(&self) {
-        self.socket.close()
-    }
+    accepting_methods!();
 
     /// The socket underneath (for options such as the receive timeout).
     pub fn server(&self) -> &Socket {

@@ -3,6 +3,7 @@
 
 use sockets::{AddressFamily, EndPoint, ProtocolType, SelectMode, Socket, SocketType};
 
+use crate::accepting::accepting_methods;
 use crate::error::{Error, Result};
 use crate::network_stream::NetworkStream;
 
@@ -73,32 +74,5 @@ impl UnixListener {
         Ok(UnixListener { socket })
     }
 
-    /// Accepts a connection, blocking (bounded by the receive timeout).
-    pub fn accept(&self) -> Result<NetworkStream> {
-        Ok(NetworkStream::from_connected(self.socket.accept()?))
-    }
-
-    /// Accepts a connection without blocking a thread.
-    pub async fn accept_async(&self) -> Result<NetworkStream> {
-        Ok(NetworkStream::from_connected(
-            self.socket.accept_async().await?,
-        ))
-    }
-
-    /// True when a connection is waiting.
-    pub fn pending(&self) -> Result<bool> {
-        Ok(self
-            .socket
-            .poll(Some(std::time::Duration::ZERO), SelectMode::Read)?)
-    }
-
-    /// The bound endpoint.
-    pub fn local_endpoint(&self) -> Result<EndPoint> {
-        Ok(self.socket.local_endpoint()?)
-    }
-
-    /// Stops listening (a pending accept ends with `OperationAborted`). A path stays on disk.
-    pub fn stop(&self) {
-        self.socket.close()
-    }
+    accepting_methods!();
 }

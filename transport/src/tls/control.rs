@@ -49,6 +49,60 @@ pub trait StreamControl {
     }
 }
 
+/// An owned stream is controlled as its shared reference is.
+macro_rules! control_by_reference {
+    ($owned:ty) => {
+        impl StreamControl for $owned {
+            fn read_timeout(&self) -> io::Result<Option<Duration>> {
+                StreamControl::read_timeout(&self)
+            }
+
+            fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+                StreamControl::set_read_timeout(&mut &*self, timeout)
+            }
+
+            fn write_timeout(&self) -> io::Result<Option<Duration>> {
+                StreamControl::write_timeout(&self)
+            }
+
+            fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+                StreamControl::set_write_timeout(&mut &*self, timeout)
+            }
+
+            fn shutdown_write(&mut self) -> io::Result<()> {
+                StreamControl::shutdown_write(&mut &*self)
+            }
+        }
+    };
+}
+
+/// A pointer to a stream is controlled as the stream is.
+macro_rules! control_through_pointer {
+    ($pointer:ty) => {
+        impl<T: StreamControl + ?Sized> StreamControl for $pointer {
+            fn read_timeout(&self) -> io::Result<Option<Duration>> {
+                (**self).read_timeout()
+            }
+
+            fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+                (**self).set_read_timeout(timeout)
+            }
+
+            fn write_timeout(&self) -> io::Result<Option<Duration>> {
+                (**self).write_timeout()
+            }
+
+            fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+                (**self).set_write_timeout(timeout)
+            }
+
+            fn shutdown_write(&mut self) -> io::Result<()> {
+                (**self).shutdown_write()
+            }
+        }
+    };
+}
+
 impl StreamControl for &NetworkStream {
     fn read_timeout(&self) -> io::Result<Option<Duration>> {
         Ok(NetworkStream::read_timeout(self)?)
@@ -71,27 +125,7 @@ impl StreamControl for &NetworkStream {
     }
 }
 
-impl StreamControl for NetworkStream {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        StreamControl::read_timeout(&self)
-    }
-
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        StreamControl::set_read_timeout(&mut &*self, timeout)
-    }
-
-    fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        StreamControl::write_timeout(&self)
-    }
-
-    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        StreamControl::set_write_timeout(&mut &*self, timeout)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        StreamControl::shutdown_write(&mut &*self)
-    }
-}
+control_by_reference!(NetworkStream);
 
 impl StreamControl for &Socket {
     fn read_timeout(&self) -> io::Result<Option<Duration>> {
@@ -115,71 +149,11 @@ impl StreamControl for &Socket {
     }
 }
 
-impl StreamControl for Socket {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        StreamControl::read_timeout(&self)
-    }
+control_by_reference!(Socket);
 
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        StreamControl::set_read_timeout(&mut &*self, timeout)
-    }
+control_through_pointer!(&mut T);
 
-    fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        StreamControl::write_timeout(&self)
-    }
-
-    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        StreamControl::set_write_timeout(&mut &*self, timeout)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        StreamControl::shutdown_write(&mut &*self)
-    }
-}
-
-impl<T: StreamControl + ?Sized> StreamControl for &mut T {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        (**self).read_timeout()
-    }
-
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        (**self).set_read_timeout(timeout)
-    }
-
-    fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        (**self).write_timeout()
-    }
-
-    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        (**self).set_write_timeout(timeout)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        (**self).shutdown_write()
-    }
-}
-
-impl<T: StreamControl + ?Sized> StreamControl for Box<T> {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        (**self).read_timeout()
-    }
-
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        (**self).set_read_timeout(timeout)
-    }
-
-    fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        (**self).write_timeout()
-    }
-
-    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        (**self).set_write_timeout(timeout)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        (**self).shutdown_write()
-    }
-}
+control_through_pointer!(Box<T>);
 
 /// Any `Read + Write` stream whose timeouts and shutdown TLS leaves alone,
 /// for the synchronous [`TlsStream`](super::TlsStream) calls over stream
