@@ -1000,6 +1000,51 @@ fn the_async_server_runs_many_connections_on_one_thread() {
 }
 
 #[test]
+fn the_async_server_answers_503_past_its_connection_cap() {
+    let server = TestServer::start(Mode::Async, quick_config().max_connections(2));
+    // Two connections that the server holds (a keep-alive request each).
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = server.connect();
+            stream
+                .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let mut reply = [0u8; 17];
+            stream.read_exact(&mut reply).unwrap();
+            assert_eq!(&reply, b"HTTP/1.1 200 OK\r\n");
+            stream
+        })
+        .collect();
+    // A third is told at once, not left waiting in the backlog.
+    let mut third = server.connect();
+    let reply = read_to_close(&mut third);
+    assert_eq!(
+        status_of(&reply),
+        503,
+        "{:?}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(String::from_utf8_lossy(&reply).contains("Retry-After: 1"));
+    // Once a held connection ends, a new one is served again.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let reply = exchange(
+            &server,
+            b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        if status_of(&reply) == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the freed slots were never taken again"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn the_sync_server_bounds_its_workers_and_queue() {
     let config = quick_config().workers(2).max_queued_connections(1);
     let server = TestServer::start(Mode::Sync, config);

@@ -21,6 +21,7 @@ use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo,
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
+use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::ServerConfig;
@@ -134,8 +135,9 @@ impl AsyncHttpServer {
         }
     }
 
-    /// The future that serves: it accepts connections (at most
-    /// `max_connections` at once) and drives them all until a shutdown
+    /// The future that serves: it accepts connections (past
+    /// `max_connections` at once, a new one gets a `503` and is closed)
+    /// and drives them all until a shutdown
     /// has finished. Dropping it closes every connection.
     pub fn serve<H, F>(self, handler: H) -> impl Future<Output = ()> + Send + 'static
     where
@@ -162,8 +164,8 @@ impl AsyncHttpServer {
                     return Poll::Ready(());
                 }
                 loop {
-                    // Accept while there is room.
-                    while !state.is_shutting_down() && conns.len() < config.max_connections {
+                    // Accept; past the cap, a connection gets a 503 and is closed.
+                    while !state.is_shutting_down() {
                         if let Some(wait) = backoff.as_mut() {
                             if wait.as_mut().poll(cx).is_pending() {
                                 break;
@@ -175,6 +177,10 @@ impl AsyncHttpServer {
                             Box::pin(async move { listener.accept_async().await })
                         });
                         match pending.as_mut().poll(cx) {
+                            Poll::Ready(Ok(stream)) if conns.len() >= config.max_connections => {
+                                accept = None;
+                                refuse_busy(&stream);
+                            }
                             Poll::Ready(Ok(stream)) => {
                                 accept = None;
                                 let net = Arc::new(stream);
@@ -224,8 +230,9 @@ impl AsyncHttpServer {
     /// so a multi-threaded executor serves connections in parallel (`serve`
     /// drives them all inside one future, on one thread at a time).
     ///
-    /// The returned future accepts connections (at most `max_connections`
-    /// live at once) until a shutdown begins. Spawned connections outlive it;
+    /// The returned future accepts connections (past `max_connections`
+    /// live at once, a new one gets a `503` and is closed) until a shutdown
+    /// begins. Spawned connections outlive it;
     /// the [`ShutdownHandle`] still waits for them and closes what is left
     /// after the grace period.
     pub fn serve_spawned<H, F, S>(
@@ -249,21 +256,14 @@ impl AsyncHttpServer {
             state.set_accepting(true);
             let _accepting = AcceptingGuard(Arc::clone(&state));
             loop {
-                // Wait for a free slot (or the start of a shutdown).
-                poll_fn(|cx| {
-                    state.register_waker(cx.waker());
-                    if state.is_shutting_down() || state.connection_count() < config.max_connections
-                    {
-                        Poll::Ready(())
-                    } else {
-                        Poll::Pending
-                    }
-                })
-                .await;
                 if state.is_shutting_down() {
                     return;
                 }
                 match listener.accept_async().await {
+                    // Past the cap, a connection gets a 503 and is closed.
+                    Ok(stream) if state.connection_count() >= config.max_connections => {
+                        refuse_busy(&stream);
+                    }
                     Ok(stream) => {
                         let net = Arc::new(stream);
                         let guard = state.register(Arc::clone(&net));

@@ -123,8 +123,9 @@ impl ServerConfig {
         self
     }
 
-    /// The most connections the asynchronous server serves at once; it
-    /// stops accepting (the kernel's backlog queues) until one ends. At least 1.
+    /// The most connections the asynchronous server serves at once; one
+    /// more is answered `503 Service Unavailable` (with `Retry-After: 1`)
+    /// and closed. At least 1.
     pub fn max_connections(mut self, count: usize) -> ServerConfig {
         self.max_connections = count.max(1);
         self

@@ -6,6 +6,8 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::StatusCode;
 
+use transport::NetworkStream;
+
 use crate::http::{encode_response_head, ParseError, Phase};
 
 use super::date::insert_date;
@@ -90,4 +92,16 @@ pub(crate) fn encode_rejection(rejection: &Rejection, out: &mut Vec<u8>) {
     insert_date(&mut headers);
     encode_response_head(rejection.status, &headers, out);
     out.extend_from_slice(body.as_bytes());
+}
+
+/// A connection past what the server takes (no worker free and the queue
+/// full, or the connection cap reached): a short `503` and close, never
+/// waiting (a new connection's send buffer takes these bytes at once).
+pub(crate) fn refuse_busy(net: &NetworkStream) {
+    let _ = net.socket().set_blocking(false);
+    let _ = net.write_all(
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n",
+    );
+    let _ = net.shutdown(sockets::Shutdown::Send);
+    net.close();
 }

@@ -15,6 +15,7 @@ use transport::{NetworkStream, TcpListener};
 use super::body::{ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody};
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
+use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::ServerConfig;
@@ -107,7 +108,7 @@ impl Pool {
         let mut inner = self.lock();
         if inner.jobs.len() >= self.config.max_queued_connections {
             drop(inner);
-            reject_busy(&job.net);
+            refuse_busy(&job.net);
             return;
         }
         inner.jobs.push_back(job);
@@ -150,16 +151,6 @@ impl Pool {
         self.lock().stopping = true;
         self.ready.notify_all();
     }
-}
-
-/// No worker is free and the queue is full: a short `503` and close.
-fn reject_busy(net: &NetworkStream) {
-    let _ = net.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = net.write_all(
-        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n",
-    );
-    let _ = net.shutdown(sockets::Shutdown::Send);
-    net.close();
 }
 
 impl HttpServer {
