@@ -157,12 +157,15 @@ impl BodyDecoder {
                     };
                 }
                 State::Trailers => {
-                    let Some(line_len) = self.take_line(rest, self.limits.trailers(), false)?
-                    else {
+                    // The whole line counts, also the part of it that came
+                    // in earlier reads (held in `self.line`).
+                    let earlier = self.line.len();
+                    let budget = self.limits.trailers() - self.trailer_bytes;
+                    let Some(line_len) = self.take_line(rest, budget, false)? else {
                         return Ok(self.step(input.len(), &[]));
                     };
                     consumed += line_len;
-                    self.trailer_bytes += line_len;
+                    self.trailer_bytes += earlier + line_len;
                     if self.trailer_bytes > self.limits.trailers() {
                         return Err(ParseError::TrailersTooLarge {
                             limit: self.limits.trailers(),
@@ -196,11 +199,16 @@ impl BodyDecoder {
         limit: usize,
         chunk_line: bool,
     ) -> Result<Option<usize>, ParseError> {
+        // A trailer line's limit is what is left of the trailers' budget;
+        // the error names the whole budget.
+        let trailers_limit = self.limits.trailers();
         let too_long = || {
             if chunk_line {
                 ParseError::ChunkLineTooLong { limit }
             } else {
-                ParseError::TrailersTooLarge { limit }
+                ParseError::TrailersTooLarge {
+                    limit: trailers_limit,
+                }
             }
         };
         match rest.iter().position(|b| *b == b'\n') {
@@ -563,6 +571,29 @@ mod tests {
             decode_all(BodyLength::Chunked, b"0\r\nA: b\r\n c\r\n\r\n", 100),
             Err(ParseError::ObsFold)
         );
+    }
+
+    #[test]
+    fn the_trailer_limit_counts_lines_that_arrive_in_pieces() {
+        // Three 100-byte trailer lines against a 256-byte limit: too large
+        // however the bytes are cut (the part of a line that came in an
+        // earlier read used to go uncounted).
+        let mut body = b"0\r\n".to_vec();
+        for name in ["a", "b", "c"] {
+            body.extend_from_slice(format!("X-{name}: {}\r\n", "v".repeat(93)).as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        for piece in [1, 7, 64, body.len()] {
+            let mut decoder =
+                BodyDecoder::new(BodyLength::Chunked, Limits::default().max_trailers(256));
+            let outcome = body
+                .chunks(piece)
+                .try_for_each(|bytes| decoder.decode(bytes).map(|_| ()));
+            assert!(
+                matches!(outcome, Err(ParseError::TrailersTooLarge { limit: 256 })),
+                "pieces of {piece}: {outcome:?}"
+            );
+        }
     }
 
     #[test]
