@@ -242,7 +242,7 @@ fn http_kind(err: &crate::http::Error) -> ErrorKind {
         ) => ErrorKind::Receive,
         Error::Parse(_) => ErrorKind::BadReply,
         Error::Transport(e) => transport_kind(e),
-        Error::Timeout { .. } => ErrorKind::Timeout,
+        Error::Timeout { .. } | Error::TooSlow { .. } => ErrorKind::Timeout,
         Error::InvalidRequest(_) => ErrorKind::InvalidUrl,
         Error::BodyTooLarge { .. } => ErrorKind::TooLarge,
         Error::ContentDecoding { .. } => ErrorKind::BadContentEncoding,

@@ -164,6 +164,15 @@ pub enum Error {
         /// How long.
         after: Duration,
     },
+    /// The peer sent more slowly than the minimum rate the server asks
+    /// (see `ServerConfig::min_body_rate`).
+    #[error("http: the {phase} came more slowly than {min_rate} bytes/s")]
+    TooSlow {
+        /// What was being received.
+        phase: Phase,
+        /// The slowest rate allowed, in bytes per second.
+        min_rate: u64,
+    },
     /// The request or its URL cannot be sent.
     #[error("http: invalid request: {0}")]
     InvalidRequest(String),

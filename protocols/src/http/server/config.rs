@@ -26,6 +26,7 @@ pub struct ServerConfig {
     pub(crate) max_body_size: u64,
     pub(crate) head_timeout: Duration,
     pub(crate) body_timeout: Duration,
+    pub(crate) min_body_rate: u64,
     pub(crate) idle_timeout: Duration,
     pub(crate) write_timeout: Duration,
     pub(crate) shutdown_grace: Duration,
@@ -40,7 +41,8 @@ impl Default for ServerConfig {
     /// The default [`Limits`]; 16 MiB request bodies; a 10 s head timeout
     /// (from the connection's start, or from the first byte of a later
     /// request: a client that trickles its head is cut off), 30 s between
-    /// body bytes, 15 s idle between keep-alive requests, 30 s per write,
+    /// body bytes and a body of at least 500 bytes/s on average (after a
+    /// first 30 s), 15 s idle between keep-alive requests, 30 s per write,
     /// 10 s of shutdown grace; 64 worker threads with 256 queued
     /// connections (sync), 10,000 concurrent connections (async); a
     /// listen backlog of 1024; no TLS.
@@ -50,6 +52,7 @@ impl Default for ServerConfig {
             max_body_size: 16 * 1024 * 1024,
             head_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            min_body_rate: 500,
             idle_timeout: Duration::from_secs(15),
             write_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
@@ -87,6 +90,19 @@ impl ServerConfig {
     /// How long a read of the request body may wait for bytes.
     pub fn body_timeout(mut self, timeout: Duration) -> ServerConfig {
         self.body_timeout = timeout;
+        self
+    }
+
+    /// The slowest a request body may come, on average, in bytes per
+    /// second (default 500, as Apache's `mod_reqtimeout`); 0 turns the rule
+    /// off. From the first wait for body bytes, the body has the body
+    /// timeout plus one second for every `bytes_per_second` bytes received;
+    /// past that its reads fail, the handler sees
+    /// [`Error::TooSlow`](crate::http::Error::TooSlow) and the client gets
+    /// `408`. The per-read [`body_timeout`](Self::body_timeout) alone would
+    /// let a client send one byte every few seconds for ever.
+    pub fn min_body_rate(mut self, bytes_per_second: u64) -> ServerConfig {
+        self.min_body_rate = bytes_per_second;
         self
     }
 
@@ -162,6 +178,11 @@ impl ServerConfig {
     /// The body read timeout.
     pub fn get_body_timeout(&self) -> Duration {
         self.body_timeout
+    }
+
+    /// The minimum request body rate, in bytes per second (0: none).
+    pub fn get_min_body_rate(&self) -> u64 {
+        self.min_body_rate
     }
 
     /// The keep-alive idle timeout.

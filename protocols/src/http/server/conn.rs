@@ -75,6 +75,9 @@ pub(crate) enum Wait {
     Head,
     /// Request body bytes.
     Body,
+    /// Request body bytes, when the body's minimum rate ends the wait
+    /// before the per-read timeout does.
+    BodyRate,
 }
 
 /// How the handler's response body is delimited.
@@ -160,6 +163,8 @@ struct Exchange {
     chunked_version_ok: bool,
     /// The response was handed over whole ([`Conn::finish_response`]).
     finished: bool,
+    /// When a read first waited for body bytes: the minimum rate counts from here.
+    body_since: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -176,6 +181,7 @@ pub(crate) struct Conn {
     max_body: u64,
     head_timeout: Duration,
     body_timeout: Duration,
+    min_body_rate: u64,
     idle_timeout: Duration,
     buf: Vec<u8>,
     start: usize,
@@ -204,6 +210,7 @@ impl Conn {
             max_body: config.max_body_size,
             head_timeout: config.head_timeout,
             body_timeout: config.body_timeout,
+            min_body_rate: config.min_body_rate,
             idle_timeout: config.idle_timeout,
             buf: Vec::new(),
             start: 0,
@@ -323,8 +330,23 @@ impl Conn {
 
     /// What the next read waits for and until when.
     pub(crate) fn read_wait(&mut self, now: Instant) -> (Wait, Instant) {
-        match &self.state {
-            State::Exchange(_) => (Wait::Body, now + self.body_timeout),
+        match &mut self.state {
+            State::Exchange(ex) => {
+                let per_read = now + self.body_timeout;
+                if self.min_body_rate == 0 {
+                    return (Wait::Body, per_read);
+                }
+                // The body's allowance: the body timeout, then one second
+                // more for every `min_body_rate` bytes received (a slow
+                // body is slowloris too, and per-read timeouts alone let a
+                // client send a byte every few seconds for ever).
+                let since = *ex.body_since.get_or_insert(now);
+                let earned = ex.decoder.received().saturating_mul(1000) / self.min_body_rate;
+                match since.checked_add(self.body_timeout + Duration::from_millis(earned)) {
+                    Some(by_rate) if by_rate < per_read => (Wait::BodyRate, by_rate),
+                    _ => (Wait::Body, per_read),
+                }
+            }
             State::Head | State::Closed => {
                 if self.head_started.is_none() && self.has_input() {
                     self.head_started = Some(now);
@@ -342,10 +364,14 @@ impl Conn {
     /// closes; an idle connection just closes; a body read fails.
     pub(crate) fn timed_out(&mut self, wait: Wait) {
         let has_input = self.has_input();
-        if let (Wait::Body, State::Exchange(ex)) = (wait, &mut self.state) {
+        if let (Wait::Body | Wait::BodyRate, State::Exchange(ex)) = (wait, &mut self.state) {
+            let reason = match wait {
+                Wait::BodyRate => RejectReason::TooSlow(Phase::RequestBody, self.min_body_rate),
+                _ => RejectReason::Timeout(Phase::RequestBody, self.body_timeout),
+            };
             ex.body_error.get_or_insert(Rejection {
                 status: StatusCode::REQUEST_TIMEOUT,
-                reason: RejectReason::Timeout(Phase::RequestBody, self.body_timeout),
+                reason,
             });
             return;
         }
@@ -485,6 +511,7 @@ impl Conn {
             draining: false,
             chunked_version_ok: head.version == Version::HTTP_11,
             finished: false,
+            body_since: None,
         };
         self.state = State::Exchange(Box::new(exchange));
 

@@ -24,6 +24,8 @@ pub(crate) enum RejectReason {
     Parse(ParseError),
     BodyTooLarge(u64),
     Timeout(Phase, Duration),
+    /// Slower than this many bytes per second on average.
+    TooSlow(Phase, u64),
     Other(String),
 }
 
@@ -59,13 +61,17 @@ impl Rejection {
                 phase: *phase,
                 after: *after,
             },
+            RejectReason::TooSlow(phase, rate) => crate::http::Error::TooSlow {
+                phase: *phase,
+                min_rate: *rate,
+            },
             RejectReason::Other(m) => crate::http::Error::InvalidRequest(m.clone()),
         }
     }
 
     pub(crate) fn io_kind(&self) -> std::io::ErrorKind {
         match &self.reason {
-            RejectReason::Timeout(..) => std::io::ErrorKind::TimedOut,
+            RejectReason::Timeout(..) | RejectReason::TooSlow(..) => std::io::ErrorKind::TimedOut,
             RejectReason::Parse(ParseError::IncompleteBody { .. }) => {
                 std::io::ErrorKind::UnexpectedEof
             }

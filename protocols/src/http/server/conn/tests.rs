@@ -310,6 +310,55 @@ fn deadlines_follow_the_phase() {
 }
 
 #[test]
+fn a_body_wait_ends_where_the_minimum_rate_says() {
+    let start = Instant::now();
+    let config = ServerConfig::default()
+        .body_timeout(Duration::from_secs(30))
+        .min_body_rate(500);
+    let mut c = Conn::new(&config, start);
+    feed(
+        &mut c,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
+    );
+    assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+    // The first wait: the per-read timeout and the allowance agree.
+    assert_eq!(
+        c.read_wait(start),
+        (Wait::Body, start + Duration::from_secs(30))
+    );
+    // 1,000 bytes by 20 s in: the allowance is 30 s + 2 s from the start,
+    // sooner than 30 s from now.
+    feed(&mut c, &[b'x'; 1000]);
+    let mut out = [0u8; 4096];
+    assert!(matches!(c.read_body(&mut out), BodyEvent::Data(1000)));
+    let later = start + Duration::from_secs(20);
+    assert_eq!(
+        c.read_wait(later),
+        (Wait::BodyRate, start + Duration::from_secs(32))
+    );
+    c.timed_out(Wait::BodyRate);
+    let BodyEvent::Failed(rejection) = c.read_body(&mut out) else {
+        panic!("the body read did not fail")
+    };
+    assert_eq!(rejection.status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(
+        rejection.message(),
+        "http: the request body came more slowly than 500 bytes/s"
+    );
+    // With the rule off, only the per-read timeout is left.
+    let mut c = Conn::new(&config.clone().min_body_rate(0), start);
+    feed(
+        &mut c,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+    );
+    assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
+    assert_eq!(
+        c.read_wait(later),
+        (Wait::Body, later + Duration::from_secs(30))
+    );
+}
+
+#[test]
 fn the_step_function_drains_reads_handles_and_closes() {
     let mut c = conn();
     let now = Instant::now();
