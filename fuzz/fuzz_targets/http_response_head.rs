@@ -5,7 +5,7 @@
 
 use http::Method;
 use libfuzzer_sys::fuzz_target;
-use protocols::http::{parse_response_head, response_body_length, Limits};
+use protocols::http::{keep_alive, parse_response_head, response_body_length, Limits};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default().max_head_size(4096).max_headers(32);
@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
             for method in [Method::GET, Method::HEAD, Method::CONNECT] {
                 let _ = response_body_length(&method, head.status, &head.headers);
             }
+            let _ = keep_alive(head.version, &head.headers);
             let again = parse_response_head(&data[..end], &limits);
             assert_eq!(
                 again,
