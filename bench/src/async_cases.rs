@@ -64,7 +64,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
-use crate::harness::{self, BenchResult, Check, Common, Report, Unit};
+use crate::harness::{self, check_open_files, rss_kib, BenchResult, Check, Common, Report, Unit};
 use crate::sockets_cases::{check_loopback, size_label};
 
 const MIB: u64 = 1024 * 1024;
@@ -1253,39 +1253,6 @@ pub fn c10k_clients(args: &C10kClientsArgs) -> BenchResult<()> {
     line.clear();
     io::stdin().read_line(&mut line)?;
     Ok(())
-}
-
-/// This process's resident set size, in KiB (`VmRSS` in `/proc/self/status`).
-fn rss_kib() -> BenchResult<i64> {
-    let status = fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .ok_or("no VmRSS in /proc/self/status")?;
-    let kib = line["VmRSS:".len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kib)
-}
-
-/// Fails early, with the reason, when the open-files limit is below `needed`.
-fn check_open_files(needed: u64) -> BenchResult<()> {
-    let limits = fs::read_to_string("/proc/self/limits")?;
-    let soft = limits
-        .lines()
-        .find_map(|l| l.strip_prefix("Max open files"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|soft| soft.parse::<u64>().ok());
-    match soft {
-        Some(soft) if soft < needed => Err(format!(
-            "this needs {needed} open files but the limit (ulimit -n) is {soft}: \
-             lower --c10k-connections or raise the limit"
-        )
-        .into()),
-        _ => Ok(()),
-    }
 }
 
 /// A child process of this binary that speaks a line protocol on stdout.

@@ -16,6 +16,7 @@
 //! cargo build --release && cargo run -p bench --release -- cli   # `netstack fetch` vs curl (hyperfine, nginx)
 //! cargo run -p bench --release -- framing            # layer 3: Framed + LinesCodec vs tokio-util
 //! cargo run -p bench --release -- resp               # layer 3: RespClient pipelines vs the redis crate
+//! cargo run -p bench --release -- soak               # 1,000,000 requests, cancellations, 100 clients at once
 //! ```
 //!
 //! How a case is measured (see [`harness`]): one warm-up run of each
@@ -34,6 +35,7 @@ mod harness;
 mod http_cases;
 mod one_thread_cases;
 mod resp_cases;
+mod soak_cases;
 mod sockets_cases;
 mod transport_cases;
 
@@ -76,6 +78,11 @@ enum Command {
     /// Layer 3, RESP: RespClient's pipelines (sync and async) against the
     /// redis crate's, 100,000 SETs to a redis-server the bench starts.
     Resp(resp_cases::Args),
+    /// The HTTP client and server over long runs (pass/fail checks, not a
+    /// comparison): 1,000,000 keep-alive requests per mode with descriptors
+    /// and RSS flat, 10,000 in-flight async requests cancelled without a
+    /// trace, 100 keep-alive clients served alike.
+    Soak(soak_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -104,6 +111,7 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Cli(args) => cli_cases::run(args),
         Command::Framing(args) => framing_cases::run(args),
         Command::Resp(args) => resp_cases::run(args),
+        Command::Soak(args) => soak_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -123,7 +131,8 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         | Command::Http(_)
         | Command::Cli(_)
         | Command::Framing(_)
-        | Command::Resp(_) => None,
+        | Command::Resp(_)
+        | Command::Soak(_) => None,
     }
 }
 
