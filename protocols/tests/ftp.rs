@@ -233,6 +233,29 @@ fn anonymous_download_of_a_small_and_a_large_file() {
 }
 
 #[test]
+fn to_vec_refuses_a_file_over_its_limit_and_the_session_goes_on() {
+    let server = FtpServer::start("127.0.0.1", true);
+    for mode in MODES {
+        let options = options().max_to_vec_size(1000);
+        let mut c = Client::connect(mode, server.host, server.port, &options).unwrap();
+        c.login_anonymous().unwrap();
+        c.binary().unwrap();
+        let err = c.get_vec("big.bin").unwrap_err();
+        assert!(
+            matches!(err, ftp::Error::TooLarge { limit: 1000 }),
+            "{mode:?}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "ftp: the file is larger than the 1000-byte limit for reading it into memory"
+        );
+        // A file within the limit, on the same session.
+        assert_eq!(c.get_vec("small.txt").unwrap(), SMALL, "{mode:?}");
+        c.quit().unwrap();
+    }
+}
+
+#[test]
 fn size_and_modification_time() {
     let server = FtpServer::start("127.0.0.1", true);
     let on_disk = std::fs::metadata(server.anon.path().join("small.txt"))

@@ -210,6 +210,7 @@ fn ftp_kind(err: &crate::ftp::Error) -> ErrorKind {
         ftp::Error::LoginDenied { .. } => ErrorKind::LoginDenied,
         ftp::Error::FileUnavailable { .. } => ErrorKind::NotFound,
         ftp::Error::InvalidInput(_) | ftp::Error::UnsupportedUrl(_) => ErrorKind::InvalidUrl,
+        ftp::Error::TooLarge { .. } => ErrorKind::TooLarge,
         ftp::Error::ServiceNotAvailable { .. }
         | ftp::Error::Rejected { .. }
         | ftp::Error::MalformedReply(_)

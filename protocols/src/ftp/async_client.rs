@@ -15,7 +15,8 @@ use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
 use super::conversations::{
-    Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
+    append_within, Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen,
+    ANONYMOUS_PASSWORD,
 };
 use super::data_connection::{close, opened, peer_ip, prepare, present, READ_CHUNK};
 use super::error::{failed_before, Error, Result};
@@ -330,6 +331,7 @@ pub struct AsyncFtpDownload<'a> {
     received: u64,
     read_timeout: Option<Duration>,
     timer: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    max_to_vec_size: u64,
 }
 
 impl std::fmt::Debug for AsyncFtpDownload<'_> {
@@ -344,10 +346,11 @@ impl std::fmt::Debug for AsyncFtpDownload<'_> {
 
 impl<'a> AsyncFtpDownload<'a> {
     fn new(client: Holder<'a>, data: NetworkStream, started: Started) -> AsyncFtpDownload<'a> {
-        let read_timeout = match &client {
-            Holder::Borrowed(c) => c.session.options.read_timeout,
-            Holder::Owned(c) => c.session.options.read_timeout,
+        let options = match &client {
+            Holder::Borrowed(c) => &c.session.options,
+            Holder::Owned(c) => &c.session.options,
         };
+        let (read_timeout, max_to_vec_size) = (options.read_timeout, options.max_to_vec_size);
         AsyncFtpDownload {
             client: Some(client),
             expected: started.expected,
@@ -356,6 +359,7 @@ impl<'a> AsyncFtpDownload<'a> {
             received: 0,
             read_timeout,
             timer: None,
+            max_to_vec_size,
         }
     }
 
@@ -384,16 +388,20 @@ impl<'a> AsyncFtpDownload<'a> {
         poll_fn(|cx| self.poll_next(cx, buf)).await
     }
 
-    /// Reads the rest of the file into a vector (and the final reply).
+    /// Reads the rest of the file into a vector (and the final reply), up
+    /// to [`FtpOptions::max_to_vec_size`] (then [`Error::TooLarge`]).
     pub async fn to_vec(mut self) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(self.expected.unwrap_or(0).min(1 << 24) as usize);
+        let limit = self.max_to_vec_size;
+        let mut out =
+            Vec::with_capacity(self.expected.unwrap_or(0).min(limit).min(1 << 24) as usize);
+        append_within(&mut out, &[], self.expected, limit)?;
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             let n = self.read(&mut buf).await?;
             if n == 0 {
                 return Ok(out);
             }
-            out.extend_from_slice(&buf[..n]);
+            append_within(&mut out, &buf[..n], None, limit)?;
         }
     }
 

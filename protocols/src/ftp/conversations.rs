@@ -483,6 +483,23 @@ pub(crate) fn listing_lines(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// A download read whole into memory: appends `bytes` to `out` unless
+/// that passes `limit`. Also checks a size the server announced, before
+/// any byte is read (call with `bytes` empty).
+pub(crate) fn append_within(
+    out: &mut Vec<u8>,
+    bytes: &[u8],
+    announced: Option<u64>,
+    limit: u64,
+) -> Result<()> {
+    let total = (out.len() as u64).saturating_add(bytes.len() as u64);
+    if total > limit || announced.is_some_and(|size| size > limit) {
+        return Err(Error::TooLarge { limit });
+    }
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
 /// The error for a listing larger than the limit.
 pub(crate) fn listing_too_large(limit: usize) -> Error {
     Error::Protocol(format!("the listing exceeds the {limit}-byte limit"))

@@ -63,6 +63,13 @@ pub enum Error {
     /// connection, or a transfer ended short of its announced size.
     #[error("ftp: {0}")]
     Protocol(String),
+    /// A file read whole into memory is larger than the limit
+    /// ([`FtpOptions::max_to_vec_size`](super::FtpOptions::max_to_vec_size)).
+    #[error("ftp: the file is larger than the {limit}-byte limit for reading it into memory")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// An argument that cannot be sent (a CR, LF or NUL in a path or
     /// name would inject a command), or an option out of range.
     #[error("ftp: invalid input: {0}")]

@@ -28,6 +28,7 @@ pub struct FtpOptions {
     pub(crate) max_line_length: usize,
     pub(crate) max_reply_lines: usize,
     pub(crate) max_listing_size: usize,
+    pub(crate) max_to_vec_size: u64,
     pub(crate) epsv: bool,
 }
 
@@ -41,6 +42,7 @@ impl Default for FtpOptions {
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             max_reply_lines: DEFAULT_MAX_LINES,
             max_listing_size: 16 * 1024 * 1024,
+            max_to_vec_size: 64 * 1024 * 1024,
             epsv: true,
         }
     }
@@ -49,7 +51,8 @@ impl Default for FtpOptions {
 impl FtpOptions {
     /// The defaults: 30 s to connect, 30 s per read or write (control and
     /// data connections), reply lines up to 8 KiB and 1000 lines per
-    /// reply, listings up to 16 MiB, `EPSV` tried first.
+    /// reply, listings up to 16 MiB, files read whole into memory up to
+    /// 64 MiB, `EPSV` tried first.
     pub fn new() -> FtpOptions {
         FtpOptions::default()
     }
@@ -106,6 +109,15 @@ impl FtpOptions {
     /// The largest `LIST`/`NLST` listing read, in bytes.
     pub fn max_listing_size(mut self, bytes: usize) -> FtpOptions {
         self.max_listing_size = bytes;
+        self
+    }
+
+    /// The largest file a download's `to_vec` reads into memory, in bytes
+    /// (default 64 MiB); a larger one fails with [`Error::TooLarge`](super::Error::TooLarge)
+    /// as soon as its size is announced or its bytes pass the limit. Read
+    /// the download as a stream to take a file of any size.
+    pub fn max_to_vec_size(mut self, bytes: u64) -> FtpOptions {
+        self.max_to_vec_size = bytes;
         self
     }
 

@@ -9,9 +9,10 @@ use sockets::Shutdown;
 use transport::{NetworkStream, TcpClient};
 
 use super::conversations::{
-    Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen, ANONYMOUS_PASSWORD,
+    append_within, Greeting, Listing, Login, Simple, Started, Store, TransferEnd, TransferOpen,
+    ANONYMOUS_PASSWORD,
 };
-use super::data_connection::{close, opened, peer_ip, prepare, present};
+use super::data_connection::{close, opened, peer_ip, prepare, present, READ_CHUNK};
 use super::error::{failed_before, Error, Result};
 use super::operation::{Operation, Outcome, Start, Step};
 use super::options::FtpOptions;
@@ -316,6 +317,7 @@ pub struct FtpDownload<'a> {
     received: u64,
     /// The final reply's failure, repeated by later reads.
     failure: Option<String>,
+    max_to_vec_size: u64,
 }
 
 /// The client of a download: borrowed ([`FtpClient::retr`]) or owned ([`FtpClient::into_retr`]).
@@ -327,6 +329,10 @@ enum Holder<'a> {
 
 impl<'a> FtpDownload<'a> {
     fn new(client: Holder<'a>, data: NetworkStream, started: Started) -> FtpDownload<'a> {
+        let max_to_vec_size = match &client {
+            Holder::Borrowed(c) => c.session.options.max_to_vec_size,
+            Holder::Owned(c) => c.session.options.max_to_vec_size,
+        };
         FtpDownload {
             client,
             data: Some(data),
@@ -334,6 +340,7 @@ impl<'a> FtpDownload<'a> {
             started: Some(started),
             received: 0,
             failure: None,
+            max_to_vec_size,
         }
     }
 
@@ -356,11 +363,21 @@ impl<'a> FtpDownload<'a> {
         self.received
     }
 
-    /// Reads the rest of the file into a vector (and the final reply).
+    /// Reads the rest of the file into a vector (and the final reply), up
+    /// to [`FtpOptions::max_to_vec_size`] (then [`Error::TooLarge`]).
     pub fn to_vec(mut self) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(self.expected_len().unwrap_or(0).min(1 << 24) as usize);
-        self.read_to_end(&mut out).map_err(from_io)?;
-        Ok(out)
+        let limit = self.max_to_vec_size;
+        let mut out =
+            Vec::with_capacity(self.expected.unwrap_or(0).min(limit).min(1 << 24) as usize);
+        append_within(&mut out, &[], self.expected, limit)?;
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = self.read_data(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            append_within(&mut out, &buf[..n], None, limit)?;
+        }
     }
 
     fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
@@ -398,17 +415,5 @@ impl Read for FtpDownload<'_> {
             return Ok(0);
         }
         self.read_data(buf).map_err(io::Error::from)
-    }
-}
-
-/// The [`Error`] inside an `io::Error` from a download, or the `io::Error` itself.
-pub(crate) fn from_io(error: io::Error) -> Error {
-    if error.get_ref().is_some_and(|e| e.is::<Error>()) {
-        match error.into_inner().map(|e| e.downcast::<Error>()) {
-            Some(Ok(e)) => *e,
-            _ => Error::Protocol("lost error".into()),
-        }
-    } else {
-        Error::Io(error)
     }
 }
