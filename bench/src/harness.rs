@@ -280,6 +280,39 @@ pub fn checks_table(checks: &[Check]) -> String {
     out
 }
 
+/// This process's resident set size, in KiB (`VmRSS` in `/proc/self/status`).
+pub fn rss_kib() -> BenchResult<i64> {
+    let status = fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .ok_or("no VmRSS in /proc/self/status")?;
+    let kib = line["VmRSS:".len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kib)
+}
+
+/// Fails early, with the reason, when the open-files limit is below `needed`.
+pub fn check_open_files(needed: u64) -> BenchResult<()> {
+    let limits = fs::read_to_string("/proc/self/limits")?;
+    let soft = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|soft| soft.parse::<u64>().ok());
+    match soft {
+        Some(soft) if soft < needed => Err(format!(
+            "this needs {needed} open files but the limit (ulimit -n) is {soft}: \
+             lower the case's connection count or raise the limit"
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,38 +373,5 @@ mod tests {
             table.contains("| memory | 80 B/conn | 100 B/conn | 0.800 (lower is better) | `cmd` |"),
             "{table}"
         );
-    }
-}
-
-/// This process's resident set size, in KiB (`VmRSS` in `/proc/self/status`).
-pub fn rss_kib() -> BenchResult<i64> {
-    let status = fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .ok_or("no VmRSS in /proc/self/status")?;
-    let kib = line["VmRSS:".len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kib)
-}
-
-/// Fails early, with the reason, when the open-files limit is below `needed`.
-pub fn check_open_files(needed: u64) -> BenchResult<()> {
-    let limits = fs::read_to_string("/proc/self/limits")?;
-    let soft = limits
-        .lines()
-        .find_map(|l| l.strip_prefix("Max open files"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|soft| soft.parse::<u64>().ok());
-    match soft {
-        Some(soft) if soft < needed => Err(format!(
-            "this needs {needed} open files but the limit (ulimit -n) is {soft}: \
-             lower the case's connection count or raise the limit"
-        )
-        .into()),
-        _ => Ok(()),
     }
 }
