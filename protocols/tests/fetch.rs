@@ -598,3 +598,61 @@ fn the_default_fetcher_and_one_call() {
     });
     assert_eq!(text, "async call");
 }
+
+/// A `file:` fetch under a one-thread executor, of a named pipe that only a
+/// second task on the same thread writes: the fetch's open and reads must
+/// run off the executor's thread, or that task could never run.
+#[test]
+fn an_async_file_fetch_leaves_its_executor_free() {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    // Linux's O_NONBLOCK: opening a pipe for writing fails at once
+    // (ENXIO) rather than blocking while it has no reader.
+    const O_NONBLOCK: i32 = 0o4000;
+
+    let dir = TempDir::new("fetch-fifo");
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo (coreutils)");
+    assert!(made.success(), "mkfifo failed");
+    let url = url::Url::from_file_path(&fifo).unwrap().to_string();
+    // Should the fetch block the executor, this thread ends the test after
+    // 10 s (it opens the pipe, so the fetch gets an answer and fails the
+    // assertions below) rather than let it hang.
+    let rescue_path = fifo.clone();
+    let rescue = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(10));
+        if let Ok(mut pipe) = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&rescue_path)
+        {
+            let _ = pipe.write_all(b"the executor was blocked");
+        }
+    });
+    let fetcher = fetcher();
+    let (fetched, written) = sockets::block_on(async {
+        futures::join!(fetcher.download_string_async(&url), async {
+            // The fetch has been polled once (its open is under way).
+            for _ in 0..100 {
+                sockets::sleep(Duration::from_millis(20)).await;
+                match std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(O_NONBLOCK)
+                    .open(&fifo)
+                {
+                    Ok(mut pipe) => return pipe.write_all(b"written by a task").is_ok(),
+                    // No reader yet: the pool has not opened the pipe.
+                    Err(_) => continue,
+                }
+            }
+            false
+        })
+    });
+    assert!(written, "the writer task never found the fetch's reader");
+    assert_eq!(fetched.unwrap(), "written by a task");
+    drop(rescue);
+}

@@ -1,6 +1,6 @@
 //! A small bounded pool of threads for calls that can only block (name
-//! resolution through `getaddrinfo(3)`), so async callers never block their
-//! executor's threads.
+//! resolution through `getaddrinfo(3)`, reads and writes of local files), so
+//! async callers never block their executor's threads.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -42,12 +42,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Runs `job` on the pool; the returned future resolves to its result.
-/// Dropping the future does not stop the job (a blocking call cannot be
-/// interrupted); its result is then discarded. With all threads busy (for
-/// example four lookups stuck on an unresponsive resolver), later jobs wait
-/// in the queue.
-pub(crate) fn spawn_blocking<T, F>(job: F) -> BlockingTask<T>
+/// Runs `job` on netstack's blocking pool (at most [`MAX_BLOCKING_THREADS`]
+/// threads, started on demand, each gone after 10 s idle); the returned
+/// future resolves to its result, under any executor. For work that can
+/// only block: a name lookup, a file read. Dropping the future does not stop
+/// the job (a blocking call cannot be interrupted); its result is then
+/// discarded. With all threads busy (for example four lookups stuck on an
+/// unresponsive resolver), later jobs wait in the queue. A panic in `job`
+/// is resumed where the future is polled.
+///
+/// ```
+/// let text = sockets::block_on(sockets::spawn_blocking(|| {
+///     std::fs::read_to_string("/proc/self/comm").map(|name| name.len())
+/// }));
+/// assert!(text.unwrap() > 0);
+/// ```
+pub fn spawn_blocking<T, F>(job: F) -> BlockingTask<T>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
@@ -78,7 +88,7 @@ where
     if state.queue.len() > state.idle && state.threads < MAX_BLOCKING_THREADS {
         state.threads += 1;
         let spawned = thread::Builder::new()
-            .name("netstack-dns".into())
+            .name("netstack-blocking".into())
             .spawn(worker);
         if spawned.is_err() {
             state.threads -= 1;
@@ -120,8 +130,9 @@ struct Slot<T> {
     waker: Option<Waker>,
 }
 
-/// The pending result of [`spawn_blocking`].
-pub(crate) struct BlockingTask<T> {
+/// The pending result of [`spawn_blocking`]: a future of the job's result.
+#[must_use = "the job runs anyway; the future gives its result"]
+pub struct BlockingTask<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }
 
@@ -141,5 +152,12 @@ impl<T> Future for BlockingTask<T> {
                 Poll::Pending
             }
         }
+    }
+}
+
+impl<T> std::fmt::Debug for BlockingTask<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let done = lock(&self.slot).result.is_some();
+        f.debug_struct("BlockingTask").field("done", &done).finish()
     }
 }

@@ -73,7 +73,7 @@ mod waiter;
 
 pub use async_ops::{sleep, with_timeout};
 pub use block_on::block_on;
-pub use blocking::MAX_BLOCKING_THREADS;
+pub use blocking::{spawn_blocking, BlockingTask, MAX_BLOCKING_THREADS};
 pub use dns::Dns;
 pub use endpoint::{DnsEndPoint, EndPoint, UnixEndPoint};
 pub use error::{Error, Result, SocketError};

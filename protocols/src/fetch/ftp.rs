@@ -161,7 +161,7 @@ pub(crate) async fn fetch_async(
         }
         .map_err(upload_error)?;
         let _ = client.quit().await;
-        return Ok(uploaded_response(parts).into_async_blocking());
+        return Ok(uploaded_response(parts).into_async_in_place());
     }
     if url.is_directory() {
         let lines = if url.typecode == Some('d') {
@@ -170,14 +170,14 @@ pub(crate) async fn fetch_async(
             client.list(directory(&url)).await?
         };
         let _ = client.quit().await;
-        return Ok(listing_response(parts, lines).into_async_blocking());
+        return Ok(listing_response(parts, lines).into_async_in_place());
     }
     let size = client.size(&url.path).await.ok();
     let modified = client.modified(&url.path).await.ok();
     let offset = parts.resume_from.unwrap_or(0);
     if parts.method == http::Method::HEAD {
         let _ = client.quit().await;
-        return Ok(metadata_only(parts, size, offset, modified).into_async_blocking());
+        return Ok(metadata_only(parts, size, offset, modified).into_async_in_place());
     }
     let download = client.into_retr(&url.path, offset).await?;
     let size = size.or(download

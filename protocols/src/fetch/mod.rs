@@ -42,6 +42,7 @@ mod data;
 mod error;
 mod file;
 mod ftp;
+mod pooled;
 mod request;
 mod response;
 
@@ -93,9 +94,11 @@ pub trait SchemeHandler: Send + Sync + 'static {
     /// Fetches (or, with a body, uploads to) `request.url`, blocking.
     fn fetch(&self, request: FetchParts) -> Result<FetchResponse>;
 
-    /// Fetches asynchronously.
+    /// Fetches asynchronously. The default runs [`fetch`](Self::fetch) in
+    /// place and reads its body in place, which suits answers from memory;
+    /// a handler that waits (on a network, a disk) should implement this.
     fn fetch_async(&self, request: FetchParts) -> BoxFuture<'_, Result<AsyncFetchResponse>> {
-        Box::pin(async move { self.fetch(request).map(FetchResponse::into_async_blocking) })
+        Box::pin(async move { self.fetch(request).map(FetchResponse::into_async_in_place) })
     }
 }
 
@@ -456,8 +459,12 @@ impl Fetcher {
         let response = match self.route(&parts)? {
             Route::Http => self.http_async(parts).await,
             Route::Ftp => ftp::fetch_async(&self.inner.ftp, parts).await,
-            Route::File => file::open(parts).map(FetchResponse::into_async_blocking),
-            Route::Data => data_response(parts).map(FetchResponse::into_async_blocking),
+            // Opening, listing, writing and reading a local file can only
+            // block: all of it runs on netstack's blocking pool.
+            Route::File => sockets::spawn_blocking(move || file::open(parts))
+                .await
+                .map(FetchResponse::into_async_pooled),
+            Route::Data => data_response(parts).map(FetchResponse::into_async_in_place),
             Route::Custom(handler) => handler.fetch_async(parts).await,
         };
         response.map(|r| r.with_memory_limit(self.inner.max_body_size))

@@ -14,6 +14,7 @@ use http::HeaderMap;
 use url::Url;
 
 use crate::fetch::error::{Error, Result};
+use crate::fetch::pooled::PooledReader;
 use crate::http::client::{AsyncResponse, Response};
 
 /// The body of a blocking response.
@@ -271,9 +272,23 @@ impl FetchResponse {
         }
     }
 
-    /// The same response, its body read by blocking reads from async code
-    /// (for handlers without an async form; fine for local or in-memory bodies).
-    pub(crate) fn into_async_blocking(self) -> AsyncFetchResponse {
+    /// The same response, its body's reads run on netstack's blocking pool
+    /// (a local file's).
+    pub(crate) fn into_async_pooled(self) -> AsyncFetchResponse {
+        let reader: Box<dyn Read + Send> = match self.body {
+            SyncBody::Http(response) => response,
+            SyncBody::Reader(reader) => reader,
+        };
+        AsyncFetchResponse {
+            head: self.head,
+            body: AsyncBody::Reader(Box::pin(PooledReader::new(reader))),
+        }
+    }
+
+    /// The same response, its body read in place from async code: for
+    /// bodies whose reads never wait (bytes in memory, a `data:` URL), and
+    /// for scheme handlers without an async form.
+    pub(crate) fn into_async_in_place(self) -> AsyncFetchResponse {
         let reader: Box<dyn Read + Send> = match self.body {
             SyncBody::Http(response) => response,
             SyncBody::Reader(reader) => reader,
@@ -396,7 +411,7 @@ impl AsyncRead for AsyncFetchResponse {
     }
 }
 
-/// A blocking reader as an `AsyncRead` whose reads complete at once.
+/// A reader as an `AsyncRead` whose reads complete at once (in place).
 struct BlockingReader(Box<dyn Read + Send>);
 
 impl AsyncRead for BlockingReader {
