@@ -529,22 +529,12 @@ pub(crate) fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
     Ok((file, len))
 }
 
-/// A local file as an `AsyncRead` whose reads complete at once (disk reads
-/// do not wait on the network).
+/// A local file to upload from async code: its reads run on netstack's
+/// blocking pool.
 pub(crate) fn local_file_reader(
     file: std::fs::File,
 ) -> impl futures_io::AsyncRead + Send + Unpin + 'static {
-    struct LocalFile(std::fs::File);
-    impl futures_io::AsyncRead for LocalFile {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
-            buf: &mut [u8],
-        ) -> std::task::Poll<std::io::Result<usize>> {
-            std::task::Poll::Ready(std::io::Read::read(&mut self.0, buf))
-        }
-    }
-    LocalFile(file)
+    pooled::PooledReader::new(Box::new(file))
 }
 
 fn data_response(parts: FetchParts) -> Result<FetchResponse> {
