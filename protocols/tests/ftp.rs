@@ -765,19 +765,22 @@ fn crafted_multi_line_greeting_and_pasv_fallback_remembered() {
             },
         );
         let mut c = fake.connect(mode, &options()).unwrap();
-        if let Client::Sync(ftp) = &c {
-            assert_eq!(ftp.greeting().code, 220);
-            assert_eq!(
-                ftp.greeting().lines,
-                [
-                    "Welcome to",
-                    "123 an inner line with digits",
-                    "more",
-                    "",
-                    "ready"
-                ]
-            );
-        }
+        let greeting = match &c {
+            Client::Sync(ftp) => ftp.greeting().clone(),
+            Client::Async(ftp) => ftp.greeting().clone(),
+        };
+        assert_eq!(greeting.code, 220, "{mode:?}");
+        assert_eq!(
+            greeting.lines,
+            [
+                "Welcome to",
+                "123 an inner line with digits",
+                "more",
+                "",
+                "ready"
+            ],
+            "{mode:?}"
+        );
         c.login("u", "p").unwrap();
         assert_eq!(c.get("f").unwrap(), b"abcdef", "{mode:?}");
         assert_eq!(c.get("f").unwrap(), b"abcdef", "{mode:?}");
