@@ -9,7 +9,8 @@ use rustls::client::Resumption;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
-use super::pem;
+use super::pem::{self, TrustList};
+use super::rustls_wrapper::rustls_wrapper_methods;
 use super::verifier::AcceptAnyCertificate;
 use super::version::{provider, versions_between};
 use super::{TlsError, TlsVersion, DEFAULT_HANDSHAKE_TIMEOUT};
@@ -47,30 +48,7 @@ impl TlsClientConfig {
         TlsClientConfig::builder().build()
     }
 
-    /// Wraps a rustls configuration built by hand, with the default handshake timeout.
-    pub fn from_rustls(config: Arc<ClientConfig>) -> TlsClientConfig {
-        TlsClientConfig {
-            inner: config,
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-        }
-    }
-
-    /// The rustls configuration underneath.
-    pub fn rustls_config(&self) -> &Arc<ClientConfig> {
-        &self.inner
-    }
-
-    /// How long a handshake may take before it fails with
-    /// [`TlsError::HandshakeTimeout`].
-    pub fn handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
-    /// The same configuration with another handshake timeout.
-    pub fn with_handshake_timeout(mut self, timeout: Duration) -> TlsClientConfig {
-        self.handshake_timeout = timeout;
-        self
-    }
+    rustls_wrapper_methods!(TlsClientConfig, ClientConfig);
 }
 
 impl fmt::Debug for TlsClientConfig {
@@ -101,7 +79,7 @@ impl fmt::Debug for TlsClientConfig {
 pub struct TlsClientConfigBuilder {
     system_roots: Option<bool>,
     bundled_roots: bool,
-    custom_roots: Vec<CertificateDer<'static>>,
+    custom_roots: TrustList,
     accept_any_certificate: bool,
     alpn: Vec<Vec<u8>>,
     client_auth: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
@@ -118,7 +96,7 @@ impl Default for TlsClientConfigBuilder {
         TlsClientConfigBuilder {
             system_roots: None,
             bundled_roots: false,
-            custom_roots: Vec::new(),
+            custom_roots: TrustList::default(),
             accept_any_certificate: false,
             alpn: Vec::new(),
             client_auth: None,
@@ -148,24 +126,20 @@ impl TlsClientConfigBuilder {
 
     /// Trusts every certificate in `pem` (one or more `CERTIFICATE` blocks).
     pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        match pem::certificates(pem.as_ref(), "root certificates") {
-            Ok(certs) => self.custom_roots.extend(certs),
-            Err(e) => self.fail(e),
-        }
+        self.custom_roots.add_pem(pem.as_ref(), "root certificates");
         self
     }
 
     /// Trusts every certificate in the PEM file at `path`.
-    pub fn add_root_certificates_pem_file(self, path: impl AsRef<Path>) -> Self {
-        match pem::read_file(path.as_ref(), "root certificates") {
-            Ok(bytes) => self.add_root_certificates_pem(bytes),
-            Err(e) => self.failed(e),
-        }
+    pub fn add_root_certificates_pem_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.custom_roots
+            .add_pem_file(path.as_ref(), "root certificates");
+        self
     }
 
     /// Trusts one DER-encoded certificate.
     pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
-        self.custom_roots.push(CertificateDer::from(der.into()));
+        self.custom_roots.add_der(der.into());
         self
     }
 
@@ -262,8 +236,8 @@ impl TlsClientConfigBuilder {
 
     /// Builds the configuration; fails on bad PEM, a key that does not fit
     /// its certificate, an empty root store, or inconsistent versions.
-    pub fn build(self) -> Result<TlsClientConfig, TlsError> {
-        if let Some(e) = self.error {
+    pub fn build(mut self) -> Result<TlsClientConfig, TlsError> {
+        if let Some(e) = self.error.or(self.custom_roots.error.take()) {
             return Err(e);
         }
         let provider = provider();
@@ -286,11 +260,7 @@ impl TlsClientConfigBuilder {
             if self.bundled_roots {
                 roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
             }
-            for (i, cert) in self.custom_roots.into_iter().enumerate() {
-                roots.add(cert).map_err(|e| {
-                    TlsError::Config(format!("root certificate #{} is not usable: {e}", i + 1))
-                })?;
-            }
+            self.custom_roots.add_to(&mut roots, "root certificate")?;
             if roots.is_empty() {
                 return Err(TlsError::Config(
                     "no trusted root certificates (the system store is empty or turned off, and none were added)"

@@ -95,6 +95,7 @@ mod control;
 mod core;
 mod error;
 mod pem;
+mod rustls_wrapper;
 mod server_config;
 mod stream;
 mod verifier;

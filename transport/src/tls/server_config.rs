@@ -16,7 +16,8 @@ use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 
 use super::client_config::AlpnList;
-use super::pem;
+use super::pem::{self, TrustList};
+use super::rustls_wrapper::rustls_wrapper_methods;
 use super::version::{provider, versions_between};
 use super::{TlsError, TlsVersion, DEFAULT_HANDSHAKE_TIMEOUT};
 
@@ -62,30 +63,7 @@ impl TlsServerConfig {
         TlsServerConfigBuilder::default()
     }
 
-    /// Wraps a rustls configuration built by hand, with the default handshake timeout.
-    pub fn from_rustls(config: Arc<ServerConfig>) -> TlsServerConfig {
-        TlsServerConfig {
-            inner: config,
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-        }
-    }
-
-    /// The rustls configuration underneath.
-    pub fn rustls_config(&self) -> &Arc<ServerConfig> {
-        &self.inner
-    }
-
-    /// How long a handshake may take before it fails with
-    /// [`TlsError::HandshakeTimeout`].
-    pub fn handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
-    /// The same configuration with another handshake timeout.
-    pub fn with_handshake_timeout(mut self, timeout: Duration) -> TlsServerConfig {
-        self.handshake_timeout = timeout;
-        self
-    }
+    rustls_wrapper_methods!(TlsServerConfig, ServerConfig);
 }
 
 impl fmt::Debug for TlsServerConfig {
@@ -105,7 +83,7 @@ pub struct TlsServerConfigBuilder {
     default_cert: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     sni_certs: Vec<(String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     client_auth: ClientAuth,
-    client_roots: Vec<CertificateDer<'static>>,
+    client_roots: TrustList,
     alpn: Vec<Vec<u8>>,
     min_version: TlsVersion,
     max_version: TlsVersion,
@@ -120,7 +98,7 @@ impl Default for TlsServerConfigBuilder {
             default_cert: None,
             sni_certs: Vec::new(),
             client_auth: ClientAuth::None,
-            client_roots: Vec::new(),
+            client_roots: TrustList::default(),
             alpn: Vec::new(),
             min_version: TlsVersion::Tls12,
             max_version: TlsVersion::Tls13,
@@ -216,24 +194,21 @@ impl TlsServerConfigBuilder {
 
     /// Trusts the certificates in `pem` as issuers of client certificates.
     pub fn add_client_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        match pem::certificates(pem.as_ref(), "client root certificates") {
-            Ok(certs) => self.client_roots.extend(certs),
-            Err(e) => self.fail(e),
-        }
+        self.client_roots
+            .add_pem(pem.as_ref(), "client root certificates");
         self
     }
 
     /// Like [`add_client_root_certificates_pem`](Self::add_client_root_certificates_pem), from a file.
-    pub fn add_client_root_certificates_pem_file(self, path: impl AsRef<Path>) -> Self {
-        match pem::read_file(path.as_ref(), "client root certificates") {
-            Ok(bytes) => self.add_client_root_certificates_pem(bytes),
-            Err(e) => self.failed(e),
-        }
+    pub fn add_client_root_certificates_pem_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.client_roots
+            .add_pem_file(path.as_ref(), "client root certificates");
+        self
     }
 
     /// Trusts one DER certificate as an issuer of client certificates.
     pub fn add_client_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
-        self.client_roots.push(CertificateDer::from(der.into()));
+        self.client_roots.add_der(der.into());
         self
     }
 
@@ -276,8 +251,8 @@ impl TlsServerConfigBuilder {
     /// Builds the configuration; fails on bad PEM, a key that does not fit
     /// its certificate, an SNI certificate not valid for its name, no
     /// certificate at all, or client authentication without client roots.
-    pub fn build(self) -> Result<TlsServerConfig, TlsError> {
-        if let Some(e) = self.error {
+    pub fn build(mut self) -> Result<TlsServerConfig, TlsError> {
+        if let Some(e) = self.error.or(self.client_roots.error.take()) {
             return Err(e);
         }
         if self.default_cert.is_none() && self.sni_certs.is_empty() {
@@ -300,14 +275,8 @@ impl TlsServerConfigBuilder {
                     ));
                 }
                 let mut roots = RootCertStore::empty();
-                for (i, cert) in self.client_roots.into_iter().enumerate() {
-                    roots.add(cert).map_err(|e| {
-                        TlsError::Config(format!(
-                            "client root certificate #{} is not usable: {e}",
-                            i + 1
-                        ))
-                    })?;
-                }
+                self.client_roots
+                    .add_to(&mut roots, "client root certificate")?;
                 let verifier =
                     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
                 let verifier = if auth == ClientAuth::Optional {
