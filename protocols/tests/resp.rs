@@ -344,3 +344,82 @@ fn a_silent_server_times_out_and_the_client_is_then_broken() {
         assert!(matches!(again, Err(Error::Broken)), "{mode:?}: {again:?}");
     }
 }
+
+/// A server that answers the first command with `reply`, then closes
+/// (with a reset when `reset` is set).
+fn hostile_server(reply: Vec<u8>, reset: bool) -> (sockets::EndPoint, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
+    listener.start(8).unwrap();
+    let endpoint = listener.local_endpoint().unwrap();
+    let server = std::thread::spawn(move || {
+        let stream = listener.accept().unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let mut command = [0u8; 256];
+        let _ = stream.read(&mut command);
+        let _ = stream.write_all(&reply);
+        if reset {
+            stream.socket().set_linger(Some(Duration::ZERO)).unwrap();
+        }
+    });
+    (endpoint, server)
+}
+
+/// Malformed, oversized, too deep, cut and reset replies: each is a typed
+/// error that reads as a sentence, never a panic, a hang or a value, and
+/// the client is out of step afterwards.
+#[test]
+fn a_hostile_server_gets_typed_errors_and_a_broken_client() {
+    let deep: Vec<u8> = b"*1\r\n".repeat(1000);
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        ("unknown type byte", b"?what\r\n".to_vec(), false),
+        (
+            "a bulk longer than the limit",
+            b"$999999999999\r\n".to_vec(),
+            false,
+        ),
+        ("a negative array length", b"*-7\r\n".to_vec(), false),
+        ("an integer with letters", b":12abc\r\n".to_vec(), false),
+        ("an array nested too deep", deep, false),
+        (
+            "an array cut off by a close",
+            b"*3\r\n:1\r\n".to_vec(),
+            false,
+        ),
+        ("a bulk cut off by a reset", b"$100\r\nabc".to_vec(), true),
+        ("a line without its CR", b"+OK\nmore\n".to_vec(), false),
+    ];
+    for mode in MODES {
+        for (name, reply, reset) in &cases {
+            let (endpoint, server) = hostile_server(reply.clone(), *reset);
+            let mut client = RespClient::connect_endpoint(endpoint).unwrap();
+            client.set_timeout(Some(Duration::from_secs(5))).unwrap();
+            let result = match mode {
+                Mode::Sync => client.command(&["PING"]),
+                Mode::Async => block_on(client.command_async(&["PING"])),
+            };
+            let err = match result {
+                Err(err) => err,
+                Ok(value) => panic!("{mode:?}, {name}: a value {value:?}"),
+            };
+            let message = err.to_string();
+            assert!(
+                message.starts_with("resp: ") && !message.contains("{ "),
+                "{mode:?}, {name}: {message:?}"
+            );
+            // Told at once, not found out by the timeout.
+            assert!(!err.is_timeout(), "{mode:?}, {name}: {message}");
+            let again = match mode {
+                Mode::Sync => client.command(&["PING"]),
+                Mode::Async => block_on(client.command_async(&["PING"])),
+            };
+            assert!(
+                matches!(
+                    again,
+                    Err(Error::Broken) | Err(Error::ConnectionClosed { .. })
+                ),
+                "{mode:?}, {name}: {again:?}"
+            );
+            server.join().unwrap();
+        }
+    }
+}
