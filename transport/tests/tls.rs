@@ -599,6 +599,62 @@ fn a_corrupted_record_and_garbage_mid_stream_are_errors_not_data() {
 }
 
 #[test]
+fn a_fatal_alert_mid_stream_is_the_alert_after_the_data_before_it() {
+    // The server is rustls itself: after the handshake and one good record,
+    // it is fed a record it cannot authenticate, so it sends a real fatal
+    // alert (bad_record_mac, encrypted under the session's keys) mid-stream.
+    let mut forged = vec![0x17, 0x03, 0x03, 0x00, 0x20];
+    forged.extend_from_slice(&[0xab; 0x20]);
+    for mode in MODES {
+        let server_config = server_config();
+        let client_config = client_config();
+        let forged = forged.clone();
+        let (client, ()) = run(
+            |stream| {
+                let mut tls = connect(mode, &client_config, "localhost", stream).unwrap();
+                let head = read_exact(mode, &mut tls, 5).unwrap();
+                assert_eq!(head, b"part1");
+                read_to_end(mode, &mut tls)
+            },
+            move |stream| {
+                let mut conn =
+                    rustls::ServerConnection::new(server_config.rustls_config().clone()).unwrap();
+                let mut socket = &stream;
+                while conn.is_handshaking() {
+                    conn.complete_io(&mut socket).unwrap();
+                }
+                conn.writer().write_all(b"part1").unwrap();
+                while conn.wants_write() {
+                    conn.write_tls(&mut socket).unwrap();
+                }
+                conn.read_tls(&mut &forged[..]).unwrap();
+                assert!(conn.process_new_packets().is_err());
+                // rustls queued its fatal alert: send it.
+                while conn.wants_write() {
+                    conn.write_tls(&mut socket).unwrap();
+                }
+                // Keep the connection open until the client has judged it.
+                thread::sleep(Duration::from_millis(200));
+            },
+        );
+        let err = client.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TlsError::AlertReceived {
+                    alert: AlertDescription::BadRecordMac
+                }
+            ),
+            "{mode:?}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "tls: the peer sent a fatal alert: bad_record_mac"
+        );
+    }
+}
+
+#[test]
 fn truncation_reaches_std_read_as_unexpected_eof() {
     let server_config = server_config();
     let client_config = client_config();
