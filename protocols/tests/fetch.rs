@@ -570,8 +570,30 @@ fn custom_schemes_plug_in(mode: Mode) {
     assert_eq!(err.kind(), fetch::ErrorKind::UnsupportedScheme);
 }
 
+/// A server may not send the client to a local file (or any scheme but
+/// http and https): the redirect itself is the answer, as curl does.
+fn redirects_to_file_urls_are_not_followed(mode: Mode) {
+    let dir = TempDir::new("fetch-redirect");
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, b"local secret").unwrap();
+    let target = url::Url::from_file_path(&secret).unwrap().to_string();
+    let server = Server::respond(move |_request, _ctx| {
+        (
+            response(302, &[("Location", target.as_str())], b"moved"),
+            true,
+        )
+    });
+    for url in [server.url("/go"), server.url("/again")] {
+        let got = get(mode, &fetcher(), &url).unwrap();
+        assert_eq!(got.status, Some(302), "{mode:?}");
+        assert_eq!(got.text(), "moved", "{mode:?}");
+        assert!(got.url.starts_with("http://"), "{mode:?}: {}", got.url);
+    }
+}
+
 both_modes!(
     data_urls_decode,
+    redirects_to_file_urls_are_not_followed,
     file_urls_read_list_resume_and_write,
     http_requests_carry_method_headers_body_and_credentials,
     resumed_downloads_use_a_range,
