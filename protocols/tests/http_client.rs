@@ -667,9 +667,10 @@ fn a_trickling_server_hits_the_deadline(mode: Mode) {
         ),
         "{err}"
     );
+    // At the 2.5 s deadline, long before the 40 s the head would take.
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(2400) && took < Duration::from_secs(4),
+        took >= Duration::from_millis(2400) && took < Duration::from_millis(12_500),
         "{took:?}"
     );
     // The body too is under the deadline; a per-request timeout overrides the client's.

@@ -27,7 +27,8 @@ fn slowloris_is_cut_off_and_others_are_served(mode: Mode) {
                 if slow.write_all(std::slice::from_ref(byte)).is_err() {
                     return;
                 }
-                std::thread::sleep(Duration::from_millis(150));
+                // 44 bytes at this pace take 22 s: far past the head timeout.
+                std::thread::sleep(Duration::from_millis(500));
             }
         })
     };
@@ -42,9 +43,9 @@ fn slowloris_is_cut_off_and_others_are_served(mode: Mode) {
     }
     let reply = read_to_close(&mut slow);
     let elapsed = started.elapsed();
+    // Cut off by the head timeout, long before the head would be complete.
     assert!(
-        elapsed >= head_timeout - Duration::from_millis(100)
-            && elapsed < head_timeout + Duration::from_secs(3),
+        elapsed >= head_timeout - Duration::from_millis(100) && elapsed < head_timeout * 5,
         "cut off after {elapsed:?}"
     );
     if !reply.is_empty() {
@@ -57,7 +58,11 @@ fn slowloris_is_cut_off_and_others_are_served(mode: Mode) {
     let started = Instant::now();
     let reply = read_to_close(&mut silent);
     assert!(reply.is_empty() || status_of(&reply) == 408);
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        started.elapsed() < head_timeout * 5,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 fn idle_keep_alive_connections_are_closed(mode: Mode) {
