@@ -101,6 +101,7 @@ fn start_dnsmasq() -> Dnsmasq {
                 // Names under .test are answered here or not at all (NXDOMAIN).
                 "--local=/test/",
                 "--address=/a.test/127.0.0.9",
+                "--host-record=web.test,127.0.0.1",
                 "--host-record=both.test,127.0.0.10,::10",
                 "--cname=alias.test,both.test",
                 "--mx-host=mail.test,mx1.test,10",
@@ -538,4 +539,63 @@ fn tcp_fallback_to_a_silent_server_times_out() {
         done_tx.send(()).unwrap();
         server.join().unwrap();
     }
+}
+
+/// The DNS client as the resolver of the layers above: the HTTP client
+/// reaches a name only dnsmasq knows, and a name it does not know is the
+/// fetcher's resolve failure (curl's exit 6) and `TcpClient`'s
+/// `HostNotFound`, with dnsmasq's NXDOMAIN in the message.
+#[test]
+fn the_dns_client_resolves_for_the_http_client_the_fetcher_and_tcp_client() {
+    use protocols::fetch::{ErrorKind, Fetcher};
+    use protocols::http::client::Client;
+    use protocols::http::server::{HttpServer, Response, ServerConfig};
+    use transport::{ConnectOptions, TcpClient};
+
+    let dnsmasq = start_dnsmasq();
+    let web = HttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default(), |_request| {
+        Response::new("hello from web.test".into())
+    })
+    .unwrap();
+    let port = web.local_endpoint().as_ip().unwrap().port();
+    let builder = || {
+        Client::builder()
+            .resolver(dnsmasq.client())
+            .timeout(TIMEOUT)
+    };
+    let fetcher = Fetcher::builder()
+        .http_clients(builder().build(), builder().build_async())
+        .build();
+    let options = ConnectOptions::new().resolver(dnsmasq.client());
+    for mode in MODES {
+        let url = format!("http://web.test:{port}/");
+        let text = match mode {
+            Mode::Sync => fetcher.download_string(&url),
+            Mode::Async => block_on(fetcher.download_string_async(&url)),
+        };
+        assert_eq!(text.unwrap(), "hello from web.test", "{mode:?}");
+        let url = format!("http://missing.test:{port}/");
+        let err = match mode {
+            Mode::Sync => fetcher.download_string(&url),
+            Mode::Async => block_on(fetcher.download_string_async(&url)),
+        }
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Resolve, "{mode:?}: {err}");
+        assert!(err.to_string().contains("NXDOMAIN"), "{mode:?}: {err}");
+        let err = match mode {
+            Mode::Sync => TcpClient::connect_with("missing.test", port, &options),
+            Mode::Async => block_on(TcpClient::connect_with_async(
+                "missing.test",
+                port,
+                &options,
+            )),
+        }
+        .unwrap_err();
+        assert_eq!(
+            err.socket_error(),
+            Some(sockets::SocketError::HostNotFound),
+            "{mode:?}: {err}"
+        );
+    }
+    web.shutdown();
 }

@@ -33,7 +33,7 @@ pub use attempt::{AttemptOutcome, ConnectAttempt};
 pub use error::{Error, Result};
 pub use happy_eyeballs::interleave_addresses;
 pub use network_stream::NetworkStream;
-pub use resolver::{Resolver, StaticResolver, SystemResolver};
+pub use resolver::{ResolveFuture, Resolver, StaticResolver, SystemResolver};
 pub use tcp_client::{ConnectOptions, TcpClient};
 pub use tcp_listener::TcpListener;
 pub use udp_client::UdpClient;

@@ -253,7 +253,7 @@ fn every_address_refused_is_connect_failed_naming_each_attempt() {
     assert_eq!(
         unknown.socket_error(),
         Some(SocketError::HostNotFound),
-        "{unknown}"
+        "the system resolver must answer NXDOMAIN for a .invalid name (is a DNS server reachable?); it answered: {unknown}"
     );
 }
 

@@ -61,6 +61,7 @@ mod client;
 mod error;
 mod message;
 mod name;
+mod resolver;
 
 pub use client::DnsClient;
 pub use error::{Error, Result};
