@@ -178,6 +178,43 @@ fn the_sync_server_bounds_its_workers_and_queue() {
     }
 }
 
+/// One worker, and ten keep-alive connections left idle after a request
+/// each: a new client is still served (the idle ones wait on the idle
+/// thread, not on the worker), and each idle connection's next request is
+/// served too, in order.
+#[test]
+fn idle_keep_alive_connections_hold_no_sync_worker() {
+    let config = quick_config()
+        .workers(1)
+        .idle_timeout(Duration::from_secs(30));
+    let server = TestServer::start(Mode::Sync, config);
+    let request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    let read_response = |stream: &mut TcpStream| {
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        assert_eq!(parse_responses(&buf[..n], &["GET"])[0].body, b"hello world");
+    };
+    let mut idle: Vec<TcpStream> = (0..10)
+        .map(|_| {
+            let mut stream = server.connect();
+            stream.write_all(request).unwrap();
+            read_response(&mut stream);
+            stream
+        })
+        .collect();
+    // With the worker held by an idle connection this would wait for the
+    // 30 s idle timeout, past the client's 10 s read timeout.
+    let reply = exchange(
+        &server,
+        b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status_of(&reply), 200);
+    for stream in idle.iter_mut().rev() {
+        stream.write_all(request).unwrap();
+        read_response(stream);
+    }
+}
+
 #[test]
 fn shutdown_closes_what_is_left_after_the_grace_period() {
     for mode in [Mode::Sync, Mode::Async] {

@@ -51,6 +51,7 @@ mod io;
 mod rejection;
 mod state;
 mod stream;
+mod sync_idle;
 mod sync_server;
 
 pub use async_server::{AsyncHttpServer, ConnFuture};

@@ -1,14 +1,16 @@
 //! The synchronous driver: an accept thread and a bounded pool of worker
-//! threads, each serving one connection at a time through the shared core.
+//! threads, each serving one connection at a time through the shared core;
+//! between requests a keep-alive connection waits on the idle thread
+//! ([`sync_idle`](super::sync_idle)), not on a worker.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sockets::EndPoint;
+use sockets::{EndPoint, SelectMode};
 use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
@@ -18,6 +20,7 @@ use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
+use super::sync_idle::{IdleConnections, Parked, HANDOFF_AFTER};
 use super::ServerConfig;
 use crate::http::Error;
 
@@ -25,6 +28,11 @@ use crate::http::Error;
 /// accept thread hands connections to a bounded pool of worker threads;
 /// each worker serves one connection at a time — keep-alive and pipelined
 /// requests strictly in order — and calls the handler for every request.
+/// Between requests a plain-TCP keep-alive connection waits on one idle
+/// thread rather than on a worker, so idle clients cannot use up the pool
+/// (over TLS a connection keeps its worker while it stays open). For many
+/// slow or idle clients, [`AsyncHttpServer`](super::AsyncHttpServer) holds
+/// a connection in memory alone.
 ///
 /// The handler is `Fn(Request) -> Response + Send + Sync`: it gets the
 /// request head (the `http` crate's [`http::Request`]) with a streaming
@@ -84,11 +92,20 @@ struct Pool {
     config: Arc<ServerConfig>,
     handler: Arc<Handler>,
     state: Arc<ServerState>,
+    /// Where keep-alive connections wait between requests (none if its
+    /// thread could not start: workers then wait themselves).
+    idle: OnceLock<IdleConnections>,
 }
 
-struct Job {
-    net: Arc<NetworkStream>,
-    guard: ConnGuard,
+enum Job {
+    /// A connection just accepted (its head timeout counts from then).
+    New {
+        net: Arc<NetworkStream>,
+        guard: ConnGuard,
+        accepted: Instant,
+    },
+    /// A keep-alive connection whose next request has begun.
+    Resume(Parked),
 }
 
 #[derive(Default)]
@@ -106,10 +123,12 @@ impl Pool {
 
     fn submit(self: &Arc<Self>, job: Job) {
         let mut inner = self.lock();
-        if inner.jobs.len() >= self.config.max_queued_connections {
-            drop(inner);
-            refuse_busy(&job.net);
-            return;
+        if let Job::New { net, .. } = &job {
+            if inner.jobs.len() >= self.config.max_queued_connections {
+                drop(inner);
+                refuse_busy(net);
+                return;
+            }
         }
         inner.jobs.push_back(job);
         if inner.jobs.len() > inner.idle && inner.workers < self.config.workers {
@@ -143,13 +162,16 @@ impl Pool {
                     inner.idle -= 1;
                 }
             };
-            serve_connection(job, &self.config, &*self.handler, &self.state);
+            serve_connection(job, self);
         }
     }
 
     fn stop(&self) {
         self.lock().stopping = true;
         self.ready.notify_all();
+        if let Some(idle) = self.idle.get() {
+            idle.stop();
+        }
     }
 }
 
@@ -175,7 +197,16 @@ impl HttpServer {
             config: Arc::new(config),
             handler: Arc::new(handler),
             state: Arc::clone(&state),
+            idle: OnceLock::new(),
         });
+        let resumer = Arc::downgrade(&pool);
+        if let Ok(idle) = IdleConnections::start(move |parked| {
+            if let Some(pool) = resumer.upgrade() {
+                pool.submit(Job::Resume(parked));
+            }
+        }) {
+            let _ = pool.idle.set(idle);
+        }
         let accept_state = Arc::clone(&state);
         let accept_thread = std::thread::Builder::new()
             .name("netstack-http-accept".to_string())
@@ -242,9 +273,14 @@ fn accept_loop(listener: &TcpListener, pool: &Arc<Pool>, state: &Arc<ServerState
                     stream.close();
                     break;
                 }
+                let accepted = Instant::now();
                 let net = Arc::new(stream);
                 let guard = state.register(Arc::clone(&net));
-                pool.submit(Job { net, guard });
+                pool.submit(Job::New {
+                    net,
+                    guard,
+                    accepted,
+                });
             }
             Err(_) if state.is_shutting_down() => break,
             // Out of file descriptors and the like: wait a moment.
@@ -263,9 +299,12 @@ fn connection_info(net: &NetworkStream, tls: bool) -> ConnectionInfo {
     }
 }
 
-fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &ServerState) {
-    let Job { net, guard } = job;
-    let started = Instant::now();
+/// Opens a new connection (the TLS handshake, if any): its link to the core.
+fn open_connection(
+    net: Arc<NetworkStream>,
+    accepted: Instant,
+    config: &ServerConfig,
+) -> Option<(Link, ConnectionInfo)> {
     let _ = net.set_no_delay(true);
     let _ = net.set_write_timeout(Some(config.write_timeout));
     let stream = match &config.tls {
@@ -274,22 +313,49 @@ fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &
             Ok(tls) => Stream::Tls(Box::new(tls)),
             Err(_) => {
                 net.close();
-                return;
+                return None;
             }
         },
     };
     let info = connection_info(&net, config.tls.is_some());
     let link: Link = Arc::new(Mutex::new(Shared {
         stream,
-        core: Conn::new(config, started),
-        net: Arc::clone(&net),
+        core: Conn::new(config, accepted),
+        net,
         read_timer: None,
     }));
+    Some((link, info))
+}
+
+fn serve_connection(job: Job, pool: &Pool) {
+    let (config, state) = (&*pool.config, &*pool.state);
+    let (link, net, guard, info) = match job {
+        Job::New {
+            net,
+            guard,
+            accepted,
+        } => match open_connection(Arc::clone(&net), accepted, config) {
+            Some((link, info)) => (link, net, guard, info),
+            None => return,
+        },
+        Job::Resume(parked) => (parked.link, parked.net, parked.guard, parked.info),
+    };
     loop {
         match next_step(&link, state.is_shutting_down()) {
             Step::Read { idle } => {
                 if idle && !guard.set_idle(true) {
                     break;
+                }
+                if idle && may_park(&link, &net, pool) {
+                    if let Some(idle_connections) = pool.idle.get() {
+                        idle_connections.park(Parked {
+                            link,
+                            net,
+                            guard,
+                            info,
+                        });
+                        return;
+                    }
                 }
                 let filled = fill_sync(&mut lock(&link));
                 guard.set_idle(false);
@@ -300,7 +366,7 @@ fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &
             Step::Handle(parts) => {
                 let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
                 request.extensions_mut().insert(info);
-                let response = catch_unwind(AssertUnwindSafe(|| handler(request)))
+                let response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
                     .unwrap_or_else(|_| panic_response());
                 if write_response(&link, response, state).is_err() {
                     // The response broke off midway: the client must see the cut.
@@ -313,6 +379,25 @@ fn serve_connection(job: Job, config: &ServerConfig, handler: &Handler, state: &
     }
     close_sync(&link);
     drop(guard);
+}
+
+/// Whether a connection between requests goes to the idle thread: its
+/// output is written, its next request has not begun within
+/// [`HANDOFF_AFTER`], and it is plain TCP (a TLS stream may hold decrypted
+/// bytes the socket no longer shows as readable, so it keeps its worker).
+fn may_park(link: &Link, net: &NetworkStream, pool: &Pool) -> bool {
+    if pool.idle.get().is_none() {
+        return false;
+    }
+    let mut shared = lock(link);
+    if !matches!(shared.stream, Stream::Plain(_)) || flush_sync(&mut shared).is_err() {
+        return false;
+    }
+    drop(shared);
+    matches!(
+        net.socket().poll(Some(HANDOFF_AFTER), SelectMode::Read),
+        Ok(false)
+    )
 }
 
 fn write_response(link: &Link, response: Response, state: &ServerState) -> io::Result<()> {
