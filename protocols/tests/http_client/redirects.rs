@@ -1,0 +1,121 @@
+//! Redirects: chains, loops, limits, methods and credentials.
+
+use super::*;
+
+both_modes!(
+    redirects_chains_loops_and_limits,
+    redirects_change_methods_as_the_rfc_says,
+    redirects_drop_credentials_across_origins,
+);
+
+fn redirect_server() -> Server {
+    Server::respond(|request, ctx| {
+        let location =
+            |to: &str| -> (Vec<u8>, bool) { (response(302, &[("Location", to)], b"moved"), true) };
+        match request.path() {
+            "/a" => location("/b"),
+            "/b" => (response(301, &[("Location", &ctx.url("/c"))], b""), true),
+            "/c" => (ok("done"), true),
+            "/loop" => location("/loop"),
+            "/see-other" => (response(303, &[("Location", "/echo")], b""), true),
+            "/temporary" => (response(307, &[("Location", "/echo")], b""), true),
+            "/permanent" => (response(308, &[("Location", "/echo")], b""), true),
+            "/found" => (response(302, &[("Location", "/echo")], b""), true),
+            "/echo" => (
+                ok(&format!(
+                    "{} {} auth={:?} cookie={:?}",
+                    request.method,
+                    String::from_utf8_lossy(&request.body),
+                    request.header("authorization"),
+                    request.header("cookie")
+                )),
+                true,
+            ),
+            _ => (response(404, &[], b""), true),
+        }
+    })
+}
+
+fn redirects_chains_loops_and_limits(mode: Mode) {
+    let server = redirect_server();
+    let client = TestClient::bounded(mode);
+    let got = client.get(&server.url("/a")).unwrap();
+    assert_eq!(got.text(), "done");
+    assert_eq!(got.url.path(), "/c");
+    assert_eq!(got.timings.redirects, 2);
+    match client.get(&server.url("/loop")) {
+        Err(Error::TooManyRedirects { limit: 10 }) => {}
+        other => panic!(
+            "expected TooManyRedirects, got {:?}",
+            other.map(|g| g.status)
+        ),
+    }
+    let before = server.recorded().len();
+    let three = TestClient::new(mode, bounded().max_redirects(3));
+    assert!(matches!(
+        three.get(&server.url("/loop")),
+        Err(Error::TooManyRedirects { limit: 3 })
+    ));
+    assert_eq!(server.recorded().len() - before, 4);
+    let off = TestClient::new(mode, bounded().follow_redirects(false));
+    let got = off.get(&server.url("/a")).unwrap();
+    assert_eq!(got.status, StatusCode::FOUND);
+    assert_eq!(got.text(), "moved");
+    // Redirect bodies were drained: one connection for everything.
+    assert_eq!(server.accepts(), 3);
+}
+
+fn redirects_change_methods_as_the_rfc_says(mode: Mode) {
+    let server = redirect_server();
+    let client = TestClient::bounded(mode);
+    let got = client
+        .send(Req::post(server.url("/see-other"), b"data"))
+        .unwrap();
+    assert!(got.text().starts_with("GET  "), "{}", got.text());
+    let got = client
+        .send(Req::post(server.url("/found"), b"data"))
+        .unwrap();
+    assert!(got.text().starts_with("GET  "), "{}", got.text());
+    let got = client
+        .send(Req::post(server.url("/temporary"), b"data"))
+        .unwrap();
+    assert!(got.text().starts_with("POST data "), "{}", got.text());
+    let got = client
+        .send(Req::new(Method::PUT, server.url("/permanent")).body(ReqBody::Bytes(b"put".to_vec())))
+        .unwrap();
+    assert!(got.text().starts_with("PUT put "), "{}", got.text());
+    // A streamed body cannot be replayed: the 307 is the answer.
+    let got = client
+        .send(
+            Req::new(Method::POST, server.url("/temporary"))
+                .body(ReqBody::Stream(b"once".to_vec())),
+        )
+        .unwrap();
+    assert_eq!(got.status, StatusCode::TEMPORARY_REDIRECT);
+}
+
+fn redirects_drop_credentials_across_origins(mode: Mode) {
+    let other = redirect_server();
+    let target = other.url("/echo");
+    let server = Server::respond(move |request, _| match request.path() {
+        "/away" => (response(302, &[("Location", &target)], b""), true),
+        "/here" => (response(302, &[("Location", "/echo")], b""), true),
+        _ => (
+            ok(&format!(
+                "auth={:?} cookie={:?}",
+                request.header("authorization"),
+                request.header("cookie")
+            )),
+            true,
+        ),
+    });
+    let client = TestClient::bounded(mode);
+    let mut req = Req::get(server.url("/here")).header("cookie", "session=1");
+    req.basic = Some(("u".into(), "p".into()));
+    let text = client.send(req).unwrap().text();
+    assert_eq!(text, "auth=Some(\"Basic dTpw\") cookie=Some(\"session=1\")");
+    let mut req = Req::get(server.url("/away")).header("cookie", "session=1");
+    req.basic = Some(("u".into(), "p".into()));
+    let text = client.send(req).unwrap().text();
+    assert_eq!(text, "GET  auth=None cookie=None");
+}
