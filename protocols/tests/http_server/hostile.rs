@@ -12,6 +12,7 @@ both_modes!(
     a_stalled_body_gets_408,
     a_body_below_the_minimum_rate_gets_408,
     a_body_above_the_minimum_rate_outlasts_the_body_timeout,
+    a_silent_or_dribbling_tls_handshake_is_cut_off,
 );
 
 fn slowloris_is_cut_off_and_others_are_served(mode: Mode) {
@@ -344,4 +345,49 @@ fn a_body_above_the_minimum_rate_outlasts_the_body_timeout(mode: Mode) {
     let responses = parse_responses(&reply, &["POST"]);
     assert_eq!(responses[0].head.status, 200);
     assert_eq!(responses[0].body, body);
+}
+
+/// A slow handshake is a slow head: a TLS client that sends nothing, or
+/// its ClientHello a byte at a time, is closed by the handshake timeout,
+/// and the server goes on serving others.
+fn a_silent_or_dribbling_tls_handshake_is_cut_off(mode: Mode) {
+    let handshake_timeout = Duration::from_millis(500);
+    let config = quick_config().tls(tls_config().with_handshake_timeout(handshake_timeout));
+    let server = TestServer::start(mode, config);
+    // The start of a ClientHello record, then nothing more.
+    let hello_start: &[u8] = &[
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ];
+    for dribble in [false, true] {
+        let mut client = server.connect();
+        let started = Instant::now();
+        let writer = {
+            let mut client = client.try_clone().unwrap();
+            std::thread::spawn(move || {
+                if !dribble {
+                    return;
+                }
+                for byte in hello_start {
+                    if client.write_all(std::slice::from_ref(byte)).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(400));
+                }
+            })
+        };
+        let rest = read_to_close(&mut client);
+        let elapsed = started.elapsed();
+        // No HTTP answer: the handshake never finished. Closed by the
+        // timeout, long before the dribble (4.4 s) or the head timeout (10 s).
+        assert!(!rest.starts_with(b"HTTP/"), "dribble {dribble}: {rest:?}");
+        assert!(
+            elapsed >= handshake_timeout - Duration::from_millis(50)
+                && elapsed < handshake_timeout * 5,
+            "dribble {dribble}: closed after {elapsed:?}"
+        );
+        let _ = client.shutdown(Shutdown::Both);
+        writer.join().unwrap();
+    }
+    let ok = curl_ok(&["--insecure", &server.url("/hello")]);
+    assert_eq!(ok, b"hello world");
 }
