@@ -1,4 +1,5 @@
-//! Timeouts and failures: --connect-timeout, -m, and curl's exit code for each failure.
+//! Timeouts and failures: --connect-timeout, -m, and curl's exit code for each
+//! failure.
 
 use super::*;
 

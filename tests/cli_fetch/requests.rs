@@ -1,4 +1,5 @@
-//! What is sent, and redirects and HTTP errors: -X, -H, -d, --data-binary, -T, -u, --compressed, -x, -L, --max-redirs, -f, -s, -S.
+//! What is sent, and redirects and HTTP errors: -X, -H, -d, --data-binary, -T,
+//! -u, --compressed, -x, -L, --max-redirs, -f, -s, -S.
 
 use super::*;
 

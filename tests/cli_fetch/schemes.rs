@@ -1,4 +1,5 @@
-//! Other schemes (data:, file:, FTP against pyftpdlib), --help, and the progress bar.
+//! Other schemes (data:, file:, FTP against pyftpdlib), --help, and the
+//! progress bar.
 
 use super::*;
 

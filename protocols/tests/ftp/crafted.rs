@@ -1,4 +1,5 @@
-//! Crafted servers that send exact bytes: greetings, malformed replies, silence, cut transfers, injection, cancellation.
+//! Crafted servers that send exact bytes: greetings, malformed replies,
+//! silence, cut transfers, injection, cancellation.
 
 use super::*;
 

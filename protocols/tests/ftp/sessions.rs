@@ -1,4 +1,5 @@
-//! Sessions against pyftpdlib: logins, listings, directories, errors that leave the session usable, IPv6, URLs, PASV.
+//! Sessions against pyftpdlib: logins, listings, directories, errors that leave
+//! the session usable, IPv6, URLs, PASV.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Downloads and uploads against pyftpdlib: whole, resumed, dropped early, owned, bounded in memory.
+//! Downloads and uploads against pyftpdlib: whole, resumed, dropped early,
+//! owned, bounded in memory.
 
 use super::*;
 

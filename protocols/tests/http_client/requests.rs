@@ -1,4 +1,5 @@
-//! What the client sends: heads, bodies, 100-continue, requests built elsewhere, and requests refused before any I/O.
+//! What the client sends: heads, bodies, 100-continue, requests built
+//! elsewhere, and requests refused before any I/O.
 
 use super::*;
 

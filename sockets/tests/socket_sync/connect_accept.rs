@@ -1,4 +1,5 @@
-//! Connecting and accepting: endpoints, refusals, non-blocking connects, names, address lists, dual mode, binding.
+//! Connecting and accepting: endpoints, refusals, non-blocking connects, names,
+//! address lists, dual mode, binding.
 
 use super::*;
 

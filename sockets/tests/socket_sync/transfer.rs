@@ -1,4 +1,6 @@
-//! Sending and receiving: timeouts, would-block, end of stream, zero-byte reads, vectored buffers, datagrams, peeking, messages, send_file, out-of-band data.
+//! Sending and receiving: timeouts, would-block, end of stream, zero-byte
+//! reads, vectored buffers, datagrams, peeking, messages, send_file, out-of-
+//! band data.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Waiting and closing: select and poll, closing from another thread, closed sockets, misuse, options.
+//! Waiting and closing: select and poll, closing from another thread, closed
+//! sockets, misuse, options.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Broken and silent peers: cuts, corrupted records, alerts, truncation, close_notify, handshake timeouts.
+//! Broken and silent peers: cuts, corrupted records, alerts, truncation,
+//! close_notify, handshake timeouts.
 
 use super::*;
 

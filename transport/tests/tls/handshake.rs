@@ -1,4 +1,5 @@
-//! Handshakes in both modes: ALPN, versions, SNI, client certificates, resumption.
+//! Handshakes in both modes: ALPN, versions, SNI, client certificates,
+//! resumption.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! What a TLS stream runs over and under: borrowed and std streams, the futures and tokio I/O traits, cancelled reads.
+//! What a TLS stream runs over and under: borrowed and std streams, the futures
+//! and tokio I/O traits, cancelled reads.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Certificate verification: each failure named for its cause; the certificate summary.
+//! Certificate verification: each failure named for its cause; the certificate
+//! summary.
 
 use super::*;
 
