@@ -15,6 +15,11 @@ pub const DEFAULT_MAX_FRAME_LENGTH: usize = 256 * 1024 * 1024;
 pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
 /// The default limit on array nesting (32 levels).
 pub const DEFAULT_MAX_DEPTH: usize = 32;
+/// The default limit on the values in one whole value, nested ones
+/// included (4 Mi). Each takes about 40 bytes in memory however few it
+/// took on the wire (3), so the frame length alone would let a 256 MiB
+/// frame become gigabytes.
+pub const DEFAULT_MAX_VALUES: usize = 4 * 1024 * 1024;
 
 /// The RESP2 codec: decodes [`Value`]s (every RESP2 type: simple string,
 /// error, integer, bulk and null bulk, array and null array, nested) and
@@ -24,7 +29,8 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// with [`RespClient`](super::RespClient), which does.
 ///
 /// Every size a peer controls is bounded (bulk length, array length, line
-/// length, nesting depth, whole value), each with a default and a setter.
+/// length, nesting depth, values in one value, whole value), each with a
+/// default and a setter.
 /// Bad input is an error value ([`Error::FrameTooLong`],
 /// [`Error::LineTooLong`], [`Error::InvalidLength`], [`Error::InvalidFrame`]);
 /// after a decoding error the byte stream is out of step (RESP cannot be
@@ -69,6 +75,7 @@ pub struct RespCodec {
     max_frame: usize,
     max_line: usize,
     max_depth: usize,
+    max_values: usize,
     /// How long the buffer must be before the value it starts can be
     /// whole (learnt from the last scan): a frame arriving in many reads
     /// is not scanned from its start after every one of them.
@@ -101,6 +108,7 @@ impl RespCodec {
             max_frame: DEFAULT_MAX_FRAME_LENGTH,
             max_line: DEFAULT_MAX_LINE_LENGTH,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_values: DEFAULT_MAX_VALUES,
             need: 0,
         }
     }
@@ -136,6 +144,13 @@ impl RespCodec {
         self
     }
 
+    /// Sets the most values one whole value may hold, nested ones and
+    /// itself included ([`DEFAULT_MAX_VALUES`]).
+    pub fn max_values(mut self, limit: usize) -> RespCodec {
+        self.max_values = limit;
+        self
+    }
+
     /// The line starting at `pos` (without its CRLF) and where the next begins.
     fn line<'b>(&self, buf: &'b [u8], pos: usize) -> Result<Option<(&'b [u8], usize)>> {
         let window = &buf[pos..buf.len().min(pos + self.max_line + 2)];
@@ -154,7 +169,15 @@ impl RespCodec {
 
     /// Checks that a whole value starts at `pos`: where it ends, or how
     /// long the buffer must grow before it can be whole. Allocates nothing.
-    fn scan(&self, buf: &[u8], pos: usize, depth: usize) -> Result<Scanned> {
+    /// `values` counts the values met so far in the whole value.
+    fn scan(&self, buf: &[u8], pos: usize, depth: usize, values: &mut usize) -> Result<Scanned> {
+        *values += 1;
+        if *values > self.max_values {
+            return Err(Error::InvalidLength(format!(
+                "a value of more than {} values (nested ones counted)",
+                self.max_values
+            )));
+        }
         let Some(&kind) = buf.get(pos) else {
             return Ok(Scanned::Short(pos + SMALLEST_VALUE));
         };
@@ -215,7 +238,7 @@ impl RespCodec {
                     let n = n as usize;
                     let mut at = after;
                     for done in 0..n {
-                        match self.scan(buf, at, depth + 1)? {
+                        match self.scan(buf, at, depth + 1, values)? {
                             Scanned::Whole(end) => at = end,
                             // The elements after this one take their bytes too.
                             Scanned::Short(need) => {
@@ -301,7 +324,7 @@ impl Decoder for RespCodec {
         if src.len() < self.need {
             return Ok(None);
         }
-        let scanned = self.scan(src, 0, 0);
+        let scanned = self.scan(src, 0, 0, &mut 0);
         if scanned.is_err() {
             self.need = 0;
         }
@@ -542,6 +565,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, Error::FrameTooLong { limit: 8, .. }), "{err}");
+        // An array of two arrays of two, each within the array limit:
+        // seven values in all, one more than allowed.
+        let nested = b"*2\r\n*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n";
+        let err = decode_all(&mut RespCodec::new().max_values(6), nested).unwrap_err();
+        assert!(err.to_string().contains("more than 6 values"), "{err}");
+        assert_eq!(
+            decode_all(&mut RespCodec::new().max_values(7), nested)
+                .unwrap()
+                .len(),
+            1
+        );
         // Within the limits, fine.
         let ok = decode_all(&mut RespCodec::new().max_depth(2), b"*1\r\n*1\r\n:1\r\n").unwrap();
         assert_eq!(ok.len(), 1);

@@ -17,6 +17,6 @@ mod value;
 pub use client::{Error, Reply, RespClient, Result};
 pub use codec::{
     RespCodec, DEFAULT_MAX_ARRAY_LENGTH, DEFAULT_MAX_BULK_LENGTH, DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_FRAME_LENGTH, DEFAULT_MAX_LINE_LENGTH,
+    DEFAULT_MAX_FRAME_LENGTH, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_VALUES,
 };
 pub use value::{ServerError, Value};
