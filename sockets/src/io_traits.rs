@@ -144,6 +144,32 @@ fn uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
     as_uninit(buf)
 }
 
+/// The writing methods futures-io's and tokio's `AsyncWrite` share: a
+/// write is a send, and a socket has nothing to flush.
+macro_rules! poll_write_methods {
+    () => {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.poll_write_from(cx, buf)
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            self.poll_write_vectored_from(cx, bufs)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    };
+}
+
 macro_rules! futures_io_impls {
     ($ty:ty) => {
         impl futures_io::AsyncRead for $ty {
@@ -165,25 +191,7 @@ macro_rules! futures_io_impls {
         }
 
         impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_from(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_vectored_from(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
+            poll_write_methods!();
 
             /// Shuts down the sending direction: the peer sees end of stream.
             fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -234,28 +242,10 @@ mod tokio_io {
             }
 
             impl tokio::io::AsyncWrite for $ty {
-                fn poll_write(
-                    self: Pin<&mut Self>,
-                    cx: &mut Context<'_>,
-                    buf: &[u8],
-                ) -> Poll<io::Result<usize>> {
-                    self.poll_write_from(cx, buf)
-                }
-
-                fn poll_write_vectored(
-                    self: Pin<&mut Self>,
-                    cx: &mut Context<'_>,
-                    bufs: &[IoSlice<'_>],
-                ) -> Poll<io::Result<usize>> {
-                    self.poll_write_vectored_from(cx, bufs)
-                }
+                poll_write_methods!();
 
                 fn is_write_vectored(&self) -> bool {
                     true
-                }
-
-                fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                    Poll::Ready(Ok(()))
                 }
 
                 fn poll_shutdown(

@@ -9,6 +9,7 @@ use rustls::client::Resumption;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
+use super::builder_setters::shared_builder_setters;
 use super::pem::{self, TrustList};
 use super::rustls_wrapper::rustls_wrapper_methods;
 use super::verifier::AcceptAnyCertificate;
@@ -143,15 +144,10 @@ impl TlsClientConfigBuilder {
         self
     }
 
-    /// The application protocols to offer by ALPN, most preferred first
-    /// (e.g. `["h2", "http/1.1"]`).
-    pub fn alpn_protocols<P: AsRef<[u8]>>(
-        mut self,
-        protocols: impl IntoIterator<Item = P>,
-    ) -> Self {
-        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
-        self
-    }
+    shared_builder_setters!(
+        /// The application protocols to offer by ALPN, most preferred first
+        /// (e.g. `["h2", "http/1.1"]`).
+    );
 
     /// Presents this certificate chain (leaf first) and private key when the
     /// server asks for a client certificate. Both are PEM.
@@ -193,18 +189,6 @@ impl TlsClientConfigBuilder {
         self
     }
 
-    /// The lowest protocol version to accept (TLS 1.2 by default).
-    pub fn min_protocol_version(mut self, version: TlsVersion) -> Self {
-        self.min_version = version;
-        self
-    }
-
-    /// The highest protocol version to offer (TLS 1.3 by default).
-    pub fn max_protocol_version(mut self, version: TlsVersion) -> Self {
-        self.max_version = version;
-        self
-    }
-
     /// Session resumption through rustls's in-memory session cache (on by
     /// default; it lives in the built configuration, so connections made
     /// from one `TlsClientConfig` resume each other's sessions).
@@ -217,12 +201,6 @@ impl TlsClientConfigBuilder {
     /// (It is never sent when connecting by IP address.)
     pub fn sni(mut self, on: bool) -> Self {
         self.sni = on;
-        self
-    }
-
-    /// How long a handshake may take (10 s by default).
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
         self
     }
 

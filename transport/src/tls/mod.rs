@@ -89,6 +89,7 @@
 
 use std::time::Duration;
 
+mod builder_setters;
 mod certificate;
 mod client_config;
 mod control;

@@ -15,6 +15,7 @@ use rustls::server::{
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 
+use super::builder_setters::shared_builder_setters;
 use super::client_config::AlpnList;
 use super::pem::{self, TrustList};
 use super::rustls_wrapper::rustls_wrapper_methods;
@@ -212,39 +213,16 @@ impl TlsServerConfigBuilder {
         self
     }
 
-    /// The application protocols the server accepts by ALPN, most preferred
-    /// first. A client that offers ALPN but none of these is refused
-    /// (`no_application_protocol`); one that offers none is accepted.
-    pub fn alpn_protocols<P: AsRef<[u8]>>(
-        mut self,
-        protocols: impl IntoIterator<Item = P>,
-    ) -> Self {
-        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
-        self
-    }
-
-    /// The lowest protocol version to accept (TLS 1.2 by default).
-    pub fn min_protocol_version(mut self, version: TlsVersion) -> Self {
-        self.min_version = version;
-        self
-    }
-
-    /// The highest protocol version to accept (TLS 1.3 by default).
-    pub fn max_protocol_version(mut self, version: TlsVersion) -> Self {
-        self.max_version = version;
-        self
-    }
+    shared_builder_setters!(
+        /// The application protocols the server accepts by ALPN, most preferred
+        /// first. A client that offers ALPN but none of these is refused
+        /// (`no_application_protocol`); one that offers none is accepted.
+    );
 
     /// Session resumption (an in-memory session cache and TLS 1.3 tickets);
     /// on by default.
     pub fn session_resumption(mut self, on: bool) -> Self {
         self.resumption = on;
-        self
-    }
-
-    /// How long a handshake may take (10 s by default).
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
         self
     }
 
