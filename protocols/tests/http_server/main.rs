@@ -20,7 +20,7 @@ use protocols::http::server::{
     Request, Response, ResponseBody, ServerConfig, ShutdownHandle, ShutdownReport,
 };
 use protocols::http::{parse_response_head, BodyDecoder, BodyLength, Limits, ResponseHead};
-use transport::tls::TlsServerConfig;
+use transport::tls::{TlsClientConfig, TlsServerConfig, TlsStream, Unmanaged};
 use transport::TcpListener;
 
 testkit::executor_block_on!(sockets::block_on);

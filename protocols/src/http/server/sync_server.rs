@@ -28,9 +28,9 @@ use crate::http::Error;
 /// accept thread hands connections to a bounded pool of worker threads;
 /// each worker serves one connection at a time — keep-alive and pipelined
 /// requests strictly in order — and calls the handler for every request.
-/// Between requests a plain-TCP keep-alive connection waits on one idle
-/// thread rather than on a worker, so idle clients cannot use up the pool
-/// (over TLS a connection keeps its worker while it stays open). For many
+/// Between requests a keep-alive connection (plain TCP or TLS) waits on one
+/// idle thread rather than on a worker, so idle clients cannot use up the
+/// pool; a TLS handshake still takes a worker while it runs. For many
 /// slow or idle clients, [`AsyncHttpServer`](super::AsyncHttpServer) holds
 /// a connection in memory alone.
 ///
@@ -383,14 +383,19 @@ fn serve_connection(job: Job, pool: &Pool) {
 
 /// Whether a connection between requests goes to the idle thread: its
 /// output is written, its next request has not begun within
-/// [`HANDOFF_AFTER`], and it is plain TCP (a TLS stream may hold decrypted
-/// bytes the socket no longer shows as readable, so it keeps its worker).
+/// [`HANDOFF_AFTER`], and the socket is the whole story: on TLS, rustls
+/// holds no decrypted bytes (those would not show as readable on the
+/// socket) and has not seen the peer's `close_notify`.
 fn may_park(link: &Link, net: &NetworkStream, pool: &Pool) -> bool {
     if pool.idle.get().is_none() {
         return false;
     }
     let mut shared = lock(link);
-    if !matches!(shared.stream, Stream::Plain(_)) || flush_sync(&mut shared).is_err() {
+    let socket_tells_all = match &shared.stream {
+        Stream::Plain(_) => true,
+        Stream::Tls(tls) => !tls.is_handshaking() && tls.rustls_connection().wants_read(),
+    };
+    if !socket_tells_all || flush_sync(&mut shared).is_err() {
         return false;
     }
     drop(shared);
