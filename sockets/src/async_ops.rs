@@ -69,7 +69,7 @@ use crate::kind::AddressFamily;
 use crate::message::{receive_message, ReceivedMessage};
 use crate::reactor::Timer;
 
-use crate::buffers::{as_uninit, as_uninit_slices, reported_flags};
+use crate::buffers::{as_uninit, as_uninit_slices, reported_flags, segment_window};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::Socket;
 use crate::source::{next_waiter_id, Attempt, Direction};
@@ -286,6 +286,7 @@ impl Socket {
         let addr = endpoint.to_sockaddr(self.address_family(), verb)?;
         {
             let guard = self.handle_enter().ok_or_else(|| self.closed_error(verb))?;
+            self.refuse_if_connected(&guard, &endpoint)?;
             self.enter_async_mode(&guard, verb)?;
             match guard.connect(&addr) {
                 Ok(()) => return Ok(()),
@@ -363,8 +364,14 @@ impl Socket {
         .await
     }
 
-    /// Sends several buffers in one call, asynchronously.
+    /// Sends several buffers in one system call, asynchronously. On a
+    /// stream past 1,024 buffers the first 1,024 go (from the first
+    /// non-empty one), and the count says how far: one call is one system
+    /// call, so a dropped future never leaves bytes sent but unreported. A
+    /// datagram with more fails with [`SocketError::MessageSize`].
     pub async fn send_vectored_async(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        let datagram = self.socket_type().has_message_boundaries();
+        let bufs = &bufs[segment_window(bufs.iter().map(|b| b.len()), datagram, "send")?];
         self.async_op("send", Direction::Write, |s| {
             s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
         })
@@ -454,8 +461,12 @@ impl Socket {
         Ok((self.aborted_if_closed(n, "receive")?, reported))
     }
 
-    /// Receives into several buffers, asynchronously.
+    /// Receives into several buffers, asynchronously (the buffers as
+    /// [`receive_vectored`](Socket::receive_vectored) takes them).
     pub async fn receive_vectored_async(&self, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
+        let datagram = self.socket_type().has_message_boundaries();
+        let window = segment_window(bufs.iter().map(|b| b.len()), datagram, "receive")?;
+        let bufs = &mut bufs[window];
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let bufs = as_uninit_slices(bufs);
         let (n, reported) = self

@@ -22,9 +22,17 @@ impl Socket {
     /// A [`DnsEndPoint`](crate::DnsEndPoint) is resolved with
     /// [`Dns::get_host_addresses`] and its addresses of a family this socket
     /// can reach are tried in order. In non-blocking mode a TCP connect fails
-    /// with [`SocketError::InProgress`] and completes in the background: wait
-    /// for [`SelectMode::Write`] (success) or [`SelectMode::Error`] (failure,
-    /// see [`pending_error`](Socket::pending_error)).
+    /// with [`SocketError::WouldBlock`], as in .NET (the OS code stays
+    /// `EINPROGRESS`, in [`Error::native_code`]), and completes in the
+    /// background: wait for [`SelectMode::Write`] (success) or
+    /// [`SelectMode::Error`] (failure, see
+    /// [`pending_error`](Socket::pending_error)); [`connected`](Socket::connected)
+    /// is true only once it succeeded.
+    ///
+    /// Connecting a stream socket that is already connected fails with
+    /// [`SocketError::IsConnected`], in every mode. A datagram socket may
+    /// connect again to change its default peer (std and POSIX allow it;
+    /// .NET refuses it, which would only take that use away).
     ///
     /// In blocking mode (and in [`connect_async`](Socket::connect_async)) the
     /// [`send_timeout`](Socket::send_timeout) bounds the connect, as Linux
@@ -46,6 +54,7 @@ impl Socket {
 
     fn connect_sockaddr(&self, addr: &SockAddr, endpoint: &EndPoint) -> Result<()> {
         let guard = self.enter("connect")?;
+        self.refuse_if_connected(&guard, endpoint)?;
         match guard.connect(addr) {
             Ok(()) => Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) && self.blocking() => {
@@ -61,6 +70,13 @@ impl Socket {
                     ))
                 }
             }
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Err(self
+                .os_error(&e, format!("connect {endpoint}"))
+                .with_kind(SocketError::WouldBlock)
+                .with_detail(
+                    "the connection is being made in the background: wait until the socket \
+                     is writable (or has an error) to learn how it ended",
+                )),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(self.backlog_full(&e, endpoint)),
             Err(e) => Err(self.os_error(&e, format!("connect {endpoint}"))),
         }
@@ -123,6 +139,7 @@ impl Socket {
         let endpoint = endpoint.into();
         let addr = endpoint.to_sockaddr(self.address_family(), "connect")?;
         let guard = self.enter("connect")?;
+        self.refuse_if_connected(&guard, &endpoint)?;
         let _mode = self.lock_mode();
         let os_blocking = self.blocking() && !self.async_mode();
         let set_nonblocking = |on: bool| {
@@ -148,6 +165,20 @@ impl Socket {
             set_nonblocking(false)?;
         }
         result
+    }
+
+    /// A stream socket that is connected already fails with `IsConnected`.
+    /// The OS says so itself only once it has reported the connect's end
+    /// through a second `connect(2)`, which a connect completed by waiting
+    /// for writability never makes: the socket asks getpeername(2) first.
+    pub(crate) fn refuse_if_connected(&self, guard: &Guard<'_>, endpoint: &EndPoint) -> Result<()> {
+        if self.socket_type().has_message_boundaries() || guard.peer_addr().is_err() {
+            return Ok(());
+        }
+        Err(
+            Error::from_errno(libc::EISCONN, format!("connect {endpoint}"))
+                .with_detail("the socket is connected already; disconnect it first"),
+        )
     }
 
     #[cold]

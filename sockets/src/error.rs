@@ -234,6 +234,7 @@ pub struct Error {
     native_code: Option<i32>,
     operation: Cow<'static, str>,
     detail: Option<Cow<'static, str>>,
+    aborted_by_close: bool,
 }
 
 /// The sockets layer's result type.
@@ -247,6 +248,7 @@ impl Error {
             native_code: None,
             operation: operation.into(),
             detail: None,
+            aborted_by_close: false,
         }
     }
 
@@ -263,6 +265,7 @@ impl Error {
             native_code: Some(code),
             operation: operation.into(),
             detail: None,
+            aborted_by_close: false,
         }
     }
 
@@ -304,6 +307,25 @@ impl Error {
 
     pub(crate) fn with_kind(mut self, kind: SocketError) -> Error {
         self.kind = kind;
+        self
+    }
+
+    /// True when the call failed because its socket was closed with
+    /// [`Socket::close`](crate::Socket::close) (or dropped), from any thread.
+    /// The kind says more, as .NET reports it: a synchronous `accept` that
+    /// was blocked when the close came ends with
+    /// [`SocketError::Interrupted`], a blocked synchronous send or receive
+    /// with [`SocketError::ConnectionAborted`], and everything else (an
+    /// asynchronous call, a call made after the close) with
+    /// [`SocketError::OperationAborted`]. A caller that does not care which
+    /// needs only this check.
+    pub fn is_aborted_by_close(&self) -> bool {
+        self.aborted_by_close
+    }
+
+    /// Marks the error as caused by the socket's own close.
+    pub(crate) fn by_close(mut self) -> Error {
+        self.aborted_by_close = true;
         self
     }
 }

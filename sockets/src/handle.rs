@@ -80,11 +80,11 @@ impl Handle {
         self.state.load(Ordering::Acquire) & CLOSED != 0
     }
 
-    /// Marks the handle closed. `wake` runs (inside the handle) when other
-    /// calls are still inside, to make their blocking system calls return.
-    /// The descriptor is released when the last call leaves. Returns false
-    /// when the handle was already closed.
-    pub(crate) fn close(&self, wake: impl FnOnce(&socket2::Socket)) -> bool {
+    /// Marks the handle closed. `wake` runs (inside the handle) with
+    /// whether other calls are still inside, to make their blocking system
+    /// calls return. The descriptor is released when the last call leaves.
+    /// Returns false when the handle was already closed.
+    pub(crate) fn close(&self, wake: impl FnOnce(&socket2::Socket, bool)) -> bool {
         let Some(guard) = self.enter() else {
             return false;
         };
@@ -93,9 +93,7 @@ impl Handle {
             return false;
         }
         let others_inside = (previous & !CLOSED) - 1;
-        if others_inside > 0 {
-            wake(&guard);
-        }
+        wake(&guard, others_inside > 0);
         true
     }
 

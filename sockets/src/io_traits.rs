@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 
 use socket2::MaybeUninitSlice;
 
-use crate::buffers::{as_uninit, as_uninit_slices};
+use crate::buffers::{as_uninit, as_uninit_slices, segment_window};
 use crate::socket::Socket;
 use crate::source::{Direction, TRAIT_WAITER};
 use crate::waiter::Waiter;
@@ -73,6 +73,11 @@ impl Socket {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        let datagram = self.socket_type().has_message_boundaries();
+        let bufs = match segment_window(bufs.iter().map(|b| b.len()), datagram, "read") {
+            Ok(window) => &mut bufs[window],
+            Err(err) => return Poll::Ready(Err(err.into())),
+        };
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let bufs = as_uninit_slices(bufs);
         let short = self.short_transfer(total);
@@ -121,6 +126,11 @@ impl Socket {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let datagram = self.socket_type().has_message_boundaries();
+        let bufs = match segment_window(bufs.iter().map(|b| b.len()), datagram, "write") {
+            Ok(window) => &bufs[window],
+            Err(err) => return Poll::Ready(Err(err.into())),
+        };
         let total = bufs.iter().map(|b| b.len()).sum();
         self.poll_trait_op(
             cx,

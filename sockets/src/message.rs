@@ -57,6 +57,7 @@ impl Socket {
             receive_message(s, buf, flags)
         })?;
         self.finish_message(raw)
+            .map_err(|e| self.closed_while_blocked(e, "receive_message_from"))
     }
 
     pub(crate) fn finish_message(&self, raw: RawMessage) -> Result<ReceivedMessage> {

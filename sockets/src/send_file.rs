@@ -99,7 +99,8 @@ impl Socket {
                 Err(err) => err,
             };
             if self.is_closed() {
-                return Err(self.closed_error("send_file"));
+                let closed = self.closed_error("send_file");
+                return Err(self.closed_while_blocked(closed, "send_file"));
             }
             match err.kind() {
                 io::ErrorKind::Interrupted => continue,

@@ -2,13 +2,13 @@
 
 use std::fmt;
 use std::io;
-use std::net::Shutdown as StdShutdown;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use crate::endpoint::{unspecified_sockaddr, EndPoint};
+use crate::bound_path::BoundPath;
+use crate::endpoint::EndPoint;
 use crate::error::{Error, Result, SocketError};
 use crate::handle::{Guard, Handle};
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
@@ -74,12 +74,21 @@ pub struct Socket {
     receive_timeout_us: AtomicU64,
     send_timeout_us: AtomicU64,
     packet_info_enabled: AtomicBool,
-    /// Waker slots of the `AsyncRead`/`AsyncWrite` impls, made on first use
-    /// (out of line: most sockets never need them).
-    trait_waiters: OnceLock<Box<TraitWaiters>>,
+    /// What few sockets need, made on first use (out of line: most sockets
+    /// never need it).
+    extras: OnceLock<Box<Extras>>,
     /// Serialises changes of `O_NONBLOCK` and the reactor registration.
     mode_lock: Mutex<()>,
     raw_fd: RawFd,
+}
+
+/// What few sockets need and most never do.
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// Waker slots of the `AsyncRead`/`AsyncWrite` impls.
+    pub(crate) trait_waiters: TraitWaiters,
+    /// The file of a Unix socket bound to a path, removed when it closes.
+    pub(crate) bound_path: OnceLock<BoundPath>,
 }
 
 const NO_TIMEOUT: u64 = u64::MAX;
@@ -164,7 +173,7 @@ impl Socket {
             receive_timeout_us: AtomicU64::new(NO_TIMEOUT),
             send_timeout_us: AtomicU64::new(NO_TIMEOUT),
             packet_info_enabled: AtomicBool::new(false),
-            trait_waiters: OnceLock::new(),
+            extras: OnceLock::new(),
             mode_lock: Mutex::new(()),
             raw_fd,
         }
@@ -199,7 +208,32 @@ impl Socket {
         &self,
         operation: impl Into<std::borrow::Cow<'static, str>>,
     ) -> Error {
-        Error::new(SocketError::OperationAborted, operation)
+        Error::new(SocketError::OperationAborted, operation).by_close()
+    }
+
+    /// A synchronous call that was blocked in the socket when `close` came
+    /// ends as .NET's does: `accept` with `Interrupted`, a send or receive
+    /// with `ConnectionAborted`, anything else with `OperationAborted`
+    /// (asynchronous calls always end with `OperationAborted`).
+    #[cold]
+    pub(crate) fn closed_while_blocked(&self, err: Error, verb: &str) -> Error {
+        if !err.is_aborted_by_close() {
+            return err;
+        }
+        match verb {
+            "accept" => err.with_kind(SocketError::Interrupted),
+            v if v.starts_with("receive") || v.starts_with("send") => {
+                err.with_kind(SocketError::ConnectionAborted)
+            }
+            _ => err,
+        }
+    }
+
+    /// [`aborted_if_closed`](Self::aborted_if_closed) for a synchronous call.
+    #[inline]
+    pub(crate) fn sync_aborted_if_closed(&self, n: usize, verb: &'static str) -> Result<usize> {
+        self.aborted_if_closed(n, verb)
+            .map_err(|e| self.closed_while_blocked(e, verb))
     }
 
     /// Maps an OS failure: `OperationAborted` when the socket was closed under
@@ -212,7 +246,7 @@ impl Socket {
     ) -> Error {
         let error = Error::from_io(err, operation);
         if self.handle.is_closed() {
-            return error.with_kind(SocketError::OperationAborted);
+            return error.with_kind(SocketError::OperationAborted).by_close();
         }
         if error.kind() == SocketError::WouldBlock && self.blocking.load(Ordering::Relaxed) {
             return error.with_kind(SocketError::TimedOut);
@@ -270,7 +304,9 @@ impl Socket {
         let guard = self.enter(verb)?;
         match op(&guard) {
             Ok(value) => Ok(value),
-            Err(err) => self.sync_retry(&guard, verb, mode, err, op),
+            Err(err) => self
+                .sync_retry(&guard, verb, mode, err, op)
+                .map_err(|e| self.closed_while_blocked(e, verb)),
         }
     }
 
@@ -420,7 +456,13 @@ impl Socket {
         let guard = self.enter("bind")?;
         guard
             .bind(&addr)
-            .map_err(|e| self.os_error(&e, format!("bind {endpoint}")))
+            .map_err(|e| self.os_error(&e, format!("bind {endpoint}")))?;
+        if let Some(crate::UnixEndPoint::Path(path)) = endpoint.as_unix() {
+            if let Some(bound) = BoundPath::created(path) {
+                let _ = self.extras().bound_path.set(bound);
+            }
+        }
+        Ok(())
     }
 
     /// Starts listening for connections with a backlog (`listen(2)`).
@@ -447,74 +489,6 @@ impl Socket {
             Some(self.cached_timeout(SelectMode::Write)),
         );
         accepted
-    }
-
-    /// Closes one or both directions (`shutdown(2)`).
-    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
-        let guard = self.enter("shutdown")?;
-        let how = match how {
-            Shutdown::Receive => StdShutdown::Read,
-            Shutdown::Send => StdShutdown::Write,
-            Shutdown::Both => StdShutdown::Both,
-        };
-        guard
-            .shutdown(how)
-            .map_err(|e| self.os_error(&e, self.describe("shutdown")))
-    }
-
-    /// Ends the connection. With `reuse_socket` the socket returns to the
-    /// unconnected state and can connect again (on Linux this dissolves the
-    /// association with `connect(AF_UNSPEC)`; a TCP connection whose peer has
-    /// not finished closing is reset); without it the socket is closed.
-    pub fn disconnect(&self, reuse_socket: bool) -> Result<()> {
-        if !reuse_socket {
-            self.close();
-            return Ok(());
-        }
-        let guard = self.enter("disconnect")?;
-        if self.socket_type == SocketType::Stream {
-            match guard.shutdown(StdShutdown::Both) {
-                Ok(()) => {}
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {}
-                Err(e) => return Err(self.os_error(&e, "disconnect")),
-            }
-        }
-        let unspec = unspecified_sockaddr();
-        match guard.connect(&unspec) {
-            Ok(()) => Ok(()),
-            // Linux reports EAFNOSUPPORT for some families even though the
-            // association is dissolved.
-            Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => Ok(()),
-            Err(e) => Err(self.os_error(&e, "disconnect")),
-        }
-    }
-
-    /// Closes the socket. Calls blocked in it on other threads end with
-    /// [`SocketError::OperationAborted`]; every later call fails the same way.
-    /// Closing twice is harmless. Dropping the socket closes it too.
-    pub fn close(&self) {
-        self.handle.close(|socket| {
-            // Wakes blocked accept/receive/connect/poll calls on Linux, for
-            // connected, listening and datagram sockets alike.
-            let _ = socket.shutdown(StdShutdown::Both);
-        });
-        if let Some(registration) = self.handle.registration() {
-            registration.source.wake_all();
-        }
-    }
-
-    /// Closes the socket after setting linger to `timeout`: the close waits up
-    /// to `timeout` for unsent data to be delivered (`Duration::ZERO` resets
-    /// the connection at once), like .NET's `Close(int timeout)`.
-    pub fn close_timeout(&self, timeout: Duration) -> Result<()> {
-        self.set_linger(Some(timeout))?;
-        self.close();
-        Ok(())
-    }
-
-    /// True once [`close`](Socket::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.handle.is_closed()
     }
 
     // ----- state -----
@@ -612,7 +586,21 @@ impl Socket {
     }
 
     pub(crate) fn trait_waiters(&self) -> &TraitWaiters {
-        self.trait_waiters.get_or_init(Box::default)
+        &self.extras().trait_waiters
+    }
+
+    pub(crate) fn extras(&self) -> &Extras {
+        self.extras.get_or_init(Box::default)
+    }
+
+    /// The extras, if anything has made them.
+    pub(crate) fn extras_if_made(&self) -> Option<&Extras> {
+        self.extras.get().map(|extras| &**extras)
+    }
+
+    /// The handle, for the calls that end the socket's life.
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
     }
 
     pub(crate) fn packet_info_enabled(&self) -> &AtomicBool {

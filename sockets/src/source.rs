@@ -209,6 +209,13 @@ impl Source {
         }
     }
 
+    /// True while an operation waits in either direction.
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.directions
+            .iter()
+            .any(|state| lock(&state.waiters).first.is_some())
+    }
+
     /// Wakes every waiter in both directions (the socket was closed).
     pub(crate) fn wake_all(&self) {
         self.ready(Direction::Read);

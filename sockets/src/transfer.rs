@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use socket2::MaybeUninitSlice;
 
-use crate::buffers::{as_uninit, as_uninit_slices, reported_flags};
+use crate::buffers::{as_uninit, as_uninit_slices, reported_flags, segment_window};
 use crate::endpoint::EndPoint;
 use crate::error::{Error, Result, SocketError};
 use crate::flags::SocketFlags;
@@ -25,32 +25,67 @@ impl Socket {
     /// Sends bytes (`send(2)`); returns how many were sent. Never raises `SIGPIPE`.
     #[inline]
     pub fn send(&self, buf: &[u8]) -> Result<usize> {
-        self.sync_op("send", SelectMode::Write, |s| {
+        let n = self.sync_op("send", SelectMode::Write, |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
-        })
+        })?;
+        self.sent(n)
     }
 
     /// Sends bytes with flags (out-of-band, don't-route, more).
     pub fn send_with_flags(&self, buf: &[u8], flags: SocketFlags) -> Result<usize> {
-        self.sync_op("send", SelectMode::Write, |s| {
+        let n = self.sync_op("send", SelectMode::Write, |s| {
             s.send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
-        })
+        })?;
+        self.sent(n)
     }
 
-    /// Sends several buffers in one call (`sendmsg(2)`, gather); zero-length buffers are fine.
+    /// A blocking send that the socket's close cut short reports the abort
+    /// even when the kernel took part of the buffer first: the close reset
+    /// the connection, and what the kernel held went with it.
+    #[inline]
+    fn sent(&self, n: usize) -> Result<usize> {
+        if self.is_closed() {
+            return Err(self.closed_while_blocked(self.closed_error("send"), "send"));
+        }
+        Ok(n)
+    }
+
+    /// Sends several buffers (`sendmsg(2)`, gather); zero-length buffers are
+    /// fine. On a stream any number of buffers is taken: past the 1,024 one
+    /// system call takes, they go out in turns while each turn is sent
+    /// whole (the count says how far it got). A datagram is one system call,
+    /// so more than 1,024 buffers fail with [`SocketError::MessageSize`].
     pub fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
         self.send_vectored_with_flags(bufs, SocketFlags::empty())
     }
 
-    /// Sends several buffers in one call, with flags.
+    /// Sends several buffers, with flags (see [`send_vectored`](Socket::send_vectored)).
     pub fn send_vectored_with_flags(
         &self,
         bufs: &[IoSlice<'_>],
         flags: SocketFlags,
     ) -> Result<usize> {
-        self.sync_op("send", SelectMode::Write, |s| {
-            s.send_vectored_with_flags(bufs, flags.to_msg() | libc::MSG_NOSIGNAL)
-        })
+        let datagram = self.socket_type().has_message_boundaries();
+        let mut rest = bufs;
+        let mut sent = 0;
+        loop {
+            let window = segment_window(rest.iter().map(|b| b.len()), datagram, "send")?;
+            let turn = &rest[window.clone()];
+            let len: usize = turn.iter().map(|b| b.len()).sum();
+            let n = match self.sync_op("send", SelectMode::Write, |s| {
+                s.send_vectored_with_flags(turn, flags.to_msg() | libc::MSG_NOSIGNAL)
+            }) {
+                Ok(n) => self.sent(n)?,
+                // What went out is reported; the next call meets the error.
+                Err(_) if sent > 0 => return Ok(sent),
+                Err(e) => return Err(e),
+            };
+            sent += n;
+            if n < len || window.end == rest.len() {
+                return Ok(sent);
+            }
+            rest = &rest[window.end..];
+        }
     }
 
     /// Sends a datagram to an endpoint (`sendto(2)`). A
@@ -93,7 +128,7 @@ impl Socket {
             return Ok(n);
         }
         let n = self.sync_op("receive", SelectMode::Read, |s| s.recv(as_uninit(buf)))?;
-        self.aborted_if_closed(n, "receive")
+        self.sync_aborted_if_closed(n, "receive")
     }
 
     #[cold]
@@ -119,7 +154,7 @@ impl Socket {
             s.recv_vectored_with_flags(&mut bufs, flags.to_msg())
         })?;
         Ok((
-            self.aborted_if_closed(n, "receive")?,
+            self.sync_aborted_if_closed(n, "receive")?,
             reported_flags(reported),
         ))
     }
@@ -135,7 +170,7 @@ impl Socket {
             return Ok(());
         }
         if self.is_closed() {
-            return Err(self.closed_error(verb));
+            return Err(self.closed_while_blocked(self.closed_error(verb), verb));
         }
         let kind = if self.blocking() {
             SocketError::TimedOut
@@ -145,7 +180,10 @@ impl Socket {
         Err(Error::new(kind, self.describe(verb)))
     }
 
-    /// Receives into several buffers in one call (`recvmsg(2)`, scatter).
+    /// Receives into several buffers in one call (`recvmsg(2)`, scatter). On
+    /// a stream any number of buffers is taken (one call fills at most
+    /// 1,024 of them, from the first non-empty one); on a datagram socket
+    /// more than 1,024 fail with [`SocketError::MessageSize`].
     pub fn receive_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
         let (n, flags) = self.receive_vectored_with_flags(bufs, SocketFlags::empty())?;
         if flags.contains(SocketFlags::TRUNCATED) {
@@ -161,7 +199,9 @@ impl Socket {
         bufs: &mut [IoSliceMut<'_>],
         flags: SocketFlags,
     ) -> Result<(usize, SocketFlags)> {
-        let bufs = as_uninit_slices(bufs);
+        let datagram = self.socket_type().has_message_boundaries();
+        let window = segment_window(bufs.iter().map(|b| b.len()), datagram, "receive")?;
+        let bufs = as_uninit_slices(&mut bufs[window]);
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let (n, reported) = self.sync_op("receive", SelectMode::Read, |s| {
             s.recv_vectored_with_flags(bufs, flags.to_msg())
@@ -169,7 +209,7 @@ impl Socket {
         let n = if total == 0 {
             n
         } else {
-            self.aborted_if_closed(n, "receive")?
+            self.sync_aborted_if_closed(n, "receive")?
         };
         Ok((n, reported_flags(reported)))
     }
@@ -194,7 +234,7 @@ impl Socket {
             let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
             s.recv_from_vectored_with_flags(&mut bufs, flags.to_msg())
         })?;
-        let n = self.aborted_if_closed(n, "receive_from")?;
+        let n = self.sync_aborted_if_closed(n, "receive_from")?;
         Ok((n, EndPoint::from_sockaddr(&addr), reported_flags(reported)))
     }
 }

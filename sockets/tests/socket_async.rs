@@ -371,14 +371,81 @@ on_every_executor! {
         }
     }
 
-    async fn closing_a_socket_aborts_a_pending_receive() {
+    async fn closing_a_socket_aborts_a_pending_receive_and_resets_the_peer() {
+        for family in [Family::V4, Family::V6] {
+            let (client, server) = connected_pair(family).await;
+            let mut buf = [0u8; 8];
+            let (received, ()) = join!(server.receive_async(&mut buf), async {
+                sleep(Duration::from_millis(30)).await;
+                server.close();
+            });
+            let err = received.unwrap_err();
+            assert_eq!(err.kind(), SocketError::OperationAborted, "{family:?}: {err}");
+            assert!(err.is_aborted_by_close(), "{family:?}: {err}");
+            // A receive was pending: the peer sees the connection reset.
+            let err = client.receive_async(&mut buf).await.unwrap_err();
+            assert_eq!(err.kind(), SocketError::ConnectionReset, "{family:?}: {err}");
+        }
+    }
+
+    async fn closing_aborts_a_pending_receive_that_has_a_timeout() {
+        // With a receive timeout the pending receive still ends as aborted, not timed out.
         let (_client, server) = connected_pair(Family::V4).await;
+        server.set_receive_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut buf = [0u8; 8];
         let (received, ()) = join!(server.receive_async(&mut buf), async {
             sleep(Duration::from_millis(30)).await;
             server.close();
         });
-        assert_eq!(received.unwrap_err().kind(), SocketError::OperationAborted);
+        let err = received.unwrap_err();
+        assert_eq!(err.kind(), SocketError::OperationAborted, "{err}");
+        assert!(err.is_aborted_by_close(), "{err}");
+    }
+
+    async fn connect_async_on_a_connected_socket_fails_with_is_connected() {
+        for family in ALL {
+            let other = listener(family);
+            let (client, _server) = connected_pair(family).await;
+            let err = client.connect_async(other.local_endpoint().unwrap()).await.unwrap_err();
+            assert_eq!(err.kind(), SocketError::IsConnected, "{family:?}: {err}");
+        }
+    }
+
+    async fn disconnect_async_needs_a_connection_and_ends_it() {
+        let never = Family::V4.socket(SocketType::Stream);
+        let err = never.disconnect_async(true).await.unwrap_err();
+        assert_eq!(err.kind(), SocketError::NotConnected, "{err}");
+        let (client, server) = connected_pair(Family::V4).await;
+        client.disconnect_async(true).await.unwrap();
+        assert!(!client.connected());
+        assert_eq!(server.receive_async(&mut [0u8; 8]).await.unwrap(), 0);
+        client.close();
+        let err = client.disconnect_async(true).await.unwrap_err();
+        assert_eq!(err.kind(), SocketError::OperationAborted, "{err}");
+    }
+
+    async fn vectored_async_calls_take_any_number_of_buffers_on_a_stream() {
+        // One asynchronous call is one system call: past 1,024 buffers it
+        // sends (and fills) the first 1,024, and the count says so.
+        let (client, server) = connected_pair(Family::V4).await;
+        let data = vec![9u8; 3000];
+        let slices: Vec<std::io::IoSlice<'_>> = data.chunks(1).map(std::io::IoSlice::new).collect();
+        let mut sent = 0;
+        while sent < slices.len() {
+            let n = client.send_vectored_async(&slices[sent..]).await.unwrap();
+            assert!(n > 0 && n <= 1024, "{n}");
+            sent += n;
+        }
+        let mut received = vec![0u8; 3000];
+        let mut got = 0;
+        while got < received.len() {
+            let mut bufs: Vec<std::io::IoSliceMut<'_>> =
+                received[got..].chunks_mut(1).map(std::io::IoSliceMut::new).collect();
+            let n = server.receive_vectored_async(&mut bufs).await.unwrap();
+            assert!(n > 0 && n <= 1024, "{n}");
+            got += n;
+        }
+        assert_eq!(received, data);
     }
 
     async fn the_receive_timeout_fires_and_leaves_the_socket_usable() {

@@ -95,17 +95,16 @@ fn connect_on_a_connected_socket_is_is_connected() {
 }
 
 #[test]
-fn non_blocking_connect_is_in_progress_then_select_reports_it_writable() {
+fn non_blocking_connect_would_block_then_select_reports_it_writable() {
     for family in IP {
         let listener = listener(family);
         let client = family.socket(SocketType::Stream);
         client.set_blocking(false).unwrap();
-        // Loopback may also complete the connect at once (Ok).
+        // Loopback may also complete the connect at once (Ok). As in .NET
+        // the kind is WouldBlock; the OS code stays EINPROGRESS.
         if let Err(e) = client.connect(listener.local_endpoint().unwrap()) {
-            assert!(
-                matches!(e.kind(), SocketError::InProgress | SocketError::WouldBlock),
-                "{e}"
-            );
+            assert_eq!(e.kind(), SocketError::WouldBlock, "{e}");
+            assert_eq!(e.native_code(), Some(libc::EINPROGRESS), "{e}");
         }
         let mut write = vec![&client];
         let n = select(
@@ -132,17 +131,22 @@ fn non_blocking_connect_to_a_closed_port_lands_in_the_error_list() {
             if e.kind() == SocketError::ConnectionRefused {
                 continue; // refused synchronously: also correct
             }
-            assert_eq!(e.kind(), SocketError::InProgress, "{e}");
+            assert_eq!(e.kind(), SocketError::WouldBlock, "{e}");
         }
         let (mut w, mut e) = (vec![&client], vec![&client]);
         select(&mut vec![], &mut w, &mut e, Some(Duration::from_secs(5))).unwrap();
         assert!(w.is_empty(), "a failed connect is not writable");
         assert_eq!(e.len(), 1);
+        assert!(
+            !client.connected(),
+            "a failed connect leaves it unconnected"
+        );
         let pending = client
             .pending_error()
             .unwrap()
             .expect("an error is pending");
         assert_eq!(pending.kind(), SocketError::ConnectionRefused);
+        assert!(!client.connected());
     }
 }
 
@@ -319,4 +323,42 @@ fn a_dns_endpoint_is_refused_by_bind_and_send_to() {
         assert_eq!(err.kind(), SocketError::InvalidArgument);
         assert!(err.to_string().contains("DnsEndPoint"), "{err}");
     }
+}
+
+#[test]
+fn connecting_a_connected_stream_socket_fails_with_is_connected() {
+    for family in ALL {
+        let other = listener(family);
+        let target = other.local_endpoint().unwrap();
+        let (client, _server) = connected_pair(family);
+        let err = client.connect(target.clone()).unwrap_err();
+        assert_eq!(err.kind(), SocketError::IsConnected, "{family:?}: {err}");
+        let err = client
+            .connect_timeout(target.clone(), Duration::from_secs(5))
+            .unwrap_err();
+        assert_eq!(err.kind(), SocketError::IsConnected, "{family:?}: {err}");
+        client.set_blocking(false).unwrap();
+        let err = client.connect(target.clone()).unwrap_err();
+        assert_eq!(err.kind(), SocketError::IsConnected, "{family:?}: {err}");
+        let err = sockets::block_on(client.connect_async(target)).unwrap_err();
+        assert_eq!(err.kind(), SocketError::IsConnected, "{family:?}: {err}");
+    }
+}
+
+/// Kept from POSIX and std on purpose: a datagram socket's connect only
+/// sets its default peer, and may set another.
+#[test]
+fn a_datagram_socket_may_connect_again_to_another_peer() {
+    let first = bound_dgram(Family::V4);
+    let second = bound_dgram(Family::V4);
+    let client = bound_dgram(Family::V4);
+    client.connect(first.local_endpoint().unwrap()).unwrap();
+    client.connect(second.local_endpoint().unwrap()).unwrap();
+    client.send(b"to the second").unwrap();
+    second
+        .set_receive_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 32];
+    let (n, _) = second.receive_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"to the second");
 }

@@ -98,6 +98,20 @@ fn closed_port(family: Family) -> EndPoint {
     ep
 }
 
+/// Joins a thread that must end within `limit`.
+fn join_within<T: Send + 'static>(handle: thread::JoinHandle<T>, limit: Duration) -> T {
+    let deadline = Instant::now() + limit;
+    while !handle.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "the blocked call did not return after close"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    handle.join().unwrap()
+}
+
+mod closing;
 mod connect_accept;
 mod transfer;
 mod waiting;

@@ -360,3 +360,51 @@ fn an_address_family_mismatch_in_send_to_is_an_error() {
         .unwrap_err();
     assert_eq!(err.kind(), SocketError::AddressFamilyNotSupported, "{err}");
 }
+
+#[test]
+fn vectored_transfers_take_any_number_of_buffers_on_a_stream() {
+    for family in ALL {
+        let (client, server) = connected_pair(family);
+        // 3,000 one-byte buffers with empty ones between: past the 1,024
+        // one system call takes.
+        let data: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+        let empty: [u8; 0] = [];
+        let slices: Vec<IoSlice<'_>> = data
+            .chunks(1)
+            .flat_map(|byte| [IoSlice::new(byte), IoSlice::new(&empty)])
+            .collect();
+        assert_eq!(client.send_vectored(&slices).unwrap(), 3000, "{family:?}");
+        // Receiving: 2,000 empty buffers first, then 3,000 one-byte ones.
+        let mut received = vec![0u8; 3000];
+        let mut got = 0;
+        server
+            .set_receive_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        while got < received.len() {
+            let mut empties = [[0u8; 0]; 2000];
+            let mut bufs: Vec<IoSliceMut<'_>> =
+                empties.iter_mut().map(|e| IoSliceMut::new(e)).collect();
+            bufs.extend(received[got..].chunks_mut(1).map(IoSliceMut::new));
+            let n = server.receive_vectored(&mut bufs).unwrap();
+            assert!(n > 0 && n <= 1024, "{family:?}: {n}");
+            got += n;
+        }
+        assert_eq!(received, data, "{family:?}");
+    }
+}
+
+#[test]
+fn a_datagram_of_more_than_1024_buffers_is_refused_with_a_clear_error() {
+    let receiver = bound_dgram(Family::V4);
+    let sender = bound_dgram(Family::V4);
+    sender.connect(receiver.local_endpoint().unwrap()).unwrap();
+    let byte = [1u8];
+    let slices = vec![IoSlice::new(&byte); 1025];
+    let err = sender.send_vectored(&slices).unwrap_err();
+    assert_eq!(err.kind(), SocketError::MessageSize, "{err}");
+    assert!(err.to_string().contains("at most 1024 buffers"), "{err}");
+    let mut storage = vec![[0u8; 1]; 1025];
+    let mut bufs: Vec<IoSliceMut<'_>> = storage.iter_mut().map(|b| IoSliceMut::new(b)).collect();
+    let err = receiver.receive_vectored(&mut bufs).unwrap_err();
+    assert_eq!(err.kind(), SocketError::MessageSize, "{err}");
+}
