@@ -422,21 +422,13 @@ fn open_output(path: &Path, append: bool) -> Result<File, Failure> {
     opened.map_err(|e| Failure::new(23, format!("cannot write {}: {e}", path.display())))
 }
 
-/// The response head as `-i`/`-I` print it: the status line (HTTP) and each field.
+/// The response head as `-i`/`-I` print it: over HTTP the head exactly as
+/// the server sent it (as curl prints it); for other schemes each field.
 fn head_text(response: &FetchResponse) -> Vec<u8> {
-    let mut out = Vec::new();
     if let Some(http) = response.http() {
-        let status = http.status();
-        out.extend_from_slice(
-            format!(
-                "{:?} {} {}\r\n",
-                http.version(),
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            )
-            .as_bytes(),
-        );
+        return http.raw_head().to_vec();
     }
+    let mut out = Vec::new();
     for (name, value) in response.headers() {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");

@@ -95,18 +95,11 @@ pub fn trace(event: &TraceEvent<'_>) {
             }
             writeln!(err, ">")
         }
-        TraceEvent::ResponseHead {
-            version,
-            status,
-            headers,
-        } => {
-            let _ = writeln!(err, "< {version:?} {status}");
-            for (name, value) in headers.iter() {
-                let _ = writeln!(
-                    err,
-                    "< {name}: {}",
-                    String::from_utf8_lossy(value.as_bytes())
-                );
+        TraceEvent::ResponseHead { raw, .. } => {
+            for line in String::from_utf8_lossy(raw).split("\r\n") {
+                if !line.is_empty() {
+                    let _ = writeln!(err, "< {line}");
+                }
             }
             writeln!(err, "<")
         }

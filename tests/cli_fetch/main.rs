@@ -23,7 +23,12 @@ use testkit::TempDir;
 
 /// Runs `netstack ARGS` in `dir`, killed (and the test failed) after 60 s.
 fn netstack_in(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netstack"))
+    run_in(env!("CARGO_BIN_EXE_netstack"), dir, args)
+}
+
+/// Runs `program ARGS` in `dir`, killed (and the test failed) after 60 s.
+fn run_in(program: &str, dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -49,7 +54,7 @@ fn netstack_in(dir: &Path, args: &[&str]) -> Output {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("netstack {args:?} did not finish within 60 s");
+            panic!("{program} {args:?} did not finish within 60 s");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -294,6 +299,7 @@ fn read_head(stream: &mut TcpStream) -> String {
 }
 
 mod failures;
+mod like_curl;
 mod output;
 mod requests;
 mod schemes;

@@ -2,6 +2,7 @@
 
 use std::mem::MaybeUninit;
 
+use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
@@ -19,6 +20,10 @@ pub struct ResponseHead {
     pub reason: String,
     /// The header fields.
     pub headers: HeaderMap,
+    /// The head exactly as received: the status line and the field lines
+    /// (names in the case the server wrote them, folds as sent), CRLFs
+    /// included, up to and with the blank line.
+    pub raw: Bytes,
 }
 
 /// A parsed request head.
@@ -226,6 +231,7 @@ pub fn parse_response_head(
             status,
             reason: response.reason.unwrap_or("").to_string(),
             headers: header_map(response.headers)?,
+            raw: Bytes::copy_from_slice(&buf[..end]),
         },
         end,
     )))

@@ -697,6 +697,7 @@ impl Exchange {
             version: head.version,
             status: head.status,
             headers: &head.headers,
+            raw: &head.raw,
         });
         let reader = mem::replace(&mut self.hop.reader, ResponseReader::new(config.limits));
         let mut timings = mem::take(&mut self.hop.timings);

@@ -54,6 +54,7 @@ pub(crate) struct Parts {
     pub status: StatusCode,
     pub version: Version,
     pub headers: HeaderMap,
+    pub raw_head: Bytes,
     pub url: Url,
     pub timings: Timings,
     pub max_body_size: u64,
@@ -285,6 +286,13 @@ macro_rules! accessors {
         /// The header fields (without `Content-Encoding`/`Content-Length` when the client decoded the body).
         pub fn headers(&self) -> &HeaderMap {
             &self.parts.headers
+        }
+
+        /// The head exactly as the server sent it: the status line and the
+        /// field lines, names in the server's case, CRLFs included, up to
+        /// and with the blank line (as `curl -i` prints it).
+        pub fn raw_head(&self) -> &[u8] {
+            &self.parts.raw_head
         }
 
         /// The URL that answered, after redirects.

@@ -95,8 +95,10 @@ pub enum TraceEvent<'a> {
         version: Version,
         /// Its status.
         status: StatusCode,
-        /// Its header fields, as received.
+        /// Its header fields.
         headers: &'a HeaderMap,
+        /// The head exactly as received (names in the server's case).
+        raw: &'a [u8],
     },
     /// A redirect is followed to `to`.
     Redirect {

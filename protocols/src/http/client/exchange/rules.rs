@@ -171,6 +171,7 @@ pub(super) fn build_parts(
         status: head.status,
         version: head.version,
         headers,
+        raw_head: head.raw,
         url: request.url.clone(),
         timings,
         max_body_size: config.max_body_size,
