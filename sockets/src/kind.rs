@@ -73,6 +73,18 @@ impl SocketType {
     }
 }
 
+impl fmt::Display for SocketType {
+    /// The type as prose: "stream", "datagram", "raw", "seqpacket".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SocketType::Stream => "stream",
+            SocketType::Dgram => "datagram",
+            SocketType::Raw => "raw",
+            SocketType::SeqPacket => "seqpacket",
+        })
+    }
+}
+
 /// The protocol of a socket (`IPPROTO_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
