@@ -45,6 +45,32 @@ pub enum Error {
     /// A bad argument or option (e.g. a Unix endpoint given to a TCP client).
     #[error("transport: {0}")]
     InvalidInput(String),
+    /// [`NetworkStream::new`](crate::NetworkStream::new) was given a socket
+    /// in non-blocking mode ([`sockets::Socket::blocking`] is false).
+    #[error("transport: the operation is not allowed on a non-blocking socket: a NetworkStream needs a socket in blocking mode (call set_blocking(true) first)")]
+    NonBlockingSocket,
+    /// [`NetworkStream::new`](crate::NetworkStream::new) was given a socket
+    /// that is not a stream socket.
+    #[error(
+        "transport: a NetworkStream needs a stream socket, and this is a {socket_type} socket"
+    )]
+    NotStreamSocket {
+        /// The socket's type.
+        socket_type: sockets::SocketType,
+    },
+    /// [`NetworkStream::new`](crate::NetworkStream::new) was given a socket
+    /// that has no connected peer.
+    #[error("transport: a NetworkStream needs a connected socket, and this one is not connected")]
+    NotConnected,
+    /// A listener was asked to accept, or whether a connection is pending,
+    /// before [`start`](crate::TcpListener::start).
+    #[error(
+        "transport: {operation} needs a listening socket: call start() before calling this method"
+    )]
+    NotListening {
+        /// The method called (`accept`, `accept_async`, `pending`).
+        operation: &'static str,
+    },
     /// A TLS failure (its message names the TLS layer).
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
@@ -88,7 +114,11 @@ impl From<Error> for io::Error {
             Error::Socket(e) => e.into(),
             Error::Tls(t) => t.into(),
             Error::ConnectTimeout { .. } => io::Error::new(io::ErrorKind::TimedOut, err),
-            Error::InvalidInput(_) => io::Error::new(io::ErrorKind::InvalidInput, err),
+            Error::InvalidInput(_)
+            | Error::NonBlockingSocket
+            | Error::NotStreamSocket { .. }
+            | Error::NotListening { .. } => io::Error::new(io::ErrorKind::InvalidInput, err),
+            Error::NotConnected => io::Error::new(io::ErrorKind::NotConnected, err),
             Error::NoAddresses { .. } => io::Error::new(io::ErrorKind::NotFound, err),
             Error::ConnectFailed { .. } => io::Error::new(io::ErrorKind::ConnectionRefused, err),
         }

@@ -38,18 +38,23 @@ pub struct NetworkStream {
 }
 
 impl NetworkStream {
-    /// Wraps a connected stream socket.
+    /// Wraps a connected stream socket in blocking mode. As .NET's
+    /// `NetworkStream` constructor, it refuses a socket that is not a
+    /// stream socket ([`Error::NotStreamSocket`]), not connected
+    /// ([`Error::NotConnected`]) or in non-blocking mode
+    /// ([`Error::NonBlockingSocket`]). A socket used in async mode is
+    /// fine: it stays in blocking mode for its synchronous calls.
     pub fn new(socket: Socket) -> Result<NetworkStream> {
         if socket.socket_type() != SocketType::Stream {
-            return Err(Error::InvalidInput(format!(
-                "a NetworkStream needs a stream socket, not {:?}",
-                socket.socket_type()
-            )));
+            return Err(Error::NotStreamSocket {
+                socket_type: socket.socket_type(),
+            });
         }
         if !socket.connected() {
-            return Err(Error::InvalidInput(
-                "a NetworkStream needs a connected socket".to_string(),
-            ));
+            return Err(Error::NotConnected);
+        }
+        if !socket.blocking() {
+            return Err(Error::NonBlockingSocket);
         }
         Ok(NetworkStream { socket })
     }
