@@ -126,12 +126,15 @@ impl Socket {
                     &e,
                     format!("socket {family} {socket_type:?} {protocol:?}"),
                 );
-                if err.kind() == SocketError::AccessDenied && socket_type == SocketType::Raw {
-                    err.with_detail(
+                let icmp = matches!(protocol, ProtocolType::Icmp | ProtocolType::IcmpV6);
+                match (err.kind(), socket_type) {
+                    (SocketError::AccessDenied, SocketType::Raw) => err.with_detail(
                         "raw sockets need CAP_NET_RAW: run as root or grant the capability (setcap cap_net_raw+ep)",
-                    )
-                } else {
-                    err
+                    ),
+                    (SocketError::AccessDenied, SocketType::Dgram) if icmp => err.with_detail(
+                        "ICMP datagram sockets are allowed only to the groups in net.ipv4.ping_group_range (sysctl)",
+                    ),
+                    _ => err,
                 }
             })?;
         Ok(Socket::from_parts(socket, family, socket_type, protocol))
