@@ -227,10 +227,7 @@ pub fn parse(family: Family, packet: &[u8]) -> Result<Received<'_>, ParseError> 
         Family::V4 => {
             let header_len = ipv4_header(packet)?;
             let icmp = &packet[header_len..];
-            let sum = internet_checksum(icmp);
-            if icmp.len() >= 4 && sum != 0 {
-                return Err(ParseError::BadChecksum(!sum));
-            }
+            check_ipv4_checksum(icmp)?;
             (icmp, Some(packet[8]))
         }
         Family::V6 => (packet, None),
@@ -241,6 +238,47 @@ pub fn parse(family: Family, packet: &[u8]) -> Result<Received<'_>, ParseError> 
         len: icmp.len(),
         ttl,
     })
+}
+
+/// Parses what a datagram ICMP socket (Linux's unprivileged ping socket)
+/// delivered: the ICMP or ICMPv6 message alone, without an IP header, for
+/// both families, so no TTL. The kernel verified the checksum; an IPv4
+/// one is verified again all the same. Malformed input is an error, never
+/// a panic.
+///
+/// ```
+/// use protocols::icmp::{echo_request, parse_datagram, Echo, Family, Message};
+///
+/// let mut reply = echo_request(Family::V4, 42, 3, b"data");
+/// reply[0] = 0; // echo reply
+/// reply[2..4].copy_from_slice(&[0, 0]);
+/// let sum = protocols::icmp::internet_checksum(&reply);
+/// reply[2..4].copy_from_slice(&sum.to_be_bytes());
+/// let received = parse_datagram(Family::V4, &reply)?;
+/// assert_eq!(
+///     received.message,
+///     Message::EchoReply(Echo { identifier: 42, sequence: 3, payload: b"data" })
+/// );
+/// assert_eq!((received.len, received.ttl), (12, None));
+/// # Ok::<(), protocols::icmp::ParseError>(())
+/// ```
+pub fn parse_datagram(family: Family, message: &[u8]) -> Result<Received<'_>, ParseError> {
+    if family == Family::V4 {
+        check_ipv4_checksum(message)?;
+    }
+    Ok(Received {
+        message: parse_message(family, message)?,
+        len: message.len(),
+        ttl: None,
+    })
+}
+
+fn check_ipv4_checksum(icmp: &[u8]) -> Result<(), ParseError> {
+    let sum = internet_checksum(icmp);
+    if icmp.len() >= 4 && sum != 0 {
+        return Err(ParseError::BadChecksum(!sum));
+    }
+    Ok(())
 }
 
 /// Checks an IPv4 header carrying ICMP; returns its length.
@@ -410,6 +448,37 @@ mod tests {
             parse(Family::V4, &request).unwrap().message,
             Message::EchoRequest(Echo { sequence: 9, .. })
         ));
+    }
+
+    #[test]
+    fn a_datagram_socket_echo_reply_is_parsed_without_an_ip_header() {
+        let reply = v4_reply(0x0102, 9, b"abc");
+        let received = parse_datagram(Family::V4, &reply).unwrap();
+        assert_eq!(
+            received.message,
+            Message::EchoReply(Echo {
+                identifier: 0x0102,
+                sequence: 9,
+                payload: b"abc"
+            })
+        );
+        assert_eq!((received.len, received.ttl), (11, None));
+        let mut corrupted = reply.clone();
+        corrupted[8] ^= 0xff;
+        assert!(matches!(
+            parse_datagram(Family::V4, &corrupted),
+            Err(ParseError::BadChecksum(_))
+        ));
+        assert!(matches!(
+            parse_datagram(Family::V4, &reply[..3]),
+            Err(ParseError::Truncated { .. })
+        ));
+        let mut v6 = echo_request(Family::V6, 7, 1, b"");
+        v6[0] = 129;
+        assert_eq!(
+            parse_datagram(Family::V6, &v6).unwrap(),
+            parse(Family::V6, &v6).unwrap()
+        );
     }
 
     #[test]

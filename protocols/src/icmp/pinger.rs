@@ -1,16 +1,15 @@
-//! The pinger: one raw socket, one echo request at a time, waited for
-//! synchronously or asynchronously.
+//! The pinger: one ICMP socket (raw or datagram), one echo request at a
+//! time, waited for synchronously or asynchronously.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use sockets::{
-    with_timeout, AddressFamily, EndPoint, ProtocolType, Socket, SocketError, SocketType,
-};
+use sockets::{with_timeout, EndPoint, Socket, SocketError};
 
-use super::packet::{echo_request, parse, Family, Message, Report};
+use super::packet::{echo_request, parse, parse_datagram, Family, Message, Report};
+use super::socket_kind::IcmpSocketKind;
 
 /// The data sent in each echo request by default: 56 bytes, so a reply is
 /// "64 bytes" as with the system's `ping`.
@@ -22,7 +21,7 @@ pub const MAX_PAYLOAD_SIZE: usize = 65_000;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Sending or receiving on the raw socket failed.
+    /// Sending or receiving on the socket failed.
     #[error("icmp: {0}")]
     Socket(#[from] sockets::Error),
     /// No reply within the timeout.
@@ -64,8 +63,9 @@ pub struct Reply {
     pub sequence: u16,
     /// The reply's ICMP length in bytes (header and data), as `ping` prints it.
     pub bytes: usize,
-    /// The IPv4 time to live of the reply (`None` for ICMPv6: a raw
-    /// socket does not see the IPv6 header).
+    /// The IPv4 time to live of the reply (`None` for ICMPv6, whose
+    /// header no socket sees, and on a datagram socket, which delivers no
+    /// IP header).
     pub ttl: Option<u8>,
     /// The round-trip time.
     pub rtt: Duration,
@@ -90,12 +90,17 @@ impl fmt::Display for Reply {
 /// other's replies.
 static NEXT_IDENTIFIER: AtomicU16 = AtomicU16::new(0);
 
-/// ICMP (or ICMPv6) echo on a raw socket aimed at one host: sends a
-/// request and waits, bounded by a timeout, for the reply that matches its
-/// identifier and sequence number, skipping every other ICMP message the
-/// raw socket sees. Raw sockets need root or `CAP_NET_RAW`; without it
-/// [`new`](Pinger::new) fails with [`SocketError::AccessDenied`] and a
-/// detail saying so.
+/// ICMP (or ICMPv6) echo aimed at one host: sends a request and waits,
+/// bounded by a timeout, for the reply that matches its identifier and
+/// sequence number, skipping every other ICMP message the socket sees.
+///
+/// [`new`](Pinger::new) opens a raw socket, which needs root or
+/// `CAP_NET_RAW`, and falls back to an unprivileged datagram socket
+/// (Linux; allowed by the `net.ipv4.ping_group_range` sysctl) when the
+/// raw one is refused; when both are refused it fails with
+/// [`SocketError::AccessDenied`] and a detail naming both causes.
+/// [`with_socket_kind`](Pinger::with_socket_kind) asks for one kind, and
+/// [`socket_kind`](Pinger::socket_kind) tells which one a pinger uses.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -109,6 +114,7 @@ static NEXT_IDENTIFIER: AtomicU16 = AtomicU16::new(0);
 #[derive(Debug)]
 pub struct Pinger {
     socket: Socket,
+    socket_kind: IcmpSocketKind,
     target: IpAddr,
     family: Family,
     identifier: u16,
@@ -116,17 +122,42 @@ pub struct Pinger {
 }
 
 impl Pinger {
-    /// Opens a raw socket for the target's family.
+    /// Opens a raw socket for the target's family, or an unprivileged
+    /// datagram socket when the raw one is refused (`AccessDenied`).
     pub fn new(target: IpAddr) -> sockets::Result<Pinger> {
-        let (address_family, protocol) = match target {
-            IpAddr::V4(_) => (AddressFamily::InterNetwork, ProtocolType::Icmp),
-            IpAddr::V6(_) => (AddressFamily::InterNetworkV6, ProtocolType::IcmpV6),
+        let (socket, socket_kind) = IcmpSocketKind::open_either(target)?;
+        Pinger::with_socket(socket, socket_kind, target)
+    }
+
+    /// Opens a socket of the given kind for the target's family, with no
+    /// fallback.
+    pub fn with_socket_kind(
+        target: IpAddr,
+        socket_kind: IcmpSocketKind,
+    ) -> sockets::Result<Pinger> {
+        Pinger::with_socket(socket_kind.open(target)?, socket_kind, target)
+    }
+
+    fn with_socket(
+        socket: Socket,
+        socket_kind: IcmpSocketKind,
+        target: IpAddr,
+    ) -> sockets::Result<Pinger> {
+        let identifier = match socket_kind {
+            IcmpSocketKind::Raw => {
+                let serial = NEXT_IDENTIFIER.fetch_add(1, Ordering::Relaxed);
+                (std::process::id() as u16).wrapping_add(serial.wrapping_mul(0x9e37))
+            }
+            // The kernel replaces the identifier of every request with the
+            // socket's local port.
+            IcmpSocketKind::Datagram => socket
+                .local_endpoint()?
+                .as_ip()
+                .map_or(0, |address| address.port()),
         };
-        let socket = Socket::new(address_family, SocketType::Raw, protocol)?;
-        let serial = NEXT_IDENTIFIER.fetch_add(1, Ordering::Relaxed);
-        let identifier = (std::process::id() as u16).wrapping_add(serial.wrapping_mul(0x9e37));
         let mut pinger = Pinger {
             socket,
+            socket_kind,
             target,
             family: Family::of(target),
             identifier,
@@ -141,7 +172,13 @@ impl Pinger {
         self.target
     }
 
-    /// The echo identifier of this pinger's requests.
+    /// Which kind of socket this pinger uses.
+    pub fn socket_kind(&self) -> IcmpSocketKind {
+        self.socket_kind
+    }
+
+    /// The echo identifier of this pinger's requests (on a datagram
+    /// socket, the one the kernel gives them: the socket's local port).
     pub fn identifier(&self) -> u16 {
         self.identifier
     }
@@ -159,7 +196,7 @@ impl Pinger {
             .collect();
     }
 
-    /// The raw socket (for options such as the TTL).
+    /// The socket (for options such as the TTL).
     pub fn socket(&self) -> &Socket {
         &self.socket
     }
@@ -234,7 +271,7 @@ impl Pinger {
         }
     }
 
-    /// What a packet from the raw socket means for request `sequence`:
+    /// What a packet from the socket means for request `sequence`:
     /// its reply, an error report about it, or (`None`) nothing — other
     /// processes' traffic, our own request seen on loopback, malformed packets.
     fn outcome(
@@ -244,7 +281,11 @@ impl Pinger {
         sequence: u16,
         started: Instant,
     ) -> Option<Result<Reply, Error>> {
-        let received = parse(self.family, packet).ok()?;
+        let received = match self.socket_kind {
+            IcmpSocketKind::Raw => parse(self.family, packet),
+            IcmpSocketKind::Datagram => parse_datagram(self.family, packet),
+        }
+        .ok()?;
         let from = from.as_ip().map(|a| a.ip()).unwrap_or(self.target);
         match received.message {
             Message::EchoReply(echo)
@@ -298,7 +339,7 @@ mod tests {
     }
 
     fn pinger(target: IpAddr) -> Pinger {
-        match Pinger::new(target) {
+        match Pinger::with_socket_kind(target, IcmpSocketKind::Raw) {
             Ok(pinger) => pinger,
             Err(err) if err.kind() == SocketError::AccessDenied => panic!(
                 "these tests open raw ICMP sockets and need root or CAP_NET_RAW (as CI has): {err}"
@@ -340,6 +381,26 @@ mod tests {
                 }
             });
         }
+    }
+
+    #[test]
+    fn new_opens_a_raw_socket_when_raw_sockets_are_permitted() {
+        for target in [
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ] {
+            // The raw pinger of these tests proves the permission.
+            let raw = pinger(target);
+            assert_eq!(raw.socket_kind(), IcmpSocketKind::Raw);
+            let pinger = Pinger::new(target).unwrap();
+            assert_eq!(pinger.socket_kind(), IcmpSocketKind::Raw);
+            assert_eq!(pinger.socket().socket_type(), sockets::SocketType::Raw);
+        }
+        assert_eq!(IcmpSocketKind::Raw.to_string(), "a raw ICMP socket");
+        assert_eq!(
+            IcmpSocketKind::Datagram.to_string(),
+            "an unprivileged ICMP datagram socket"
+        );
     }
 
     #[test]
