@@ -1,12 +1,15 @@
-//! ICMP echo ("ping") on a raw socket from netstack's base layer, through
-//! `protocols::icmp` (the same code as `netstack ping`).
+//! ICMP echo ("ping") on a raw socket, or an unprivileged ICMP datagram
+//! socket, from netstack's base layer, through `protocols::icmp` (the same
+//! code as `netstack ping`).
 //!
 //! ```text
 //! cargo run --example ping -- 127.0.0.1 [count]
 //! cargo run --example ping -- ::1 3
 //! ```
 //!
-//! Raw sockets need `CAP_NET_RAW` (root has it); without it the error says so.
+//! Raw sockets need `CAP_NET_RAW` (root has it); without it the pinger
+//! uses a datagram socket if `net.ipv4.ping_group_range` admits one of the
+//! process's groups, and otherwise the error says what each kind needs.
 
 use std::time::Duration;
 

@@ -26,7 +26,7 @@ enum Command {
     Fetch(Box<fetch::FetchArgs>),
     /// Serve a directory over HTTP (or HTTPS with --tls): listings, ranges, conditional GET.
     Serve(serve::ServeArgs),
-    /// Send ICMP / ICMPv6 echo requests on a raw socket (needs root or CAP_NET_RAW).
+    /// Send ICMP / ICMPv6 echo requests: on a raw socket as root or with CAP_NET_RAW, else on an unprivileged ICMP datagram socket.
     Ping(ping::PingArgs),
 }
 

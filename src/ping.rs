@@ -1,4 +1,5 @@
-//! `netstack ping`: ICMP / ICMPv6 echo on a raw socket, printed like the
+//! `netstack ping`: ICMP / ICMPv6 echo on a raw socket, or an unprivileged
+//! datagram socket when raw ones are not permitted, printed like the
 //! system's `ping`, on `protocols::icmp`.
 
 use std::io::Write;
@@ -27,6 +28,9 @@ pub struct PingArgs {
     /// Bytes of data in each request.
     #[arg(short = 's', long = "size", default_value_t = 56, value_parser = clap::value_parser!(u16).range(..=MAX_PAYLOAD_SIZE as i64))]
     size: u16,
+    /// Say which kind of ICMP socket is used (raw, or unprivileged datagram), on stderr.
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -48,7 +52,7 @@ fn positive_seconds(text: &str) -> Result<Duration, String> {
 }
 
 /// Runs the command: exit 0 when any reply came, 1 when none did, 2 on
-/// an error (unknown host, no permission for raw sockets).
+/// an error (unknown host, no permission for any ICMP socket).
 pub fn run(args: PingArgs) -> ExitCode {
     let target = match Dns::get_host_addresses(&args.host) {
         Ok(addresses) => match addresses.first() {
@@ -65,14 +69,11 @@ pub fn run(args: PingArgs) -> ExitCode {
     };
     let mut pinger = match Pinger::new(target) {
         Ok(pinger) => pinger,
-        Err(err) if err.kind() == SocketError::AccessDenied => {
-            return fail(&format!(
-                "raw sockets are not permitted: root or CAP_NET_RAW is needed \
-                 (run with sudo, or setcap cap_net_raw+ep on the binary): {err}"
-            ))
-        }
         Err(err) => return fail(&err.to_string()),
     };
+    if args.verbose {
+        eprintln!("netstack ping: using {}", pinger.socket_kind());
+    }
     pinger.set_payload_size(usize::from(args.size));
     match ping_loop(&args, target, &pinger, &mut std::io::stdout()) {
         Ok(stats) if stats.received() > 0 => ExitCode::SUCCESS,

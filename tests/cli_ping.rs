@@ -1,6 +1,7 @@
 //! `netstack ping` as a process: ICMP and ICMPv6 echo on loopback, the
-//! summary, the exit codes, and the errors for an unknown host, bad
-//! arguments and missing raw-socket permission.
+//! summary, the exit codes, the errors for an unknown host, bad arguments
+//! and missing permission, and ping without root on an unprivileged ICMP
+//! datagram socket.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -143,24 +144,141 @@ fn bad_arguments_are_refused() {
     }
 }
 
-#[test]
-fn without_cap_net_raw_the_message_says_what_is_needed() {
-    // Drop CAP_NET_RAW from the child's capability sets (root keeps its uid).
-    let setpriv = "/usr/bin/setpriv";
-    assert!(
-        std::path::Path::new(setpriv).exists(),
-        "this test needs setpriv (util-linux: apt-get install util-linux)"
+const SETPRIV: &str = "/usr/bin/setpriv";
+const UNSHARE: &str = "/usr/bin/unshare";
+
+/// The uid and gid of `nobody`, whom the unprivileged runs become.
+const NOBODY: &str = "65534";
+
+/// Exit code of the namespace set-up script when a step of it fails.
+const SETUP_FAILED: i32 = 97;
+
+/// Runs `program ARGS…` in a fresh network namespace made for this run
+/// (loopback up), after `setup` (a shell command run there as root), so
+/// nothing changes in the machine's own namespace. The chain is
+/// `setpriv --pdeathsig KILL -- unshare --net -- sh -c SCRIPT`, so the
+/// process dies with the test even when the test is killed, and `run`
+/// kills it at its deadline.
+fn in_new_network_namespace(setup: &str, program: &[&str]) -> Output {
+    for tool in [SETPRIV, UNSHARE] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "this test needs {tool} (util-linux: apt-get install util-linux)"
+        );
+    }
+    let script = format!(
+        "PATH=\"$PATH:/usr/sbin:/sbin\"
+         ip link set lo up || {{ echo 'test set-up: cannot bring lo up (is iproute2 installed? apt-get install iproute2)' >&2; exit {SETUP_FAILED}; }}
+         {setup} || {{ echo 'test set-up: `{setup}` failed' >&2; exit {SETUP_FAILED}; }}
+         exec \"$@\""
     );
-    let output = run(Command::new(setpriv).args([
-        "--bounding-set=-net_raw",
-        "--inh-caps=-net_raw",
+    let output = run(Command::new(SETPRIV)
+        .args([
+            "--pdeathsig",
+            "KILL",
+            "--",
+            UNSHARE,
+            "--net",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(script)
+        .arg("sh")
+        .args(program));
+    let stderr = text(&output.stderr);
+    assert!(
+        output.status.code() != Some(SETUP_FAILED) && !stderr.starts_with("unshare:"),
+        "this test creates a network namespace and drops privileges, which needs root \
+         (CI runs its tests as root): {stderr}"
+    );
+    output
+}
+
+/// Runs `netstack ARGS…` as `nobody` (no capabilities, no groups) in a
+/// fresh network namespace whose `net.ipv4.ping_group_range` admits
+/// nobody's group alone. The privilege drop is `setpriv`'s, which sets
+/// the parent-death signal again after changing the uid (a change of
+/// credentials clears it).
+fn netstack_without_root(args: &[&str]) -> Output {
+    let setup = format!("echo '{NOBODY} {NOBODY}' > /proc/sys/net/ipv4/ping_group_range");
+    let mut program = vec![
+        SETPRIV,
+        "--reuid",
+        NOBODY,
+        "--regid",
+        NOBODY,
+        "--clear-groups",
+        "--pdeathsig",
+        "KILL",
+        "--",
         env!("CARGO_BIN_EXE_netstack"),
-        "ping",
-        "127.0.0.1",
-        "-c",
-        "1",
-    ]));
+    ];
+    program.extend_from_slice(args);
+    in_new_network_namespace(&setup, &program)
+}
+
+fn ping_group_range_of_this_namespace() -> String {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
+        .expect("read net.ipv4.ping_group_range")
+}
+
+#[test]
+fn ping_127_0_0_1_without_root_uses_an_unprivileged_datagram_socket() {
+    let range_before = ping_group_range_of_this_namespace();
+    let output = netstack_without_root(&["ping", "-v", "127.0.0.1", "-c", "3", "-i", "0.2"]);
+    // A datagram socket delivers no IP header, so no TTL.
+    check_run(&output, "127.0.0.1", 3, false);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr,
+        "netstack ping: using an unprivileged ICMP datagram socket\n"
+    );
+    assert_eq!(ping_group_range_of_this_namespace(), range_before);
+}
+
+#[test]
+fn ping_ipv6_loopback_without_root_uses_an_unprivileged_datagram_socket() {
+    let output = netstack_without_root(&["ping", "-v", "::1", "-c", "3", "-i", "0.2", "-W", "5"]);
+    check_run(&output, "::1", 3, false);
+    assert!(
+        text(&output.stderr).contains("using an unprivileged ICMP datagram socket"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn verbose_ping_as_root_names_the_raw_socket() {
+    let output = netstack(&["ping", "-v", "127.0.0.1", "-c", "1"]);
+    check_run(&output, "127.0.0.1", 1, true);
+    assert_eq!(
+        text(&output.stderr),
+        "netstack ping: using a raw ICMP socket\n"
+    );
+}
+
+#[test]
+fn without_any_icmp_permission_the_message_says_what_is_needed() {
+    // Root without CAP_NET_RAW, in a namespace whose ping_group_range
+    // keeps its default (`1 0`: no group may open ICMP datagram sockets).
+    let output = in_new_network_namespace(
+        "true",
+        &[
+            SETPRIV,
+            "--bounding-set=-net_raw",
+            "--inh-caps=-net_raw",
+            env!("CARGO_BIN_EXE_netstack"),
+            "ping",
+            "-v",
+            "127.0.0.1",
+            "-c",
+            "1",
+        ],
+    );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("root or CAP_NET_RAW is needed"), "{stderr}");
+    assert!(stderr.contains("root or CAP_NET_RAW"), "{stderr}");
+    assert!(stderr.contains("net.ipv4.ping_group_range"), "{stderr}");
+    assert!(!stderr.contains("using"), "{stderr}");
 }
