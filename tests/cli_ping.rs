@@ -6,6 +6,8 @@
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use testkit::network_namespace;
+
 /// Runs `netstack ARGS…` to completion, killing it if it outlives a
 /// generous deadline (every wait in `ping` is bounded; this catches a hang).
 fn netstack(args: &[&str]) -> Output {
@@ -145,77 +147,13 @@ fn bad_arguments_are_refused() {
 }
 
 const SETPRIV: &str = "/usr/bin/setpriv";
-const UNSHARE: &str = "/usr/bin/unshare";
 
-/// The uid and gid of `nobody`, whom the unprivileged runs become.
-const NOBODY: &str = "65534";
-
-/// Exit code of the namespace set-up script when a step of it fails.
-const SETUP_FAILED: i32 = 97;
-
-/// Runs `program ARGS…` in a fresh network namespace made for this run
-/// (loopback up), after `setup` (a shell command run there as root), so
-/// nothing changes in the machine's own namespace. The chain is
-/// `setpriv --pdeathsig KILL -- unshare --net -- sh -c SCRIPT`, so the
-/// process dies with the test even when the test is killed, and `run`
-/// kills it at its deadline.
-fn in_new_network_namespace(setup: &str, program: &[&str]) -> Output {
-    for tool in [SETPRIV, UNSHARE] {
-        assert!(
-            std::path::Path::new(tool).exists(),
-            "this test needs {tool} (util-linux: apt-get install util-linux)"
-        );
-    }
-    let script = format!(
-        "PATH=\"$PATH:/usr/sbin:/sbin\"
-         ip link set lo up || {{ echo 'test set-up: cannot bring lo up (is iproute2 installed? apt-get install iproute2)' >&2; exit {SETUP_FAILED}; }}
-         {setup} || {{ echo 'test set-up: `{setup}` failed' >&2; exit {SETUP_FAILED}; }}
-         exec \"$@\""
-    );
-    let output = run(Command::new(SETPRIV)
-        .args([
-            "--pdeathsig",
-            "KILL",
-            "--",
-            UNSHARE,
-            "--net",
-            "--",
-            "sh",
-            "-c",
-        ])
-        .arg(script)
-        .arg("sh")
-        .args(program));
-    let stderr = text(&output.stderr);
-    assert!(
-        output.status.code() != Some(SETUP_FAILED) && !stderr.starts_with("unshare:"),
-        "this test creates a network namespace and drops privileges, which needs root \
-         (CI runs its tests as root): {stderr}"
-    );
-    output
-}
-
-/// Runs `netstack ARGS…` as `nobody` (no capabilities, no groups) in a
-/// fresh network namespace whose `net.ipv4.ping_group_range` admits
-/// nobody's group alone. The privilege drop is `setpriv`'s, which sets
-/// the parent-death signal again after changing the uid (a change of
-/// credentials clears it).
+/// Runs `netstack ARGS…` as `nobody`, in a network namespace of its own
+/// whose `net.ipv4.ping_group_range` admits nobody's group alone.
 fn netstack_without_root(args: &[&str]) -> Output {
-    let setup = format!("echo '{NOBODY} {NOBODY}' > /proc/sys/net/ipv4/ping_group_range");
-    let mut program = vec![
-        SETPRIV,
-        "--reuid",
-        NOBODY,
-        "--regid",
-        NOBODY,
-        "--clear-groups",
-        "--pdeathsig",
-        "KILL",
-        "--",
-        env!("CARGO_BIN_EXE_netstack"),
-    ];
+    let mut program = vec![env!("CARGO_BIN_EXE_netstack")];
     program.extend_from_slice(args);
-    in_new_network_namespace(&setup, &program)
+    network_namespace::run_as_nobody_with_ping_sockets(&program)
 }
 
 fn ping_group_range_of_this_namespace() -> String {
@@ -262,7 +200,7 @@ fn verbose_ping_as_root_names_the_raw_socket() {
 fn without_any_icmp_permission_the_message_says_what_is_needed() {
     // Root without CAP_NET_RAW, in a namespace whose ping_group_range
     // keeps its default (`1 0`: no group may open ICMP datagram sockets).
-    let output = in_new_network_namespace(
+    let output = network_namespace::run_in_new_network_namespace(
         "true",
         &[
             SETPRIV,

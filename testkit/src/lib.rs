@@ -8,6 +8,8 @@
 //!   (`NETSTACK_TEST_EXECUTOR`), netstack's own by default;
 //! - [`peer`]: external peer programs (servers the tests talk to) that are
 //!   killed on drop and die with the test process, even when it is killed.
+//! - [`network_namespace`]: programs run in a network namespace of their
+//!   own, as root or as `nobody` (ping without root).
 //!
 //! This crate never depends on netstack's own crates: a test that used both
 //! would otherwise see two copies of their types.
@@ -16,6 +18,7 @@
 
 pub mod cert;
 pub mod executor;
+pub mod network_namespace;
 pub mod peer;
 mod temp_dir;
 
