@@ -49,7 +49,7 @@ pub fn run(out: &mut dyn Write) -> DemoResult {
     if !pinged {
         writeln!(
             out,
-            "  (the ping was skipped: raw sockets need root or CAP_NET_RAW)"
+            "  (the ping was skipped: no ICMP socket is permitted here)"
         )?;
     }
     writeln!(out, "  all layers ok in {}", millis(started.elapsed()))?;
@@ -60,7 +60,8 @@ fn millis(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-/// ICMP echo to 127.0.0.1 on a raw socket, when this process may open one.
+/// ICMP echo to 127.0.0.1 on a raw socket, or else an unprivileged ICMP
+/// datagram socket, when this process may open one.
 fn ping_loopback(out: &mut dyn Write) -> Result<bool, Box<dyn std::error::Error>> {
     use netstack::protocols::icmp::Pinger;
     use netstack::sockets::SocketError;
@@ -74,7 +75,7 @@ fn ping_loopback(out: &mut dyn Write) -> Result<bool, Box<dyn std::error::Error>
         Err(err) if err.kind() == SocketError::AccessDenied => {
             writeln!(
                 out,
-                "  icmp  skipped: raw sockets are not permitted here ({err})"
+                "  icmp  skipped: no ICMP socket is permitted here ({err})"
             )?;
             Ok(false)
         }
