@@ -3,8 +3,8 @@
 //! One [`Socket`] type, shaped after Winsock and .NET's
 //! `System.Net.Sockets.Socket`, is the only way netstack reaches the
 //! operating system's sockets. It is built on [`socket2`]; the few calls that
-//! `socket2` does not cover (`poll`, `sendfile`, `recvmsg` with packet
-//! information, `getaddrinfo`) use `libc` directly, each `unsafe` block with
+//! `socket2` does not cover (`poll`, `recvmsg` with packet information,
+//! `getaddrinfo`) use `libc` directly, each `unsafe` block with
 //! its reason.
 //!
 //! - [`Socket`]: create, bind, listen, accept, connect, send, receive, close.

@@ -2,7 +2,7 @@
 //! through user space (`sendfile(2)` on Linux).
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
@@ -11,42 +11,40 @@ use crate::flags::SocketFlags;
 use crate::socket::Socket;
 use crate::wait::{deadline_after, wait_ready, SelectMode};
 
-/// The most `sendfile(2)` moves in one call on Linux.
-const MAX_SENDFILE_CHUNK: usize = 0x7fff_f000;
-
 /// Sends from `file`'s position to its end with `sendfile(2)`, adding what
 /// it sends to `sent`. `Ok(true)`: the end of the file was reached.
 /// `Ok(false)`: progress was made, then the send buffer filled (call again;
 /// a timeout restarts, since the peer is reading). `WouldBlock`: nothing
 /// could be sent (wait for room). The file position records the progress.
+///
+/// socket2's `sendfile` takes an explicit offset and leaves the file
+/// position alone, so the position is read first and moved past each chunk.
 pub(crate) fn send_file_chunks(
     socket: &socket2::Socket,
     file: &File,
     sent: &mut u64,
 ) -> io::Result<bool> {
     let before = *sent;
+    let mut position_holder = file;
+    let mut position = position_holder.stream_position()?;
     loop {
-        // SAFETY: both descriptors are open for the call (the caller holds the
-        // socket's guard; `file` is borrowed); a null offset uses and advances
-        // the file position.
-        let n = unsafe {
-            libc::sendfile(
-                socket.as_raw_fd(),
-                file.as_raw_fd(),
-                std::ptr::null_mut(),
-                MAX_SENDFILE_CHUNK,
+        let offset = usize::try_from(position).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the file position does not fit this platform's sendfile offset",
             )
-        };
-        match n {
-            n if n > 0 => *sent += n as u64,
-            0 => return Ok(true),
-            _ => {
-                let err = io::Error::last_os_error();
-                if err.kind() == io::ErrorKind::WouldBlock && *sent > before {
-                    return Ok(false);
-                }
-                return Err(err);
+        })?;
+        match socket.sendfile(file, offset, None) {
+            Ok(0) => return Ok(true),
+            Ok(n) => {
+                position += n as u64;
+                *sent += n as u64;
+                position_holder.seek(SeekFrom::Start(position))?;
             }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock && *sent > before => {
+                return Ok(false)
+            }
+            Err(err) => return Err(err),
         }
     }
 }

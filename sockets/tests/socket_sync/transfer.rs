@@ -278,6 +278,43 @@ fn send_file_sends_the_files_bytes_exactly() {
 }
 
 #[test]
+fn send_file_handle_sends_from_the_files_position_and_moves_it_to_the_end() {
+    use std::io::{Seek, SeekFrom};
+    let path = std::env::temp_dir().join(format!("netstack-sendfile-pos-{}", std::process::id()));
+    let content: Vec<u8> = (0..70_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let mut file = std::fs::File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(1000)).unwrap();
+    let (client, server) = connected_pair(Family::V4);
+    server
+        .set_receive_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let sender = thread::spawn(move || {
+        let sent = client.send_file_handle(&file, None, None).unwrap();
+        client.shutdown(Shutdown::Send).unwrap();
+        (sent, file.stream_position().unwrap())
+    });
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = server.receive(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&buf[..n]);
+    }
+    let (sent, position) = sender.join().unwrap();
+    assert_eq!(sent, content.len() as u64 - 1000);
+    assert_eq!(
+        position,
+        content.len() as u64,
+        "the position moved to the end"
+    );
+    assert_eq!(fnv1a(&received), fnv1a(&content[1000..]));
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
 fn multicast_join_send_receive_leave_on_loopback() {
     let group = Ipv4Addr::new(239, 255, 42, 99);
     let receiver = Family::V4.socket(SocketType::Dgram);
