@@ -6,12 +6,18 @@
 //! that thread nor is safe (the number can be reused at once). So every call
 //! *enters* the handle for its duration; `close` marks the handle closed,
 //! shuts the socket down to wake the calls that are blocked in it, and the
-//! last call to leave releases the descriptor. No call starts after `close`.
+//! last call to leave releases the socket. No call starts after `close`.
+//!
+//! Releasing closes the socket but not its descriptor *number*: an inert
+//! placeholder takes the number over (`dup3(2)`) until the handle is dropped,
+//! so a `BorrowedFd` lent out by the socket never names another file, as I/O
+//! safety demands, while the port and the connection are freed at once.
 
 use std::cell::UnsafeCell;
+use std::io;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -20,6 +26,7 @@ use crate::registration::Registration;
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
 pub(crate) struct Handle {
+    /// The socket, or after release the placeholder on its descriptor number.
     socket: UnsafeCell<ManuallyDrop<socket2::Socket>>,
     /// The number of calls inside the handle, and the `CLOSED` bit.
     state: AtomicUsize,
@@ -28,8 +35,9 @@ pub(crate) struct Handle {
     registration: OnceLock<Arc<Registration>>,
 }
 
-// SAFETY: the socket inside is only reached through a `Guard`, and is dropped
-// only once, by `release`, when no guard exists and none can be made.
+// SAFETY: the socket inside is only reached through a `Guard`, replaced
+// only once, by `release`, when no guard exists and none can be made, and
+// dropped only by `Drop`, which owns the handle.
 unsafe impl Sync for Handle {}
 
 // A panic while a guard is held leaves the handle consistent (the guard's
@@ -105,8 +113,8 @@ impl Handle {
         }
     }
 
-    /// Takes the descriptor out of its reactor; the caller closes it next.
-    fn deregister(&self, fd: std::os::fd::RawFd) {
+    /// Takes the descriptor out of its reactor, before it is closed.
+    fn deregister(&self, fd: RawFd) {
         if let Some(registration) = self.registration.get() {
             registration.deregister(fd);
             // Whoever still waits learns of the close when it polls again.
@@ -116,26 +124,71 @@ impl Handle {
 
     fn release(&self) {
         if !self.released.swap(true, Ordering::AcqRel) {
-            // SAFETY: as below, the socket has not been dropped yet.
+            // SAFETY: no guard exists and none can be made (the count reached
+            // zero with CLOSED set), and `released` makes this the only release.
             let fd = unsafe { (*self.socket.get()).as_raw_fd() };
             self.deregister(fd);
-            // SAFETY: the handle is closed and no guard exists (the count
-            // reached zero with CLOSED set, and no new guard can be made), and
-            // `released` makes this the only drop.
-            unsafe { ManuallyDrop::drop(&mut *self.socket.get()) };
+            retire(fd);
+        }
+    }
+}
+
+/// Closes the socket on `fd` by putting a placeholder on the number. When
+/// no placeholder can be made, the socket stays open (shut down) until the
+/// handle is dropped: closing the number itself could close another file later.
+fn retire(fd: RawFd) {
+    static PLACEHOLDER: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    // An unconnected Unix stream socket: every call on it fails, none blocks.
+    let placeholder = PLACEHOLDER.get_or_init(|| {
+        socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)
+            .ok()
+            .map(OwnedFd::from)
+    });
+    let Some(placeholder) = placeholder else {
+        return;
+    };
+    loop {
+        // SAFETY: both descriptors are open: `fd` is the handle's (closed
+        // here atomically, replaced by the placeholder the handle then owns),
+        // and the placeholder lives for the program.
+        let rc = unsafe { dup_onto(placeholder.as_raw_fd(), fd) };
+        if rc != -1 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+/// `dup3(from, onto, O_CLOEXEC)`, or `dup2` then `FD_CLOEXEC` where there is no `dup3`.
+///
+/// # Safety
+/// `onto` must be a descriptor whose owner expects it to be replaced.
+unsafe fn dup_onto(from: RawFd, onto: RawFd) -> libc::c_int {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        // SAFETY: the caller's contract.
+        unsafe { libc::dup3(from, onto, libc::O_CLOEXEC) }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    {
+        // SAFETY: the caller's contract; `fcntl` only sets a flag on `onto`.
+        unsafe {
+            let rc = libc::dup2(from, onto);
+            if rc != -1 {
+                libc::fcntl(onto, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+            rc
         }
     }
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        if !self.released.load(Ordering::Acquire) {
-            *self.released.get_mut() = true;
+        if !*self.released.get_mut() {
             let fd = self.socket.get_mut().as_raw_fd();
             self.deregister(fd);
-            // SAFETY: `&mut self` proves no guard exists; not yet released.
-            unsafe { ManuallyDrop::drop(self.socket.get_mut()) };
         }
+        // SAFETY: `&mut self` proves no guard exists; this is the only drop.
+        unsafe { ManuallyDrop::drop(self.socket.get_mut()) };
     }
 }
 
