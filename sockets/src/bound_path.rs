@@ -40,7 +40,6 @@ impl BoundPath {
     }
 
     /// Keeps the file: the descriptor went to another owner.
-    #[allow(dead_code)]
     pub(crate) fn keep(&self) {
         self.removed.store(true, Ordering::Release);
     }

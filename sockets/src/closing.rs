@@ -72,6 +72,11 @@ impl Socket {
     /// complete) aborts the connection: the peer sees it reset. With nothing
     /// pending the close is graceful (the peer reads end of stream, after
     /// any data still queued, as the linger setting says).
+    ///
+    /// The port and the connection are freed at once, but the descriptor
+    /// number stays taken (by an inert placeholder) until the socket is
+    /// dropped, so that a descriptor borrowed through `AsFd` never names
+    /// another file.
     pub fn close(&self) {
         let async_pending = self
             .handle()

@@ -37,7 +37,7 @@ pub(crate) struct Handle {
 
 // SAFETY: the socket inside is only reached through a `Guard`, replaced
 // only once, by `release`, when no guard exists and none can be made, and
-// dropped only by `Drop`, which owns the handle.
+// dropped only by `Drop` or taken by `into_socket`, which own the handle.
 unsafe impl Sync for Handle {}
 
 // A panic while a guard is held leaves the handle consistent (the guard's
@@ -113,7 +113,7 @@ impl Handle {
         }
     }
 
-    /// Takes the descriptor out of its reactor, before it is closed.
+    /// Takes the descriptor out of its reactor, before it is closed or given up.
     fn deregister(&self, fd: RawFd) {
         if let Some(registration) = self.registration.get() {
             registration.deregister(fd);
@@ -130,6 +130,23 @@ impl Handle {
             self.deregister(fd);
             retire(fd);
         }
+    }
+
+    /// Gives up the socket without closing it, after taking it out of its
+    /// reactor; `None` once the handle was closed (the socket is gone).
+    pub(crate) fn into_socket(mut self) -> Option<socket2::Socket> {
+        if *self.released.get_mut() {
+            return None;
+        }
+        let fd = self.socket.get_mut().as_raw_fd();
+        self.deregister(fd);
+        drop(self.registration.take());
+        // SAFETY: `self` is owned, so no guard exists; the handle is
+        // forgotten next, so its `Drop` never touches the taken socket.
+        let socket = unsafe { ManuallyDrop::take(self.socket.get_mut()) };
+        // Nothing else in the handle owns a resource (the registration is gone).
+        std::mem::forget(self);
+        Some(socket)
     }
 }
 
@@ -187,7 +204,8 @@ impl Drop for Handle {
             let fd = self.socket.get_mut().as_raw_fd();
             self.deregister(fd);
         }
-        // SAFETY: `&mut self` proves no guard exists; this is the only drop.
+        // SAFETY: `&mut self` proves no guard exists; this is the only drop
+        // (`into_socket` forgets the handle it takes the socket from).
         unsafe { ManuallyDrop::drop(self.socket.get_mut()) };
     }
 }

@@ -12,6 +12,10 @@ pub enum AddressFamily {
     InterNetworkV6,
     /// Unix domain sockets (`AF_UNIX`): file-system paths and Linux abstract names.
     Unix,
+    /// Any other family (`AF_*` number, an `sa_family_t`), such as a netlink
+    /// or packet socket taken over from a descriptor; `Other(0)` (`AF_UNSPEC`)
+    /// when the descriptor could not tell (it is not a socket).
+    Other(u16),
 }
 
 impl AddressFamily {
@@ -20,6 +24,16 @@ impl AddressFamily {
             AddressFamily::InterNetwork => socket2::Domain::IPV4,
             AddressFamily::InterNetworkV6 => socket2::Domain::IPV6,
             AddressFamily::Unix => socket2::Domain::UNIX,
+            AddressFamily::Other(n) => socket2::Domain::from(i32::from(n)),
+        }
+    }
+
+    pub(crate) fn from_domain(domain: socket2::Domain) -> AddressFamily {
+        match domain {
+            socket2::Domain::IPV4 => AddressFamily::InterNetwork,
+            socket2::Domain::IPV6 => AddressFamily::InterNetworkV6,
+            socket2::Domain::UNIX => AddressFamily::Unix,
+            other => AddressFamily::Other(u16::try_from(i32::from(other)).unwrap_or(0)),
         }
     }
 
@@ -34,11 +48,12 @@ impl AddressFamily {
 
 impl fmt::Display for AddressFamily {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AddressFamily::InterNetwork => "IPv4",
-            AddressFamily::InterNetworkV6 => "IPv6",
-            AddressFamily::Unix => "Unix",
-        })
+        match self {
+            AddressFamily::InterNetwork => f.write_str("IPv4"),
+            AddressFamily::InterNetworkV6 => f.write_str("IPv6"),
+            AddressFamily::Unix => f.write_str("Unix"),
+            AddressFamily::Other(n) => write!(f, "family {n}"),
+        }
     }
 }
 
@@ -54,6 +69,10 @@ pub enum SocketType {
     Raw,
     /// Reliable, ordered datagrams with boundaries (`SOCK_SEQPACKET`).
     SeqPacket,
+    /// Any other type (`SOCK_*` number; Linux keeps them under 16), as found
+    /// on a descriptor taken over from elsewhere; `Other(0)` when the
+    /// descriptor could not tell. (The small numbers keep a `Socket` small.)
+    Other(u8),
 }
 
 impl SocketType {
@@ -63,6 +82,17 @@ impl SocketType {
             SocketType::Dgram => socket2::Type::DGRAM,
             SocketType::Raw => socket2::Type::RAW,
             SocketType::SeqPacket => socket2::Type::SEQPACKET,
+            SocketType::Other(n) => socket2::Type::from(i32::from(n)),
+        }
+    }
+
+    pub(crate) fn from_raw(socket_type: socket2::Type) -> SocketType {
+        match socket_type {
+            socket2::Type::STREAM => SocketType::Stream,
+            socket2::Type::DGRAM => SocketType::Dgram,
+            socket2::Type::RAW => SocketType::Raw,
+            socket2::Type::SEQPACKET => SocketType::SeqPacket,
+            other => SocketType::Other(u8::try_from(i32::from(other)).unwrap_or(0)),
         }
     }
 
@@ -74,13 +104,14 @@ impl SocketType {
 }
 
 impl fmt::Display for SocketType {
-    /// The type as prose: "stream", "datagram", "raw", "seqpacket".
+    /// The type as prose: "stream", "datagram", "raw", "seqpacket", or "type N".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SocketType::Stream => "stream",
             SocketType::Dgram => "datagram",
             SocketType::Raw => "raw",
             SocketType::SeqPacket => "seqpacket",
+            SocketType::Other(n) => return write!(f, "type {n}"),
         })
     }
 }
@@ -116,6 +147,19 @@ impl ProtocolType {
             ProtocolType::IcmpV6 => libc::IPPROTO_ICMPV6,
             ProtocolType::Raw => libc::IPPROTO_RAW,
             ProtocolType::Other(n) => n,
+        }
+    }
+
+    /// The protocol for a number (`IPPROTO_*`), as `SO_PROTOCOL` reports it.
+    pub(crate) fn from_number(number: i32) -> ProtocolType {
+        match number {
+            0 => ProtocolType::Unspecified,
+            libc::IPPROTO_TCP => ProtocolType::Tcp,
+            libc::IPPROTO_UDP => ProtocolType::Udp,
+            libc::IPPROTO_ICMP => ProtocolType::Icmp,
+            libc::IPPROTO_ICMPV6 => ProtocolType::IcmpV6,
+            libc::IPPROTO_RAW => ProtocolType::Raw,
+            n => ProtocolType::Other(n),
         }
     }
 }

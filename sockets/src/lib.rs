@@ -15,6 +15,9 @@
 //!   [`Socket::get_raw_option`] and [`Socket::set_raw_option`].
 //! - [`select()`] and [`Socket::poll`]: readiness over one or many sockets.
 //! - [`Dns`]: name resolution.
+//! - Conversions to and from `OwnedFd`, raw descriptors (`AsFd`,
+//!   `FromRawFd`, `IntoRawFd`), std's socket types and `socket2::Socket`:
+//!   see the `From` impls of [`Socket`].
 //! - The asynchronous mode (`accept_async`, `receive_async`, …, [`block_on()`],
 //!   [`with_timeout`]): any executor; sockets that wait inside a tokio runtime
 //!   use its I/O driver (with the `tokio` feature), all others netstack's own
@@ -49,6 +52,7 @@ mod bound_path;
 mod buffers;
 mod closing;
 mod connect;
+mod conversions;
 mod dns;
 mod endpoint;
 mod error;

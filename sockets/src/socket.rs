@@ -182,17 +182,42 @@ impl Socket {
         }
     }
 
-    /// The address family given at creation.
+    /// A socket taken over from an open descriptor whose descriptor is in
+    /// `blocking` mode (see `conversions.rs`).
+    pub(crate) fn adopt(
+        socket: socket2::Socket,
+        family: AddressFamily,
+        socket_type: SocketType,
+        protocol: ProtocolType,
+        blocking: bool,
+    ) -> Socket {
+        let adopted = Socket::from_parts(socket, family, socket_type, protocol);
+        adopted.blocking.store(blocking, Ordering::Relaxed);
+        adopted
+    }
+
+    /// Gives up the descriptor, out of its reactor and still open; `None`
+    /// once closed. Its `O_NONBLOCK` is as the socket left it.
+    /// A Unix socket's file goes with the descriptor: it is not removed.
+    pub(crate) fn into_descriptor(self) -> Option<socket2::Socket> {
+        if let Some(bound) = self.extras_if_made().and_then(|e| e.bound_path.get()) {
+            bound.keep();
+        }
+        self.handle.into_socket()
+    }
+
+    /// The address family given at creation (or read from the descriptor of
+    /// a socket converted from elsewhere).
     pub fn address_family(&self) -> AddressFamily {
         self.family
     }
 
-    /// The socket type given at creation.
+    /// The socket type given at creation (or read from the descriptor).
     pub fn socket_type(&self) -> SocketType {
         self.socket_type
     }
 
-    /// The protocol given at creation.
+    /// The protocol given at creation (or read from the descriptor).
     pub fn protocol_type(&self) -> ProtocolType {
         self.protocol
     }
@@ -633,7 +658,8 @@ impl fmt::Debug for Socket {
 }
 
 impl AsRawFd for Socket {
-    /// The descriptor number. After [`Socket::close`] it no longer refers to this socket.
+    /// The descriptor number. After [`Socket::close`] it names an inert
+    /// placeholder until the socket is dropped.
     fn as_raw_fd(&self) -> RawFd {
         self.raw_fd
     }
