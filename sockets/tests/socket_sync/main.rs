@@ -111,6 +111,24 @@ fn join_within<T: Send + 'static>(handle: thread::JoinHandle<T>, limit: Duration
     handle.join().unwrap()
 }
 
+/// Runs `call` on `socket` in another thread, closes the socket once the
+/// call had time to block, and returns the error the call ended with.
+fn error_when_closed_while_blocked<T: Send + 'static>(
+    socket: Socket,
+    call: impl FnOnce(&Socket) -> sockets::Result<T> + Send + 'static,
+) -> (Arc<Socket>, sockets::Error) {
+    let socket = Arc::new(socket);
+    let blocked = {
+        let socket = Arc::clone(&socket);
+        thread::spawn(move || call(&socket).map(|_| ()))
+    };
+    thread::sleep(Duration::from_millis(50));
+    socket.close();
+    let err = join_within(blocked, Duration::from_secs(5)).unwrap_err();
+    assert!(err.is_aborted_by_close(), "{err}");
+    (socket, err)
+}
+
 mod closing;
 mod connect_accept;
 mod transfer;
