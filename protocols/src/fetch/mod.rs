@@ -48,6 +48,7 @@ mod response;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -56,7 +57,7 @@ use std::time::Duration;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
 use transport::tls::TlsClientConfig;
 
-use crate::http::client::{AsyncClient, Body, Client, ClientBuilder, Proxy, TraceEvent};
+use crate::http::client::{AsyncClient, Body, Client, ClientBuilder, IpVersion, Proxy, TraceEvent};
 
 pub use error::{Error, ErrorKind, Result};
 pub use request::{Credentials, FetchParts, FetchRequest, UploadBody};
@@ -158,7 +159,9 @@ pub struct FetcherBuilder {
     max_redirects: usize,
     decompress: bool,
     tls: Option<TlsClientConfig>,
-    proxy: Option<Proxy>,
+    proxies: Vec<Proxy>,
+    resolve_overrides: Vec<(String, u16, Vec<IpAddr>)>,
+    ip_version: Option<IpVersion>,
     user_agent: Option<String>,
     trace: Option<crate::http::client::Tracer>,
     clients: Option<(Client, AsyncClient)>,
@@ -187,7 +190,9 @@ impl FetcherBuilder {
             max_redirects: 10,
             decompress: false,
             tls: None,
-            proxy: None,
+            proxies: Vec::new(),
+            resolve_overrides: Vec::new(),
+            ip_version: None,
             user_agent: None,
             trace: None,
             clients: None,
@@ -247,9 +252,39 @@ impl FetcherBuilder {
         self
     }
 
-    /// An HTTP proxy for `http` and `https`.
+    /// An HTTP proxy for `http` and `https` (proxies are tried in the
+    /// order added; the first that applies to a URL is used).
     pub fn proxy(mut self, proxy: Proxy) -> FetcherBuilder {
-        self.proxy = Some(proxy);
+        self.proxies.push(proxy);
+        self
+    }
+
+    /// The proxies of the environment, as curl reads them (see
+    /// [`Proxy::from_env_lookup`]), after any added so far.
+    pub fn proxy_from_env(mut self) -> FetcherBuilder {
+        self.proxies.extend(Proxy::from_env());
+        self
+    }
+
+    /// Connects to `addresses` for `host:port` instead of resolving `host`
+    /// (curl's `--resolve`; see [`ClientBuilder::resolve_override`]), for
+    /// HTTP and HTTPS.
+    pub fn resolve_override(
+        mut self,
+        host: &str,
+        port: u16,
+        addresses: impl IntoIterator<Item = IpAddr>,
+    ) -> FetcherBuilder {
+        let addresses = addresses.into_iter().collect();
+        self.resolve_overrides
+            .push((host.to_string(), port, addresses));
+        self
+    }
+
+    /// Connects over this IP version only (curl's `-4` / `-6`; see
+    /// [`ClientBuilder::ip_version`]), for HTTP and HTTPS.
+    pub fn ip_version(mut self, version: Option<IpVersion>) -> FetcherBuilder {
+        self.ip_version = version;
         self
     }
 
@@ -294,9 +329,13 @@ impl FetcherBuilder {
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.clone());
         }
-        if let Some(proxy) = &self.proxy {
+        for proxy in &self.proxies {
             builder = builder.proxy(proxy.clone());
         }
+        for (host, port, addresses) in &self.resolve_overrides {
+            builder = builder.resolve_override(host, *port, addresses.iter().copied());
+        }
+        builder = builder.ip_version(self.ip_version);
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(Some(agent));
         }

@@ -116,6 +116,8 @@ pub(crate) struct Exchange {
     t: Timeouts,
     started: Instant,
     redirects: usize,
+    /// The bytes of the response heads so far (redirects included).
+    head_bytes: u64,
     hop: Hop,
     state: State,
 }
@@ -218,6 +220,7 @@ impl Exchange {
             t,
             started,
             redirects: 0,
+            head_bytes: 0,
             hop,
             state: State::Handed,
         };
@@ -337,6 +340,7 @@ impl Exchange {
                 })?;
                 let took = since.elapsed();
                 self.hop.timings.connect = Some(took);
+                self.hop.timings.connect_done = Some(self.started.elapsed());
                 self.hop.timings.attempts = client.attempts().to_vec();
                 self.shared.config.trace(|| TraceEvent::Connected {
                     host: &host,
@@ -352,6 +356,7 @@ impl Exchange {
                 })?;
                 let took = since.elapsed();
                 self.hop.timings.tls = Some(took);
+                self.hop.timings.tls_done = Some(self.started.elapsed());
                 check_alpn(tls.alpn_protocol())?;
                 let stream = Stream::new(Io::Tls(ClosingTls::new(tls)));
                 if let Some(info) = &stream.tls_info {
@@ -385,6 +390,9 @@ impl Exchange {
         }
         let (host, port) = connect_target(&self.request.url, &self.hop.route)?;
         let since = Instant::now();
+        if let Some(addresses) = config.addressing.overridden(&host, port) {
+            return self.resolved(host, port, addresses, since);
+        }
         match host.parse::<IpAddr>() {
             Ok(ip) => self.resolved(host, port, vec![ip], since),
             Err(_) => {
@@ -410,6 +418,8 @@ impl Exchange {
         let config = &self.shared.config;
         let took = since.elapsed();
         self.hop.timings.resolve = Some(took);
+        self.hop.timings.resolve_done = Some(self.started.elapsed());
+        let addresses = config.addressing.keep_version(&host, port, addresses)?;
         config.trace(|| TraceEvent::Resolved {
             host: &host,
             addresses: &addresses,
@@ -702,6 +712,13 @@ impl Exchange {
         let reader = mem::replace(&mut self.hop.reader, ResponseReader::new(config.limits));
         let mut timings = mem::take(&mut self.hop.timings);
         timings.redirects = self.redirects;
+        self.head_bytes += head.raw.len() as u64;
+        timings.head_bytes = self.head_bytes;
+        timings.remote = stream
+            .network()
+            .remote_endpoint()
+            .ok()
+            .and_then(|e| e.as_ip());
         let (parts, body) = build_parts(
             withheld,
             config,

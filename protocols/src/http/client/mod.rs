@@ -80,6 +80,7 @@
 //! ```
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -141,6 +142,7 @@ mod pool;
 mod proxy;
 mod redirect;
 mod request;
+mod resolve;
 mod response;
 mod stream;
 mod sync_client;
@@ -150,6 +152,7 @@ pub use async_client::AsyncClient;
 pub use body::Body;
 pub use proxy::Proxy;
 pub use request::RequestBuilder;
+pub use resolve::IpVersion;
 pub use response::{AsyncResponse, Response};
 pub use sync_client::Client;
 pub(crate) use trace::Tracer;
@@ -177,6 +180,21 @@ pub struct Timings {
     pub redirects: usize,
     /// Each TCP connection attempt (address, start, duration, outcome).
     pub attempts: Vec<ConnectAttempt>,
+    /// When name resolution ended, from the start of the request (curl's
+    /// `time_namelookup`; `None` over a pooled connection).
+    pub resolve_done: Option<Duration>,
+    /// When the TCP connection was established, from the start of the
+    /// request (curl's `time_connect`; `None` over a pooled connection).
+    pub connect_done: Option<Duration>,
+    /// When the TLS handshake ended, from the start of the request (curl's
+    /// `time_appconnect`; `None` without TLS or over a pooled connection).
+    pub tls_done: Option<Duration>,
+    /// The address of the peer the final response came from (the proxy's
+    /// when there is one).
+    pub remote: Option<SocketAddr>,
+    /// The bytes of the final response heads received, those of the
+    /// redirects followed included (curl's `size_header`).
+    pub head_bytes: u64,
 }
 
 /// Where a request's connection goes.
@@ -218,6 +236,7 @@ pub(crate) struct Config {
     pub user_agent: Option<HeaderValue>,
     pub default_headers: HeaderMap,
     pub resolver: Arc<dyn Resolver>,
+    pub addressing: resolve::Addressing,
     pub expect_timeout: Duration,
     pub pool: pool::PoolConfig,
     pub trace: Option<trace::Tracer>,
@@ -334,6 +353,7 @@ impl Default for ClientBuilder {
                 user_agent: Some(HeaderValue::from_static(conn::USER_AGENT_VALUE)),
                 default_headers: HeaderMap::new(),
                 resolver: Arc::new(SystemResolver),
+                addressing: resolve::Addressing::default(),
                 expect_timeout: Duration::from_secs(1),
                 pool: pool::PoolConfig {
                     max_idle_per_host: 8,
@@ -459,8 +479,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses the proxies from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and
-    /// `NO_PROXY` (off by default, so that a test's loopback traffic never
+    /// Uses the proxies from `http_proxy`, `HTTPS_PROXY`, `ALL_PROXY` and
+    /// `NO_PROXY` as curl reads them (see [`Proxy::from_env_lookup`]; off by default, so that a test's loopback traffic never
     /// goes to a proxy by surprise).
     pub fn proxy_from_env(mut self) -> ClientBuilder {
         self.config.proxies.extend(Proxy::from_env());
@@ -482,6 +502,30 @@ impl ClientBuilder {
     /// Resolves host names with `resolver` (the system's by default).
     pub fn resolver(mut self, resolver: impl Resolver + 'static) -> ClientBuilder {
         self.config.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Connects to `addresses` for `host:port` instead of resolving
+    /// `host` (curl's `--resolve HOST:PORT:ADDR`; `*` as the host stands for
+    /// every host). The URL's host is still the `Host` header and the name
+    /// TLS checks the certificate against. Applies to the host connected to:
+    /// the proxy's, when there is one.
+    pub fn resolve_override(
+        mut self,
+        host: &str,
+        port: u16,
+        addresses: impl IntoIterator<Item = IpAddr>,
+    ) -> ClientBuilder {
+        let addresses = addresses.into_iter().collect();
+        self.config.addressing.add_override(host, port, addresses);
+        self
+    }
+
+    /// Connects over this IP version only (curl's `-4` / `-6`); `None`, the
+    /// default, uses every address. A name without an address of that
+    /// version fails to resolve.
+    pub fn ip_version(mut self, version: Option<IpVersion>) -> ClientBuilder {
+        self.config.addressing.ip_version = version;
         self
     }
 

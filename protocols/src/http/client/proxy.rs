@@ -1,4 +1,4 @@
-//! HTTP proxies: configured or from `HTTP_PROXY` / `HTTPS_PROXY` /
+//! HTTP proxies: configured or from `http_proxy` / `HTTPS_PROXY` /
 //! `NO_PROXY`; plain `http://` requests go through them in absolute form,
 //! `https://` ones through a `CONNECT` tunnel.
 
@@ -128,13 +128,16 @@ impl Proxy {
         self.auth.as_ref()
     }
 
-    /// The proxies described by `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
-    /// and `NO_PROXY` (lower-case names too, which win), read through
-    /// `lookup`. Invalid values are skipped.
+    /// The proxies described by the environment as curl reads it, through
+    /// `lookup`: `http_proxy` (lower case only: a CGI program receives a
+    /// request's `Proxy:` header as `HTTP_PROXY`), `https_proxy` or
+    /// `HTTPS_PROXY`, `all_proxy` or `ALL_PROXY`, and the hosts that bypass
+    /// them in `no_proxy` or `NO_PROXY` (the lower-case name wins). Invalid
+    /// values are skipped.
     pub fn from_env_lookup(lookup: impl Fn(&str) -> Option<String>) -> Vec<Proxy> {
         let get = |name: &str| {
             lookup(&name.to_ascii_lowercase())
-                .or_else(|| lookup(name))
+                .or_else(|| (name != "HTTP_PROXY").then(|| lookup(name)).flatten())
                 .filter(|v| !v.trim().is_empty())
         };
         let no_proxy = get("NO_PROXY").unwrap_or_default();
@@ -205,7 +208,7 @@ mod tests {
     #[test]
     fn environment_variables_become_proxies() {
         let env = |name: &str| match name {
-            "HTTP_PROXY" => Some("proxy.test:3128".to_string()),
+            "http_proxy" => Some("proxy.test:3128".to_string()),
             "https_proxy" => Some("http://u:p%40ss@secure.test:8080".to_string()),
             "NO_PROXY" => Some("localhost,.corp.test,10.0.0.1".to_string()),
             _ => None,
@@ -225,6 +228,8 @@ mod tests {
             &basic_auth_value("u", Some("p@ss"))
         );
         assert!(Proxy::all("socks5://x").is_err());
+        let upper_case_http = |name: &str| (name == "HTTP_PROXY").then(|| "p.test:1".to_string());
+        assert!(Proxy::from_env_lookup(upper_case_http).is_empty());
         assert!(Proxy::all("http://a").unwrap().no_proxy("*").no_proxy.all);
     }
 }
