@@ -22,6 +22,7 @@ Exit codes (curl's numbers for the same failures):
   35  TLS handshake failed
   37  a file: URL names a missing or unreadable file
   47  too many redirects (--max-redirs)
+  49  a malformed --resolve entry
   52  empty reply: the server closed without a byte
   55  send failure
   56  receive failure (connection reset, a broken chunked body, TLS

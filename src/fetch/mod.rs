@@ -1,8 +1,15 @@
 //! `netstack fetch URL...`: curl's everyday flags, on the protocol layer's
 //! URL fetcher (`protocols::fetch`), with curl's exit codes.
 
+mod data;
+mod dump_header;
 mod exit;
+mod network;
+mod output_flags;
 mod progress;
+mod request_flags;
+mod sequence;
+mod stdin;
 mod verbose;
 mod write_out;
 
@@ -14,18 +21,22 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use netstack::protocols::fetch::{self, FetchResponse, Fetcher, FetcherBuilder};
-use netstack::protocols::http::client::Proxy;
+use netstack::protocols::http::client::TraceEvent;
 use netstack::transport::tls::TlsClientConfig;
 
+use data::RequestData;
+use dump_header::{HeadLog, HeadSink};
+use sequence::Sequenced;
 use write_out::Transfer;
 
 /// Fetch URLs (http, https, ftp, file, data) like curl.
 #[derive(Args, Debug)]
 #[command(after_help = exit::EXIT_CODES_HELP)]
 pub struct FetchArgs {
-    /// The URLs to fetch, in order.
-    #[arg(required = true, value_name = "URL")]
-    urls: Vec<String>,
+    /// The URLs to fetch, in order (a URL without a scheme is http://, or
+    /// ftp:// for a host starting with `ftp.`).
+    #[arg(value_name = "URL", value_parser = Sequenced::parse)]
+    urls: Vec<Sequenced>,
     /// Write the body to FILE instead of stdout (once per URL, in order; `-` is stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Vec<PathBuf>,
@@ -44,13 +55,13 @@ pub struct FetchArgs {
     /// An extra header, `Name: value` (repeatable).
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
-    /// POST this data, form-encoded; `@FILE` reads it from FILE without newlines (repeatable, joined by `&`).
-    #[arg(short = 'd', long = "data", value_name = "DATA")]
-    data: Vec<String>,
-    /// POST this data as is; `@FILE` reads it from FILE byte for byte.
-    #[arg(long = "data-binary", value_name = "DATA")]
-    data_binary: Vec<String>,
-    /// Upload FILE (HTTP PUT, FTP STOR, a file: copy); a URL ending in `/` gets the file's name.
+    /// POST this data, form-encoded; `@FILE` reads it from FILE without newlines, `@-` from stdin (repeatable, joined by `&`).
+    #[arg(short = 'd', long = "data", value_name = "DATA", value_parser = Sequenced::parse)]
+    data: Vec<Sequenced>,
+    /// POST this data as is; `@FILE` reads it from FILE byte for byte, `@-` from stdin.
+    #[arg(long = "data-binary", value_name = "DATA", value_parser = Sequenced::parse)]
+    data_binary: Vec<Sequenced>,
+    /// Upload FILE (`-`: stdin) (HTTP PUT, FTP STOR, a file: copy); a URL ending in `/` gets the file's name.
     #[arg(short = 'T', long = "upload-file", value_name = "FILE")]
     upload: Option<PathBuf>,
     /// Follow redirects.
@@ -97,8 +108,12 @@ pub struct FetchArgs {
     /// Trace each layer on stderr: resolution, connection attempts, TLS, heads, timings.
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
-    /// After each transfer print FORMAT, with %{http_code}, %{size_download},
-    /// %{time_total}, %{url_effective}, %{content_type}, %{num_redirects}, …
+    /// After each transfer print FORMAT (`@FILE`, `@-`: read it) with curl's
+    /// variables: %{http_code}, %{time_namelookup}, %{time_connect},
+    /// %{time_appconnect}, %{time_starttransfer}, %{time_total},
+    /// %{remote_ip}, %{remote_port}, %{size_download}, %{size_header},
+    /// %{speed_download}, %{num_redirects}, %{content_type},
+    /// %{url_effective}, %{exitcode}, %{errormsg}, %{json}, %header{NAME}, …
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT")]
     write_out: Option<String>,
     /// Use this HTTP proxy (`http://host:port`).
@@ -115,9 +130,26 @@ pub struct FetchArgs {
         allow_hyphen_values = true
     )]
     continue_at: Option<String>,
+    #[command(flatten)]
+    request: request_flags::RequestFlags,
+    #[command(flatten)]
+    network: network::NetworkFlags,
+    #[command(flatten)]
+    output_flags: output_flags::OutputFlags,
+}
+
+/// What the transfers of one run share: the fetcher, the heads it
+/// received, where -D writes them, and the data read once for all URLs.
+struct Session {
+    fetcher: Fetcher,
+    heads: HeadLog,
+    head_sink: Option<HeadSink>,
+    data: Option<RequestData>,
+    stdin_upload: Option<Vec<u8>>,
 }
 
 /// A failure with its exit code and message.
+#[derive(Debug)]
 struct Failure {
     code: u8,
     message: String,
@@ -134,28 +166,76 @@ impl Failure {
 
 /// Runs `netstack fetch`.
 pub fn run(args: FetchArgs) -> ExitCode {
-    let fetcher = match build_fetcher(&args) {
-        Ok(f) => f,
+    let urls = request_flags::urls(&args);
+    let (mut session, format) = match start(&args, &urls) {
+        Ok(started) => started,
         Err(failure) => return report(&args, &failure),
     };
     let mut code = 0;
-    for (index, url) in args.urls.iter().enumerate() {
+    for (index, url) in urls.iter().enumerate() {
         let started = Instant::now();
-        let mut transfer = Transfer::default();
-        let result = transfer_one(&fetcher, &args, url, index, &mut transfer);
-        transfer.time_total = started.elapsed();
+        let mut transfer = Transfer {
+            url: url.clone(),
+            urlnum: index,
+            ..Transfer::default()
+        };
+        let result = transfer_one(&mut session, &args, url, index, &mut transfer);
         if let Err(failure) = &result {
             transfer.exitcode = failure.code;
+            transfer.errormsg = Some(failure.message.clone());
             report(&args, failure);
             code = failure.code;
         }
-        if let Some(format) = &args.write_out {
+        if result.is_err() || transfer.time_total.is_zero() {
+            transfer.time_total = started.elapsed();
+        }
+        if let Some(format) = &format {
+            let warn = &mut |name: &str| {
+                eprintln!("netstack fetch: unknown --write-out variable: '{name}'")
+            };
             let mut out = io::stdout().lock();
-            let _ = out.write_all(write_out::render(format, &transfer).as_bytes());
+            let _ = out.write_all(write_out::render(format, &transfer, warn).as_bytes());
             let _ = out.flush();
         }
     }
     ExitCode::from(code)
+}
+
+/// Checks the flags and reads what is read once (data, stdin, the -w
+/// format): the session, and the -w format.
+fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>), Failure> {
+    if urls.is_empty() {
+        return Err(Failure::new(2, "no URL specified"));
+    }
+    request_flags::check(&args.request)?;
+    output_flags::check(&args.output_flags, args.fail)?;
+    let format = args
+        .write_out
+        .as_deref()
+        .map(write_out::format_of)
+        .transpose()?;
+    let heads = HeadLog::default();
+    let fetcher = build_fetcher(args, &heads)?;
+    let stdin_upload = match &args.upload {
+        Some(file) if file == Path::new("-") => Some(
+            stdin::read_source("-")
+                .map_err(|e| Failure::new(26, format!("-T: reading standard input: {e}")))?,
+        ),
+        _ => None,
+    };
+    let session = Session {
+        fetcher,
+        heads,
+        head_sink: args
+            .output_flags
+            .dump_header
+            .as_deref()
+            .map(HeadSink::open)
+            .transpose()?,
+        data: data::collect(args)?,
+        stdin_upload,
+    };
+    Ok((session, format))
 }
 
 fn report(args: &FetchArgs, failure: &Failure) -> ExitCode {
@@ -172,7 +252,7 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, Failure> {
         .ok_or_else(|| Failure::new(2, format!("{flag} needs a positive number of seconds")))
 }
 
-fn build_fetcher(args: &FetchArgs) -> Result<Fetcher, Failure> {
+fn build_fetcher(args: &FetchArgs, heads: &HeadLog) -> Result<Fetcher, Failure> {
     let mut builder: FetcherBuilder = Fetcher::builder()
         .follow_redirects(args.location)
         .max_redirects(if args.max_redirs < 0 {
@@ -181,7 +261,12 @@ fn build_fetcher(args: &FetchArgs) -> Result<Fetcher, Failure> {
             args.max_redirs as usize
         })
         .decompress(args.compressed)
-        .user_agent(concat!("netstack/", env!("CARGO_PKG_VERSION")));
+        .user_agent(
+            args.request
+                .user_agent
+                .as_deref()
+                .unwrap_or(concat!("netstack/", env!("CARGO_PKG_VERSION"))),
+        );
     if let Some(s) = args.connect_timeout {
         builder = builder.connect_timeout(Some(seconds(s, "--connect-timeout")?));
     }
@@ -192,17 +277,15 @@ fn build_fetcher(args: &FetchArgs) -> Result<Fetcher, Failure> {
     if args.insecure || args.cacert.is_some() || args.cert.is_some() {
         builder = builder.tls_config(tls_config(args)?);
     }
-    if let Some(proxy) = &args.proxy {
-        let proxy = if proxy.contains("://") {
-            proxy.clone()
-        } else {
-            format!("http://{proxy}")
-        };
-        builder = builder
-            .proxy(Proxy::all(&proxy).map_err(|e| Failure::new(5, format!("proxy {proxy}: {e}")))?);
-    }
-    if args.verbose {
-        builder = builder.trace(verbose::trace);
+    builder = network::configure(args, builder)?;
+    if args.verbose || args.output_flags.dump_header.is_some() {
+        let (verbose, heads) = (args.verbose, heads.clone());
+        builder = builder.trace(move |event: &TraceEvent<'_>| {
+            if verbose {
+                verbose::trace(event);
+            }
+            heads.record(event);
+        });
     }
     Ok(builder.build())
 }
@@ -263,36 +346,8 @@ fn output_for(args: &FetchArgs, url: &str, index: usize) -> Result<Output, Failu
     Ok(Output::Stdout)
 }
 
-/// The body to POST from -d / --data-binary.
-fn post_data(args: &FetchArgs) -> Result<Option<Vec<u8>>, Failure> {
-    if args.data.is_empty() && args.data_binary.is_empty() {
-        return Ok(None);
-    }
-    let read = |spec: &str, strip_newlines: bool| -> Result<Vec<u8>, Failure> {
-        match spec.strip_prefix('@') {
-            Some(path) => {
-                let mut bytes = std::fs::read(path)
-                    .map_err(|e| Failure::new(26, format!("reading {path}: {e}")))?;
-                if strip_newlines {
-                    bytes.retain(|b| *b != b'\n' && *b != b'\r');
-                }
-                Ok(bytes)
-            }
-            None => Ok(spec.as_bytes().to_vec()),
-        }
-    };
-    let mut parts = Vec::new();
-    for spec in &args.data {
-        parts.push(read(spec, true)?);
-    }
-    for spec in &args.data_binary {
-        parts.push(read(spec, false)?);
-    }
-    Ok(Some(parts.join(&b'&')))
-}
-
 fn transfer_one(
-    fetcher: &Fetcher,
+    session: &mut Session,
     args: &FetchArgs,
     url: &str,
     index: usize,
@@ -302,9 +357,20 @@ fn transfer_one(
     let fetch_failure =
         |e: fetch::Error| Failure::new(exit::code_for(&e, uploading), e.to_string());
     let output = output_for(args, url, index)?;
+    let fetcher = &session.fetcher;
     let mut target = url.to_string();
+    let form = session.data.as_ref().filter(|_| !args.request.get);
+    if let Some(query) = session.data.as_ref().filter(|_| args.request.get) {
+        target = request_flags::with_query(&target, &query.bytes);
+    }
     let mut request;
-    if let Some(file) = &args.upload {
+    if let Some(bytes) = &session.stdin_upload {
+        transfer.size_upload = bytes.len() as u64;
+        request = fetcher
+            .request(&target)
+            .body(bytes.clone())
+            .method(http::Method::PUT);
+    } else if let Some(file) = &args.upload {
         if target.ends_with('/') {
             if let Some(name) = file.file_name() {
                 target.push_str(&name.to_string_lossy());
@@ -315,16 +381,14 @@ fn transfer_one(
     } else {
         request = fetcher.request(&target);
     }
-    if let Some(data) = post_data(args)? {
-        transfer.size_upload = data.len() as u64;
-        if !args.headers.iter().any(|h| {
-            h.split(':')
-                .next()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case("content-type"))
-        }) {
-            request = request.header("Content-Type", "application/x-www-form-urlencoded");
-        }
-        request = request.body(data);
+    if let Some(data) = form {
+        transfer.size_upload = data.bytes.len() as u64;
+        request = request.body(data.bytes.clone());
+    }
+    request = data::add_headers(args, session.data.as_ref(), request);
+    request = request_flags::add_headers(&args.request, &target, request)?;
+    if args.request.get {
+        request = request.method(http::Method::GET);
     }
     if args.head {
         request = request.method(http::Method::HEAD);
@@ -365,15 +429,15 @@ fn transfer_one(
         request = request.resume_from(offset);
     }
 
+    session.heads.take();
     let mut response = request.send().map_err(fetch_failure)?;
-    transfer.http_code = response.status().filter(|_| response.http().is_some());
-    transfer.url_effective = response.url().to_string();
-    transfer.content_type = response.content_type().map(str::to_string);
-    if let Some(http) = response.http() {
-        let t = http.timings();
-        transfer.time_connect = t.connect.map(|c| c + t.resolve.unwrap_or_default());
-        transfer.time_starttransfer = t.first_byte;
-        transfer.num_redirects = t.redirects;
+    transfer.record_head(&response);
+    if let Some(sink) = &mut session.head_sink {
+        let mut heads = session.heads.take();
+        if response.http().is_none() {
+            heads = head_text(&response);
+        }
+        sink.write(&heads)?;
     }
     if args.fail && response.is_error_status() {
         return Err(Failure::new(
@@ -388,7 +452,10 @@ fn transfer_one(
     let append = resume.is_some() && response.resumed_from().is_some();
     let mut sink: Box<dyn Write> = match &output {
         Output::Stdout => Box::new(io::stdout().lock()),
-        Output::File(path) => Box::new(open_output(path, append)?),
+        Output::File(path) => {
+            output_flags::prepare(&args.output_flags, path)?;
+            Box::new(open_output(path, append)?)
+        }
     };
     let write_failure = |e: io::Error| Failure::new(23, format!("writing the output: {e}"));
     if args.include || args.head {
@@ -407,8 +474,18 @@ fn transfer_one(
         };
     }
     sink.flush().map_err(write_failure)?;
+    transfer.record_end(&response);
     if args.verbose {
         verbose::summary(&response, transfer.size_download);
+    }
+    if args.output_flags.fail_with_body && response.is_error_status() {
+        return Err(Failure::new(
+            22,
+            format!(
+                "the requested URL returned error: {}",
+                response.status().unwrap_or_default()
+            ),
+        ));
     }
     Ok(())
 }

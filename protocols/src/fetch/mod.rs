@@ -288,7 +288,7 @@ impl FetcherBuilder {
         self
     }
 
-    /// The `User-Agent` of HTTP requests.
+    /// The `User-Agent` of HTTP requests (an empty one: send none).
     pub fn user_agent(mut self, agent: &str) -> FetcherBuilder {
         self.user_agent = Some(agent.to_string());
         self
@@ -337,7 +337,7 @@ impl FetcherBuilder {
         }
         builder = builder.ip_version(self.ip_version);
         if let Some(agent) = &self.user_agent {
-            builder = builder.user_agent(Some(agent));
+            builder = builder.user_agent(Some(agent.as_str()).filter(|a| !a.is_empty()));
         }
         if let Some(hook) = &self.trace {
             let hook = Arc::clone(hook);
