@@ -13,7 +13,7 @@ use super::{Failure, FetchArgs};
 pub struct RequestFlags {
     /// Another URL to fetch, after those before it on the command line (repeatable).
     #[arg(long = "url", value_name = "URL", value_parser = Sequenced::parse)]
-    pub urls: Vec<Sequenced>,
+    pub more_urls: Vec<Sequenced>,
     /// Send this User-Agent (an empty one: send none).
     #[arg(short = 'A', long = "user-agent", value_name = "NAME")]
     pub user_agent: Option<String>,
@@ -35,14 +35,19 @@ pub struct RequestFlags {
     #[arg(long = "json", value_name = "DATA", value_parser = Sequenced::parse)]
     pub json: Vec<Sequenced>,
     /// Ask for these bytes only (`Range: bytes=RANGE`, e.g. `0-99`, `-500`, `100-`; HTTP).
-    #[arg(short = 'r', long = "range", value_name = "RANGE")]
+    #[arg(
+        short = 'r',
+        long = "range",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
     pub range: Option<String>,
 }
 
 /// The URLs to fetch, positional and `--url` in command-line order, each
 /// with a scheme (see [`with_scheme`]).
 pub fn urls(args: &FetchArgs) -> Vec<String> {
-    let mut all: Vec<&Sequenced> = args.urls.iter().chain(&args.request.urls).collect();
+    let mut all: Vec<&Sequenced> = args.urls.iter().chain(&args.request.more_urls).collect();
     all.sort_by_key(|url| url.place);
     all.into_iter().map(|url| with_scheme(&url.value)).collect()
 }

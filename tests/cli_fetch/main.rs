@@ -299,6 +299,7 @@ fn read_head(stream: &mut TcpStream) -> String {
 }
 
 mod failures;
+mod flags_like_curl;
 mod like_curl;
 mod output;
 mod requests;

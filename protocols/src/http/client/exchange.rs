@@ -118,6 +118,8 @@ pub(crate) struct Exchange {
     redirects: usize,
     /// The bytes of the response heads so far (redirects included).
     head_bytes: u64,
+    /// When the last new connection was resolved, connected and secured.
+    connection_done: [Option<Duration>; 3],
     hop: Hop,
     state: State,
 }
@@ -221,6 +223,7 @@ impl Exchange {
             started,
             redirects: 0,
             head_bytes: 0,
+            connection_done: [None; 3],
             hop,
             state: State::Handed,
         };
@@ -714,6 +717,12 @@ impl Exchange {
         timings.redirects = self.redirects;
         self.head_bytes += head.raw.len() as u64;
         timings.head_bytes = self.head_bytes;
+        let t = &mut timings;
+        if t.connect_done.is_some() {
+            self.connection_done = [t.resolve_done, t.connect_done, t.tls_done];
+        } else {
+            [t.resolve_done, t.connect_done, t.tls_done] = self.connection_done;
+        }
         timings.remote = stream
             .network()
             .remote_endpoint()

@@ -181,13 +181,15 @@ pub struct Timings {
     /// Each TCP connection attempt (address, start, duration, outcome).
     pub attempts: Vec<ConnectAttempt>,
     /// When name resolution ended, from the start of the request (curl's
-    /// `time_namelookup`; `None` over a pooled connection).
+    /// `time_namelookup`), for the connection the response came over, also
+    /// when it was opened for an earlier hop of the redirects; `None` for a
+    /// connection taken from the pool.
     pub resolve_done: Option<Duration>,
     /// When the TCP connection was established, from the start of the
-    /// request (curl's `time_connect`; `None` over a pooled connection).
+    /// request (curl's `time_connect`; see `resolve_done`).
     pub connect_done: Option<Duration>,
     /// When the TLS handshake ended, from the start of the request (curl's
-    /// `time_appconnect`; `None` without TLS or over a pooled connection).
+    /// `time_appconnect`; `None` without TLS; see `resolve_done`).
     pub tls_done: Option<Duration>,
     /// The address of the peer the final response came from (the proxy's
     /// when there is one).
