@@ -42,7 +42,7 @@ impl Transfer {
     pub fn record_head(&mut self, response: &FetchResponse) {
         self.http_code = response.status().filter(|_| response.http().is_some());
         self.url_effective = response.url().to_string();
-        self.scheme = Some(response.url().scheme().to_string());
+        self.scheme = Some(response.url().scheme().to_ascii_uppercase());
         self.content_type = response.content_type().map(str::to_string);
         if let Some(http) = response.http() {
             let t = http.timings();
@@ -57,7 +57,7 @@ impl Transfer {
             self.headers = http.headers().clone();
             self.http_version = Some(match http.version() {
                 http::Version::HTTP_09 => "0.9",
-                http::Version::HTTP_10 => "1.0",
+                http::Version::HTTP_10 => "1",
                 http::Version::HTTP_2 => "2",
                 http::Version::HTTP_3 => "3",
                 _ => "1.1",

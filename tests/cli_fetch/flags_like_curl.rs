@@ -721,6 +721,7 @@ fn write_out_json_agrees_with_curls() {
         "remote_ip",
         "remote_port",
         "response_code",
+        "scheme",
         "size_download",
         "size_header",
         "size_upload",
