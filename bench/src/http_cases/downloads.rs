@@ -8,22 +8,32 @@ pub(super) fn mib_per_sec(total: u64, elapsed: Duration) -> f64 {
     total as f64 / MIB as f64 / elapsed.as_secs_f64()
 }
 
-pub(super) fn download_netstack(url: &str, total: u64, timeout: Duration) -> BenchResult<f64> {
+pub(super) fn download_netstack(
+    url: &str,
+    total: u64,
+    timeout: Duration,
+    read_len: usize,
+) -> BenchResult<f64> {
     let client = netstack_client(timeout);
     let start = Instant::now();
     let mut response = client.get(url).send()?;
     check_status("netstack", response.status().as_u16())?;
-    drain("netstack", total, |buf| Ok(response.read_body(buf)?))?;
+    drain("netstack", total, read_len, |buf| Ok(response.read_body(buf)?))?;
     Ok(mib_per_sec(total, start.elapsed()))
 }
 
-pub(super) fn download_ureq(url: &str, total: u64, timeout: Duration) -> BenchResult<f64> {
+pub(super) fn download_ureq(
+    url: &str,
+    total: u64,
+    timeout: Duration,
+    read_len: usize,
+) -> BenchResult<f64> {
     let agent = ureq_agent(timeout);
     let start = Instant::now();
     let mut response = agent.get(url).call()?;
     check_status("ureq", response.status().as_u16())?;
     let mut reader = response.body_mut().as_reader();
-    drain("ureq", total, |buf| {
+    drain("ureq", total, read_len, |buf| {
         Ok(std::io::Read::read(&mut reader, buf)?)
     })?;
     Ok(mib_per_sec(total, start.elapsed()))
@@ -66,7 +76,12 @@ pub(super) fn download_curl(url: &str, total: u64, timeout: Duration) -> BenchRe
 
 /// A raw `NetworkStream`: writes the GET, reads the head (up to 64 KiB)
 /// and checks its status line and `Content-Length`, then counts the body.
-pub(super) fn download_raw(address: SocketAddr, total: u64, timeout: Duration) -> BenchResult<f64> {
+pub(super) fn download_raw(
+    address: SocketAddr,
+    total: u64,
+    timeout: Duration,
+    read_len: usize,
+) -> BenchResult<f64> {
     let start = Instant::now();
     let mut stream: NetworkStream = TcpClient::connect_endpoint(address)?.into_stream();
     stream.set_read_timeout(Some(timeout))?;
@@ -99,7 +114,7 @@ pub(super) fn download_raw(address: SocketAddr, total: u64, timeout: Duration) -
     // The body bytes that came with the head, then the rest.
     let early = buf[head_end..filled].to_vec();
     let mut early = Some(early);
-    drain("raw", total, |out| {
+    drain("raw", total, read_len, |out| {
         if let Some(first) = early.take() {
             if !first.is_empty() {
                 out[..first.len()].copy_from_slice(&first);
@@ -146,6 +161,7 @@ pub(super) fn download_netstack_tls(
     total: u64,
     timeout: Duration,
     tls: &TlsClientConfig,
+    read_len: usize,
 ) -> BenchResult<f64> {
     let client = Client::builder()
         .timeout(timeout)
@@ -157,7 +173,7 @@ pub(super) fn download_netstack_tls(
     let start = Instant::now();
     let mut response = client.get(url).send()?;
     check_status("netstack", response.status().as_u16())?;
-    drain("netstack", total, |buf| Ok(response.read_body(buf)?))?;
+    drain("netstack", total, read_len, |buf| Ok(response.read_body(buf)?))?;
     Ok(mib_per_sec(total, start.elapsed()))
 }
 

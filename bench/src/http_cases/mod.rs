@@ -153,6 +153,11 @@ pub struct Args {
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub download_mib: u64,
 
+    /// Downloads: the buffer each contender's reads fill, in KiB (ureq and
+    /// reqwest read through buffers of their own and copy into it).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=16_384))]
+    pub read_kib: u64,
+
     /// Async cases: worker threads of the tokio runtime (multi-thread) that runs both contenders.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub workers: u64,
@@ -188,6 +193,7 @@ impl Default for Args {
             case: Case::All,
             requests: 5_000,
             download_mib: 1024,
+            read_kib: 64,
             workers: 2,
             case_timeout_secs: 120,
             connections: 50,
@@ -227,11 +233,18 @@ impl Args {
                 "requests",
                 self.requests.to_string(),
             ),
-            Case::Download | Case::HttpsDownload => flag(
-                self.download_mib != d.download_mib,
-                "download-mib",
-                self.download_mib.to_string(),
-            ),
+            Case::Download | Case::HttpsDownload => {
+                flag(
+                    self.download_mib != d.download_mib,
+                    "download-mib",
+                    self.download_mib.to_string(),
+                );
+                flag(
+                    self.read_kib != d.read_kib,
+                    "read-kib",
+                    self.read_kib.to_string(),
+                );
+            }
             Case::Server => {
                 flag(
                     self.connections != d.connections,
@@ -463,6 +476,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let timeout = args.common.timeout();
     let rounds = args.common.rounds;
     let total = args.download_mib * MIB;
+    let read_len = (args.read_kib * 1024) as usize;
     let origin = Origin::start(args, total, timeout)?;
     eprintln!(
         "server for the plain-http client cases: {}",
@@ -518,8 +532,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             "ureq",
             rounds,
             command.clone(),
-            || download_ureq(&download_url, total, timeout),
-            || download_netstack(&download_url, total, timeout),
+            || download_ureq(&download_url, total, timeout, read_len),
+            || download_netstack(&download_url, total, timeout, read_len),
         )?);
         if curl_available() {
             report.cases.push(harness::run_interleaved(
@@ -529,7 +543,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                 rounds,
                 command.clone(),
                 || download_curl(&download_url, total, timeout),
-                || download_netstack(&download_url, total, timeout),
+                || download_netstack(&download_url, total, timeout, read_len),
             )?);
         } else {
             eprintln!("curl is not on the PATH: the curl download is skipped");
@@ -540,8 +554,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             "raw NetworkStream",
             rounds,
             command,
-            || download_raw(origin.address(), total, timeout),
-            || download_netstack(&download_url, total, timeout),
+            || download_raw(origin.address(), total, timeout, read_len),
+            || download_netstack(&download_url, total, timeout, read_len),
         )?);
     }
 
@@ -599,7 +613,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                     download_reqwest_tls(url.clone(), total, timeout, root.clone())
                 })
             },
-            || download_netstack_tls(&url, total, timeout, &tls),
+            || download_netstack_tls(&url, total, timeout, &tls, read_len),
         )?);
     }
 

@@ -183,9 +183,10 @@ pub(super) fn check_small(who: &str, body: &[u8]) -> BenchResult<()> {
 pub(super) fn drain(
     who: &str,
     total: u64,
+    read_len: usize,
     mut read: impl FnMut(&mut [u8]) -> BenchResult<usize>,
 ) -> BenchResult<()> {
-    let mut buf = vec![0u8; PIECE_LEN];
+    let mut buf = vec![0u8; read_len];
     let mut check = BodyCheck::new(who, total);
     loop {
         let n = read(&mut buf)?;
