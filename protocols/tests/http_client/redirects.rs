@@ -5,6 +5,7 @@ use super::*;
 both_modes!(
     redirects_chains_loops_and_limits,
     redirects_change_methods_as_the_rfc_says,
+    redirects_keep_the_method_when_asked,
     redirects_drop_credentials_across_origins,
 );
 
@@ -92,6 +93,31 @@ fn redirects_change_methods_as_the_rfc_says(mode: Mode) {
         )
         .unwrap();
     assert_eq!(got.status, StatusCode::TEMPORARY_REDIRECT);
+}
+
+fn redirects_keep_the_method_when_asked(mode: Mode) {
+    let server = redirect_server();
+    let client = TestClient::bounded(mode);
+    for (path, body) in [
+        ("/see-other", ""),
+        ("/found", ""),
+        ("/temporary", "data"),
+        ("/permanent", "data"),
+    ] {
+        let mut req = Req::post(server.url(path), b"data");
+        req.keep_method = true;
+        let got = client.send(req).unwrap();
+        assert_eq!(got.url.path(), "/echo");
+        // The method stays; the body goes where the status says it goes.
+        assert!(
+            got.text().starts_with(&format!("POST {body} ")),
+            "{path}: {}",
+            got.text()
+        );
+    }
+    let mut req = Req::new(Method::DELETE, server.url("/see-other"));
+    req.keep_method = true;
+    assert!(client.send(req).unwrap().text().starts_with("DELETE  "));
 }
 
 fn redirects_drop_credentials_across_origins(mode: Mode) {

@@ -6,6 +6,7 @@ use super::*;
 both_modes!(
     python_http_server_serves_files,
     request_heads_and_bodies_are_sent_as_given,
+    default_headers_can_be_left_out,
     expect_100_continue,
     invalid_requests_fail_before_any_io,
     http_requests_built_elsewhere_are_sent,
@@ -36,6 +37,49 @@ fn python_http_server_serves_files(mode: Mode) {
         .unwrap();
     assert_eq!(got.headers["content-length"], "300000");
     assert!(got.body.unwrap().is_empty());
+}
+
+fn default_headers_can_be_left_out(mode: Mode) {
+    let server = Server::respond(|request, _| {
+        let names: Vec<String> = request
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{}={v}", n.to_ascii_lowercase()))
+            .collect();
+        (ok(&names.join(";")), true)
+    });
+    let client = TestClient::new(mode, bounded().decompress(true));
+    let sorted = |text: String| {
+        let mut names: Vec<String> = text.split(';').map(str::to_string).collect();
+        names.sort();
+        names.join(";")
+    };
+    let text = client.send(Req::get(server.url("/all"))).unwrap().text();
+    let host = format!("host={}", server.url("").trim_start_matches("http://"));
+    assert_eq!(
+        sorted(text),
+        format!("accept-encoding=gzip, deflate;accept=*/*;{host};user-agent=netstack/0.1")
+    );
+    let mut req = Req::get(server.url("/some")).header("x-set", "1");
+    req.omit = vec!["accept", "user-agent", "accept-encoding", "x-set"];
+    let text = client.send(req).unwrap().text();
+    assert_eq!(text, host);
+    // A header set after it is omitted is sent; Host can be left out too
+    // (a request without one, as curl sends it).
+    let mut req = Req::get(server.url("/host"));
+    req.omit = vec!["host", "user-agent", "accept-encoding"];
+    let req = req.header("accept", "text/plain");
+    let text = client.send(req).unwrap().text();
+    assert_eq!(text, "accept=text/plain");
+    // The framing is the client's.
+    let mut req = Req::post(server.url("/post"), b"body");
+    req.omit = vec!["content-length"];
+    match client.send(req) {
+        Err(Error::InvalidRequest(message)) => {
+            assert!(message.contains("content-length"), "{message}")
+        }
+        other => panic!("expected InvalidRequest, got {:?}", other.map(|g| g.status)),
+    }
 }
 
 fn request_heads_and_bodies_are_sent_as_given(mode: Mode) {

@@ -36,6 +36,10 @@ pub struct Req {
     pub timeout: Option<Duration>,
     pub basic: Option<(String, String)>,
     pub form: Option<Vec<(String, String)>>,
+    /// Header names sent in no form (`without_header`).
+    pub omit: Vec<&'static str>,
+    /// `keep_method_on_redirect(true)`.
+    pub keep_method: bool,
 }
 
 impl Req {
@@ -49,6 +53,8 @@ impl Req {
             timeout: None,
             basic: None,
             form: None,
+            omit: Vec::new(),
+            keep_method: false,
         }
     }
 
@@ -106,6 +112,12 @@ impl futures_io::AsyncRead for AsyncBytes {
 pub fn apply<C>(mut rb: RequestBuilder<C>, req: Req, mode: Mode) -> RequestBuilder<C> {
     for (name, value) in req.headers {
         rb = rb.header(name, value);
+    }
+    for name in req.omit {
+        rb = rb.without_header(name);
+    }
+    if req.keep_method {
+        rb = rb.keep_method_on_redirect(true);
     }
     if let Some((user, password)) = &req.basic {
         rb = rb.basic_auth(user, Some(password));

@@ -189,16 +189,7 @@ pub(crate) fn open_exchange(
     route: &Route,
 ) -> Result<Opening> {
     let mut bytes = Vec::with_capacity(512);
-    let framing = request_head(
-        &request.method,
-        &request.url,
-        &request.headers,
-        &body,
-        request.expect_continue,
-        defaults,
-        route,
-        &mut bytes,
-    )?;
+    let framing = request_head(request, &body, defaults, route, &mut bytes)?;
     let expect_continue = request.expect_continue && !body.is_empty();
     let body = match body.kind {
         BodyKind::Bytes(small) if !expect_continue && small.len() <= 64 * 1024 => {
@@ -215,39 +206,41 @@ pub(crate) fn open_exchange(
     })
 }
 
-/// Encodes the request head for `method url` and decides the body's framing.
-#[allow(clippy::too_many_arguments)]
+/// Encodes the head of `request` (with `body`) and decides the body's
+/// framing. The client's defaults fill in the fields the request neither
+/// sets nor omits.
 pub(crate) fn request_head(
-    method: &Method,
-    url: &Url,
-    user_headers: &HeaderMap,
+    request: &Prepared,
     body: &Body,
-    expect_continue: bool,
     defaults: &HeadDefaults<'_>,
     route: &Route,
     out: &mut Vec<u8>,
 ) -> Result<Framing> {
-    let mut headers = user_headers.clone();
+    let (method, url, expect_continue) = (&request.method, &request.url, request.expect_continue);
+    let mut headers = request.headers.clone();
+    let wanted = |headers: &HeaderMap, name: &HeaderName| {
+        !headers.contains_key(name) && !request.omitted.contains(name)
+    };
     for (name, value) in defaults.default_headers {
-        if !headers.contains_key(name) {
+        if wanted(&headers, name) {
             headers.insert(name.clone(), value.clone());
         }
     }
-    if !headers.contains_key(HOST) {
+    if wanted(&headers, &HOST) {
         headers.insert(HOST, host_header(url)?);
     }
-    if !headers.contains_key(USER_AGENT) {
+    if wanted(&headers, &USER_AGENT) {
         if let Some(agent) = defaults.user_agent {
             headers.insert(USER_AGENT, agent.clone());
         }
     }
-    if !headers.contains_key(ACCEPT) {
+    if wanted(&headers, &ACCEPT) {
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
     }
-    if defaults.accept_encoding && !headers.contains_key(ACCEPT_ENCODING) {
+    if defaults.accept_encoding && wanted(&headers, &ACCEPT_ENCODING) {
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
     }
-    if !headers.contains_key(AUTHORIZATION) && !url.username().is_empty() {
+    if wanted(&headers, &AUTHORIZATION) && !url.username().is_empty() {
         let password = url.password().map(percent_decode);
         headers.insert(
             AUTHORIZATION,
@@ -289,7 +282,7 @@ pub(crate) fn request_head(
     let target = match route {
         Route::Forward(proxy) => {
             if let Some(auth) = proxy.auth() {
-                if !headers.contains_key(PROXY_AUTHORIZATION) {
+                if wanted(&headers, &PROXY_AUTHORIZATION) {
                     headers.insert(PROXY_AUTHORIZATION, auth.clone());
                 }
             }

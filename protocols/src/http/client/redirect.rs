@@ -64,10 +64,15 @@ pub(crate) fn follow(
     if next.fragment().is_none() {
         next.set_fragment(request.url.fragment());
     }
+    // A 303 turns any method but HEAD into GET, a 301/302 turns POST into
+    // GET (as browsers do); the body goes with the method. A request that
+    // keeps its method on redirects (curl's -X) still loses the body.
     let to_get = (code == 303 && request.method != Method::HEAD)
         || (matches!(code, 301 | 302) && request.method == Method::POST);
     if to_get {
-        request.method = Method::GET;
+        if !request.keep_method_on_redirect {
+            request.method = Method::GET;
+        }
         request.body = Body::empty();
         request.body_spent = false;
         request.expect_continue = false;

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE,
+    TRANSFER_ENCODING,
+};
 use http::Method;
 use url::Url;
 
@@ -21,6 +24,11 @@ pub(crate) struct Prepared {
     pub body_spent: bool,
     pub timeout: Option<Duration>,
     pub expect_continue: bool,
+    /// Header names sent in no form: neither the caller's value nor the
+    /// client's default (see [`RequestBuilder::without_header`]).
+    pub omitted: Vec<HeaderName>,
+    /// True when redirects keep the method (see [`RequestBuilder::keep_method_on_redirect`]).
+    pub keep_method_on_redirect: bool,
 }
 
 impl Prepared {
@@ -33,6 +41,8 @@ impl Prepared {
             body_spent: false,
             timeout: None,
             expect_continue: false,
+            omitted: Vec::new(),
+            keep_method_on_redirect: false,
         }
     }
 
@@ -73,6 +83,20 @@ impl Prepared {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Omits the header `name` (see [`RequestBuilder::without_header`]).
+    pub fn omit(&mut self, name: HeaderName) -> Result<()> {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            return Err(Error::InvalidRequest(format!(
+                "the {name} header cannot be omitted: the client frames the body with it"
+            )));
+        }
+        self.headers.remove(&name);
+        if !self.omitted.contains(&name) {
+            self.omitted.push(name);
+        }
+        Ok(())
     }
 
     /// From an `http::Request` built elsewhere.
@@ -149,7 +173,44 @@ impl<C> RequestBuilder<C> {
                 .map_err(|e| Error::InvalidRequest(format!("header name: {e}")))?;
             let value = HeaderValue::try_from(value)
                 .map_err(|e| Error::InvalidRequest(format!("header {name}: {e}")))?;
+            r.omitted.retain(|omitted| *omitted != name);
             r.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Sends the request without a header field of this name: the client's
+    /// default (`Host`, `User-Agent`, `Accept`, `Accept-Encoding`, a
+    /// default header of the client) is not added and a value set before
+    /// is removed; a later [`header`](Self::header) of the name sends that
+    /// value. curl's `-H "Name:"`.
+    ///
+    /// Omitting `Host` sends no `Host` field, as curl does: such a request
+    /// is not valid HTTP/1.1 (RFC 9112 §3.2 requires `Host`) and a server
+    /// may answer `400`; it is meant for testing servers. The framing
+    /// fields (`Content-Length`, `Transfer-Encoding`) are the client's and
+    /// cannot be omitted: asking for it is an [`Error::InvalidRequest`].
+    pub fn without_header<K>(self, name: K) -> RequestBuilder<C>
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: std::fmt::Display,
+    {
+        self.with(|r| {
+            let name = HeaderName::try_from(name)
+                .map_err(|e| Error::InvalidRequest(format!("header name: {e}")))?;
+            r.omit(name)
+        })
+    }
+
+    /// Whether redirects keep the method (and body) of the request: off by
+    /// default, when a `303` turns any method but `HEAD` into `GET` and a
+    /// `301`/`302` turns `POST` into `GET`, dropping the body, as browsers
+    /// do. On, every hop uses this request's method, as curl does with
+    /// `-X`. The body follows the same rules as without it: a `303` (and a
+    /// `301`/`302` of a `POST`) drops it, a `307`/`308` sends it again.
+    pub fn keep_method_on_redirect(self, keep: bool) -> RequestBuilder<C> {
+        self.with(|r| {
+            r.keep_method_on_redirect = keep;
             Ok(())
         })
     }
@@ -162,6 +223,7 @@ impl<C> RequestBuilder<C> {
                 let name = match name {
                     Some(n) => {
                         r.headers.remove(&n);
+                        r.omitted.retain(|omitted| *omitted != n);
                         last = Some(n.clone());
                         n
                     }
