@@ -56,7 +56,8 @@ pub enum ErrorKind {
     UploadFailed,
     /// A proxy refused the tunnel.
     Proxy,
-    /// A resumed download came back with another range than the one asked for.
+    /// A resumed download came back with another range than the one asked
+    /// for, or (when the resume was required) with the whole resource.
     Range,
     /// A local I/O failure (reading an upload, writing a download).
     Io,
@@ -118,12 +119,23 @@ pub enum Error {
     },
     /// The server answered a resumed download with another range than the
     /// one asked for: appending it would corrupt the file.
-    #[error("fetch: asked to resume at byte {asked}, the server sent the range {answered:?}")]
+    #[error("fetch: asked to resume at byte {asked}, the server sent the range '{answered}' instead, which cannot be appended to what was fetched before")]
     RangeMismatch {
         /// The offset asked for.
         asked: u64,
         /// The server's `Content-Range`, as sent.
         answered: String,
+    },
+    /// The server answered a download that had to resume (see
+    /// [`FetchRequest::require_resume`](crate::fetch::FetchRequest::require_resume))
+    /// with another status than `206 Partial Content`: it ignored the range
+    /// or does not support ranges.
+    #[error("fetch: asked to resume at byte {asked}, the server answered {status} instead of 206 Partial Content: it does not support byte ranges here, so nothing was resumed (fetch the whole file again without resuming)")]
+    RangeIgnored {
+        /// The offset asked for.
+        asked: u64,
+        /// The status the server answered with.
+        status: u16,
     },
     /// Local I/O failed (reading an upload, writing a download).
     #[error("fetch: {context}: {source}")]
@@ -193,7 +205,7 @@ impl Error {
                 _ => ErrorKind::Io,
             },
             Error::Io { .. } => ErrorKind::Io,
-            Error::RangeMismatch { .. } => ErrorKind::Range,
+            Error::RangeMismatch { .. } | Error::RangeIgnored { .. } => ErrorKind::Range,
             Error::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Error::Handler { kind, .. } => *kind,
         }

@@ -401,6 +401,10 @@ macro_rules! http_request {
         if let Some(timeout) = parts.timeout {
             builder = builder.timeout(timeout);
         }
+        for name in parts.omitted_headers {
+            builder = builder.without_header(name);
+        }
+        builder = builder.keep_method_on_redirect(parts.keep_method_on_redirect);
         if let Some(offset) = parts.resume_from {
             builder = builder.header(RANGE, format!("bytes={offset}-"));
         }
@@ -411,7 +415,11 @@ macro_rules! http_request {
             }
             None => {}
         }
-        (builder, parts.resume_from)
+        let resume = parts.resume_from.map(|offset| Resume {
+            offset,
+            required: parts.resume_required,
+        });
+        (builder, resume)
     }};
     (@file $path:expr, sync) => {
         open_upload(&$path).map(|(file, len)| Body::from_reader_with_length(file, len))
@@ -524,19 +532,32 @@ impl Fetcher {
     }
 }
 
+/// A resume asked for: the offset, and whether the server must honour it.
+#[derive(Debug, Clone, Copy)]
+struct Resume {
+    offset: u64,
+    required: bool,
+}
+
 /// The offset a download resumes from: the one asked for when the server
 /// answered `206` with a `Content-Range` that starts there, none when it
-/// sent the whole body; another range is an error (appended to the file,
-/// it would corrupt it).
+/// sent the whole body (an error when the resume is required); another
+/// range is an error (appended to the file, it would corrupt it).
 fn honoured_resume(
-    asked: Option<u64>,
+    asked: Option<Resume>,
     status: http::StatusCode,
     headers: &http::HeaderMap,
 ) -> Result<Option<u64>> {
-    let Some(offset) = asked else {
+    let Some(Resume { offset, required }) = asked else {
         return Ok(None);
     };
     if status != http::StatusCode::PARTIAL_CONTENT {
+        if required {
+            return Err(Error::RangeIgnored {
+                asked: offset,
+                status: status.as_u16(),
+            });
+        }
         return Ok(None);
     }
     let range = headers
@@ -691,7 +712,16 @@ impl Fetcher {
 mod tests {
     use http::{HeaderMap, StatusCode};
 
-    use super::{honoured_resume, Error};
+    use super::{honoured_resume, Error, Resume};
+
+    const AT_10: Option<Resume> = Some(Resume {
+        offset: 10,
+        required: false,
+    });
+    const REQUIRED_AT_10: Option<Resume> = Some(Resume {
+        offset: 10,
+        required: true,
+    });
 
     fn with(range: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -714,10 +744,10 @@ mod tests {
     #[test]
     fn a_resume_is_honoured_only_from_the_offset_asked_for() {
         let partial = StatusCode::PARTIAL_CONTENT;
-        let resumed = honoured_resume(Some(10), partial, &with("bytes 10-99/100"));
+        let resumed = honoured_resume(AT_10, partial, &with("bytes 10-99/100"));
         assert_eq!(resumed.unwrap(), Some(10));
         // A whole body: nothing to append to.
-        let whole = honoured_resume(Some(10), StatusCode::OK, &with("bytes 0-99/100"));
+        let whole = honoured_resume(AT_10, StatusCode::OK, &with("bytes 0-99/100"));
         assert_eq!(whole.unwrap(), None);
         assert_eq!(
             honoured_resume(None, partial, &with("bytes 0-99/100")).unwrap(),
@@ -731,12 +761,35 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    honoured_resume(Some(10), partial, &with(wrong)),
+                    honoured_resume(AT_10, partial, &with(wrong)),
                     Err(Error::RangeMismatch { asked: 10, .. })
                 ),
                 "{wrong}"
             );
         }
-        assert!(honoured_resume(Some(10), partial, &HeaderMap::new()).is_err());
+        assert!(honoured_resume(AT_10, partial, &HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn a_required_resume_fails_when_the_server_sends_anything_but_the_range() {
+        let partial = StatusCode::PARTIAL_CONTENT;
+        let resumed = honoured_resume(REQUIRED_AT_10, partial, &with("bytes 10-99/100"));
+        assert_eq!(resumed.unwrap(), Some(10));
+        for status in [StatusCode::OK, StatusCode::NOT_FOUND] {
+            let err = honoured_resume(REQUIRED_AT_10, status, &HeaderMap::new()).unwrap_err();
+            assert!(
+                matches!(err, Error::RangeIgnored { asked: 10, status: s } if s == status.as_u16()),
+                "{err}"
+            );
+            assert_eq!(err.kind(), super::ErrorKind::Range);
+            assert!(
+                err.to_string().contains("does not support byte ranges"),
+                "{err}"
+            );
+        }
+        assert!(matches!(
+            honoured_resume(REQUIRED_AT_10, partial, &with("bytes 0-99/100")),
+            Err(Error::RangeMismatch { asked: 10, .. })
+        ));
     }
 }

@@ -59,6 +59,15 @@ pub struct FetchParts {
     pub timeout: Option<Duration>,
     /// Fetch from this byte offset on (resume a download).
     pub resume_from: Option<u64>,
+    /// True when a resume that the server does not honour is an error
+    /// (see [`FetchRequest::require_resume`]).
+    pub resume_required: bool,
+    /// HTTP header names sent in no form, not even the client's default
+    /// (see [`FetchRequest::without_header`]).
+    pub omitted_headers: Vec<HeaderName>,
+    /// True when HTTP redirects keep the method (see
+    /// [`FetchRequest::keep_method_on_redirect`]).
+    pub keep_method_on_redirect: bool,
 }
 
 impl FetchParts {
@@ -117,6 +126,9 @@ impl FetchRequest {
                 credentials: None,
                 timeout: None,
                 resume_from: None,
+                resume_required: false,
+                omitted_headers: Vec::new(),
+                keep_method_on_redirect: false,
             }),
             method_set: false,
         }
@@ -147,7 +159,38 @@ impl FetchRequest {
                 .map_err(|e| Error::Unsupported(format!("header name {name:?}: {e}")))?;
             let value = HeaderValue::from_str(value.trim())
                 .map_err(|e| Error::Unsupported(format!("header {name}: {e}")))?;
+            p.omitted_headers.retain(|omitted| *omitted != header);
             p.headers.append(header, value);
+            Ok(())
+        })
+    }
+
+    /// Sends the HTTP request without a header field of this name: neither
+    /// a value set before nor the client's default (`Host`, `User-Agent`,
+    /// `Accept`, …) is sent; a later [`header`](Self::header) of the name
+    /// sends that value. curl's `-H "Name:"`. See
+    /// [`RequestBuilder::without_header`](crate::http::client::RequestBuilder::without_header)
+    /// for `Host` (then none is sent) and the framing fields (which cannot
+    /// be omitted).
+    pub fn without_header(self, name: &str) -> FetchRequest {
+        self.with(|p| {
+            let header = HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|e| Error::Unsupported(format!("header name {name:?}: {e}")))?;
+            p.headers.remove(&header);
+            if !p.omitted_headers.contains(&header) {
+                p.omitted_headers.push(header);
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether HTTP redirects keep the method (curl's `-X`): off by
+    /// default, when a `303` (and a `301`/`302` of a `POST`) turns the
+    /// request into a `GET`. See
+    /// [`RequestBuilder::keep_method_on_redirect`](crate::http::client::RequestBuilder::keep_method_on_redirect).
+    pub fn keep_method_on_redirect(self, keep: bool) -> FetchRequest {
+        self.with(|p| {
+            p.keep_method_on_redirect = keep;
             Ok(())
         })
     }
@@ -201,6 +244,20 @@ impl FetchRequest {
     pub fn resume_from(self, offset: u64) -> FetchRequest {
         self.with(|p| {
             p.resume_from = Some(offset);
+            Ok(())
+        })
+    }
+
+    /// Makes a resume that the server does not honour an error (as curl's
+    /// `-C` does): an HTTP answer other than `206` with the range asked
+    /// for is [`Error::RangeIgnored`] (a `206` from another offset is
+    /// [`Error::RangeMismatch`] in any case), so nothing of the whole
+    /// resource is taken for the rest of a file. Off by default, when a
+    /// `200` with the whole resource is the answer and
+    /// [`FetchResponse::resumed_from`] is `None`.
+    pub fn require_resume(self, required: bool) -> FetchRequest {
+        self.with(|p| {
+            p.resume_required = required;
             Ok(())
         })
     }
