@@ -63,19 +63,13 @@ pub fn collect(args: &FetchArgs) -> Result<Option<RequestData>, Failure> {
 /// The `Content-Type` (and, for JSON, `Accept`) of a request with `data`,
 /// unless `-H` sets it.
 pub fn add_headers(
+    given: &dyn Fn(&str) -> bool,
     args: &FetchArgs,
     data: Option<&RequestData>,
     mut request: FetchRequest,
 ) -> FetchRequest {
     let Some(data) = data else {
         return request;
-    };
-    let given = |name: &str| {
-        args.headers.iter().any(|h| {
-            h.split(':')
-                .next()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
-        })
     };
     if data.json {
         for name in ["Content-Type", "Accept"] {

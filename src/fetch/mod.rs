@@ -4,6 +4,7 @@
 mod data;
 mod dump_header;
 mod exit;
+mod headers;
 mod network;
 mod output_flags;
 mod progress;
@@ -52,7 +53,9 @@ pub struct FetchArgs {
     /// The request method (HTTP).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
     method: Option<String>,
-    /// An extra header, `Name: value` (repeatable).
+    /// An extra header, `Name: value` (repeatable); `Name:` sends none of
+    /// that name (not even the default), `Name;` sends it empty, `@FILE`
+    /// reads one header a line from FILE (`@-`: stdin).
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
     /// POST this data, form-encoded; `@FILE` reads it from FILE without newlines, `@-` from stdin (repeatable, joined by `&`).
@@ -381,11 +384,17 @@ fn transfer_one(
     } else {
         request = fetcher.request(&target);
     }
+    let header_lines = headers::read_all(&args.headers)?;
+    let named = |name: &str| {
+        header_lines
+            .iter()
+            .any(|h| h.name().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    };
     if let Some(data) = form {
         transfer.size_upload = data.bytes.len() as u64;
         request = request.body(data.bytes.clone());
     }
-    request = data::add_headers(args, session.data.as_ref(), request);
+    request = data::add_headers(&named, args, session.data.as_ref(), request);
     request = request_flags::add_headers(&args.request, &target, request)?;
     if args.request.get {
         request = request.method(http::Method::GET);
@@ -396,16 +405,17 @@ fn transfer_one(
     if let Some(method) = &args.method {
         let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|_| Failure::new(2, format!("-X {method:?} is not a method")))?;
-        request = request.method(method);
+        request = request.method(method).keep_method_on_redirect(true);
     }
-    for header in &args.headers {
-        let Some((name, value)) = header.split_once(':') else {
-            return Err(Failure::new(
-                2,
-                format!("-H {header:?} is not `Name: value`"),
-            ));
-        };
-        request = request.header(name, value);
+    for line in &header_lines {
+        if let headers::HeaderLine::Ignored { line } = line {
+            if !line.trim().is_empty() && !args.silent {
+                eprintln!(
+                    "netstack fetch: warning: -H '{line}' is not sent: a header is `Name: value`, `Name:` (none) or `Name;` (empty)"
+                );
+            }
+        }
+        request = line.apply(request);
     }
     if let Some(user) = &args.user {
         let (name, password) = match user.split_once(':') {
@@ -426,11 +436,17 @@ fn transfer_one(
         ),
     };
     if let Some(offset) = resume.filter(|o| *o > 0) {
-        request = request.resume_from(offset);
+        request = request.resume_from(offset).require_resume(true);
     }
 
     session.heads.take();
-    let mut response = request.send().map_err(fetch_failure)?;
+    let mut response = request.send().map_err(|e| match e {
+        // -f speaks first, as in curl: an error status is exit 22.
+        fetch::Error::RangeIgnored { status, .. } if args.fail && status >= 400 => {
+            Failure::new(22, format!("the requested URL returned error: {status}"))
+        }
+        e => fetch_failure(e),
+    })?;
     transfer.record_head(&response);
     if let Some(sink) = &mut session.head_sink {
         let mut heads = session.heads.take();

@@ -63,3 +63,194 @@ fn verbose_shows_the_response_head_as_received() {
     assert!(trace.contains("< HTTP/1.1 200 Fine Indeed\n"), "{trace}");
     assert!(trace.contains("< X-Mixed-Case: yes\n"), "{trace}");
 }
+
+/// Reads a request head and the body its `Content-Length` announces; returns the head.
+fn read_request(stream: &mut TcpStream) -> String {
+    let head = read_head(stream);
+    let length = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let _ = std::io::copy(&mut (&mut *stream).take(length), &mut std::io::sink());
+    head
+}
+
+/// Answers `body` with `200 OK` and closes the connection.
+fn answer(stream: &mut TcpStream, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Answers with the request line and the header fields received, names in
+/// lower case and sorted (curl and netstack send them in different orders
+/// and cases).
+fn header_echo(mut stream: TcpStream) {
+    let head = read_request(&mut stream);
+    let mut lines = head.split("\r\n").filter(|l| !l.is_empty());
+    let request_line = lines.next().unwrap_or_default().to_string();
+    let mut fields: Vec<String> = lines
+        .map(|l| match l.split_once(':') {
+            Some((name, value)) => format!("{}:{}", name.to_ascii_lowercase(), value.trim()),
+            None => format!("malformed {l}"),
+        })
+        .collect();
+    fields.sort();
+    answer(
+        &mut stream,
+        &format!("{request_line}\n{}\n", fields.join("\n")),
+    );
+}
+
+#[test]
+fn header_flags_remove_empty_and_replace_fields_as_curl_does() {
+    let server = Crafted::start(header_echo);
+    let url = server.url("/h");
+    let out = like_curl(&[
+        "-s",
+        "-H",
+        "User-Agent: agent",
+        "-H",
+        "Accept:",
+        "-H",
+        "X-Empty;",
+        "-H",
+        "X-Set:  spaced value ",
+        "-H",
+        "X-Not-Sent; value",
+        "-H",
+        "no colon",
+        &url,
+    ]);
+    let echoed = stdout(&out);
+    assert!(!echoed.contains("accept:"), "{echoed}");
+    assert!(echoed.contains("\nx-empty:\n"), "{echoed}");
+    assert!(!echoed.contains("x-not-sent"), "{echoed}");
+    // No Host at all, and no User-Agent: the defaults are gone too.
+    let out = like_curl(&["-s", "-H", "Host:", "-H", "User-Agent:", &url]);
+    assert_eq!(stdout(&out), "GET /h HTTP/1.1\naccept:*/*\n");
+}
+
+#[test]
+fn headers_from_a_file_one_a_line_as_curl_reads_them() {
+    let server = Crafted::start(header_echo);
+    let dir = TempDir::new("like-curl-headers");
+    let file = arg_in(&dir, "headers.txt");
+    std::fs::write(
+        &file,
+        "User-Agent: from-file\r\n\r\nX-Lf:one\n\nX-Empty;\nAccept:\nX-Last: no newline",
+    )
+    .unwrap();
+    let out = like_curl(&["-s", "-H", &format!("@{file}"), &server.url("/f")]);
+    let echoed = stdout(&out);
+    assert!(echoed.contains("\nuser-agent:from-file\n"), "{echoed}");
+    assert!(echoed.contains("\nx-last:no newline\n"), "{echoed}");
+    assert!(!echoed.contains("accept"), "{echoed}");
+}
+
+/// `/301`, `/302`, `/303`, `/307` redirect to `/to`, which answers with
+/// the request line.
+fn redirects(mut stream: TcpStream) {
+    let head = read_request(&mut stream);
+    let request_line = head.lines().next().unwrap_or_default().to_string();
+    let path = request_line.split(' ').nth(1).unwrap_or_default();
+    match path.strip_prefix('/').and_then(|p| p.parse::<u16>().ok()) {
+        Some(code) => {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {code} Moved\r\nLocation: /to\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+        None => answer(&mut stream, &format!("{request_line}\n")),
+    }
+}
+
+#[test]
+fn a_method_given_with_x_is_kept_on_every_redirect_as_curl_does() {
+    let server = Crafted::start(redirects);
+    for code in ["301", "302", "303", "307"] {
+        let url = server.url(&format!("/{code}"));
+        let out = like_curl(&["-s", "-L", "-X", "POST", &url]);
+        assert_eq!(stdout(&out), "POST /to HTTP/1.1\n", "{code}");
+        like_curl(&["-s", "-L", "-X", "PUT", &url]);
+        like_curl(&["-s", "-L", "-X", "POST", "-d", "x=1", &url]);
+        // Without -X, the rule of each status: 303 (and 301/302 of a POST) become GET.
+        let out = like_curl(&["-s", "-L", "-d", "x=1", &url]);
+        let expected = if code == "307" { "POST" } else { "GET" };
+        assert_eq!(stdout(&out), format!("{expected} /to HTTP/1.1\n"), "{code}");
+    }
+}
+
+/// The resource `0123456789`: `/whole` ignores a `Range` (200 and all of
+/// it), `/wrong` answers 206 from byte 0 whatever was asked, `/missing`
+/// is a 404, anything else honours `Range: bytes=N-`.
+fn ranges(mut stream: TcpStream) {
+    const WHOLE: &str = "0123456789";
+    let head = read_request(&mut stream);
+    let path = head.split(' ').nth(1).unwrap_or_default().to_string();
+    let from = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("range"))
+        .and_then(|(_, r)| r.trim().strip_prefix("bytes="))
+        .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok());
+    let (status, range, body) = match (path.as_str(), from) {
+        ("/missing", _) => ("404 Not Found", None, "no such file"),
+        ("/whole", _) | (_, None) => ("200 OK", None, WHOLE),
+        ("/wrong", Some(_)) => ("206 Partial Content", Some(0), WHOLE),
+        (_, Some(from)) => (
+            "206 Partial Content",
+            Some(from),
+            WHOLE.get(from..).unwrap_or(""),
+        ),
+    };
+    let range = range.map_or(String::new(), |from| {
+        format!("Content-Range: bytes {from}-9/10\r\n")
+    });
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\n{range}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+#[test]
+fn a_resume_the_server_does_not_honour_fails_and_leaves_the_file_as_curl_does() {
+    let server = Crafted::start(ranges);
+    let dir = TempDir::new("like-curl-resume");
+    let file = arg_in(&dir, "partial");
+    for (path, expected_code, expected_file) in [
+        ("/ok", 0, "0123456789"),
+        ("/whole", 33, "01234"),
+        ("/wrong", 33, "01234"),
+        ("/missing", 33, "01234"),
+    ] {
+        let url = server.url(path);
+        let mut contents = Vec::new();
+        for program in ["netstack", "curl"] {
+            std::fs::write(&file, "01234").unwrap();
+            let args = ["-s", "-C", "-", "-o", &file, &url];
+            let out = if program == "curl" {
+                run_in("curl", &std::env::temp_dir(), &args)
+            } else {
+                fetch_expect(expected_code, &args)
+            };
+            assert_eq!(
+                code(&out),
+                expected_code,
+                "{program} {path}: {}",
+                stderr(&out)
+            );
+            contents.push(std::fs::read_to_string(&file).unwrap());
+        }
+        assert_eq!(contents, [expected_file, expected_file], "{path}");
+    }
+    // With -f an error status is exit 22 first, in both.
+    std::fs::write(&file, "01234").unwrap();
+    like_curl(&["-s", "-f", "-C", "-", "-o", &file, &server.url("/missing")]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "01234");
+}

@@ -18,7 +18,9 @@ pub(super) fn download_netstack(
     let start = Instant::now();
     let mut response = client.get(url).send()?;
     check_status("netstack", response.status().as_u16())?;
-    drain("netstack", total, read_len, |buf| Ok(response.read_body(buf)?))?;
+    drain("netstack", total, read_len, |buf| {
+        Ok(response.read_body(buf)?)
+    })?;
     Ok(mib_per_sec(total, start.elapsed()))
 }
 
@@ -173,7 +175,9 @@ pub(super) fn download_netstack_tls(
     let start = Instant::now();
     let mut response = client.get(url).send()?;
     check_status("netstack", response.status().as_u16())?;
-    drain("netstack", total, read_len, |buf| Ok(response.read_body(buf)?))?;
+    drain("netstack", total, read_len, |buf| {
+        Ok(response.read_body(buf)?)
+    })?;
     Ok(mib_per_sec(total, start.elapsed()))
 }
 
