@@ -5,13 +5,15 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use rustls::client::Resumption;
+use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::builder_setters::shared_builder_setters;
 use super::pem::{self, TrustList};
+use super::pin::PublicKeyPin;
 use super::rustls_wrapper::rustls_wrapper_methods;
+use super::server_verifier::ServerVerifier;
 use super::verifier::AcceptAnyCertificate;
 use super::version::{provider, versions_between};
 use super::{TlsError, TlsVersion, DEFAULT_HANDSHAKE_TIMEOUT};
@@ -82,6 +84,7 @@ pub struct TlsClientConfigBuilder {
     bundled_roots: bool,
     custom_roots: TrustList,
     accept_any_certificate: bool,
+    pins: Vec<PublicKeyPin>,
     alpn: Vec<Vec<u8>>,
     client_auth: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     min_version: TlsVersion,
@@ -99,6 +102,7 @@ impl Default for TlsClientConfigBuilder {
             bundled_roots: false,
             custom_roots: TrustList::default(),
             accept_any_certificate: false,
+            pins: Vec::new(),
             alpn: Vec::new(),
             client_auth: None,
             min_version: TlsVersion::Tls12,
@@ -126,6 +130,13 @@ impl TlsClientConfigBuilder {
     }
 
     /// Trusts every certificate in `pem` (one or more `CERTIFICATE` blocks).
+    ///
+    /// A certificate given here (or by the other `add_root_certificate*`
+    /// methods) that is byte for byte the server's own certificate is
+    /// accepted even where it could not anchor a chain, e.g. a self-signed
+    /// certificate from `openssl req -x509`, which is marked as a CA
+    /// (basicConstraints CA:TRUE); its names and validity period are still
+    /// checked. This is what `curl --cacert server.pem` accepts.
     pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.custom_roots.add_pem(pem.as_ref(), "root certificates");
         self
@@ -212,6 +223,17 @@ impl TlsClientConfigBuilder {
         self
     }
 
+    /// Pins the server's public key: the connection is refused with
+    /// [`TlsError::PublicKeyPinMismatch`] unless the server's certificate
+    /// has one of the pinned keys (add several for a key rollover). Pins
+    /// are checked after the usual verification, and alone with
+    /// [`dangerous_accept_any_certificate`](Self::dangerous_accept_any_certificate)
+    /// (curl's `--pinnedpubkey` with and without `-k`).
+    pub fn pin_public_key(mut self, pin: PublicKeyPin) -> Self {
+        self.pins.push(pin);
+        self
+    }
+
     /// Builds the configuration; fails on bad PEM, a key that does not fit
     /// its certificate, an empty root store, or inconsistent versions.
     pub fn build(mut self) -> Result<TlsClientConfig, TlsError> {
@@ -223,10 +245,16 @@ impl TlsClientConfigBuilder {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| TlsError::Config(format!("protocol versions: {e}")))?;
+        let exact = self.custom_roots.certificates.clone();
         let builder = if self.accept_any_certificate {
+            let verifier = ServerVerifier::new(
+                Arc::new(AcceptAnyCertificate::new(provider)),
+                Vec::new(),
+                self.pins,
+            );
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate::new(provider)))
+                .with_custom_certificate_verifier(Arc::new(verifier))
         } else {
             let system = self
                 .system_roots
@@ -245,7 +273,14 @@ impl TlsClientConfigBuilder {
                         .to_string(),
                 ));
             }
-            builder.with_root_certificates(roots)
+            let chain = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| TlsError::Config(format!("the server verifier: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ServerVerifier::new(
+                    chain, exact, self.pins,
+                )))
         };
         let mut config = match self.client_auth {
             Some((chain, key)) => builder

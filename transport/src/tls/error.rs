@@ -7,6 +7,9 @@ use std::time::Duration;
 use rustls::pki_types::UnixTime;
 use rustls::{AlertDescription, CertificateError, PeerIncompatible};
 
+use super::pin::PublicKeyPin;
+use super::server_verifier::PinMismatch;
+
 /// A TLS failure. Each condition a caller may want to act on has its own
 /// variant (match on them); the rest of rustls's errors are in
 /// [`TlsError::Rustls`], and the stream beneath in [`TlsError::Io`].
@@ -50,13 +53,22 @@ pub enum TlsError {
         presented: Vec<String>,
     },
     /// Another problem with the peer's certificate (bad signature, revoked,
-    /// bad encoding, wrong purpose, ...).
-    #[error("tls: certificate for '{name}' was rejected: {reason}")]
+    /// bad encoding, wrong purpose, a CA certificate used as a server's, ...).
+    #[error("tls: certificate for '{name}' was rejected: {}", describe_certificate_error(.reason))]
     BadCertificate {
         /// The name checked.
         name: String,
         /// rustls's reason.
         reason: CertificateError,
+    },
+    /// The server's public key is none of those pinned with
+    /// [`TlsClientConfigBuilder::pin_public_key`](super::TlsClientConfigBuilder::pin_public_key).
+    #[error("tls: the public key of the certificate for '{name}' ({found}) matches none of the pinned keys: the server changed its key, or this is not the server the pins were made for (check the pin against the server's certificate)")]
+    PublicKeyPinMismatch {
+        /// The server name.
+        name: String,
+        /// The pin of the key the server presented.
+        found: PublicKeyPin,
     },
     /// The peer ended the handshake (or the session) with a fatal alert.
     #[error("tls: the peer sent a fatal alert: {}", alert_name(*.alert))]
@@ -98,7 +110,7 @@ pub enum TlsError {
     #[error("tls: invalid configuration: {0}")]
     Config(String),
     /// Another TLS protocol failure reported by rustls.
-    #[error("tls: {0}")]
+    #[error("tls: {}", describe_rustls_error(.0))]
     Rustls(rustls::Error),
     /// The stream beneath TLS failed.
     #[error("tls: the stream beneath failed: {0}")]
@@ -125,6 +137,7 @@ impl TlsError {
                 | TlsError::UnknownIssuer { .. }
                 | TlsError::NameMismatch { .. }
                 | TlsError::BadCertificate { .. }
+                | TlsError::PublicKeyPinMismatch { .. }
         )
     }
 
@@ -165,6 +178,16 @@ impl TlsError {
                         presented,
                     }
                 }
+                CertificateError::Other(other) => match other.0.downcast_ref::<PinMismatch>() {
+                    Some(mismatch) => TlsError::PublicKeyPinMismatch {
+                        name,
+                        found: mismatch.found,
+                    },
+                    None => TlsError::BadCertificate {
+                        name,
+                        reason: CertificateError::Other(other),
+                    },
+                },
                 reason => TlsError::BadCertificate { name, reason },
             },
             E::NoCertificatesPresented => TlsError::ClientCertificateRequired { local: true },
@@ -182,7 +205,20 @@ impl TlsError {
                 | PeerIncompatible::Tls12NotOffered
                 | PeerIncompatible::Tls12NotOfferedOrEnabled),
             ) => TlsError::ProtocolVersion {
-                detail: format!("{why:?}"),
+                detail: match why {
+                    PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig => {
+                        "the server's version is turned off in this client's configuration"
+                    }
+                    PeerIncompatible::Tls12NotOffered
+                    | PeerIncompatible::Tls12NotOfferedOrEnabled => {
+                        "TLS 1.2 is not offered by one side"
+                    }
+                    PeerIncompatible::SupportedVersionsExtensionRequired => {
+                        "the peer did not send the supported_versions extension TLS 1.3 needs"
+                    }
+                    _ => "the server speaks neither TLS 1.2 nor TLS 1.3",
+                }
+                .to_string(),
             },
             other => TlsError::Rustls(other),
         }
@@ -207,6 +243,127 @@ impl From<TlsError> for io::Error {
             (err, kind) => io::Error::new(kind.unwrap_or(io::ErrorKind::Other), err),
         }
     }
+}
+
+/// What is wrong with a certificate, as the end of a sentence that says
+/// what to do where there is something to do.
+fn describe_certificate_error(reason: &CertificateError) -> String {
+    use CertificateError as C;
+    let text = match reason {
+        C::BadEncoding => "it is not a well-formed X.509 certificate (its DER encoding is broken)",
+        C::Revoked => "its issuer has revoked it",
+        C::UnhandledCriticalExtension => {
+            "it has an extension marked critical that this client does not know"
+        }
+        C::UnknownRevocationStatus => {
+            "its revocation status is unknown (no revocation list given covers it)"
+        }
+        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+            "the revocation list that covers it has expired"
+        }
+        C::BadSignature => {
+            "its signature does not verify with its issuer's key (it was altered, or another key issued it)"
+        }
+        #[allow(deprecated)]
+        C::UnsupportedSignatureAlgorithm
+        | C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "it is signed with an algorithm this client does not support"
+        }
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "its extended key usage does not allow this use (a server's certificate needs serverAuth, a client's clientAuth)"
+        }
+        C::InvalidOcspResponse => "the OCSP response stapled to it is invalid",
+        C::ApplicationVerificationFailure => "the application's own check refused it",
+        C::Other(other) => return describe_other_certificate_error(other),
+        // Mapped to variants of their own by `from_rustls`.
+        C::Expired | C::ExpiredContext { .. } => "it has expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet",
+        C::UnknownIssuer => "an unknown or untrusted authority issued it",
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "it is not valid for the name asked for"
+        }
+        _ => "it failed a check of the certificate",
+    };
+    text.to_string()
+}
+
+/// webpki's reasons that rustls passes on as `CertificateError::Other`.
+fn describe_other_certificate_error(other: &rustls::OtherError) -> String {
+    use webpki::Error as W;
+    let Some(reason) = other.0.downcast_ref::<webpki::Error>() else {
+        return format!("it failed a check of the certificate: {}", other.0);
+    };
+    let text = match reason {
+        W::CaUsedAsEndEntity => {
+            concat!(
+                "the server's certificate is a CA certificate (basicConstraints CA:TRUE) used as a server certificate; ",
+                "have the server use a certificate issued by that CA (CA:FALSE), or trust this very certificate ",
+                "(given as a trusted root, a certificate identical to the server's is accepted as it is)"
+            )
+        }
+        W::EndEntityUsedAsCa => {
+            "its chain has a certificate that is not a CA (basicConstraints CA:FALSE) issuing another"
+        }
+        W::PathLenConstraintViolated => {
+            "its chain is longer than the pathLenConstraint of an issuing CA allows"
+        }
+        W::NameConstraintViolation => {
+            "its names are outside the name constraints of an issuing CA"
+        }
+        W::MaximumPathDepthExceeded
+        | W::MaximumPathBuildCallsExceeded
+        | W::MaximumSignatureChecksExceeded
+        | W::MaximumNameConstraintComparisonsExceeded => {
+            "its chain is too long or too tangled to verify"
+        }
+        #[allow(deprecated)]
+        W::RequiredEkuNotFound | W::RequiredEkuNotFoundContext(_) => {
+            "its extended key usage does not allow this use (a server's certificate needs serverAuth, a client's clientAuth)"
+        }
+        W::UnsupportedCertVersion => "it is not an X.509 version 3 certificate",
+        W::SignatureAlgorithmMismatch => {
+            "its signature algorithm does not match the one its issuer's key signs with"
+        }
+        W::EmptyEkuExtension
+        | W::ExtensionValueInvalid
+        | W::MalformedExtensions
+        | W::MalformedDnsIdentifier
+        | W::MalformedNameConstraint
+        | W::UnsupportedCriticalExtension => "it has a malformed or unsupported extension",
+        _ => "it failed a check of its chain",
+    };
+    text.to_string()
+}
+
+/// A rustls failure as a sentence (rustls's own text shows some causes as
+/// Rust values).
+fn describe_rustls_error(err: &rustls::Error) -> String {
+    use rustls::Error as E;
+    let text = match err {
+        E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "the peer sent a message this side did not expect at this point of the handshake (does it speak TLS on this port?)"
+        }
+        E::InvalidMessage(_) => {
+            "the peer sent a malformed TLS message (does it speak TLS on this port?)"
+        }
+        E::PeerIncompatible(_) => {
+            "the peer has nothing in common with this side's settings (cipher suites, key exchange groups, signature schemes or extensions)"
+        }
+        E::PeerMisbehaved(_) => "the peer broke the TLS protocol",
+        E::DecryptError => {
+            "a message from the peer could not be decrypted (the connection was corrupted or tampered with)"
+        }
+        E::NoApplicationProtocol => {
+            "the peer supports none of the application protocols offered by ALPN"
+        }
+        E::InvalidCertRevocationList(_) => "a certificate revocation list is invalid",
+        E::InvalidEncryptedClientHello(_) => "the encrypted client hello failed",
+        E::InconsistentKeys(_) => "the private key does not match its certificate",
+        E::InvalidCertificate(reason) => return describe_certificate_error(reason),
+        other => return other.to_string(),
+    };
+    text.to_string()
 }
 
 fn presented_suffix(presented: &[String]) -> String {

@@ -138,5 +138,6 @@ fn payload(len: usize) -> Vec<u8> {
 mod breakage;
 mod configuration;
 mod handshake;
+mod pinning;
 mod streams;
 mod verification;
