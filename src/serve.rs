@@ -33,7 +33,7 @@ use futures::io::AsyncRead;
 use netstack::protocols::http::server::{
     AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, ConnectionInfo, ServerConfig,
 };
-use netstack::transport::tls::TlsServerConfig;
+use netstack::transport::tls::{PublicKeyPin, TlsServerConfig};
 
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use path::Refused;
@@ -52,7 +52,9 @@ pub struct ServeArgs {
     #[arg(long, short = 'p', default_value_t = 8000)]
     port: u16,
     /// Serve HTTPS; without --cert/--key, with a new self-signed certificate
-    /// for localhost, 127.0.0.1 and ::1 (its SHA-256 fingerprint is printed).
+    /// for localhost, 127.0.0.1 and ::1. Its SHA-256 fingerprint is printed,
+    /// and the flags that make `netstack fetch` or curl trust it by its key
+    /// (`--pinnedpubkey sha256//… -k`, or `--cacert FILE` for --cert).
     #[arg(long)]
     tls: bool,
     /// PEM certificate chain for HTTPS (implies --tls).
@@ -98,7 +100,16 @@ fn start(args: &ServeArgs) -> Result<impl Future<Output = ()>, String> {
             .map_err(|e| format!("TLS configuration: {e}"))?;
         config = config.tls(tls);
         notes.push(note);
-        notes.push(format!("SHA-256 fingerprint: {}", fingerprint(&cert_pem)?));
+        let der = first_certificate(&cert_pem)?;
+        notes.push(format!("SHA-256 fingerprint: {}", fingerprint(&der)));
+        // What a client passes to trust this server by its key: the
+        // certificate is self-signed (-k) unless it was given (--cacert).
+        let pin = PublicKeyPin::of_certificate_der(&der).map_err(|e| e.to_string())?;
+        let trust = match &args.cert {
+            Some(path) => format!("--cacert {}", path.display()),
+            None => "-k".to_string(),
+        };
+        notes.push(format!("client flags: --pinnedpubkey {pin} {trust}"));
     }
     let scheme = if config.get_tls().is_some() {
         "https"
@@ -147,22 +158,27 @@ fn certificate(args: &ServeArgs) -> Result<(String, String, String), String> {
     ))
 }
 
-/// The SHA-256 fingerprint of the first certificate in `pem`, as
-/// `openssl x509 -fingerprint -sha256` prints it.
-fn fingerprint(pem: &str) -> Result<String, String> {
+/// The first certificate in `pem`, DER-encoded.
+fn first_certificate(pem: &str) -> Result<Vec<u8>, String> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
     let der = CertificateDer::pem_slice_iter(pem.as_bytes())
         .next()
         .ok_or("no certificate in the PEM")?
         .map_err(|e| format!("certificate PEM: {e}"))?;
-    let digest = ring::digest::digest(&ring::digest::SHA256, &der);
-    Ok(digest
+    Ok(der.to_vec())
+}
+
+/// The SHA-256 fingerprint of a DER certificate, as
+/// `openssl x509 -fingerprint -sha256` prints it.
+fn fingerprint(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    digest
         .as_ref()
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
-        .join(":"))
+        .join(":")
 }
 
 struct Site {

@@ -487,6 +487,13 @@ fn tls_with_a_self_signed_certificate() {
         .strip_prefix("SHA-256 fingerprint: ")
         .unwrap_or_else(|| panic!("no fingerprint line: {printed}"));
     assert_eq!(printed.len(), 32 * 3 - 1, "{printed}");
+    let flags = server.line();
+    let flags = flags
+        .strip_prefix("client flags: ")
+        .unwrap_or_else(|| panic!("no client flags line: {flags}"));
+    assert!(flags.starts_with("--pinnedpubkey sha256//"), "{flags}");
+    assert!(flags.ends_with(" -k"), "{flags}");
+    the_printed_flags_work(flags, &server.url("hello.txt"));
 
     let reply = curl(&["--insecure", &server.url("data.bin")]);
     assert_eq!(reply.status, 200);
@@ -541,12 +548,49 @@ fn tls_with_a_given_certificate() {
         .to_string();
     // curl trusts the file and checks the name.
     let url = server.url("hello.txt").replace("127.0.0.1", "localhost");
+    let flags = server.line();
+    let flags = flags.strip_prefix("client flags: ").unwrap();
+    assert!(
+        flags.ends_with(&format!(" --cacert {}", cert.display())),
+        "{flags}"
+    );
+    the_printed_flags_work(flags, &url);
     let body = curl_output(&["--cacert", cert.to_str().unwrap(), &url]).stdout;
     assert_eq!(body, b"hello, netstack\n");
     assert_eq!(
         certificate_seen_by_curl(&server.url("hello.txt")).1,
         printed
     );
+}
+
+/// The client flags `netstack serve` printed fetch `url` with curl and with
+/// `netstack fetch`; with another pin in their place, both refuse the
+/// server (exit 90, a pin mismatch).
+fn the_printed_flags_work(flags: &str, url: &str) {
+    let flags: Vec<&str> = flags.split_whitespace().collect();
+    let body = curl_output(&[flags.as_slice(), &[url]].concat()).stdout;
+    assert_eq!(body, b"hello, netstack\n", "curl {flags:?}");
+    let fetch = |flags: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_netstack"))
+            .args([&["fetch", "-s", "-S", "-m", "30"], flags, &[url]].concat())
+            .output()
+            .expect("run netstack fetch")
+    };
+    let out = fetch(&flags);
+    assert!(
+        out.status.success(),
+        "netstack fetch {flags:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"hello, netstack\n");
+    let mut other = flags.clone();
+    other[1] = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    assert_eq!(fetch(&other).status.code(), Some(90), "{other:?}");
+    let curl = Command::new(CURL)
+        .args([&["-s", "-m", "30"], other.as_slice(), &[url]].concat())
+        .output()
+        .expect("run curl");
+    assert_eq!(curl.status.code(), Some(90), "curl {other:?}");
 }
 
 /// Runs a `netstack serve` that must fail at once; killed after a generous

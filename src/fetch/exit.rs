@@ -32,6 +32,7 @@ Exit codes (curl's numbers for the same failures):
   63  a size limit was exceeded
   67  FTP login denied
   78  remote file not found (FTP)
+  90  the server's public key is not one pinned with --pinnedpubkey
  100  the response head exceeds the limits";
 
 /// The exit code for a failed fetch of `url`.
@@ -55,6 +56,7 @@ pub fn code_for(err: &fetch::Error, uploading: bool) -> u8 {
         fetch::ErrorKind::BadContentEncoding => 61,
         fetch::ErrorKind::TooLarge => 63,
         fetch::ErrorKind::LoginDenied => 67,
+        fetch::ErrorKind::PinnedPublicKey => 90,
         fetch::ErrorKind::NotFound => match err {
             fetch::Error::File { .. } if uploading => 26,
             fetch::Error::File { .. } => 37,

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use netstack::protocols::fetch::{self, FetchResponse, Fetcher, FetcherBuilder};
 use netstack::protocols::http::client::TraceEvent;
-use netstack::transport::tls::TlsClientConfig;
+use netstack::transport::tls::{PublicKeyPin, TlsClientConfig};
 
 use data::RequestData;
 use dump_header::{HeadLog, HeadSink};
@@ -93,6 +93,11 @@ pub struct FetchArgs {
     /// The private key of --cert (PEM).
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// Accept only a server whose public key has one of these hashes:
+    /// `sha256//BASE64[;sha256//BASE64…]` (SHA-256 of the DER
+    /// SubjectPublicKeyInfo); checked after the certificate, or alone with -k.
+    #[arg(long = "pinnedpubkey", value_name = "HASHES")]
+    pinned_public_key: Option<String>,
     /// The longest time to connect, in seconds.
     #[arg(long = "connect-timeout", value_name = "SECONDS")]
     connect_timeout: Option<f64>,
@@ -277,7 +282,11 @@ fn build_fetcher(args: &FetchArgs, heads: &HeadLog) -> Result<Fetcher, Failure> 
         let limit = seconds(s, "-m")?;
         builder = builder.timeout(Some(limit)).read_timeout(Some(limit));
     }
-    if args.insecure || args.cacert.is_some() || args.cert.is_some() {
+    if args.insecure
+        || args.cacert.is_some()
+        || args.cert.is_some()
+        || args.pinned_public_key.is_some()
+    {
         builder = builder.tls_config(tls_config(args)?);
     }
     builder = network::configure(args, builder)?;
@@ -302,6 +311,17 @@ fn tls_config(args: &FetchArgs) -> Result<TlsClientConfig, Failure> {
         let pem = std::fs::read(cacert)
             .map_err(|e| Failure::new(77, format!("--cacert {}: {e}", cacert.display())))?;
         tls = tls.system_roots(false).add_root_certificates_pem(pem);
+    }
+    if let Some(pins) = &args.pinned_public_key {
+        let pins = PublicKeyPin::parse_list(pins).map_err(|e| {
+            Failure::new(
+                2,
+                format!("--pinnedpubkey: {e} (a file of the public key is not supported)"),
+            )
+        })?;
+        for pin in pins {
+            tls = tls.pin_public_key(pin);
+        }
     }
     match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => tls = tls.client_certificate_pem_files(cert, key),

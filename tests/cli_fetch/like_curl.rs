@@ -254,3 +254,125 @@ fn a_resume_the_server_does_not_honour_fails_and_leaves_the_file_as_curl_does() 
     like_curl(&["-s", "-f", "-C", "-", "-o", &file, &server.url("/missing")]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "01234");
 }
+
+/// A certificate made by `openssl req -x509` for localhost (marked CA:TRUE,
+/// as openssl marks them), its key, and its public key's pin as openssl
+/// computes it, in `dir`.
+fn openssl_certificate(dir: &TempDir) -> (String, String, String) {
+    let (cert, key) = (arg_in(dir, "cert.pem"), arg_in(dir, "key.pem"));
+    let made = run_in(
+        "openssl",
+        dir.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+        ],
+    );
+    assert_eq!(code(&made), 0, "openssl req: {}", stderr(&made));
+    let pipeline = format!(
+        "openssl x509 -pubkey -noout -in {cert} | openssl pkey -pubin -outform der \
+         | openssl dgst -sha256 -binary | base64"
+    );
+    let pin = run_in("sh", dir.path(), &["-c", &pipeline]);
+    assert_eq!(code(&pin), 0, "{}", stderr(&pin));
+    (cert, key, format!("sha256//{}", stdout(&pin).trim()))
+}
+
+#[test]
+fn a_self_signed_openssl_certificate_given_with_cacert_is_trusted_as_by_curl() {
+    let dir = TempDir::new("like-curl-cacert");
+    let (cert, key, _) = openssl_certificate(&dir);
+    let tls = TlsServerConfig::builder()
+        .certificate_pem(std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap())
+        .alpn_protocols(["http/1.1"])
+        .build()
+        .unwrap();
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default().tls(tls),
+        handle,
+    )
+    .unwrap();
+    let port = server.local_endpoint().as_ip().unwrap().port();
+    let url = format!("https://localhost:{port}/hello");
+    let out = like_curl(&["-s", "--cacert", &cert, &url]);
+    assert_eq!(stdout(&out), "hello world");
+    // Still checked: the name (the certificate is for localhost only)...
+    like_curl(&[
+        "-s",
+        "--cacert",
+        &cert,
+        &format!("https://127.0.0.1:{port}/hello"),
+    ]);
+    // ...and trust: without it the certificate is refused.
+    let out = like_curl(&["-s", "-S", &url]);
+    assert_eq!(code(&out), 60);
+    let message = stderr(&out);
+    assert!(
+        message.contains("CA certificate (basicConstraints CA:TRUE)"),
+        "{message}"
+    );
+    assert!(!message.contains("OtherError"), "{message}");
+}
+
+#[test]
+fn pinnedpubkey_accepts_only_the_pinned_key_as_curl_does() {
+    let dir = TempDir::new("like-curl-pin");
+    let (cert, key, pin) = openssl_certificate(&dir);
+    let tls = TlsServerConfig::builder()
+        .certificate_pem(std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap())
+        .alpn_protocols(["http/1.1"])
+        .build()
+        .unwrap();
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default().tls(tls),
+        handle,
+    )
+    .unwrap();
+    let port = server.local_endpoint().as_ip().unwrap().port();
+    let url = format!("https://localhost:{port}/hello");
+    let wrong = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    for trust in ["-k", "--cacert"] {
+        let mut args = vec!["-s", "-S", trust];
+        if trust == "--cacert" {
+            args.push(&cert);
+        }
+        let with = |pins: String| -> Vec<String> {
+            let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            all.extend(["--pinnedpubkey".to_string(), pins, url.clone()]);
+            all
+        };
+        let run = |pins: String| {
+            let all = with(pins);
+            like_curl(&all.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let out = run(pin.clone());
+        assert_eq!(stdout(&out), "hello world", "{trust}");
+        run(format!("{wrong};{pin}"));
+        let out = run(wrong.to_string());
+        assert_eq!(code(&out), 90, "{trust}");
+        let message = stderr(&out);
+        assert!(
+            message.contains(&format!("({pin}) matches none of the pinned keys")),
+            "{message}"
+        );
+    }
+    // A pin does not stand in for trust: without -k or --cacert the
+    // certificate is refused first.
+    let out = like_curl(&["-s", "--pinnedpubkey", &pin, &url]);
+    assert_eq!(code(&out), 60);
+}

@@ -5,8 +5,15 @@ use crate::fetch::error::{Error, Result};
 
 /// The media type (`text/plain;charset=US-ASCII` when none is given) and the bytes of `url`.
 pub(crate) fn decode(url: &str) -> Result<(String, Vec<u8>)> {
-    let data = data_url::DataUrl::process(url)
-        .map_err(|e| Error::invalid_url(url, format!("data: URL: {e:?}")))?;
+    let data = data_url::DataUrl::process(url).map_err(|e| {
+        let why = match e {
+            data_url::DataUrlError::NoComma => {
+                "it has no comma between the media type and the data (data:[<media type>][;base64],<data>)"
+            }
+            _ => "it is not a data: URL (data:[<media type>][;base64],<data>)",
+        };
+        Error::invalid_url(url, format!("data: URL: {why}"))
+    })?;
     let (body, _fragment) = data
         .decode_to_vec()
         .map_err(|_| Error::invalid_url(url, "data: URL: invalid base64"))?;

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     TlsHandshake,
     /// The server's certificate was not accepted.
     Certificate,
+    /// The server's public key is none of the pinned ones.
+    PinnedPublicKey,
     /// More redirects than allowed.
     TooManyRedirects,
     /// The connection failed while receiving (reset, TLS truncation).
@@ -273,6 +275,7 @@ pub(crate) fn transport_kind(err: &transport::Error) -> ErrorKind {
         transport::Error::InvalidInput(_) => ErrorKind::Other,
         transport::Error::Tls(TlsError::Truncated { .. }) => ErrorKind::Receive,
         transport::Error::Tls(e) if e.is_timeout() => ErrorKind::Timeout,
+        transport::Error::Tls(TlsError::PublicKeyPinMismatch { .. }) => ErrorKind::PinnedPublicKey,
         transport::Error::Tls(e) if e.is_certificate_error() => ErrorKind::Certificate,
         transport::Error::Tls(_) => ErrorKind::TlsHandshake,
         transport::Error::Socket(e) => match e.kind() {

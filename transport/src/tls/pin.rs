@@ -134,7 +134,10 @@ mod tests {
             .self_signed(&key)
             .unwrap();
         let pin = PublicKeyPin::of_certificate_der(cert.der()).unwrap();
-        assert_eq!(pin, PublicKeyPin::of_public_key_der(&key.subject_public_key_info()));
+        assert_eq!(
+            pin,
+            PublicKeyPin::of_public_key_der(&key.subject_public_key_info())
+        );
         assert!(PublicKeyPin::of_certificate_der(b"not a certificate").is_err());
     }
 }
