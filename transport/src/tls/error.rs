@@ -7,8 +7,7 @@ use std::time::Duration;
 use rustls::pki_types::UnixTime;
 use rustls::{AlertDescription, CertificateError, PeerIncompatible};
 
-use super::pin::PublicKeyPin;
-use super::server_verifier::PinMismatch;
+use super::pin::{PinError, PinMismatch, PublicKeyPin};
 
 /// A TLS failure. Each condition a caller may want to act on has its own
 /// variant (match on them); the rest of rustls's errors are in
@@ -222,6 +221,12 @@ impl TlsError {
             },
             other => TlsError::Rustls(other),
         }
+    }
+}
+
+impl From<PinError> for TlsError {
+    fn from(err: PinError) -> TlsError {
+        TlsError::Config(err.to_string())
     }
 }
 

@@ -108,7 +108,7 @@ pub use certificate::CertificateInfo;
 pub use client_config::{TlsClientConfig, TlsClientConfigBuilder};
 pub use control::{StreamControl, Unmanaged};
 pub use error::TlsError;
-pub use pin::PublicKeyPin;
+pub use pin::{PinError, PublicKeyPin};
 pub use server_config::{ClientAuth, TlsServerConfig, TlsServerConfigBuilder};
 pub use stream::TlsStream;
 pub use version::TlsVersion;

@@ -8,7 +8,31 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use rustls::pki_types::CertificateDer;
 
-use super::TlsError;
+/// A pin that cannot be read, or a certificate whose key cannot be pinned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PinError {
+    /// The text is not `sha256//` and the base64 of 32 bytes.
+    #[error("the public-key pin '{pin}' {why}: a pin is sha256// followed by the base64 of the SHA-256 of the key's DER SubjectPublicKeyInfo")]
+    Malformed {
+        /// The pin as given.
+        pin: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The certificate to take the key from is not X.509 DER.
+    #[error("the certificate to pin cannot be read as X.509 DER")]
+    BadCertificate,
+}
+
+/// The server's key matches none of the pins (carried through rustls as a
+/// `CertificateError::Other`, turned into `TlsError::PublicKeyPinMismatch`).
+#[derive(Debug, thiserror::Error)]
+#[error("the server's public key {found} matches none of the pinned keys")]
+pub(crate) struct PinMismatch {
+    /// The pin of the key the server presented.
+    pub(crate) found: PublicKeyPin,
+}
 
 /// A pinned public key: the SHA-256 of a certificate's DER
 /// SubjectPublicKeyInfo. It is written `sha256//` and the digest in
@@ -20,7 +44,7 @@ use super::TlsError;
 /// use transport::tls::PublicKeyPin;
 /// let pin: PublicKeyPin = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse()?;
 /// assert_eq!(pin.to_string(), "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
-/// # Ok::<(), transport::tls::TlsError>(())
+/// # Ok::<(), transport::tls::PinError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PublicKeyPin {
@@ -42,11 +66,9 @@ impl PublicKeyPin {
     }
 
     /// The pin of the public key in a DER-encoded certificate.
-    pub fn of_certificate_der(certificate: &[u8]) -> Result<PublicKeyPin, TlsError> {
+    pub fn of_certificate_der(certificate: &[u8]) -> Result<PublicKeyPin, PinError> {
         let der = CertificateDer::from(certificate);
-        let cert = webpki::EndEntityCert::try_from(&der).map_err(|_| {
-            TlsError::Config("the certificate to pin cannot be read as X.509 DER".to_string())
-        })?;
+        let cert = webpki::EndEntityCert::try_from(&der).map_err(|_| PinError::BadCertificate)?;
         Ok(PublicKeyPin::of_public_key_der(
             cert.subject_public_key_info().as_ref(),
         ))
@@ -54,7 +76,7 @@ impl PublicKeyPin {
 
     /// The pins of curl's `--pinnedpubkey` list: `sha256//BASE64`, several
     /// separated by `;`.
-    pub fn parse_list(list: &str) -> Result<Vec<PublicKeyPin>, TlsError> {
+    pub fn parse_list(list: &str) -> Result<Vec<PublicKeyPin>, PinError> {
         list.split(';').map(str::parse).collect()
     }
 
@@ -65,14 +87,13 @@ impl PublicKeyPin {
 }
 
 impl std::str::FromStr for PublicKeyPin {
-    type Err = TlsError;
+    type Err = PinError;
 
-    fn from_str(text: &str) -> Result<PublicKeyPin, TlsError> {
+    fn from_str(text: &str) -> Result<PublicKeyPin, PinError> {
         let text = text.trim();
-        let bad = |why: &str| {
-            TlsError::Config(format!(
-                "the public-key pin '{text}' {why}: a pin is sha256// followed by the base64 of the SHA-256 of the key's DER SubjectPublicKeyInfo"
-            ))
+        let bad = |why: &'static str| PinError::Malformed {
+            pin: text.to_string(),
+            why,
         };
         let encoded = text
             .strip_prefix("sha256//")
@@ -120,7 +141,7 @@ mod tests {
             "sha256//é",
         ] {
             let err = bad.parse::<PublicKeyPin>().unwrap_err();
-            assert!(matches!(err, TlsError::Config(_)), "{bad}");
+            assert!(matches!(err, PinError::Malformed { .. }), "{bad}");
             assert!(err.to_string().contains("sha256//"), "{err}");
         }
     }

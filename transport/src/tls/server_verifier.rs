@@ -19,7 +19,7 @@ use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
 
 use super::certificate::{format_unix_time, CertificateInfo};
-use super::pin::PublicKeyPin;
+use super::pin::{PinMismatch, PublicKeyPin};
 
 /// The chain's verifier, with the exactly trusted certificates and the pins.
 #[derive(Debug)]
@@ -27,15 +27,6 @@ pub(crate) struct ServerVerifier {
     chain: Arc<dyn ServerCertVerifier>,
     exact: Vec<CertificateDer<'static>>,
     pins: Vec<PublicKeyPin>,
-}
-
-/// The server's key matches none of the pins (carried through rustls as a
-/// `CertificateError::Other`, turned into `TlsError::PublicKeyPinMismatch`).
-#[derive(Debug, thiserror::Error)]
-#[error("the server's public key {found} matches none of the pinned keys")]
-pub(crate) struct PinMismatch {
-    /// The pin of the key the server presented.
-    pub(crate) found: PublicKeyPin,
 }
 
 impl ServerVerifier {
