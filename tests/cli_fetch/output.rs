@@ -105,10 +105,15 @@ fn continue_at_resumes_a_partial_download() {
     std::fs::write(&file, &big_body()[..700_000]).unwrap();
     fetch_expect(0, &["-C", "-", "-o", &file, &url(&server, "/big")]);
     assert_eq!(std::fs::read(&file).unwrap(), big_body());
-    // A server that ignores ranges: the file is rewritten whole, not appended to.
+    // A server that ignores ranges: exit 33 as in curl, the file untouched.
     std::fs::write(&file, b"stale partial").unwrap();
-    fetch_expect(0, &["-C", "-", "-o", &file, &url(&server, "/hello")]);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello world");
+    let out = fetch_expect(33, &["-C", "-", "-o", &file, &url(&server, "/hello")]);
+    assert!(
+        stderr(&out).contains("does not support byte ranges"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "stale partial");
     // -C - needs a file to measure.
     fetch_expect(2, &["-C", "-", &url(&server, "/big")]);
 }
