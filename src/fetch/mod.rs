@@ -50,7 +50,7 @@ pub struct FetchArgs {
     /// Include the response headers in the output.
     #[arg(short = 'i', long = "include")]
     include: bool,
-    /// The request method (HTTP).
+    /// The request method (HTTP), used for every request, after a redirect too.
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
     method: Option<String>,
     /// An extra header, `Name: value` (repeatable); `Name:` sends none of
