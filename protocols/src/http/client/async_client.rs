@@ -1,6 +1,6 @@
 //! The asynchronous driver: [`AsyncClient`], one loop that carries out the
 //! [`Exchange`]'s steps as futures (every wait bounded by a reactor timer),
-//! so it behaves as the blocking [`Client`](super::Client) does.
+//! so it behaves as the blocking [`Client`](crate::http::client::Client) does.
 
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use crate::http::client::{ClientBuilder, Config, Shared};
 use crate::http::Result;
 
 /// An asynchronous HTTP/1.1 client with a connection pool: the
-/// [`Client`](super::Client)'s behaviour, as futures. Runs under any
+/// [`Client`](crate::http::client::Client)'s behaviour, as futures. Runs under any
 /// executor (tokio, smol, `sockets::block_on`); cheap to clone.
 ///
 /// ```
