@@ -38,7 +38,7 @@ static REACTOR: OnceLock<&'static Reactor> = OnceLock::new();
 pub(crate) struct Reactor {
     poller: Poller,
     sources: Mutex<HashMap<usize, Arc<dyn SourceOwner>>>,
-    timers: Mutex<BTreeMap<(Instant, u64), Waker>>,
+    timers: Mutex<Timers>,
     /// Held by the thread that waits in the poller and dispatches.
     driver: Mutex<Turn>,
     /// Who holds the driver (`NOBODY`, `BACKGROUND`, `BLOCK_ON`).
@@ -46,6 +46,19 @@ pub(crate) struct Reactor {
     /// Threads inside `block_on` (which drive when they park).
     block_on_threads: AtomicUsize,
     background: OnceLock<Thread>,
+}
+
+/// The pending timers, and the deadline of the driver's current wait.
+#[derive(Default)]
+struct Timers {
+    pending: BTreeMap<(Instant, u64), Waker>,
+    /// The latest moment the thread in the poller wakes by itself (`None`:
+    /// it waits without a deadline). A timer due before it needs a
+    /// [`Poller::notify`]; one due later is found by the driver's next turn
+    /// at no cost. Without this, every operation that arms a timeout would
+    /// wake the driving thread (a cross-thread wake-up per request of an
+    /// `AsyncClient` on tokio, whose sockets need the reactor only for timers).
+    wait_until: Option<Instant>,
 }
 
 /// The buffers of one turn, reused: no allocation per wake-up.
@@ -77,7 +90,7 @@ impl Reactor {
         let reactor: &'static Reactor = Box::leak(Box::new(Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(HashMap::new()),
-            timers: Mutex::new(BTreeMap::new()),
+            timers: Mutex::new(Timers::default()),
             driver: Mutex::new(Turn {
                 reports: Vec::with_capacity(1024),
                 ready: Vec::with_capacity(1024),
@@ -183,14 +196,7 @@ impl Reactor {
     /// timer), reports it to the sources and fires due timers. Returns how
     /// many reports and timers there were.
     fn turn(&self, turn: &mut Turn, timeout: Option<Duration>) -> usize {
-        let (mut fired, next_timer) = self.fire_timers();
-        let timeout = match (timeout, next_timer) {
-            // A timer just fired may have woken the driving thread's own
-            // future: collect what is ready, but do not sleep.
-            _ if fired > 0 => Some(Duration::ZERO),
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let (mut fired, timeout) = self.fire_timers(timeout);
         turn.reports.clear();
         if let Err(err) = self.poller.wait(&mut turn.reports, timeout) {
             if err.kind() != io::ErrorKind::Interrupted {
@@ -223,7 +229,7 @@ impl Reactor {
                 source.ready(Direction::Write);
             }
         }
-        fired += self.fire_timers().0;
+        fired += self.fire_timers(Some(Duration::ZERO)).0;
         fired + reported
     }
 
@@ -277,53 +283,64 @@ impl Reactor {
         let _ = self.poller.notify();
     }
 
-    /// Wakes the timers that are due; returns how many, and how long until the next one.
-    fn fire_timers(&self) -> (usize, Option<Duration>) {
+    /// Wakes the timers that are due and plans the driver's next wait, at
+    /// most `bound` (`None`: unbounded) and never past the next timer; a
+    /// timer that fired may have woken the driving thread's own future, so
+    /// then the wait only collects what is ready. Returns how many fired,
+    /// and the wait's timeout.
+    fn fire_timers(&self, bound: Option<Duration>) -> (usize, Option<Duration>) {
         let now = Instant::now();
         let mut due = Vec::new();
-        let next = {
+        let timeout = {
             let mut timers = lock(&self.timers);
-            while let Some(entry) = timers.first_entry() {
+            while let Some(entry) = timers.pending.first_entry() {
                 if entry.key().0 > now {
                     break;
                 }
                 due.push(entry.remove());
             }
-            timers
+            let next = timers
+                .pending
                 .keys()
                 .next()
-                .map(|(at, _)| at.saturating_duration_since(now))
+                .map(|(at, _)| at.saturating_duration_since(now));
+            let timeout = match (bound, next) {
+                _ if !due.is_empty() => Some(Duration::ZERO),
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            timers.wait_until = timeout.and_then(|t| now.checked_add(t));
+            timeout
         };
         let fired = due.len();
         for waker in due {
             waker.wake();
         }
-        (fired, next)
+        (fired, timeout)
     }
 
     fn insert_timer(&self, at: Instant, id: u64, waker: &Waker) {
         let mut replaced = None;
-        let earliest = {
+        let wakes_too_late = {
             let mut timers = lock(&self.timers);
-            let previous_first = timers.keys().next().map(|(t, _)| *t);
-            match timers.get_mut(&(at, id)) {
+            match timers.pending.get_mut(&(at, id)) {
                 Some(existing) if existing.will_wake(waker) => return,
                 Some(existing) => replaced = Some(std::mem::replace(existing, waker.clone())),
                 None => {
-                    timers.insert((at, id), waker.clone());
+                    timers.pending.insert((at, id), waker.clone());
                 }
             }
-            previous_first.is_none_or(|first| at < first)
+            timers.wait_until.is_none_or(|until| at < until)
         };
         // Wakers are dropped outside the lock: an executor's drop may call back in.
         drop(replaced);
-        if earliest {
+        if wakes_too_late {
             let _ = self.poller.notify();
         }
     }
 
     fn remove_timer(&self, at: Instant, id: u64) {
-        let removed = lock(&self.timers).remove(&(at, id));
+        let removed = lock(&self.timers).pending.remove(&(at, id));
         drop(removed);
     }
 }

@@ -11,40 +11,12 @@
 //! its reactor, so this file is empty then.
 #![cfg(not(feature = "async-io"))]
 
-use std::fs;
+mod support;
 
-use sockets::{block_on, Socket, SocketType, REACTOR_THREAD_NAME};
+use sockets::{block_on, Socket, SocketType};
+use support::{background_status, background_switches};
 
 const ROUND_TRIPS: usize = 2_000;
-
-/// The status file of the reactor's background thread. A new thread names
-/// itself once it runs: allow it a moment (bounded).
-fn background_status() -> std::path::PathBuf {
-    for _ in 0..5_000 {
-        let found = fs::read_dir("/proc/self/task")
-            .expect("/proc/self/task lists this process's threads")
-            .filter_map(|task| task.ok())
-            .find(|task| {
-                fs::read_to_string(task.path().join("comm"))
-                    .is_ok_and(|name| name.trim_end() == REACTOR_THREAD_NAME)
-            });
-        if let Some(task) = found {
-            return task.path().join("status");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    panic!("the reactor's background thread did not start");
-}
-
-/// Context switches of the reactor's background thread so far.
-fn background_switches(status: &std::path::Path) -> u64 {
-    fs::read_to_string(status)
-        .expect("a thread's status is readable")
-        .lines()
-        .filter(|line| line.contains("ctxt_switches:"))
-        .filter_map(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .sum()
-}
 
 #[test]
 fn round_trips_under_block_on_are_woken_on_its_own_thread() {

@@ -549,3 +549,25 @@ on_every_executor! {
         join_all(tasks).await;
     }
 }
+
+/// A timer due before the one the reactor waits for wakes the reactor: it
+/// does not wait out the longer one first. Under futures' executor, so that
+/// the reactor's background thread is the one waiting (bounded: the check
+/// runs on a thread of its own and is given 30 s, a quarter of the long timer).
+#[test]
+fn a_shorter_timer_armed_after_a_longer_one_fires_first() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        futures::executor::block_on(async {
+            let mut long = pin!(sleep(Duration::from_secs(120)));
+            assert!(poll!(long.as_mut()).is_pending());
+            // Let the reactor thread start (if it has not) and wait for the long timer.
+            std::thread::sleep(Duration::from_millis(100));
+            sleep(Duration::from_millis(20)).await;
+        });
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a 20 ms sleep armed after a 120 s one waited for the long one");
+}
