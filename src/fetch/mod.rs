@@ -9,6 +9,7 @@ mod network;
 mod output_flags;
 mod progress;
 mod request_flags;
+mod retry;
 mod sequence;
 mod stdin;
 mod verbose;
@@ -144,6 +145,8 @@ pub struct FetchArgs {
     network: network::NetworkFlags,
     #[command(flatten)]
     output_flags: output_flags::OutputFlags,
+    #[command(flatten)]
+    retry: retry::RetryFlags,
 }
 
 /// What the transfers of one run share: the fetcher, the heads it
@@ -154,13 +157,21 @@ struct Session {
     head_sink: Option<HeadSink>,
     data: Option<RequestData>,
     stdin_upload: Option<Vec<u8>>,
+    retry: retry::Policy,
 }
 
-/// A failure with its exit code and message.
+/// A failure with its exit code and message, and what --retry needs to know of it.
 #[derive(Debug)]
 struct Failure {
     code: u8,
     message: String,
+    /// The server answered with a status worth retrying (408, 429, 5xx).
+    transient_status: Option<u16>,
+    /// The wait the server asked for (`Retry-After`).
+    retry_after: Option<Duration>,
+    /// Body bytes already went where a retry cannot take them back
+    /// (stdout, or a file being resumed).
+    output_started: bool,
 }
 
 impl Failure {
@@ -168,6 +179,9 @@ impl Failure {
         Failure {
             code,
             message: message.into(),
+            transient_status: None,
+            retry_after: None,
+            output_started: false,
         }
     }
 }
@@ -181,13 +195,33 @@ pub fn run(args: FetchArgs) -> ExitCode {
     };
     let mut code = 0;
     for (index, url) in urls.iter().enumerate() {
-        let started = Instant::now();
-        let mut transfer = Transfer {
-            url: url.clone(),
-            urlnum: index,
-            ..Transfer::default()
+        let first_try = Instant::now();
+        let mut tries = 0;
+        let (result, mut transfer, started) = loop {
+            tries += 1;
+            let started = Instant::now();
+            let mut transfer = Transfer {
+                url: url.clone(),
+                urlnum: index,
+                ..Transfer::default()
+            };
+            let may_retry = session.retry.has_tries_left(tries);
+            let result = transfer_one(&mut session, &args, url, index, &mut transfer, may_retry);
+            let wait = result.as_ref().err().and_then(|failure| {
+                let wait = session
+                    .retry
+                    .wait_before_retry(failure, tries, first_try.elapsed())?;
+                if !args.silent {
+                    let left = session.retry.retries_left(tries);
+                    eprintln!("{}", retry::warning(failure, wait, left));
+                }
+                Some(wait)
+            });
+            match wait {
+                Some(wait) => std::thread::sleep(wait),
+                None => break (result, transfer, started),
+            }
         };
-        let result = transfer_one(&mut session, &args, url, index, &mut transfer);
         if let Err(failure) = &result {
             transfer.exitcode = failure.code;
             transfer.errormsg = Some(failure.message.clone());
@@ -242,6 +276,7 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
             .transpose()?,
         data: data::collect(args)?,
         stdin_upload,
+        retry: retry::Policy::new(&args.retry)?,
     };
     Ok((session, format))
 }
@@ -375,6 +410,7 @@ fn transfer_one(
     url: &str,
     index: usize,
     transfer: &mut Transfer,
+    may_retry: bool,
 ) -> Result<(), Failure> {
     let uploading = args.upload.is_some();
     let fetch_failure =
@@ -475,6 +511,13 @@ fn transfer_one(
         }
         sink.write(&heads)?;
     }
+    if let Some(status) = retry::transient_status(response.status()).filter(|_| may_retry) {
+        // Not written out: the next try's body takes its place.
+        let mut failure = Failure::new(22, format!("the server answered {status}"));
+        failure.transient_status = Some(status);
+        failure.retry_after = retry::retry_after(response.headers());
+        return Err(failure);
+    }
     if args.fail && response.is_error_status() {
         return Err(Failure::new(
             22,
@@ -501,12 +544,21 @@ fn transfer_one(
     if !args.head {
         let show_progress = matches!(output, Output::File(_)) && !args.silent;
         let bar = progress::Bar::start(show_progress, response.content_length());
-        let copied = response.copy_to_with_progress(&mut sink, &mut |n| bar.set(n));
+        let mut written = 0;
+        let copied = response.copy_to_with_progress(&mut sink, &mut |n| {
+            written = n;
+            bar.set(n)
+        });
         bar.finish();
+        let kept = written > 0 && (append || matches!(output, Output::Stdout));
         transfer.size_download = match copied {
             Ok(n) => n,
             Err(fetch::Error::Io { source, .. }) => return Err(write_failure(source)),
-            Err(e) => return Err(fetch_failure(e)),
+            Err(e) => {
+                let mut failure = fetch_failure(e);
+                failure.output_started = kept;
+                return Err(failure);
+            }
         };
     }
     sink.flush().map_err(write_failure)?;

@@ -303,5 +303,6 @@ mod flags_like_curl;
 mod like_curl;
 mod output;
 mod requests;
+mod retry;
 mod schemes;
 mod tls;
