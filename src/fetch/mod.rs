@@ -8,6 +8,7 @@ mod headers;
 mod network;
 mod output_flags;
 mod progress;
+mod rate_limit;
 mod request_flags;
 mod retry;
 mod sequence;
@@ -544,10 +545,20 @@ fn transfer_one(
     if !args.head {
         let show_progress = matches!(output, Output::File(_)) && !args.silent;
         let bar = progress::Bar::start(show_progress, response.content_length());
+        let pace = args
+            .output_flags
+            .limit_rate
+            .as_deref()
+            .map(rate_limit::parse)
+            .transpose()?
+            .map(rate_limit::Pace::new);
         let mut written = 0;
         let copied = response.copy_to_with_progress(&mut sink, &mut |n| {
             written = n;
-            bar.set(n)
+            bar.set(n);
+            if let Some(pace) = &pace {
+                pace.after(n);
+            }
         });
         bar.finish();
         let kept = written > 0 && (append || matches!(output, Output::Stdout));

@@ -1,5 +1,5 @@
 //! The flags that shape what a transfer writes, as curl's do: `-D`,
-//! `--create-dirs` and `--fail-with-body`.
+//! `--create-dirs`, `--fail-with-body` and `--limit-rate`.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +20,11 @@ pub struct OutputFlags {
     /// Exit with code 22 on an HTTP error status (400 or more), still writing the body.
     #[arg(long = "fail-with-body")]
     pub fail_with_body: bool,
+    /// Read the body no faster than RATE bytes per second on average (`k`,
+    /// `m`, `g` after the number: KiB, MiB, GiB); a read piece, at most
+    /// 64 KiB, may come at once.
+    #[arg(long = "limit-rate", value_name = "RATE")]
+    pub limit_rate: Option<String>,
 }
 
 /// Checks flags that exclude each other (with `-f`: `fail`).
@@ -29,6 +34,9 @@ pub fn check(flags: &OutputFlags, fail: bool) -> Result<(), Failure> {
             2,
             "choose either --fail or --fail-with-body, not both",
         ));
+    }
+    if let Some(rate) = &flags.limit_rate {
+        super::rate_limit::parse(rate)?;
     }
     Ok(())
 }

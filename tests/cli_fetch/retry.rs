@@ -1,5 +1,6 @@
 //! --retry and its companions: which failures are tried again, what the
-//! user sees meanwhile, and that a retried answer leaves nothing behind.
+//! user sees meanwhile, and that a retried answer leaves nothing behind;
+//! and --limit-rate, which paces the same transfers.
 
 use std::sync::atomic::AtomicUsize;
 
@@ -171,4 +172,37 @@ fn bad_retry_times_are_refused() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn limit_rate_keeps_the_download_under_the_rate() {
+    let server = Crafted::start(|mut stream| {
+        let body = "x".repeat(1024 * 1024);
+        answer(&mut stream, "200 OK", "", &body);
+    });
+    let out = fetch_expect(
+        0,
+        &[
+            "--limit-rate",
+            "2m",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download} %{speed_download}",
+            &server.url("/"),
+        ],
+    );
+    let report = stdout(&out);
+    let (size, speed) = report.split_once(' ').unwrap();
+    assert_eq!(size, "1048576");
+    // Paced after each read piece (at most 64 KiB), so the last piece comes
+    // at once: on average over the transfer, at most 1 MiB / (1 MiB - 64 KiB)
+    // times the rate. Unpaced, loopback is hundreds of times faster.
+    let speed: f64 = speed.parse().unwrap();
+    assert!(
+        speed <= 2.0 * 1024.0 * 1024.0 * 16.0 / 15.0,
+        "{report}: faster than the limit"
+    );
+    let bad = fetch_expect(2, &["--limit-rate", "fast", &server.url("/")]);
+    assert!(stderr(&bad).contains("is not a rate"), "{}", stderr(&bad));
 }
