@@ -341,6 +341,34 @@ impl Peer {
         }
     }
 
+    /// Waits until the peer has closed its stdout and stderr (it exited, or
+    /// closed them) and returns all it wrote: what a peer prints on its two
+    /// pipes is read by two threads, so text on one may still be on its way
+    /// when the other shows a later line. Fails the test at the deadline.
+    pub fn wait_output_end(&mut self) -> String {
+        let deadline = Instant::now() + self.command.ready_within;
+        let mut state = self.output.state.lock().unwrap();
+        while state.open_pipes > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                drop(state);
+                panic!(
+                    "{} did not close its output within {:?}. Output so far:\n{}",
+                    self.command.name,
+                    self.command.ready_within,
+                    self.output()
+                );
+            }
+            state = self
+                .output
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap()
+                .0;
+        }
+        String::from_utf8_lossy(&state.bytes).into_owned()
+    }
+
     /// Waits for the peer to exit by itself; fails the test at the deadline.
     pub fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + self.command.ready_within;

@@ -48,6 +48,21 @@ fn stdin_reaches_the_peer_and_its_exit_is_seen() {
 }
 
 #[test]
+fn the_whole_output_of_both_pipes_is_there_once_they_close() {
+    let mut peer = PeerCommand::new("sh")
+        .args([
+            "-c",
+            "for i in 1 2 3; do echo \"err $i\" >&2; done; echo last",
+        ])
+        .spawn();
+    peer.wait_for_output("last");
+    let out = peer.wait_output_end();
+    for line in ["err 1", "err 2", "err 3", "last"] {
+        assert!(out.contains(line), "{line} missing from {out:?}");
+    }
+}
+
+#[test]
 fn a_peer_that_exits_before_it_is_ready_is_an_error() {
     let mut peer = PeerCommand::new("sh").args(["-c", "exit 1"]).spawn();
     let result = peer.wait_ready("ready", || Readiness::<()>::NotYet("no".to_string()));
