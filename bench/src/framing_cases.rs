@@ -41,8 +41,8 @@ use tokio::runtime::Runtime;
 use transport::{NetworkStream, TcpClient, TcpListener};
 
 use crate::async_cases;
+use crate::harness::Solo;
 use crate::harness::{self, BenchResult, Common, Report, Unit};
-use crate::transport_cases::Solo;
 
 /// The longest line either codec accepts (netstack's default).
 const MAX_LINE: usize = LinesCodec::DEFAULT_MAX_LINE_LENGTH;
@@ -129,35 +129,6 @@ impl Args {
     }
 }
 
-/// One case: [`harness::run_interleaved`], or with `--solo`, one
-/// contender's warm-up and rounds, printed only.
-#[allow(clippy::too_many_arguments)]
-fn measure(
-    args: &Args,
-    case: String,
-    unit: Unit,
-    peer_name: &'static str,
-    command: String,
-    peer: impl FnMut() -> BenchResult<f64>,
-    netstack: impl FnMut() -> BenchResult<f64>,
-) -> BenchResult<Option<harness::CaseResult>> {
-    let rounds = args.common.rounds;
-    let (who, mut work): (&str, Box<dyn FnMut() -> BenchResult<f64> + '_>) = match args.solo {
-        None => {
-            return harness::run_interleaved(case, unit, peer_name, rounds, command, peer, netstack)
-                .map(Some)
-        }
-        Some(Solo::Netstack) => ("netstack", Box::new(netstack)),
-        Some(Solo::Peer) => (peer_name, Box::new(peer)),
-    };
-    eprintln!("{case}: {who} alone (--solo), 1 warm-up + {rounds} rounds");
-    for round in 0..=rounds {
-        let value = work().map_err(|e| format!("{case}: {who}: {e}"))?;
-        eprintln!("  {case}: {who:<8} {round:>3} {}", unit.format(value));
-    }
-    Ok(None)
-}
-
 /// The lines of one run, and what the receiver must count.
 struct Lines {
     lines: Vec<String>,
@@ -205,33 +176,36 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let boundary = args.tokio_write_boundary.map(|b| b as usize);
 
     if args.wants(Case::LinesAsync) {
-        report.cases.extend(measure(
-            args,
+        report.cases.extend(harness::measure(
+            args.solo,
             format!("lines codec, {count} lines over loopback: async Framed"),
             unit,
             "tokio-util",
+            args.common.rounds,
             args.command(Case::LinesAsync),
             || tokio_sample(&runtime, timeout, &lines, boundary),
             || async_cases::sample(&runtime, timeout, || netstack_async(Arc::clone(&lines))),
         )?);
     }
     if args.wants(Case::LinesSync) {
-        report.cases.extend(measure(
-            args,
+        report.cases.extend(harness::measure(
+            args.solo,
             format!("lines codec, {count} lines over loopback: sync Framed (2 threads)"),
             unit,
             "tokio-util",
+            args.common.rounds,
             args.command(Case::LinesSync),
             || tokio_sample(&runtime, timeout, &lines, boundary),
             || netstack_sync(Arc::clone(&lines), timeout),
         )?);
     }
     if args.wants(Case::LinesMemory) {
-        report.cases.extend(measure(
-            args,
+        report.cases.extend(harness::measure(
+            args.solo,
             format!("lines codec, {count} lines encoded then decoded in memory: async Framed"),
             unit,
             "tokio-util",
+            args.common.rounds,
             args.command(Case::LinesMemory),
             || async_cases::sample(&runtime, timeout, || tokio_memory(Arc::clone(&lines))),
             || async_cases::sample(&runtime, timeout, || netstack_memory(Arc::clone(&lines))),

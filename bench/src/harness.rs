@@ -152,6 +152,45 @@ pub fn run_interleaved(
     })
 }
 
+/// The one contender a hidden `--solo` run measures (for `perf` and
+/// `strace -c -f`: one contender's system calls and switches alone).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Solo {
+    /// netstack only.
+    Netstack,
+    /// The peer only.
+    Peer,
+}
+
+/// One case: [`run_interleaved`], or with `solo`, one contender's warm-up
+/// and samples, printed only (no result to compare).
+#[allow(clippy::too_many_arguments)]
+pub fn measure(
+    solo: Option<Solo>,
+    case: String,
+    unit: Unit,
+    peer_name: &'static str,
+    rounds: u32,
+    command: String,
+    peer: impl FnMut() -> BenchResult<f64>,
+    netstack: impl FnMut() -> BenchResult<f64>,
+) -> BenchResult<Option<CaseResult>> {
+    let (who, mut work): (&str, Box<dyn FnMut() -> BenchResult<f64> + '_>) = match solo {
+        None => {
+            return run_interleaved(case, unit, peer_name, rounds, command, peer, netstack)
+                .map(Some)
+        }
+        Some(Solo::Netstack) => ("netstack", Box::new(netstack)),
+        Some(Solo::Peer) => (peer_name, Box::new(peer)),
+    };
+    eprintln!("{case}: {who} alone (--solo), 1 warm-up + {rounds} rounds");
+    for round in 0..=rounds {
+        let value = work().map_err(|e| format!("{case}: {who}: {e}"))?;
+        eprintln!("  {case}: {who:<8} {round:>3} {}", unit.format(value));
+    }
+    Ok(None)
+}
+
 /// A pass/fail observation that is not a measurement (e.g. "no reactor
 /// thread before the first async call").
 #[derive(Debug, Clone)]

@@ -63,7 +63,7 @@ use transport::{NetworkStream, TcpClient};
 
 use crate::async_cases;
 use crate::cli_cases;
-use crate::harness::{self, BenchResult, CaseResult, Common, Report, Unit};
+use crate::harness::{self, BenchResult, CaseResult, Common, Report, Solo, Unit};
 use crate::sockets_cases::{check_loopback, size_label};
 use crate::transport_cases::{client_config, server_config, Pki};
 
@@ -181,6 +181,11 @@ pub struct Args {
     /// Client cases: use netstack's own server even when nginx is installed.
     #[arg(long)]
     pub netstack_origin: bool,
+
+    /// Keep-alive cases, for profiling (`perf`, `strace -c -f`): run only
+    /// this contender's samples and print them, without a comparison.
+    #[arg(long, value_enum, hide = true)]
+    pub solo: Option<Solo>,
 }
 
 impl Default for Args {
@@ -200,6 +205,7 @@ impl Default for Args {
             wrk_threads: 2,
             duration_secs: 5,
             netstack_origin: false,
+            solo: None,
         }
     }
 }
@@ -310,8 +316,10 @@ fn sequential(requests: u64, mut one: impl FnMut() -> BenchResult<()>) -> BenchR
 }
 
 /// Runs a keep-alive case whose samples give (requests/s, p99 µs): two
-/// rows, the rate from the harness and the p99 of the same samples.
+/// rows, the rate from the harness and the p99 of the same samples (none
+/// with `--solo`).
 fn keepalive_case(
+    solo: Option<Solo>,
     case: String,
     peer_name: &'static str,
     rounds: u32,
@@ -321,7 +329,8 @@ fn keepalive_case(
 ) -> BenchResult<Vec<CaseResult>> {
     let peer_p99 = RefCell::new(Vec::new());
     let netstack_p99 = RefCell::new(Vec::new());
-    let rate = harness::run_interleaved(
+    let Some(rate) = harness::measure(
+        solo,
         format!("{case}, requests/s"),
         Unit::rate("req/s", 0),
         peer_name,
@@ -337,7 +346,10 @@ fn keepalive_case(
             netstack_p99.borrow_mut().push(p99);
             Ok(rate)
         },
-    )?;
+    )?
+    else {
+        return Ok(Vec::new());
+    };
     let peer_p99 = peer_p99.into_inner();
     let netstack_p99 = netstack_p99.into_inner();
     let latency = CaseResult {
@@ -488,6 +500,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
 
     if args.wants(Case::Keepalive) {
         report.cases.extend(keepalive_case(
+            args.solo,
             format!("keep-alive GET 1 KiB x {requests}: Client (sync)"),
             "ureq",
             rounds,
@@ -502,6 +515,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
         let limit = Duration::from_secs(args.case_timeout_secs);
         let workers = args.workers;
         report.cases.extend(keepalive_case(
+            args.solo,
             format!("keep-alive GET 1 KiB x {requests}: AsyncClient (tokio, {workers} workers)"),
             "reqwest",
             rounds,
@@ -564,6 +578,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
         let limit = Duration::from_secs(args.case_timeout_secs);
         let workers = args.workers;
         report.cases.extend(keepalive_case(
+            args.solo,
             format!("keep-alive GET 1 KiB x {requests}: AsyncClient (tokio, {workers} workers) vs hyper"),
             "hyper",
             rounds,

@@ -73,7 +73,7 @@ use transport::tls::{TlsClientConfig, TlsServerConfig, TlsStream, TlsVersion};
 use transport::{AttemptOutcome, ConnectOptions, NetworkStream, StaticResolver, TcpClient};
 
 use crate::async_cases;
-use crate::harness::{self, BenchResult, Check, Common, Report, Unit};
+use crate::harness::{self, BenchResult, Check, Common, Report, Solo, Unit};
 use crate::sockets_cases::{check_loopback, size_label, std_pair};
 
 mod async_bulk;
@@ -176,15 +176,6 @@ pub struct Args {
     /// samples and print them, without a comparison.
     #[arg(long, value_enum, hide = true)]
     pub solo: Option<Solo>,
-}
-
-/// The one contender a `--solo` run measures.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Solo {
-    /// netstack only.
-    Netstack,
-    /// The peer (std, tokio, rustls, the stagger, openssl) only.
-    Peer,
 }
 
 impl Default for Args {
@@ -303,8 +294,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let kib = args.buffer_kib;
 
     if args.wants(Case::Bulk) {
-        report.cases.extend(measure(
-            args,
+        report.cases.extend(harness::measure(
+            args.solo,
             format!("TCP bulk {size}, {kib} KiB buffers: NetworkStream (sync)"),
             Unit::rate("MiB/s", 1),
             "std",
@@ -334,8 +325,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     let limit = args.case_timeout();
 
     if let (true, Some(rt)) = (args.wants(Case::AsyncBulk), &runtime) {
-        report.cases.extend(measure(
-            args,
+        report.cases.extend(harness::measure(
+            args.solo,
             format!(
                 "async TCP bulk {size}, {kib} KiB buffers, {} workers: NetworkStream read_async/write_all_async",
                 args.workers
@@ -364,8 +355,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
         report
             .checks
             .push(suite_check(&netstack, &peer, args, timeout)?);
-        report.cases.extend(measure(
-            args,
+        report.cases.extend(harness::measure(
+            args.solo,
             format!(
                 "TLS 1.3 bulk {size}, AES-128-GCM, {kib} KiB buffers: TlsStream<NetworkStream>"
             ),
@@ -390,8 +381,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             let netstack = NetstackTls::new(pki, resumed)?;
             let peer = RustlsStd::new(pki, resumed)?;
             let kind = if resumed { "resumed" } else { "full" };
-            report.cases.extend(measure(
-            args,
+            report.cases.extend(harness::measure(
+            args.solo,
                 format!(
                     "TLS 1.3 {kind} handshakes ({count} per sample: TCP connect, handshake, 1-byte echo): TlsStream"
                 ),
@@ -410,8 +401,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             let stagger = Duration::from_millis(stagger_ms);
             let setup = HappyEyeballs::new(stagger, timeout)?;
             for mode in ["sync", "async"] {
-                report.cases.extend(measure(
-            args,
+                report.cases.extend(harness::measure(
+            args.solo,
                     format!(
                         "Happy Eyeballs connect, 1st of 2 addresses blackholed, stagger {stagger_ms} ms, {mode}"
                     ),
@@ -434,8 +425,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             (Some(pki), true) => {
                 let netstack = NetstackTls::new(pki, true)?;
                 let files = PemFiles::write(pki)?;
-                report.cases.extend(measure(
-            args,
+                report.cases.extend(harness::measure(
+            args.solo,
                     format!(
                         "context: TLS 1.3 bulk {size}, AES-128-GCM: TlsStream<NetworkStream> vs openssl s_server/s_client over pipes"
                     ),
@@ -457,35 +448,6 @@ pub fn run(args: &Args) -> BenchResult<Report> {
         }
     }
     Ok(report)
-}
-
-/// One case: [`harness::run_interleaved`], or with `--solo`, one
-/// contender's warm-up and samples, printed only (no result to compare).
-#[allow(clippy::too_many_arguments)]
-fn measure(
-    args: &Args,
-    case: String,
-    unit: Unit,
-    peer_name: &'static str,
-    rounds: u32,
-    command: String,
-    peer: impl FnMut() -> BenchResult<f64>,
-    netstack: impl FnMut() -> BenchResult<f64>,
-) -> BenchResult<Option<harness::CaseResult>> {
-    let (who, mut work): (&str, Box<dyn FnMut() -> BenchResult<f64> + '_>) = match args.solo {
-        None => {
-            return harness::run_interleaved(case, unit, peer_name, rounds, command, peer, netstack)
-                .map(Some)
-        }
-        Some(Solo::Netstack) => ("netstack", Box::new(netstack)),
-        Some(Solo::Peer) => (peer_name, Box::new(peer)),
-    };
-    eprintln!("{case}: {who} alone (--solo), 1 warm-up + {rounds} rounds");
-    for round in 0..=rounds {
-        let value = work().map_err(|e| format!("{case}: {who}: {e}"))?;
-        eprintln!("  {case}: {who:<8} {round:>3} {}", unit.format(value));
-    }
-    Ok(None)
 }
 
 // ----- sync streams: TCP and TLS behind one interface -----
