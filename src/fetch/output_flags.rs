@@ -22,7 +22,7 @@ pub struct OutputFlags {
     pub fail_with_body: bool,
     /// Read the body no faster than RATE bytes per second on average (`k`,
     /// `m`, `g` after the number: KiB, MiB, GiB); a read piece, at most
-    /// 64 KiB, may come at once.
+    /// 256 KiB, may come at once.
     #[arg(long = "limit-rate", value_name = "RATE")]
     pub limit_rate: Option<String>,
 }
