@@ -96,6 +96,22 @@ impl Registration {
         }
     }
 
+    /// True when the reactor knows `direction` is not ready (see
+    /// [`Socket::known_not_ready`](crate::Socket::known_not_ready)).
+    pub(crate) fn known_not_ready(self: &Arc<Self>, direction: Direction) -> bool {
+        let link = read(&self.link);
+        match &*link {
+            Link::Own => own_known_not_ready(&self.source, direction),
+            #[cfg(feature = "async-io")]
+            Link::AsyncIo(_) => own_known_not_ready(&self.source, direction),
+            #[cfg(feature = "tokio")]
+            Link::Tokio(tokio) => with_forwarder(self, direction, |forwarder| {
+                tokio.known_not_ready(direction, forwarder)
+            }),
+            Link::Gone => false,
+        }
+    }
+
     /// Moves the registration to the current context's reactor unless it
     /// is there already (`stale`: the current reactor is gone, move to the
     /// fallback: netstack's own, or async-io's with that feature). Returns
@@ -244,6 +260,11 @@ fn try_own<T>(
         }
         Err(err) => Attempt::Done(Err(err)),
     }
+}
+
+/// What the source's readiness cache knows (netstack's and async-io's reactors).
+fn own_known_not_ready(source: &Source, direction: Direction) -> bool {
+    source.known_not_ready(direction, source.tick(direction))
 }
 
 fn read(link: &RwLock<Link>) -> RwLockReadGuard<'_, Link> {

@@ -13,6 +13,7 @@ use crate::error::{Error, Result, SocketError};
 use crate::handle::{Guard, Handle};
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
 use crate::registration::Registration;
+use crate::source::Direction;
 use crate::wait::{deadline_after, wait_for, wait_ready, SelectMode, Waited};
 use crate::waiter::TraitWaiters;
 
@@ -611,6 +612,28 @@ impl Socket {
         let deadline = deadline_after(timeout);
         wait_ready(guard.as_raw_fd(), mode, deadline)
             .map_err(|e| self.os_error(&e, self.describe("poll")))
+    }
+
+    /// True when the asynchronous mode knows, without a system call, that
+    /// the socket is not ready for `mode`: an asynchronous call found it not
+    /// ready (`WouldBlock`, or a short read or write on a stream) and its
+    /// reactor has reported nothing since. False when that is not known: the
+    /// socket was never used asynchronously, a report came, or `mode` is
+    /// [`SelectMode::Error`]. [`Socket::poll`] asks the system instead.
+    ///
+    /// A reactor learns of new readiness when it next turns, so the answer
+    /// can lag the kernel by that much. A connection pool uses it to see an
+    /// idle connection is still open (the peer's close or stray bytes are a
+    /// readiness report) without a `poll(2)` per reuse.
+    pub fn known_not_ready(&self, mode: SelectMode) -> bool {
+        let direction = match mode {
+            SelectMode::Read => Direction::Read,
+            SelectMode::Write => Direction::Write,
+            SelectMode::Error => return false,
+        };
+        self.handle
+            .registration()
+            .is_some_and(|registration| registration.known_not_ready(direction))
     }
 
     pub(crate) fn trait_waiters(&self) -> &TraitWaiters {

@@ -153,6 +153,18 @@ impl TokioLink {
             }
         }
     }
+
+    /// True when tokio's readiness says `direction` is not ready; the poll
+    /// leaves `forwarder` (the direction's) with tokio, as a wait would.
+    pub(crate) fn known_not_ready(&self, direction: Direction, forwarder: &Waker) -> bool {
+        let mut forwarder = Context::from_waker(forwarder);
+        let ready = pin!(unconstrained(poll_fn(|cx| match direction {
+            Direction::Read => self.fd.poll_read_ready(cx),
+            Direction::Write => self.fd.poll_write_ready(cx),
+        })))
+        .poll(&mut forwarder);
+        ready.is_pending()
+    }
 }
 
 /// Runs `f`, turning a panic into `None` without reporting it to the panic

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use futures::{join, poll};
 use sockets::{
-    sleep, with_timeout, AddressFamily, DnsEndPoint, EndPoint, ProtocolType, Shutdown, Socket,
-    SocketError, SocketFlags, SocketType,
+    sleep, with_timeout, AddressFamily, DnsEndPoint, EndPoint, ProtocolType, SelectMode, Shutdown,
+    Socket, SocketError, SocketFlags, SocketType,
 };
 
 /// Fails a case that runs longer than this instead of hanging the suite.
@@ -507,7 +507,55 @@ on_every_executor! {
     }
 }
 
+/// Polls a receive once, after which the socket is known not to be ready
+/// unless a late report of earlier data moved its reactor on: then again.
+async fn until_known_not_ready(socket: &Socket) -> bool {
+    for _ in 0..1000 {
+        let mut buf = [0u8; 64];
+        if poll!(pin!(socket.receive_async(&mut buf))).is_ready() {
+            return false;
+        }
+        if socket.known_not_ready(SelectMode::Read) {
+            return true;
+        }
+        sleep(Duration::from_millis(1)).await;
+    }
+    false
+}
+
 on_every_executor! {
+    async fn known_not_ready_holds_from_a_blocked_call_until_the_next_report() {
+        let fresh = Family::V4.socket(SocketType::Stream);
+        assert!(!fresh.known_not_ready(SelectMode::Read), "never used asynchronously");
+        let (client, server) = connected_pair(Family::V4).await;
+        send_all(&client, b"ping").await;
+        assert_eq!(receive_exact(&server, 4).await, b"ping");
+        assert!(until_known_not_ready(&server).await, "no data left, nothing reported");
+        assert!(!server.known_not_ready(SelectMode::Error));
+        // The peer's bytes are a report: it is no longer known (bounded wait
+        // for the reactor to turn).
+        send_all(&client, b"more").await;
+        let mut waited = 0;
+        while server.known_not_ready(SelectMode::Read) {
+            waited += 1;
+            assert!(waited < 10_000, "the peer's data was never reported");
+            sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(receive_exact(&server, 4).await, b"more");
+        // And so is the peer's close.
+        assert!(until_known_not_ready(&server).await);
+        client.shutdown(Shutdown::Send).unwrap();
+        let mut waited = 0;
+        while server.known_not_ready(SelectMode::Read) {
+            waited += 1;
+            assert!(waited < 10_000, "the peer's close was never reported");
+            sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(server.receive_async(&mut [0u8; 8]).await.unwrap(), 0);
+        server.close();
+        assert!(!server.known_not_ready(SelectMode::Read), "a closed socket knows nothing");
+    }
+
     async fn a_thousand_concurrent_connections_each_echo_64_kib() {
         const CONNECTIONS: usize = 1000;
         const BYTES: usize = 64 * 1024;

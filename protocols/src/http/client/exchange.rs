@@ -723,11 +723,7 @@ impl Exchange {
         } else {
             [t.resolve_done, t.connect_done, t.tls_done] = self.connection_done;
         }
-        timings.remote = stream
-            .network()
-            .remote_endpoint()
-            .ok()
-            .and_then(|e| e.as_ip());
+        timings.remote = stream.remote;
         let (parts, body) = build_parts(
             withheld,
             config,

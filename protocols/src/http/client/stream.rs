@@ -59,6 +59,9 @@ pub(crate) struct Stream {
     pub io: Io,
     /// The TLS session, kept for every response the connection carries.
     pub tls_info: Option<std::sync::Arc<crate::http::client::TlsInfo>>,
+    /// The peer's address, asked once per connection (every response
+    /// reports it).
+    pub remote: Option<std::net::SocketAddr>,
     read_set: Option<Option<Duration>>,
     write_set: Option<Option<Duration>>,
 }
@@ -108,12 +111,19 @@ impl Stream {
             Io::Plain(_) => None,
             Io::Tls(tls) => Some(std::sync::Arc::new(crate::http::client::TlsInfo::of(tls))),
         };
-        Stream {
+        let mut stream = Stream {
             io,
             tls_info,
+            remote: None,
             read_set: None,
             write_set: None,
-        }
+        };
+        stream.remote = stream
+            .network()
+            .remote_endpoint()
+            .ok()
+            .and_then(|e| e.as_ip());
+        stream
     }
 
     pub fn network(&self) -> &NetworkStream {
@@ -125,13 +135,17 @@ impl Stream {
 
     /// False when the peer has closed the connection (or sent something
     /// unasked) while it sat idle: a read would not block.
+    ///
+    /// A connection the async client used is asked of its reactor first,
+    /// which knows without a system call while nothing was reported since
+    /// its last read found no more data.
     pub fn idle_and_open(&self) -> bool {
-        matches!(
-            self.network()
-                .socket()
-                .poll(Some(Duration::ZERO), sockets::SelectMode::Read),
-            Ok(false)
-        )
+        let socket = self.network().socket();
+        socket.known_not_ready(sockets::SelectMode::Read)
+            || matches!(
+                socket.poll(Some(Duration::ZERO), sockets::SelectMode::Read),
+                Ok(false)
+            )
     }
 
     // ----- synchronous -----
