@@ -97,7 +97,12 @@ impl Registration {
     }
 
     /// True when the reactor knows `direction` is not ready (see
-    /// [`Socket::known_not_ready`](crate::Socket::known_not_ready)).
+    /// [`Socket::known_not_ready`](crate::Socket::known_not_ready)). Only a
+    /// reactor that is always driven can know: netstack's and async-io's
+    /// (a background thread turns them while no thread waits), a
+    /// multi-thread tokio runtime's (its idle workers do). A current-thread
+    /// runtime's driver turns only inside its `block_on`, so what happened
+    /// while it was idle is not reported yet.
     pub(crate) fn known_not_ready(self: &Arc<Self>, direction: Direction) -> bool {
         let link = read(&self.link);
         match &*link {
@@ -105,9 +110,13 @@ impl Registration {
             #[cfg(feature = "async-io")]
             Link::AsyncIo(_) => own_known_not_ready(&self.source, direction),
             #[cfg(feature = "tokio")]
-            Link::Tokio(tokio) => with_forwarder(self, direction, |forwarder| {
-                tokio.known_not_ready(direction, forwarder)
-            }),
+            Link::Tokio(tokio) if tokio.multi_thread() => {
+                with_forwarder(self, direction, |forwarder| {
+                    tokio.known_not_ready(direction, forwarder)
+                })
+            }
+            #[cfg(feature = "tokio")]
+            Link::Tokio(_) => false,
             Link::Gone => false,
         }
     }

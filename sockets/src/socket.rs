@@ -622,9 +622,13 @@ impl Socket {
     /// [`SelectMode::Error`]. [`Socket::poll`] asks the system instead.
     ///
     /// A reactor learns of new readiness when it next turns, so the answer
-    /// can lag the kernel by that much. A connection pool uses it to see an
-    /// idle connection is still open (the peer's close or stray bytes are a
-    /// readiness report) without a `poll(2)` per reuse.
+    /// can lag the kernel by that much. Only reactors that are always
+    /// driven answer: netstack's, async-io's, and a multi-thread tokio
+    /// runtime's; a socket on a current-thread runtime's driver (turned
+    /// only inside its `block_on`) is never known not ready. A connection
+    /// pool uses it to see an idle connection is still open (the peer's
+    /// close or stray bytes are a readiness report) without a `poll(2)`
+    /// per reuse.
     pub fn known_not_ready(&self, mode: SelectMode) -> bool {
         let direction = match mode {
             SelectMode::Read => Direction::Read,

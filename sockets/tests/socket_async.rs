@@ -523,39 +523,94 @@ async fn until_known_not_ready(socket: &Socket) -> bool {
     false
 }
 
-on_every_executor! {
-    async fn known_not_ready_holds_from_a_blocked_call_until_the_next_report() {
-        let fresh = Family::V4.socket(SocketType::Stream);
-        assert!(!fresh.known_not_ready(SelectMode::Read), "never used asynchronously");
-        let (client, server) = connected_pair(Family::V4).await;
-        send_all(&client, b"ping").await;
-        assert_eq!(receive_exact(&server, 4).await, b"ping");
-        assert!(until_known_not_ready(&server).await, "no data left, nothing reported");
-        assert!(!server.known_not_ready(SelectMode::Error));
-        // The peer's bytes are a report: it is no longer known (bounded wait
-        // for the reactor to turn).
-        send_all(&client, b"more").await;
-        let mut waited = 0;
-        while server.known_not_ready(SelectMode::Read) {
-            waited += 1;
-            assert!(waited < 10_000, "the peer's data was never reported");
-            sleep(Duration::from_millis(1)).await;
-        }
-        assert_eq!(receive_exact(&server, 4).await, b"more");
-        // And so is the peer's close.
-        assert!(until_known_not_ready(&server).await);
-        client.shutdown(Shutdown::Send).unwrap();
-        let mut waited = 0;
-        while server.known_not_ready(SelectMode::Read) {
-            waited += 1;
-            assert!(waited < 10_000, "the peer's close was never reported");
-            sleep(Duration::from_millis(1)).await;
-        }
-        assert_eq!(server.receive_async(&mut [0u8; 8]).await.unwrap(), 0);
-        server.close();
-        assert!(!server.known_not_ready(SelectMode::Read), "a closed socket knows nothing");
+/// `Socket::known_not_ready` under one executor. `always_driven`: its
+/// reactor turns even while no task waits, so the cache can be trusted and
+/// it answers; otherwise it never claims to know.
+async fn known_not_ready_case(always_driven: bool) {
+    let fresh = Family::V4.socket(SocketType::Stream);
+    assert!(
+        !fresh.known_not_ready(SelectMode::Read),
+        "never used asynchronously"
+    );
+    let (client, server) = connected_pair(Family::V4).await;
+    send_all(&client, b"ping").await;
+    assert_eq!(receive_exact(&server, 4).await, b"ping");
+    if !always_driven {
+        assert!(
+            !until_known_not_ready(&server).await,
+            "this reactor cannot know"
+        );
+        return;
     }
+    assert!(
+        until_known_not_ready(&server).await,
+        "no data left, nothing reported"
+    );
+    assert!(!server.known_not_ready(SelectMode::Error));
+    // The peer's bytes are a report: it is no longer known (bounded wait
+    // for the reactor to turn).
+    send_all(&client, b"more").await;
+    let mut waited = 0;
+    while server.known_not_ready(SelectMode::Read) {
+        waited += 1;
+        assert!(waited < 10_000, "the peer's data was never reported");
+        sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(receive_exact(&server, 4).await, b"more");
+    // And so is the peer's close.
+    assert!(until_known_not_ready(&server).await);
+    client.shutdown(Shutdown::Send).unwrap();
+    let mut waited = 0;
+    while server.known_not_ready(SelectMode::Read) {
+        waited += 1;
+        assert!(waited < 10_000, "the peer's close was never reported");
+        sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(server.receive_async(&mut [0u8; 8]).await.unwrap(), 0);
+    server.close();
+    assert!(
+        !server.known_not_ready(SelectMode::Read),
+        "a closed socket knows nothing"
+    );
+}
 
+#[test]
+fn known_not_ready_on_tokio_multi_thread() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bounded(known_not_ready_case(true)));
+}
+
+/// With the `tokio` feature the socket is on the runtime's driver, which
+/// turns only inside `block_on`.
+#[test]
+fn known_not_ready_on_tokio_current_thread() {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bounded(known_not_ready_case(!cfg!(feature = "tokio"))));
+}
+
+#[test]
+fn known_not_ready_on_sockets_block_on() {
+    sockets::block_on(bounded(known_not_ready_case(true)));
+}
+
+#[test]
+fn known_not_ready_on_futures_block_on() {
+    futures::executor::block_on(bounded(known_not_ready_case(true)));
+}
+
+#[test]
+fn known_not_ready_on_smol() {
+    smol::block_on(bounded(known_not_ready_case(true)));
+}
+
+on_every_executor! {
     async fn a_thousand_concurrent_connections_each_echo_64_kib() {
         const CONNECTIONS: usize = 1000;
         const BYTES: usize = 64 * 1024;

@@ -185,3 +185,35 @@ fn the_pool_is_bounded_and_idle_connections_expire(mode: Mode) {
         }),
     }
 }
+
+/// One current-thread runtime for every request, as a program that calls
+/// `block_on` per request has: between calls nobody turns its driver, so
+/// the server's close of an idle connection is not reported there. The
+/// pool must still see it (POSTs are not retried, so they pass only
+/// through the idle check).
+#[test]
+fn a_close_while_a_current_thread_runtime_is_idle_is_seen_before_reuse() {
+    let server = Server::start(|mut conn: Conn, _: &Ctx| {
+        if conn.read_request().is_some() {
+            conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        conn.close();
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = AsyncClient::builder()
+        .timeout(Duration::from_secs(20))
+        .build_async();
+    for i in 0..3 {
+        let body = runtime.block_on(async {
+            let response = client.post(&server.url("/")).body("p").send().await?;
+            response.bytes().await
+        });
+        assert_eq!(body.unwrap_or_else(|e| panic!("POST {i}: {e}")), b"ok"[..]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert_eq!(server.accepts(), 3);
+}
