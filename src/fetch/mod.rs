@@ -1,6 +1,7 @@
 //! `netstack fetch URL...`: curl's everyday flags, on the protocol layer's
 //! URL fetcher (`protocols::fetch`), with curl's exit codes.
 
+mod cookies;
 mod data;
 mod dump_header;
 mod exit;
@@ -148,6 +149,8 @@ pub struct FetchArgs {
     output_flags: output_flags::OutputFlags,
     #[command(flatten)]
     retry: retry::RetryFlags,
+    #[command(flatten)]
+    cookies: cookies::CookieFlags,
 }
 
 /// What the transfers of one run share: the fetcher, the heads it
@@ -159,6 +162,7 @@ struct Session {
     data: Option<RequestData>,
     stdin_upload: Option<Vec<u8>>,
     retry: retry::Policy,
+    cookies: cookies::Cookies,
 }
 
 /// A failure with its exit code and message, and what --retry needs to know of it.
@@ -241,6 +245,7 @@ pub fn run(args: FetchArgs) -> ExitCode {
             let _ = out.flush();
         }
     }
+    session.cookies.save(args.silent);
     ExitCode::from(code)
 }
 
@@ -258,7 +263,8 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
         .map(write_out::format_of)
         .transpose()?;
     let heads = HeadLog::default();
-    let fetcher = build_fetcher(args, &heads)?;
+    let cookies = cookies::Cookies::load(&args.cookies)?;
+    let fetcher = build_fetcher(args, &heads, &cookies)?;
     let stdin_upload = match &args.upload {
         Some(file) if file == Path::new("-") => Some(
             stdin::read_source("-")
@@ -278,6 +284,7 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
         data: data::collect(args)?,
         stdin_upload,
         retry: retry::Policy::new(&args.retry)?,
+        cookies,
     };
     Ok((session, format))
 }
@@ -296,7 +303,11 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, Failure> {
         .ok_or_else(|| Failure::new(2, format!("{flag} needs a positive number of seconds")))
 }
 
-fn build_fetcher(args: &FetchArgs, heads: &HeadLog) -> Result<Fetcher, Failure> {
+fn build_fetcher(
+    args: &FetchArgs,
+    heads: &HeadLog,
+    cookies: &cookies::Cookies,
+) -> Result<Fetcher, Failure> {
     let mut builder: FetcherBuilder = Fetcher::builder()
         .follow_redirects(args.location)
         .max_redirects(if args.max_redirs < 0 {
@@ -326,6 +337,7 @@ fn build_fetcher(args: &FetchArgs, heads: &HeadLog) -> Result<Fetcher, Failure> 
         builder = builder.tls_config(tls_config(args)?);
     }
     builder = network::configure(args, builder)?;
+    builder = cookies.configure(builder);
     if args.verbose || args.output_flags.dump_header.is_some() {
         let (verbose, heads) = (args.verbose, heads.clone());
         builder = builder.trace(move |event: &TraceEvent<'_>| {
@@ -453,6 +465,7 @@ fn transfer_one(
     }
     request = data::add_headers(&named, args, session.data.as_ref(), request);
     request = request_flags::add_headers(&args.request, &target, request)?;
+    request = session.cookies.add_header(&named, request);
     if args.request.get {
         request = request.method(http::Method::GET);
     }

@@ -3,29 +3,6 @@
 
 use super::*;
 
-/// Runs `netstack fetch ARGS` and `curl ARGS`; both must print the same
-/// bytes and exit with the same code. Returns netstack's output.
-fn like_curl(args: &[&str]) -> Output {
-    let mut ours = vec!["fetch"];
-    ours.extend_from_slice(args);
-    let netstack = netstack(&ours);
-    let curl = run_in("curl", &std::env::temp_dir(), args);
-    assert_eq!(
-        code(&netstack),
-        code(&curl),
-        "exit codes of {args:?}\nnetstack stderr: {}\ncurl stderr: {}",
-        stderr(&netstack),
-        stderr(&curl)
-    );
-    assert_eq!(
-        stdout(&netstack),
-        stdout(&curl),
-        "stdout of {args:?}\nnetstack stderr: {}",
-        stderr(&netstack)
-    );
-    netstack
-}
-
 /// A head with names in mixed case and a reason phrase of its own.
 fn mixed_case_head(mut stream: TcpStream) {
     let head = read_head(&mut stream);
@@ -62,28 +39,6 @@ fn verbose_shows_the_response_head_as_received() {
     let trace = stderr(&out);
     assert!(trace.contains("< HTTP/1.1 200 Fine Indeed\n"), "{trace}");
     assert!(trace.contains("< X-Mixed-Case: yes\n"), "{trace}");
-}
-
-/// Reads a request head and the body its `Content-Length` announces; returns the head.
-fn read_request(stream: &mut TcpStream) -> String {
-    let head = read_head(stream);
-    let length = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    let _ = std::io::copy(&mut (&mut *stream).take(length), &mut std::io::sink());
-    head
-}
-
-/// Answers `body` with `200 OK` and closes the connection.
-fn answer(stream: &mut TcpStream, body: &str) {
-    let _ = write!(
-        stream,
-        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 /// Answers with the request line and the header fields received, names in

@@ -57,7 +57,9 @@ use std::time::Duration;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
 use transport::tls::TlsClientConfig;
 
-use crate::http::client::{AsyncClient, Body, Client, ClientBuilder, IpVersion, Proxy, TraceEvent};
+use crate::http::client::{
+    AsyncClient, Body, Client, ClientBuilder, CookieJar, IpVersion, Proxy, TraceEvent,
+};
 
 pub use error::{Error, ErrorKind, Result};
 pub use request::{Credentials, FetchParts, FetchRequest, UploadBody};
@@ -164,6 +166,7 @@ pub struct FetcherBuilder {
     ip_version: Option<IpVersion>,
     user_agent: Option<String>,
     trace: Option<crate::http::client::Tracer>,
+    cookies: Option<CookieJar>,
     clients: Option<(Client, AsyncClient)>,
     handlers: HashMap<String, Arc<dyn SchemeHandler>>,
     max_body_size: u64,
@@ -195,6 +198,7 @@ impl FetcherBuilder {
             ip_version: None,
             user_agent: None,
             trace: None,
+            cookies: None,
             clients: None,
             handlers: HashMap::new(),
             max_body_size: DEFAULT_MAX_BODY_SIZE,
@@ -303,6 +307,13 @@ impl FetcherBuilder {
         self
     }
 
+    /// Keeps the cookies of HTTP responses in `jar` and sends them on
+    /// (see [`ClientBuilder::cookie_jar`]).
+    pub fn cookie_jar(mut self, jar: CookieJar) -> FetcherBuilder {
+        self.cookies = Some(jar);
+        self
+    }
+
     /// Uses these HTTP clients (and their pools and settings) instead of
     /// building new ones; the HTTP settings of this builder then do not apply.
     pub fn http_clients(mut self, client: Client, async_client: AsyncClient) -> FetcherBuilder {
@@ -338,6 +349,9 @@ impl FetcherBuilder {
         builder = builder.ip_version(self.ip_version);
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(Some(agent.as_str()).filter(|a| !a.is_empty()));
+        }
+        if let Some(jar) = &self.cookies {
+            builder = builder.cookie_jar(jar.clone());
         }
         if let Some(hook) = &self.trace {
             let hook = Arc::clone(hook);

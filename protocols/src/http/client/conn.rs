@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
-    CONTENT_ENCODING, CONTENT_LENGTH, EXPECT, HOST, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    CONTENT_ENCODING, CONTENT_LENGTH, COOKIE, EXPECT, HOST, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
     USER_AGENT,
 };
 use http::{Method, StatusCode, Version};
@@ -133,6 +133,8 @@ pub(crate) struct HeadDefaults<'a> {
     pub user_agent: Option<&'a HeaderValue>,
     pub default_headers: &'a HeaderMap,
     pub accept_encoding: bool,
+    /// The jar's cookies for this request's URL.
+    pub cookies: Option<HeaderValue>,
 }
 
 /// `path?query` (origin form, RFC 9112 §3.2.1).
@@ -232,6 +234,21 @@ pub(crate) fn request_head(
     if wanted(&headers, &USER_AGENT) {
         if let Some(agent) = defaults.user_agent {
             headers.insert(USER_AGENT, agent.clone());
+        }
+    }
+    if let Some(jar) = &defaults.cookies {
+        if !request.omitted.contains(&COOKIE) {
+            // The jar's first, then any the caller set (curl's order).
+            let cookies = match headers.get(COOKIE) {
+                Some(own) => {
+                    let mut both = jar.as_bytes().to_vec();
+                    both.extend_from_slice(b"; ");
+                    both.extend_from_slice(own.as_bytes());
+                    HeaderValue::from_bytes(&both).unwrap_or_else(|_| jar.clone())
+                }
+                None => jar.clone(),
+            };
+            headers.insert(COOKIE, cookies);
         }
     }
     if wanted(&headers, &ACCEPT) {

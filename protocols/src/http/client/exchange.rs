@@ -502,7 +502,7 @@ impl Exchange {
         } = open_exchange(
             &self.request,
             body,
-            &config.head_defaults(),
+            &config.head_defaults(&self.request.url),
             &self.hop.route,
         )?;
         config.trace(|| TraceEvent::RequestHead(head_of(&bytes)));
@@ -706,6 +706,9 @@ impl Exchange {
     fn respond(&mut self, stream: Stream, head: ResponseHead, withheld: bool) -> Result<()> {
         let config = &self.shared.config;
         self.hop.timings.first_byte = Some(self.started.elapsed());
+        if let Some(jar) = &config.cookies {
+            jar.store_response(&self.request.url, &head.headers);
+        }
         config.trace(|| TraceEvent::ResponseHead {
             version: head.version,
             status: head.status,

@@ -136,6 +136,7 @@ mod async_client;
 mod auth;
 mod body;
 mod conn;
+mod cookies;
 mod decoding;
 mod exchange;
 mod pool;
@@ -150,6 +151,7 @@ mod trace;
 
 pub use async_client::AsyncClient;
 pub use body::Body;
+pub use cookies::{CookieJar, StoredCookie};
 pub use proxy::Proxy;
 pub use request::RequestBuilder;
 pub use resolve::IpVersion;
@@ -242,6 +244,7 @@ pub(crate) struct Config {
     pub expect_timeout: Duration,
     pub pool: pool::PoolConfig,
     pub trace: Option<trace::Tracer>,
+    pub cookies: Option<CookieJar>,
 }
 
 impl Config {
@@ -301,11 +304,16 @@ impl Config {
         }
     }
 
-    pub fn head_defaults(&self) -> conn::HeadDefaults<'_> {
+    /// The fields a request to `url` gets unless it sets or omits them.
+    pub fn head_defaults(&self, url: &Url) -> conn::HeadDefaults<'_> {
         conn::HeadDefaults {
             user_agent: self.user_agent.as_ref(),
             default_headers: &self.default_headers,
             accept_encoding: self.decompress,
+            cookies: self
+                .cookies
+                .as_ref()
+                .and_then(|jar| jar.header_for_url(url)),
         }
     }
 }
@@ -363,6 +371,7 @@ impl Default for ClientBuilder {
                     idle_timeout: Duration::from_secs(90),
                 },
                 trace: None,
+                cookies: None,
             },
         }
     }
@@ -575,6 +584,23 @@ impl ClientBuilder {
         hook: impl Fn(&TraceEvent<'_>) + Send + Sync + 'static,
     ) -> ClientBuilder {
         self.config.trace = Some(Arc::new(hook));
+        self
+    }
+
+    /// Keeps cookies in `jar`: every response's `Set-Cookie` is stored
+    /// there (redirects included), and every request carries the jar's
+    /// cookies for its URL, before any `Cookie` the request sets itself.
+    /// Clients given clones of one jar share its cookies.
+    ///
+    /// ```
+    /// use protocols::http::client::{Client, CookieJar};
+    /// let jar = CookieJar::new();
+    /// let client = Client::builder().cookie_jar(jar.clone()).build();
+    /// // After requests, `jar.write_netscape(...)` saves what servers set.
+    /// # drop(client);
+    /// ```
+    pub fn cookie_jar(mut self, jar: CookieJar) -> ClientBuilder {
+        self.config.cookies = Some(jar);
         self
     }
 
