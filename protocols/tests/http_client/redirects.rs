@@ -7,6 +7,7 @@ both_modes!(
     redirects_change_methods_as_the_rfc_says,
     redirects_keep_the_method_when_asked,
     redirects_drop_credentials_across_origins,
+    a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it,
 );
 
 fn redirect_server() -> Server {
@@ -18,6 +19,14 @@ fn redirect_server() -> Server {
             "/b" => (response(301, &[("Location", &ctx.url("/c"))], b""), true),
             "/c" => (ok("done"), true),
             "/loop" => location("/loop"),
+            "/login" => (
+                response(
+                    302,
+                    &[("Location", "/echo"), ("Set-Cookie", "sid=1; Path=/")],
+                    b"",
+                ),
+                true,
+            ),
             "/see-other" => (response(303, &[("Location", "/echo")], b""), true),
             "/temporary" => (response(307, &[("Location", "/echo")], b""), true),
             "/permanent" => (response(308, &[("Location", "/echo")], b""), true),
@@ -144,4 +153,23 @@ fn redirects_drop_credentials_across_origins(mode: Mode) {
     req.basic = Some(("u".into(), "p".into()));
     let text = client.send(req).unwrap().text();
     assert_eq!(text, "GET  auth=None cookie=None");
+}
+
+fn a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it(mode: Mode) {
+    let server = redirect_server();
+    let jar = CookieJar::new();
+    let client = TestClient::new(mode, bounded().cookie_jar(jar.clone()));
+    let got = client.get(&server.url("/login")).unwrap();
+    assert_eq!(got.text(), r#"GET  auth=None cookie=Some("sid=1")"#);
+    assert_eq!(jar.cookies().len(), 1);
+    // Another client given the same jar sends it too, before its own.
+    let other = TestClient::new(mode, bounded().cookie_jar(jar.clone()));
+    let got = other
+        .send(Req::get(server.url("/echo")).header("Cookie", "mine=2"))
+        .unwrap();
+    assert_eq!(got.text(), r#"GET  auth=None cookie=Some("sid=1; mine=2")"#);
+    // Without a jar, the redirect's cookie is not kept.
+    let plain = TestClient::bounded(mode);
+    let got = plain.get(&server.url("/login")).unwrap();
+    assert_eq!(got.text(), "GET  auth=None cookie=None");
 }
