@@ -7,6 +7,7 @@ both_modes!(
     informational_responses_are_skipped,
     bodiless_responses_keep_the_connection,
     bodies_over_the_size_limit_are_refused,
+    a_multipart_form_streams_its_file_with_its_length,
 );
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -167,4 +168,48 @@ fn bodies_over_the_size_limit_are_refused(mode: Mode) {
             .unwrap_err();
         assert!(matches!(err, Error::BodyTooLarge { limit: 4096 }));
     });
+}
+
+fn a_multipart_form_streams_its_file_with_its_length(mode: Mode) {
+    let server = Server::respond(|request, _| {
+        let content_type = request.header("content-type").unwrap_or("none");
+        let length = request.header("content-length").unwrap_or("none");
+        let echo = format!(
+            "{content_type}\n{length}\n{}",
+            String::from_utf8_lossy(&request.body)
+        );
+        (ok(&echo), true)
+    });
+    let dir = TempDir::new("multipart-upload");
+    let path = dir.path().join("data.txt");
+    let data = "0123456789".repeat(20_000);
+    std::fs::write(&path, &data).unwrap();
+    let client = TestClient::bounded(mode);
+    let got = client
+        .send(Req::new(Method::POST, server.url("/")).body(ReqBody::FormWithFile(path)))
+        .unwrap();
+    let text = got.text();
+    let mut lines = text.splitn(3, '\n');
+    let content_type = lines.next().unwrap();
+    let length = lines.next().unwrap();
+    let body = lines.next().unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap_or_else(|| panic!("{content_type}"));
+    let expected = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"data.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\n{data}\r\n--{boundary}--\r\n"
+    );
+    assert_eq!(
+        length,
+        expected.len().to_string(),
+        "sent with Content-Length"
+    );
+    assert!(
+        body == expected,
+        "the body differs ({} bytes against {})",
+        body.len(),
+        expected.len()
+    );
 }

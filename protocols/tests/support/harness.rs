@@ -25,6 +25,8 @@ pub enum ReqBody {
     Bytes(Vec<u8>),
     Stream(Vec<u8>),
     StreamWithLength(Vec<u8>),
+    /// A multipart form: a text field `a=1` and this file as `f`.
+    FormWithFile(std::path::PathBuf),
 }
 
 pub struct Req {
@@ -138,6 +140,11 @@ pub fn apply<C>(mut rb: RequestBuilder<C>, req: Req, mode: Mode) -> RequestBuild
             Mode::Sync => rb.body(Body::from_reader(std::io::Cursor::new(b))),
             Mode::Async => rb.body(Body::from_async_reader(AsyncBytes(b, 0))),
         },
+        ReqBody::FormWithFile(path) => rb.multipart(
+            protocols::http::client::Multipart::new()
+                .text("a", "1")
+                .file("f", path),
+        ),
         ReqBody::StreamWithLength(b) => {
             let len = b.len() as u64;
             match mode {

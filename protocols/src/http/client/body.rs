@@ -40,6 +40,9 @@ pub(crate) enum BodyKind {
         Exclusive<Pin<Box<dyn futures_io::AsyncRead + Send>>>,
         Option<u64>,
     ),
+    /// Local data (memory, files) of a known length, read in place by
+    /// either client: a multipart form with files.
+    Local(Exclusive<Box<dyn Read + Send>>, u64),
 }
 
 /// A `Send` value made `Sync` (a `Mutex` never locked: the value is only
@@ -98,6 +101,14 @@ impl Body {
         }
     }
 
+    /// Local data of exactly `length` bytes, readable by both clients (a
+    /// file read on the polling thread is short).
+    pub(crate) fn from_local_reader(reader: impl Read + Send + 'static, length: u64) -> Body {
+        Body {
+            kind: BodyKind::Local(Exclusive::new(Box::new(reader)), length),
+        }
+    }
+
     /// The length, when it is known before sending.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> Option<u64> {
@@ -105,6 +116,7 @@ impl Body {
             BodyKind::Empty => Some(0),
             BodyKind::Bytes(b) => Some(b.len() as u64),
             BodyKind::Reader(_, len) | BodyKind::AsyncReader(_, len) => *len,
+            BodyKind::Local(_, len) => Some(*len),
         }
     }
 
@@ -137,6 +149,7 @@ impl Body {
 pub(crate) enum BodyReader {
     Blocking(Box<dyn Read + Send>),
     Async(Pin<Box<dyn futures_io::AsyncRead + Send>>),
+    Local(Box<dyn Read + Send>),
 }
 
 impl BodyReader {
@@ -146,13 +159,14 @@ impl BodyReader {
             BodyKind::Empty | BodyKind::Bytes(_) => None,
             BodyKind::Reader(reader, _) => Some(BodyReader::Blocking(reader.into_inner())),
             BodyKind::AsyncReader(reader, _) => Some(BodyReader::Async(reader.into_inner())),
+            BodyKind::Local(reader, _) => Some(BodyReader::Local(reader.into_inner())),
         }
     }
 
     /// Reads the next piece, blocking (the blocking client's step).
     pub(crate) fn read_blocking(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            BodyReader::Blocking(reader) => reader.read(buf),
+            BodyReader::Blocking(reader) | BodyReader::Local(reader) => reader.read(buf),
             BodyReader::Async(_) => Err(wrong_mode("an async reader", "AsyncClient")),
         }
     }
@@ -161,6 +175,7 @@ impl BodyReader {
     pub(crate) async fn read_async(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             BodyReader::Async(reader) => poll_fn(|cx| reader.as_mut().poll_read(cx, buf)).await,
+            BodyReader::Local(reader) => reader.read(buf),
             BodyReader::Blocking(_) => Err(wrong_mode("a blocking reader", "blocking Client")),
         }
     }
@@ -188,6 +203,7 @@ impl fmt::Debug for Body {
             BodyKind::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
             BodyKind::Reader(_, len) => write!(f, "Body::Reader(length {len:?})"),
             BodyKind::AsyncReader(_, len) => write!(f, "Body::AsyncReader(length {len:?})"),
+            BodyKind::Local(_, len) => write!(f, "Body::Local(length {len})"),
         }
     }
 }

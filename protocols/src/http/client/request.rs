@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::http::client::auth::basic_auth_value;
 use crate::http::client::body::{Body, BodyKind};
+use crate::http::client::multipart::Multipart;
 use crate::http::{Error, Result};
 
 /// A request ready to send (one hop; redirects rewrite it).
@@ -255,6 +256,19 @@ impl<C> RequestBuilder<C> {
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             );
+            Ok(())
+        })
+    }
+
+    /// A `multipart/form-data` body (see [`Multipart`]), with its
+    /// `Content-Type`. A file part that cannot be read fails the request.
+    pub fn multipart(self, form: Multipart) -> RequestBuilder<C> {
+        self.with(|r| {
+            let (body, content_type) = form
+                .into_parts()
+                .map_err(|e| Error::InvalidRequest(format!("multipart form: {e}")))?;
+            r.body = body;
+            r.headers.insert(CONTENT_TYPE, content_type);
             Ok(())
         })
     }
