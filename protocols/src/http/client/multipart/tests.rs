@@ -104,8 +104,7 @@ fn a_file_that_cannot_be_read_is_an_error_naming_it() {
     let err = Multipart::new()
         .file("f", "/no/such/file.txt")
         .into_parts()
-        .err()
-        .expect("an error");
+        .expect_err("an error");
     assert!(err.to_string().contains("/no/such/file.txt"), "{err}");
 }
 
