@@ -33,6 +33,16 @@ enum Kind {
     Json,
 }
 
+/// True when a flag of the family was given.
+pub fn given(args: &FetchArgs) -> bool {
+    let flags = &args.request;
+    !(args.data.is_empty()
+        && flags.data_raw.is_empty()
+        && args.data_binary.is_empty()
+        && flags.data_urlencode.is_empty()
+        && flags.json.is_empty())
+}
+
 /// The body of the request, `None` when no flag of the family was given.
 pub fn collect(args: &FetchArgs) -> Result<Option<RequestData>, Failure> {
     let flags = &args.request;

@@ -5,6 +5,7 @@ mod cookies;
 mod data;
 mod dump_header;
 mod exit;
+mod form;
 mod headers;
 mod network;
 mod output_flags;
@@ -151,6 +152,8 @@ pub struct FetchArgs {
     retry: retry::RetryFlags,
     #[command(flatten)]
     cookies: cookies::CookieFlags,
+    #[command(flatten)]
+    form: form::FormFlags,
 }
 
 /// What the transfers of one run share: the fetcher, the heads it
@@ -163,6 +166,7 @@ struct Session {
     stdin_upload: Option<Vec<u8>>,
     retry: retry::Policy,
     cookies: cookies::Cookies,
+    form: Option<netstack::protocols::http::client::Multipart>,
 }
 
 /// A failure with its exit code and message, and what --retry needs to know of it.
@@ -263,6 +267,12 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
         .map(write_out::format_of)
         .transpose()?;
     let heads = HeadLog::default();
+    if args.form.given() && (data::given(args) || args.upload.is_some()) {
+        return Err(Failure::new(
+            2,
+            "-F cannot be combined with -d, --data-*, --json or -T: a request has one body",
+        ));
+    }
     let cookies = cookies::Cookies::load(&args.cookies)?;
     let fetcher = build_fetcher(args, &heads, &cookies)?;
     let stdin_upload = match &args.upload {
@@ -285,6 +295,7 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
         stdin_upload,
         retry: retry::Policy::new(&args.retry)?,
         cookies,
+        form: form::collect(&args.form)?,
     };
     Ok((session, format))
 }
@@ -450,6 +461,8 @@ fn transfer_one(
         }
         request = fetcher.request(&target).upload_file(file);
         transfer.size_upload = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    } else if let Some(form) = &session.form {
+        request = fetcher.request(&target).multipart(form.clone());
     } else {
         request = fetcher.request(&target);
     }

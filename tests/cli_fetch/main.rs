@@ -346,6 +346,7 @@ fn answer(stream: &mut TcpStream, body: &str) {
 mod cookies;
 mod failures;
 mod flags_like_curl;
+mod form;
 mod like_curl;
 mod output;
 mod requests;

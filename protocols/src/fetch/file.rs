@@ -8,7 +8,7 @@ use std::path::Path;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 
 use crate::fetch::error::{Error, Result};
-use crate::fetch::request::{FetchParts, UploadBody};
+use crate::fetch::request::{form_refused, FetchParts, UploadBody};
 use crate::fetch::response::FetchResponse;
 
 fn file_error(path: &Path, source: std::io::Error) -> Error {
@@ -92,5 +92,6 @@ fn upload(path: &Path, body: UploadBody) -> Result<u64> {
             Ok(bytes.len() as u64)
         }
         UploadBody::File(source) => fs::copy(&source, path).map_err(|e| Error::io(context(), e)),
+        UploadBody::Form(_) => Err(form_refused("file")),
     }
 }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 
 use crate::fetch::error::{Error, Result};
-use crate::fetch::request::{FetchParts, UploadBody};
+use crate::fetch::request::{form_refused, FetchParts, UploadBody};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
 use crate::fetch::{local_file_reader, open_upload, FtpSettings};
 use crate::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
@@ -109,6 +109,7 @@ pub(crate) fn fetch(settings: &FtpSettings, mut parts: FetchParts) -> Result<Fet
         match body {
             UploadBody::Bytes(bytes) => client.stor(&url.path, &mut &bytes[..]),
             UploadBody::File(path) => client.stor(&url.path, &mut open_upload(&path)?.0),
+            UploadBody::Form(_) => return Err(form_refused("ftp")),
         }
         .map_err(upload_error)?;
         let _ = client.quit();
@@ -154,6 +155,7 @@ pub(crate) async fn fetch_async(
     if let Some(body) = parts.body.take() {
         match body {
             UploadBody::Bytes(bytes) => client.stor(&url.path, &mut &bytes[..]).await,
+            UploadBody::Form(_) => return Err(form_refused("ftp")),
             UploadBody::File(path) => {
                 let mut file = local_file_reader(open_upload(&path)?.0);
                 client.stor(&url.path, &mut file).await

@@ -186,6 +186,7 @@ macro_rules! http_request {
         }
         match parts.body {
             Some(UploadBody::Bytes(bytes)) => builder = builder.body(bytes),
+            Some(UploadBody::Form(form)) => builder = builder.multipart(form),
             Some(UploadBody::File(path)) => {
                 builder = builder.body(http_request!(@file path, $mode)?);
             }

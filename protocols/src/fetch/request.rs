@@ -12,6 +12,7 @@ use url::Url;
 use crate::fetch::error::{Error, Result};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
 use crate::fetch::Fetcher;
+use crate::http::client::Multipart;
 
 /// What is uploaded: bytes in memory, or a local file streamed from disk.
 #[derive(Debug, Clone)]
@@ -21,6 +22,15 @@ pub enum UploadBody {
     Bytes(Bytes),
     /// The contents of this file.
     File(PathBuf),
+    /// A `multipart/form-data` form (HTTP only).
+    Form(Multipart),
+}
+
+/// A form goes to HTTP servers only.
+pub(crate) fn form_refused(scheme: &str) -> Error {
+    Error::Unsupported(format!(
+        "a multipart form can be sent to http and https URLs only, not to {scheme}: URLs"
+    ))
 }
 
 /// A user name and password (from the request, or from the URL's userinfo).
@@ -200,6 +210,19 @@ impl FetchRequest {
         let method_set = self.method_set;
         self.with(|p| {
             p.body = Some(UploadBody::Bytes(body.into()));
+            if !method_set {
+                p.method = Method::POST;
+            }
+            Ok(())
+        })
+    }
+
+    /// Posts a `multipart/form-data` form (HTTP `POST` unless a method is
+    /// set; http and https URLs only), like `curl -F`.
+    pub fn multipart(self, form: Multipart) -> FetchRequest {
+        let method_set = self.method_set;
+        self.with(|p| {
+            p.body = Some(UploadBody::Form(form));
             if !method_set {
                 p.method = Method::POST;
             }

@@ -31,18 +31,21 @@ use crate::http::client::body::Body;
 /// # drop(Client::new());
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Multipart {
     boundary: String,
     parts: Vec<(String, Part)>,
 }
 
 /// One part of a [`Multipart`] body.
+#[derive(Clone)]
 pub struct Part {
     source: Source,
     file_name: Option<String>,
     content_type: Option<String>,
 }
 
+#[derive(Clone)]
 enum Source {
     Bytes(Bytes),
     File(PathBuf),
@@ -259,13 +262,13 @@ fn with_path(err: io::Error, path: &Path) -> io::Error {
     io::Error::new(err.kind(), format!("{}: {err}", path.display()))
 }
 
-/// 24 dashes and 24 hexadecimal digits drawn from the process's random
+/// 24 dashes and 16 hexadecimal digits (as curl's) drawn from the process's random
 /// hash keys (no dependency; the boundary needs to be unlikely, and
 /// [`Multipart::into_parts`] checks it is absent).
 fn random_boundary() -> String {
     let a = RandomState::new().hash_one(std::time::SystemTime::now());
     let b = RandomState::new().hash_one(a);
-    format!("{}{:016x}{:08x}", "-".repeat(24), a, b as u32)
+    format!("{}{:016x}", "-".repeat(24), a ^ b.rotate_left(32))
 }
 
 enum Piece {

@@ -50,7 +50,7 @@ fn fields_and_files_are_encoded_as_curl_encodes_them() {
         content_type,
         format!("multipart/form-data; boundary={boundary}")
     );
-    assert_eq!(boundary.len(), 48);
+    assert_eq!(boundary.len(), 40);
     assert!(boundary.starts_with(&"-".repeat(24)));
     let expected = format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda \"the\" first\r\n\
