@@ -27,7 +27,7 @@ use crate::http::client::body::Body;
 /// // Sent with a client: `Client::new().post(url).multipart(form).send()?`.
 /// let (body, content_type) = form.into_parts()?;
 /// assert!(content_type.to_str().unwrap().starts_with("multipart/form-data; boundary=-----"));
-/// assert_eq!(body.len(), Some(314)); // known in advance: sent with Content-Length
+/// assert_eq!(body.len(), Some(290)); // known in advance: sent with Content-Length
 /// # drop(Client::new());
 /// # Ok::<(), std::io::Error>(())
 /// ```
