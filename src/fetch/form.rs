@@ -33,7 +33,8 @@ impl FormFlags {
 
 /// The form, fields in command-line order; `None` without `-F`. Files are
 /// read when the request is sent; standard input is read here, once.
-pub fn collect(flags: &FormFlags) -> Result<Option<Multipart>, Failure> {
+/// An unknown modifier is skipped with a warning, unless `silent`.
+pub fn collect(flags: &FormFlags, silent: bool) -> Result<Option<Multipart>, Failure> {
     let mut fields: Vec<(&Sequenced, bool)> = flags.form.iter().map(|f| (f, false)).collect();
     fields.extend(flags.form_string.iter().map(|f| (f, true)));
     if fields.is_empty() {
@@ -42,14 +43,14 @@ pub fn collect(flags: &FormFlags) -> Result<Option<Multipart>, Failure> {
     fields.sort_by_key(|(field, _)| field.place);
     let mut form = Multipart::new();
     for (field, literal) in fields {
-        let (name, part) = parse(&field.value, literal)?;
+        let (name, part) = parse(&field.value, literal, silent)?;
         form = form.part(name, part);
     }
     Ok(Some(form))
 }
 
 /// One field: its name and part.
-fn parse(field: &str, literal: bool) -> Result<(String, Part), Failure> {
+fn parse(field: &str, literal: bool, silent: bool) -> Result<(String, Part), Failure> {
     let flag = if literal { "--form-string" } else { "-F" };
     let Some((name, content)) = field.split_once('=') else {
         return Err(Failure::new(
@@ -69,7 +70,7 @@ fn parse(field: &str, literal: bool) -> Result<(String, Part), Failure> {
         value,
         content_type,
         file_name,
-    } = modified(rest, kind)?;
+    } = modified(rest, kind, silent)?;
     let mut part = match kind {
         Kind::Text => Part::bytes(value),
         Kind::TextFile => Part::bytes(read(&value, flag)?),
@@ -122,7 +123,7 @@ struct Modified {
 /// Reads `VALUE[;type=T][;filename=N]…` as curl does: leading spaces
 /// skipped, an unquoted value's trailing spaces dropped, unknown
 /// modifiers skipped with a warning.
-fn modified(text: &str, kind: Kind) -> Result<Modified, Failure> {
+fn modified(text: &str, kind: Kind, silent: bool) -> Result<Modified, Failure> {
     // A file list (`@a,b`) would be a multipart/mixed part: not supported.
     let end = if kind == Kind::File { Some(',') } else { None };
     let (value, mut rest) = word(text, end);
@@ -156,7 +157,7 @@ fn modified(text: &str, kind: Kind) -> Result<Modified, Failure> {
             ));
         } else {
             let (unknown, next) = word(after, end);
-            if !unknown.is_empty() {
+            if !unknown.is_empty() && !silent {
                 eprintln!("netstack fetch: warning: skipping the unknown form field modifier {unknown:?}.");
             }
             rest = next;
@@ -203,7 +204,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str, kind: Kind) -> Modified {
-        modified(text, kind).unwrap()
+        modified(text, kind, true).unwrap()
     }
 
     #[test]
@@ -224,11 +225,14 @@ mod tests {
 
     #[test]
     fn what_is_not_supported_is_refused() {
-        assert!(modified("a.txt,b.txt", Kind::File).is_err());
-        assert!(modified("v;headers=X-A: 1", Kind::Text).is_err());
-        assert_eq!(parse("no-equals", false).err().map(|f| f.code), Some(2));
+        assert!(modified("a.txt,b.txt", Kind::File, true).is_err());
+        assert!(modified("v;headers=X-A: 1", Kind::Text, true).is_err());
         assert_eq!(
-            parse("f=@/no/such/file", false).err().map(|f| f.code),
+            parse("no-equals", false, true).err().map(|f| f.code),
+            Some(2)
+        );
+        assert_eq!(
+            parse("f=@/no/such/file", false, true).err().map(|f| f.code),
             Some(26)
         );
     }

@@ -295,7 +295,7 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
         stdin_upload,
         retry: retry::Policy::new(&args.retry)?,
         cookies,
-        form: form::collect(&args.form)?,
+        form: form::collect(&args.form, args.silent)?,
     };
     Ok((session, format))
 }
