@@ -7,6 +7,7 @@ mod dump_header;
 mod exit;
 mod form;
 mod headers;
+mod netrc;
 mod network;
 mod output_flags;
 mod progress;
@@ -154,6 +155,8 @@ pub struct FetchArgs {
     cookies: cookies::CookieFlags,
     #[command(flatten)]
     form: form::FormFlags,
+    #[command(flatten)]
+    netrc: netrc::NetrcFlags,
 }
 
 /// What the transfers of one run share: the fetcher, the heads it
@@ -167,6 +170,7 @@ struct Session {
     retry: retry::Policy,
     cookies: cookies::Cookies,
     form: Option<netstack::protocols::http::client::Multipart>,
+    netrc: netrc::Netrc,
 }
 
 /// A failure with its exit code and message, and what --retry needs to know of it.
@@ -296,6 +300,7 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
         retry: retry::Policy::new(&args.retry)?,
         cookies,
         form: form::collect(&args.form, args.silent)?,
+        netrc: netrc::Netrc::load(&args.netrc),
     };
     Ok((session, format))
 }
@@ -506,6 +511,13 @@ fn transfer_one(
             None => (user.as_str(), None),
         };
         request = request.credentials(name, password);
+    } else if let Some(url) = url::Url::parse(&target)
+        .ok()
+        .filter(|u| u.username().is_empty())
+    {
+        if let Some((login, password)) = url.host_str().and_then(|h| session.netrc.credentials(h)) {
+            request = request.credentials(&login, password.as_deref());
+        }
     }
     let resume = match args.continue_at.as_deref() {
         None => None,

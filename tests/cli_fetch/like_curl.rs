@@ -331,3 +331,31 @@ fn pinnedpubkey_accepts_only_the_pinned_key_as_curl_does() {
     let out = like_curl(&["-s", "--pinnedpubkey", &pin, &url]);
     assert_eq!(code(&out), 60);
 }
+
+#[test]
+fn netrc_logins_are_used_as_curl_uses_them() {
+    let server = Crafted::start(header_echo);
+    let dir = TempDir::new("netrc");
+    let netrc = dir.path().join("netrc");
+    std::fs::write(
+        &netrc,
+        "machine 127.0.0.1 login alice password s3cret\n\
+         macdef init\ncd /\n\n\
+         default login \"b o\" password \"p\\\"w\"\n",
+    )
+    .unwrap();
+    let file = netrc.to_str().unwrap();
+    let url = server.url("/");
+    let out = like_curl(&["-s", "-A", "t", "--netrc-file", file, &url]);
+    assert!(
+        stdout(&out).contains("\nauthorization:Basic YWxpY2U6czNjcmV0\n"),
+        "{}",
+        stdout(&out)
+    );
+    // The default entry for another host name; -u and the URL's own user win.
+    let other = url.replace("127.0.0.1", "localhost");
+    like_curl(&["-s", "-A", "t", "--netrc-file", file, &other]);
+    like_curl(&["-s", "-A", "t", "--netrc-file", file, "-u", "carol:x", &url]);
+    // A missing file is no error.
+    like_curl(&["-s", "-A", "t", "--netrc-file", "/no/such/netrc", &url]);
+}
