@@ -305,16 +305,22 @@ fn like_curl(args: &[&str]) -> Output {
     ours.extend_from_slice(args);
     let netstack = netstack(&ours);
     let curl = run_in("curl", &std::env::temp_dir(), args);
+    same_as_curl(args, netstack, &curl)
+}
+
+/// Checks that netstack's run of `args` printed what curl's did and exited
+/// with the same code; returns netstack's output.
+fn same_as_curl(args: &[&str], netstack: Output, curl: &Output) -> Output {
     assert_eq!(
         code(&netstack),
-        code(&curl),
+        code(curl),
         "exit codes of {args:?}\nnetstack stderr: {}\ncurl stderr: {}",
         stderr(&netstack),
-        stderr(&curl)
+        stderr(curl)
     );
     assert_eq!(
         stdout(&netstack),
-        stdout(&curl),
+        stdout(curl),
         "stdout of {args:?}\nnetstack stderr: {}",
         stderr(&netstack)
     );
