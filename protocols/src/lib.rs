@@ -17,6 +17,12 @@
 //! - [`icmp`]: ICMP and ICMPv6 echo — sans-IO encoding and parsing of echo
 //!   requests, replies and error reports, ping statistics, and a
 //!   `Pinger` on a raw socket (sync and async).
+//!
+//! Feature `json` (off by default): JSON request bodies from any
+//! `serde::Serialize` value and response bodies read into any
+//! `serde::Deserialize` type, with serde_json, in the HTTP client
+//! (`RequestBuilder::json`, `Response::json`) and the fetcher
+//! (`FetchRequest::json`, `FetchResponse::json`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

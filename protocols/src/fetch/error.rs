@@ -63,6 +63,9 @@ pub enum ErrorKind {
     Range,
     /// A local I/O failure (reading an upload, writing a download).
     Io,
+    /// The body is not JSON, or not the JSON the caller's type expects
+    /// (the `json` feature).
+    Json,
     /// A scheme handler of the caller's failed, or another cause.
     Other,
 }
@@ -147,6 +150,16 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The body is not JSON, or not the JSON the caller's type expects
+    /// (`FetchResponse::json`, the `json` feature).
+    #[cfg(feature = "json")]
+    #[error("fetch: the body of {url} is not the JSON expected: {source}")]
+    Json {
+        /// The URL the body came from.
+        url: String,
+        /// What serde_json reported (the line and column included).
+        source: serde_json::Error,
+    },
     /// A handler registered by the caller failed.
     #[error("fetch: {scheme}: {source}")]
     Handler {
@@ -210,6 +223,8 @@ impl Error {
             Error::RangeMismatch { .. } | Error::RangeIgnored { .. } => ErrorKind::Range,
             Error::BodyTooLarge { .. } => ErrorKind::TooLarge,
             Error::Handler { kind, .. } => *kind,
+            #[cfg(feature = "json")]
+            Error::Json { .. } => ErrorKind::Json,
         }
     }
 }
@@ -263,6 +278,8 @@ fn http_kind(err: &crate::http::Error) -> ErrorKind {
         Error::ContentDecoding { .. } => ErrorKind::BadContentEncoding,
         Error::Proxy { .. } => ErrorKind::Proxy,
         Error::TooManyRedirects { .. } => ErrorKind::TooManyRedirects,
+        #[cfg(feature = "json")]
+        Error::Json(_) => ErrorKind::Json,
     }
 }
 

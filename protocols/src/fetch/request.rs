@@ -217,6 +217,31 @@ impl FetchRequest {
         })
     }
 
+    /// Sends `value` as a JSON body (HTTP `POST` unless a method is set),
+    /// with `Content-Type: application/json` unless one was set (the
+    /// `json` feature). A value that cannot be serialised fails the fetch.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> FetchRequest {
+        let body = serde_json::to_vec(value);
+        let method_set = self.method_set;
+        self.with(|p| {
+            let body = body.map_err(|e| {
+                Error::Unsupported(format!("the body cannot be written as JSON: {e}"))
+            })?;
+            p.body = Some(UploadBody::Bytes(body.into()));
+            if !method_set {
+                p.method = Method::POST;
+            }
+            if !p.headers.contains_key(http::header::CONTENT_TYPE) {
+                p.headers.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+            }
+            Ok(())
+        })
+    }
+
     /// Posts a `multipart/form-data` form (HTTP `POST` unless a method is
     /// set; http and https URLs only), like `curl -F`.
     pub fn multipart(self, form: Multipart) -> FetchRequest {

@@ -244,6 +244,26 @@ impl FetchResponse {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
+    /// The whole body (as [`bytes`](FetchResponse::bytes) reads it),
+    /// deserialised from JSON (the `json` feature); a body that is not the
+    /// JSON `T` expects is [`Error::Json`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), protocols::fetch::Error> {
+    /// let value: serde_json::Value = protocols::fetch::Fetcher::new()
+    ///     .request("data:application/json,%7B%22id%22%3A7%7D")
+    ///     .send()?
+    ///     .json()?;
+    /// assert_eq!(value["id"], 7);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let url = self.head.url.to_string();
+        json_body(url, &self.bytes()?)
+    }
+
     /// Copies the rest of the body into `out` and returns the byte count. A
     /// failure to read is the protocol's error; a failure to write is
     /// [`Error::Io`].
@@ -380,6 +400,13 @@ impl AsyncFetchResponse {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
+    /// The whole body deserialised from JSON (see [`FetchResponse::json`]).
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let url = self.head.url.to_string();
+        json_body(url, &self.bytes().await?)
+    }
+
     /// Copies the rest of the body into `out` (a blocking writer such as a
     /// local file or a buffer) and returns the byte count.
     pub async fn copy_to(&mut self, out: &mut dyn Write) -> Result<u64> {
@@ -439,4 +466,9 @@ fn body_error(err: io::Error, head: &Head) -> Error {
         unreachable!("checked above");
     }
     Error::io(format!("reading the body of {}", head.url), err)
+}
+
+#[cfg(feature = "json")]
+fn json_body<T: serde::de::DeserializeOwned>(url: String, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|source| Error::Json { url, source })
 }

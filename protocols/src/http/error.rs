@@ -199,6 +199,11 @@ pub enum Error {
         /// What went wrong (e.g. "CONNECT example.com:443 answered 407 Proxy Authentication Required").
         detail: String,
     },
+    /// A response body is not JSON, or not the JSON the caller's type
+    /// expects (`Response::json`, the `json` feature).
+    #[cfg(feature = "json")]
+    #[error("http: the response body is not the JSON expected: {0}")]
+    Json(#[source] serde_json::Error),
     /// Too many redirects.
     #[error("http: too many redirects (limit {limit})")]
     TooManyRedirects {

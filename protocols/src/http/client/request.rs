@@ -260,6 +260,26 @@ impl<C> RequestBuilder<C> {
         })
     }
 
+    /// A JSON body: `value` serialised with serde_json, and
+    /// `Content-Type: application/json` unless a content type was set
+    /// before (the `json` feature). A value that cannot be serialised (a
+    /// map with keys that are not strings) fails the request with
+    /// [`Error::InvalidRequest`].
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> RequestBuilder<C> {
+        self.with(|r| {
+            let body = serde_json::to_vec(value).map_err(|e| {
+                Error::InvalidRequest(format!("the body cannot be written as JSON: {e}"))
+            })?;
+            r.body = Body::from(body);
+            if !r.headers.contains_key(CONTENT_TYPE) {
+                r.headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Ok(())
+        })
+    }
+
     /// A `multipart/form-data` body (see [`Multipart`]), with its
     /// `Content-Type`. A file part that cannot be read fails the request.
     pub fn multipart(self, form: Multipart) -> RequestBuilder<C> {

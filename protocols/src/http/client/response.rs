@@ -405,6 +405,14 @@ impl Response {
         Ok(decode_text(&bytes, &headers))
     }
 
+    /// Reads the whole body (as [`bytes`](Response::bytes) does) and
+    /// deserialises it from JSON (the `json` feature); a body that is not
+    /// the JSON `T` expects is [`Error::Json`].
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        serde_json::from_slice(&self.bytes()?).map_err(Error::Json)
+    }
+
     /// Reads body data into `buf` (0 at the end), as [`Read::read`] does but with this layer's error.
     pub fn read_body(&mut self, buf: &mut [u8]) -> Result<usize> {
         self.body.read_sync(buf)
@@ -489,6 +497,12 @@ impl AsyncResponse {
         let headers = self.parts.headers.clone();
         let bytes = self.bytes().await?;
         Ok(decode_text(&bytes, &headers))
+    }
+
+    /// Reads the whole body and deserialises it from JSON (see [`Response::json`]).
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        serde_json::from_slice(&self.bytes().await?).map_err(Error::Json)
     }
 
     pub(crate) async fn discard(mut self) {
