@@ -31,7 +31,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match fetch::with_config_files(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let cli = Cli::parse_from(args);
     match cli.command {
         Command::Fetch(args) => fetch::run(*args),
         Command::Demo => match demo::run(&mut std::io::stdout()) {

@@ -1,6 +1,7 @@
 //! `netstack fetch URL...`: curl's everyday flags, on the protocol layer's
 //! URL fetcher (`protocols::fetch`), with curl's exit codes.
 
+mod config_file;
 mod cookies;
 mod data;
 mod dump_header;
@@ -37,7 +38,9 @@ use write_out::Transfer;
 
 /// Fetch URLs (http, https, ftp, file, data) like curl.
 #[derive(Args, Debug)]
-#[command(after_help = exit::EXIT_CODES_HELP)]
+// As in curl, an option given again replaces what it said before (a
+// config file and the command line may both set one).
+#[command(after_help = exit::EXIT_CODES_HELP, args_override_self = true)]
 pub struct FetchArgs {
     /// The URLs to fetch, in order (a URL without a scheme is http://, or
     /// ftp:// for a host starting with `ftp.`).
@@ -143,6 +146,12 @@ pub struct FetchArgs {
         allow_hyphen_values = true
     )]
     continue_at: Option<String>,
+    /// Read options from FILE (`-`: stdin), one a line, as curl's config
+    /// files hold them (`url = "…"`, `silent`, `-o out`), in place of this flag.
+    #[arg(short = 'K', long = "config", value_name = "FILE")]
+    // Always empty here: `config_file::expand` puts each file's options in
+    // place of its -K before the command line is parsed.
+    config: Vec<PathBuf>,
     #[command(flatten)]
     request: request_flags::RequestFlags,
     #[command(flatten)]
@@ -197,6 +206,18 @@ impl Failure {
             output_started: false,
         }
     }
+}
+
+/// The command line with the options of every `-K FILE` of `netstack
+/// fetch` in place of the flag, or the exit code of a file that cannot be
+/// read (26, as curl).
+pub fn with_config_files(
+    args: Vec<std::ffi::OsString>,
+) -> Result<Vec<std::ffi::OsString>, ExitCode> {
+    config_file::expand(args).map_err(|config_file::Unreadable(message)| {
+        eprintln!("netstack fetch: (26) {message}");
+        ExitCode::from(26)
+    })
 }
 
 /// Runs `netstack fetch`.

@@ -77,7 +77,7 @@ fn ours(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
 /// Runs netstack fetch and curl with the same arguments, standard input
 /// and environment; both must print the same bytes and exit with the same
 /// code. Returns netstack's output.
-fn like_curl_with(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
+pub(super) fn like_curl_with(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
     let netstack = ours(args, input, env);
     let curl = run_with("curl", args, input, env);
     same_as_curl(args, netstack, &curl)
@@ -114,7 +114,7 @@ fn echo_fields(mut request: Request) -> Response {
     text(200, body)
 }
 
-fn echo_server() -> HttpServer {
+pub(super) fn echo_server() -> HttpServer {
     HttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default(), echo_fields).unwrap()
 }
 

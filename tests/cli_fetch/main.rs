@@ -349,6 +349,7 @@ fn answer(stream: &mut TcpStream, body: &str) {
     );
 }
 
+mod config;
 mod cookies;
 mod failures;
 mod flags_like_curl;
