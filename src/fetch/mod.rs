@@ -7,6 +7,7 @@ mod data;
 mod dump_header;
 mod exit;
 mod form;
+mod glob;
 mod headers;
 mod netrc;
 mod network;
@@ -33,6 +34,7 @@ use netstack::transport::tls::{PublicKeyPin, TlsClientConfig};
 
 use data::RequestData;
 use dump_header::{HeadLog, HeadSink};
+use glob::Pattern;
 use sequence::Sequenced;
 use write_out::Transfer;
 
@@ -43,7 +45,9 @@ use write_out::Transfer;
 #[command(after_help = exit::EXIT_CODES_HELP, args_override_self = true)]
 pub struct FetchArgs {
     /// The URLs to fetch, in order (a URL without a scheme is http://, or
-    /// ftp:// for a host starting with `ftp.`).
+    /// ftp:// for a host starting with `ftp.`); `{a,b}` and `[1-10]`,
+    /// `[a-z]`, `[01-99:2]` globs fetch every URL they make (`#1` in `-o`
+    /// is the first glob's text).
     #[arg(value_name = "URL", value_parser = Sequenced::parse)]
     urls: Vec<Sequenced>,
     /// Write the body to FILE instead of stdout (once per URL, in order; `-` is stdout).
@@ -228,54 +232,94 @@ pub fn run(args: FetchArgs) -> ExitCode {
         Err(failure) => return report(&args, &failure),
     };
     let mut code = 0;
-    for (index, url) in urls.iter().enumerate() {
-        let first_try = Instant::now();
-        let mut tries = 0;
-        let (result, mut transfer, started) = loop {
-            tries += 1;
-            let started = Instant::now();
-            let mut transfer = Transfer {
-                url: url.clone(),
-                urlnum: index,
-                ..Transfer::default()
-            };
-            let may_retry = session.retry.has_tries_left(tries);
-            let result = transfer_one(&mut session, &args, url, index, &mut transfer, may_retry);
-            let wait = result.as_ref().err().and_then(|failure| {
-                let wait = session
-                    .retry
-                    .wait_before_retry(failure, tries, first_try.elapsed())?;
-                if !args.silent {
-                    let left = session.retry.retries_left(tries);
-                    eprintln!("{}", retry::warning(failure, wait, left));
+    for (urlnum, url) in urls.iter().enumerate() {
+        let pattern = match args.request.globoff {
+            true => Pattern::literal(url),
+            false => match Pattern::parse(url) {
+                Ok(pattern) => pattern,
+                Err(bad) => {
+                    // As in curl, a malformed glob ends the run.
+                    code = 3;
+                    report(&args, &Failure::new(code, bad.report(url)));
+                    break;
                 }
-                Some(wait)
-            });
-            match wait {
-                Some(wait) => std::thread::sleep(wait),
-                None => break (result, transfer, started),
-            }
+            },
         };
-        if let Err(failure) = &result {
-            transfer.exitcode = failure.code;
-            transfer.errormsg = Some(failure.message.clone());
-            report(&args, failure);
-            code = failure.code;
-        }
-        if result.is_err() || transfer.time_total.is_zero() {
-            transfer.time_total = started.elapsed();
-        }
-        if let Some(format) = &format {
-            let warn = &mut |name: &str| {
-                eprintln!("netstack fetch: unknown --write-out variable: '{name}'")
+        for expanded in pattern.expand() {
+            let target = Target {
+                url: expanded.url,
+                urlnum,
+                globbed: expanded.globbed,
             };
-            let mut out = io::stdout().lock();
-            let _ = out.write_all(write_out::render(format, &transfer, warn).as_bytes());
-            let _ = out.flush();
+            if let Err(failed) = fetch_target(&mut session, &args, &target, format.as_deref()) {
+                code = failed;
+            }
         }
     }
     session.cookies.save(args.silent);
     ExitCode::from(code)
+}
+
+/// One URL of the command line, globs filled in.
+struct Target {
+    url: String,
+    /// Its command line URL's number (from 0): `-o`'s place, `%{urlnum}`.
+    urlnum: usize,
+    /// The text of each glob, for `#N` in `-o`.
+    globbed: Vec<String>,
+}
+
+/// Fetches `target`, tried again as --retry allows, and prints its `-w`;
+/// the exit code of a failure.
+fn fetch_target(
+    session: &mut Session,
+    args: &FetchArgs,
+    target: &Target,
+    format: Option<&str>,
+) -> Result<(), u8> {
+    let first_try = Instant::now();
+    let mut tries = 0;
+    let (result, mut transfer, started) = loop {
+        tries += 1;
+        let started = Instant::now();
+        let mut transfer = Transfer {
+            url: target.url.clone(),
+            urlnum: target.urlnum,
+            ..Transfer::default()
+        };
+        let may_retry = session.retry.has_tries_left(tries);
+        let result = transfer_one(session, args, target, &mut transfer, may_retry);
+        let wait = result.as_ref().err().and_then(|failure| {
+            let wait = session
+                .retry
+                .wait_before_retry(failure, tries, first_try.elapsed())?;
+            if !args.silent {
+                let left = session.retry.retries_left(tries);
+                eprintln!("{}", retry::warning(failure, wait, left));
+            }
+            Some(wait)
+        });
+        match wait {
+            Some(wait) => std::thread::sleep(wait),
+            None => break (result, transfer, started),
+        }
+    };
+    if let Err(failure) = &result {
+        transfer.exitcode = failure.code;
+        transfer.errormsg = Some(failure.message.clone());
+        report(args, failure);
+    }
+    if result.is_err() || transfer.time_total.is_zero() {
+        transfer.time_total = started.elapsed();
+    }
+    if let Some(format) = format {
+        let warn =
+            &mut |name: &str| eprintln!("netstack fetch: unknown --write-out variable: '{name}'");
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(write_out::render(format, &transfer, warn).as_bytes());
+        let _ = out.flush();
+    }
+    result.map_err(|failure| failure.code)
 }
 
 /// Checks the flags and reads what is read once (data, stdin, the -w
@@ -423,12 +467,14 @@ enum Output {
     File(PathBuf),
 }
 
-fn output_for(args: &FetchArgs, url: &str, index: usize) -> Result<Output, Failure> {
-    if let Some(path) = args.output.get(index) {
+fn output_for(args: &FetchArgs, target: &Target) -> Result<Output, Failure> {
+    let url = target.url.as_str();
+    if let Some(path) = args.output.get(target.urlnum) {
         if path == Path::new("-") {
             return Ok(Output::Stdout);
         }
-        return Ok(Output::File(path.clone()));
+        let name = glob::output_name(&path.to_string_lossy(), &target.globbed);
+        return Ok(Output::File(name.into()));
     }
     if args.remote_name {
         let name = url::Url::parse(url)
@@ -457,15 +503,15 @@ fn output_for(args: &FetchArgs, url: &str, index: usize) -> Result<Output, Failu
 fn transfer_one(
     session: &mut Session,
     args: &FetchArgs,
-    url: &str,
-    index: usize,
+    target: &Target,
     transfer: &mut Transfer,
     may_retry: bool,
 ) -> Result<(), Failure> {
+    let url = target.url.as_str();
     let uploading = args.upload.is_some();
     let fetch_failure =
         |e: fetch::Error| Failure::new(exit::code_for(&e, uploading), e.to_string());
-    let output = output_for(args, url, index)?;
+    let output = output_for(args, target)?;
     let fetcher = &session.fetcher;
     let mut target = url.to_string();
     let form = session.data.as_ref().filter(|_| !args.request.get);

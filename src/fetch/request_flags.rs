@@ -14,6 +14,9 @@ pub struct RequestFlags {
     /// Another URL to fetch, after those before it on the command line (repeatable).
     #[arg(long = "url", value_name = "URL", value_parser = Sequenced::parse)]
     pub more_urls: Vec<Sequenced>,
+    /// Take `{}` and `[]` in URLs as they are, not as globs.
+    #[arg(short = 'g', long = "globoff")]
+    pub globoff: bool,
     /// Send this User-Agent (an empty one: send none).
     #[arg(short = 'A', long = "user-agent", value_name = "NAME")]
     pub user_agent: Option<String>,

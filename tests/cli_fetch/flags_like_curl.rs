@@ -83,7 +83,7 @@ pub(super) fn like_curl_with(args: &[&str], input: &[u8], env: &[(&str, &str)]) 
     same_as_curl(args, netstack, &curl)
 }
 
-fn like_curl(args: &[&str]) -> Output {
+pub(super) fn like_curl(args: &[&str]) -> Output {
     like_curl_with(args, b"", &[])
 }
 
@@ -118,7 +118,7 @@ pub(super) fn echo_server() -> HttpServer {
     HttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default(), echo_fields).unwrap()
 }
 
-fn port_of(server: &HttpServer) -> u16 {
+pub(super) fn port_of(server: &HttpServer) -> u16 {
     server.local_endpoint().as_ip().unwrap().port()
 }
 

@@ -354,6 +354,7 @@ mod cookies;
 mod failures;
 mod flags_like_curl;
 mod form;
+mod glob;
 mod like_curl;
 mod output;
 mod requests;
