@@ -1,18 +1,22 @@
 //! `-D FILE`: the response heads of each transfer, exactly as received,
 //! redirects included, as the fetcher's trace reports them.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::ThreadId;
 
 use netstack::protocols::http::client::TraceEvent;
 
 use super::Failure;
 
-/// The heads received since it was last taken (shared with the trace hook).
+/// The heads received since it was last taken, per thread: the fetcher's
+/// trace hook runs on the thread that makes the request, and with -Z each
+/// transfer has a thread of its own.
 #[derive(Clone, Default)]
-pub struct HeadLog(Arc<Mutex<Vec<u8>>>);
+pub struct HeadLog(Arc<Mutex<HashMap<ThreadId, Vec<u8>>>>);
 
 impl HeadLog {
     /// Keeps the head of a `ResponseHead` event.
@@ -21,13 +25,17 @@ impl HeadLog {
             self.0
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
+                .entry(std::thread::current().id())
+                .or_default()
                 .extend_from_slice(raw);
         }
     }
 
-    /// The heads so far, leaving the log empty.
+    /// The heads this thread received so far, leaving its log empty.
     pub fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+        let mut logs = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        logs.remove(&std::thread::current().id())
+            .unwrap_or_default()
     }
 }
 

@@ -12,6 +12,7 @@ mod headers;
 mod netrc;
 mod network;
 mod output_flags;
+mod parallel;
 mod progress;
 mod rate_limit;
 mod request_flags;
@@ -25,6 +26,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -170,6 +172,8 @@ pub struct FetchArgs {
     form: form::FormFlags,
     #[command(flatten)]
     netrc: netrc::NetrcFlags,
+    #[command(flatten)]
+    parallel: parallel::ParallelFlags,
 }
 
 /// What the transfers of one run share: the fetcher, the heads it
@@ -177,7 +181,8 @@ pub struct FetchArgs {
 struct Session {
     fetcher: Fetcher,
     heads: HeadLog,
-    head_sink: Option<HeadSink>,
+    /// -D's file (shared by the threads of -Z).
+    head_sink: Option<Mutex<HeadSink>>,
     data: Option<RequestData>,
     stdin_upload: Option<Vec<u8>>,
     retry: retry::Policy,
@@ -227,10 +232,15 @@ pub fn with_config_files(
 /// Runs `netstack fetch`.
 pub fn run(args: FetchArgs) -> ExitCode {
     let urls = request_flags::urls(&args);
-    let (mut session, format) = match start(&args, &urls) {
+    let (session, format) = match start(&args, &urls) {
         Ok(started) => started,
         Err(failure) => return report(&args, &failure),
     };
+    if args.parallel.parallel {
+        let code = run_parallel(&session, &args, &urls, format.as_deref());
+        session.cookies.save(args.silent);
+        return ExitCode::from(code);
+    }
     let mut code = 0;
     for (urlnum, url) in urls.iter().enumerate() {
         let pattern = match args.request.globoff {
@@ -251,13 +261,41 @@ pub fn run(args: FetchArgs) -> ExitCode {
                 urlnum,
                 globbed: expanded.globbed,
             };
-            if let Err(failed) = fetch_target(&mut session, &args, &target, format.as_deref()) {
+            if let Err(failed) = fetch_target(&session, &args, &target, format.as_deref()) {
                 code = failed;
             }
         }
     }
     session.cookies.save(args.silent);
     ExitCode::from(code)
+}
+
+/// `-Z`: every URL's globs are checked first (a malformed one fetches
+/// nothing, as in curl), then the URLs are fetched at the same time.
+fn run_parallel(session: &Session, args: &FetchArgs, urls: &[String], format: Option<&str>) -> u8 {
+    let mut patterns = Vec::new();
+    for url in urls {
+        match args.request.globoff {
+            true => patterns.push(Pattern::literal(url)),
+            false => match Pattern::parse(url) {
+                Ok(pattern) => patterns.push(pattern),
+                Err(bad) => {
+                    report(args, &Failure::new(3, bad.report(url)));
+                    return 3;
+                }
+            },
+        }
+    }
+    let targets = patterns.iter().enumerate().flat_map(|(urlnum, pattern)| {
+        pattern.expand().map(move |expanded| Target {
+            url: expanded.url,
+            urlnum,
+            globbed: expanded.globbed,
+        })
+    });
+    parallel::run(targets, args.parallel.at_once(), |target| {
+        fetch_target(session, args, &target, format)
+    })
 }
 
 /// One URL of the command line, globs filled in.
@@ -272,7 +310,7 @@ struct Target {
 /// Fetches `target`, tried again as --retry allows, and prints its `-w`;
 /// the exit code of a failure.
 fn fetch_target(
-    session: &mut Session,
+    session: &Session,
     args: &FetchArgs,
     target: &Target,
     format: Option<&str>,
@@ -359,7 +397,8 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
             .dump_header
             .as_deref()
             .map(HeadSink::open)
-            .transpose()?,
+            .transpose()?
+            .map(Mutex::new),
         data: data::collect(args)?,
         stdin_upload,
         retry: retry::Policy::new(&args.retry)?,
@@ -501,7 +540,7 @@ fn output_for(args: &FetchArgs, target: &Target) -> Result<Output, Failure> {
 }
 
 fn transfer_one(
-    session: &mut Session,
+    session: &Session,
     args: &FetchArgs,
     target: &Target,
     transfer: &mut Transfer,
@@ -610,7 +649,8 @@ fn transfer_one(
         e => fetch_failure(e),
     })?;
     transfer.record_head(&response);
-    if let Some(sink) = &mut session.head_sink {
+    if let Some(sink) = &session.head_sink {
+        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
         let mut heads = session.heads.take();
         if response.http().is_none() {
             heads = head_text(&response);
@@ -648,7 +688,9 @@ fn transfer_one(
             .map_err(write_failure)?;
     }
     if !args.head {
-        let show_progress = matches!(output, Output::File(_)) && !args.silent;
+        // Bars of transfers running at once would overwrite each other.
+        let show_progress =
+            matches!(output, Output::File(_)) && !args.silent && !args.parallel.parallel;
         let bar = progress::Bar::start(show_progress, response.content_length());
         let pace = args
             .output_flags

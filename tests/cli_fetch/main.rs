@@ -357,6 +357,7 @@ mod form;
 mod glob;
 mod like_curl;
 mod output;
+mod parallel;
 mod requests;
 mod retry;
 mod schemes;
