@@ -366,7 +366,6 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
     if urls.is_empty() {
         return Err(Failure::new(2, "no URL specified"));
     }
-    request_flags::check(&args.request)?;
     output_flags::check(&args.output_flags, args.fail)?;
     let format = args
         .write_out
@@ -435,6 +434,7 @@ fn build_fetcher(
         } else {
             args.max_redirs as usize
         })
+        .referer_on_redirect(request_flags::referer(&args.request).1)
         .decompress(args.compressed)
         .user_agent(
             args.request

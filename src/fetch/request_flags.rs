@@ -20,7 +20,8 @@ pub struct RequestFlags {
     /// Send this User-Agent (an empty one: send none).
     #[arg(short = 'A', long = "user-agent", value_name = "NAME")]
     pub user_agent: Option<String>,
-    /// Send this Referer (curl's `;auto` is not supported).
+    /// Send this Referer; `URL;auto` or `;auto` also sends the URL
+    /// redirected from on each redirect of -L.
     #[arg(short = 'e', long = "referer", value_name = "URL")]
     pub referer: Option<String>,
     /// Send the -d data in the query string (`?` or `&` after the URL) with GET.
@@ -91,19 +92,16 @@ pub fn with_query(url: &str, query: &[u8]) -> String {
     out
 }
 
-/// Checks the flags that curl would take but netstack cannot honour.
-pub fn check(flags: &RequestFlags) -> Result<(), Failure> {
-    if flags
-        .referer
-        .as_deref()
-        .is_some_and(|r| r.ends_with(";auto"))
-    {
-        return Err(Failure::new(
-            2,
-            "-e with ;auto (a Referer set on each redirect) is not supported",
-        ));
+/// `-e`'s Referer for the first request (none for a bare `;auto`), and
+/// whether each redirect sends the URL it came from (`;auto`).
+pub fn referer(flags: &RequestFlags) -> (Option<&str>, bool) {
+    match flags.referer.as_deref() {
+        None => (None, false),
+        Some(referer) => match referer.strip_suffix(";auto") {
+            Some(first) => (Some(first).filter(|f| !f.is_empty()), true),
+            None => (Some(referer), false),
+        },
     }
-    Ok(())
 }
 
 /// Adds `-e`'s Referer and `-r`'s Range to `request` (to `url`).
@@ -112,7 +110,7 @@ pub fn add_headers(
     url: &str,
     mut request: FetchRequest,
 ) -> Result<FetchRequest, Failure> {
-    if let Some(referer) = &flags.referer {
+    if let (Some(referer), _) = referer(flags) {
         request = request.header("Referer", referer);
     }
     if let Some(range) = &flags.range {

@@ -90,6 +90,14 @@ pub(super) fn like_curl(args: &[&str]) -> Output {
 /// What the server received: the request line, the fields that curl and
 /// netstack both send only when told to, and the body.
 fn echo_fields(mut request: Request) -> Response {
+    // `/redirect-to-NAME` sends the client on to `/NAME`.
+    if let Some(name) = request.uri().path().strip_prefix("/redirect-to-") {
+        return http::Response::builder()
+            .status(302)
+            .header("Location", format!("/{name}"))
+            .body(ResponseBody::empty())
+            .unwrap();
+    }
     // A tool's own User-Agent shows as `(default)`.
     let mut out = format!("{} {}\n", request.method(), request.uri());
     for name in [
@@ -137,9 +145,22 @@ fn user_agent_and_referer() {
         "{}",
         stdout(&out)
     );
-    // curl's ;auto is refused rather than half done.
-    let out = fetch_expect(2, &["-s", "-S", "-e", "http://from.test/;auto", &url]);
-    assert!(stderr(&out).contains(";auto"), "{}", stderr(&out));
+    // ;auto: each redirect of -L sends the URL it came from.
+    let hop = url.replace("/ua", "/redirect-to-ua");
+    let out = like_curl(&["-s", "-L", "-e", "http://from.test/;auto", &hop]);
+    assert!(
+        stdout(&out).contains(&format!("\nreferer: {hop}\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = like_curl(&["-s", "-L", "-e", ";auto", &hop]);
+    assert!(
+        stdout(&out).contains(&format!("\nreferer: {hop}\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = like_curl(&["-s", "-e", "http://from.test/;auto", &url]);
+    assert!(stdout(&out).contains("\nreferer: http://from.test/\n"));
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub struct FetcherBuilder {
     timeout: Option<Duration>,
     follow_redirects: bool,
     max_redirects: usize,
+    referer_on_redirect: bool,
     decompress: bool,
     tls: Option<TlsClientConfig>,
     proxies: Vec<Proxy>,
@@ -54,6 +55,7 @@ impl FetcherBuilder {
             timeout: None,
             follow_redirects: true,
             max_redirects: 10,
+            referer_on_redirect: false,
             decompress: false,
             tls: None,
             proxies: Vec::new(),
@@ -98,6 +100,14 @@ impl FetcherBuilder {
     /// Whether HTTP redirects are followed (on by default).
     pub fn follow_redirects(mut self, follow: bool) -> FetcherBuilder {
         self.follow_redirects = follow;
+        self
+    }
+
+    /// Sends the URL redirected from as `Referer` on each HTTP redirect
+    /// (curl's `-e ';auto'`; see
+    /// [`ClientBuilder::referer_on_redirect`](crate::http::client::ClientBuilder::referer_on_redirect)).
+    pub fn referer_on_redirect(mut self, send: bool) -> FetcherBuilder {
+        self.referer_on_redirect = send;
         self
     }
 
@@ -199,6 +209,7 @@ impl FetcherBuilder {
             .write_timeout(self.read_timeout)
             .follow_redirects(self.follow_redirects)
             .max_redirects(self.max_redirects)
+            .referer_on_redirect(self.referer_on_redirect)
             .decompress(self.decompress);
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.clone());

@@ -8,6 +8,7 @@ both_modes!(
     redirects_keep_the_method_when_asked,
     redirects_drop_credentials_across_origins,
     a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it,
+    each_redirect_sends_where_it_came_from_when_asked,
 );
 
 fn redirect_server() -> Server {
@@ -172,4 +173,34 @@ fn a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it(mode: Mode) {
     let plain = TestClient::bounded(mode);
     let got = plain.get(&server.url("/login")).unwrap();
     assert_eq!(got.text(), "GET  auth=None cookie=None");
+}
+
+fn each_redirect_sends_where_it_came_from_when_asked(mode: Mode) {
+    let server = Server::respond(|request, _| match request.path() {
+        "/first" => (response(302, &[("Location", "/second#part")], b""), true),
+        "/second" => (response(302, &[("Location", "/end")], b""), true),
+        _ => (
+            ok(&format!("referer={:?}", request.header("referer"))),
+            true,
+        ),
+    });
+    let with_login = server
+        .url("/first")
+        .replace("127.0.0.1", "user:secret@127.0.0.1");
+    let client = TestClient::new(mode, bounded().referer_on_redirect(true));
+    let got = client
+        .send(Req::get(with_login).header("Referer", "http://start.test/"))
+        .unwrap();
+    // The last hop's: no credentials, no fragment, the request's own
+    // Referer replaced.
+    assert_eq!(
+        got.text(),
+        format!("referer=Some({:?})", server.url("/second"))
+    );
+    // Off by default: the request's own Referer goes on unchanged.
+    let plain = TestClient::bounded(mode);
+    let got = plain
+        .send(Req::get(server.url("/first")).header("Referer", "http://start.test/"))
+        .unwrap();
+    assert_eq!(got.text(), r#"referer=Some("http://start.test/")"#);
 }

@@ -232,6 +232,7 @@ pub(crate) struct Config {
     pub max_redirects: usize,
     pub follow_redirects: bool,
     pub allow_https_downgrade: bool,
+    pub referer_on_redirect: bool,
     pub limits: Limits,
     pub max_body_size: u64,
     pub decompress: bool,
@@ -355,6 +356,7 @@ impl Default for ClientBuilder {
                 max_redirects: 10,
                 follow_redirects: true,
                 allow_https_downgrade: false,
+                referer_on_redirect: false,
                 limits: Limits::default(),
                 max_body_size: 64 << 20,
                 decompress: false,
@@ -448,6 +450,15 @@ impl ClientBuilder {
     /// Follows redirects from `https` to `http` (refused by default).
     pub fn allow_https_downgrade(mut self, allow: bool) -> ClientBuilder {
         self.config.allow_https_downgrade = allow;
+        self
+    }
+
+    /// On each redirect, sends the URL redirected from as `Referer` (off by
+    /// default; curl's `-e ';auto'`). It is sent without its fragment and
+    /// credentials, and not at all from `https` to `http` (RFC 9110
+    /// §10.1.3); a `Referer` the request set itself goes on the first hop only.
+    pub fn referer_on_redirect(mut self, send: bool) -> ClientBuilder {
+        self.config.referer_on_redirect = send;
         self
     }
 

@@ -1,7 +1,7 @@
 //! Redirects, decided sans-IO: whether to follow a response, and how the
 //! request changes for the next hop (RFC 9110 §15.4).
 
-use http::header::{HeaderMap, AUTHORIZATION, COOKIE, HOST, LOCATION};
+use http::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, HOST, LOCATION, REFERER};
 use http::{Method, StatusCode};
 use url::Url;
 
@@ -85,6 +85,25 @@ pub(crate) fn follow(
         request.headers.remove(COOKIE);
         request.headers.remove(HOST);
     }
+    if config.referer_on_redirect {
+        request.headers.remove(REFERER);
+        if let Some(referer) = referer(&request.url, &next) {
+            request.headers.insert(REFERER, referer);
+        }
+    }
     request.url = next;
     Ok(true)
+}
+
+/// The `Referer` of a redirect from `from` to `to`: `from` without its
+/// fragment and credentials, and none from `https` to `http`.
+fn referer(from: &Url, to: &Url) -> Option<HeaderValue> {
+    if from.scheme() == "https" && to.scheme() != "https" {
+        return None;
+    }
+    let mut referer = from.clone();
+    referer.set_fragment(None);
+    let _ = referer.set_username("");
+    let _ = referer.set_password(None);
+    HeaderValue::from_str(referer.as_str()).ok()
 }
