@@ -19,6 +19,14 @@ pub use protocols;
 pub use sockets;
 pub use transport;
 
+/// The `http` crate (requests, responses, headers, methods, status codes)
+/// in the version the protocol layer speaks.
+pub use http;
+/// The `bytes` crate the protocol layer's bodies are made of.
+pub use protocols::bytes;
+/// The `url` crate whose `Url` the protocol layer takes and returns.
+pub use protocols::url;
+
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -485,10 +485,9 @@ fn serve_file(real: &std::path::Path, request_headers: &HeaderMap, method: &Meth
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(mime::content_type(&name)),
-    );
+    if let Ok(content_type) = HeaderValue::from_str(&mime::content_type(&name)) {
+        headers.insert(header::CONTENT_TYPE, content_type);
+    }
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Some(date) = validators.last_modified.as_deref() {
         if let Ok(value) = HeaderValue::from_str(date) {

@@ -18,11 +18,19 @@
 //!   requests, replies and error reports, ping statistics, and a
 //!   `Pinger` on a raw socket (sync and async).
 //!
-//! Feature `json` (off by default): JSON request bodies from any
-//! `serde::Serialize` value and response bodies read into any
-//! `serde::Deserialize` type, with serde_json, in the HTTP client
-//! (`RequestBuilder::json`, `Response::json`) and the fetcher
-//! (`FetchRequest::json`, `FetchResponse::json`).
+//! Features:
+//! - `tracing` (on by default): events for `tracing` subscribers, from the
+//!   HTTP client (each step of a request, target `netstack::http::client`)
+//!   and the HTTP server (a span per connection; rejected requests, failed
+//!   TLS handshakes and panicking handlers as warnings and errors, target
+//!   `netstack::http::server`).
+//! - `json`: JSON request bodies from any `serde::Serialize` value and
+//!   response bodies read into any `serde::Deserialize` type, with
+//!   serde_json, in the HTTP client (`RequestBuilder::json`,
+//!   `Response::json`) and the fetcher (`FetchRequest::json`,
+//!   `FetchResponse::json`).
+//! - `cookies`: the HTTP client's cookie jar (`http::client::CookieJar`),
+//!   with cookie_store.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -34,4 +42,8 @@ pub mod http;
 pub mod icmp;
 pub mod resp;
 
+/// The `bytes` crate this layer's bodies are made of (the same version).
+pub use bytes;
 pub use transport;
+/// The `url` crate whose `Url` this layer's clients take and return.
+pub use url;

@@ -1,44 +1,33 @@
 //! A fresh temporary directory per test.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A fresh, empty directory under [`std::env::temp_dir`], removed (with
-/// everything in it) on drop. Its name holds the given name, the process
-/// id and a counter, so no two tests, in this process or another, share one.
+/// A fresh, empty directory under [`std::env::temp_dir`] (made by
+/// `tempfile`), removed with everything in it on drop. Its name starts
+/// with `netstack-test-` and the given name, then a random suffix, so no
+/// two tests, in this process or another, share one.
 #[derive(Debug)]
-pub struct TempDir(PathBuf);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates `netstack-test-{name}-{pid}-{n}`; fails the test if it cannot.
+    /// Creates `netstack-test-{name}-…`; fails the test if it cannot.
     pub fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "netstack-test-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        // A directory left by an earlier process with the same id.
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
-        TempDir(path)
+        let prefix = format!("netstack-test-{name}-");
+        let dir = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temporary directory {prefix}…: {e}"));
+        TempDir(dir)
     }
 
     /// The directory.
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 
     /// The path of `name` inside the directory.
     pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 

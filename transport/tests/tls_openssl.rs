@@ -208,6 +208,8 @@ fn netstack_client_presents_its_certificate_to_openssl() {
     }
 }
 
+// The bundled roots are the `webpki-roots` feature (CI runs these tests with every feature).
+#[cfg(feature = "webpki-roots")]
 #[test]
 fn netstack_client_rejects_openssl_with_an_untrusted_certificate() {
     // s_server presents the test CA's leaf, but this client trusts only the bundled roots.

@@ -90,3 +90,25 @@ impl Error {
         }
     }
 }
+
+/// For code that works in `io::Error`s: the kind says what happened, the
+/// error stays the source; a failure of the layer below becomes its own
+/// `io::Error`.
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
+        use std::io::ErrorKind;
+        let kind = match error {
+            Error::Transport(e) => return e.into(),
+            Error::Framing(e) => return e.into(),
+            Error::Timeout { .. } => ErrorKind::TimedOut,
+            Error::NameError { .. } => ErrorKind::NotFound,
+            Error::InvalidName { .. } => ErrorKind::InvalidInput,
+            Error::Malformed(_) => ErrorKind::InvalidData,
+            Error::ConnectionClosed { .. } => ErrorKind::UnexpectedEof,
+            Error::ServerFailure { .. } | Error::Refused { .. } | Error::Rcode { .. } => {
+                ErrorKind::Other
+            }
+        };
+        std::io::Error::new(kind, error)
+    }
+}

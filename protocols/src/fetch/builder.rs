@@ -8,9 +8,9 @@ use std::time::Duration;
 use transport::tls::TlsClientConfig;
 
 use super::{Fetcher, FtpSettings, Inner, SchemeHandler, DEFAULT_MAX_BODY_SIZE};
-use crate::http::client::{
-    AsyncClient, Client, ClientBuilder, CookieJar, IpVersion, Proxy, TraceEvent,
-};
+#[cfg(feature = "cookies")]
+use crate::http::client::CookieJar;
+use crate::http::client::{AsyncClient, Client, ClientBuilder, IpVersion, Proxy, TraceEvent};
 
 /// Builds a [`Fetcher`]. Defaults: the HTTP client's (connect, read and
 /// write timeouts of 30 s, redirects followed up to 10), FTP with the same
@@ -30,6 +30,7 @@ pub struct FetcherBuilder {
     ip_version: Option<IpVersion>,
     user_agent: Option<String>,
     trace: Option<crate::http::client::Tracer>,
+    #[cfg(feature = "cookies")]
     cookies: Option<CookieJar>,
     clients: Option<(Client, AsyncClient)>,
     handlers: HashMap<String, Arc<dyn SchemeHandler>>,
@@ -63,6 +64,7 @@ impl FetcherBuilder {
             ip_version: None,
             user_agent: None,
             trace: None,
+            #[cfg(feature = "cookies")]
             cookies: None,
             clients: None,
             handlers: HashMap::new(),
@@ -181,7 +183,8 @@ impl FetcherBuilder {
     }
 
     /// Keeps the cookies of HTTP responses in `jar` and sends them on
-    /// (see [`ClientBuilder::cookie_jar`]).
+    /// (see [`ClientBuilder::cookie_jar`]; the `cookies` feature).
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(mut self, jar: CookieJar) -> FetcherBuilder {
         self.cookies = Some(jar);
         self
@@ -224,6 +227,7 @@ impl FetcherBuilder {
         if let Some(agent) = &self.user_agent {
             builder = builder.user_agent(Some(agent.as_str()).filter(|a| !a.is_empty()));
         }
+        #[cfg(feature = "cookies")]
         if let Some(jar) = &self.cookies {
             builder = builder.cookie_jar(jar.clone());
         }

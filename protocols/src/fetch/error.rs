@@ -312,3 +312,38 @@ pub(crate) fn transport_kind(err: &transport::Error) -> ErrorKind {
         _ => ErrorKind::Other,
     }
 }
+
+/// For code that works in `io::Error`s: the kind follows [`Error::kind`],
+/// the error stays the source (a local I/O failure keeps its kind); an
+/// HTTP or FTP failure becomes that client's own `io::Error`.
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
+        use std::io::ErrorKind as Io;
+        let error = match error {
+            Error::Http(e) => return e.into(),
+            Error::Ftp(e) => return e.into(),
+            other => other,
+        };
+        let kind = match (&error, error.kind()) {
+            (Error::Io { source, .. } | Error::File { source, .. }, _) => source.kind(),
+            (_, kind) => match kind {
+                ErrorKind::InvalidUrl => Io::InvalidInput,
+                ErrorKind::UnsupportedScheme => Io::Unsupported,
+                ErrorKind::Resolve | ErrorKind::NotFound => Io::NotFound,
+                ErrorKind::Connect => Io::ConnectionRefused,
+                ErrorKind::Timeout => Io::TimedOut,
+                ErrorKind::LoginDenied => Io::PermissionDenied,
+                ErrorKind::PartialBody | ErrorKind::EmptyReply => Io::UnexpectedEof,
+                ErrorKind::BadReply
+                | ErrorKind::Http09Reply
+                | ErrorKind::HeadTooLarge
+                | ErrorKind::BadContentEncoding
+                | ErrorKind::TooLarge
+                | ErrorKind::Range
+                | ErrorKind::Json => Io::InvalidData,
+                _ => Io::Other,
+            },
+        };
+        std::io::Error::new(kind, error)
+    }
+}

@@ -220,3 +220,33 @@ impl From<sockets::Error> for Error {
 
 /// The HTTP layer's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// For code that works in `io::Error`s (an `io::Read` adapter, `?` in a
+/// function returning `io::Result`): the kind says what happened, the
+/// error itself stays the source. A transport failure becomes the
+/// transport's own `io::Error`.
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
+        use std::io::ErrorKind;
+        let error = match error {
+            Error::Transport(transport) => return transport.into(),
+            other => other,
+        };
+        let kind = match &error {
+            Error::Timeout { .. } | Error::TooSlow { .. } => ErrorKind::TimedOut,
+            Error::InvalidRequest(_) => ErrorKind::InvalidInput,
+            Error::Parse(ParseError::IncompleteBody { .. } | ParseError::IncompleteHead { .. }) => {
+                ErrorKind::UnexpectedEof
+            }
+            Error::Parse(_) | Error::BodyTooLarge { .. } | Error::ContentDecoding { .. } => {
+                ErrorKind::InvalidData
+            }
+            #[cfg(feature = "json")]
+            Error::Json(_) => ErrorKind::InvalidData,
+            Error::Transport(_) | Error::Proxy { .. } | Error::TooManyRedirects { .. } => {
+                ErrorKind::Other
+            }
+        };
+        std::io::Error::new(kind, error)
+    }
+}

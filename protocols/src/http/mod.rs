@@ -27,3 +27,7 @@ pub use head::{
     RequestHead, ResponseHead,
 };
 pub use limits::Limits;
+
+/// The `http` crate's types this layer speaks, re-exported so that a
+/// program uses the same version without naming it in its own manifest.
+pub use ::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};

@@ -56,6 +56,22 @@ impl Error {
     }
 }
 
+/// For code that works in `io::Error`s: the kind says what happened, the
+/// error stays the source; a failure of the layer below becomes its own
+/// `io::Error`.
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
+        use std::io::ErrorKind;
+        let kind = match error {
+            Error::Framing(e) => return e.into(),
+            Error::Transport(e) => return e.into(),
+            Error::ConnectionClosed { .. } => ErrorKind::UnexpectedEof,
+            Error::Server(_) | Error::Broken => ErrorKind::Other,
+        };
+        std::io::Error::new(kind, error)
+    }
+}
+
 /// The RESP client's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use testkit::{both_modes, Mode, TempDir};
 
 use http::{Method, StatusCode};
-use protocols::http::client::{AsyncClient, Body, Client, CookieJar};
+use protocols::http::client::{AsyncClient, Body, Client};
 use protocols::http::{Error, ParseError, Phase};
 use support::harness::{bounded, AsyncBytes, Req, ReqBody, TestClient};
 use support::{ok, response, Conn, Ctx, PythonServer, Server};

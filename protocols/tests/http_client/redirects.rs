@@ -7,7 +7,6 @@ both_modes!(
     redirects_change_methods_as_the_rfc_says,
     redirects_keep_the_method_when_asked,
     redirects_drop_credentials_across_origins,
-    a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it,
     each_redirect_sends_where_it_came_from_when_asked,
 );
 
@@ -156,7 +155,14 @@ fn redirects_drop_credentials_across_origins(mode: Mode) {
     assert_eq!(text, "GET  auth=None cookie=None");
 }
 
+// The cookie jar is the `cookies` feature (CI runs these tests with every feature).
+#[cfg(feature = "cookies")]
+both_modes!(a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it);
+
+#[cfg(feature = "cookies")]
 fn a_cookie_jar_keeps_what_a_redirect_sets_and_sends_it(mode: Mode) {
+    use protocols::http::client::CookieJar;
+
     let server = redirect_server();
     let jar = CookieJar::new();
     let client = TestClient::new(mode, bounded().cookie_jar(jar.clone()));

@@ -123,7 +123,9 @@ impl TlsClientConfigBuilder {
         self
     }
 
-    /// Trusts (or not) the Mozilla root set bundled in the program (webpki-roots).
+    /// Trusts (or not) the Mozilla root set bundled in the program
+    /// (webpki-roots; the `webpki-roots` feature).
+    #[cfg(feature = "webpki-roots")]
     pub fn bundled_roots(mut self, on: bool) -> Self {
         self.bundled_roots = on;
         self
@@ -263,6 +265,7 @@ impl TlsClientConfigBuilder {
             if system {
                 roots.add_parsable_certificates(system_roots()?.iter().cloned());
             }
+            #[cfg(feature = "webpki-roots")]
             if self.bundled_roots {
                 roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
             }

@@ -136,6 +136,10 @@ mod async_client;
 mod auth;
 mod body;
 mod conn;
+#[cfg(feature = "cookies")]
+mod cookies;
+#[cfg(not(feature = "cookies"))]
+#[path = "cookies/absent.rs"]
 mod cookies;
 mod decoding;
 mod exchange;
@@ -152,6 +156,9 @@ mod trace;
 
 pub use async_client::AsyncClient;
 pub use body::Body;
+#[cfg(not(feature = "cookies"))]
+pub(crate) use cookies::CookieJar;
+#[cfg(feature = "cookies")]
 pub use cookies::{CookieJar, StoredCookie};
 pub use multipart::{Multipart, Part};
 pub use proxy::Proxy;
@@ -302,8 +309,17 @@ impl Config {
 
     /// Reports `event` to the trace hook, if there is one.
     pub fn trace<'e>(&self, event: impl FnOnce() -> TraceEvent<'e>) {
+        let traced = trace::wanted();
+        if self.trace.is_none() && !traced {
+            return;
+        }
+        let event = event();
         if let Some(hook) = &self.trace {
-            hook(&event());
+            hook(&event);
+        }
+        #[cfg(feature = "tracing")]
+        if traced {
+            trace::emit(&event);
         }
     }
 
@@ -612,6 +628,7 @@ impl ClientBuilder {
     /// // After requests, `jar.write_netscape(...)` saves what servers set.
     /// # drop(client);
     /// ```
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(mut self, jar: CookieJar) -> ClientBuilder {
         self.config.cookies = Some(jar);
         self

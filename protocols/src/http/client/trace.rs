@@ -119,3 +119,81 @@ pub(crate) fn head_of(opening: &[u8]) -> &[u8] {
         .position(|w| w == b"\r\n\r\n")
         .map_or(opening, |end| &opening[..end + 4])
 }
+
+/// Reports `event` to `tracing` (the `tracing` feature), under the target
+/// `netstack::http::client`: a subscriber sees the same events as a
+/// [`ClientBuilder::trace`](super::ClientBuilder::trace) hook, made in one
+/// place. The normal path is `debug`; the request head is `trace`.
+#[cfg(feature = "tracing")]
+pub(crate) fn emit(event: &TraceEvent<'_>) {
+    match event {
+        TraceEvent::Resolved {
+            host,
+            addresses,
+            took,
+        } => tracing::debug!(
+            target: "netstack::http::client",
+            host,
+            addresses = ?addresses,
+            took = ?took,
+            "resolved"
+        ),
+        TraceEvent::Connected {
+            host,
+            port,
+            attempts,
+            took,
+        } => tracing::debug!(
+            target: "netstack::http::client",
+            host,
+            port,
+            remote = ?attempts.last().map(|a| a.address),
+            attempts = attempts.len(),
+            took = ?took,
+            "connected"
+        ),
+        TraceEvent::Reused { url } => tracing::debug!(
+            target: "netstack::http::client",
+            url = %url,
+            "reusing a pooled connection"
+        ),
+        TraceEvent::TlsEstablished { info, took } => tracing::debug!(
+            target: "netstack::http::client",
+            version = ?info.version,
+            cipher_suite = info.cipher_suite,
+            resumed = info.resumed,
+            took = ?took,
+            "TLS session established"
+        ),
+        TraceEvent::RequestHead(head) => tracing::trace!(
+            target: "netstack::http::client",
+            head = %String::from_utf8_lossy(head),
+            "request head sent"
+        ),
+        TraceEvent::ResponseHead {
+            version, status, ..
+        } => tracing::debug!(
+            target: "netstack::http::client",
+            status = status.as_u16(),
+            version = ?version,
+            "response head received"
+        ),
+        TraceEvent::Redirect { status, to } => tracing::debug!(
+            target: "netstack::http::client",
+            status = status.as_u16(),
+            to = %to,
+            "following a redirect"
+        ),
+    }
+}
+
+/// True when a `tracing` subscriber wants the client's events.
+#[cfg(feature = "tracing")]
+pub(crate) fn wanted() -> bool {
+    tracing::enabled!(target: "netstack::http::client", tracing::Level::DEBUG)
+}
+
+#[cfg(not(feature = "tracing"))]
+pub(crate) fn wanted() -> bool {
+    false
+}

@@ -20,6 +20,7 @@ use transport::{NetworkStream, TcpListener};
 use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content};
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
+use super::events;
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
@@ -193,10 +194,11 @@ impl AsyncHttpServer {
                                     Arc::clone(&state),
                                 )));
                             }
-                            Poll::Ready(Err(_)) => {
+                            Poll::Ready(Err(e)) => {
                                 accept = None;
                                 if !state.is_shutting_down() {
                                     // Out of file descriptors and the like.
+                                    events::accept_failed(&e);
                                     backoff = Some(sleep_for(Duration::from_millis(10)));
                                 }
                             }
@@ -277,18 +279,13 @@ impl AsyncHttpServer {
                     }
                     // Stopped by a shutdown, or out of descriptors: pause briefly.
                     Err(_) if state.is_shutting_down() => return,
-                    Err(_) => sleep_for(Duration::from_millis(10)).await,
+                    Err(e) => {
+                        events::accept_failed(&e);
+                        sleep_for(Duration::from_millis(10)).await;
+                    }
                 }
             }
         }
-    }
-}
-
-fn connection_info(net: &NetworkStream, tls: bool) -> ConnectionInfo {
-    ConnectionInfo {
-        remote: net.remote_endpoint().ok().and_then(|e| e.as_ip()),
-        local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
-        tls,
     }
 }
 
@@ -304,23 +301,42 @@ async fn serve_connection<H, F>(
 {
     let started = Instant::now();
     let _ = net.set_no_delay(true);
+    let info = ConnectionInfo::of(&net, config.tls.is_some());
     let stream = match &config.tls {
         None => Stream::Plain(SharedNet(Arc::clone(&net))),
         Some(tls) => match TlsStream::accept_async(tls, SharedNet(Arc::clone(&net))).await {
             Ok(tls) => Stream::Tls(Box::new(tls)),
-            Err(_) => {
+            Err(e) => {
+                events::handshake_failed(info.remote, info.local, &e);
                 net.close();
                 return;
             }
         },
     };
-    let info = connection_info(&net, config.tls.is_some());
     let link: Link = Arc::new(Mutex::new(Shared {
         stream,
         core: Conn::new(&config, started),
         net: Arc::clone(&net),
         read_timer: None,
     }));
+    let span = info.span();
+    span.instrument(serve_steps(link, net, guard, info, config, handler, state))
+        .await;
+}
+
+/// Carries out the core's steps for one connection until it closes.
+async fn serve_steps<H, F>(
+    link: Link,
+    net: Arc<NetworkStream>,
+    guard: ConnGuard,
+    info: ConnectionInfo,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    state: Arc<ServerState>,
+) where
+    H: Fn(AsyncRequest) -> F + Send + Sync + 'static,
+    F: Future<Output = AsyncResponse> + Send + 'static,
+{
     loop {
         match next_step(&link, state.is_shutting_down()) {
             Step::Read { idle } => {
@@ -340,7 +356,10 @@ async fn serve_connection<H, F>(
                 let response = AssertUnwindSafe((*handler)(request))
                     .catch_unwind()
                     .await
-                    .unwrap_or_else(|_| panic_response());
+                    .unwrap_or_else(|_| {
+                        events::handler_panicked();
+                        panic_response()
+                    });
                 let written = write_response(&link, response, &config, &state).await;
                 if written.is_err() {
                     net.close();

@@ -41,6 +41,22 @@ pub struct ConnectionInfo {
     pub tls: bool,
 }
 
+impl ConnectionInfo {
+    /// Who is on the other end of `net`, as the handler sees it.
+    pub(crate) fn of(net: &transport::NetworkStream, tls: bool) -> ConnectionInfo {
+        ConnectionInfo {
+            remote: net.remote_endpoint().ok().and_then(|e| e.as_ip()),
+            local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
+            tls,
+        }
+    }
+
+    /// The span events of this connection happen in.
+    pub(crate) fn span(&self) -> super::events::ConnSpan {
+        super::events::ConnSpan::new(self.remote, self.local, self.tls)
+    }
+}
+
 fn body_error(rejection: &Rejection) -> io::Error {
     io::Error::new(rejection.io_kind(), rejection.to_error())
 }

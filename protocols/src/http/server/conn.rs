@@ -18,6 +18,7 @@ use crate::http::{
     ParseError, Phase,
 };
 
+use super::events;
 use super::rejection::{encode_rejection, RejectReason, Rejection};
 use super::ServerConfig;
 
@@ -369,10 +370,12 @@ impl Conn {
                 Wait::BodyRate => RejectReason::TooSlow(Phase::RequestBody, self.min_body_rate),
                 _ => RejectReason::Timeout(Phase::RequestBody, self.body_timeout),
             };
-            ex.body_error.get_or_insert(Rejection {
+            let rejection = Rejection {
                 status: StatusCode::REQUEST_TIMEOUT,
                 reason,
-            });
+            };
+            events::rejected(&rejection);
+            ex.body_error.get_or_insert(rejection);
             return;
         }
         if wait == Wait::Head && matches!(self.state, State::Head) && has_input {
@@ -380,6 +383,7 @@ impl Conn {
                 status: StatusCode::REQUEST_TIMEOUT,
                 reason: RejectReason::Timeout(Phase::RequestHead, self.head_timeout),
             };
+            events::rejected(&rejection);
             encode_rejection(&rejection, &mut self.out);
         }
         self.state = State::Closed;
@@ -495,6 +499,7 @@ impl Conn {
                 ));
             }
         }
+        events::request(&head.method, &head.target);
         let decoder = BodyDecoder::new(length, self.limits);
         let expect_continue = expect_continue && !decoder.is_done();
         let exchange = Exchange {
@@ -524,6 +529,7 @@ impl Conn {
     }
 
     fn reject(&mut self, rejection: Rejection) -> HeadEvent {
+        events::rejected(&rejection);
         encode_rejection(&rejection, &mut self.out);
         self.linger = true;
         self.state = State::Closed;

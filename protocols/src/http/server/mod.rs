@@ -47,6 +47,7 @@ mod config;
 mod conn;
 mod date;
 mod deadline;
+mod events;
 mod io;
 mod rejection;
 mod state;

@@ -21,6 +21,7 @@ use transport::NetworkStream;
 
 use super::body::ConnectionInfo;
 use super::conn::Wait;
+use super::events::ConnSpan;
 use super::io::close_sync;
 use super::state::ConnGuard;
 use super::stream::{lock, Link};
@@ -38,6 +39,7 @@ pub(crate) struct Parked {
     pub(crate) net: Arc<NetworkStream>,
     pub(crate) guard: ConnGuard,
     pub(crate) info: ConnectionInfo,
+    pub(crate) span: ConnSpan,
 }
 
 /// The idle thread's side of the server: park connections here.

@@ -16,6 +16,7 @@ use transport::{NetworkStream, TcpListener};
 
 use super::body::{ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody};
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
+use super::events::{self, ConnSpan};
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
@@ -284,19 +285,14 @@ fn accept_loop(listener: &TcpListener, pool: &Arc<Pool>, state: &Arc<ServerState
             }
             Err(_) if state.is_shutting_down() => break,
             // Out of file descriptors and the like: wait a moment.
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                events::accept_failed(&e);
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
     pool.stop();
     state.set_accepting(false);
-}
-
-fn connection_info(net: &NetworkStream, tls: bool) -> ConnectionInfo {
-    ConnectionInfo {
-        remote: net.remote_endpoint().ok().and_then(|e| e.as_ip()),
-        local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
-        tls,
-    }
 }
 
 /// Opens a new connection (the TLS handshake, if any): its link to the core.
@@ -307,17 +303,18 @@ fn open_connection(
 ) -> Option<(Link, ConnectionInfo)> {
     let _ = net.set_no_delay(true);
     let _ = net.set_write_timeout(Some(config.write_timeout));
+    let info = ConnectionInfo::of(&net, config.tls.is_some());
     let stream = match &config.tls {
         None => Stream::Plain(SharedNet(Arc::clone(&net))),
         Some(tls) => match TlsStream::accept(tls, SharedNet(Arc::clone(&net))) {
             Ok(tls) => Stream::Tls(Box::new(tls)),
-            Err(_) => {
+            Err(e) => {
+                events::handshake_failed(info.remote, info.local, &e);
                 net.close();
                 return None;
             }
         },
     };
-    let info = connection_info(&net, config.tls.is_some());
     let link: Link = Arc::new(Mutex::new(Shared {
         stream,
         core: Conn::new(config, accepted),
@@ -328,18 +325,39 @@ fn open_connection(
 }
 
 fn serve_connection(job: Job, pool: &Pool) {
-    let (config, state) = (&*pool.config, &*pool.state);
-    let (link, net, guard, info) = match job {
+    let config = &*pool.config;
+    let (link, net, guard, info, span) = match job {
         Job::New {
             net,
             guard,
             accepted,
         } => match open_connection(Arc::clone(&net), accepted, config) {
-            Some((link, info)) => (link, net, guard, info),
+            Some((link, info)) => (link, net, guard, info, info.span()),
             None => return,
         },
-        Job::Resume(parked) => (parked.link, parked.net, parked.guard, parked.info),
+        Job::Resume(parked) => (
+            parked.link,
+            parked.net,
+            parked.guard,
+            parked.info,
+            parked.span,
+        ),
     };
+    span.clone()
+        .in_scope(|| serve_steps(link, net, guard, info, span, pool));
+}
+
+/// Carries out the core's steps for one connection until it closes or is
+/// parked between requests.
+fn serve_steps(
+    link: Link,
+    net: Arc<NetworkStream>,
+    guard: ConnGuard,
+    info: ConnectionInfo,
+    span: ConnSpan,
+    pool: &Pool,
+) {
+    let state = &*pool.state;
     loop {
         match next_step(&link, state.is_shutting_down()) {
             Step::Read { idle } => {
@@ -353,6 +371,7 @@ fn serve_connection(job: Job, pool: &Pool) {
                             net,
                             guard,
                             info,
+                            span,
                         });
                         return;
                     }
@@ -367,7 +386,10 @@ fn serve_connection(job: Job, pool: &Pool) {
                 let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
                 request.extensions_mut().insert(info);
                 let response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
-                    .unwrap_or_else(|_| panic_response());
+                    .unwrap_or_else(|_| {
+                        events::handler_panicked();
+                        panic_response()
+                    });
                 if write_response(&link, response, state).is_err() {
                     // The response broke off midway: the client must see the cut.
                     net.close();

@@ -20,6 +20,7 @@ impl Conn {
         headers: &mut HeaderMap,
         kind: BodyKind,
     ) -> Framing {
+        super::events::response(status);
         let closing = self.closing;
         let State::Exchange(ex) = &mut self.state else {
             return Framing::Skip;

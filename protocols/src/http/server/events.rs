@@ -1,0 +1,120 @@
+//! What the server tells `tracing` subscribers (the `tracing` feature),
+//! under the target `netstack::http::server`. Each connection has a span,
+//! `connection`, with the peer and local addresses; inside it the core
+//! reports each request (`debug`) and each request it rejects (`warn`:
+//! malformed, too large, too slow), and the drivers report a handler that
+//! panicked (`error`) and a TLS handshake that failed (`warn`). An accept
+//! that fails (out of descriptors) is a `warn` outside any connection.
+//! Without the feature every function here compiles to nothing.
+
+use std::future::Future;
+
+use std::net::SocketAddr;
+
+use http::{Method, StatusCode};
+
+use super::rejection::Rejection;
+
+/// A connection's span.
+#[derive(Clone)]
+pub(crate) struct ConnSpan {
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+}
+
+impl ConnSpan {
+    /// The span of a connection from `peer` to `local`.
+    pub(crate) fn new(peer: Option<SocketAddr>, local: Option<SocketAddr>, tls: bool) -> ConnSpan {
+        #[cfg(not(feature = "tracing"))]
+        let _ = (peer, local, tls);
+        ConnSpan {
+            #[cfg(feature = "tracing")]
+            span: tracing::debug_span!(
+                target: "netstack::http::server",
+                "connection",
+                peer = ?peer,
+                local = ?local,
+                tls,
+            ),
+        }
+    }
+
+    /// Runs `f` inside the span.
+    pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        #[cfg(feature = "tracing")]
+        return self.span.in_scope(f);
+        #[cfg(not(feature = "tracing"))]
+        f()
+    }
+
+    /// `future`, polled inside the span.
+    pub(crate) fn instrument<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
+        #[cfg(feature = "tracing")]
+        return tracing::Instrument::instrument(future, self.span.clone());
+        #[cfg(not(feature = "tracing"))]
+        future
+    }
+}
+
+/// A request head was read (inside its connection's span).
+pub(crate) fn request(method: &Method, target: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(target: "netstack::http::server", method = %method, target, "request");
+    #[cfg(not(feature = "tracing"))]
+    let _ = (method, target);
+}
+
+/// A response is about to be sent.
+pub(crate) fn response(status: StatusCode) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(target: "netstack::http::server", status = status.as_u16(), "response");
+    #[cfg(not(feature = "tracing"))]
+    let _ = status;
+}
+
+/// The core refused a request: the status it gets and why.
+pub(crate) fn rejected(rejection: &Rejection) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: "netstack::http::server",
+        status = rejection.status.as_u16(),
+        "request rejected: {}",
+        rejection.message()
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = rejection;
+}
+
+/// The handler panicked; the client gets a `500` and the connection closes.
+pub(crate) fn handler_panicked() {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: "netstack::http::server",
+        "the handler panicked: the client gets 500 Internal Server Error and the connection closes"
+    );
+}
+
+/// The TLS handshake of a new connection failed; it is closed.
+pub(crate) fn handshake_failed(
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    error: &transport::tls::TlsError,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: "netstack::http::server",
+        peer = ?peer,
+        local = ?local,
+        "TLS handshake failed: {error}"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (peer, local, error);
+}
+
+/// Accepting a connection failed (out of descriptors and the like).
+pub(crate) fn accept_failed(error: &transport::Error) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "netstack::http::server", "accept failed: {error}");
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
