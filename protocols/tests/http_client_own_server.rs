@@ -23,7 +23,7 @@ fn handler(mut request: Request) -> Response {
     let path = request.uri().path().to_string();
     match path.as_str() {
         "/conn" => {
-            let info = request.extensions().get::<ConnectionInfo>().copied();
+            let info = request.extensions().get::<ConnectionInfo>().cloned();
             let port = info.and_then(|i| i.remote).map_or(0, |a| a.port());
             Response::new(ResponseBody::full(port.to_string().into_bytes()))
         }

@@ -1,6 +1,7 @@
 //! The server against curl, in both modes and over TLS.
 
 use super::*;
+use transport::tls::ClientAuth;
 
 both_modes!(
     curl_get,
@@ -11,6 +12,7 @@ both_modes!(
     curl_expect_continue,
     curl_streamed_response,
     tls_with_curl,
+    the_handler_sees_the_tls_session_and_the_client_certificate,
 );
 
 fn curl_get(mode: Mode) {
@@ -153,4 +155,47 @@ fn tls_with_curl(mode: Mode) {
     let _ = read_to_close(&mut plain);
     assert!(curl_ok(&["--insecure", &url]) == b"hello world");
     std::fs::remove_file(file).unwrap();
+}
+
+fn the_handler_sees_the_tls_session_and_the_client_certificate(mode: Mode) {
+    let dir = testkit::TempDir::new("client-auth");
+    let client = testkit::cert::self_signed(&["client.test"]);
+    let (cert, key, ca) = (
+        dir.join("client.pem"),
+        dir.join("client.key"),
+        dir.join("ca.pem"),
+    );
+    std::fs::write(&cert, &client.cert).unwrap();
+    std::fs::write(&key, &client.key).unwrap();
+    std::fs::write(&ca, &tls_certificate().cert).unwrap();
+    let tls = TlsServerConfig::builder()
+        .certificate_pem(&tls_certificate().cert, &tls_certificate().key)
+        .alpn_protocols(["http/1.1"])
+        .client_auth(ClientAuth::Required)
+        .add_client_root_certificates_pem(client.cert.clone())
+        .build()
+        .unwrap();
+    let server = TestServer::start(mode, quick_config().tls(tls));
+    let port = server.addr.port();
+    let url = format!("https://localhost:{port}/tls");
+    let resolve = format!("localhost:{port}:127.0.0.1");
+    let arg = |path: &std::path::Path| path.to_string_lossy().into_owned();
+    let out = curl_ok(&[
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &arg(&ca),
+        "--cert",
+        &arg(&cert),
+        "--key",
+        &arg(&key),
+        &url,
+    ]);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"sni=Some("localhost") alpn=Some("http/1.1") chain=1 client=Some(["client.test"])"#
+    );
+    // Plain HTTP has no session.
+    let plain = TestServer::start(mode, quick_config());
+    assert_eq!(curl_ok(&[&plain.url("/tls")]), b"no TLS session");
 }

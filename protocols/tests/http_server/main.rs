@@ -96,6 +96,7 @@ fn sync_app(mut request: Request) -> Response {
             let info = request.extensions().get::<ConnectionInfo>().unwrap();
             Response::new(format!("{};", info.remote.unwrap().port()).into())
         }
+        "/tls" => Response::new(describe_tls(request.extensions().get()).into()),
         "/panic" => panic!("the handler panics (on purpose)"),
         "/no-content" => with_status(204, "ignored".into()),
         _ => with_status(404, "not found".into()),
@@ -120,10 +121,25 @@ async fn async_app(mut request: AsyncRequest) -> AsyncResponse {
             let info = request.extensions().get::<ConnectionInfo>().unwrap();
             AsyncResponse::new(format!("{};", info.remote.unwrap().port()).into())
         }
+        "/tls" => AsyncResponse::new(describe_tls(request.extensions().get()).into()),
         "/panic" => panic!("the handler panics (on purpose)"),
         "/no-content" => with_status(204, "ignored".into()),
         _ => with_status(404, "not found".into()),
     }
+}
+
+/// What the handler learns of the TLS session (for `/tls`).
+fn describe_tls(info: Option<&ConnectionInfo>) -> String {
+    let Some(session) = info.and_then(|info| info.tls_session.as_ref()) else {
+        return "no TLS session".into();
+    };
+    format!(
+        "sni={:?} alpn={:?} chain={} client={:?}",
+        session.server_name,
+        session.alpn.as_deref().map(String::from_utf8_lossy),
+        session.client_certificates.len(),
+        session.client_certificate().map(|c| c.dns_names),
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -17,7 +17,9 @@ use sockets::EndPoint;
 use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
-use super::body::{AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content};
+use super::body::{
+    AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content, TlsSession,
+};
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
 use super::events;
@@ -301,11 +303,14 @@ async fn serve_connection<H, F>(
 {
     let started = Instant::now();
     let _ = net.set_no_delay(true);
-    let info = ConnectionInfo::of(&net, config.tls.is_some());
+    let mut info = ConnectionInfo::of(&net, config.tls.is_some());
     let stream = match &config.tls {
         None => Stream::Plain(SharedNet(Arc::clone(&net))),
         Some(tls) => match TlsStream::accept_async(tls, SharedNet(Arc::clone(&net))).await {
-            Ok(tls) => Stream::Tls(Box::new(tls)),
+            Ok(tls) => {
+                info.tls_session = Some(TlsSession::of(&tls));
+                Stream::Tls(Box::new(tls))
+            }
             Err(e) => {
                 events::handshake_failed(info.remote, info.local, &e);
                 net.close();
@@ -352,7 +357,7 @@ async fn serve_steps<H, F>(
             Step::Handle(parts) => {
                 let body = AsyncRequestBody::new(Arc::clone(&link));
                 let mut request = AsyncRequest::from_parts(parts, body);
-                request.extensions_mut().insert(info);
+                request.extensions_mut().insert(info.clone());
                 let response = AssertUnwindSafe((*handler)(request))
                     .catch_unwind()
                     .await

@@ -7,10 +7,13 @@ use std::future::poll_fn;
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_io::AsyncRead;
+use transport::tls::rustls::pki_types::CertificateDer;
+use transport::tls::{CertificateInfo, TlsStream, TlsVersion};
 
 use super::conn::{BodyEvent, BodyKind, Wait};
 use super::io::{fill_sync, poll_fill, Filled};
@@ -30,7 +33,7 @@ pub type AsyncResponse = http::Response<AsyncResponseBody>;
 
 /// Facts about the connection a request came on, in the request's
 /// extensions (`request.extensions().get::<ConnectionInfo>()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
     /// The client's address.
@@ -39,6 +42,45 @@ pub struct ConnectionInfo {
     pub local: Option<SocketAddr>,
     /// True when the connection is TLS.
     pub tls: bool,
+    /// On a TLS connection, what its handshake settled.
+    pub tls_session: Option<TlsSession>,
+}
+
+/// What the TLS handshake of a connection settled, as the handler sees it
+/// (in [`ConnectionInfo::tls_session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsSession {
+    /// The host name the client asked for (SNI), if it sent one.
+    pub server_name: Option<String>,
+    /// The application protocol agreed by ALPN, if any.
+    pub alpn: Option<Vec<u8>>,
+    /// The protocol version.
+    pub version: Option<TlsVersion>,
+    /// The cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`.
+    pub cipher_suite: Option<&'static str>,
+    /// The client's certificate chain, its own first: empty unless the
+    /// server asks for client certificates
+    /// (`TlsServerConfigBuilder::client_auth`) and the client sent one.
+    pub client_certificates: Arc<[CertificateDer<'static>]>,
+}
+
+impl TlsSession {
+    pub(crate) fn of<S>(tls: &TlsStream<S>) -> TlsSession {
+        TlsSession {
+            server_name: tls.server_name().map(str::to_string),
+            alpn: tls.alpn_protocol().map(<[u8]>::to_vec),
+            version: tls.protocol_version(),
+            cipher_suite: tls.cipher_suite(),
+            client_certificates: tls.peer_certificates().unwrap_or_default().into(),
+        }
+    }
+
+    /// Subject, issuer, validity and names of the client's certificate,
+    /// read from its bytes now; `None` when it sent none or it cannot be read.
+    pub fn client_certificate(&self) -> Option<CertificateInfo> {
+        CertificateInfo::parse(self.client_certificates.first()?)
+    }
 }
 
 impl ConnectionInfo {
@@ -48,6 +90,7 @@ impl ConnectionInfo {
             remote: net.remote_endpoint().ok().and_then(|e| e.as_ip()),
             local: net.local_endpoint().ok().and_then(|e| e.as_ip()),
             tls,
+            tls_session: None,
         }
     }
 

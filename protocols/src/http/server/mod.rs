@@ -58,7 +58,7 @@ mod sync_server;
 pub use async_server::{AsyncHttpServer, ConnFuture};
 pub use body::{
     AsyncRequest, AsyncRequestBody, AsyncResponse, AsyncResponseBody, ConnectionInfo, Request,
-    RequestBody, Response, ResponseBody,
+    RequestBody, Response, ResponseBody, TlsSession,
 };
 pub use config::ServerConfig;
 pub use state::{ShutdownHandle, ShutdownReport};

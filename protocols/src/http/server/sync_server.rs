@@ -14,7 +14,9 @@ use sockets::{EndPoint, SelectMode};
 use transport::tls::TlsStream;
 use transport::{NetworkStream, TcpListener};
 
-use super::body::{ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody};
+use super::body::{
+    ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody, TlsSession,
+};
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::events::{self, ConnSpan};
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
@@ -303,11 +305,14 @@ fn open_connection(
 ) -> Option<(Link, ConnectionInfo)> {
     let _ = net.set_no_delay(true);
     let _ = net.set_write_timeout(Some(config.write_timeout));
-    let info = ConnectionInfo::of(&net, config.tls.is_some());
+    let mut info = ConnectionInfo::of(&net, config.tls.is_some());
     let stream = match &config.tls {
         None => Stream::Plain(SharedNet(Arc::clone(&net))),
         Some(tls) => match TlsStream::accept(tls, SharedNet(Arc::clone(&net))) {
-            Ok(tls) => Stream::Tls(Box::new(tls)),
+            Ok(tls) => {
+                info.tls_session = Some(TlsSession::of(&tls));
+                Stream::Tls(Box::new(tls))
+            }
             Err(e) => {
                 events::handshake_failed(info.remote, info.local, &e);
                 net.close();
@@ -332,7 +337,10 @@ fn serve_connection(job: Job, pool: &Pool) {
             guard,
             accepted,
         } => match open_connection(Arc::clone(&net), accepted, config) {
-            Some((link, info)) => (link, net, guard, info, info.span()),
+            Some((link, info)) => {
+                let span = info.span();
+                (link, net, guard, info, span)
+            }
             None => return,
         },
         Job::Resume(parked) => (
@@ -384,7 +392,7 @@ fn serve_steps(
             }
             Step::Handle(parts) => {
                 let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
-                request.extensions_mut().insert(info);
+                request.extensions_mut().insert(info.clone());
                 let response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
                     .unwrap_or_else(|_| {
                         events::handler_panicked();
