@@ -33,6 +33,8 @@
 //!   with cookie_store.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly) marks what each feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod dns;
 pub mod fetch;

@@ -15,6 +15,8 @@
 //! - [`tls`]: TLS on rustls over any stream.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly) marks what each feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod accepting;
 mod address;

@@ -74,8 +74,8 @@ impl fmt::Debug for TlsClientConfig {
 /// Trusted roots: the system's store by default. Adding roots of your own
 /// (PEM or DER) replaces that default, as `curl --cacert` does, unless
 /// [`system_roots(true)`](TlsClientConfigBuilder::system_roots) is asked
-/// for explicitly; [`bundled_roots(true)`](TlsClientConfigBuilder::bundled_roots)
-/// adds the Mozilla set compiled into the program (webpki-roots), which
+/// for explicitly; `bundled_roots(true)` (the `webpki-roots` feature)
+/// adds the Mozilla set compiled into the program, which
 /// likewise replaces the system default.
 #[derive(Debug)]
 #[must_use]
