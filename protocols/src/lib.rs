@@ -31,11 +31,19 @@
 //!   `FetchResponse::json`).
 //! - `cookies`: the HTTP client's cookie jar (`http::client::CookieJar`),
 //!   with cookie_store.
+//! - `tokio`: tokio's `AsyncRead` on the asynchronous bodies (the client's
+//!   and the fetcher's responses, the server's request bodies).
+//! - `http-body`: `http_body::Body` on the same bodies.
+//!
+//! Every asynchronous body also reads as a `Stream` of `Bytes`
+//! (`bytes_stream()`, a [`BodyStream`]), and a request body can be made
+//! from one (`http::client::Body::from_stream`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // docs.rs (`--cfg docsrs`, nightly) marks what each feature adds.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body_traits;
 pub mod dns;
 pub mod fetch;
 pub mod framing;
@@ -44,6 +52,7 @@ pub mod http;
 pub mod icmp;
 pub mod resp;
 
+pub use body_traits::BodyStream;
 /// The `bytes` crate this layer's bodies are made of (the same version).
 pub use bytes;
 pub use transport;

@@ -407,6 +407,11 @@ impl AsyncFetchResponse {
         json_body(url, &self.bytes().await?)
     }
 
+    /// The body as a `Stream` of `Bytes` chunks.
+    pub fn bytes_stream(self) -> crate::BodyStream<AsyncFetchResponse> {
+        crate::BodyStream::new(self)
+    }
+
     /// Copies the rest of the body into `out` (a blocking writer such as a
     /// local file or a buffer) and returns the byte count.
     pub async fn copy_to(&mut self, out: &mut dyn Write) -> Result<u64> {
@@ -424,6 +429,8 @@ impl AsyncFetchResponse {
         }
     }
 }
+
+crate::body_traits::ecosystem_body_traits!(AsyncFetchResponse);
 
 impl AsyncRead for AsyncFetchResponse {
     fn poll_read(

@@ -91,6 +91,20 @@ impl Body {
         }
     }
 
+    /// A body streamed from a `Stream` of chunks (`Bytes`, `Vec<u8>`,
+    /// `&'static str`…), sent chunked, as each arrives; an error from the
+    /// stream fails the request (the asynchronous client only).
+    pub fn from_stream<S, B, E>(stream: S) -> Body
+    where
+        S: futures_core::Stream<Item = Result<B, E>> + Send + 'static,
+        B: AsRef<[u8]> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        use futures_util::TryStreamExt;
+        let reader = Box::pin(stream.map_err(std::io::Error::other)).into_async_read();
+        Body::from_async_reader(reader)
+    }
+
     /// A body streamed from an asynchronous reader that yields exactly `length` bytes.
     pub fn from_async_reader_with_length(
         reader: impl futures_io::AsyncRead + Send + 'static,

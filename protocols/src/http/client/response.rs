@@ -505,6 +505,13 @@ impl AsyncResponse {
         serde_json::from_slice(&self.bytes().await?).map_err(Error::Json)
     }
 
+    /// The body as a `Stream` of `Bytes` chunks (`futures::StreamExt`
+    /// and the like read it); a failure is the item's `io::Error`, with
+    /// this layer's [`Error`] inside.
+    pub fn bytes_stream(self) -> crate::BodyStream<AsyncResponse> {
+        crate::BodyStream::new(self)
+    }
+
     pub(crate) async fn discard(mut self) {
         if self.body.finished.is_some() || !self.body.worth_draining(&self.parts.headers) {
             return;
@@ -519,6 +526,8 @@ impl AsyncResponse {
         }
     }
 }
+
+crate::body_traits::ecosystem_body_traits!(AsyncResponse);
 
 impl futures_io::AsyncRead for AsyncResponse {
     fn poll_read(

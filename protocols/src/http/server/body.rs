@@ -209,6 +209,15 @@ impl AsyncRequestBody {
     }
 }
 
+crate::body_traits::ecosystem_body_traits!(AsyncRequestBody);
+
+impl AsyncRequestBody {
+    /// The body as a `Stream` of `Bytes` chunks.
+    pub fn bytes_stream(self) -> crate::BodyStream<AsyncRequestBody> {
+        crate::BodyStream::new(self)
+    }
+}
+
 impl AsyncRead for AsyncRequestBody {
     fn poll_read(
         self: Pin<&mut Self>,
