@@ -1,0 +1,39 @@
+//! The `multicast` example end to end: join, receive, leave, on loopback.
+
+use std::process::Command;
+
+#[test]
+fn the_multicast_example_joins_receives_and_leaves() {
+    // `cargo test` builds the examples next to the test binaries' folder.
+    let test_binary = std::env::current_exe().unwrap();
+    let example = test_binary
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/multicast");
+    assert!(example.exists(), "{} was not built", example.display());
+    // Every wait in the example is bounded (5 s, then 200 ms).
+    let output = Command::new(&example).output().expect("run multicast");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("receiver joined 239.255.42.99 on 127.0.0.1"));
+    for n in 1..=3 {
+        assert!(
+            lines[n].starts_with(&format!(
+                "received \"datagram {n} to the group\" from 127.0.0.1:"
+            )),
+            "{stdout}"
+        );
+    }
+    assert_eq!(lines[4], "receiver left 239.255.42.99");
+    assert_eq!(
+        lines[5],
+        "nothing arrives after leaving: the group is no longer ours"
+    );
+}
