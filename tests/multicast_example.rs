@@ -23,9 +23,9 @@ fn the_multicast_example_joins_receives_and_leaves() {
     );
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("receiver joined 239.255.42.99 on 127.0.0.1"));
-    for n in 1..=3 {
+    for (n, line) in (1..=3).zip(&lines[1..4]) {
         assert!(
-            lines[n].starts_with(&format!(
+            line.starts_with(&format!(
                 "received \"datagram {n} to the group\" from 127.0.0.1:"
             )),
             "{stdout}"
