@@ -102,6 +102,62 @@ pub(crate) fn poll_frame<R: futures_io::AsyncRead + Unpin>(
     poll_chunk(reader, cx).map(|chunk| chunk.transpose().map(|c| c.map(http_body::Frame::data)))
 }
 
+/// Any `http_body::Body` read as a `futures_io::AsyncRead` (the
+/// `http-body` feature): what a tower service's response body becomes on
+/// netstack's server. Trailers are dropped; an error of the body is the
+/// read's `io::Error`.
+#[cfg(feature = "http-body")]
+pub(crate) struct HttpBodyReader<B: http_body::Body> {
+    body: Pin<Box<B>>,
+    chunk: Option<B::Data>,
+}
+
+#[cfg(feature = "http-body")]
+impl<B: http_body::Body> HttpBodyReader<B> {
+    pub(crate) fn new(body: B) -> HttpBodyReader<B> {
+        HttpBodyReader {
+            body: Box::pin(body),
+            chunk: None,
+        }
+    }
+}
+
+#[cfg(feature = "http-body")]
+impl<B> futures_io::AsyncRead for HttpBodyReader<B>
+where
+    B: http_body::Body,
+    B::Data: Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        use bytes::Buf;
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            if let Some(chunk) = &mut this.chunk {
+                if chunk.has_remaining() {
+                    let n = chunk.remaining().min(buf.len());
+                    chunk.copy_to_slice(&mut buf[..n]);
+                    return Poll::Ready(Ok(n));
+                }
+                this.chunk = None;
+            }
+            match this.body.as_mut().poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(0)),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io::Error::other(e))),
+                Poll::Ready(Some(Ok(frame))) => this.chunk = frame.into_data().ok(),
+            }
+        }
+    }
+}
+
 /// Implements tokio's `AsyncRead` (the `tokio` feature) and
 /// `http_body::Body` (the `http-body` feature) for an `Unpin` body type
 /// that implements `futures_io::AsyncRead`.

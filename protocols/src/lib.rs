@@ -34,6 +34,8 @@
 //! - `tokio`: tokio's `AsyncRead` on the asynchronous bodies (the client's
 //!   and the fetcher's responses, the server's request bodies).
 //! - `http-body`: `http_body::Body` on the same bodies.
+//! - `tower`: the async server serves a tower `Service` (an axum `Router`):
+//!   `http::server::AsyncHttpServer::serve_service`.
 //!
 //! Every asynchronous body also reads as a `Stream` of `Bytes`
 //! (`bytes_stream()`, a [`BodyStream`]), and a request body can be made

@@ -94,6 +94,18 @@ pub(crate) fn handler_panicked() {
     );
 }
 
+/// A tower service failed a request; the client gets a `500`.
+#[cfg(feature = "tower")]
+pub(crate) fn service_failed(error: &(dyn std::error::Error + Send + Sync)) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: "netstack::http::server",
+        "the service failed: {error}; the client gets 500 Internal Server Error"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
+
 /// The TLS handshake of a new connection failed; it is closed.
 pub(crate) fn handshake_failed(
     peer: Option<SocketAddr>,

@@ -50,6 +50,8 @@ mod deadline;
 mod events;
 mod io;
 mod rejection;
+#[cfg(feature = "tower")]
+mod service;
 mod state;
 mod stream;
 mod sync_idle;
