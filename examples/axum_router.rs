@@ -46,8 +46,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         ("GET", "/missing", ""),
     ] {
         let request = match method {
-            "POST" => client.post(&format!("{base}{path}")).body(body.to_string()),
-            _ => client.get(&format!("{base}{path}")),
+            "POST" => client.post(format!("{base}{path}")).body(body.to_string()),
+            _ => client.get(format!("{base}{path}")),
         };
         let response = request.send()?;
         let status = response.status();

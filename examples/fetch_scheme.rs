@@ -194,13 +194,13 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         ("answer", "42"),
     ])?;
     let fetcher = fetcher();
-    let greeting = fetcher.download_string(&format!("kv://127.0.0.1:{port}/greeting"))?;
+    let greeting = fetcher.download_string(format!("kv://127.0.0.1:{port}/greeting"))?;
     println!("sync   kv://127.0.0.1:{port}/greeting -> {greeting:?}");
     let answer = netstack::sockets::block_on(
         fetcher.download_string_async(&format!("kv://127.0.0.1:{port}/answer")),
     )?;
     println!("async  kv://127.0.0.1:{port}/answer -> {answer:?}");
-    match fetcher.download_string(&format!("kv://127.0.0.1:{port}/nothing")) {
+    match fetcher.download_string(format!("kv://127.0.0.1:{port}/nothing")) {
         Err(err) => println!(
             "error  kv://127.0.0.1:{port}/nothing -> {err} ({:?})",
             err.kind()

@@ -399,7 +399,7 @@ fn http_round_trip(out: &mut dyn Write) -> DemoResult {
     let client = Client::new();
     let mut reused = 0;
     for path in ["/one", "/two", "/three"] {
-        let response = client.get(&format!("{base}{path}")).send()?;
+        let response = client.get(format!("{base}{path}")).send()?;
         if response.timings().reused {
             reused += 1;
         }
@@ -416,7 +416,7 @@ fn http_round_trip(out: &mut dyn Write) -> DemoResult {
         .timeout(Duration::from_secs(10))
         .build_async();
     let text = block_on(async {
-        let response = async_client.get(&format!("{base}/async")).send().await?;
+        let response = async_client.get(format!("{base}/async")).send().await?;
         response.text().await
     })?;
     writeln!(out, "  http  async GET /async -> {text:?}")?;

@@ -11,14 +11,14 @@ fn a_custom_scheme_answers_in_both_modes_and_fails_clearly() {
     let port = fetch_scheme::start_kv_server(&[("name", "netstack"), ("empty", "")]).unwrap();
     let fetcher = fetch_scheme::fetcher();
     let url = |key: &str| format!("kv://127.0.0.1:{port}/{key}");
-    assert_eq!(fetcher.download_string(&url("name")).unwrap(), "netstack");
+    assert_eq!(fetcher.download_string(url("name")).unwrap(), "netstack");
     assert_eq!(
         netstack::sockets::block_on(fetcher.download_string_async(&url("name"))).unwrap(),
         "netstack"
     );
-    assert_eq!(fetcher.download_string(&url("empty")).unwrap(), "");
+    assert_eq!(fetcher.download_string(url("empty")).unwrap(), "");
     for err in [
-        fetcher.download_string(&url("absent")).unwrap_err(),
+        fetcher.download_string(url("absent")).unwrap_err(),
         netstack::sockets::block_on(fetcher.download_string_async(&url("absent"))).unwrap_err(),
     ] {
         assert_eq!(err.kind(), fetch::ErrorKind::NotFound, "{err}");

@@ -57,3 +57,46 @@ fn the_reexported_crates_are_the_ones_the_layers_speak() {
     headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
     assert_eq!(headers.len(), 1);
 }
+
+#[test]
+fn a_client_response_becomes_an_http_response() {
+    use netstack::protocols::http::server::{HttpServer, Request, Response, ServerConfig};
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default(),
+        |_: Request| {
+            let mut response = Response::new("as http".into());
+            response
+                .headers_mut()
+                .insert("x-probe", http::HeaderValue::from_static("1"));
+            response
+        },
+    )
+    .unwrap();
+    let url = format!("http://{}/", server.local_endpoint());
+    let response: netstack::http::Response<http::client::Response> = http::client::Client::new()
+        .get(&url)
+        .send()
+        .unwrap()
+        .into_http();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-probe"], "1");
+    assert_eq!(response.into_body().text().unwrap(), "as http");
+    server.shutdown();
+}
+
+#[test]
+fn url_parameters_take_text_or_a_parsed_url() {
+    let fetcher = fetch::Fetcher::new();
+    let parsed = netstack::url::Url::parse("data:,parsed").unwrap();
+    let owned = String::from("data:,owned");
+    assert_eq!(fetcher.download_string(&parsed).unwrap(), "parsed");
+    assert_eq!(fetcher.download_string(parsed).unwrap(), "parsed");
+    assert_eq!(fetcher.download_string(&owned).unwrap(), "owned");
+    assert_eq!(fetcher.download_string(owned).unwrap(), "owned");
+    let err = http::client::Client::new()
+        .get(netstack::url::Url::parse("ftp://127.0.0.1/").unwrap())
+        .send()
+        .unwrap_err();
+    assert!(matches!(err, http::Error::InvalidRequest(_)), "{err}");
+}

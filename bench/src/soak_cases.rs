@@ -185,7 +185,7 @@ fn soak(args: &Args, asynchronous: bool) -> BenchResult<Vec<Check>> {
     } else {
         let client = builder.build();
         for n in 1..=args.requests {
-            let text = client.get(&format!("http://{addr}/?{n}")).send()?.text()?;
+            let text = client.get(format!("http://{addr}/?{n}")).send()?.text()?;
             if text != format!("reply to {n}") {
                 lost = Some(format!("request {n} got {text:?}"));
                 break;
@@ -318,7 +318,7 @@ fn fairness(args: &Args) -> BenchResult<Check> {
                 for r in 0..requests {
                     let sent = Instant::now();
                     let text = client
-                        .get(&format!("http://{addr}/?{c}-{r}"))
+                        .get(format!("http://{addr}/?{c}-{r}"))
                         .send()
                         .and_then(|response| response.text())
                         .map_err(|e| format!("client {c}, request {r}: {e}"))?;

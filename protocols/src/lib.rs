@@ -52,11 +52,13 @@ pub mod framing;
 pub mod ftp;
 pub mod http;
 pub mod icmp;
+mod into_url;
 pub mod resp;
 
 pub use body_traits::BodyStream;
 /// The `bytes` crate this layer's bodies are made of (the same version).
 pub use bytes;
+pub use into_url::IntoUrl;
 pub use transport;
 /// The `url` crate whose `Url` this layer's clients take and return.
 pub use url;

@@ -60,7 +60,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn a_response_reads_with_tokios_async_read() {
     let (base, handle, server) = echo_server();
     runtime().block_on(async {
-        let mut response = client().get(&format!("{base}/big")).send().await.unwrap();
+        let mut response = client().get(format!("{base}/big")).send().await.unwrap();
         let mut body = Vec::new();
         response.read_to_end(&mut body).await.unwrap();
         assert!(body == big(), "{} bytes", body.len());
@@ -78,7 +78,7 @@ fn a_stream_goes_out_as_a_body_and_comes_back_as_a_stream() {
             .map(|p| Ok(Bytes::from_static(p.as_bytes())))
             .collect();
         let response = client()
-            .post(&format!("{base}/echo"))
+            .post(format!("{base}/echo"))
             .body(Body::from_stream(futures::stream::iter(pieces)))
             .send()
             .await
@@ -95,7 +95,7 @@ fn a_stream_goes_out_as_a_body_and_comes_back_as_a_stream() {
             Err(std::io::Error::other("the source broke")),
         ]);
         let err = client()
-            .post(&format!("{base}/echo"))
+            .post(format!("{base}/echo"))
             .body(Body::from_stream(failing))
             .send()
             .await
@@ -110,7 +110,7 @@ fn a_stream_goes_out_as_a_body_and_comes_back_as_a_stream() {
 fn responses_are_http_bodies() {
     let (base, handle, server) = echo_server();
     runtime().block_on(async {
-        let mut response = client().get(&format!("{base}/big")).send().await.unwrap();
+        let mut response = client().get(format!("{base}/big")).send().await.unwrap();
         let mut body = Vec::new();
         while let Some(frame) =
             poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut response), cx)).await

@@ -125,11 +125,11 @@ fn file_urls_read_list_resume_and_write(mode: Mode) {
     assert!(got.headers.contains_key("last-modified"));
     assert_eq!(got.resumed_from, None);
 
-    let got = run(mode, f.get(&url("data.bin")).resume_from(99_000)).unwrap();
+    let got = run(mode, f.get(url("data.bin")).resume_from(99_000)).unwrap();
     assert_eq!(got.body, &content[99_000..]);
     assert_eq!(got.resumed_from, Some(99_000));
 
-    let head = run(mode, f.get(&url("data.bin")).method(Method::HEAD)).unwrap();
+    let head = run(mode, f.get(url("data.bin")).method(Method::HEAD)).unwrap();
     assert!(head.body.is_empty());
     assert_eq!(head.headers["content-length"], "100000");
 
@@ -140,14 +140,14 @@ fn file_urls_read_list_resume_and_write(mode: Mode) {
     assert_eq!(err.kind(), fetch::ErrorKind::NotFound, "{err}");
     assert!(err.to_string().contains("missing.txt"), "{err}");
 
-    run(mode, f.request(&url("written.txt")).body("new text")).unwrap();
+    run(mode, f.request(url("written.txt")).body("new text")).unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.path().join("written.txt")).unwrap(),
         "new text"
     );
     run(
         mode,
-        f.request(&url("copy.bin"))
+        f.request(url("copy.bin"))
             .upload_file(dir.path().join("data.bin")),
     )
     .unwrap();
@@ -180,7 +180,7 @@ fn http_requests_carry_method_headers_body_and_credentials(mode: Mode) {
 
     let got = run(
         mode,
-        f.request(&server.url("/form"))
+        f.request(server.url("/form"))
             .header("X-Test", "yes")
             .credentials("alice", Some("secret"))
             .body("a=1"),
@@ -196,13 +196,13 @@ fn http_requests_carry_method_headers_body_and_credentials(mode: Mode) {
     std::fs::write(dir.path().join("up.txt"), "file contents").unwrap();
     let got = run(
         mode,
-        f.request(&server.url("/put"))
+        f.request(server.url("/put"))
             .upload_file(dir.path().join("up.txt")),
     )
     .unwrap();
     assert_eq!(got.text(), "PUT /put auth=- x=- body=file contents");
 
-    let got = run(mode, f.request(&server.url("/del")).method(Method::DELETE)).unwrap();
+    let got = run(mode, f.request(server.url("/del")).method(Method::DELETE)).unwrap();
     assert!(got.text().starts_with("DELETE /del"));
 
     // Credentials in the URL.
@@ -215,7 +215,7 @@ fn http_requests_carry_method_headers_body_and_credentials(mode: Mode) {
     );
 
     // A bad header is refused before anything is sent.
-    let err = run(mode, f.get(&server.url("/")).header("Bad Name", "v")).unwrap_err();
+    let err = run(mode, f.get(server.url("/")).header("Bad Name", "v")).unwrap_err();
     assert!(err.to_string().contains("header name"), "{err}");
 }
 
@@ -239,12 +239,12 @@ fn resumed_downloads_use_a_range(mode: Mode) {
         }
     });
     let f = fetcher();
-    let got = run(mode, f.get(&server.url("/ranged")).resume_from(4)).unwrap();
+    let got = run(mode, f.get(server.url("/ranged")).resume_from(4)).unwrap();
     assert_eq!(got.status, Some(206));
     assert_eq!(got.resumed_from, Some(4));
     assert_eq!(got.body, b"456789");
     // A server that ignores the range sends everything: not resumed.
-    let got = run(mode, f.get(&server.url("/whole")).resume_from(4)).unwrap();
+    let got = run(mode, f.get(server.url("/whole")).resume_from(4)).unwrap();
     assert_eq!(got.resumed_from, None);
     assert_eq!(got.body, b"0123456789");
     assert_eq!(server.recorded()[1].header("range"), Some("bytes=4-"));
@@ -267,7 +267,7 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
     assert_eq!(got.status, Some(404));
     assert_eq!(got.text(), "no such page");
     let err = match mode {
-        Mode::Sync => f.download_string(&server.url("/missing")).unwrap_err(),
+        Mode::Sync => f.download_string(server.url("/missing")).unwrap_err(),
         Mode::Async => block_on(f.download_string_async(&server.url("/missing"))).unwrap_err(),
     };
     assert_eq!(err.kind(), fetch::ErrorKind::HttpStatus);
@@ -418,21 +418,13 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     assert!(got.headers.contains_key("last-modified"));
     assert_eq!(got.status, None);
 
-    let got = run(
-        mode,
-        f.get(&format!("{base}/data.bin")).resume_from(299_990),
-    )
-    .unwrap();
+    let got = run(mode, f.get(format!("{base}/data.bin")).resume_from(299_990)).unwrap();
     assert_eq!(got.body, &content[299_990..]);
     assert_eq!(got.resumed_from, Some(299_990));
     assert_eq!(got.headers["content-length"], "10");
 
     // HEAD: SIZE and MDTM only, no RETR.
-    let head = run(
-        mode,
-        f.get(&format!("{base}/data.bin")).method(Method::HEAD),
-    )
-    .unwrap();
+    let head = run(mode, f.get(format!("{base}/data.bin")).method(Method::HEAD)).unwrap();
     assert!(head.body.is_empty());
     assert_eq!(head.headers["content-length"], "300000");
     assert!(head.headers.contains_key("last-modified"));
@@ -463,7 +455,7 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     );
     run(
         mode,
-        f.request(&format!("{base}/copy.txt"))
+        f.request(format!("{base}/copy.txt"))
             .credentials("alice", Some("secret"))
             .upload_file(home.path().join("local.txt")),
     )
@@ -475,20 +467,20 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
 
     let kind = |request: FetchRequest| run(mode, request).unwrap_err().kind();
     assert_eq!(
-        kind(f.get(&format!("{base}/missing.bin"))),
+        kind(f.get(format!("{base}/missing.bin"))),
         fetch::ErrorKind::NotFound
     );
     assert_eq!(
-        kind(f.get(&format!("ftp://alice:wrong@127.0.0.1:{}/x", server.port))),
+        kind(f.get(format!("ftp://alice:wrong@127.0.0.1:{}/x", server.port))),
         fetch::ErrorKind::LoginDenied
     );
     // The anonymous user may not write.
     assert_eq!(
-        kind(f.request(&format!("{base}/nope.txt")).body("x")),
+        kind(f.request(format!("{base}/nope.txt")).body("x")),
         fetch::ErrorKind::UploadFailed
     );
     assert_eq!(
-        kind(f.get(&format!("{base}/bad%0D%0ADELE%20data.bin"))),
+        kind(f.get(format!("{base}/bad%0D%0ADELE%20data.bin"))),
         fetch::ErrorKind::InvalidUrl
     );
     assert!(anon.path().join("data.bin").exists());

@@ -83,7 +83,7 @@ fn spawned_connections_are_served_in_parallel_and_shut_down_gracefully() {
     for path in ["/a", "/b", "/c"] {
         assert_eq!(
             client
-                .get(&format!("{base}{path}"))
+                .get(format!("{base}{path}"))
                 .send()
                 .unwrap()
                 .text()
@@ -101,7 +101,7 @@ fn spawned_connections_are_served_in_parallel_and_shut_down_gracefully() {
         }))
         .expect("the accept loop ended");
     assert!(
-        Client::new().get(&format!("{base}/after")).send().is_err(),
+        Client::new().get(format!("{base}/after")).send().is_err(),
         "refused after shutdown"
     );
 }

@@ -151,7 +151,7 @@ fn a_value_that_cannot_be_json_fails_the_request_before_it_is_sent() {
     // JSON object keys are strings; a map keyed by pairs has none.
     let value: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
     let err = client()
-        .post(&server.url("/"))
+        .post(server.url("/"))
         .json(&value)
         .send()
         .unwrap_err();
@@ -169,7 +169,7 @@ fn the_fetcher_posts_json_and_reads_it_back_from_any_scheme() {
     let server = echo();
     let fetcher = Fetcher::builder().timeout(Some(LIMIT)).build();
     let response = fetcher
-        .request(&server.url("/"))
+        .request(server.url("/"))
         .json(&order())
         .send()
         .unwrap();
@@ -186,7 +186,7 @@ fn the_fetcher_posts_json_and_reads_it_back_from_any_scheme() {
 
     let async_back: Order = block_on(async {
         fetcher
-            .request(&server.url("/"))
+            .request(server.url("/"))
             .json(&order())
             .send_async()
             .await

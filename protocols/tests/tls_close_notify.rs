@@ -95,7 +95,7 @@ fn a_connection_the_server_closes_ends_with_close_notify_sync() {
     let client = builder(&cert).build();
     let body = text(
         client
-            .get(&format!("https://localhost:{port}/"))
+            .get(format!("https://localhost:{port}/"))
             .send()
             .unwrap(),
     );
@@ -109,7 +109,7 @@ fn a_pooled_connection_evicted_ends_with_close_notify_sync() {
     let client = builder(&cert).build();
     let body = text(
         client
-            .get(&format!("https://localhost:{port}/"))
+            .get(format!("https://localhost:{port}/"))
             .send()
             .unwrap(),
     );
@@ -125,7 +125,7 @@ fn a_dropped_client_ends_its_pooled_connection_with_close_notify_async() {
     let client = builder(&cert).build_async();
     let body = block_on(async {
         let response = client
-            .get(&format!("https://localhost:{port}/"))
+            .get(format!("https://localhost:{port}/"))
             .send()
             .await
             .unwrap();

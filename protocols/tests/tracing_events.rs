@@ -216,7 +216,7 @@ fn the_clients_steps_are_debug_events() {
     .unwrap();
     let port = server.local_endpoint().as_ip().unwrap().port();
     let response = Client::new()
-        .get(&format!("http://127.0.0.1:{port}/traced"))
+        .get(format!("http://127.0.0.1:{port}/traced"))
         .send()
         .unwrap();
     assert_eq!(response.text().unwrap(), "traced");

@@ -57,6 +57,7 @@ use std::time::Duration;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RANGE};
 
 use crate::http::client::{AsyncClient, Body, Client};
+use crate::IntoUrl;
 
 pub use builder::FetcherBuilder;
 pub use error::{Error, ErrorKind, Result};
@@ -148,12 +149,12 @@ impl Default for Fetcher {
 }
 
 /// Fetches `url` with the default [`Fetcher`], blocking.
-pub fn fetch(url: &str) -> Result<FetchResponse> {
+pub fn fetch(url: impl IntoUrl) -> Result<FetchResponse> {
     default_fetcher().get(url).send()
 }
 
 /// Fetches `url` with the default [`Fetcher`], asynchronously.
-pub async fn fetch_async(url: &str) -> Result<AsyncFetchResponse> {
+pub async fn fetch_async(url: impl IntoUrl) -> Result<AsyncFetchResponse> {
     default_fetcher().get(url).send_async().await
 }
 
@@ -229,12 +230,12 @@ impl Fetcher {
     }
 
     /// A request for `url` (a `GET`, until a method or body is set).
-    pub fn request(&self, url: &str) -> FetchRequest {
-        FetchRequest::new(self.clone(), url)
+    pub fn request(&self, url: impl IntoUrl) -> FetchRequest {
+        FetchRequest::new(self.clone(), url.url_text())
     }
 
     /// A download of `url`.
-    pub fn get(&self, url: &str) -> FetchRequest {
+    pub fn get(&self, url: impl IntoUrl) -> FetchRequest {
         self.request(url)
     }
 
@@ -393,18 +394,18 @@ fn data_response(parts: FetchParts) -> Result<FetchResponse> {
 /// The `WebClient` conveniences, blocking: they fail on an HTTP error status.
 impl Fetcher {
     /// The body of `url` as text.
-    pub fn download_string(&self, url: &str) -> Result<String> {
+    pub fn download_string(&self, url: impl IntoUrl) -> Result<String> {
         self.get(url).send()?.error_for_status()?.text()
     }
 
     /// The body of `url`.
-    pub fn download_bytes(&self, url: &str) -> Result<Vec<u8>> {
+    pub fn download_bytes(&self, url: impl IntoUrl) -> Result<Vec<u8>> {
         self.get(url).send()?.error_for_status()?.bytes()
     }
 
     /// Saves the body of `url` to `path` and returns its length. The file
     /// is written only once the response is known good.
-    pub fn download_file(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+    pub fn download_file(&self, url: impl IntoUrl, path: impl AsRef<Path>) -> Result<u64> {
         let mut response = self.get(url).send()?.error_for_status()?;
         let path = path.as_ref();
         let mut file = std::fs::File::create(path)
@@ -414,7 +415,11 @@ impl Fetcher {
 
     /// Uploads `data` to `url` (HTTP `POST`, FTP `STOR`, a local file) and
     /// returns the response body.
-    pub fn upload_bytes(&self, url: &str, data: impl Into<bytes::Bytes>) -> Result<Vec<u8>> {
+    pub fn upload_bytes(
+        &self,
+        url: impl IntoUrl,
+        data: impl Into<bytes::Bytes>,
+    ) -> Result<Vec<u8>> {
         self.request(url)
             .body(data)
             .send()?
@@ -424,7 +429,7 @@ impl Fetcher {
 
     /// Uploads the file at `path` to `url` (HTTP `PUT`, FTP `STOR`, a local
     /// copy) and returns the response body.
-    pub fn upload_file(&self, url: &str, path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    pub fn upload_file(&self, url: impl IntoUrl, path: impl AsRef<Path>) -> Result<Vec<u8>> {
         self.request(url)
             .upload_file(path.as_ref())
             .send()?
@@ -436,7 +441,7 @@ impl Fetcher {
 /// The `WebClient` conveniences, asynchronous.
 impl Fetcher {
     /// The body of `url` as text.
-    pub async fn download_string_async(&self, url: &str) -> Result<String> {
+    pub async fn download_string_async(&self, url: impl IntoUrl) -> Result<String> {
         self.get(url)
             .send_async()
             .await?
@@ -446,7 +451,7 @@ impl Fetcher {
     }
 
     /// The body of `url`.
-    pub async fn download_bytes_async(&self, url: &str) -> Result<Vec<u8>> {
+    pub async fn download_bytes_async(&self, url: impl IntoUrl) -> Result<Vec<u8>> {
         self.get(url)
             .send_async()
             .await?
@@ -456,7 +461,11 @@ impl Fetcher {
     }
 
     /// Saves the body of `url` to `path` and returns its length.
-    pub async fn download_file_async(&self, url: &str, path: impl AsRef<Path>) -> Result<u64> {
+    pub async fn download_file_async(
+        &self,
+        url: impl IntoUrl,
+        path: impl AsRef<Path>,
+    ) -> Result<u64> {
         let mut response = self.get(url).send_async().await?.error_for_status()?;
         let path = path.as_ref();
         let mut file = std::fs::File::create(path)
@@ -467,7 +476,7 @@ impl Fetcher {
     /// Uploads `data` to `url` and returns the response body.
     pub async fn upload_bytes_async(
         &self,
-        url: &str,
+        url: impl IntoUrl,
         data: impl Into<bytes::Bytes>,
     ) -> Result<Vec<u8>> {
         let response = self.request(url).body(data).send_async().await?;
@@ -475,7 +484,11 @@ impl Fetcher {
     }
 
     /// Uploads the file at `path` to `url` and returns the response body.
-    pub async fn upload_file_async(&self, url: &str, path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    pub async fn upload_file_async(
+        &self,
+        url: impl IntoUrl,
+        path: impl AsRef<Path>,
+    ) -> Result<Vec<u8>> {
         let response = self
             .request(url)
             .upload_file(path.as_ref())

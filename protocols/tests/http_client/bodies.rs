@@ -131,14 +131,14 @@ fn bodies_over_the_size_limit_are_refused(mode: Mode) {
         Mode::Sync => {
             let client = bounded().max_body_size(4096).build();
             let err = client
-                .get(&server.url("/announced"))
+                .get(server.url("/announced"))
                 .send()
                 .unwrap()
                 .bytes()
                 .unwrap_err();
             assert!(matches!(err, Error::BodyTooLarge { limit: 4096 }));
             let err = client
-                .get(&server.url("/chunked"))
+                .get(server.url("/chunked"))
                 .send()
                 .unwrap()
                 .text()
@@ -150,7 +150,7 @@ fn bodies_over_the_size_limit_are_refused(mode: Mode) {
     };
     block_on(async {
         let err = client
-            .get(&server.url("/announced"))
+            .get(server.url("/announced"))
             .send()
             .await
             .unwrap()
@@ -159,7 +159,7 @@ fn bodies_over_the_size_limit_are_refused(mode: Mode) {
             .unwrap_err();
         assert!(matches!(err, Error::BodyTooLarge { limit: 4096 }));
         let err = client
-            .get(&server.url("/chunked"))
+            .get(server.url("/chunked"))
             .send()
             .await
             .unwrap()

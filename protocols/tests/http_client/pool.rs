@@ -209,7 +209,7 @@ fn a_close_while_a_current_thread_runtime_is_idle_is_seen_before_reuse() {
         .build_async();
     for i in 0..3 {
         let body = runtime.block_on(async {
-            let response = client.post(&server.url("/")).body("p").send().await?;
+            let response = client.post(server.url("/")).body("p").send().await?;
             response.bytes().await
         });
         assert_eq!(body.unwrap_or_else(|e| panic!("POST {i}: {e}")), b"ok"[..]);

@@ -96,37 +96,41 @@ use crate::http::{Error, Limits, Result};
 macro_rules! request_methods {
     ($client:ty) => {
         /// A request with any method.
-        pub fn request(&self, method: http::Method, url: &str) -> RequestBuilder<$client> {
-            RequestBuilder::new(self.clone(), method, url)
+        pub fn request(
+            &self,
+            method: http::Method,
+            url: impl crate::IntoUrl,
+        ) -> RequestBuilder<$client> {
+            RequestBuilder::new(self.clone(), method, url.url_text())
         }
 
         /// A `GET` request.
-        pub fn get(&self, url: &str) -> RequestBuilder<$client> {
+        pub fn get(&self, url: impl crate::IntoUrl) -> RequestBuilder<$client> {
             self.request(http::Method::GET, url)
         }
 
         /// A `HEAD` request.
-        pub fn head(&self, url: &str) -> RequestBuilder<$client> {
+        pub fn head(&self, url: impl crate::IntoUrl) -> RequestBuilder<$client> {
             self.request(http::Method::HEAD, url)
         }
 
         /// A `POST` request.
-        pub fn post(&self, url: &str) -> RequestBuilder<$client> {
+        pub fn post(&self, url: impl crate::IntoUrl) -> RequestBuilder<$client> {
             self.request(http::Method::POST, url)
         }
 
         /// A `PUT` request.
-        pub fn put(&self, url: &str) -> RequestBuilder<$client> {
+        pub fn put(&self, url: impl crate::IntoUrl) -> RequestBuilder<$client> {
             self.request(http::Method::PUT, url)
         }
 
         /// A `PATCH` request.
-        pub fn patch(&self, url: &str) -> RequestBuilder<$client> {
+        pub fn patch(&self, url: impl crate::IntoUrl) -> RequestBuilder<$client> {
             self.request(http::Method::PATCH, url)
         }
 
         /// A `DELETE` request.
-        pub fn delete(&self, url: &str) -> RequestBuilder<$client> {
+        pub fn delete(&self, url: impl crate::IntoUrl) -> RequestBuilder<$client> {
             self.request(http::Method::DELETE, url)
         }
     };

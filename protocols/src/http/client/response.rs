@@ -324,6 +324,17 @@ macro_rules! accessors {
             self.body.pipeline.trailers()
         }
 
+        /// This response as the `http` crate's: its status, version and
+        /// header fields, and itself as the body, which reads as before
+        /// (the final URL, timings and the rest stay on it).
+        pub fn into_http(self) -> http::Response<Self> {
+            let mut head = http::Response::new(());
+            *head.status_mut() = self.parts.status;
+            *head.version_mut() = self.parts.version;
+            *head.headers_mut() = self.parts.headers.clone();
+            head.map(|()| self)
+        }
+
         /// The announced length (within the limit) as a first capacity.
         fn capacity_hint(&self) -> usize {
             self.content_length()
