@@ -38,7 +38,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     });
     println!("axum router on {base}");
 
-    let client = Client::builder().timeout(Duration::from_secs(10)).build();
+    let client = Client::builder()
+        .timeout(Some(Duration::from_secs(10)))
+        .build();
     for (method, path, body) in [
         ("GET", "/", ""),
         ("GET", "/users/42", ""),

@@ -413,7 +413,7 @@ fn http_round_trip(out: &mut dyn Write) -> DemoResult {
     )?;
     // The async client's own deadline bounds the whole request.
     let async_client = AsyncClient::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(Some(Duration::from_secs(10)))
         .build_async();
     let text = block_on(async {
         let response = async_client.get(format!("{base}/async")).send().await?;

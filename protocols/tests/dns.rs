@@ -561,7 +561,7 @@ fn the_dns_client_resolves_for_the_http_client_the_fetcher_and_tcp_client() {
     let builder = || {
         Client::builder()
             .resolver(dnsmasq.client())
-            .timeout(TIMEOUT)
+            .timeout(Some(TIMEOUT))
     };
     let fetcher = Fetcher::builder()
         .http_clients(builder().build(), builder().build_async())

@@ -44,7 +44,7 @@ fn big() -> Vec<u8> {
 
 fn client() -> AsyncClient {
     Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(Some(Duration::from_secs(10)))
         .build_async()
 }
 

@@ -206,7 +206,7 @@ fn run_faults(mode: Mode, tls: bool, rounds: u64, seed: u64) -> (usize, usize) {
         .read_timeout(Some(READ_TIMEOUT))
         .write_timeout(Some(Duration::from_secs(5)))
         .connect_timeout(Some(Duration::from_secs(5)))
-        .timeout(Duration::from_secs(10))
+        .timeout(Some(Duration::from_secs(10)))
         // Each request on a connection of its own: the fault belongs to it.
         .pool_max_idle_per_host(0)
         .resolver(StaticResolver::new(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]));

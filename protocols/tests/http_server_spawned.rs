@@ -59,7 +59,9 @@ fn spawned_connections_are_served_in_parallel_and_shut_down_gracefully() {
         .map(|_| {
             let url = format!("{base}/slow");
             std::thread::spawn(move || {
-                let client = Client::builder().timeout(Duration::from_secs(10)).build();
+                let client = Client::builder()
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build();
                 let response = client.get(&url).send().unwrap();
                 assert_eq!(response.status(), 200);
                 assert_eq!(response.text().unwrap(), "/slow");
@@ -79,7 +81,9 @@ fn spawned_connections_are_served_in_parallel_and_shut_down_gracefully() {
         "each connection was handed to the spawner"
     );
     // Keep-alive still works on a spawned connection.
-    let client = Client::builder().timeout(Duration::from_secs(10)).build();
+    let client = Client::builder()
+        .timeout(Some(Duration::from_secs(10)))
+        .build();
     for path in ["/a", "/b", "/c"] {
         assert_eq!(
             client

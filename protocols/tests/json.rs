@@ -54,11 +54,11 @@ fn answers(body: &'static str) -> Server {
 const LIMIT: Duration = Duration::from_secs(10);
 
 fn client() -> Client {
-    Client::builder().timeout(LIMIT).build()
+    Client::builder().timeout(Some(LIMIT)).build()
 }
 
 fn async_client() -> AsyncClient {
-    Client::builder().timeout(LIMIT).build_async()
+    Client::builder().timeout(Some(LIMIT)).build_async()
 }
 
 both_modes!(

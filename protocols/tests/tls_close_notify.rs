@@ -76,7 +76,7 @@ fn builder(cert_pem: &str) -> ClientBuilder {
                 .unwrap(),
         )
         .resolver(StaticResolver::new(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]))
-        .timeout(Duration::from_secs(10))
+        .timeout(Some(Duration::from_secs(10)))
 }
 
 fn end_seen(ended: &mpsc::Receiver<End>) -> End {

@@ -166,7 +166,7 @@ pub(super) fn download_netstack_tls(
     read_len: usize,
 ) -> BenchResult<f64> {
     let client = Client::builder()
-        .timeout(timeout)
+        .timeout(Some(timeout))
         .read_timeout(Some(timeout))
         .write_timeout(Some(timeout))
         .connect_timeout(Some(timeout))

@@ -367,7 +367,7 @@ fn keepalive_case(
 
 fn netstack_client(timeout: Duration) -> Client {
     Client::builder()
-        .timeout(timeout)
+        .timeout(Some(timeout))
         .read_timeout(Some(timeout))
         .write_timeout(Some(timeout))
         .connect_timeout(Some(timeout))
@@ -376,7 +376,7 @@ fn netstack_client(timeout: Duration) -> Client {
 
 fn netstack_async_client(timeout: Duration) -> AsyncClient {
     Client::builder()
-        .timeout(timeout)
+        .timeout(Some(timeout))
         .read_timeout(Some(timeout))
         .write_timeout(Some(timeout))
         .connect_timeout(Some(timeout))

@@ -148,7 +148,7 @@ fn a_trickling_server_hits_the_deadline(mode: Mode) {
             std::thread::sleep(Duration::from_secs(1));
         }
     });
-    let client = TestClient::new(mode, bounded().timeout(Duration::from_millis(2500)));
+    let client = TestClient::new(mode, bounded().timeout(Some(Duration::from_millis(2500))));
     let started = Instant::now();
     let err = client.get(&server.url("/")).err().unwrap();
     assert!(
@@ -295,7 +295,7 @@ fn a_connect_that_gets_no_answer_hits_the_connect_timeout(mode: Mode) {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     // The overall deadline, when shorter, is the one reported.
-    let client = TestClient::new(mode, bounded().timeout(Duration::from_millis(300)));
+    let client = TestClient::new(mode, bounded().timeout(Some(Duration::from_millis(300))));
     let err = client.get(&format!("http://{addr}/")).err().unwrap();
     assert!(
         matches!(

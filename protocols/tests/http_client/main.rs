@@ -60,7 +60,7 @@ fn futures_and_clients_are_send_and_sync() {
 fn the_async_client_runs_under_tokio() {
     let server = Server::respond(|request, _| (ok(request.path()), true));
     let client = AsyncClient::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Some(Duration::from_secs(20)))
         .build_async();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -205,7 +205,7 @@ fn a_close_while_a_current_thread_runtime_is_idle_is_seen_before_reuse() {
         .build()
         .unwrap();
     let client = AsyncClient::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Some(Duration::from_secs(20)))
         .build_async();
     for i in 0..3 {
         let body = runtime.block_on(async {

@@ -281,5 +281,5 @@ pub fn bounded() -> ClientBuilder {
         .read_timeout(Some(Duration::from_secs(5)))
         .write_timeout(Some(Duration::from_secs(5)))
         .connect_timeout(Some(Duration::from_secs(5)))
-        .timeout(Duration::from_secs(30))
+        .timeout(Some(Duration::from_secs(30)))
 }

@@ -354,7 +354,7 @@ impl Config {
 /// use std::time::Duration;
 /// use protocols::http::client::Client;
 /// let client = Client::builder()
-///     .timeout(Duration::from_secs(10))
+///     .timeout(Some(Duration::from_secs(10)))
 ///     .max_redirects(3)
 ///     .decompress(true)
 ///     .build();
@@ -449,9 +449,11 @@ impl ClientBuilder {
     }
 
     /// An overall deadline per request: connecting, sending, redirects and
-    /// reading the whole body (`Error::Timeout` with the phase `Phase::Deadline`).
-    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.config.timeout = Some(timeout);
+    /// reading the whole body (`Error::Timeout` with the phase
+    /// `Phase::Deadline`); `None` (the default): none. Like the other
+    /// timeouts here and on the fetcher's builder, an `Option`.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> ClientBuilder {
+        self.config.timeout = timeout;
         self
     }
 
