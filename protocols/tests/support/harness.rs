@@ -189,7 +189,7 @@ pub async fn got_async(mut response: AsyncResponse) -> Got {
     let mut body = Vec::new();
     let mut buf = [0u8; 8192];
     let body = loop {
-        match response.read(&mut buf).await {
+        match response.read_body(&mut buf).await {
             Ok(0) => break Ok(body),
             Ok(n) => body.extend_from_slice(&buf[..n]),
             Err(e) => break Err(e),

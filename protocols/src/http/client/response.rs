@@ -480,8 +480,10 @@ impl AsyncResponse {
 
     accessors!();
 
-    /// Reads body data into `buf` (0 at the end).
-    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+    /// Reads body data into `buf` (0 at the end), as the blocking
+    /// [`Response::read_body`] does. (Named so that it does not shadow
+    /// `read` of the `AsyncRead` extension traits, which work on it too.)
+    pub async fn read_body(&mut self, buf: &mut [u8]) -> Result<usize> {
         poll_fn(|cx| self.body.poll_read_async(cx, buf)).await
     }
 
@@ -492,7 +494,7 @@ impl AsyncResponse {
         let mut body = Vec::with_capacity(self.capacity_hint());
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            let n = self.read(&mut buf).await?;
+            let n = self.read_body(&mut buf).await?;
             if n == 0 {
                 return Ok(Bytes::from(body));
             }
@@ -530,7 +532,7 @@ impl AsyncResponse {
         let mut buf = [0u8; 8 * 1024];
         let mut drained = 0u64;
         while drained <= DRAIN_LIMIT {
-            match self.read(&mut buf).await {
+            match self.read_body(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => drained += n as u64,
             }
