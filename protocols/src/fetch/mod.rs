@@ -468,9 +468,12 @@ impl Fetcher {
     ) -> Result<u64> {
         let mut response = self.get(url).send_async().await?.error_for_status()?;
         let path = path.as_ref();
-        let mut file = std::fs::File::create(path)
+        let file = std::fs::File::create(path)
             .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-        response.copy_to(&mut file).await
+        // A local file's writes are short: they run on the task, as std's.
+        response
+            .copy_to(&mut futures_util::io::AllowStdIo::new(file))
+            .await
     }
 
     /// Uploads `data` to `url` and returns the response body.

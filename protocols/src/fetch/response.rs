@@ -412,18 +412,26 @@ impl AsyncFetchResponse {
         crate::BodyStream::new(self)
     }
 
-    /// Copies the rest of the body into `out` (a blocking writer such as a
-    /// local file or a buffer) and returns the byte count.
-    pub async fn copy_to(&mut self, out: &mut dyn Write) -> Result<u64> {
+    /// Copies the rest of the body into the asynchronous writer `out`
+    /// and returns the byte count. (A blocking writer goes through
+    /// `futures::io::AllowStdIo`, knowing that each write blocks the task.)
+    pub async fn copy_to(
+        &mut self,
+        out: &mut (impl futures_io::AsyncWrite + Unpin + ?Sized),
+    ) -> Result<u64> {
+        use futures_util::AsyncWriteExt;
         let mut buf = vec![0u8; 256 * 1024];
         let mut total = 0u64;
         loop {
             let n = self.read_body(&mut buf).await?;
             if n == 0 {
-                out.flush().map_err(|e| Error::io("writing the body", e))?;
+                out.flush()
+                    .await
+                    .map_err(|e| Error::io("writing the body", e))?;
                 return Ok(total);
             }
             out.write_all(&buf[..n])
+                .await
                 .map_err(|e| Error::io("writing the body", e))?;
             total += n as u64;
         }
