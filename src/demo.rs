@@ -335,7 +335,7 @@ fn transport_lines(out: &mut dyn Write) -> DemoResult {
         for line in BufReader::new(&stream).lines() {
             let line = line.map_err(|e| netstack::transport::Error::InvalidInput(e.to_string()))?;
             count += 1;
-            stream.write_all(format!("{}\n", line.to_uppercase()).as_bytes())?;
+            stream.write_all_sync(format!("{}\n", line.to_uppercase()).as_bytes())?;
         }
         Ok(count)
     });

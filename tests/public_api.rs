@@ -100,3 +100,30 @@ fn url_parameters_take_text_or_a_parsed_url() {
         .unwrap_err();
     assert!(matches!(err, http::Error::InvalidRequest(_)), "{err}");
 }
+
+/// No inherent method of a stream shadows a method of the ecosystem's I/O
+/// extension traits: with tokio's in scope, `read` and `write_all` are
+/// tokio's, awaited (a blocking inherent call here would not compile).
+#[test]
+fn tokios_extension_methods_reach_the_streams() {
+    use netstack::transport::{TcpClient, TcpListener};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
+        listener.start(1).unwrap();
+        let endpoint = listener.local_endpoint().unwrap();
+        let (client, server) = futures::join!(
+            TcpClient::connect_endpoint_async(endpoint),
+            listener.accept_async()
+        );
+        let (mut client, mut server) = (client.unwrap().into_stream(), server.unwrap());
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"ping");
+    });
+}

@@ -117,7 +117,7 @@ fn send_chunks(stream: NetworkStream, chunks: Vec<Vec<u8>>) -> thread::JoinHandl
             if i > 0 {
                 thread::sleep(Duration::from_millis(2));
             }
-            stream.write_all(chunk).unwrap();
+            stream.write_all_sync(chunk).unwrap();
         }
         stream.shutdown(Shutdown::Send).unwrap();
         stream
@@ -439,13 +439,13 @@ fn a_read_timeout_leaves_the_partial_frame_and_the_stream_usable() {
     for driver in DRIVERS {
         let (a, b) = pair();
         let mut server = Framed::new(b, LinesCodec::new());
-        a.write_all(b"hal").unwrap();
+        a.write_all_sync(b"hal").unwrap();
         let started = std::time::Instant::now();
         let err = read_within(driver, &mut server, Duration::from_millis(100)).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5), "{driver:?}");
         assert!(err.is_timeout(), "{driver:?}: {err:?}");
         assert!(err.to_string().starts_with("framing: transport: "), "{err}");
-        a.write_all(b"f a line\n").unwrap();
+        a.write_all_sync(b"f a line\n").unwrap();
         assert_eq!(
             read(driver, &mut server).unwrap().as_deref(),
             Some("half a line")
@@ -544,7 +544,7 @@ fn framed_works_over_a_shared_reference_for_split_reading_and_writing() {
     let (a, b) = pair();
     let mut reader = Framed::new(&b, LinesCodec::new());
     let mut writer = Framed::new(&b, LinesCodec::new());
-    a.write_all(b"ping\n").unwrap();
+    a.write_all_sync(b"ping\n").unwrap();
     assert_eq!(reader.read_frame().unwrap().as_deref(), Some("ping"));
     writer.write_frame("pong").unwrap();
     let mut client = Framed::new(a, LinesCodec::new());

@@ -355,8 +355,8 @@ fn hostile_server(reply: Vec<u8>, reset: bool) -> (sockets::EndPoint, std::threa
         let stream = listener.accept().unwrap();
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
         let mut command = [0u8; 256];
-        let _ = stream.read(&mut command);
-        let _ = stream.write_all(&reply);
+        let _ = stream.read_sync(&mut command);
+        let _ = stream.write_all_sync(&reply);
         if reset {
             stream.socket().set_linger(Some(Duration::ZERO)).unwrap();
         }

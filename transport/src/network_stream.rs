@@ -73,18 +73,22 @@ impl NetworkStream {
         self.socket
     }
 
-    /// Reads into `buf`; 0 means the peer has finished sending.
-    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+    /// Reads into `buf`, blocking (as the socket's mode says); 0 means the
+    /// peer has finished sending. The mode is in the name, as in
+    /// [`read_async`](Self::read_async), so that the `read` of the
+    /// `AsyncRead` extension traits (tokio's, futures') is never shadowed
+    /// by a blocking call; `std::io::Read` is implemented too.
+    pub fn read_sync(&self, buf: &mut [u8]) -> Result<usize> {
         Ok(self.socket.receive(buf)?)
     }
 
-    /// Writes from `buf`; returns how much was written.
-    pub fn write(&self, buf: &[u8]) -> Result<usize> {
+    /// Writes from `buf`, blocking; returns how much was written.
+    pub fn write_sync(&self, buf: &[u8]) -> Result<usize> {
         Ok(self.socket.send(buf)?)
     }
 
-    /// Writes all of `buf`.
-    pub fn write_all(&self, mut buf: &[u8]) -> Result<()> {
+    /// Writes all of `buf`, blocking.
+    pub fn write_all_sync(&self, mut buf: &[u8]) -> Result<()> {
         while !buf.is_empty() {
             let n = self.socket.send(buf)?;
             buf = &buf[n..];

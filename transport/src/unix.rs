@@ -33,9 +33,9 @@ fn unix_endpoint(endpoint: EndPoint) -> Result<EndPoint> {
 /// let listener = UnixListener::bind(name.clone()).unwrap();
 /// let client = UnixClient::connect(name).unwrap();
 /// let server = listener.accept().unwrap();
-/// client.write_all(b"hi").unwrap();
+/// client.write_all_sync(b"hi").unwrap();
 /// let mut buf = [0u8; 2];
-/// assert_eq!(server.read(&mut buf).unwrap(), 2);
+/// assert_eq!(server.read_sync(&mut buf).unwrap(), 2);
 /// ```
 #[derive(Debug)]
 pub struct UnixClient;

@@ -93,7 +93,7 @@ fn network_stream_new_accepts_a_connected_blocking_socket(mode: Mode) {
     let stream = NetworkStream::new(client).unwrap();
     let mut server = listener.accept().unwrap();
     server.set_read_timeout(Some(WAIT)).unwrap();
-    stream.write_all(b"ping").unwrap();
+    stream.write_all_sync(b"ping").unwrap();
     let mut buf = [0u8; 4];
     server.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping");

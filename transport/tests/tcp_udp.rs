@@ -268,14 +268,14 @@ fn a_read_timeout_fires_and_the_stream_stays_usable() {
         .set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
     let mut buf = [0u8; 16];
-    let err = client.read(&mut buf).unwrap_err();
+    let err = client.read_sync(&mut buf).unwrap_err();
     assert!(err.is_timeout(), "{err}");
     let io_err = Read::read(&mut &client, &mut buf).unwrap_err();
     assert_eq!(io_err.kind(), std::io::ErrorKind::TimedOut);
     let err = sockets::block_on(client.read_async(&mut buf)).unwrap_err();
     assert!(err.is_timeout(), "async: {err}");
-    server.write_all(b"still here").unwrap();
-    let n = client.read(&mut buf).unwrap();
+    server.write_all_sync(b"still here").unwrap();
+    let n = client.read_sync(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"still here");
     assert!(!client.data_available().unwrap());
 }
@@ -321,7 +321,7 @@ fn transfer_sync(bytes: usize) {
                 *b = ((sent + i) as u32).wrapping_mul(2654435761).to_be_bytes()[0];
             }
             hash = fnv1a(&chunk[..n], hash);
-            client.write_all(&chunk[..n]).unwrap();
+            client.write_all_sync(&chunk[..n]).unwrap();
             sent += n;
         }
         client.shutdown(Shutdown::Send).unwrap();
@@ -330,7 +330,7 @@ fn transfer_sync(bytes: usize) {
     let mut buf = vec![0u8; 64 * 1024];
     let (mut received, mut hash) = (0usize, FNV_START);
     loop {
-        let n = server.read(&mut buf).unwrap();
+        let n = server.read_sync(&mut buf).unwrap();
         if n == 0 {
             break;
         }
@@ -406,7 +406,7 @@ fn unix_streams_by_path_and_abstract_name_in_both_modes() {
         let listener = UnixListener::bind(endpoint.clone()).unwrap();
         let client = UnixClient::connect(endpoint.clone()).unwrap();
         let server = listener.accept().unwrap();
-        client.write_all(b"sync").unwrap();
+        client.write_all_sync(b"sync").unwrap();
         let mut buf = [0u8; 4];
         (&server).read_exact(&mut buf).unwrap();
         assert_eq!(&buf, b"sync");

@@ -267,8 +267,8 @@ impl FtpClient {
         let mut operation = Operation::new(&mut self.session, conversation, start)?;
         loop {
             let outcome = match operation.step() {
-                Step::Send(line) => Outcome::Sent(self.control.write_all(line)),
-                Step::Receive(buf) => Outcome::Received(self.control.read(buf)),
+                Step::Send(line) => Outcome::Sent(self.control.write_all_sync(line)),
+                Step::Receive(buf) => Outcome::Received(self.control.read_sync(buf)),
                 Step::Connect { port, options } => {
                     let peer = self.peer;
                     let connected = TcpClient::connect_with(
@@ -280,12 +280,14 @@ impl FtpClient {
                         prepare(connected, options).map(|opened| data = Some(opened)),
                     )
                 }
-                Step::ReadData(buf) => Outcome::DataRead(present(&data)?.read(buf)),
+                Step::ReadData(buf) => Outcome::DataRead(present(&data)?.read_sync(buf)),
                 Step::ReadSource(buf) => Outcome::SourceRead(match &mut source {
                     Some(source) => source.read(buf),
                     None => Ok(0),
                 }),
-                Step::WriteData(bytes) => Outcome::DataWritten(present(&data)?.write_all(bytes)),
+                Step::WriteData(bytes) => {
+                    Outcome::DataWritten(present(&data)?.write_all_sync(bytes))
+                }
                 Step::CloseData => {
                     close(&mut data);
                     Outcome::DataClosed
@@ -388,7 +390,7 @@ impl<'a> FtpDownload<'a> {
             return Ok(0);
         };
         let n = data
-            .read(buf)
+            .read_sync(buf)
             .map_err(|e| Error::transport(e, "download data"))?;
         if n > 0 {
             self.received += n as u64;

@@ -165,7 +165,7 @@ fn a_connection_cut_during_the_handshake_is_reported() {
             |stream| connect(mode, &client_config, "localhost", stream).map(drop),
             |stream| {
                 let mut buf = [0u8; 1];
-                let _ = stream.read(&mut buf); // the ClientHello arrives; then hang up
+                let _ = stream.read_sync(&mut buf); // the ClientHello arrives; then hang up
                 stream.shutdown(Shutdown::Both).unwrap();
             },
         );

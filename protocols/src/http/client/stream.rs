@@ -182,7 +182,7 @@ impl Stream {
         let limit = t.limit(per_call)?;
         self.set_read(socket_timeout(limit))?;
         let result = match &mut self.io {
-            Io::Plain(s) => NetworkStream::read(s, buf),
+            Io::Plain(s) => NetworkStream::read_sync(s, buf),
             Io::Tls(s) => Read::read(&mut **s, buf).map_err(|e| transport_error(e, "read")),
         };
         result.map_err(|e| classify(e, t, phase, limit))
@@ -195,7 +195,7 @@ impl Stream {
             let limit = t.limit(t.write)?;
             self.set_write(socket_timeout(limit))?;
             let result = match &mut self.io {
-                Io::Plain(s) => NetworkStream::write(s, buf),
+                Io::Plain(s) => NetworkStream::write_sync(s, buf),
                 Io::Tls(s) => Write::write(&mut **s, buf).map_err(|e| transport_error(e, "write")),
             };
             match result {

@@ -113,7 +113,7 @@ pub(crate) fn close_sync(link: &Link) {
             if net.set_read_timeout(Some(left)).is_err() {
                 break;
             }
-            match net.read(&mut buf) {
+            match net.read_sync(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => total += n,
             }

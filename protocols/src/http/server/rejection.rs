@@ -105,7 +105,7 @@ pub(crate) fn encode_rejection(rejection: &Rejection, out: &mut Vec<u8>) {
 /// waiting (a new connection's send buffer takes these bytes at once).
 pub(crate) fn refuse_busy(net: &NetworkStream) {
     let _ = net.socket().set_blocking(false);
-    let _ = net.write_all(
+    let _ = net.write_all_sync(
         b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n",
     );
     let _ = net.shutdown(sockets::Shutdown::Send);
