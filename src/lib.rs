@@ -17,8 +17,11 @@
 // docs.rs (`--cfg docsrs`, nightly) marks what each feature adds.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(inline)]
 pub use protocols;
+#[doc(inline)]
 pub use sockets;
+#[doc(inline)]
 pub use transport;
 
 /// The `http` crate (requests, responses, headers, methods, status codes)
