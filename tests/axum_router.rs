@@ -5,15 +5,7 @@ use std::process::Command;
 
 #[test]
 fn an_axum_router_serves_on_netstacks_server() {
-    // `cargo test` builds the examples next to the test binaries' folder.
-    let test_binary = std::env::current_exe().unwrap();
-    let example = test_binary
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/axum_router");
-    assert!(example.exists(), "{} was not built", example.display());
+    let example = testkit::example_program("axum_router");
     // Every request in the example has a 10 s timeout; it ends by itself.
     let output = Command::new(&example).output().expect("run axum_router");
     let stdout = String::from_utf8_lossy(&output.stdout);

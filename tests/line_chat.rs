@@ -6,15 +6,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn the_line_chat_demo_relays_nicknamed_lines_to_everyone_else() {
-    // `cargo test` builds the examples next to the test binaries' folder.
-    let test_binary = std::env::current_exe().unwrap();
-    let example = test_binary
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/line_chat");
-    assert!(example.exists(), "{} was not built", example.display());
+    let example = testkit::example_program("line_chat");
     let started = Instant::now();
     // The demo bounds itself (20 s); it exits on its own.
     let output = Command::new(&example).output().expect("run line_chat");

@@ -4,15 +4,7 @@ use std::process::Command;
 
 #[test]
 fn the_multicast_example_joins_receives_and_leaves() {
-    // `cargo test` builds the examples next to the test binaries' folder.
-    let test_binary = std::env::current_exe().unwrap();
-    let example = test_binary
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/multicast");
-    assert!(example.exists(), "{} was not built", example.display());
+    let example = testkit::example_program("multicast");
     // Every wait in the example is bounded (5 s, then 200 ms).
     let output = Command::new(&example).output().expect("run multicast");
     let stdout = String::from_utf8_lossy(&output.stdout);

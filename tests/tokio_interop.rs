@@ -59,15 +59,7 @@ fn tokio_io_traits_carry_lines_and_bulk_data() {
 
 #[test]
 fn the_async_echo_example_echoes_every_client() {
-    // `cargo test` builds the examples next to the test binaries' folder.
-    let test_binary = std::env::current_exe().unwrap();
-    let example = test_binary
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/echo_async");
-    assert!(example.exists(), "{} was not built", example.display());
+    let example = testkit::example_program("echo_async");
     let output = std::process::Command::new(&example)
         .arg("5")
         .output()
