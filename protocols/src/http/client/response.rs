@@ -453,7 +453,7 @@ impl Read for Response {
 }
 
 /// A response of the [`AsyncClient`](super::AsyncClient): the head at once,
-/// the body through [`read`](AsyncResponse::read) or
+/// the body through [`read_body`](AsyncResponse::read_body) or
 /// `futures_io::AsyncRead`, or whole ([`bytes`](AsyncResponse::bytes),
 /// [`text`](AsyncResponse::text)). Same rules as [`Response`].
 pub struct AsyncResponse {
