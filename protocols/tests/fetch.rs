@@ -47,7 +47,7 @@ fn run(mode: Mode, request: FetchRequest) -> Result<Got, fetch::Error> {
         Mode::Sync => {
             let response = request.send()?;
             let (status, headers, url, resumed_from) = (
-                response.status(),
+                response.status().map(|s| s.as_u16()),
                 response.headers().clone(),
                 response.url().to_string(),
                 response.resumed_from(),
@@ -63,7 +63,7 @@ fn run(mode: Mode, request: FetchRequest) -> Result<Got, fetch::Error> {
         Mode::Async => block_on(async {
             let response = request.send_async().await?;
             let (status, headers, url, resumed_from) = (
-                response.status(),
+                response.status().map(|s| s.as_u16()),
                 response.headers().clone(),
                 response.url().to_string(),
                 response.resumed_from(),
@@ -505,7 +505,10 @@ impl SchemeHandler for KeyValue {
                 ))
             }
         };
-        Ok(FetchResponse::new(request.url, Cursor::new(value.as_bytes().to_vec())).with_status(0))
+        Ok(
+            FetchResponse::new(request.url, Cursor::new(value.as_bytes().to_vec()))
+                .with_status(http::StatusCode::OK),
+        )
     }
 }
 
@@ -542,7 +545,7 @@ fn custom_schemes_plug_in(mode: Mode) {
         .build();
     let got = get(mode, &f, "kv:greeting").unwrap();
     assert_eq!(got.text(), "hello from kv");
-    assert_eq!(got.status, Some(0));
+    assert_eq!(got.status, Some(200));
     let err = get(mode, &f, "kv:nothing").unwrap_err();
     assert_eq!(err.kind(), fetch::ErrorKind::NotFound);
     assert!(err.to_string().contains("kv: no key \"nothing\""), "{err}");

@@ -643,8 +643,11 @@ fn transfer_one(
     session.heads.take();
     let mut response = request.send().map_err(|e| match e {
         // -f speaks first, as in curl: an error status is exit 22.
-        fetch::Error::RangeIgnored { status, .. } if args.fail && status >= 400 => {
-            Failure::new(22, format!("the requested URL returned error: {status}"))
+        fetch::Error::RangeIgnored { status, .. } if args.fail && status.as_u16() >= 400 => {
+            Failure::new(
+                22,
+                format!("the requested URL returned error: {}", status.as_u16()),
+            )
         }
         e => fetch_failure(e),
     })?;
@@ -657,7 +660,9 @@ fn transfer_one(
         }
         sink.write(&heads)?;
     }
-    if let Some(status) = retry::transient_status(response.status()).filter(|_| may_retry) {
+    if let Some(status) =
+        retry::transient_status(response.status().map(|s| s.as_u16())).filter(|_| may_retry)
+    {
         // Not written out: the next try's body takes its place.
         let mut failure = Failure::new(22, format!("the server answered {status}"));
         failure.transient_status = Some(status);
@@ -669,7 +674,7 @@ fn transfer_one(
             22,
             format!(
                 "the requested URL returned error: {}",
-                response.status().unwrap_or_default()
+                response.status().map_or(0, |s| s.as_u16())
             ),
         ));
     }
@@ -729,7 +734,7 @@ fn transfer_one(
             22,
             format!(
                 "the requested URL returned error: {}",
-                response.status().unwrap_or_default()
+                response.status().map_or(0, |s| s.as_u16())
             ),
         ));
     }

@@ -40,7 +40,10 @@ pub struct Transfer {
 impl Transfer {
     /// What the response tells once its head is in.
     pub fn record_head(&mut self, response: &FetchResponse) {
-        self.http_code = response.status().filter(|_| response.http().is_some());
+        self.http_code = response
+            .status()
+            .map(|s| s.as_u16())
+            .filter(|_| response.http().is_some());
         self.url_effective = response.url().to_string();
         self.scheme = Some(response.url().scheme().to_ascii_uppercase());
         self.content_type = response.content_type().map(str::to_string);

@@ -97,8 +97,8 @@ pub enum Error {
     /// The server answered with an error status.
     #[error("fetch: {url} answered {status}")]
     Status {
-        /// The status code.
-        status: u16,
+        /// The status.
+        status: http::StatusCode,
         /// The URL that answered.
         url: String,
     },
@@ -140,7 +140,7 @@ pub enum Error {
         /// The offset asked for.
         asked: u64,
         /// The status the server answered with.
-        status: u16,
+        status: http::StatusCode,
     },
     /// Local I/O failed (reading an upload, writing a download).
     #[error("fetch: {context}: {source}")]

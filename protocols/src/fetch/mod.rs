@@ -333,7 +333,7 @@ fn honoured_resume(
         if required {
             return Err(Error::RangeIgnored {
                 asked: offset,
-                status: status.as_u16(),
+                status,
             });
         }
         return Ok(None);

@@ -33,7 +33,7 @@ enum AsyncBody {
 #[derive(Debug, Clone)]
 struct Head {
     url: Url,
-    status: Option<u16>,
+    status: Option<http::StatusCode>,
     headers: HeaderMap,
     resumed_from: Option<u64>,
     /// The largest body `bytes` and `text` read into memory.
@@ -66,7 +66,7 @@ impl Head {
     fn http(url: &Url, status: http::StatusCode, headers: &HeaderMap) -> Head {
         Head {
             url: url.clone(),
-            status: Some(status.as_u16()),
+            status: Some(status),
             headers: headers.clone(),
             resumed_from: None,
             memory_limit: u64::MAX,
@@ -81,9 +81,10 @@ macro_rules! head_accessors {
             &self.head.url
         }
 
-        /// The HTTP status code; `None` for `ftp:`, `file:` and `data:`
-        /// (whose failures are errors), and for handlers that set none.
-        pub fn status(&self) -> Option<u16> {
+        /// The HTTP status, as the HTTP client's responses have it; `None`
+        /// for `ftp:`, `file:` and `data:` (whose failures are errors), and
+        /// for handlers that set none.
+        pub fn status(&self) -> Option<http::StatusCode> {
             self.head.status
         }
 
@@ -119,14 +120,18 @@ macro_rules! head_accessors {
 
         /// True for an HTTP status of 400 or more.
         pub fn is_error_status(&self) -> bool {
-            self.head.url.scheme().starts_with("http") && self.head.status.is_some_and(|s| s >= 400)
+            self.head.url.scheme().starts_with("http")
+                && self
+                    .head
+                    .status
+                    .is_some_and(|s| s.is_client_error() || s.is_server_error())
         }
 
         /// A [`Error::Status`] for an HTTP error status (400 and up), else the response.
         pub fn error_for_status(self) -> Result<Self> {
             if self.is_error_status() {
                 return Err(Error::Status {
-                    status: self.head.status.unwrap_or_default(),
+                    status: self.head.status.unwrap_or(http::StatusCode::OK),
                     url: self.head.url.to_string(),
                 });
             }
@@ -134,7 +139,7 @@ macro_rules! head_accessors {
         }
 
         /// Sets the status (for scheme handlers).
-        pub fn with_status(mut self, status: u16) -> Self {
+        pub fn with_status(mut self, status: http::StatusCode) -> Self {
             self.head.status = Some(status);
             self
         }
@@ -168,9 +173,11 @@ macro_rules! head_accessors {
 /// ```
 /// use std::io::Read;
 /// use protocols::fetch::FetchResponse;
+/// use protocols::http::StatusCode;
 /// let url = url::Url::parse("note:hello").unwrap();
-/// let mut response = FetchResponse::new(url, std::io::Cursor::new(b"hi".to_vec())).with_status(200);
-/// assert_eq!(response.status(), Some(200));
+/// let response = FetchResponse::new(url, std::io::Cursor::new(b"hi".to_vec()));
+/// let response = response.with_status(StatusCode::OK);
+/// assert_eq!(response.status(), Some(StatusCode::OK));
 /// assert_eq!(response.text()?, "hi");
 /// # Ok::<(), protocols::fetch::Error>(())
 /// ```
