@@ -1,18 +1,9 @@
 //! The `multicast` example end to end: join, receive, leave, on loopback.
 
-use std::process::Command;
-
 #[test]
 fn the_multicast_example_joins_receives_and_leaves() {
-    let example = testkit::example_program("multicast");
     // Every wait in the example is bounded (5 s, then 200 ms).
-    let output = Command::new(&example).output().expect("run multicast");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = testkit::run_example("multicast", &[]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("receiver joined 239.255.42.99 on 127.0.0.1"));
     for (n, line) in (1..=3).zip(&lines[1..4]) {

@@ -59,17 +59,7 @@ fn tokio_io_traits_carry_lines_and_bulk_data() {
 
 #[test]
 fn the_async_echo_example_echoes_every_client() {
-    let example = testkit::example_program("echo_async");
-    let output = std::process::Command::new(&example)
-        .arg("5")
-        .output()
-        .expect("run the echo_async example");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = testkit::run_example("echo_async", &["5"]);
     for id in 0..5 {
         assert!(
             stdout.contains(&format!("client {id}: \"hello from client {id}\"")),

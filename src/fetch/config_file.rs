@@ -352,26 +352,16 @@ mod tests {
     #[test]
     fn only_a_config_flag_is_taken_for_one() {
         // `-K` as the value of another option stays that value.
-        assert_eq!(
-            expanded(&[
-                "netstack",
-                "fetch",
-                "-H",
-                "-K",
-                "-d",
-                "--config",
-                "http://x/"
-            ]),
-            [
-                "netstack",
-                "fetch",
-                "-H",
-                "-K",
-                "-d",
-                "--config",
-                "http://x/"
-            ]
-        );
+        let args = [
+            "netstack",
+            "fetch",
+            "-H",
+            "-K",
+            "-d",
+            "--config",
+            "http://x/",
+        ];
+        assert_eq!(expanded(&args), args);
         // Other subcommands are left alone.
         assert_eq!(
             expanded(&["netstack", "serve", "-K", "x"]),

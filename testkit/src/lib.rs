@@ -3,7 +3,7 @@
 //!
 //! - [`Mode`] and [`both_modes!`]: the sync/async choice a test body runs in;
 //! - [`TempDir`]: a fresh directory per test, removed on drop;
-//! - [`example_program`]: the path of an example program to run;
+//! - [`run_example`]: runs an example program, bounded, and returns its output;
 //! - [`cert`]: test certificates (self-signed, and a small CA with leaves);
 //! - [`executor`]: the executor a run drives async paths on
 //!   (`NETSTACK_TEST_EXECUTOR`), netstack's own by default;
@@ -24,7 +24,7 @@ pub mod network_namespace;
 pub mod peer;
 mod temp_dir;
 
-pub use example::example_program;
+pub use example::run_example;
 pub use temp_dir::TempDir;
 
 /// How a test body drives the code under test: with blocking calls, or
