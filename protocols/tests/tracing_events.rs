@@ -234,3 +234,21 @@ fn the_clients_steps_are_debug_events() {
     });
     server.shutdown();
 }
+
+#[test]
+fn each_connection_attempt_is_a_debug_event_of_the_transport() {
+    capture();
+    let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
+    listener.start(1).unwrap();
+    let port = listener.local_endpoint().unwrap().as_ip().unwrap().port();
+    let _client = transport::TcpClient::connect("127.0.0.1", port).unwrap();
+    let address = format!("address=127.0.0.1:{port}");
+    for what in ["connection attempt started", "connection attempt connected"] {
+        wait_for(what, |seen| {
+            seen.level == Level::DEBUG
+                && seen.target == "netstack::transport"
+                && seen.text.contains(&address)
+                && seen.text.contains(what)
+        });
+    }
+}

@@ -103,6 +103,13 @@ impl Race {
                 duration: Duration::ZERO,
                 outcome: AttemptOutcome::Abandoned,
             });
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                target: "netstack::transport",
+                %address,
+                after = ?(now - self.started),
+                "connection attempt started"
+            );
             return Step::Start(self.attempts.len() - 1, address);
         }
         if self.in_flight == 0 {
@@ -121,6 +128,14 @@ impl Race {
         attempt.duration = now - self.started - attempt.started_after;
         attempt.outcome = outcome;
         self.in_flight -= 1;
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            target: "netstack::transport",
+            address = %attempt.address,
+            took = ?attempt.duration,
+            "connection attempt {}",
+            attempt.outcome
+        );
     }
 
     pub(crate) fn failed(&mut self, index: usize, error: &sockets::Error, now: Instant) {
