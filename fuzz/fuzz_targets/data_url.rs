@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    if let Ok(response) = protocols::fetch::fetch(&format!("data:{text}")) {
+    if let Ok(response) = protocols::fetch::fetch(format!("data:{text}")) {
         let _ = response.text();
     }
 });
