@@ -318,7 +318,7 @@ enum State<'a> {
 }
 
 /// A file being downloaded (`RETR`), read with `futures_io::AsyncRead` or
-/// [`read`](AsyncFtpDownload::read). Same rules as
+/// [`read_async`](AsyncFtpDownload::read_async). Same rules as
 /// [`FtpDownload`](super::FtpDownload): the read that sees the data
 /// connection's end reads the final reply and fails if the transfer failed;
 /// each read waits at most the read timeout.
@@ -383,8 +383,10 @@ impl<'a> AsyncFtpDownload<'a> {
         self.received
     }
 
-    /// Reads some of the file into `buf` (0 at the end, after a good final reply).
-    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+    /// Reads some of the file into `buf` (0 at the end, after a good final
+    /// reply). The mode is in the name, as on `NetworkStream`, so that the
+    /// `read` of the `AsyncRead` extension traits is not shadowed.
+    pub async fn read_async(&mut self, buf: &mut [u8]) -> Result<usize> {
         poll_fn(|cx| self.poll_next(cx, buf)).await
     }
 
@@ -397,7 +399,7 @@ impl<'a> AsyncFtpDownload<'a> {
         append_within(&mut out, &[], self.expected, limit)?;
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
-            let n = self.read(&mut buf).await?;
+            let n = self.read_async(&mut buf).await?;
             if n == 0 {
                 return Ok(out);
             }

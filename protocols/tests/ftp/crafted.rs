@@ -204,14 +204,14 @@ fn crafted_transfer_cut_short_is_an_error() {
                 let mut buf = [0u8; 100];
                 let mut got = 0;
                 let err = loop {
-                    match download.read(&mut buf).await {
+                    match download.read_async(&mut buf).await {
                         Ok(0) => panic!("a silent end"),
                         Ok(n) => got += n,
                         Err(e) => break e,
                     }
                 };
                 assert_eq!(got, 400);
-                (err, download.read(&mut buf).await.unwrap_err())
+                (err, download.read_async(&mut buf).await.unwrap_err())
             }),
         };
         assert!(

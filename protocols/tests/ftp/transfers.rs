@@ -120,7 +120,7 @@ fn a_download_dropped_early_leaves_the_session_usable() {
             Client::Async(ftp) => block_on(async {
                 let mut download = ftp.retr("big.bin").await.unwrap();
                 let mut buf = [0u8; 1000];
-                let n = download.read(&mut buf).await.unwrap();
+                let n = download.read_async(&mut buf).await.unwrap();
                 assert_eq!(&buf[..n], &big[..n]);
             }),
         }
