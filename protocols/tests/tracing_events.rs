@@ -211,7 +211,10 @@ fn the_clients_steps_are_debug_events() {
     let server = HttpServer::bind(
         ([127, 0, 0, 1], 0),
         ServerConfig::default(),
-        |_: Request| Response::new("traced".into()),
+        |_: Request| {
+            tracing::info!(target: "app", "inside the handler");
+            Response::new("traced".into())
+        },
     )
     .unwrap();
     let port = server.local_endpoint().as_ip().unwrap().port();
@@ -231,6 +234,18 @@ fn the_clients_steps_are_debug_events() {
         seen.target == "netstack::http::server"
             && seen.text.contains("method=GET")
             && seen.text.contains("target=\"/traced\"")
+    });
+    // The handler's own events fall inside the request's span, inside the
+    // connection's; so does the response.
+    let handler = wait_for("from the handler", |seen| seen.target == "app");
+    assert!(
+        handler.text.starts_with("[connection peer=")
+            && handler.text.contains("[request method=GET target=/traced]"),
+        "{handler:?}"
+    );
+    wait_for("for the response in the request's span", |seen| {
+        seen.text.contains("[request method=GET target=/traced]")
+            && seen.text.contains("status=200")
     });
     server.shutdown();
 }

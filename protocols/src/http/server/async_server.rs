@@ -22,7 +22,7 @@ use super::body::{
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
-use super::events;
+use super::events::{self, Span};
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
@@ -355,17 +355,22 @@ async fn serve_steps<H, F>(
                 }
             }
             Step::Handle(parts) => {
+                let request_span = Span::request(&parts.method, &parts.uri);
                 let body = AsyncRequestBody::new(Arc::clone(&link));
                 let mut request = AsyncRequest::from_parts(parts, body);
                 request.extensions_mut().insert(info.clone());
-                let response = AssertUnwindSafe((*handler)(request))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| {
-                        events::handler_panicked();
-                        panic_response()
-                    });
-                let written = write_response(&link, response, &config, &state).await;
+                let written = request_span
+                    .instrument(async {
+                        let response = AssertUnwindSafe((*handler)(request))
+                            .catch_unwind()
+                            .await
+                            .unwrap_or_else(|_| {
+                                events::handler_panicked();
+                                panic_response()
+                            });
+                        write_response(&link, response, &config, &state).await
+                    })
+                    .await;
                 if written.is_err() {
                     net.close();
                     return;

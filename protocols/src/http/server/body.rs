@@ -95,8 +95,8 @@ impl ConnectionInfo {
     }
 
     /// The span events of this connection happen in.
-    pub(crate) fn span(&self) -> super::events::ConnSpan {
-        super::events::ConnSpan::new(self.remote, self.local, self.tls)
+    pub(crate) fn span(&self) -> super::events::Span {
+        super::events::Span::connection(self.remote, self.local, self.tls)
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the server tells `tracing` subscribers (the `tracing` feature),
 //! under the target `netstack::http::server`. Each connection has a span,
-//! `connection`, with the peer and local addresses; inside it the core
+//! `connection`, with the peer and local addresses, and each request one
+//! inside it, `request` (method and target), around the handler and the
+//! response, so the handler's own events fall in both; the core
 //! reports each request (`debug`) and each request it rejects (`warn`:
 //! malformed, too large, too slow), and the drivers report a handler that
 //! panicked (`error`) and a TLS handshake that failed (`warn`). An accept
@@ -15,19 +17,39 @@ use http::{Method, StatusCode};
 
 use super::rejection::Rejection;
 
-/// A connection's span.
+/// A span: a connection's, or a request's inside it.
 #[derive(Clone)]
-pub(crate) struct ConnSpan {
+pub(crate) struct Span {
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
 
-impl ConnSpan {
+impl Span {
+    /// The span of a request, `request` (method and target), inside its
+    /// connection's: the handler's own events, and the response's, fall in it.
+    pub(crate) fn request(method: &Method, target: &http::Uri) -> Span {
+        #[cfg(not(feature = "tracing"))]
+        let _ = (method, target);
+        Span {
+            #[cfg(feature = "tracing")]
+            span: tracing::debug_span!(
+                target: "netstack::http::server",
+                "request",
+                method = %method,
+                target = %target,
+            ),
+        }
+    }
+
     /// The span of a connection from `peer` to `local`.
-    pub(crate) fn new(peer: Option<SocketAddr>, local: Option<SocketAddr>, tls: bool) -> ConnSpan {
+    pub(crate) fn connection(
+        peer: Option<SocketAddr>,
+        local: Option<SocketAddr>,
+        tls: bool,
+    ) -> Span {
         #[cfg(not(feature = "tracing"))]
         let _ = (peer, local, tls);
-        ConnSpan {
+        Span {
             #[cfg(feature = "tracing")]
             span: tracing::debug_span!(
                 target: "netstack::http::server",

@@ -21,7 +21,7 @@ use transport::NetworkStream;
 
 use super::body::ConnectionInfo;
 use super::conn::Wait;
-use super::events::ConnSpan;
+use super::events::Span;
 use super::io::close_sync;
 use super::state::ConnGuard;
 use super::stream::{lock, Link};
@@ -39,7 +39,7 @@ pub(crate) struct Parked {
     pub(crate) net: Arc<NetworkStream>,
     pub(crate) guard: ConnGuard,
     pub(crate) info: ConnectionInfo,
-    pub(crate) span: ConnSpan,
+    pub(crate) span: Span,
 }
 
 /// The idle thread's side of the server: park connections here.

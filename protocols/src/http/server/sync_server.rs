@@ -18,7 +18,7 @@ use super::body::{
     ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody, TlsSession,
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
-use super::events::{self, ConnSpan};
+use super::events::{self, Span};
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
@@ -362,7 +362,7 @@ fn serve_steps(
     net: Arc<NetworkStream>,
     guard: ConnGuard,
     info: ConnectionInfo,
-    span: ConnSpan,
+    span: Span,
     pool: &Pool,
 ) {
     let state = &*pool.state;
@@ -391,14 +391,18 @@ fn serve_steps(
                 }
             }
             Step::Handle(parts) => {
+                let request_span = Span::request(&parts.method, &parts.uri);
                 let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
                 request.extensions_mut().insert(info.clone());
-                let response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
-                    .unwrap_or_else(|_| {
-                        events::handler_panicked();
-                        panic_response()
-                    });
-                if write_response(&link, response, state).is_err() {
+                let written = request_span.in_scope(|| {
+                    let response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
+                        .unwrap_or_else(|_| {
+                            events::handler_panicked();
+                            panic_response()
+                        });
+                    write_response(&link, response, state)
+                });
+                if written.is_err() {
                     // The response broke off midway: the client must see the cut.
                     net.close();
                     return;
