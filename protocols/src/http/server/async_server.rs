@@ -308,7 +308,7 @@ async fn serve_connection<H, F>(
         None => Stream::Plain(SharedNet(Arc::clone(&net))),
         Some(tls) => match TlsStream::accept_async(tls, SharedNet(Arc::clone(&net))).await {
             Ok(tls) => {
-                info.tls_session = Some(TlsSession::of(&tls));
+                info.tls_session = Some(Arc::new(TlsSession::of(&tls)));
                 Stream::Tls(Box::new(tls))
             }
             Err(e) => {

@@ -42,8 +42,9 @@ pub struct ConnectionInfo {
     pub local: Option<SocketAddr>,
     /// True when the connection is TLS.
     pub tls: bool,
-    /// On a TLS connection, what its handshake settled.
-    pub tls_session: Option<TlsSession>,
+    /// On a TLS connection, what its handshake settled (shared: each
+    /// request's copy of the connection's facts costs no allocation).
+    pub tls_session: Option<Arc<TlsSession>>,
 }
 
 /// What the TLS handshake of a connection settled, as the handler sees it
@@ -62,7 +63,7 @@ pub struct TlsSession {
     /// The client's certificate chain, its own first: empty unless the
     /// server asks for client certificates
     /// (`TlsServerConfigBuilder::client_auth`) and the client sent one.
-    pub client_certificates: Arc<[CertificateDer<'static>]>,
+    pub client_certificates: Vec<CertificateDer<'static>>,
 }
 
 impl TlsSession {
@@ -72,7 +73,7 @@ impl TlsSession {
             alpn: tls.alpn_protocol().map(<[u8]>::to_vec),
             version: tls.protocol_version(),
             cipher_suite: tls.cipher_suite(),
-            client_certificates: tls.peer_certificates().unwrap_or_default().into(),
+            client_certificates: tls.peer_certificates().unwrap_or_default().to_vec(),
         }
     }
 

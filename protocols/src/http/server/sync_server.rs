@@ -310,7 +310,7 @@ fn open_connection(
         None => Stream::Plain(SharedNet(Arc::clone(&net))),
         Some(tls) => match TlsStream::accept(tls, SharedNet(Arc::clone(&net))) {
             Ok(tls) => {
-                info.tls_session = Some(TlsSession::of(&tls));
+                info.tls_session = Some(Arc::new(TlsSession::of(&tls)));
                 Stream::Tls(Box::new(tls))
             }
             Err(e) => {
