@@ -20,8 +20,9 @@
 //!
 //! Features:
 //! - `tracing` (on by default): events for `tracing` subscribers, from the
-//!   HTTP client (each step of a request, target `netstack::http::client`)
-//!   and the HTTP server (a span per connection; rejected requests, failed
+//!   HTTP client (a span per request, its redirects included, and each
+//!   step in it, target `netstack::http::client`) and the HTTP server (a
+//!   span per connection and one per request; rejected requests, failed
 //!   TLS handshakes and panicking handlers as warnings and errors, target
 //!   `netstack::http::server`).
 //! - `json`: JSON request bodies from any `serde::Serialize` value and

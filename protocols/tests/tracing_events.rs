@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use protocols::http::client::Client;
+use protocols::http::client::{AsyncClient, Client};
 use protocols::http::server::{
     AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, HttpServer, Request, Response,
     ServerConfig,
@@ -224,10 +224,19 @@ fn the_clients_steps_are_debug_events() {
         .unwrap();
     assert_eq!(response.text().unwrap(), "traced");
     let remote = format!("remote=Some(127.0.0.1:{port})");
-    wait_for("for the connection", |seen| {
+    let connected = wait_for("for the connection", |seen| {
         seen.level == Level::DEBUG
             && seen.target == "netstack::http::client"
             && seen.text.contains(&remote)
+    });
+    // The client's events, and the transport's below them, fall inside the
+    // request's span.
+    let request_span = format!("[request method=GET url=http://127.0.0.1:{port}/traced]");
+    assert!(connected.text.starts_with(&request_span), "{connected:?}");
+    wait_for("for the connection attempt inside the request", |seen| {
+        seen.target == "netstack::transport"
+            && seen.text.starts_with(&request_span)
+            && seen.text.contains("connection attempt connected")
     });
     // The server saw the request inside the connection's span.
     wait_for("for the request on the server", |seen| {
@@ -266,4 +275,43 @@ fn each_connection_attempt_is_a_debug_event_of_the_transport() {
                 && seen.text.contains(what)
         });
     }
+}
+
+#[test]
+fn the_async_clients_request_span_covers_its_redirects() {
+    capture();
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default(),
+        |request: Request| match request.uri().path() {
+            "/moved" => http::Response::builder()
+                .status(302)
+                .header("location", "/here")
+                .body("".into())
+                .unwrap(),
+            _ => Response::new("arrived".into()),
+        },
+    )
+    .unwrap();
+    let port = server.local_endpoint().as_ip().unwrap().port();
+    let client = AsyncClient::new();
+    let text = sockets::block_on(async {
+        let response = client
+            .get(format!("http://127.0.0.1:{port}/moved"))
+            .send()
+            .await
+            .unwrap();
+        response.text().await.unwrap()
+    });
+    assert_eq!(text, "arrived");
+    let request_span = format!("[request method=GET url=http://127.0.0.1:{port}/moved]");
+    for what in ["following a redirect", "response head received"] {
+        let seen = wait_for(what, |seen| {
+            seen.target == "netstack::http::client"
+                && seen.text.contains(what)
+                && seen.text.starts_with(&request_span)
+        });
+        assert_eq!(seen.level, Level::DEBUG, "{seen:?}");
+    }
+    server.shutdown();
 }

@@ -18,6 +18,7 @@ mod framing;
 mod head;
 mod limits;
 pub mod server;
+mod span;
 
 pub use body::{encode_chunk, encode_last_chunk, BodyDecoder, Decoded};
 pub use error::{Error, ParseError, Phase, Result};

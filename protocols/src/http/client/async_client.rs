@@ -12,6 +12,7 @@ use crate::http::client::request::{Prepared, RequestBuilder};
 use crate::http::client::response::AsyncResponse;
 use crate::http::client::stream::timed;
 use crate::http::client::{ClientBuilder, Config, Shared};
+use crate::http::span::Span;
 use crate::http::Result;
 
 /// An asynchronous HTTP/1.1 client with a connection pool: the
@@ -113,8 +114,14 @@ impl AsyncClient {
         self.shared.pool.clear()
     }
 
-    /// Carries out the exchange's steps, each wait a future.
+    /// Carries out the exchange's steps, each wait a future, inside the
+    /// request's span.
     pub(crate) async fn send_prepared(&self, request: Prepared) -> Result<AsyncResponse> {
+        let span = Span::client_request(&request.method, &request.url);
+        span.instrument(self.exchange(request)).await
+    }
+
+    async fn exchange(&self, request: Prepared) -> Result<AsyncResponse> {
         let mut exchange = Exchange::new(Arc::clone(&self.shared), request, true)?;
         loop {
             let outcome = match exchange.step() {

@@ -10,6 +10,7 @@ use crate::http::client::exchange::{Exchange, Outcome, Step};
 use crate::http::client::request::{Prepared, RequestBuilder};
 use crate::http::client::response::Response;
 use crate::http::client::{ClientBuilder, Config, Shared};
+use crate::http::span::Span;
 use crate::http::Result;
 
 /// A blocking HTTP/1.1 client with a connection pool. Cheap to clone (the
@@ -91,8 +92,12 @@ impl Client {
         self.shared.pool.clear()
     }
 
-    /// Carries out the exchange's steps, blocking.
+    /// Carries out the exchange's steps, blocking, inside the request's span.
     pub(crate) fn send_prepared(&self, request: Prepared) -> Result<Response> {
+        Span::client_request(&request.method, &request.url).in_scope(|| self.exchange(request))
+    }
+
+    fn exchange(&self, request: Prepared) -> Result<Response> {
         let mut exchange = Exchange::new(Arc::clone(&self.shared), request, false)?;
         loop {
             let outcome = match exchange.step() {

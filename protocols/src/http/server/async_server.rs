@@ -22,12 +22,13 @@ use super::body::{
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
-use super::events::{self, Span};
+use super::events;
 use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::ServerConfig;
+use crate::http::span::Span;
 use crate::http::Error;
 
 /// An asynchronous HTTP/1.1 server: [`serve`](AsyncHttpServer::serve)
@@ -355,7 +356,7 @@ async fn serve_steps<H, F>(
                 }
             }
             Step::Handle(parts) => {
-                let request_span = Span::request(&parts.method, &parts.uri);
+                let request_span = Span::server_request(&parts.method, &parts.uri);
                 let body = AsyncRequestBody::new(Arc::clone(&link));
                 let mut request = AsyncRequest::from_parts(parts, body);
                 request.extensions_mut().insert(info.clone());

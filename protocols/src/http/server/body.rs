@@ -12,6 +12,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_io::AsyncRead;
+
+use crate::http::span::Span;
 use transport::tls::rustls::pki_types::CertificateDer;
 use transport::tls::{CertificateInfo, TlsStream, TlsVersion};
 
@@ -96,8 +98,8 @@ impl ConnectionInfo {
     }
 
     /// The span events of this connection happen in.
-    pub(crate) fn span(&self) -> super::events::Span {
-        super::events::Span::connection(self.remote, self.local, self.tls)
+    pub(crate) fn span(&self) -> Span {
+        Span::server_connection(self.remote, self.local, self.tls)
     }
 }
 

@@ -7,76 +7,14 @@
 //! malformed, too large, too slow), and the drivers report a handler that
 //! panicked (`error`) and a TLS handshake that failed (`warn`). An accept
 //! that fails (out of descriptors) is a `warn` outside any connection.
-//! Without the feature every function here compiles to nothing.
-
-use std::future::Future;
+//! Without the feature every function here compiles to nothing. The spans
+//! are [`Span`](crate::http::span::Span)s.
 
 use std::net::SocketAddr;
 
 use http::{Method, StatusCode};
 
 use super::rejection::Rejection;
-
-/// A span: a connection's, or a request's inside it.
-#[derive(Clone)]
-pub(crate) struct Span {
-    #[cfg(feature = "tracing")]
-    span: tracing::Span,
-}
-
-impl Span {
-    /// The span of a request, `request` (method and target), inside its
-    /// connection's: the handler's own events, and the response's, fall in it.
-    pub(crate) fn request(method: &Method, target: &http::Uri) -> Span {
-        #[cfg(not(feature = "tracing"))]
-        let _ = (method, target);
-        Span {
-            #[cfg(feature = "tracing")]
-            span: tracing::debug_span!(
-                target: "netstack::http::server",
-                "request",
-                method = %method,
-                target = %target,
-            ),
-        }
-    }
-
-    /// The span of a connection from `peer` to `local`.
-    pub(crate) fn connection(
-        peer: Option<SocketAddr>,
-        local: Option<SocketAddr>,
-        tls: bool,
-    ) -> Span {
-        #[cfg(not(feature = "tracing"))]
-        let _ = (peer, local, tls);
-        Span {
-            #[cfg(feature = "tracing")]
-            span: tracing::debug_span!(
-                target: "netstack::http::server",
-                "connection",
-                peer = ?peer,
-                local = ?local,
-                tls,
-            ),
-        }
-    }
-
-    /// Runs `f` inside the span.
-    pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        #[cfg(feature = "tracing")]
-        return self.span.in_scope(f);
-        #[cfg(not(feature = "tracing"))]
-        f()
-    }
-
-    /// `future`, polled inside the span.
-    pub(crate) fn instrument<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
-        #[cfg(feature = "tracing")]
-        return tracing::Instrument::instrument(future, self.span.clone());
-        #[cfg(not(feature = "tracing"))]
-        future
-    }
-}
 
 /// A request head was read (inside its connection's span).
 pub(crate) fn request(method: &Method, target: &str) {

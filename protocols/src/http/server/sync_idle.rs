@@ -21,10 +21,10 @@ use transport::NetworkStream;
 
 use super::body::ConnectionInfo;
 use super::conn::Wait;
-use super::events::Span;
 use super::io::close_sync;
 use super::state::ConnGuard;
 use super::stream::{lock, Link};
+use crate::http::span::Span;
 
 /// How long a worker waits for a connection's next request itself before
 /// it hands the connection to the idle thread.

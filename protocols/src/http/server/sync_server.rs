@@ -18,13 +18,14 @@ use super::body::{
     ConnectionInfo, Content, Request, RequestBody, Response, ResponseBody, TlsSession,
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
-use super::events::{self, Span};
+use super::events;
 use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::sync_idle::{IdleConnections, Parked, HANDOFF_AFTER};
 use super::ServerConfig;
+use crate::http::span::Span;
 use crate::http::Error;
 
 /// A synchronous HTTP/1.1 server (the `HttpListener` of this stack): an
@@ -391,7 +392,7 @@ fn serve_steps(
                 }
             }
             Step::Handle(parts) => {
-                let request_span = Span::request(&parts.method, &parts.uri);
+                let request_span = Span::server_request(&parts.method, &parts.uri);
                 let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
                 request.extensions_mut().insert(info.clone());
                 let written = request_span.in_scope(|| {
