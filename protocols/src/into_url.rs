@@ -8,7 +8,7 @@ use url::Url;
 /// request is built, and a malformed one is that layer's error.
 ///
 /// ```
-/// use protocols::fetch::Fetcher;
+/// use netstack::protocols::fetch::Fetcher;
 /// let url = url::Url::parse("data:,parsed").unwrap();
 /// let fetcher = Fetcher::new();
 /// assert_eq!(fetcher.download_string(&url).unwrap(), "parsed");

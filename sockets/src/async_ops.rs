@@ -594,13 +594,13 @@ impl Socket {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sockets::{with_timeout, AddressFamily, ProtocolType, Socket, SocketError, SocketType};
+/// use netstack::sockets::{with_timeout, AddressFamily, ProtocolType, Socket, SocketError, SocketType};
 /// let udp = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp).unwrap();
 /// udp.bind(([127, 0, 0, 1], 0)).unwrap();
 /// let mut buf = [0u8; 16];
 /// let result = futures_lite_block_on(with_timeout(Duration::from_millis(20), udp.receive_from_async(&mut buf)));
 /// assert_eq!(result.unwrap_err().kind(), SocketError::TimedOut);
-/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output { sockets::block_on(f) }
+/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output { netstack::sockets::block_on(f) }
 /// ```
 pub async fn with_timeout<T>(
     timeout: Duration,

@@ -52,7 +52,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// is resumed where the future is polled.
 ///
 /// ```
-/// let text = sockets::block_on(sockets::spawn_blocking(|| {
+/// let text = netstack::sockets::block_on(netstack::sockets::spawn_blocking(|| {
 ///     std::fs::read_to_string("/proc/self/comm").map(|name| name.len())
 /// }));
 /// assert!(text.unwrap() > 0);

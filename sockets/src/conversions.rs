@@ -85,7 +85,7 @@ fn give_up(socket: Socket) -> socket2::Socket {
 ///
 /// ```
 /// use std::os::fd::OwnedFd;
-/// use sockets::{AddressFamily, Socket, SocketType};
+/// use netstack::sockets::{AddressFamily, Socket, SocketType};
 ///
 /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 /// let listener = Socket::from(OwnedFd::from(std_listener));
@@ -128,7 +128,7 @@ impl FromRawFd for Socket {
     ///
     /// ```
     /// use std::os::fd::FromRawFd;
-    /// use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+    /// use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketType};
     ///
     /// let inherited = std::env::var("LISTEN_PID").is_ok_and(|pid| pid == std::process::id().to_string())
     ///     && std::env::var("LISTEN_FDS").is_ok_and(|count| count.parse::<u32>().is_ok_and(|n| n >= 1));

@@ -9,7 +9,7 @@ use crate::error::{Error, Result, SocketError};
 /// Name resolution, as .NET's `System.Net.Dns`.
 ///
 /// ```
-/// use sockets::Dns;
+/// use netstack::sockets::Dns;
 /// let addresses = Dns::get_host_addresses("127.0.0.1").unwrap();
 /// assert_eq!(addresses, vec![std::net::IpAddr::from([127, 0, 0, 1])]);
 /// ```

@@ -18,7 +18,7 @@ use crate::kind::AddressFamily;
 /// that only [`Socket::connect`](crate::Socket::connect) accepts, resolving it first.
 ///
 /// ```
-/// use sockets::EndPoint;
+/// use netstack::sockets::EndPoint;
 /// let ep: EndPoint = "127.0.0.1:8080".parse::<std::net::SocketAddr>().unwrap().into();
 /// assert_eq!(ep.to_string(), "127.0.0.1:8080");
 /// let unix = EndPoint::unix_abstract(b"netstack-demo");

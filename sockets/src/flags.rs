@@ -7,7 +7,7 @@ bitflags::bitflags! {
     /// [`SocketFlags::CONTROL_DATA_TRUNCATED`] are reported by receives.
     ///
     /// ```
-    /// use sockets::SocketFlags;
+    /// use netstack::sockets::SocketFlags;
     /// let flags = SocketFlags::PEEK | SocketFlags::OUT_OF_BAND;
     /// assert!(flags.contains(SocketFlags::PEEK));
     /// ```

@@ -25,8 +25,8 @@
 //!   with the `async-io` feature).
 //!
 //! ```
-//! use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
-//! # fn main() -> sockets::Result<()> {
+//! use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+//! # fn main() -> netstack::sockets::Result<()> {
 //! let server = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp)?;
 //! server.bind(([127, 0, 0, 1], 0))?;
 //! let client = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp)?;

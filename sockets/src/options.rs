@@ -67,7 +67,7 @@ pub enum SocketOptionName {
 /// An option with its value, for [`Socket::set_option`] and [`Socket::get_option`].
 ///
 /// ```
-/// use sockets::{AddressFamily, ProtocolType, Socket, SocketOption, SocketOptionName, SocketType};
+/// use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketOption, SocketOptionName, SocketType};
 /// let s = Socket::new(AddressFamily::InterNetwork, SocketType::Stream, ProtocolType::Tcp).unwrap();
 /// s.set_option(SocketOption::NoDelay(true)).unwrap();
 /// assert_eq!(s.get_option(SocketOptionName::NoDelay).unwrap(), SocketOption::NoDelay(true));

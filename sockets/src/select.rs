@@ -18,7 +18,7 @@ use crate::wait::{deadline_after, is_ready, poll_events, poll_fds, SelectMode};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sockets::{select, AddressFamily, ProtocolType, Socket, SocketType};
+/// use netstack::sockets::{select, AddressFamily, ProtocolType, Socket, SocketType};
 /// let a = Socket::new(AddressFamily::InterNetwork, SocketType::Dgram, ProtocolType::Udp).unwrap();
 /// a.bind(([127, 0, 0, 1], 0)).unwrap();
 /// let mut read = vec![&a];

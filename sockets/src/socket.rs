@@ -41,8 +41,8 @@ pub enum Shutdown {
 /// call blocked in another with [`SocketError::OperationAborted`].
 ///
 /// ```
-/// use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
-/// # fn main() -> sockets::Result<()> {
+/// use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+/// # fn main() -> netstack::sockets::Result<()> {
 /// let listener = Socket::new(AddressFamily::InterNetwork, SocketType::Stream, ProtocolType::Tcp)?;
 /// listener.bind(([127, 0, 0, 1], 0))?;
 /// listener.listen(16)?;
@@ -108,7 +108,7 @@ impl Socket {
     /// Creates a socket (`socket(2)`), blocking, close-on-exec.
     ///
     /// ```
-    /// use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
+    /// use netstack::sockets::{AddressFamily, ProtocolType, Socket, SocketType};
     /// let udp = Socket::new(AddressFamily::InterNetworkV6, SocketType::Dgram, ProtocolType::Udp).unwrap();
     /// assert_eq!(udp.socket_type(), SocketType::Dgram);
     /// ```

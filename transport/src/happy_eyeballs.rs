@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 /// list (IPv6 if present) first, then alternating families.
 ///
 /// ```
-/// use transport::interleave_addresses;
+/// use netstack::transport::interleave_addresses;
 /// let v4a = "127.0.0.1".parse().unwrap();
 /// let v4b = "127.0.0.2".parse().unwrap();
 /// let v6 = "::1".parse().unwrap();

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::transport::{TcpClient, TcpListener};
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
 /// listener.start(8).unwrap();
 /// let mut client = TcpClient::connect_endpoint(listener.local_endpoint().unwrap()).unwrap().into_stream();

@@ -40,7 +40,7 @@ impl Resolver for SystemResolver {
 /// order (for tests, and for callers that resolved elsewhere).
 ///
 /// ```
-/// use transport::{Resolver, StaticResolver};
+/// use netstack::transport::{Resolver, StaticResolver};
 /// let r = StaticResolver::new(vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()]);
 /// assert_eq!(r.resolve("anything").unwrap().len(), 2);
 /// ```

@@ -88,7 +88,7 @@ impl ConnectOptions {
 /// A TCP client connection, as .NET's `TcpClient`.
 ///
 /// ```
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::transport::{TcpClient, TcpListener};
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
 /// listener.start(8).unwrap();
 /// let port = listener.local_endpoint().unwrap().as_ip().unwrap().port();

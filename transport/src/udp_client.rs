@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// default peer, then send and receive datagrams in either mode.
 ///
 /// ```
-/// use transport::UdpClient;
+/// use netstack::transport::UdpClient;
 /// let a = UdpClient::bind(([127, 0, 0, 1], 0)).unwrap();
 /// let b = UdpClient::bind(([127, 0, 0, 1], 0)).unwrap();
 /// a.send_to(b"hello", b.local_endpoint().unwrap()).unwrap();

@@ -27,8 +27,8 @@ fn unix_endpoint(endpoint: EndPoint) -> Result<EndPoint> {
 /// Connects to a Unix domain stream socket.
 ///
 /// ```
-/// use sockets::EndPoint;
-/// use transport::{UnixClient, UnixListener};
+/// use netstack::sockets::EndPoint;
+/// use netstack::transport::{UnixClient, UnixListener};
 /// let name = EndPoint::unix_abstract(format!("transport-doc-{}", std::process::id()));
 /// let listener = UnixListener::bind(name.clone()).unwrap();
 /// let client = UnixClient::connect(name).unwrap();

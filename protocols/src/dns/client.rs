@@ -38,10 +38,10 @@ const MAX_DATAGRAM: usize = 65_535;
 ///
 /// ```
 /// use std::time::Duration;
-/// use protocols::dns::{DnsClient, Error, RecordType};
+/// use netstack::protocols::dns::{DnsClient, Error, RecordType};
 ///
 /// // A stand-in server for the example: answers every query with NXDOMAIN.
-/// let server = transport::UdpClient::bind(([127, 0, 0, 1], 0))?;
+/// let server = netstack::transport::UdpClient::bind(([127, 0, 0, 1], 0))?;
 /// let address = server.local_endpoint()?.as_ip().unwrap();
 /// std::thread::spawn(move || {
 ///     let mut buf = [0u8; 512];
@@ -58,7 +58,7 @@ const MAX_DATAGRAM: usize = 65_535;
 ///     other => panic!("{other:?}"),
 /// }
 /// // The same, asynchronously.
-/// let result = sockets::block_on(client.query_async("missing.test", RecordType::Aaaa));
+/// let result = netstack::sockets::block_on(client.query_async("missing.test", RecordType::Aaaa));
 /// assert!(matches!(result, Err(Error::NameError { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -399,7 +399,7 @@ pub enum ReplyCheck {
 /// A standard query for one name and type, class `IN`, recursion desired.
 ///
 /// ```
-/// use protocols::dns::{Query, RecordType, ReplyCheck, Via};
+/// use netstack::protocols::dns::{Query, RecordType, ReplyCheck, Via};
 ///
 /// let query = Query::with_id(0x1234, "a.test", RecordType::A)?;
 /// assert_eq!(&query.as_bytes()[..2], b"\x12\x34");

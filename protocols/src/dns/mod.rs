@@ -41,14 +41,14 @@
 //! and one retry policy; only the waiting differs.
 //!
 //! ```no_run
-//! use protocols::dns::{DnsClient, RecordType};
+//! use netstack::protocols::dns::{DnsClient, RecordType};
 //!
 //! let client = DnsClient::new(([127, 0, 0, 1], 5353));
 //! for record in client.query("example.test", RecordType::Mx)?.answers {
 //!     println!("{record}");
 //! }
 //! println!("{:?}", client.lookup_ip("example.test")?);
-//! # Ok::<(), protocols::dns::Error>(())
+//! # Ok::<(), netstack::protocols::dns::Error>(())
 //! ```
 //!
 //! Not supported: EDNS(0) (queries are plain, so replies over 512 bytes go

@@ -3,8 +3,8 @@
 //! choosing instead of the system's resolver, as `curl --dns-servers` does.
 //!
 //! ```no_run
-//! use protocols::dns::DnsClient;
-//! use protocols::http::client::Client;
+//! use netstack::protocols::dns::DnsClient;
+//! use netstack::protocols::http::client::Client;
 //!
 //! let client = Client::builder()
 //!     .resolver(DnsClient::new(([127, 0, 0, 53], 53)))

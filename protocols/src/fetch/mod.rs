@@ -22,7 +22,7 @@
 //! protocol behind the fetcher (see `examples/fetch_scheme.rs`).
 //!
 //! ```
-//! use protocols::fetch::{fetch, Fetcher};
+//! use netstack::protocols::fetch::{fetch, Fetcher};
 //!
 //! let mut response = fetch("data:text/plain;base64,aGVsbG8=")?;
 //! assert_eq!(response.content_type(), Some("text/plain"));
@@ -35,7 +35,7 @@
 //! fetcher.upload_bytes(url.as_str(), b"written through a file: URL".to_vec())?;
 //! assert_eq!(fetcher.download_string(url.as_str())?, "written through a file: URL");
 //! # std::fs::remove_dir_all(&dir).unwrap();
-//! # Ok::<(), protocols::fetch::Error>(())
+//! # Ok::<(), netstack::protocols::fetch::Error>(())
 //! ```
 
 mod builder;
@@ -76,7 +76,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// ```
 /// use std::io::Cursor;
-/// use protocols::fetch::{FetchParts, FetchResponse, Fetcher, Result, SchemeHandler};
+/// use netstack::protocols::fetch::{FetchParts, FetchResponse, Fetcher, Result, SchemeHandler};
 ///
 /// /// `echo:` URLs answer with their own path.
 /// struct Echo;
@@ -90,7 +90,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// let fetcher = Fetcher::builder().register("echo", Echo).build();
 /// assert_eq!(fetcher.download_string("echo:hello")?, "hello");
-/// # Ok::<(), protocols::fetch::Error>(())
+/// # Ok::<(), netstack::protocols::fetch::Error>(())
 /// ```
 pub trait SchemeHandler: Send + Sync + 'static {
     /// Fetches (or, with a body, uploads to) `request.url`, blocking.

@@ -172,14 +172,14 @@ macro_rules! head_accessors {
 ///
 /// ```
 /// use std::io::Read;
-/// use protocols::fetch::FetchResponse;
-/// use protocols::http::StatusCode;
+/// use netstack::protocols::fetch::FetchResponse;
+/// use netstack::protocols::http::StatusCode;
 /// let url = url::Url::parse("note:hello").unwrap();
 /// let response = FetchResponse::new(url, std::io::Cursor::new(b"hi".to_vec()));
 /// let response = response.with_status(StatusCode::OK);
 /// assert_eq!(response.status(), Some(StatusCode::OK));
 /// assert_eq!(response.text()?, "hi");
-/// # Ok::<(), protocols::fetch::Error>(())
+/// # Ok::<(), netstack::protocols::fetch::Error>(())
 /// ```
 pub struct FetchResponse {
     head: Head,
@@ -256,8 +256,8 @@ impl FetchResponse {
     /// JSON `T` expects is [`Error::Json`].
     ///
     /// ```
-    /// # fn main() -> Result<(), protocols::fetch::Error> {
-    /// let value: serde_json::Value = protocols::fetch::Fetcher::new()
+    /// # fn main() -> Result<(), netstack::protocols::fetch::Error> {
+    /// let value: serde_json::Value = netstack::protocols::fetch::Fetcher::new()
     ///     .request("data:application/json,%7B%22id%22%3A7%7D")
     ///     .send()?
     ///     .json()?;

@@ -12,7 +12,7 @@ use super::error::Result;
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
-/// use protocols::framing::{BytesCodec, Decoder, Encoder};
+/// use netstack::protocols::framing::{BytesCodec, Decoder, Encoder};
 /// let mut codec = BytesCodec::new();
 /// let mut buf = BytesMut::new();
 /// codec.encode(Bytes::from_static(b"raw bytes"), &mut buf).unwrap();

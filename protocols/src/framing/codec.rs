@@ -10,7 +10,7 @@ use super::error::{Error, Result};
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use protocols::framing::{Decoder, LinesCodec};
+/// use netstack::protocols::framing::{Decoder, LinesCodec};
 /// let mut codec = LinesCodec::new();
 /// let mut buf = BytesMut::from(&b"hel"[..]);
 /// assert_eq!(codec.decode(&mut buf).unwrap(), None); // not a whole line yet
@@ -49,7 +49,7 @@ pub trait Decoder {
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use protocols::framing::{Encoder, LinesCodec};
+/// use netstack::protocols::framing::{Encoder, LinesCodec};
 /// let mut buf = BytesMut::new();
 /// LinesCodec::new().encode("hi", &mut buf).unwrap();
 /// assert_eq!(&buf[..], b"hi\n");

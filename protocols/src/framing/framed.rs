@@ -47,8 +47,8 @@ const BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
 /// go on where it stopped.
 ///
 /// ```
-/// use protocols::framing::{Framed, LinesCodec};
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::protocols::framing::{Framed, LinesCodec};
+/// use netstack::transport::{TcpClient, TcpListener};
 ///
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
 /// listener.start(8).unwrap();
@@ -63,7 +63,7 @@ const BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
 /// let mut client = Framed::new(TcpClient::connect_endpoint(endpoint).unwrap().into_stream(), LinesCodec::new());
 /// client.write_frame("hello").unwrap();
 /// assert_eq!(client.read_frame().unwrap().as_deref(), Some("HELLO"));
-/// client.get_ref().shutdown(sockets::Shutdown::Send).unwrap();
+/// client.get_ref().shutdown(netstack::sockets::Shutdown::Send).unwrap();
 /// assert_eq!(client.read_frame().unwrap(), None);
 /// server.join().unwrap();
 /// ```
@@ -72,10 +72,10 @@ const BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
 ///
 /// ```
 /// use futures::{SinkExt, StreamExt};
-/// use protocols::framing::{Framed, LinesCodec};
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::protocols::framing::{Framed, LinesCodec};
+/// use netstack::transport::{TcpClient, TcpListener};
 ///
-/// sockets::block_on(async {
+/// netstack::sockets::block_on(async {
 ///     let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
 ///     listener.start(8).unwrap();
 ///     let connect = TcpClient::connect_endpoint_async(listener.local_endpoint().unwrap());

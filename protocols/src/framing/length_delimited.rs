@@ -72,7 +72,7 @@ pub enum Endianness {
 ///
 /// ```
 /// use bytes::{Bytes, BytesMut};
-/// use protocols::framing::{Decoder, Encoder, Endianness, LengthDelimitedCodec, LengthField};
+/// use netstack::protocols::framing::{Decoder, Encoder, Endianness, LengthDelimitedCodec, LengthField};
 ///
 /// // A 2-byte little-endian length that counts itself.
 /// let mut codec = LengthDelimitedCodec::new()

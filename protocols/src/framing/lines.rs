@@ -43,8 +43,8 @@ impl LineEnding {
 ///   one over the limit is [`Error::LineTooLong`].
 ///
 /// ```
-/// use protocols::framing::{Framed, LineEnding, LinesCodec};
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::protocols::framing::{Framed, LineEnding, LinesCodec};
+/// use netstack::transport::{TcpClient, TcpListener};
 ///
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0)).unwrap();
 /// listener.start(8).unwrap();

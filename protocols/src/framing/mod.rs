@@ -30,8 +30,8 @@
 //! ```
 //! use std::collections::HashMap;
 //! use bytes::BytesMut;
-//! use protocols::framing::{Decoder, Encoder, Error, Framed, LinesCodec};
-//! use transport::{TcpClient, TcpListener};
+//! use netstack::protocols::framing::{Decoder, Encoder, Error, Framed, LinesCodec};
+//! use netstack::transport::{TcpClient, TcpListener};
 //!
 //! // 1. The messages.
 //! #[derive(Debug, PartialEq)]
@@ -94,7 +94,7 @@
 //!     client.write_frame(command)?;
 //!     assert_eq!(client.read_frame()?.as_deref(), Some(expected));
 //! }
-//! client.get_ref().shutdown(sockets::Shutdown::Send)?;
+//! client.get_ref().shutdown(netstack::sockets::Shutdown::Send)?;
 //! server.join().unwrap()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -32,9 +32,9 @@ use super::url::FtpUrl;
 /// midway leaves the client [`Error::Broken`].
 ///
 /// ```no_run
-/// use protocols::ftp::{AsyncFtpClient, FtpOptions};
+/// use netstack::protocols::ftp::{AsyncFtpClient, FtpOptions};
 ///
-/// sockets::block_on(async {
+/// netstack::sockets::block_on(async {
 ///     let mut ftp = AsyncFtpClient::connect("ftp.example.com", 21, &FtpOptions::new()).await?;
 ///     ftp.login("alice", "secret").await?;
 ///     ftp.binary().await?;

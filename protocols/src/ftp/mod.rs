@@ -48,7 +48,7 @@
 //! ```no_run
 //! use std::io::Read;
 //! use std::time::Duration;
-//! use protocols::ftp::{FtpClient, Error, FtpOptions};
+//! use netstack::protocols::ftp::{FtpClient, Error, FtpOptions};
 //!
 //! let options = FtpOptions::new().timeout(Some(Duration::from_secs(10)));
 //! let mut ftp = FtpClient::connect("127.0.0.1", 2121, &options)?;

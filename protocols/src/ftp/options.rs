@@ -12,7 +12,7 @@ use super::reply::{ReplyParser, DEFAULT_MAX_LINES, DEFAULT_MAX_LINE_LENGTH};
 ///
 /// ```
 /// use std::time::Duration;
-/// use protocols::ftp::FtpOptions;
+/// use netstack::protocols::ftp::FtpOptions;
 /// let options = FtpOptions::new()
 ///     .connect_timeout(Some(Duration::from_secs(5)))
 ///     .timeout(Some(Duration::from_secs(10)))

@@ -118,7 +118,7 @@ pub enum ReplyError {
 /// (the connection cannot be trusted afterwards).
 ///
 /// ```
-/// use protocols::ftp::reply::ReplyParser;
+/// use netstack::protocols::ftp::reply::ReplyParser;
 ///
 /// let mut parser = ReplyParser::new();
 /// parser.feed(b"220-Welcome\r\n123 an inner line\r\n220-more\r\n220 ready\r\n331 Pass");
@@ -128,7 +128,7 @@ pub enum ReplyError {
 /// assert!(parser.next_reply()?.is_none()); // "331 Pass" has no line end yet
 /// parser.feed(b"word required\r\n");
 /// assert_eq!(parser.next_reply()?.unwrap().code, 331);
-/// # Ok::<(), protocols::ftp::reply::ReplyError>(())
+/// # Ok::<(), netstack::protocols::ftp::reply::ReplyError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReplyParser {
@@ -284,10 +284,10 @@ fn invalid(what: &'static str, reply: &Reply) -> ReplyError {
 /// anywhere in the text (with or without parentheses).
 ///
 /// ```
-/// use protocols::ftp::reply::{parse_pasv, Reply};
+/// use netstack::protocols::ftp::reply::{parse_pasv, Reply};
 /// let reply = Reply::new(227, "Entering Passive Mode (127,0,0,1,195,80).");
 /// assert_eq!(parse_pasv(&reply)?.to_string(), "127.0.0.1:50000");
-/// # Ok::<(), protocols::ftp::reply::ReplyError>(())
+/// # Ok::<(), netstack::protocols::ftp::reply::ReplyError>(())
 /// ```
 pub fn parse_pasv(reply: &Reply) -> Result<SocketAddrV4, ReplyError> {
     const WHAT: &str = "PASV address";
@@ -339,10 +339,10 @@ fn six_numbers(text: &str) -> Option<[u8; 6]> {
 /// where `<d>` is one delimiter character, usually `|`.
 ///
 /// ```
-/// use protocols::ftp::reply::{parse_epsv, Reply};
+/// use netstack::protocols::ftp::reply::{parse_epsv, Reply};
 /// let reply = Reply::new(229, "Entering extended passive mode (|||6446|).");
 /// assert_eq!(parse_epsv(&reply)?, 6446);
-/// # Ok::<(), protocols::ftp::reply::ReplyError>(())
+/// # Ok::<(), netstack::protocols::ftp::reply::ReplyError>(())
 /// ```
 pub fn parse_epsv(reply: &Reply) -> Result<u16, ReplyError> {
     const WHAT: &str = "EPSV port";
@@ -394,10 +394,10 @@ pub fn parse_size(reply: &Reply) -> Result<u64, ReplyError> {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use protocols::ftp::reply::{parse_mdtm, Reply};
+/// use netstack::protocols::ftp::reply::{parse_mdtm, Reply};
 /// let t = parse_mdtm(&Reply::new(213, "20240229123456.5"))?;
 /// assert_eq!(t, UNIX_EPOCH + Duration::from_millis(1_709_210_096_500));
-/// # Ok::<(), protocols::ftp::reply::ReplyError>(())
+/// # Ok::<(), netstack::protocols::ftp::reply::ReplyError>(())
 /// ```
 pub fn parse_mdtm(reply: &Reply) -> Result<SystemTime, ReplyError> {
     let error = || invalid("MDTM time", reply);

@@ -31,10 +31,10 @@ use super::url::FtpUrl;
 ///
 /// ```
 /// use std::io::{BufRead, BufReader, Write};
-/// use protocols::ftp::{FtpClient, Error, FtpOptions};
+/// use netstack::protocols::ftp::{FtpClient, Error, FtpOptions};
 ///
 /// // A stand-in server for the example: a login, then SIZE answers.
-/// let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// let listener = netstack::transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
 /// listener.start(1)?;
 /// let port = listener.local_endpoint()?.as_ip().unwrap().port();
 /// let server = std::thread::spawn(move || {

@@ -9,7 +9,7 @@ use super::error::{Error, Result};
 /// The parts of an `ftp://user:password@host:port/path;type=X` URL, decoded.
 ///
 /// ```
-/// use protocols::ftp::FtpUrl;
+/// use netstack::protocols::ftp::FtpUrl;
 /// let url = url::Url::parse("ftp://alice:s%40cret@[::1]:2121/pub/a%20b.txt;type=i")?;
 /// let ftp = FtpUrl::parse(&url)?;
 /// assert_eq!((ftp.host.as_str(), ftp.port), ("::1", 2121));

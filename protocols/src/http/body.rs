@@ -34,7 +34,7 @@ enum State {
 /// Decodes one message body from the bytes that follow its head.
 ///
 /// ```
-/// use protocols::http::{BodyDecoder, BodyLength, Limits};
+/// use netstack::protocols::http::{BodyDecoder, BodyLength, Limits};
 /// let mut decoder = BodyDecoder::new(BodyLength::Chunked, Limits::default());
 /// let input = b"5\r\nhello\r\n0\r\n\r\n";
 /// let mut body = Vec::new();

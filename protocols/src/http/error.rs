@@ -112,7 +112,7 @@ pub enum ParseError {
 /// What a timeout of the HTTP layer was waiting for.
 ///
 /// ```
-/// use protocols::http::Phase;
+/// use netstack::protocols::http::Phase;
 /// assert_eq!(Phase::ExpectContinue.to_string(), "100-continue");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -23,7 +23,7 @@ pub enum BodyLength {
 ///
 /// ```
 /// use http::{HeaderMap, Method, StatusCode};
-/// use protocols::http::{response_body_length, BodyLength};
+/// use netstack::protocols::http::{response_body_length, BodyLength};
 /// let mut headers = HeaderMap::new();
 /// headers.insert("content-length", "12".parse().unwrap());
 /// assert_eq!(response_body_length(&Method::GET, StatusCode::OK, &headers), Ok(BodyLength::Known(12)));

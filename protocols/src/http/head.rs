@@ -181,7 +181,7 @@ fn version(minor: Option<u8>) -> Result<Version, ParseError> {
 /// are needed. `Ok(Some((head, len)))`: the head took `len` bytes.
 ///
 /// ```
-/// use protocols::http::{parse_response_head, Limits};
+/// use netstack::protocols::http::{parse_response_head, Limits};
 /// let bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
 /// let (head, len) = parse_response_head(bytes, &Limits::default()).unwrap().unwrap();
 /// assert_eq!(head.status, 200);

@@ -4,7 +4,7 @@
 /// can grow is bounded by one of these.
 ///
 /// ```
-/// use protocols::http::Limits;
+/// use netstack::protocols::http::Limits;
 /// let strict = Limits::default().max_head_size(16 * 1024).max_headers(50);
 /// assert_eq!(strict.head_size(), 16 * 1024);
 /// ```

@@ -52,7 +52,7 @@ const PROTOCOL_ICMP: u8 = 1;
 /// for [`Family::V6`] it is left zero for the kernel to compute.
 ///
 /// ```
-/// use protocols::icmp::{echo_request, internet_checksum, Family};
+/// use netstack::protocols::icmp::{echo_request, internet_checksum, Family};
 ///
 /// let packet = echo_request(Family::V4, 0x1234, 7, b"hi");
 /// assert_eq!(&packet[..2], &[8, 0]); // type 8 (echo request), code 0
@@ -211,7 +211,7 @@ pub enum ParseError {
 /// kernel verified its checksum). Malformed input is an error, never a panic.
 ///
 /// ```
-/// use protocols::icmp::{echo_request, parse, Echo, Family, Message};
+/// use netstack::protocols::icmp::{echo_request, parse, Echo, Family, Message};
 ///
 /// let mut reply = echo_request(Family::V6, 42, 3, b"data");
 /// reply[0] = 129; // echo reply
@@ -220,7 +220,7 @@ pub enum ParseError {
 ///     received.message,
 ///     Message::EchoReply(Echo { identifier: 42, sequence: 3, payload: b"data" })
 /// );
-/// # Ok::<(), protocols::icmp::ParseError>(())
+/// # Ok::<(), netstack::protocols::icmp::ParseError>(())
 /// ```
 pub fn parse(family: Family, packet: &[u8]) -> Result<Received<'_>, ParseError> {
     let (icmp, ttl) = match family {
@@ -247,12 +247,12 @@ pub fn parse(family: Family, packet: &[u8]) -> Result<Received<'_>, ParseError> 
 /// a panic.
 ///
 /// ```
-/// use protocols::icmp::{echo_request, parse_datagram, Echo, Family, Message};
+/// use netstack::protocols::icmp::{echo_request, parse_datagram, Echo, Family, Message};
 ///
 /// let mut reply = echo_request(Family::V4, 42, 3, b"data");
 /// reply[0] = 0; // echo reply
 /// reply[2..4].copy_from_slice(&[0, 0]);
-/// let sum = protocols::icmp::internet_checksum(&reply);
+/// let sum = netstack::protocols::icmp::internet_checksum(&reply);
 /// reply[2..4].copy_from_slice(&sum.to_be_bytes());
 /// let received = parse_datagram(Family::V4, &reply)?;
 /// assert_eq!(
@@ -260,7 +260,7 @@ pub fn parse(family: Family, packet: &[u8]) -> Result<Received<'_>, ParseError> 
 ///     Message::EchoReply(Echo { identifier: 42, sequence: 3, payload: b"data" })
 /// );
 /// assert_eq!((received.len, received.ttl), (12, None));
-/// # Ok::<(), protocols::icmp::ParseError>(())
+/// # Ok::<(), netstack::protocols::icmp::ParseError>(())
 /// ```
 pub fn parse_datagram(family: Family, message: &[u8]) -> Result<Received<'_>, ParseError> {
     if family == Family::V4 {

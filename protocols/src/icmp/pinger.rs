@@ -104,7 +104,7 @@ static NEXT_IDENTIFIER: AtomicU16 = AtomicU16::new(0);
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use protocols::icmp::Pinger;
+/// use netstack::protocols::icmp::Pinger;
 ///
 /// let pinger = Pinger::new("127.0.0.1".parse()?)?;
 /// let reply = pinger.ping(1, Duration::from_secs(2))?;

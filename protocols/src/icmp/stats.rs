@@ -8,7 +8,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use protocols::icmp::Statistics;
+/// use netstack::protocols::icmp::Statistics;
 ///
 /// let mut stats = Statistics::default();
 /// for ms in [1, 3] {

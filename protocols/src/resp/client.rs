@@ -87,9 +87,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use protocols::framing::Framed;
-/// use protocols::resp::{Error, RespClient, RespCodec, Value};
-/// use transport::TcpListener;
+/// use netstack::protocols::framing::Framed;
+/// use netstack::protocols::resp::{Error, RespClient, RespCodec, Value};
+/// use netstack::transport::TcpListener;
 ///
 /// // A stand-in server for the example: answers PING, and errors otherwise.
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
@@ -100,7 +100,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 ///     while let Some(Value::Array(args)) = conn.read_frame().unwrap() {
 ///         let reply = match args[0].as_bytes() {
 ///             Some(b"PING") => Value::SimpleString("PONG".into()),
-///             _ => Value::Error(protocols::resp::ServerError::new("ERR unknown command")),
+///             _ => Value::Error(netstack::protocols::resp::ServerError::new("ERR unknown command")),
 ///         };
 ///         conn.write_frame(reply).unwrap();
 ///     }
@@ -117,7 +117,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// assert_eq!(replies.len(), 3);
 /// assert!(replies[1].is_err());
 /// // The same, asynchronously.
-/// let pong = sockets::block_on(client.command_async(&["PING"]))?;
+/// let pong = netstack::sockets::block_on(client.command_async(&["PING"]))?;
 /// assert_eq!(pong.as_bytes(), Some(&b"PONG"[..]));
 /// drop(client);
 /// server.join().unwrap();

@@ -38,8 +38,8 @@ pub const DEFAULT_MAX_VALUES: usize = 4 * 1024 * 1024;
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use protocols::framing::{Decoder, Encoder};
-/// use protocols::resp::{RespCodec, Value};
+/// use netstack::protocols::framing::{Decoder, Encoder};
+/// use netstack::protocols::resp::{RespCodec, Value};
 ///
 /// let mut codec = RespCodec::new();
 ///

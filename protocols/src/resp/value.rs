@@ -10,7 +10,7 @@ use bytes::Bytes;
 /// NUL); decoding one shares the connection's read buffer instead of copying.
 ///
 /// ```
-/// use protocols::resp::Value;
+/// use netstack::protocols::resp::Value;
 /// let reply = Value::Array(vec![Value::bulk(&b"a"[..]), Value::Null, Value::Integer(3)]);
 /// let items = reply.as_array().unwrap();
 /// assert_eq!(items[0].as_bytes(), Some(&b"a"[..]));
@@ -84,7 +84,7 @@ impl Value {
 /// a value, not a failure of the connection, which stays usable.
 ///
 /// ```
-/// use protocols::resp::ServerError;
+/// use netstack::protocols::resp::ServerError;
 /// let e = ServerError::new("WRONGTYPE Operation against a key holding the wrong kind of value");
 /// assert_eq!(e.kind(), "WRONGTYPE");
 /// ```

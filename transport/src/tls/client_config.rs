@@ -24,13 +24,13 @@ use super::{TlsError, TlsVersion, DEFAULT_HANDSHAKE_TIMEOUT};
 /// once and used for many connections (which is what lets sessions resume).
 ///
 /// ```no_run
-/// use transport::tls::{TlsClientConfig, TlsVersion};
+/// use netstack::transport::tls::{TlsClientConfig, TlsVersion};
 /// // The system's trusted roots, HTTP/1.1 by ALPN, TLS 1.3 only.
 /// let config = TlsClientConfig::builder()
 ///     .alpn_protocols(["http/1.1"])
 ///     .min_protocol_version(TlsVersion::Tls13)
 ///     .build()?;
-/// # Ok::<(), transport::tls::TlsError>(())
+/// # Ok::<(), netstack::transport::tls::TlsError>(())
 /// ```
 #[derive(Clone)]
 pub struct TlsClientConfig {

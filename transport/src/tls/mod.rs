@@ -24,8 +24,8 @@
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use transport::tls::{TlsClientConfig, TlsServerConfig, TlsStream, TlsVersion};
-//! use transport::{TcpClient, TcpListener};
+//! use netstack::transport::tls::{TlsClientConfig, TlsServerConfig, TlsStream, TlsVersion};
+//! use netstack::transport::{TcpClient, TcpListener};
 //!
 //! // A self-signed certificate for "localhost", trusted by the client.
 //! let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
@@ -54,7 +54,7 @@
 //!     tls.write_all(&buf)?;
 //!     tls.shutdown()?;
 //!     // The asynchronous mode, on the same listener.
-//!     sockets::block_on(async {
+//!     netstack::sockets::block_on(async {
 //!         let stream = listener.accept_async().await?;
 //!         let mut tls = TlsStream::accept_async(&server_config, stream).await?;
 //!         let mut buf = [0u8; 5];
@@ -74,7 +74,7 @@
 //! tls.read_to_end(&mut reply)?; // Ok(0) after the server's close_notify
 //! assert_eq!(reply, b"hello");
 //!
-//! sockets::block_on(async {
+//! netstack::sockets::block_on(async {
 //!     let stream = TcpClient::connect_endpoint_async(endpoint).await?.into_stream();
 //!     let mut tls = TlsStream::connect_async(&client_config, "localhost", stream).await?;
 //!     tls.write_all_async(b"async").await?;

@@ -41,10 +41,10 @@ pub(crate) struct PinMismatch {
 /// base64` computes the same.
 ///
 /// ```
-/// use transport::tls::PublicKeyPin;
+/// use netstack::transport::tls::PublicKeyPin;
 /// let pin: PublicKeyPin = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse()?;
 /// assert_eq!(pin.to_string(), "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
-/// # Ok::<(), transport::tls::PinError>(())
+/// # Ok::<(), netstack::transport::tls::PinError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PublicKeyPin {

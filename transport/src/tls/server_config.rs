@@ -41,7 +41,7 @@ pub enum ClientAuth {
 /// timeout. Cheap to clone.
 ///
 /// ```no_run
-/// use transport::tls::{ClientAuth, TlsServerConfig};
+/// use netstack::transport::tls::{ClientAuth, TlsServerConfig};
 /// let config = TlsServerConfig::builder()
 ///     .certificate_pem_files("cert.pem", "key.pem")
 ///     .sni_certificate_pem_files("api.example.com", "api-cert.pem", "api-key.pem")
@@ -49,7 +49,7 @@ pub enum ClientAuth {
 ///     .add_client_root_certificates_pem_file("clients-ca.pem")
 ///     .alpn_protocols(["http/1.1"])
 ///     .build()?;
-/// # Ok::<(), transport::tls::TlsError>(())
+/// # Ok::<(), netstack::transport::tls::TlsError>(())
 /// ```
 #[derive(Clone)]
 pub struct TlsServerConfig {

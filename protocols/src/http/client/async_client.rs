@@ -21,10 +21,10 @@ use crate::http::Result;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use protocols::http::client::AsyncClient;
+/// use netstack::protocols::http::client::AsyncClient;
 ///
 /// // A one-shot server on loopback, for the example.
-/// let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// let listener = netstack::transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
 /// listener.start(1)?;
 /// let port = listener.local_endpoint()?.as_ip().unwrap().port();
 /// let server = std::thread::spawn(move || {
@@ -36,7 +36,7 @@ use crate::http::Result;
 /// });
 ///
 /// let client = AsyncClient::new();
-/// let text = sockets::block_on(async {
+/// let text = netstack::sockets::block_on(async {
 ///     let response = client.get(&format!("http://127.0.0.1:{port}/")).send().await?;
 ///     assert_eq!(response.status(), 200);
 ///     response.text().await

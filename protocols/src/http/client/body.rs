@@ -21,7 +21,7 @@ use bytes::Bytes;
 ///   [`AsyncClient`](super::AsyncClient).
 ///
 /// ```
-/// use protocols::http::client::Body;
+/// use netstack::protocols::http::client::Body;
 /// let body = Body::from("name=value");
 /// assert_eq!(body.len(), Some(10));
 /// assert!(body.is_replayable());

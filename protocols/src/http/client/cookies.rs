@@ -25,13 +25,13 @@ use crate::http::{Error, Result};
 /// (`Domain=com`) is refused, one for `co.uk` is not.
 ///
 /// ```
-/// use protocols::http::client::CookieJar;
+/// use netstack::protocols::http::client::CookieJar;
 /// let jar = CookieJar::new();
 /// assert!(jar.set_cookie("http://example.com/a/b", "sid=42; Path=/a")?);
 /// assert!(!jar.set_cookie("http://example.com/", "all=1; Domain=com")?);
 /// assert_eq!(jar.header_for("http://example.com/a/c")?.unwrap(), "sid=42");
 /// assert_eq!(jar.header_for("http://example.com/other")?, None);
-/// # Ok::<(), protocols::http::Error>(())
+/// # Ok::<(), netstack::protocols::http::Error>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct CookieJar {

@@ -56,10 +56,10 @@
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use protocols::http::client::Client;
+//! use netstack::protocols::http::client::Client;
 //!
 //! // A one-shot server on loopback, for the example.
-//! let listener = transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
+//! let listener = netstack::transport::TcpListener::bind(([127, 0, 0, 1], 0))?;
 //! listener.start(1)?;
 //! let port = listener.local_endpoint()?.as_ip().unwrap().port();
 //! let server = std::thread::spawn(move || {
@@ -352,7 +352,7 @@ impl Config {
 ///
 /// ```
 /// use std::time::Duration;
-/// use protocols::http::client::Client;
+/// use netstack::protocols::http::client::Client;
 /// let client = Client::builder()
 ///     .timeout(Some(Duration::from_secs(10)))
 ///     .max_redirects(3)
@@ -604,7 +604,7 @@ impl ClientBuilder {
     /// heads, redirects): the material of a verbose trace, like curl's `-v`.
     ///
     /// ```
-    /// use protocols::http::client::{Client, TraceEvent};
+    /// use netstack::protocols::http::client::{Client, TraceEvent};
     /// let client = Client::builder()
     ///     .trace(|event: &TraceEvent<'_>| {
     ///         if let TraceEvent::RequestHead(head) = event {
@@ -628,7 +628,7 @@ impl ClientBuilder {
     /// Clients given clones of one jar share its cookies.
     ///
     /// ```
-    /// use protocols::http::client::{Client, CookieJar};
+    /// use netstack::protocols::http::client::{Client, CookieJar};
     /// let jar = CookieJar::new();
     /// let client = Client::builder().cookie_jar(jar.clone()).build();
     /// // After requests, `jar.write_netscape(...)` saves what servers set.

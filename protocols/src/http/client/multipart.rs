@@ -20,7 +20,7 @@ use crate::http::client::body::Body;
 /// which sets the `Content-Type` with its boundary.
 ///
 /// ```
-/// use protocols::http::client::{Client, Multipart, Part};
+/// use netstack::protocols::http::client::{Client, Multipart, Part};
 /// let form = Multipart::new()
 ///     .text("name", "Ada")
 ///     .part("notes", Part::bytes("a,b\n1,2\n").file_name("notes.csv").content_type("text/csv"));

@@ -21,12 +21,12 @@ enum Scope {
 /// `https://` requests (through `CONNECT`), or both.
 ///
 /// ```
-/// use protocols::http::client::Proxy;
+/// use netstack::protocols::http::client::Proxy;
 /// let proxy = Proxy::all("http://user:secret@proxy.example:3128")?
 ///     .no_proxy("localhost, .internal.example");
 /// assert!(proxy.applies_to("http", "example.com"));
 /// assert!(!proxy.applies_to("https", "api.internal.example"));
-/// # Ok::<(), protocols::http::Error>(())
+/// # Ok::<(), netstack::protocols::http::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Proxy {

@@ -122,7 +122,7 @@ pub(crate) fn parse_url(url: &str) -> Result<Url> {
 /// and reported by `send`, so the calls chain.
 ///
 /// ```no_run
-/// use protocols::http::client::Client;
+/// use netstack::protocols::http::client::Client;
 /// let client = Client::new();
 /// let response = client
 ///     .post("http://example.com/login")
@@ -131,7 +131,7 @@ pub(crate) fn parse_url(url: &str) -> Result<Url> {
 ///     .form(&[("a", "1"), ("b", "two words")])
 ///     .send()?;
 /// println!("{}", response.status());
-/// # Ok::<(), protocols::http::Error>(())
+/// # Ok::<(), netstack::protocols::http::Error>(())
 /// ```
 #[must_use = "a request does nothing until it is sent"]
 #[derive(Debug)]

@@ -18,7 +18,7 @@ use crate::http::Result;
 ///
 /// ```no_run
 /// use std::io::Read;
-/// use protocols::http::client::Client;
+/// use netstack::protocols::http::client::Client;
 /// let client = Client::new();
 /// let mut response = client.get("https://example.com/").send()?;
 /// println!("{} {:?}", response.status(), response.timings());

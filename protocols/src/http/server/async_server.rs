@@ -45,21 +45,21 @@ use crate::http::Error;
 /// [`HttpServer`](super::HttpServer); the two share one core.
 ///
 /// ```
-/// use protocols::http::server::{AsyncHttpServer, AsyncRequest, AsyncResponse, ServerConfig};
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::protocols::http::server::{AsyncHttpServer, AsyncRequest, AsyncResponse, ServerConfig};
+/// use netstack::transport::{TcpClient, TcpListener};
 ///
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
 /// let server = AsyncHttpServer::new(listener, ServerConfig::default())?;
 /// let endpoint = server.local_endpoint().clone();
 /// let shutdown = server.shutdown_handle();
 /// let serving = std::thread::spawn(move || {
-///     sockets::block_on(server.serve(|mut request: AsyncRequest| async move {
+///     netstack::sockets::block_on(server.serve(|mut request: AsyncRequest| async move {
 ///         let body = request.body_mut().read_all_async(1024).await.unwrap_or_default();
 ///         AsyncResponse::new(format!("got {} bytes", body.len()).into())
 ///     }))
 /// });
 ///
-/// sockets::block_on(async {
+/// netstack::sockets::block_on(async {
 ///     let client = TcpClient::connect_endpoint_async(endpoint).await?.into_stream();
 ///     client
 ///         .write_all_async(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")

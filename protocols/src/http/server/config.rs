@@ -12,7 +12,7 @@ use crate::http::Limits;
 ///
 /// ```
 /// use std::time::Duration;
-/// use protocols::http::{server::ServerConfig, Limits};
+/// use netstack::protocols::http::{server::ServerConfig, Limits};
 /// let config = ServerConfig::default()
 ///     .head_timeout(Duration::from_secs(5))
 ///     .max_body_size(1024 * 1024)

@@ -52,8 +52,8 @@ use crate::http::Error;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use protocols::http::server::{HttpServer, Request, Response, ServerConfig};
-/// use transport::{TcpClient, TcpListener};
+/// use netstack::protocols::http::server::{HttpServer, Request, Response, ServerConfig};
+/// use netstack::transport::{TcpClient, TcpListener};
 ///
 /// let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
 /// let server = HttpServer::start(listener, ServerConfig::default(), |request: Request| {
