@@ -55,6 +55,7 @@ pub mod http;
 pub mod icmp;
 mod into_url;
 pub mod resp;
+pub mod websocket;
 
 pub use body_traits::BodyStream;
 /// The `bytes` crate this layer's bodies are made of (the same version).

@@ -434,6 +434,14 @@ impl ResponseReader {
         self.received > 0
     }
 
+    /// Takes the bytes buffered and not yet used (those that followed a
+    /// `101 Switching Protocols` head belong to the new protocol).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buf[self.pos..self.end].to_vec();
+        self.pos = self.end;
+        rest
+    }
+
     /// True when bytes are buffered and not yet used.
     pub fn has_buffered(&self) -> bool {
         self.pos < self.end

@@ -137,7 +137,7 @@ macro_rules! request_methods {
 }
 
 mod async_client;
-mod auth;
+pub(crate) mod auth;
 mod body;
 mod conn;
 #[cfg(feature = "cookies")]
@@ -154,7 +154,7 @@ mod redirect;
 mod request;
 mod resolve;
 mod response;
-mod stream;
+pub(crate) mod stream;
 mod sync_client;
 mod trace;
 

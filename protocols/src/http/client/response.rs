@@ -67,6 +67,7 @@ impl BodyState {
         stream: Stream,
         pipeline: BodyPipeline,
         reusable: bool,
+        upgraded: bool,
         pool: Pool,
         key: PoolKey,
         timeouts: Timeouts,
@@ -84,11 +85,23 @@ impl BodyState {
             timer: None,
             failed: false,
         };
-        // A bodiless response (HEAD, 204, 304, Content-Length: 0) frees the connection at once.
-        if state.pipeline.transfer_done() {
+        // A bodiless response (HEAD, 204, 304, Content-Length: 0) frees the
+        // connection at once; after a 101 it carries the new protocol.
+        if state.pipeline.transfer_done() && !upgraded {
             let _ = state.step(&mut [0u8; 1]);
         }
         state
+    }
+
+    /// The connection, and the bytes that followed the head, after a `101
+    /// Switching Protocols`; `None` for any other response.
+    pub(crate) fn upgrade(&mut self, status: StatusCode) -> Option<(Stream, Vec<u8>)> {
+        if status != StatusCode::SWITCHING_PROTOCOLS {
+            return None;
+        }
+        let stream = self.stream.take()?;
+        self.finished.get_or_insert_with(Instant::now);
+        Some((stream, self.pipeline.reader.take_buffered()))
     }
 
     fn complete(&mut self) {
@@ -273,6 +286,13 @@ fn into_io(err: Error) -> io::Error {
 
 macro_rules! accessors {
     () => {
+        /// The connection and the bytes that followed the head, after a
+        /// `101 Switching Protocols` (a WebSocket's opening handshake).
+        #[allow(dead_code)]
+        pub(crate) fn into_upgraded(mut self) -> Option<(Stream, Vec<u8>)> {
+            self.body.upgrade(self.parts.status)
+        }
+
         /// The status code.
         pub fn status(&self) -> StatusCode {
             self.parts.status

@@ -157,10 +157,12 @@ pub(super) fn build_parts(
     let content = if decoder.is_done() { None } else { content };
     let pipeline = BodyPipeline::new(reader, decoder, content, config.max_decompressed_size);
     let reusable = keep && !withheld && !request_closes(&request.headers);
+    let upgraded = head.status == StatusCode::SWITCHING_PROTOCOLS;
     let body = BodyState::new(
         stream,
         pipeline,
         reusable,
+        upgraded,
         shared.pool.clone(),
         key,
         t,

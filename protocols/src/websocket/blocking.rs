@@ -1,0 +1,106 @@
+//! The blocking WebSocket: a loop that carries out the core's steps with
+//! blocking reads and writes.
+
+use http::Method;
+
+use super::builder::{Connection, WebSocketBuilder};
+use super::error::{Error, Result};
+use super::io::{read_sync, write_all_sync};
+use super::protocol::{CloseFrame, Message, ReadStep};
+use crate::IntoUrl;
+
+/// A WebSocket client connection (RFC 6455), blocking.
+///
+/// ```no_run
+/// use netstack::protocols::websocket::{Message, WebSocket};
+///
+/// let mut socket = WebSocket::connect("ws://127.0.0.1:9001/echo")?;
+/// socket.send(Message::Text("hello".into()))?;
+/// let reply = socket.read_message()?;
+/// socket.close(None)?;
+/// # let _ = reply;
+/// # Ok::<(), netstack::protocols::websocket::Error>(())
+/// ```
+pub struct WebSocket(Connection);
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl WebSocket {
+    /// Opens a WebSocket to a `ws://` or `wss://` URL with the defaults.
+    pub fn connect(url: impl IntoUrl) -> Result<WebSocket> {
+        WebSocket::builder(url).connect()
+    }
+
+    /// Settings for opening a WebSocket to `url`.
+    pub fn builder(url: impl IntoUrl) -> WebSocketBuilder {
+        WebSocketBuilder::new(url)
+    }
+
+    /// The next message: text and binary messages whole, pings (already
+    /// answered), pongs, and the peer's close frame (already answered),
+    /// after which [`Error::Closed`] follows.
+    pub fn read_message(&mut self) -> Result<Message> {
+        loop {
+            match self.0.core.next_read_step() {
+                ReadStep::Write => self.flush()?,
+                ReadStep::Read => {
+                    let n = read_sync(&mut self.0.stream.io, &mut self.0.buf)?;
+                    if n == 0 {
+                        self.0.core.end_of_input()?;
+                        return Err(Error::Closed);
+                    }
+                    self.0.core.receive(&self.0.buf[..n]);
+                }
+                ReadStep::Deliver(message) => return Ok(message),
+                ReadStep::Failed(violation) => return Err(violation.into()),
+                ReadStep::Closed => return Err(Error::Closed),
+            }
+        }
+    }
+
+    /// Sends a text, binary, ping or pong message (a `Close` starts the
+    /// close handshake, as [`WebSocket::close`] does).
+    pub fn send(&mut self, message: Message) -> Result<()> {
+        self.0.core.send(message)?;
+        self.flush()
+    }
+
+    /// Sends a close frame; read on until the peer's answer
+    /// ([`Message::Close`]) to finish the close handshake.
+    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<()> {
+        self.0.core.close(frame)?;
+        self.flush()
+    }
+
+    /// The subprotocol the server chose, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.0.protocol.as_deref()
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        write_all_sync(&mut self.0.stream.io, self.0.core.output())?;
+        self.0.core.consume_output(self.0.core.output().len());
+        Ok(())
+    }
+}
+
+impl WebSocketBuilder {
+    /// Opens the WebSocket, blocking: connects through the HTTP client
+    /// (proxy, TLS, timeouts as set by [`WebSocketBuilder::http_client`]),
+    /// sends the upgrade request and checks the server's answer.
+    pub fn connect(mut self) -> Result<WebSocket> {
+        let (http, url, headers, key) = self.handshake_parts()?;
+        let response = http
+            .build()
+            .request(Method::GET, url.as_str())
+            .headers(headers)
+            .send()?;
+        let (status, fields) = (response.status(), response.headers().clone());
+        let connection = self.open(&key, status, &fields, response.into_upgraded())?;
+        Ok(WebSocket(connection))
+    }
+}

@@ -1,0 +1,140 @@
+//! What both kinds of WebSocket are opened with: the URL, the subprotocols
+//! offered, extra request fields, the HTTP client that carries the opening
+//! handshake (proxies, TLS, connect timeouts), and the connection's limits.
+
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use super::error::{Error, Result};
+use super::handshake;
+use super::protocol::{Config, Protocol, Role};
+use crate::http::client::stream::Stream;
+use crate::http::client::ClientBuilder;
+use crate::IntoUrl;
+
+/// How to open a WebSocket: [`WebSocketBuilder::connect`] (blocking) or
+/// [`WebSocketBuilder::connect_async`].
+#[derive(Debug)]
+pub struct WebSocketBuilder {
+    pub(crate) url: Result<Url>,
+    pub(crate) protocols: Vec<String>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) http: Option<ClientBuilder>,
+    pub(crate) config: Config,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+}
+
+impl WebSocketBuilder {
+    pub(crate) fn new(url: impl IntoUrl) -> WebSocketBuilder {
+        let text = url.url_text();
+        let url = Url::parse(text)
+            .map_err(|e| Error::InvalidUrl(format!("{text:?} is not a URL: {e}")))
+            .and_then(|url| handshake::http_url(&url));
+        WebSocketBuilder {
+            url,
+            protocols: Vec::new(),
+            headers: HeaderMap::new(),
+            http: None,
+            config: Config::default(),
+            read_timeout: None,
+            write_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+
+    /// Offers a subprotocol (`Sec-WebSocket-Protocol`), in order of preference.
+    pub fn protocol(mut self, name: impl Into<String>) -> WebSocketBuilder {
+        self.protocols.push(name.into());
+        self
+    }
+
+    /// Adds a field to the opening request (an `Origin`, a token).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> WebSocketBuilder {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The HTTP client settings of the opening handshake: proxy, TLS, the
+    /// connect and handshake timeouts, the resolver.
+    pub fn http_client(mut self, client: ClientBuilder) -> WebSocketBuilder {
+        self.http = Some(client);
+        self
+    }
+
+    /// Frame and message limits, and whether pings are answered.
+    pub fn config(mut self, config: Config) -> WebSocketBuilder {
+        self.config = config;
+        self
+    }
+
+    /// How long a read waits for the peer; none by default (a WebSocket
+    /// may stay quiet for long: send pings to find a dead peer).
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> WebSocketBuilder {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How long a write waits for the peer to take bytes; 30 s by default.
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> WebSocketBuilder {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// The HTTP client settings, and the request's URL and fields with
+    /// the handshake's key; what both modes send.
+    pub(crate) fn handshake_parts(&mut self) -> Result<(ClientBuilder, Url, HeaderMap, String)> {
+        let url = std::mem::replace(&mut self.url, Err(Error::Closed))?;
+        let key = handshake::client_key();
+        let mut headers = handshake::request_headers(&key, &self.protocols)?;
+        for (name, value) in &self.headers {
+            headers.append(name, value.clone());
+        }
+        let http = self.http.take().unwrap_or_default();
+        Ok((http, url, headers, key))
+    }
+
+    /// Checks the server's answer and takes over its connection: what both
+    /// modes do once the `101` has arrived.
+    pub(crate) fn open(
+        &self,
+        key: &str,
+        status: http::StatusCode,
+        headers: &HeaderMap,
+        upgraded: Option<(Stream, Vec<u8>)>,
+    ) -> Result<Connection> {
+        let protocol = handshake::check_response(status, headers, key, &self.protocols)?;
+        let (stream, buffered) = upgraded
+            .ok_or_else(|| Error::Handshake("the connection closed after the 101".into()))?;
+        stream.network().set_read_timeout(self.read_timeout)?;
+        stream.network().set_write_timeout(self.write_timeout)?;
+        let mut core = Protocol::new(Role::Client, self.config.clone());
+        core.receive(&buffered);
+        Ok(Connection {
+            stream,
+            core,
+            buf: vec![0; 16 * 1024].into_boxed_slice(),
+            protocol,
+        })
+    }
+}
+
+/// An open WebSocket's parts, whichever mode drives it.
+pub(crate) struct Connection {
+    pub stream: Stream,
+    pub core: Protocol,
+    /// Where reads land before the core takes them.
+    pub buf: Box<[u8]>,
+    /// The subprotocol the server chose.
+    pub protocol: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("stream", &self.stream)
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}

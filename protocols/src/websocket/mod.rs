@@ -1,0 +1,43 @@
+//! WebSocket (RFC 6455) clients on the HTTP/1.1 client: [`WebSocket`]
+//! (blocking) and [`AsyncWebSocket`], both loops around one sans-IO core,
+//! [`Protocol`], which a program can also drive over a transport of its own.
+//!
+//! The opening handshake goes through the HTTP client, so proxies, TLS
+//! (`wss://`), Happy Eyeballs and the connect timeouts are the client's
+//! ([`WebSocketBuilder::http_client`]). After it, the core frames and
+//! masks what is sent, reassembles fragmented messages, checks text as
+//! UTF-8 fragment by fragment, answers pings and the close handshake, and
+//! answers a protocol violation with a close frame carrying its code
+//! (1002, 1007 or 1009) before the connection ends.
+//!
+//! ```no_run
+//! use netstack::protocols::websocket::{CloseCode, CloseFrame, Message, WebSocket};
+//!
+//! let mut socket = WebSocket::builder("wss://example.com/chat").protocol("chat").connect()?;
+//! socket.send(Message::Text("hello".into()))?;
+//! while let Ok(message) = socket.read_message() {
+//!     match message {
+//!         Message::Text(text) => println!("{text}"),
+//!         Message::Close(_) => break,
+//!         _ => {}
+//!     }
+//! }
+//! socket.close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "done".into() })).ok();
+//! # Ok::<(), netstack::protocols::websocket::Error>(())
+//! ```
+
+mod blocking;
+mod builder;
+mod error;
+pub mod frame;
+mod handshake;
+mod io;
+mod nonblocking;
+mod protocol;
+mod random;
+
+pub use blocking::WebSocket;
+pub use builder::WebSocketBuilder;
+pub use error::{CloseCode, Error, Result, Violation};
+pub use nonblocking::AsyncWebSocket;
+pub use protocol::{CloseFrame, Config, Message, Protocol, ReadStep, Role};

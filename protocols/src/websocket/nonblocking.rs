@@ -1,0 +1,107 @@
+//! The asynchronous WebSocket: the same loop as the blocking one over the
+//! core's steps, each wait a future.
+
+use http::Method;
+
+use super::builder::{Connection, WebSocketBuilder};
+use super::error::{Error, Result};
+use super::io::{read_async, write_all_async};
+use super::protocol::{CloseFrame, Message, ReadStep};
+use crate::IntoUrl;
+
+/// A WebSocket client connection (RFC 6455) whose calls are futures,
+/// under any executor.
+///
+/// ```no_run
+/// use netstack::protocols::websocket::{AsyncWebSocket, Message};
+///
+/// netstack::sockets::block_on(async {
+///     let mut socket = AsyncWebSocket::connect("ws://127.0.0.1:9001/echo").await?;
+///     socket.send(Message::Text("hello".into())).await?;
+///     let reply = socket.read_message().await?;
+///     socket.close(None).await?;
+///     # let _ = reply;
+///     Ok::<(), netstack::protocols::websocket::Error>(())
+/// })?;
+/// # Ok::<(), netstack::protocols::websocket::Error>(())
+/// ```
+pub struct AsyncWebSocket(Connection);
+
+impl std::fmt::Debug for AsyncWebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl AsyncWebSocket {
+    /// Opens a WebSocket to a `ws://` or `wss://` URL with the defaults.
+    pub async fn connect(url: impl IntoUrl) -> Result<AsyncWebSocket> {
+        WebSocketBuilder::new(url).connect_async().await
+    }
+
+    /// Settings for opening a WebSocket to `url`.
+    pub fn builder(url: impl IntoUrl) -> WebSocketBuilder {
+        WebSocketBuilder::new(url)
+    }
+
+    /// The next message (see [`WebSocket::read_message`](super::WebSocket::read_message)).
+    /// Dropping the future loses nothing: what has arrived stays in the core.
+    pub async fn read_message(&mut self) -> Result<Message> {
+        loop {
+            match self.0.core.next_read_step() {
+                ReadStep::Write => self.flush().await?,
+                ReadStep::Read => {
+                    let n = read_async(&mut self.0.stream.io, &mut self.0.buf).await?;
+                    if n == 0 {
+                        self.0.core.end_of_input()?;
+                        return Err(Error::Closed);
+                    }
+                    self.0.core.receive(&self.0.buf[..n]);
+                }
+                ReadStep::Deliver(message) => return Ok(message),
+                ReadStep::Failed(violation) => return Err(violation.into()),
+                ReadStep::Closed => return Err(Error::Closed),
+            }
+        }
+    }
+
+    /// Sends a text, binary, ping or pong message.
+    pub async fn send(&mut self, message: Message) -> Result<()> {
+        self.0.core.send(message)?;
+        self.flush().await
+    }
+
+    /// Sends a close frame; read on until the peer's answer.
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<()> {
+        self.0.core.close(frame)?;
+        self.flush().await
+    }
+
+    /// The subprotocol the server chose, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.0.protocol.as_deref()
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        write_all_async(&mut self.0.stream.io, self.0.core.output()).await?;
+        self.0.core.consume_output(self.0.core.output().len());
+        Ok(())
+    }
+}
+
+impl WebSocketBuilder {
+    /// Opens the WebSocket without blocking a thread (see
+    /// [`WebSocketBuilder::connect`]).
+    pub async fn connect_async(mut self) -> Result<AsyncWebSocket> {
+        let (http, url, headers, key) = self.handshake_parts()?;
+        let response = http
+            .build_async()
+            .request(Method::GET, url.as_str())
+            .headers(headers)
+            .send()
+            .await?;
+        let (status, fields) = (response.status(), response.headers().clone());
+        let connection = self.open(&key, status, &fields, response.into_upgraded())?;
+        Ok(AsyncWebSocket(connection))
+    }
+}

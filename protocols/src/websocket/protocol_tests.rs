@@ -1,0 +1,249 @@
+use super::*;
+use crate::websocket::frame::MAX_HEADER_LEN;
+
+fn pair() -> (Protocol, Protocol) {
+    (
+        Protocol::new(Role::Client, Config::default()),
+        Protocol::new(Role::Server, Config::default()),
+    )
+}
+
+/// Moves everything `from` has to send into `to`.
+fn carry(from: &mut Protocol, to: &mut Protocol) {
+    let n = from.output().len();
+    to.receive(from.output());
+    from.consume_output(n);
+}
+
+/// A raw frame as a client would send it (masked with a fixed key).
+fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [9, 8, 7, 6];
+    let mut out = Vec::new();
+    encode_header(
+        &mut out,
+        &FrameHeader {
+            fin: first & 0x80 != 0,
+            rsv1: false,
+            opcode: match first & 0x0F {
+                0 => OpCode::Continuation,
+                1 => OpCode::Text,
+                2 => OpCode::Binary,
+                8 => OpCode::Close,
+                9 => OpCode::Ping,
+                _ => OpCode::Pong,
+            },
+            mask: Some(key),
+            len: payload.len() as u64,
+        },
+    );
+    let start = out.len();
+    out.extend_from_slice(payload);
+    apply_mask(&mut out[start..], key, 0);
+    out
+}
+
+/// The close code of the single close frame a server wrote.
+fn close_code_written(server: &Protocol) -> u16 {
+    let out = server.output();
+    assert_eq!(out[0], 0x88, "a final close frame: {out:?}");
+    u16::from_be_bytes([out[2], out[3]])
+}
+
+#[test]
+fn messages_cross_both_ways_byte_by_byte() {
+    let (mut client, mut server) = pair();
+    client.send(Message::Text("héllo".into())).unwrap();
+    client
+        .send(Message::Binary(Bytes::from_static(&[0, 1, 2])))
+        .unwrap();
+    // Masked on the wire: the text is not visible.
+    assert!(!client
+        .output()
+        .windows(5)
+        .any(|w| w == "héllo".as_bytes()[..5].as_ref()));
+    let wire = client.output().to_vec();
+    client.consume_output(wire.len());
+    let mut got = Vec::new();
+    for byte in wire {
+        server.receive(&[byte]);
+        while let Some(message) = server.poll_message().unwrap() {
+            got.push(message);
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            Message::Text("héllo".into()),
+            Message::Binary(Bytes::from_static(&[0, 1, 2]))
+        ]
+    );
+    server.send(Message::Text(String::from("back"))).unwrap();
+    carry(&mut server, &mut client);
+    assert_eq!(
+        client.poll_message().unwrap(),
+        Some(Message::Text("back".into()))
+    );
+    assert_eq!(client.poll_message().unwrap(), None);
+}
+
+#[test]
+fn fragments_join_with_a_ping_between_and_the_ping_is_answered() {
+    let (_, mut server) = pair();
+    let text = "fragmenté";
+    let bytes = text.as_bytes();
+    // Split inside the two-byte "é" of the first part.
+    server.receive(&client_frame(0x01, &bytes[..8]));
+    server.receive(&client_frame(0x89, b"are you there"));
+    server.receive(&client_frame(0x80, &bytes[8..]));
+    assert_eq!(
+        server.poll_message().unwrap(),
+        Some(Message::Ping(Bytes::from_static(b"are you there")))
+    );
+    assert_eq!(
+        server.poll_message().unwrap(),
+        Some(Message::Text(text.into()))
+    );
+    // The pong: unmasked, the ping's payload.
+    let out = server.output();
+    assert_eq!(&out[..2], &[0x8A, 13]);
+    assert_eq!(&out[2..], b"are you there");
+}
+
+#[test]
+fn invalid_utf8_fails_at_the_fragment_that_carries_it() {
+    let (_, mut server) = pair();
+    server.receive(&client_frame(0x01, b"ok so far "));
+    server.receive(&client_frame(0x00, &[0xC3])); // unfinished: fine for now
+    assert_eq!(server.poll_message().unwrap(), None);
+    server.receive(&client_frame(0x00, &[0x28])); // not a continuation byte
+    assert_eq!(server.poll_message(), Err(Violation::InvalidUtf8));
+    assert_eq!(close_code_written(&server), 1007);
+    assert!(server.is_closed());
+    // Nothing more comes out of a failed connection.
+    server.receive(&client_frame(0x81, b"late"));
+    assert_eq!(server.poll_message().unwrap(), None);
+}
+
+#[test]
+fn each_violation_closes_with_its_code() {
+    let cases: Vec<(Vec<u8>, Violation, u16)> = vec![
+        (vec![0x81, 0x02, b'h', b'i'], Violation::UnmaskedFrame, 1002),
+        (
+            client_frame(0x80, b"x"),
+            Violation::UnexpectedContinuation,
+            1002,
+        ),
+        (
+            client_frame(0x88, &[0x03]),
+            Violation::ClosePayloadTooShort,
+            1002,
+        ),
+        (
+            client_frame(0x88, &1005u16.to_be_bytes()),
+            Violation::InvalidCloseCode(1005),
+            1002,
+        ),
+        (
+            client_frame(0x88, &[0x03, 0xE8, 0xFF]),
+            Violation::InvalidUtf8,
+            1007,
+        ),
+        (client_frame(0x81, &[0xFF]), Violation::InvalidUtf8, 1007),
+        (
+            vec![0x8B, 0x80, 0, 0, 0, 0],
+            Violation::ReservedOpcode(0xB),
+            1002,
+        ),
+    ];
+    for (bytes, violation, code) in cases {
+        let (_, mut server) = pair();
+        server.receive(&bytes);
+        assert_eq!(server.poll_message(), Err(violation.clone()), "{bytes:?}");
+        assert_eq!(close_code_written(&server), code, "{violation:?}");
+    }
+    let mut server = Protocol::new(Role::Server, Config::default());
+    server.receive(&client_frame(0x01, b"a"));
+    server.receive(&client_frame(0x81, b"b"));
+    assert_eq!(server.poll_message(), Err(Violation::UnfinishedMessage));
+    // A client refuses a masked frame from the server.
+    let mut client = Protocol::new(Role::Client, Config::default());
+    client.receive(&client_frame(0x81, b"masked"));
+    assert_eq!(client.poll_message(), Err(Violation::MaskedFrame));
+}
+
+#[test]
+fn size_limits_close_with_1009_before_the_payload_arrives() {
+    let config = Config::default().max_frame_size(10).max_message_size(15);
+    let mut server = Protocol::new(Role::Server, config.clone());
+    // Only the header of an 11-byte frame: refused at once.
+    server.receive(&client_frame(0x82, &[0; 11])[..MAX_HEADER_LEN - 8]);
+    assert_eq!(
+        server.poll_message(),
+        Err(Violation::FrameTooLarge { len: 11, limit: 10 })
+    );
+    assert_eq!(close_code_written(&server), 1009);
+    let mut server = Protocol::new(Role::Server, config);
+    server.receive(&client_frame(0x02, &[0; 10]));
+    server.receive(&client_frame(0x80, &[0; 6]));
+    assert_eq!(
+        server.poll_message(),
+        Err(Violation::MessageTooLarge { limit: 15 })
+    );
+}
+
+#[test]
+fn the_close_handshake_from_either_side() {
+    let (mut client, mut server) = pair();
+    client
+        .close(Some(CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: "bye".into(),
+        }))
+        .unwrap();
+    assert!(matches!(
+        client.send(Message::Text("x".into())),
+        Err(Error::SendAfterClose)
+    ));
+    carry(&mut client, &mut server);
+    assert_eq!(
+        server.poll_message().unwrap(),
+        Some(Message::Close(Some(CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: "bye".into()
+        })))
+    );
+    assert!(server.is_closed());
+    carry(&mut server, &mut client);
+    assert!(!client.is_closed());
+    assert!(matches!(
+        client.poll_message().unwrap(),
+        Some(Message::Close(Some(_)))
+    ));
+    assert!(client.is_closed());
+    assert!(client.output().is_empty(), "no second close frame");
+    assert!(client.end_of_input().is_ok());
+    // A connection that ends before the handshake lost it.
+    let (mut client, _) = pair();
+    assert!(matches!(client.end_of_input(), Err(Error::ConnectionLost)));
+}
+
+#[test]
+fn a_bad_close_from_the_caller_is_refused() {
+    let (mut client, _) = pair();
+    let bad = |code, reason: &str| {
+        Some(CloseFrame {
+            code: CloseCode(code),
+            reason: reason.into(),
+        })
+    };
+    assert!(matches!(
+        client.close(bad(1005, "")),
+        Err(Error::InvalidClose(_))
+    ));
+    assert!(matches!(
+        client.close(bad(1000, &"x".repeat(124))),
+        Err(Error::InvalidClose(_))
+    ));
+    assert!(client.output().is_empty());
+    assert!(client.close(bad(4000, "app")).is_ok());
+}
