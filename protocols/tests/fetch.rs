@@ -288,6 +288,10 @@ fn http_errors_are_sorted_by_kind(mode: Mode) {
     );
     assert_eq!(kind("http://[::1/"), fetch::ErrorKind::InvalidUrl);
     assert_eq!(kind("not a url"), fetch::ErrorKind::InvalidUrl);
+    // A WebSocket is not a download: the error points to the WebSocket API.
+    let ws = fetch::fetch("ws://127.0.0.1/chat").unwrap_err();
+    assert_eq!(ws.kind(), fetch::ErrorKind::Other);
+    assert!(ws.to_string().contains("websocket::WebSocket"), "{ws}");
     // Nothing listens on this port: it stays bound (not listening) so no other test takes it.
     let closed = sockets::Socket::new(
         sockets::AddressFamily::InterNetwork,

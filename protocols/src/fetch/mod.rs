@@ -254,6 +254,10 @@ impl Fetcher {
             "ftp" => Ok(Route::Ftp),
             "file" => Ok(Route::File),
             "data" => Ok(Route::Data),
+            "ws" | "wss" => Err(Error::Unsupported(format!(
+                "a {scheme}:// URL is a WebSocket, a conversation rather than a download: \
+                 open it with protocols::websocket::WebSocket"
+            ))),
             other => Err(Error::UnsupportedScheme {
                 scheme: other.to_string(),
             }),
