@@ -3,10 +3,14 @@
 
 use http::Method;
 
+use http::StatusCode;
+
+use super::accept::Accept;
 use super::builder::{Connection, WebSocketBuilder};
 use super::error::{Error, Result};
-use super::io::{read_sync, write_all_sync};
 use super::protocol::{CloseFrame, Message, ReadStep};
+use crate::http::server::upgrade::OnUpgrade;
+use crate::http::server::{Response, ResponseBody};
 use crate::IntoUrl;
 
 /// A WebSocket client connection (RFC 6455), blocking.
@@ -48,7 +52,7 @@ impl WebSocket {
             match self.0.core.next_read_step() {
                 ReadStep::Write => self.flush()?,
                 ReadStep::Read => {
-                    let n = read_sync(&mut self.0.stream.io, &mut self.0.buf)?;
+                    let n = self.0.stream.read_sync(&mut self.0.buf)?;
                     if n == 0 {
                         self.0.core.end_of_input()?;
                         return Err(Error::Closed);
@@ -82,7 +86,7 @@ impl WebSocket {
     }
 
     fn flush(&mut self) -> Result<()> {
-        write_all_sync(&mut self.0.stream.io, self.0.core.output())?;
+        self.0.stream.write_all_sync(self.0.core.output())?;
         self.0.core.consume_output(self.0.core.output().len());
         Ok(())
     }
@@ -102,5 +106,28 @@ impl WebSocketBuilder {
         let (status, fields) = (response.status(), response.headers().clone());
         let connection = self.open(&key, status, &fields, response.into_upgraded())?;
         Ok(WebSocket(connection))
+    }
+}
+
+impl Accept {
+    /// The answer to the request, for a blocking server's handler: a `101`
+    /// whose `serve` runs on the connection's thread once it is written
+    /// (the thread is the connection's for as long as `serve` runs), or the
+    /// refusal (`400`, or `426` for another protocol version) with its reason.
+    pub fn serve(self, serve: impl FnOnce(WebSocket) + Send + 'static) -> Response {
+        let answer = self.answer();
+        let switching = answer.status == StatusCode::SWITCHING_PROTOCOLS;
+        let mut response = Response::new(ResponseBody::full(answer.body));
+        *response.status_mut() = answer.status;
+        *response.headers_mut() = answer.headers;
+        if switching {
+            response
+                .extensions_mut()
+                .insert(OnUpgrade::new(move |upgraded| match self.open(upgraded) {
+                    Ok(connection) => serve(WebSocket(connection)),
+                    Err(err) => super::events::open_failed(&err),
+                }));
+        }
+        response
     }
 }

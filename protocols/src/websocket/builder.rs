@@ -9,6 +9,7 @@ use url::Url;
 
 use super::error::{Error, Result};
 use super::handshake;
+use super::io::Transport;
 use super::protocol::{Config, Protocol, Role};
 use crate::http::client::stream::Stream;
 use crate::http::client::ClientBuilder;
@@ -107,10 +108,43 @@ impl WebSocketBuilder {
         let protocol = handshake::check_response(status, headers, key, &self.protocols)?;
         let (stream, buffered) = upgraded
             .ok_or_else(|| Error::Handshake("the connection closed after the 101".into()))?;
-        stream.network().set_read_timeout(self.read_timeout)?;
-        stream.network().set_write_timeout(self.write_timeout)?;
-        let mut core = Protocol::new(Role::Client, self.config.clone());
-        core.receive(&buffered);
+        Connection::new(
+            Transport::Client(stream),
+            Role::Client,
+            &self.config,
+            &buffered,
+            protocol,
+            (self.read_timeout, self.write_timeout),
+        )
+    }
+}
+
+/// An open WebSocket's parts, whichever mode drives it.
+pub(crate) struct Connection {
+    pub stream: Transport,
+    pub core: Protocol,
+    /// Where reads land before the core takes them.
+    pub buf: Box<[u8]>,
+    /// The subprotocol the server chose.
+    pub protocol: Option<String>,
+}
+
+impl Connection {
+    /// The connection once the handshake is done: `buffered` is what
+    /// arrived after the handshake's head, `timeouts` the read and write
+    /// timeouts.
+    pub(crate) fn new(
+        stream: Transport,
+        role: Role,
+        config: &Config,
+        buffered: &[u8],
+        protocol: Option<String>,
+        timeouts: (Option<Duration>, Option<Duration>),
+    ) -> Result<Connection> {
+        stream.network().set_read_timeout(timeouts.0)?;
+        stream.network().set_write_timeout(timeouts.1)?;
+        let mut core = Protocol::new(role, config.clone());
+        core.receive(buffered);
         Ok(Connection {
             stream,
             core,
@@ -118,16 +152,6 @@ impl WebSocketBuilder {
             protocol,
         })
     }
-}
-
-/// An open WebSocket's parts, whichever mode drives it.
-pub(crate) struct Connection {
-    pub stream: Stream,
-    pub core: Protocol,
-    /// Where reads land before the core takes them.
-    pub buf: Box<[u8]>,
-    /// The subprotocol the server chose.
-    pub protocol: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {

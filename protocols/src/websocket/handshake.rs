@@ -1,7 +1,7 @@
 //! The opening handshake (RFC 6455 §4): the client's key and upgrade
 //! request fields, and the checks of the server's `101` answer.
 
-use http::header::{HeaderMap, HeaderValue, CONNECTION, UPGRADE};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, UPGRADE};
 use http::StatusCode;
 use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
 use url::Url;
@@ -55,6 +55,15 @@ pub(crate) fn http_url(url: &Url) -> Result<Url, Error> {
     Url::parse(&format!("{scheme}{rest}")).map_err(|e| Error::InvalidUrl(e.to_string()))
 }
 
+/// True when a field `name` lists `token` (comma-separated, any case).
+pub(crate) fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
+}
+
 /// The request's header fields that ask for the upgrade.
 pub(crate) fn request_headers(key: &str, protocols: &[String]) -> Result<HeaderMap, Error> {
     let mut headers = HeaderMap::new();
@@ -90,19 +99,12 @@ pub(crate) fn check_response(
             "it answered {status} where 101 Switching Protocols was expected"
         )));
     }
-    let has_token = |name, token: &str| {
-        headers.get_all(name).iter().any(|value| {
-            value
-                .to_str()
-                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-        })
-    };
-    if !has_token(UPGRADE, "websocket") {
+    if !has_token(headers, UPGRADE, "websocket") {
         return Err(Error::Handshake(
             "its Upgrade header is not websocket".into(),
         ));
     }
-    if !has_token(CONNECTION, "upgrade") {
+    if !has_token(headers, CONNECTION, "upgrade") {
         return Err(Error::Handshake(
             "its Connection header is not Upgrade".into(),
         ));

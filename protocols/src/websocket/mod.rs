@@ -1,10 +1,15 @@
-//! WebSocket (RFC 6455) clients on the HTTP/1.1 client: [`WebSocket`]
-//! (blocking) and [`AsyncWebSocket`], both loops around one sans-IO core,
+//! WebSocket (RFC 6455) on the HTTP/1.1 layer: [`WebSocket`] (blocking)
+//! and [`AsyncWebSocket`], both loops around one sans-IO core,
 //! [`Protocol`], which a program can also drive over a transport of its own.
 //!
-//! The opening handshake goes through the HTTP client, so proxies, TLS
-//! (`wss://`), Happy Eyeballs and the connect timeouts are the client's
-//! ([`WebSocketBuilder::http_client`]). After it, the core frames and
+//! A client opens one with [`WebSocket::connect`] or
+//! [`AsyncWebSocket::connect`]: the opening handshake goes through the HTTP
+//! client, so proxies, TLS (`wss://`), Happy Eyeballs and the connect
+//! timeouts are the client's ([`WebSocketBuilder::http_client`]). A handler
+//! of netstack's HTTP server accepts one with [`Accept`]: its `101`
+//! response carries the code that runs on the connection once the
+//! response is written ([`Accept::serve`] on the blocking server,
+//! [`Accept::serve_async`] on the async one). After the handshake the core frames and
 //! masks what is sent, reassembles fragmented messages, checks text as
 //! UTF-8 fragment by fragment, answers pings and the close handshake, and
 //! answers a protocol violation with a close frame carrying its code
@@ -26,9 +31,11 @@
 //! # Ok::<(), netstack::protocols::websocket::Error>(())
 //! ```
 
+mod accept;
 mod blocking;
 mod builder;
 mod error;
+mod events;
 pub mod frame;
 mod handshake;
 mod io;
@@ -36,6 +43,7 @@ mod nonblocking;
 mod protocol;
 mod random;
 
+pub use accept::{is_upgrade, Accept};
 pub use blocking::WebSocket;
 pub use builder::WebSocketBuilder;
 pub use error::{CloseCode, Error, Result, Violation};

@@ -3,10 +3,16 @@
 
 use http::Method;
 
+use std::future::Future;
+
+use http::StatusCode;
+
+use super::accept::Accept;
 use super::builder::{Connection, WebSocketBuilder};
 use super::error::{Error, Result};
-use super::io::{read_async, write_all_async};
 use super::protocol::{CloseFrame, Message, ReadStep};
+use crate::http::server::upgrade::OnUpgradeAsync;
+use crate::http::server::{AsyncResponse, AsyncResponseBody};
 use crate::IntoUrl;
 
 /// A WebSocket client connection (RFC 6455) whose calls are futures,
@@ -51,7 +57,7 @@ impl AsyncWebSocket {
             match self.0.core.next_read_step() {
                 ReadStep::Write => self.flush().await?,
                 ReadStep::Read => {
-                    let n = read_async(&mut self.0.stream.io, &mut self.0.buf).await?;
+                    let n = self.0.stream.read_async(&mut self.0.buf).await?;
                     if n == 0 {
                         self.0.core.end_of_input()?;
                         return Err(Error::Closed);
@@ -83,7 +89,7 @@ impl AsyncWebSocket {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        write_all_async(&mut self.0.stream.io, self.0.core.output()).await?;
+        self.0.stream.write_all_async(self.0.core.output()).await?;
         self.0.core.consume_output(self.0.core.output().len());
         Ok(())
     }
@@ -103,5 +109,34 @@ impl WebSocketBuilder {
         let (status, fields) = (response.status(), response.headers().clone());
         let connection = self.open(&key, status, &fields, response.into_upgraded())?;
         Ok(AsyncWebSocket(connection))
+    }
+}
+
+impl Accept {
+    /// The answer to the request, for an async server's handler: a `101`
+    /// whose `serve` future the connection's task drives once it is
+    /// written, or the refusal (`400`, or `426` for another protocol
+    /// version) with its reason.
+    pub fn serve_async<F, Fut>(self, serve: F) -> AsyncResponse
+    where
+        F: FnOnce(AsyncWebSocket) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let answer = self.answer();
+        let switching = answer.status == StatusCode::SWITCHING_PROTOCOLS;
+        let mut response = AsyncResponse::new(AsyncResponseBody::full(answer.body));
+        *response.status_mut() = answer.status;
+        *response.headers_mut() = answer.headers;
+        if switching {
+            response
+                .extensions_mut()
+                .insert(OnUpgradeAsync::new(move |upgraded| async move {
+                    match self.open(upgraded) {
+                        Ok(connection) => serve(AsyncWebSocket(connection)).await,
+                        Err(err) => super::events::open_failed(&err),
+                    }
+                }));
+        }
+        response
     }
 }

@@ -27,6 +27,7 @@ use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
+use super::upgrade::{self, OnUpgradeAsync};
 use super::ServerConfig;
 use crate::http::span::Span;
 use crate::http::Error;
@@ -362,19 +363,40 @@ async fn serve_steps<H, F>(
                 request.extensions_mut().insert(info.clone());
                 let written = request_span
                     .instrument(async {
-                        let response = AssertUnwindSafe((*handler)(request))
+                        let mut response = AssertUnwindSafe((*handler)(request))
                             .catch_unwind()
                             .await
                             .unwrap_or_else(|_| {
                                 events::handler_panicked();
                                 panic_response()
                             });
-                        write_response(&link, response, &config, &state).await
+                        match OnUpgradeAsync::take(&mut response) {
+                            Some(serve) => Ok(Some((serve, response.into_parts().0.headers))),
+                            None => write_response(&link, response, &config, &state)
+                                .await
+                                .map(|()| None),
+                        }
                     })
                     .await;
-                if written.is_err() {
-                    net.close();
-                    return;
+                match written {
+                    Ok(None) => {}
+                    Ok(Some((serve, headers))) => {
+                        let Some(leftover) = upgrade::begin(&link, headers) else {
+                            continue; // refused: the error response is queued
+                        };
+                        if flush_async(&link, config.write_timeout).await.is_ok() {
+                            match upgrade::finish(link, leftover) {
+                                Some(upgraded) => request_span.instrument(serve(upgraded)).await,
+                                None => events::upgrade_abandoned(),
+                            }
+                        }
+                        net.close();
+                        return;
+                    }
+                    Err(_) => {
+                        net.close();
+                        return;
+                    }
                 }
             }
             Step::Close => break,

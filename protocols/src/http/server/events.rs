@@ -45,6 +45,16 @@ pub(crate) fn rejected(rejection: &Rejection) {
     let _ = rejection;
 }
 
+/// A handler answered `101` to switch protocols but kept the request's
+/// body, which reads from the same connection: the connection is closed.
+pub(crate) fn upgrade_abandoned() {
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        target: "netstack::http::server",
+        "the handler switched protocols but kept the request body: the connection is closed"
+    );
+}
+
 /// The handler panicked; the client gets a `500` and the connection closes.
 pub(crate) fn handler_panicked() {
     #[cfg(feature = "tracing")]

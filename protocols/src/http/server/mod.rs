@@ -53,9 +53,10 @@ mod rejection;
 #[cfg(feature = "tower")]
 mod service;
 mod state;
-mod stream;
+pub(crate) mod stream;
 mod sync_idle;
 mod sync_server;
+pub(crate) mod upgrade;
 
 pub use async_server::{AsyncHttpServer, ConnFuture};
 pub use body::{

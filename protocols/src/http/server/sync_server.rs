@@ -24,6 +24,7 @@ use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
 use super::sync_idle::{IdleConnections, Parked, HANDOFF_AFTER};
+use super::upgrade::{self, OnUpgrade};
 use super::ServerConfig;
 use crate::http::span::Span;
 use crate::http::Error;
@@ -396,17 +397,36 @@ fn serve_steps(
                 let mut request = Request::from_parts(parts, RequestBody::new(Arc::clone(&link)));
                 request.extensions_mut().insert(info.clone());
                 let written = request_span.in_scope(|| {
-                    let response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
+                    let mut response = catch_unwind(AssertUnwindSafe(|| (pool.handler)(request)))
                         .unwrap_or_else(|_| {
                             events::handler_panicked();
                             panic_response()
                         });
-                    write_response(&link, response, state)
+                    match OnUpgrade::take(&mut response) {
+                        Some(serve) => Ok(Some((serve, response.into_parts().0.headers))),
+                        None => write_response(&link, response, state).map(|()| None),
+                    }
                 });
-                if written.is_err() {
-                    // The response broke off midway: the client must see the cut.
-                    net.close();
-                    return;
+                match written {
+                    Ok(None) => {}
+                    Ok(Some((serve, headers))) => {
+                        let Some(leftover) = upgrade::begin(&link, headers) else {
+                            continue; // refused: the error response is queued
+                        };
+                        if flush_sync(&mut lock(&link)).is_ok() {
+                            match upgrade::finish(link, leftover) {
+                                Some(upgraded) => request_span.in_scope(|| serve(upgraded)),
+                                None => events::upgrade_abandoned(),
+                            }
+                        }
+                        net.close();
+                        return;
+                    }
+                    Err(_) => {
+                        // The response broke off midway: the client must see the cut.
+                        net.close();
+                        return;
+                    }
                 }
             }
             Step::Close => break,

@@ -163,4 +163,34 @@ impl Conn {
         ex.finished = true;
         Ok(())
     }
+
+    /// Queues a `101 Switching Protocols` head with `headers` (the new
+    /// protocol's `Upgrade`, `Connection: Upgrade` and its own fields) and
+    /// leaves HTTP for good: returns the bytes the client sent after its
+    /// request, which belong to the new protocol. `None`, and the usual
+    /// error response queued, when the request cannot switch: it had a
+    /// body, or a body error is pending.
+    pub(crate) fn switch_protocols(&mut self, headers: &mut HeaderMap) -> Option<Vec<u8>> {
+        let State::Exchange(ex) = &mut self.state else {
+            return None;
+        };
+        if ex.body_error.is_some() || !ex.decoder.is_done() || ex.decoder.received() > 0 {
+            headers.clear();
+            self.start_response(StatusCode::BAD_REQUEST, headers, BodyKind::Full(0));
+            let _ = self.finish_response();
+            return None;
+        }
+        super::events::response(StatusCode::SWITCHING_PROTOCOLS);
+        headers.remove(CONTENT_LENGTH);
+        headers.remove(TRANSFER_ENCODING);
+        if !headers.contains_key(DATE) {
+            insert_date(headers);
+        }
+        encode_response_head(StatusCode::SWITCHING_PROTOCOLS, headers, &mut self.out);
+        let rest = self.input().to_vec();
+        self.consume(rest.len());
+        self.served += 1;
+        self.state = State::Closed;
+        Some(rest)
+    }
 }
