@@ -18,7 +18,7 @@ mkdir -p logs
 
 declare -A minutes=([certificate]=$long [http_request_head]=$long [http_response_head]=$long
   [http_body]=$long [ftp_reply]=$short [dns_message]=$short [resp]=$short [icmp]=$short
-  [data_url]=$short [framing]=$short)
+  [data_url]=$short [framing]=$short [websocket]=$short)
 declare -A dictionary=([certificate]=der.dict [http_request_head]=http.dict
   [http_response_head]=http.dict [http_body]=http.dict [ftp_reply]=ftp.dict [resp]=resp.dict)
 
@@ -41,5 +41,5 @@ if [ $# -gt 0 ]; then
   exit
 fi
 { for target in certificate http_request_head http_response_head; do run "$target"; done; } &
-{ for target in http_body ftp_reply dns_message resp icmp data_url framing; do run "$target"; done; } &
+{ for target in http_body ftp_reply dns_message resp icmp data_url framing websocket; do run "$target"; done; } &
 wait

@@ -86,8 +86,13 @@ impl WebSocket {
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.0.stream.write_all_sync(self.0.core.output())?;
-        self.0.core.consume_output(self.0.core.output().len());
+        // Output is consumed as it is written, so a dropped call loses
+        // nothing and repeats nothing.
+        while !self.0.core.output().is_empty() {
+            let n = self.0.stream.write_sync(self.0.core.output())?;
+            self.0.core.consume_output(n);
+        }
+        self.0.stream.flush_sync()?;
         Ok(())
     }
 }

@@ -3,8 +3,9 @@
 //! that neither knows which it has.
 
 use std::future::poll_fn;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::pin::Pin;
+use std::task::Poll;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use transport::NetworkStream;
@@ -31,114 +32,87 @@ impl Transport {
         }
     }
 
+    /// Reads some bytes, blocking (bounded by the socket's read timeout).
     pub(crate) fn read_sync(&mut self, buf: &mut [u8]) -> Result<usize, transport::Error> {
-        match self {
-            Transport::Client(stream) => read_sync(&mut stream.io, buf),
-            Transport::Server(stream, _) => {
-                stream.read(buf).map_err(|e| transport_error(e, "read"))
-            }
-        }
+        let read = match self {
+            Transport::Client(stream) => match &mut stream.io {
+                Io::Plain(s) => return NetworkStream::read_sync(s, buf),
+                Io::Tls(s) => Read::read(&mut **s, buf),
+            },
+            Transport::Server(stream, _) => stream.read(buf),
+        };
+        read.map_err(|e| transport_error(e, "read"))
     }
 
-    pub(crate) fn write_all_sync(&mut self, buf: &[u8]) -> Result<(), transport::Error> {
-        match self {
-            Transport::Client(stream) => write_all_sync(&mut stream.io, buf),
-            Transport::Server(stream, _) => stream
-                .write_all(buf)
-                .and_then(|()| stream.flush())
-                .map_err(|e| transport_error(e, "write")),
-        }
+    /// Writes some bytes, blocking; never 0.
+    pub(crate) fn write_sync(&mut self, buf: &[u8]) -> Result<usize, transport::Error> {
+        let written = match self {
+            Transport::Client(stream) => match &mut stream.io {
+                Io::Plain(s) => return nonzero(NetworkStream::write_sync(s, buf)),
+                Io::Tls(s) => Write::write(&mut **s, buf),
+            },
+            Transport::Server(stream, _) => stream.write(buf),
+        };
+        nonzero(written.map_err(|e| transport_error(e, "write")))
     }
 
+    /// Sends what TLS holds back, blocking.
+    pub(crate) fn flush_sync(&mut self) -> Result<(), transport::Error> {
+        let flushed = match self {
+            Transport::Client(stream) => match &mut stream.io {
+                Io::Plain(_) => Ok(()),
+                Io::Tls(s) => s.flush(),
+            },
+            Transport::Server(stream, _) => stream.flush(),
+        };
+        flushed.map_err(|e| transport_error(e, "write"))
+    }
+
+    /// Reads some bytes without blocking a thread (bounded by the socket's
+    /// read timeout, which its asynchronous receives keep too).
     pub(crate) async fn read_async(&mut self, buf: &mut [u8]) -> Result<usize, transport::Error> {
-        match self {
-            Transport::Client(stream) => read_async(&mut stream.io, buf).await,
-            Transport::Server(stream, _) => poll_fn(|cx| Pin::new(&mut *stream).poll_read(cx, buf))
-                .await
-                .map_err(|e| transport_error(e, "read")),
-        }
-    }
-
-    pub(crate) async fn write_all_async(&mut self, buf: &[u8]) -> Result<(), transport::Error> {
-        match self {
-            Transport::Client(stream) => write_all_async(&mut stream.io, buf).await,
-            Transport::Server(stream, _) => write_all_server(stream, buf).await,
-        }
-    }
-}
-
-async fn write_all_server(
-    stream: &mut ServerStream,
-    mut buf: &[u8],
-) -> Result<(), transport::Error> {
-    while !buf.is_empty() {
-        let n = poll_fn(|cx| Pin::new(&mut *stream).poll_write(cx, buf))
-            .await
-            .map_err(|e| transport_error(e, "write"))?;
-        if n == 0 {
-            return Err(transport_error(
-                std::io::ErrorKind::WriteZero.into(),
-                "write",
-            ));
-        }
-        buf = &buf[n..];
-    }
-    poll_fn(|cx| Pin::new(&mut *stream).poll_flush(cx))
-        .await
-        .map_err(|e| transport_error(e, "write"))
-}
-
-/// Reads some bytes, blocking (bounded by the socket's read timeout).
-fn read_sync(io: &mut Io, buf: &mut [u8]) -> Result<usize, transport::Error> {
-    match io {
-        Io::Plain(s) => NetworkStream::read_sync(s, buf),
-        Io::Tls(s) => Read::read(&mut **s, buf).map_err(|e| transport_error(e, "read")),
-    }
-}
-
-/// Writes all of `buf` and flushes TLS records, blocking.
-fn write_all_sync(io: &mut Io, buf: &[u8]) -> Result<(), transport::Error> {
-    match io {
-        Io::Plain(s) => NetworkStream::write_all_sync(s, buf),
-        Io::Tls(s) => s
-            .write_all(buf)
-            .and_then(|()| s.flush())
-            .map_err(|e| transport_error(e, "write")),
-    }
-}
-
-/// Reads some bytes without blocking a thread (bounded by the socket's
-/// read timeout, which its asynchronous receives keep too).
-async fn read_async(io: &mut Io, buf: &mut [u8]) -> Result<usize, transport::Error> {
-    poll_fn(|cx| match io {
-        Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
-        Io::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
-    })
-    .await
-    .map_err(|e| transport_error(e, "read"))
-}
-
-/// Writes all of `buf` and flushes, without blocking a thread.
-async fn write_all_async(io: &mut Io, mut buf: &[u8]) -> Result<(), transport::Error> {
-    while !buf.is_empty() {
-        let n = poll_fn(|cx| match io {
-            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+        poll_fn(|cx| match self {
+            Transport::Client(stream) => match &mut stream.io {
+                Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+                Io::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
+            },
+            Transport::Server(stream, _) => Pin::new(stream).poll_read(cx, buf),
         })
         .await
-        .map_err(|e| transport_error(e, "write"))?;
-        if n == 0 {
-            return Err(transport_error(
-                std::io::ErrorKind::WriteZero.into(),
-                "write",
-            ));
-        }
-        buf = &buf[n..];
+        .map_err(|e| transport_error(e, "read"))
     }
-    poll_fn(|cx| match io {
-        Io::Plain(_) => std::task::Poll::Ready(Ok(())),
-        Io::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
-    })
-    .await
-    .map_err(|e| transport_error(e, "write"))
+
+    /// Writes some bytes without blocking a thread; never 0.
+    pub(crate) async fn write_async(&mut self, buf: &[u8]) -> Result<usize, transport::Error> {
+        let written = poll_fn(|cx| match self {
+            Transport::Client(stream) => match &mut stream.io {
+                Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+                Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+            },
+            Transport::Server(stream, _) => Pin::new(stream).poll_write(cx, buf),
+        })
+        .await;
+        nonzero(written.map_err(|e| transport_error(e, "write")))
+    }
+
+    /// Sends what TLS holds back, without blocking a thread.
+    pub(crate) async fn flush_async(&mut self) -> Result<(), transport::Error> {
+        poll_fn(|cx| match self {
+            Transport::Client(stream) => match &mut stream.io {
+                Io::Plain(_) => Poll::Ready(Ok(())),
+                Io::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+            },
+            Transport::Server(stream, _) => Pin::new(stream).poll_flush(cx),
+        })
+        .await
+        .map_err(|e| transport_error(e, "write"))
+    }
+}
+
+/// A write that took no byte is an error: the connection accepts no more.
+fn nonzero(written: Result<usize, transport::Error>) -> Result<usize, transport::Error> {
+    match written {
+        Ok(0) => Err(transport_error(io::ErrorKind::WriteZero.into(), "write")),
+        other => other,
+    }
 }

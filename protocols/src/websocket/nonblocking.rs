@@ -89,8 +89,13 @@ impl AsyncWebSocket {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        self.0.stream.write_all_async(self.0.core.output()).await?;
-        self.0.core.consume_output(self.0.core.output().len());
+        // Output is consumed as it is written, so a dropped call loses
+        // nothing and repeats nothing.
+        while !self.0.core.output().is_empty() {
+            let n = self.0.stream.write_async(self.0.core.output()).await?;
+            self.0.core.consume_output(n);
+        }
+        self.0.stream.flush_async().await?;
         Ok(())
     }
 }

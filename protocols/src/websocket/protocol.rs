@@ -18,6 +18,9 @@ use super::error::{CloseCode, Error, Violation};
 use super::frame::{apply_mask, decode_header, encode_header, FrameHeader, OpCode};
 use super::random::MaskKeys;
 
+/// The output buffer's capacity kept between messages.
+const OUTPUT_KEPT: usize = 64 * 1024;
+
 /// Which end of the connection this is: a client masks what it sends and
 /// refuses masked frames, a server the reverse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +140,8 @@ pub struct Protocol {
     config: Config,
     input: BytesMut,
     output: Vec<u8>,
+    /// Bytes of `output` already written.
+    written: usize,
     partial: Option<Partial>,
     state: State,
     masks: MaskKeys,
@@ -153,6 +158,7 @@ impl Protocol {
             config,
             input: BytesMut::new(),
             output: Vec::new(),
+            written: 0,
             partial: None,
             state: State::Open,
             masks: MaskKeys::default(),
@@ -194,7 +200,7 @@ impl Protocol {
     /// What a driver does next to read a message: write the output first
     /// (a pong, a close frame), then deliver what has arrived, or read more.
     pub fn next_read_step(&mut self) -> ReadStep {
-        if !self.output.is_empty() {
+        if !self.output().is_empty() {
             return ReadStep::Write;
         }
         if let Some(ready) = self.ready.take() {
@@ -259,12 +265,20 @@ impl Protocol {
 
     /// The bytes to write to the peer, in order.
     pub fn output(&self) -> &[u8] {
-        &self.output
+        &self.output[self.written..]
     }
 
     /// Forgets the first `n` bytes of the output (they were written).
     pub fn consume_output(&mut self, n: usize) {
-        self.output.drain(..n.min(self.output.len()));
+        self.written = (self.written + n).min(self.output.len());
+        if self.written == self.output.len() {
+            self.output.clear();
+            self.written = 0;
+            if self.output.capacity() > OUTPUT_KEPT {
+                // A big message's buffer goes back once it is written.
+                self.output = Vec::new();
+            }
+        }
     }
 
     /// True once the close handshake is over or a violation ended the
