@@ -5,6 +5,7 @@ mod demo;
 mod fetch;
 mod ping;
 mod serve;
+mod ws;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Send ICMP / ICMPv6 echo requests: on a raw socket as root or with CAP_NET_RAW, else on an unprivileged ICMP datagram socket.
     Ping(ping::PingArgs),
+    /// Talk to a WebSocket server: stdin's lines are sent as text messages, messages received are printed.
+    Ws(ws::WsArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,5 +50,6 @@ fn main() -> ExitCode {
         },
         Command::Serve(args) => serve::run(args),
         Command::Ping(args) => ping::run(args),
+        Command::Ws(args) => ws::run(args),
     }
 }

@@ -5,7 +5,7 @@ mod config_file;
 mod cookies;
 mod data;
 mod dump_header;
-mod exit;
+pub(crate) mod exit;
 mod form;
 mod glob;
 mod headers;
@@ -19,7 +19,7 @@ mod request_flags;
 mod retry;
 mod sequence;
 mod stdin;
-mod verbose;
+pub(crate) mod verbose;
 mod write_out;
 
 use std::fs::{File, OpenOptions};
