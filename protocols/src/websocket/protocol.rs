@@ -123,6 +123,16 @@ enum State {
     Closed,
 }
 
+/// What decoding one frame came to.
+enum Frame {
+    /// It completed a message (or was a control frame).
+    Message(Message),
+    /// It was a fragment that did not end its message.
+    Consumed,
+    /// Its header or payload has not all arrived.
+    Incomplete,
+}
+
 /// A text or binary message whose first fragments have arrived.
 #[derive(Debug)]
 struct Partial {
@@ -179,15 +189,10 @@ impl Protocol {
     pub fn poll_message(&mut self) -> Result<Option<Message>, Violation> {
         while self.state != State::Closed {
             match self.next_frame() {
-                Ok(Some(message)) => return Ok(Some(message)),
-                Ok(None) if self.input.is_empty() => return Ok(None),
-                Ok(None) => {
-                    // A fragment that did not finish its message, or an
-                    // incomplete frame: try the next, or wait for more.
-                    if !self.has_whole_frame() {
-                        return Ok(None);
-                    }
-                }
+                Ok(Frame::Message(message)) => return Ok(Some(message)),
+                // A fragment that did not finish its message: on to the next.
+                Ok(Frame::Consumed) => {}
+                Ok(Frame::Incomplete) => return Ok(None),
                 Err(violation) => {
                     self.fail(&violation);
                     return Err(violation);
@@ -304,18 +309,12 @@ impl Protocol {
         }
     }
 
-    fn has_whole_frame(&self) -> bool {
-        match decode_header(&self.input, false) {
-            Ok(Some((header, at))) => (self.input.len() - at) as u64 >= header.len,
-            Ok(None) => false,
-            Err(_) => true, // let the next call report it
-        }
-    }
-
-    /// Decodes one frame if it is all here: the message it completes, if any.
-    fn next_frame(&mut self) -> Result<Option<Message>, Violation> {
+    /// Decodes one frame if it is all here. What its header shows is
+    /// checked as soon as the header is: the answer to a bad frame does not
+    /// wait for its payload.
+    fn next_frame(&mut self) -> Result<Frame, Violation> {
         let Some((header, at)) = decode_header(&self.input, false)? else {
-            return Ok(None);
+            return Ok(Frame::Incomplete);
         };
         match (self.role, header.mask.is_some()) {
             (Role::Server, false) => return Err(Violation::UnmaskedFrame),
@@ -332,14 +331,17 @@ impl Protocol {
         let len = header.len as usize;
         if self.input.len() - at < len {
             self.input.reserve(at + len - self.input.len());
-            return Ok(None);
+            return Ok(Frame::Incomplete);
         }
         self.input.advance(at);
         let mut payload = self.input.split_to(len);
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
         }
-        self.deliver(&header, payload)
+        Ok(match self.deliver(&header, payload)? {
+            Some(message) => Frame::Message(message),
+            None => Frame::Consumed,
+        })
     }
 
     fn deliver(

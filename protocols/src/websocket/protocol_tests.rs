@@ -247,3 +247,16 @@ fn a_bad_close_from_the_caller_is_refused() {
     assert!(client.output().is_empty());
     assert!(client.close(bad(4000, "app")).is_ok());
 }
+
+#[test]
+fn a_bad_header_is_answered_before_its_payload_arrives() {
+    // Found by fuzzing: after a fragment, an unmasked ping whose payload
+    // had not arrived waited for it when the input came whole, and was
+    // refused at once when it came in pieces.
+    let (_, mut server) = pair();
+    let mut input = client_frame(0x01, b"frag");
+    input.extend_from_slice(&[0x89, 0x24, 1, 2, 3]);
+    server.receive(&input);
+    assert_eq!(server.poll_message(), Err(Violation::UnmaskedFrame));
+    assert_eq!(close_code_written(&server), 1002);
+}
