@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use protocols::http::client::ClientBuilder;
 use protocols::websocket::{AsyncWebSocket, CloseCode, CloseFrame, Error, Message, WebSocket};
 use testkit::peer::{self, Peer, PeerCommand};
+use transport::tls::TlsClientConfig;
 
 const SCRIPT: &str = include_str!("support/ws_server.py");
 const INSTALL: &str = "python3 -m pip install websockets";
@@ -19,11 +21,17 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// With `tls` (certificate and key files), it serves wss://.
+    fn start_with(tls: &[&std::path::Path]) -> Server {
         let mut peer = PeerCommand::new(peer::python3())
             .name("websockets")
             .install(INSTALL)
             .ready_within(Duration::from_secs(15))
             .args(["-u", "-c", SCRIPT, "127.0.0.1"])
+            .args(tls)
             .spawn();
         let port = peer.wait_for("its port", |line| {
             if line.trim() == "NO-WEBSOCKETS" {
@@ -185,4 +193,48 @@ fn the_handshake_negotiates_a_subprotocol_and_reports_a_refusal() {
     }
     let refused = sockets::block_on(AsyncWebSocket::connect(server.url("/nowhere")));
     assert!(matches!(refused, Err(Error::Handshake(_))), "{refused:?}");
+}
+
+#[test]
+fn wss_goes_through_the_http_clients_tls_in_both_modes() {
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let dir = testkit::TempDir::new("wss");
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, &cert.cert).unwrap();
+    std::fs::write(&key_file, &cert.key).unwrap();
+    let server = Server::start_with(&[&cert_file, &key_file]);
+    let url = format!("wss://localhost:{}/echo", server.port);
+    let trusting = || {
+        let tls = TlsClientConfig::builder()
+            .add_root_certificates_pem(&cert.cert)
+            .build()
+            .unwrap();
+        ClientBuilder::new().tls_config(tls)
+    };
+    let mut socket = WebSocket::builder(url.as_str())
+        .http_client(trusting())
+        .read_timeout(a_timeout())
+        .connect()
+        .unwrap();
+    socket.send(Message::Text("over TLS".into())).unwrap();
+    assert_eq!(
+        socket.read_message().unwrap(),
+        Message::Text("over TLS".into())
+    );
+    sockets::block_on(async {
+        let mut socket = AsyncWebSocket::builder(url.as_str())
+            .http_client(trusting())
+            .read_timeout(a_timeout())
+            .connect_async()
+            .await
+            .unwrap();
+        let big = Message::Binary(Bytes::from(vec![7u8; 1 << 20]));
+        socket.send(big.clone()).await.unwrap();
+        assert_eq!(socket.read_message().await.unwrap(), big);
+    });
+    // Without the test certificate trusted, the handshake fails as TLS.
+    match WebSocket::connect(url.as_str()) {
+        Err(Error::Http(err)) => assert!(err.to_string().contains("certificate"), "{err}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,12 +1,13 @@
 """A WebSocket server for netstack's client tests, on Python's `websockets`.
 
-argv: host. Prints its port, or NO-WEBSOCKETS when the package is missing.
+argv: host, and for wss:// a certificate and a key file (PEM). Prints its port, or NO-WEBSOCKETS when the package is missing.
 Paths: /echo echoes every message; /fragments sends one text message in
 three fragments; /ping pings the client and reports the pong as a text
 message; /close closes with 4001 "bye" after the first message it gets;
 anything else is refused with 404.
 """
 import asyncio
+import ssl
 import sys
 
 try:
@@ -43,6 +44,10 @@ def refuse_unknown(connection, request):
 
 
 async def main():
+    tls = None
+    if len(sys.argv) > 3:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(sys.argv[2], sys.argv[3])
     async with serve(
         handler,
         sys.argv[1],
@@ -55,6 +60,7 @@ async def main():
         ping_interval=None,
         max_size=None,
         compression=None,
+        ssl=tls,
     ) as server:
         print(server.sockets[0].getsockname()[1], flush=True)
         await asyncio.Future()
