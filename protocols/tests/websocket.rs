@@ -97,11 +97,23 @@ fn messages_echo_through_a_real_server_in_both_modes() {
             socket.send(message.clone()).await.unwrap();
             assert_eq!(socket.read_message().await.unwrap(), message);
         }
-        socket.close(None).await.unwrap();
-        assert!(matches!(
-            socket.read_message().await.unwrap(),
-            Message::Close(None)
-        ));
+        // The same socket as a futures Sink and Stream.
+        let sent = Message::Text("through the sink".into());
+        futures::SinkExt::send(&mut socket, sent.clone())
+            .await
+            .unwrap();
+        let got = futures::StreamExt::next(&mut socket)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, sent);
+        // Closing the sink starts the close handshake; the stream ends after it.
+        futures::SinkExt::close(&mut socket).await.unwrap();
+        let rest: Vec<_> = futures::StreamExt::collect(&mut socket).await;
+        assert!(
+            matches!(rest.as_slice(), [Ok(Message::Close(None))]),
+            "{rest:?}"
+        );
         assert!(matches!(socket.read_message().await, Err(Error::Closed)));
     });
 }

@@ -2,10 +2,9 @@
 //! server's, plain or TLS, in either mode: what the two drivers call, so
 //! that neither knows which it has.
 
-use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use transport::NetworkStream;
@@ -68,44 +67,52 @@ impl Transport {
         flushed.map_err(|e| transport_error(e, "write"))
     }
 
-    /// Reads some bytes without blocking a thread (bounded by the socket's
-    /// read timeout, which its asynchronous receives keep too).
-    pub(crate) async fn read_async(&mut self, buf: &mut [u8]) -> Result<usize, transport::Error> {
-        poll_fn(|cx| match self {
+    /// Polls a read (bounded by the socket's read timeout, which its
+    /// asynchronous receives keep too).
+    pub(crate) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, transport::Error>> {
+        let read = match self {
             Transport::Client(stream) => match &mut stream.io {
                 Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
                 Io::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
             },
             Transport::Server(stream, _) => Pin::new(stream).poll_read(cx, buf),
-        })
-        .await
-        .map_err(|e| transport_error(e, "read"))
+        };
+        read.map_err(|e| transport_error(e, "read"))
     }
 
-    /// Writes some bytes without blocking a thread; never 0.
-    pub(crate) async fn write_async(&mut self, buf: &[u8]) -> Result<usize, transport::Error> {
-        let written = poll_fn(|cx| match self {
+    /// Polls a write of some bytes; never 0.
+    pub(crate) fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<Result<usize, transport::Error>> {
+        let written = match self {
             Transport::Client(stream) => match &mut stream.io {
                 Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
                 Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
             },
             Transport::Server(stream, _) => Pin::new(stream).poll_write(cx, buf),
-        })
-        .await;
-        nonzero(written.map_err(|e| transport_error(e, "write")))
+        };
+        written.map(|written| nonzero(written.map_err(|e| transport_error(e, "write"))))
     }
 
-    /// Sends what TLS holds back, without blocking a thread.
-    pub(crate) async fn flush_async(&mut self) -> Result<(), transport::Error> {
-        poll_fn(|cx| match self {
+    /// Polls sending what TLS holds back.
+    pub(crate) fn poll_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), transport::Error>> {
+        let flushed = match self {
             Transport::Client(stream) => match &mut stream.io {
                 Io::Plain(_) => Poll::Ready(Ok(())),
                 Io::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
             },
             Transport::Server(stream, _) => Pin::new(stream).poll_flush(cx),
-        })
-        .await
-        .map_err(|e| transport_error(e, "write"))
+        };
+        flushed.map_err(|e| transport_error(e, "write"))
     }
 }
 

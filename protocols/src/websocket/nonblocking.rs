@@ -3,7 +3,9 @@
 
 use http::Method;
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use http::StatusCode;
 
@@ -53,34 +55,19 @@ impl AsyncWebSocket {
     /// The next message (see [`WebSocket::read_message`](super::WebSocket::read_message)).
     /// Dropping the future loses nothing: what has arrived stays in the core.
     pub async fn read_message(&mut self) -> Result<Message> {
-        loop {
-            match self.0.core.next_read_step() {
-                ReadStep::Write => self.flush().await?,
-                ReadStep::Read => {
-                    let n = self.0.stream.read_async(&mut self.0.buf).await?;
-                    if n == 0 {
-                        self.0.core.end_of_input()?;
-                        return Err(Error::Closed);
-                    }
-                    self.0.core.receive(&self.0.buf[..n]);
-                }
-                ReadStep::Deliver(message) => return Ok(message),
-                ReadStep::Failed(violation) => return Err(violation.into()),
-                ReadStep::Closed => return Err(Error::Closed),
-            }
-        }
+        poll_fn(|cx| self.poll_read_message(cx)).await
     }
 
     /// Sends a text, binary, ping or pong message.
     pub async fn send(&mut self, message: Message) -> Result<()> {
         self.0.core.send(message)?;
-        self.flush().await
+        poll_fn(|cx| self.poll_write_output(cx)).await
     }
 
     /// Sends a close frame; read on until the peer's answer.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<()> {
         self.0.core.close(frame)?;
-        self.flush().await
+        poll_fn(|cx| self.poll_write_output(cx)).await
     }
 
     /// The subprotocol the server chose, if any.
@@ -88,15 +75,73 @@ impl AsyncWebSocket {
         self.0.protocol.as_deref()
     }
 
-    async fn flush(&mut self) -> Result<()> {
-        // Output is consumed as it is written, so a dropped call loses
-        // nothing and repeats nothing.
-        while !self.0.core.output().is_empty() {
-            let n = self.0.stream.write_async(self.0.core.output()).await?;
-            self.0.core.consume_output(n);
+    /// Polls for the next message: the core's steps, each wait a poll.
+    pub fn poll_read_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+        loop {
+            match self.0.core.next_read_step() {
+                ReadStep::Write => ready!(self.poll_write_output(cx))?,
+                ReadStep::Read => {
+                    let Connection { stream, buf, .. } = &mut self.0;
+                    let n = ready!(stream.poll_read(cx, buf))?;
+                    if n == 0 {
+                        self.0.core.end_of_input()?;
+                        return Poll::Ready(Err(Error::Closed));
+                    }
+                    self.0.core.receive(&self.0.buf[..n]);
+                }
+                ReadStep::Deliver(message) => return Poll::Ready(Ok(message)),
+                ReadStep::Failed(violation) => return Poll::Ready(Err(violation.into())),
+                ReadStep::Closed => return Poll::Ready(Err(Error::Closed)),
+            }
         }
-        self.0.stream.flush_async().await?;
-        Ok(())
+    }
+
+    /// Writes the core's output, consuming it as it goes: a dropped call
+    /// loses nothing and repeats nothing.
+    fn poll_write_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Connection { stream, core, .. } = &mut self.0;
+        while !core.output().is_empty() {
+            let n = ready!(stream.poll_write(cx, core.output()))?;
+            core.consume_output(n);
+        }
+        Poll::Ready(Ok(ready!(stream.poll_flush(cx))?))
+    }
+}
+
+/// The messages as they arrive; the stream ends after the close handshake.
+impl futures_core::Stream for AsyncWebSocket {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
+        match ready!(self.get_mut().poll_read_message(cx)) {
+            Err(Error::Closed) => Poll::Ready(None),
+            other => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+/// Messages to send; closing the sink starts the close handshake.
+impl futures_sink::Sink<Message> for AsyncWebSocket {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().poll_write_output(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {
+        self.get_mut().0.core.send(message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().poll_write_output(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if !this.0.core.close_sent() {
+            this.0.core.close(None)?;
+        }
+        this.poll_write_output(cx)
     }
 }
 
