@@ -52,12 +52,14 @@ impl WebSocket {
             match self.0.core.next_read_step() {
                 ReadStep::Write => self.flush()?,
                 ReadStep::Read => {
-                    let n = self.0.stream.read_sync(&mut self.0.buf)?;
-                    if n == 0 {
+                    let Connection { stream, core, .. } = &mut self.0;
+                    let read = stream.read_sync(core.read_buffer());
+                    let n = *read.as_ref().unwrap_or(&0);
+                    core.filled(n);
+                    if read? == 0 {
                         self.0.core.end_of_input()?;
                         return Err(Error::Closed);
                     }
-                    self.0.core.receive(&self.0.buf[..n]);
                 }
                 ReadStep::Deliver(message) => return Ok(message),
                 ReadStep::Failed(violation) => return Err(violation.into()),

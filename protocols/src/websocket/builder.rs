@@ -123,8 +123,6 @@ impl WebSocketBuilder {
 pub(crate) struct Connection {
     pub stream: Transport,
     pub core: Protocol,
-    /// Where reads land before the core takes them.
-    pub buf: Box<[u8]>,
     /// The subprotocol the server chose.
     pub protocol: Option<String>,
 }
@@ -148,7 +146,6 @@ impl Connection {
         Ok(Connection {
             stream,
             core,
-            buf: vec![0; 16 * 1024].into_boxed_slice(),
             protocol,
         })
     }

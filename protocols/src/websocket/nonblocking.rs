@@ -81,13 +81,17 @@ impl AsyncWebSocket {
             match self.0.core.next_read_step() {
                 ReadStep::Write => ready!(self.poll_write_output(cx))?,
                 ReadStep::Read => {
-                    let Connection { stream, buf, .. } = &mut self.0;
-                    let n = ready!(stream.poll_read(cx, buf))?;
-                    if n == 0 {
+                    let Connection { stream, core, .. } = &mut self.0;
+                    let read = stream.poll_read(cx, core.read_buffer());
+                    let n = match &read {
+                        Poll::Ready(Ok(n)) => *n,
+                        _ => 0,
+                    };
+                    core.filled(n);
+                    if ready!(read)? == 0 {
                         self.0.core.end_of_input()?;
                         return Poll::Ready(Err(Error::Closed));
                     }
-                    self.0.core.receive(&self.0.buf[..n]);
                 }
                 ReadStep::Deliver(message) => return Poll::Ready(Ok(message)),
                 ReadStep::Failed(violation) => return Poll::Ready(Err(violation.into())),

@@ -18,6 +18,9 @@ use super::error::{CloseCode, Error, Violation};
 use super::frame::{apply_mask, decode_header, encode_header, FrameHeader, OpCode};
 use super::random::MaskKeys;
 
+/// The least room a read gets.
+const READ_CHUNK: usize = 16 * 1024;
+
 /// The output buffer's capacity kept between messages.
 const OUTPUT_KEPT: usize = 64 * 1024;
 
@@ -152,6 +155,8 @@ pub struct Protocol {
     output: Vec<u8>,
     /// Bytes of `output` already written.
     written: usize,
+    /// Where [`Protocol::read_buffer`]'s room starts, until it is filled.
+    unfilled: Option<usize>,
     partial: Option<Partial>,
     state: State,
     masks: MaskKeys,
@@ -169,6 +174,7 @@ impl Protocol {
             input: BytesMut::new(),
             output: Vec::new(),
             written: 0,
+            unfilled: None,
             partial: None,
             state: State::Open,
             masks: MaskKeys::default(),
@@ -178,7 +184,33 @@ impl Protocol {
 
     /// Bytes that arrived from the peer.
     pub fn receive(&mut self, bytes: &[u8]) {
+        self.filled(0);
         self.input.extend_from_slice(bytes);
+    }
+
+    /// Room to read the peer's next bytes into, without a copy: at least
+    /// 16 KiB, and the rest of a long frame whose head has arrived. Tell
+    /// [`Protocol::filled`] how many were read.
+    pub fn read_buffer(&mut self) -> &mut [u8] {
+        self.filled(0);
+        let pending = match decode_header(&self.input, false) {
+            Ok(Some((header, at))) => (at as u64 + header.len)
+                .saturating_sub(self.input.len() as u64)
+                .min(self.config.max_frame_size as u64)
+                as usize,
+            _ => 0,
+        };
+        let start = self.input.len();
+        self.input.resize(start + pending.max(READ_CHUNK), 0);
+        self.unfilled = Some(start);
+        &mut self.input[start..]
+    }
+
+    /// `n` bytes were read into [`Protocol::read_buffer`].
+    pub fn filled(&mut self, n: usize) {
+        if let Some(start) = self.unfilled.take() {
+            self.input.truncate(start + n);
+        }
     }
 
     /// The next message in what has arrived: `Ok(None)` when more bytes
@@ -187,6 +219,7 @@ impl Protocol {
     /// answer; a violation puts a close frame with its code there and ends
     /// the connection.
     pub fn poll_message(&mut self) -> Result<Option<Message>, Violation> {
+        self.filled(0);
         while self.state != State::Closed {
             match self.next_frame() {
                 Ok(Frame::Message(message)) => return Ok(Some(message)),

@@ -63,6 +63,7 @@ fn messages_cross_both_ways_byte_by_byte() {
         .any(|w| w == "héllo".as_bytes()[..5].as_ref()));
     let wire = client.output().to_vec();
     client.consume_output(wire.len());
+    client.consume_output(wire.len());
     let mut got = Vec::new();
     for byte in wire {
         server.receive(&[byte]);
@@ -259,4 +260,42 @@ fn a_bad_header_is_answered_before_its_payload_arrives() {
     server.receive(&input);
     assert_eq!(server.poll_message(), Err(Violation::UnmaskedFrame));
     assert_eq!(close_code_written(&server), 1002);
+}
+
+#[test]
+fn reads_go_straight_into_the_core_with_room_for_the_whole_frame() {
+    let (mut client, mut server) = pair();
+    let big = vec![7u8; 100_000];
+    client
+        .send(Message::Binary(Bytes::from(big.clone())))
+        .unwrap();
+    let wire = client.output().to_vec();
+    client.consume_output(wire.len());
+
+    // The first read has the usual room; once the head is in, the room
+    // is the rest of the frame.
+    let room = server.read_buffer();
+    assert!(room.len() >= 16 * 1024);
+    // A masked 100,000-byte frame has a 14-byte head.
+    room[..14].copy_from_slice(&wire[..14]);
+    server.filled(14);
+    assert_eq!(server.poll_message().unwrap(), None);
+    let room = server.read_buffer();
+    assert_eq!(room.len(), wire.len() - 14);
+    room.copy_from_slice(&wire[14..]);
+    server.filled(wire.len() - 14);
+    let message = server.poll_message().unwrap();
+    assert!(
+        message == Some(Message::Binary(big.into())),
+        "the 100,000 bytes whole"
+    );
+
+    // Room given but never filled (a read that was cancelled) adds nothing.
+    client.send(Message::Text("after".into())).unwrap();
+    let _ = server.read_buffer();
+    carry(&mut client, &mut server);
+    assert_eq!(
+        server.poll_message().unwrap(),
+        Some(Message::Text("after".into()))
+    );
 }
