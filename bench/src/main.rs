@@ -38,6 +38,7 @@ mod resp_cases;
 mod soak_cases;
 mod sockets_cases;
 mod transport_cases;
+mod websocket_cases;
 
 use std::process::ExitCode;
 
@@ -83,6 +84,10 @@ enum Command {
     /// and RSS flat, 10,000 in-flight async requests cancelled without a
     /// trace, 100 keep-alive clients served alike.
     Soak(soak_cases::Args),
+    /// Layer 3, WebSocket: netstack's client and server against
+    /// tokio-tungstenite (1 KiB echoes, 64 KiB bulk) and tungstenite
+    /// (blocking echoes), each talking to itself over loopback.
+    Websocket(websocket_cases::Args),
     /// Child process of `async --case c10k`: holds the server side of N idle connections.
     #[command(name = "async-c10k-child", hide = true)]
     AsyncC10kChild(async_cases::C10kChildArgs),
@@ -112,6 +117,7 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Framing(args) => framing_cases::run(args),
         Command::Resp(args) => resp_cases::run(args),
         Command::Soak(args) => soak_cases::run(args),
+        Command::Websocket(args) => websocket_cases::run(args),
         Command::AsyncC10kChild(_)
         | Command::AsyncC10kClients(_)
         | Command::AsyncReactorChild(_) => Err("child subcommands report on their own".into()),
@@ -132,7 +138,8 @@ fn run_child(command: &Command) -> Option<BenchResult<()>> {
         | Command::Cli(_)
         | Command::Framing(_)
         | Command::Resp(_)
-        | Command::Soak(_) => None,
+        | Command::Soak(_)
+        | Command::Websocket(_) => None,
     }
 }
 
