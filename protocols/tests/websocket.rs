@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use protocols::http::client::ClientBuilder;
-use protocols::websocket::{AsyncWebSocket, CloseCode, CloseFrame, Error, Message, WebSocket};
+use protocols::websocket::{
+    AsyncWebSocket, CloseCode, CloseFrame, Config, Deflate, Error, Message, WebSocket,
+};
 use testkit::peer::{self, Peer, PeerCommand};
 use transport::tls::TlsClientConfig;
 
@@ -116,6 +118,53 @@ fn messages_echo_through_a_real_server_in_both_modes() {
         );
         assert!(matches!(socket.read_message().await, Err(Error::Closed)));
     });
+}
+
+#[test]
+fn compressed_messages_echo_through_a_real_server_in_both_modes() {
+    let server = Server::start();
+    let both_forget = Deflate::default()
+        .no_context_takeover(true)
+        .peer_no_context_takeover(true);
+    for deflate in [Deflate::default(), both_forget] {
+        let config = Config::default().deflate(deflate);
+        let mut socket = WebSocket::builder(server.url("/echo"))
+            .config(config.clone())
+            .read_timeout(a_timeout())
+            .connect()
+            .unwrap();
+        assert_eq!(
+            socket.deflate(),
+            Some(&deflate),
+            "the server took the offer"
+        );
+        for message in echo_messages() {
+            socket.send(message.clone()).unwrap();
+            assert!(socket.read_message().unwrap() == message);
+        }
+        socket.close(None).unwrap();
+        assert!(matches!(
+            socket.read_message().unwrap(),
+            Message::Close(None)
+        ));
+
+        sockets::block_on(async {
+            let mut socket = AsyncWebSocket::builder(server.url("/echo"))
+                .config(config)
+                .read_timeout(a_timeout())
+                .connect_async()
+                .await
+                .unwrap();
+            assert_eq!(socket.deflate(), Some(&deflate));
+            for message in echo_messages() {
+                socket.send(message.clone()).await.unwrap();
+                assert!(socket.read_message().await.unwrap() == message);
+            }
+        });
+    }
+    // Without the offer, nothing is compressed.
+    let socket = WebSocket::connect(server.url("/echo")).unwrap();
+    assert_eq!(socket.deflate(), None);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use protocols::http::server::{
     AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, HttpServer, Request,
     ServerConfig,
 };
-use protocols::websocket::{self, Accept, AsyncWebSocket, Config, Message, WebSocket};
+use protocols::websocket::{self, Accept, AsyncWebSocket, Config, Deflate, Message, WebSocket};
 use testkit::peer::{self, PeerCommand};
 
 const CLIENT: &str = include_str!("support/ws_client.py");
@@ -46,7 +46,7 @@ async fn async_echo(mut socket: AsyncWebSocket) {
 }
 
 /// A blocking server: `/echo` echoes, `/small` echoes with 1 KiB limits,
-/// anything else is a plain page.
+/// `/deflate` with permessage-deflate, anything else is a plain page.
 fn sync_server() -> (HttpServer, u16) {
     let server = HttpServer::bind(
         ([127, 0, 0, 1], 0),
@@ -54,6 +54,7 @@ fn sync_server() -> (HttpServer, u16) {
         |request: Request| {
             let limits = match request.uri().path() {
                 "/small" => small_limits(),
+                "/deflate" => Config::default().deflate(Deflate::default()),
                 _ => Config::default(),
             };
             if !websocket::is_upgrade(&request) {
@@ -80,6 +81,7 @@ fn with_async_server(test: impl FnOnce(u16)) {
         sockets::block_on(server.serve(|request: AsyncRequest| async move {
             let limits = match request.uri().path() {
                 "/small" => small_limits(),
+                "/deflate" => Config::default().deflate(Deflate::default()),
                 _ => Config::default(),
             };
             if !websocket::is_upgrade(&request) {
@@ -98,20 +100,31 @@ fn with_async_server(test: impl FnOnce(u16)) {
 }
 
 fn python_conversation(port: u16) {
+    python_conversation_on(port, false);
+    python_conversation_on(port, true);
+}
+
+/// The conversation on `/echo`, or compressed on `/deflate`.
+fn python_conversation_on(port: u16, deflate: bool) {
     let mut client = PeerCommand::new(peer::python3())
         .name("websockets")
         .install(INSTALL)
         .ready_within(Duration::from_secs(60))
-        .args(["-u", "-c", CLIENT])
-        .arg(format!("ws://127.0.0.1:{port}/echo"))
-        .spawn();
+        .args(["-u", "-c", CLIENT]);
+    client = match deflate {
+        true => client
+            .arg(format!("ws://127.0.0.1:{port}/deflate"))
+            .arg("deflate"),
+        false => client.arg(format!("ws://127.0.0.1:{port}/echo")),
+    };
+    let mut client = client.spawn();
     let output = client.wait_output_end();
     assert!(
         !output.contains("NO-WEBSOCKETS"),
         "the Python websockets package is not installed; install it with `{INSTALL}` \
          (scripts/test does)"
     );
-    let expected = [
+    let mut expected = vec![
         "protocol chat",
         "text hello, wörld",
         "binary 256 True",
@@ -120,6 +133,9 @@ fn python_conversation(port: u16) {
         "big 16777216 True",
         "closed 1000",
     ];
+    if deflate {
+        expected.insert(1, "extensions permessage-deflate");
+    }
     let lines: Vec<&str> = output.lines().collect();
     assert_eq!(lines, expected, "{output}");
 }

@@ -10,7 +10,9 @@ use http::header::{HeaderMap, HeaderValue, CONNECTION, UPGRADE};
 use http::{Method, StatusCode, Version};
 
 use super::builder::Connection;
+use super::deflate::Deflate;
 use super::error::Result;
+use super::extension::{self, SEC_EXTENSIONS};
 use super::handshake::{accept_key, has_token, SEC_ACCEPT, SEC_KEY, SEC_PROTOCOL, SEC_VERSION};
 use super::io::Transport;
 use super::protocol::{Config, Role};
@@ -43,6 +45,8 @@ pub struct Accept {
     checked: std::result::Result<String, (StatusCode, String)>,
     offered: Vec<String>,
     supported: Vec<String>,
+    /// The request's `Sec-WebSocket-Extensions` fields.
+    extensions: HeaderMap,
     pub(crate) config: Config,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
@@ -75,10 +79,15 @@ impl Accept {
             .map(|p| p.trim().to_string())
             .filter(|p| !p.is_empty())
             .collect();
+        let mut extensions = HeaderMap::new();
+        for value in headers.get_all(SEC_EXTENSIONS) {
+            extensions.append(SEC_EXTENSIONS, value.clone());
+        }
         Accept {
             checked: check_request(request),
             offered,
             supported: Vec::new(),
+            extensions,
             config: Config::default(),
             read_timeout: None,
             write_timeout: Some(Duration::from_secs(30)),
@@ -93,7 +102,9 @@ impl Accept {
         self
     }
 
-    /// Frame and message limits, and whether pings are answered.
+    /// Frame and message limits, whether pings are answered, and whether
+    /// a client's offer of permessage-deflate is taken
+    /// ([`Config::deflate`]).
     pub fn config(mut self, config: Config) -> Accept {
         self.config = config;
         self
@@ -124,6 +135,16 @@ impl Accept {
             .map(String::as_str)
     }
 
+    /// The permessage-deflate settings the connection will run with: this
+    /// server's, with what the client's first acceptable offer asks.
+    pub fn deflate(&self) -> Option<Deflate> {
+        self.agreed().map(|(deflate, _)| deflate)
+    }
+
+    fn agreed(&self) -> Option<(Deflate, HeaderValue)> {
+        extension::accept(&self.extensions, self.config.deflate_settings()?)
+    }
+
     /// The answer's status, fields and body: a `101` with its fields, or
     /// the refusal with its reason.
     pub(crate) fn answer(&self) -> Answer {
@@ -148,6 +169,9 @@ impl Accept {
             SEC_ACCEPT,
             HeaderValue::from_str(&accept_key(key)).expect("base64 is a valid header value"),
         );
+        if let Some((_, answer)) = self.agreed() {
+            headers.insert(SEC_EXTENSIONS, answer);
+        }
         if let Some(protocol) = self.chosen_protocol() {
             if let Ok(value) = HeaderValue::from_str(protocol) {
                 headers.insert(SEC_PROTOCOL, value);
@@ -165,7 +189,7 @@ impl Accept {
         Connection::new(
             Transport::Server(upgraded.stream, upgraded.net),
             Role::Server,
-            &self.config,
+            self.config.clone().deflate(self.deflate()),
             &upgraded.leftover,
             self.chosen_protocol().map(str::to_string),
             (self.read_timeout, self.write_timeout),

@@ -7,6 +7,7 @@ use http::StatusCode;
 
 use super::accept::Accept;
 use super::builder::{Connection, WebSocketBuilder};
+use super::deflate::Deflate;
 use super::error::{Error, Result};
 use super::protocol::{CloseFrame, Message, ReadStep};
 use crate::http::server::upgrade::OnUpgrade;
@@ -85,6 +86,11 @@ impl WebSocket {
     /// The subprotocol the server chose, if any.
     pub fn protocol(&self) -> Option<&str> {
         self.0.protocol.as_deref()
+    }
+
+    /// The permessage-deflate settings agreed in the handshake, if any.
+    pub fn deflate(&self) -> Option<&Deflate> {
+        self.0.core.deflate()
     }
 
     fn flush(&mut self) -> Result<()> {

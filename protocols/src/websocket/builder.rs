@@ -8,6 +8,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::error::{Error, Result};
+use super::extension::{self, SEC_EXTENSIONS};
 use super::handshake;
 use super::io::Transport;
 use super::protocol::{Config, Protocol, Role};
@@ -89,6 +90,9 @@ impl WebSocketBuilder {
         let url = std::mem::replace(&mut self.url, Err(Error::Closed))?;
         let key = handshake::client_key();
         let mut headers = handshake::request_headers(&key, &self.protocols)?;
+        if let Some(deflate) = self.config.deflate_settings() {
+            headers.insert(SEC_EXTENSIONS, extension::offer(deflate));
+        }
         for (name, value) in &self.headers {
             headers.append(name, value.clone());
         }
@@ -106,12 +110,14 @@ impl WebSocketBuilder {
         upgraded: Option<(Stream, Vec<u8>)>,
     ) -> Result<Connection> {
         let protocol = handshake::check_response(status, headers, key, &self.protocols)?;
+        let deflate =
+            extension::agreed(headers, self.config.deflate_settings()).map_err(Error::Handshake)?;
         let (stream, buffered) = upgraded
             .ok_or_else(|| Error::Handshake("the connection closed after the 101".into()))?;
         Connection::new(
             Transport::Client(stream),
             Role::Client,
-            &self.config,
+            self.config.clone().deflate(deflate),
             &buffered,
             protocol,
             (self.read_timeout, self.write_timeout),
@@ -134,14 +140,14 @@ impl Connection {
     pub(crate) fn new(
         stream: Transport,
         role: Role,
-        config: &Config,
+        config: Config,
         buffered: &[u8],
         protocol: Option<String>,
         timeouts: (Option<Duration>, Option<Duration>),
     ) -> Result<Connection> {
         stream.network().set_read_timeout(timeouts.0)?;
         stream.network().set_write_timeout(timeouts.1)?;
-        let mut core = Protocol::new(role, config.clone());
+        let mut core = Protocol::new(role, config);
         core.receive(buffered);
         Ok(Connection {
             stream,

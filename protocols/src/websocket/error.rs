@@ -98,6 +98,9 @@ pub enum Violation {
         /// The limit.
         limit: usize,
     },
+    /// A compressed message (permessage-deflate) that does not inflate.
+    #[error("a compressed message is not valid DEFLATE data")]
+    BadCompression,
     /// A message longer than the message size limit.
     #[error("a message is over the limit of {limit} bytes")]
     MessageTooLarge {
@@ -107,11 +110,11 @@ pub enum Violation {
 }
 
 impl Violation {
-    /// The close code this violation is answered with: 1007 for bad UTF-8,
-    /// 1009 for a size limit, 1002 for the rest.
+    /// The close code this violation is answered with: 1007 for bad UTF-8
+    /// or bad compressed data, 1009 for a size limit, 1002 for the rest.
     pub fn close_code(&self) -> CloseCode {
         match self {
-            Violation::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Violation::InvalidUtf8 | Violation::BadCompression => CloseCode::INVALID_PAYLOAD,
             Violation::FrameTooLarge { .. } | Violation::MessageTooLarge { .. } => {
                 CloseCode::TOO_BIG
             }

@@ -34,8 +34,10 @@
 mod accept;
 mod blocking;
 mod builder;
+mod deflate;
 mod error;
 mod events;
+mod extension;
 pub mod frame;
 mod handshake;
 mod io;
@@ -46,6 +48,7 @@ mod random;
 pub use accept::{is_upgrade, Accept};
 pub use blocking::WebSocket;
 pub use builder::WebSocketBuilder;
+pub use deflate::Deflate;
 pub use error::{CloseCode, Error, Result, Violation};
 pub use nonblocking::AsyncWebSocket;
 pub use protocol::{CloseFrame, Config, Message, Protocol, ReadStep, Role};

@@ -11,6 +11,7 @@ use http::StatusCode;
 
 use super::accept::Accept;
 use super::builder::{Connection, WebSocketBuilder};
+use super::deflate::Deflate;
 use super::error::{Error, Result};
 use super::protocol::{CloseFrame, Message, ReadStep};
 use crate::http::server::upgrade::OnUpgradeAsync;
@@ -73,6 +74,11 @@ impl AsyncWebSocket {
     /// The subprotocol the server chose, if any.
     pub fn protocol(&self) -> Option<&str> {
         self.0.protocol.as_deref()
+    }
+
+    /// The permessage-deflate settings agreed in the handshake, if any.
+    pub fn deflate(&self) -> Option<&Deflate> {
+        self.0.core.deflate()
     }
 
     /// Polls for the next message: the core's steps, each wait a poll.

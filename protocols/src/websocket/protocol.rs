@@ -14,6 +14,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::deflate::{Codec, Deflate};
 use super::error::{CloseCode, Error, Violation};
 use super::frame::{apply_mask, decode_header, encode_header, FrameHeader, OpCode};
 use super::random::MaskKeys;
@@ -64,15 +65,18 @@ pub struct Config {
     max_frame_size: usize,
     max_message_size: usize,
     auto_pong: bool,
+    deflate: Option<Deflate>,
 }
 
 impl Default for Config {
-    /// Frames up to 16 MiB, messages up to 64 MiB, pings answered.
+    /// Frames up to 16 MiB, messages up to 64 MiB, pings answered, no
+    /// compression.
     fn default() -> Config {
         Config {
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
             auto_pong: true,
+            deflate: None,
         }
     }
 }
@@ -97,6 +101,20 @@ impl Config {
     pub fn auto_pong(mut self, on: bool) -> Config {
         self.auto_pong = on;
         self
+    }
+
+    /// permessage-deflate (RFC 7692): a client offers it, a server accepts
+    /// a client's offer, with these settings; `None` (the default) leaves
+    /// messages uncompressed. Given to [`Protocol::new`], it is what the
+    /// handshake agreed, and the connection compresses.
+    pub fn deflate(mut self, deflate: impl Into<Option<Deflate>>) -> Config {
+        self.deflate = deflate.into();
+        self
+    }
+
+    /// The permessage-deflate settings, if it is on.
+    pub fn deflate_settings(&self) -> Option<&Deflate> {
+        self.deflate.as_ref()
     }
 }
 
@@ -140,6 +158,8 @@ enum Frame {
 #[derive(Debug)]
 struct Partial {
     text: bool,
+    /// Its first frame had RSV1: the whole message is DEFLATE data.
+    compressed: bool,
     data: BytesMut,
     /// How many bytes of `data` are known to be UTF-8 (text only); the
     /// rest is at most an unfinished character.
@@ -160,6 +180,8 @@ pub struct Protocol {
     partial: Option<Partial>,
     state: State,
     masks: MaskKeys,
+    /// permessage-deflate's state, when the handshake agreed on it.
+    codec: Option<Codec>,
     /// What [`Protocol::next_read_step`] decoded, kept until the output
     /// it caused is written.
     ready: Option<Result<Message, Violation>>,
@@ -168,6 +190,7 @@ pub struct Protocol {
 impl Protocol {
     /// A connection whose opening handshake is done, as `role`.
     pub fn new(role: Role, config: Config) -> Protocol {
+        let codec = config.deflate.map(Codec::new);
         Protocol {
             role,
             config,
@@ -178,6 +201,7 @@ impl Protocol {
             partial: None,
             state: State::Open,
             masks: MaskKeys::default(),
+            codec,
             ready: None,
         }
     }
@@ -193,7 +217,7 @@ impl Protocol {
     /// [`Protocol::filled`] how many were read.
     pub fn read_buffer(&mut self) -> &mut [u8] {
         self.filled(0);
-        let pending = match decode_header(&self.input, false) {
+        let pending = match decode_header(&self.input, self.codec.is_some()) {
             Ok(Some((header, at))) => (at as u64 + header.len)
                 .saturating_sub(self.input.len() as u64)
                 .min(self.config.max_frame_size as u64)
@@ -263,8 +287,8 @@ impl Protocol {
             return Err(Error::SendAfterClose);
         }
         match message {
-            Message::Text(text) => self.frame(OpCode::Text, text.as_bytes()),
-            Message::Binary(data) => self.frame(OpCode::Binary, &data),
+            Message::Text(text) => self.data_frame(OpCode::Text, text.as_bytes()),
+            Message::Binary(data) => self.data_frame(OpCode::Binary, &data),
             Message::Ping(data) => self.control(OpCode::Ping, &data)?,
             Message::Pong(data) => self.control(OpCode::Pong, &data)?,
             Message::Close(frame) => return self.close(frame),
@@ -326,6 +350,11 @@ impl Protocol {
         self.state == State::Closed
     }
 
+    /// The permessage-deflate settings the connection runs with, if any.
+    pub fn deflate(&self) -> Option<&Deflate> {
+        self.codec.as_ref().map(Codec::settings)
+    }
+
     /// True once this side has sent its close frame.
     pub fn close_sent(&self) -> bool {
         self.state != State::Open
@@ -346,7 +375,7 @@ impl Protocol {
     /// checked as soon as the header is: the answer to a bad frame does not
     /// wait for its payload.
     fn next_frame(&mut self) -> Result<Frame, Violation> {
-        let Some((header, at)) = decode_header(&self.input, false)? else {
+        let Some((header, at)) = decode_header(&self.input, self.codec.is_some())? else {
             return Ok(Frame::Incomplete);
         };
         match (self.role, header.mask.is_some()) {
@@ -387,20 +416,21 @@ impl Protocol {
                 if self.partial.is_some() {
                     return Err(Violation::UnfinishedMessage);
                 }
-                let text = header.opcode == OpCode::Text;
                 self.check_message_size(payload.len())?;
-                if header.fin {
-                    return whole(text, payload).map(Some);
-                }
                 let mut partial = Partial {
-                    text,
+                    text: header.opcode == OpCode::Text,
+                    compressed: header.rsv1,
                     data: payload,
                     checked: 0,
                 };
+                if header.fin {
+                    return self.whole(partial).map(Some);
+                }
                 check_utf8_so_far(&mut partial)?;
                 self.partial = Some(partial);
                 Ok(None)
             }
+            _ if header.rsv1 => Err(Violation::ReservedBits(4)),
             OpCode::Continuation => {
                 let Some(mut partial) = self.partial.take() else {
                     return Err(Violation::UnexpectedContinuation);
@@ -409,7 +439,7 @@ impl Protocol {
                 partial.data.unsplit(payload);
                 check_utf8_so_far(&mut partial)?;
                 if header.fin {
-                    return whole(partial.text, partial.data).map(Some);
+                    return self.whole(partial).map(Some);
                 }
                 self.partial = Some(partial);
                 Ok(None)
@@ -436,6 +466,23 @@ impl Protocol {
                 Ok(Some(Message::Close(frame)))
             }
         }
+    }
+
+    /// The message that `partial` has become now that its last frame is
+    /// in: inflated when it was compressed, checked when it is text.
+    fn whole(&mut self, partial: Partial) -> Result<Message, Violation> {
+        let data = match (partial.compressed, self.codec.as_mut()) {
+            (false, _) if !partial.text => return Ok(Message::Binary(partial.data.freeze())),
+            (false, _) => Vec::from(partial.data),
+            (true, Some(codec)) => codec.decompress(&partial.data, self.config.max_message_size)?,
+            (true, None) => return Err(Violation::ReservedBits(4)),
+        };
+        if !partial.text {
+            return Ok(Message::Binary(Bytes::from(data)));
+        }
+        String::from_utf8(data)
+            .map(Message::Text)
+            .map_err(|_| Violation::InvalidUtf8)
     }
 
     fn check_message_size(&self, len: usize) -> Result<(), Violation> {
@@ -470,15 +517,32 @@ impl Protocol {
         Ok(())
     }
 
+    /// Appends a text or binary message as one frame, compressed when
+    /// permessage-deflate is on.
+    fn data_frame(&mut self, opcode: OpCode, payload: &[u8]) {
+        match self
+            .codec
+            .as_mut()
+            .and_then(|codec| codec.compress(payload))
+        {
+            Some(compressed) => self.frame_with(opcode, &compressed, true),
+            None => self.frame_with(opcode, payload, false),
+        }
+    }
+
     /// Appends one whole frame to the output, masked when this is a client.
     fn frame(&mut self, opcode: OpCode, payload: &[u8]) {
+        self.frame_with(opcode, payload, false)
+    }
+
+    fn frame_with(&mut self, opcode: OpCode, payload: &[u8], rsv1: bool) {
         let mask = match self.role {
             Role::Client => Some(self.masks.next()),
             Role::Server => None,
         };
         let header = FrameHeader {
             fin: true,
-            rsv1: false,
+            rsv1,
             opcode,
             mask,
             len: payload.len() as u64,
@@ -494,19 +558,10 @@ impl Protocol {
     }
 }
 
-fn whole(text: bool, data: BytesMut) -> Result<Message, Violation> {
-    if !text {
-        return Ok(Message::Binary(data.freeze()));
-    }
-    String::from_utf8(Vec::from(data))
-        .map(Message::Text)
-        .map_err(|_| Violation::InvalidUtf8)
-}
-
 /// Checks the text received so far: an invalid byte fails now, an
 /// unfinished character at the end waits for the next fragment.
 fn check_utf8_so_far(partial: &mut Partial) -> Result<(), Violation> {
-    if !partial.text {
+    if !partial.text || partial.compressed {
         return Ok(());
     }
     match std::str::from_utf8(&partial.data[partial.checked..]) {

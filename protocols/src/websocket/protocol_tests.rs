@@ -1,5 +1,6 @@
 use super::*;
 use crate::websocket::frame::MAX_HEADER_LEN;
+use crate::websocket::Deflate;
 
 fn pair() -> (Protocol, Protocol) {
     (
@@ -23,7 +24,7 @@ fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
         &mut out,
         &FrameHeader {
             fin: first & 0x80 != 0,
-            rsv1: false,
+            rsv1: first & 0x40 != 0,
             opcode: match first & 0x0F {
                 0 => OpCode::Continuation,
                 1 => OpCode::Text,
@@ -298,4 +299,85 @@ fn reads_go_straight_into_the_core_with_room_for_the_whole_frame() {
         server.poll_message().unwrap(),
         Some(Message::Text("after".into()))
     );
+}
+
+#[test]
+fn compressed_messages_cross_and_bad_ones_get_their_close_codes() {
+    let deflate = Config::default().deflate(Deflate::default());
+    let mut client = Protocol::new(Role::Client, deflate.clone());
+    let mut server = Protocol::new(Role::Server, deflate.clone());
+    assert_eq!(server.deflate(), Some(&Deflate::default()));
+    let text = "compress me, ".repeat(100);
+    for _ in 0..2 {
+        client.send(Message::Text(text.clone())).unwrap();
+        assert_eq!(client.output()[0], 0xC1, "FIN, RSV1, text");
+        assert!(client.output().len() < text.len() / 4);
+        carry(&mut client, &mut server);
+        assert_eq!(
+            server.poll_message().unwrap(),
+            Some(Message::Text(text.clone()))
+        );
+    }
+    // Control frames are never compressed.
+    server
+        .send(Message::Ping(Bytes::from_static(b"p")))
+        .unwrap();
+    assert_eq!(server.output()[0], 0x89);
+
+    // A compressed message in two fragments: RSV1 on the first only.
+    let mut codec = super::super::deflate::Codec::new(Deflate::default());
+    let wire = codec.compress("é".repeat(50).as_bytes()).unwrap();
+    let (a, b) = wire.split_at(wire.len() / 2);
+    let mut server = Protocol::new(Role::Server, deflate.clone());
+    server.receive(&client_frame(0x41, a));
+    server.receive(&client_frame(0x80, b));
+    assert_eq!(
+        server.poll_message().unwrap(),
+        Some(Message::Text("é".repeat(50)))
+    );
+
+    let refused = |frames: &[Vec<u8>], config: &Config| {
+        let mut server = Protocol::new(Role::Server, config.clone());
+        for frame in frames {
+            server.receive(frame);
+        }
+        let violation = server.poll_message().unwrap_err();
+        (violation, close_code_written(&server))
+    };
+    let bad_utf8 = codec.compress(&[0xC3, 0x28]).unwrap();
+    let cases: [(Vec<Vec<u8>>, &Config, Violation, u16); 5] = [
+        (
+            vec![client_frame(0xC1, &bad_utf8)],
+            &deflate,
+            Violation::InvalidUtf8,
+            1007,
+        ),
+        (
+            vec![client_frame(0xC2, &[0xFF; 8])],
+            &deflate,
+            Violation::BadCompression,
+            1007,
+        ),
+        (
+            vec![client_frame(0x01, b"a"), client_frame(0xC0, b"b")],
+            &deflate,
+            Violation::ReservedBits(4),
+            1002,
+        ),
+        (
+            vec![client_frame(0xC9, b"")],
+            &deflate,
+            Violation::ReservedBits(4),
+            1002,
+        ),
+        (
+            vec![client_frame(0xC1, &wire)],
+            &Config::default(),
+            Violation::ReservedBits(4),
+            1002,
+        ),
+    ];
+    for (frames, config, violation, code) in cases {
+        assert_eq!(refused(&frames, config), (violation, code));
+    }
 }

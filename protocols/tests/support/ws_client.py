@@ -1,7 +1,8 @@
 """A WebSocket client for netstack's server tests, on Python's `websockets`.
 
-argv: URL. Runs a fixed conversation with an echo server and prints one
-line per step; prints NO-WEBSOCKETS when the package is missing.
+argv: URL, and "deflate" to offer permessage-deflate. Runs a fixed
+conversation with an echo server and prints one line per step; prints
+NO-WEBSOCKETS when the package is missing.
 """
 import asyncio
 import sys
@@ -15,10 +16,13 @@ except ImportError:
 
 async def main():
     async with connect(
-        sys.argv[1], subprotocols=["superchat", "chat"], max_size=None, compression=None,
+        sys.argv[1], subprotocols=["superchat", "chat"], max_size=None,
+        compression="deflate" if sys.argv[2:] == ["deflate"] else None,
         ping_interval=None, open_timeout=10, close_timeout=10,
     ) as ws:
         print("protocol", ws.subprotocol, flush=True)
+        if ws.response.headers.get("Sec-WebSocket-Extensions"):
+            print("extensions", ws.response.headers["Sec-WebSocket-Extensions"], flush=True)
         await ws.send("hello, wörld")
         print("text", await ws.recv(), flush=True)
         await ws.send(bytes(range(256)))
