@@ -1,5 +1,7 @@
-//! The WebSocket core, as a server and as a client (the second byte's low
-//! bit), with small size limits: frame headers, masking, fragments joined,
+//! The WebSocket core, as a server and as a client (the first byte's low
+//! bit), with permessage-deflate on (its second bit; the third forgets the
+//! window after each message), with small size limits: frame headers,
+//! masking, compressed messages inflated, fragments joined,
 //! UTF-8 checked per fragment, control frames, the close handshake. What
 //! it delivers, the error it ends with, and the bytes it writes back must
 //! not depend on how the input was cut.
@@ -7,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use netstack_fuzz::split;
-use protocols::websocket::{frame, Config, Protocol, Role, Violation};
+use protocols::websocket::{frame, Config, Deflate, Protocol, Role, Violation};
 
 /// Everything one run produces.
 #[derive(Debug, PartialEq)]
@@ -18,8 +20,11 @@ struct Run {
     closed: bool,
 }
 
-fn run(role: Role, pieces: &[&[u8]]) -> Run {
-    let config = Config::default().max_frame_size(300).max_message_size(1000);
+fn run(role: Role, deflate: Option<Deflate>, pieces: &[&[u8]]) -> Run {
+    let config = Config::default()
+        .max_frame_size(300)
+        .max_message_size(1000)
+        .deflate(deflate);
     let mut core = Protocol::new(role, config);
     let mut run = Run {
         messages: Vec::new(),
@@ -72,6 +77,11 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Role::Client
     };
+    let deflate = (config & 2 != 0).then(|| {
+        Deflate::default()
+            .no_context_takeover(config & 4 != 0)
+            .peer_no_context_takeover(config & 4 != 0)
+    });
     let (pieces, whole) = split(data);
-    assert_eq!(run(role, &pieces), run(role, &[whole]));
+    assert_eq!(run(role, deflate, &pieces), run(role, deflate, &[whole]));
 });
