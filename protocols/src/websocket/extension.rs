@@ -45,6 +45,16 @@ fn offers(headers: &HeaderMap) -> Vec<Offer<'_>> {
         .collect()
 }
 
+/// `permessage-deflate` with the parameters (names only) that are on.
+fn header(params: [(&str, bool); 2]) -> HeaderValue {
+    let mut value = NAME.to_string();
+    for (name, _) in params.iter().filter(|(_, on)| *on) {
+        value.push_str("; ");
+        value.push_str(name);
+    }
+    HeaderValue::from_str(&value).expect("extension parameters are ASCII")
+}
+
 /// A window size parameter's value: 8 to 15.
 fn window_bits(value: Option<&str>) -> Option<u8> {
     value?.parse().ok().filter(|bits| (8..=15).contains(bits))
@@ -53,16 +63,10 @@ fn window_bits(value: Option<&str>) -> Option<u8> {
 /// The client's offer for `settings`. It does not offer
 /// `client_max_window_bits`: its window is always 15 bits.
 pub(crate) fn offer(settings: &Deflate) -> HeaderValue {
-    let mut offer = NAME.to_string();
-    if settings.no_context_takeover {
-        offer.push_str("; ");
-        offer.push_str(CLIENT_NO_CONTEXT);
-    }
-    if settings.peer_no_context_takeover {
-        offer.push_str("; ");
-        offer.push_str(SERVER_NO_CONTEXT);
-    }
-    HeaderValue::from_str(&offer).expect("the offer is ASCII")
+    header([
+        (CLIENT_NO_CONTEXT, settings.no_context_takeover),
+        (SERVER_NO_CONTEXT, settings.peer_no_context_takeover),
+    ])
 }
 
 /// The server's choice: the first of the client's permessage-deflate
@@ -91,16 +95,10 @@ pub(crate) fn accept(headers: &HeaderMap, settings: &Deflate) -> Option<(Deflate
                     _ => return None,
                 }
             }
-            let mut answer = NAME.to_string();
-            if agreed.no_context_takeover {
-                answer.push_str("; ");
-                answer.push_str(SERVER_NO_CONTEXT);
-            }
-            if agreed.peer_no_context_takeover {
-                answer.push_str("; ");
-                answer.push_str(CLIENT_NO_CONTEXT);
-            }
-            let answer = HeaderValue::from_str(&answer).expect("the answer is ASCII");
+            let answer = header([
+                (SERVER_NO_CONTEXT, agreed.no_context_takeover),
+                (CLIENT_NO_CONTEXT, agreed.peer_no_context_takeover),
+            ]);
             Some((agreed, answer))
         })
 }

@@ -1,6 +1,6 @@
 //! The asynchronous driver: [`AsyncClient`], one loop that carries out the
 //! [`Exchange`]'s steps as futures (every wait bounded by a reactor timer),
-//! so it behaves as the blocking [`Client`](crate::http::client::Client) does.
+//! so it behaves as the blocking `Client` does.
 
 use std::sync::Arc;
 
