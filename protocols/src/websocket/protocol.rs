@@ -212,8 +212,10 @@ impl Protocol {
         self.input.extend_from_slice(bytes);
     }
 
-    /// Room to read the peer's next bytes into, without a copy: at least
-    /// 16 KiB, and the rest of a long frame whose head has arrived. Tell
+    /// Room to read the peer's next bytes into, without a copy: the rest
+    /// of a frame whose head has arrived, and 16 KiB more, so that one read
+    /// can also take the head of the frame behind it (a stream of long
+    /// frames then costs one read per frame, not two). Tell
     /// [`Protocol::filled`] how many were read.
     pub fn read_buffer(&mut self) -> &mut [u8] {
         self.filled(0);
@@ -225,7 +227,7 @@ impl Protocol {
             _ => 0,
         };
         let start = self.input.len();
-        self.input.resize(start + pending.max(READ_CHUNK), 0);
+        self.input.resize(start + pending + READ_CHUNK, 0);
         self.unfilled = Some(start);
         &mut self.input[start..]
     }
