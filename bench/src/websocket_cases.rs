@@ -15,6 +15,7 @@
 //! - **echo-sync**: echo-async with the blocking `WebSocket` against
 //!   netstack's `HttpServer`, and tungstenite's blocking client and server
 //!   (a thread each).
+//! - **bulk-sync**: bulk-async with the same blocking pairs.
 //!
 //! Both contenders use TCP_NODELAY on both ends and mask every client frame
 //! as RFC 6455 requires. Every echo is compared with what was sent, and
@@ -49,6 +50,8 @@ pub enum Case {
     BulkAsync,
     /// 1 KiB echoes, blocking clients and servers on threads.
     EchoSync,
+    /// 64 KiB messages one way, blocking clients and servers on threads.
+    BulkSync,
 }
 
 impl Case {
@@ -58,6 +61,7 @@ impl Case {
             Case::EchoAsync => "echo-async",
             Case::BulkAsync => "bulk-async",
             Case::EchoSync => "echo-sync",
+            Case::BulkSync => "bulk-sync",
         }
     }
 }
@@ -154,6 +158,22 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             args.command(Case::EchoSync),
             || tungstenite_echo_sync(trips, limit),
             || netstack_echo_sync(trips, limit),
+        )?);
+    }
+    if args.wants(Case::BulkSync) {
+        let messages = args.bulk_messages;
+        report.cases.extend(harness::measure(
+            args.solo,
+            format!(
+                "WebSocket bulk, {} × 64 KiB one way, blocking (a thread per end)",
+                async_cases::thousands(messages)
+            ),
+            Unit::rate("MiB/s", 1),
+            "tungstenite",
+            args.common.rounds,
+            args.command(Case::BulkSync),
+            || tungstenite_bulk_sync(messages, limit),
+            || netstack_bulk_sync(messages, limit),
         )?);
     }
     Ok(report)
@@ -421,6 +441,91 @@ fn tungstenite_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
         }
     }
     let rate = per_second(trips, start);
+    socket.close(None)?;
+    while socket.read().is_ok() {}
+    server
+        .join()
+        .map_err(|_| "the tungstenite server thread panicked")??;
+    Ok(rate)
+}
+
+fn netstack_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default(),
+        move |request: Request| {
+            Accept::new(&request)
+                .read_timeout(Some(limit))
+                .serve(move |mut socket: WebSocket| {
+                    let mut received = 0u64;
+                    while let Ok(message) = socket.read_message() {
+                        if let Message::Binary(data) = message {
+                            received += data.len() as u64;
+                            if received == messages * BULK_BYTES as u64 {
+                                let _ = socket.send(Message::Text(received.to_string()));
+                            }
+                        }
+                    }
+                })
+        },
+    )?;
+    let address = server.local_endpoint().as_ip().ok_or("no address")?;
+    let mut socket = WebSocket::builder(format!("ws://{address}/"))
+        .read_timeout(Some(limit))
+        .connect()?;
+    let data = payload(BULK_BYTES, 7);
+    let start = Instant::now();
+    for _ in 0..messages {
+        socket.send(Message::Binary(data.clone()))?;
+    }
+    let expected = (messages * BULK_BYTES as u64).to_string();
+    match socket.read_message()? {
+        Message::Text(count) if count == expected => {}
+        other => return Err(format!("the server counted {other:?}, not {expected}").into()),
+    }
+    let rate = mib_per_second(messages, start);
+    socket.close(None)?;
+    let _ = socket.read_message();
+    drop(socket);
+    server.shutdown();
+    Ok(rate)
+}
+
+fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
+    let listener = StdListener::bind("127.0.0.1:0")?;
+    let address = listener.local_addr()?;
+    let server = thread::spawn(move || -> BenchResult<()> {
+        let (tcp, _) = listener.accept()?;
+        tcp.set_nodelay(true)?;
+        tcp.set_read_timeout(Some(limit))?;
+        let mut socket = tungstenite::accept(tcp).map_err(|e| e.to_string())?;
+        let mut received = 0u64;
+        while let Ok(message) = socket.read() {
+            if let TMessage::Binary(data) = message {
+                received += data.len() as u64;
+                if received == messages * BULK_BYTES as u64 {
+                    let _ = socket.send(TMessage::text(received.to_string()));
+                }
+            }
+        }
+        Ok(())
+    });
+    let tcp = StdStream::connect(address)?;
+    tcp.set_nodelay(true)?;
+    tcp.set_read_timeout(Some(limit))?;
+    let (mut socket, _) =
+        tungstenite::client(format!("ws://{address}/"), tcp).map_err(|e| e.to_string())?;
+    let data = payload(BULK_BYTES, 7);
+    let start = Instant::now();
+    for _ in 0..messages {
+        socket.send(TMessage::Binary(data.clone()))?;
+    }
+    let expected = (messages * BULK_BYTES as u64).to_string();
+    match socket.read()? {
+        TMessage::Text(count) if count.as_str() == expected => {}
+        other => return Err(format!("the server counted {other:?}, not {expected}").into()),
+    }
+    let rate = mib_per_second(messages, start);
     socket.close(None)?;
     while socket.read().is_ok() {}
     server
