@@ -72,7 +72,7 @@ use crate::reactor::Timer;
 use crate::buffers::{as_uninit, as_uninit_slices, reported_flags, segment_window};
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::Socket;
-use crate::source::{next_waiter_id, Attempt, Direction};
+use crate::source::{Attempt, Direction};
 use crate::wait::{wait_for, wait_ready, SelectMode, Waited};
 use crate::waiter::Waiter;
 use crate::Dns;
@@ -102,12 +102,14 @@ where
         let socket = this.socket;
         let waiter = match &mut this.waiter {
             Some(waiter) => waiter,
-            None => match socket.registration(this.verb) {
-                Ok(_) => this
-                    .waiter
-                    .insert(Waiter::new(this.direction, next_waiter_id())),
-                Err(err) => return Poll::Ready(Err(err)),
-            },
+            None => {
+                if socket.registration_if_made().is_none() {
+                    if let Err(err) = socket.registration(this.verb) {
+                        return Poll::Ready(Err(err));
+                    }
+                }
+                this.waiter.insert(Waiter::new(this.direction))
+            }
         };
         let timeout = socket.cached_timeout(match this.direction {
             Direction::Read => SelectMode::Read,
@@ -157,7 +159,7 @@ impl Socket {
             let direction = waiter.direction;
             let tick = source.tick(direction);
             let attempt = registration.try_io(cx, direction, tick, || op(&guard), &drained);
-            let stale = match attempt {
+            let (stale, direct) = match attempt {
                 Attempt::Done(Ok(value)) => {
                     waiter.done(source);
                     return Poll::Ready(Ok(value));
@@ -172,12 +174,17 @@ impl Socket {
                 }
                 // The executor wants the task to yield; it has arranged the wake-up.
                 Attempt::Yield => return Poll::Pending,
-                Attempt::NotReady => false,
-                Attempt::Stale => true,
+                Attempt::NotReady => (false, false),
+                Attempt::WaitingDirectly => (false, true),
+                Attempt::Stale => (true, false),
             };
             if !stale {
-                if !source.register(direction, tick, waiter.id, cx.waker()) {
-                    continue; // readiness arrived meanwhile: try again
+                let registered = match direct {
+                    true => source.register_direct(direction, tick, waiter.id(), cx.waker()),
+                    false => source.register(direction, tick, waiter.id(), cx.waker()),
+                };
+                if !registered {
+                    continue; // readiness or another waiter came meanwhile: try again
                 }
                 waiter.registered = tick;
             }

@@ -37,7 +37,7 @@ impl Socket {
             return Poll::Ready(Err(e.into()));
         }
         let mut slot = self.trait_waiters().slot(direction);
-        let waiter = slot.get_or_insert_with(|| Waiter::new(direction, TRAIT_WAITER));
+        let waiter = slot.get_or_insert_with(|| Waiter::with_id(direction, TRAIT_WAITER));
         self.poll_op(cx, waiter, verb, None, op, drained)
             .map(|r| r.map_err(io::Error::from))
     }

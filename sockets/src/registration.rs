@@ -13,6 +13,8 @@
 
 use std::io;
 use std::os::fd::RawFd;
+#[cfg(feature = "tokio")]
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Context;
 
@@ -30,8 +32,20 @@ use crate::tokio_link::{self, TokioLink};
 /// the socket itself stays small: an idle connection's task holds it.
 pub(crate) struct Registration {
     pub(crate) source: Source,
+    /// The context the link was last found right for, so that a wait
+    /// there takes no lock and asks tokio nothing: [`ANY_CONTEXT`] for a
+    /// multi-thread runtime's driver (always driven), the id of the tokio
+    /// task last seen waiting on a current-thread runtime's driver (a task
+    /// runs on its runtime only), or [`UNCONFIRMED`].
+    #[cfg(feature = "tokio")]
+    confirmed: AtomicU64,
     link: RwLock<Link>,
 }
+
+#[cfg(feature = "tokio")]
+const UNCONFIRMED: u64 = 0;
+#[cfg(feature = "tokio")]
+const ANY_CONTEXT: u64 = u64::MAX;
 
 impl SourceOwner for Registration {
     fn source(&self) -> &Source {
@@ -56,13 +70,19 @@ impl Registration {
     pub(crate) fn new(fd: RawFd) -> io::Result<Arc<Registration>> {
         let registration = Arc::new(Registration {
             source: Source::new(),
+            #[cfg(feature = "tokio")]
+            confirmed: AtomicU64::new(UNCONFIRMED),
             link: RwLock::new(Link::Gone),
         });
         #[cfg(feature = "tokio")]
         let link = Link::new(fd, &registration, tokio_link::current_runtime().as_ref())?;
         #[cfg(not(feature = "tokio"))]
         let link = Link::fallback(fd, &registration)?;
-        *write(&registration.link) = link;
+        let mut slot = write(&registration.link);
+        *slot = link;
+        #[cfg(feature = "tokio")]
+        registration.confirm(&slot);
+        drop(slot);
         Ok(registration)
     }
 
@@ -88,6 +108,10 @@ impl Registration {
             Link::AsyncIo(link) => with_forwarder(self, direction, |forwarder| {
                 link.try_io(&self.source, direction, tick, forwarder, op)
             }),
+            #[cfg(feature = "tokio")]
+            Link::Tokio(tokio) if !self.source.is_shared(direction) => {
+                tokio.try_io_direct(cx, direction, op, drained)
+            }
             #[cfg(feature = "tokio")]
             Link::Tokio(tokio) => with_forwarder(self, direction, |forwarder| {
                 tokio.try_io(cx, direction, forwarder, op, drained)
@@ -128,19 +152,22 @@ impl Registration {
     pub(crate) fn follow_context(self: &Arc<Self>, fd: RawFd, stale: bool) -> io::Result<bool> {
         #[cfg(feature = "tokio")]
         {
-            let here = {
-                let link = read(&self.link);
-                if !stale && link.always_driven() {
+            if !stale {
+                let confirmed = self.confirmed.load(Ordering::Acquire);
+                if confirmed == ANY_CONTEXT
+                    || (confirmed != UNCONFIRMED && tokio_link::current_task() == Some(confirmed))
+                {
                     return Ok(false);
                 }
-                link.runtime()
-            };
+            }
+            let here = read(&self.link).runtime();
             let wanted = match stale {
                 true => None,
                 false => tokio_link::current_runtime(),
             };
             let wanted_id = wanted.as_ref().map(|handle| handle.id());
             if here == Some(wanted_id) {
+                self.confirm(&read(&self.link));
                 return Ok(false);
             }
             let mut link = write(&self.link);
@@ -157,6 +184,7 @@ impl Registration {
             };
             std::mem::replace(&mut *link, new).unlink(fd, &self.source);
             self.source.assume_ready();
+            self.confirm(&link);
             Ok(true)
         }
         #[cfg(not(feature = "tokio"))]
@@ -166,9 +194,25 @@ impl Registration {
         }
     }
 
+    /// Records which context `link` (the current one, locked) is right for.
+    /// A multi-thread runtime's workers turn its driver for as long as it
+    /// lives (and when it shuts down, the next attempt says so), so a wait
+    /// there needs no look at the current context.
+    #[cfg(feature = "tokio")]
+    fn confirm(&self, link: &Link) {
+        let confirmed = match link {
+            Link::Tokio(tokio) if tokio.multi_thread() => ANY_CONTEXT,
+            Link::Tokio(_) => tokio_link::current_task().unwrap_or(UNCONFIRMED),
+            _ => UNCONFIRMED,
+        };
+        self.confirmed.store(confirmed, Ordering::Release);
+    }
+
     /// Removes the descriptor from its reactor, before it is closed.
     pub(crate) fn deregister(&self, fd: RawFd) {
         let mut link = write(&self.link);
+        #[cfg(feature = "tokio")]
+        self.confirmed.store(UNCONFIRMED, Ordering::Release);
         std::mem::replace(&mut *link, Link::Gone).unlink(fd, &self.source);
     }
 }
@@ -216,14 +260,6 @@ impl Link {
             Link::Tokio(tokio) => Some(Some(tokio.runtime())),
             Link::Gone => None,
         }
-    }
-
-    /// True for a multi-thread runtime's driver: its workers turn it for as
-    /// long as it lives (and when it shuts down, the next attempt says so),
-    /// so a wait there needs no look at the current context.
-    #[cfg(feature = "tokio")]
-    fn always_driven(&self) -> bool {
-        matches!(self, Link::Tokio(tokio) if tokio.multi_thread())
     }
 
     fn unlink(self, fd: RawFd, source: &Source) {

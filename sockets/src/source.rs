@@ -19,7 +19,7 @@
 
 use std::cell::Cell;
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -65,6 +65,11 @@ pub(crate) enum Attempt<T> {
     Done(io::Result<T>),
     /// The direction is not ready: register the waker and wait.
     NotReady,
+    /// The direction is not ready, and the reactor holds the task's own
+    /// waker, given as the direction's only waiter: record the waiter with
+    /// [`Source::register_direct`] (close and deregistration wake it there).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    WaitingDirectly,
     /// The executor asks the task to yield (tokio's cooperative budget is
     /// spent); it will poll the task again.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
@@ -85,6 +90,10 @@ pub(crate) trait SourceOwner: Send + Sync + 'static {
 pub(crate) struct Source {
     /// This socket's key in netstack's reactor (unique in the process).
     pub(crate) key: usize,
+    /// Per direction: set for good once two operations waited at once.
+    /// Until then a reactor that keeps one waker per direction (tokio's)
+    /// is given the task's own waker; from then on, the forwarder.
+    shared: [AtomicBool; 2],
     directions: [DirectionState; 2],
 }
 
@@ -114,6 +123,7 @@ impl Source {
     pub(crate) fn new() -> Source {
         Source {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            shared: [AtomicBool::new(false), AtomicBool::new(false)],
             directions: [DirectionState::default(), DirectionState::default()],
         }
     }
@@ -179,6 +189,48 @@ impl Source {
         true
     }
 
+    /// True once two operations waited in `direction` at the same time: a
+    /// reactor with one waker per direction must then hold the forwarder.
+    #[inline]
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn is_shared(&self, direction: Direction) -> bool {
+        self.shared[direction as usize].load(Ordering::Acquire)
+    }
+
+    /// Records waiter `id`, whose task's own waker the reactor holds (see
+    /// [`Attempt::WaitingDirectly`]), so that close and deregistration can
+    /// wake it. Returns false when the caller must try again: readiness or
+    /// a close arrived since `tick` was read, or another operation waits
+    /// in this direction too. In that last case the direction becomes
+    /// shared for good and every waiter is woken, since the reactor may
+    /// have dropped another waiter's waker for this one's: each tries
+    /// again and leaves the forwarder with the reactor.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn register_direct(
+        &self,
+        direction: Direction,
+        tick: u64,
+        id: u64,
+        waker: &Waker,
+    ) -> bool {
+        let state = &self.directions[direction as usize];
+        let mut waiters = lock(&state.waiters);
+        if state.tick.load(Ordering::Acquire) != tick {
+            return false;
+        }
+        let shared = &self.shared[direction as usize];
+        if shared.load(Ordering::Acquire) || waiters.has_other_than(id) {
+            shared.store(true, Ordering::Release);
+            drop(waiters);
+            self.ready(direction);
+            return false;
+        }
+        let replaced = waiters.set(id, waker);
+        drop(waiters);
+        drop(replaced);
+        true
+    }
+
     /// Forgets a waiter (its future was dropped or completed).
     pub(crate) fn unregister(&self, direction: Direction, id: u64) {
         let removed = {
@@ -204,8 +256,10 @@ impl Source {
         if let Some((_, waker)) = first {
             waker.wake();
         }
-        for (_, waker) in more.into_iter().flat_map(|more| *more) {
-            waker.wake();
+        if let Some(more) = more {
+            for (_, waker) in *more {
+                waker.wake();
+            }
         }
     }
 
@@ -262,6 +316,15 @@ impl Waiters {
                 None
             }
         }
+    }
+
+    fn has_other_than(&self, id: u64) -> bool {
+        self.first.as_ref().is_some_and(|(first, _)| *first != id)
+            || self
+                .more
+                .iter()
+                .flat_map(|more| more.iter())
+                .any(|(other, _)| *other != id)
     }
 
     fn remove(&mut self, id: u64) -> Option<(u64, Waker)> {
@@ -337,5 +400,36 @@ mod tests {
         source.close_direction(Direction::Read);
         source.clear(Direction::Read, tick);
         assert!(!source.known_not_ready(Direction::Read, tick));
+    }
+
+    #[test]
+    fn a_second_waiter_shares_the_direction_for_good_and_wakes_the_first() {
+        let source = Source::new();
+        let first = Arc::new(Count(AtomicUsize::new(0)));
+        let second = Arc::new(Count(AtomicUsize::new(0)));
+        let tick = source.tick(Direction::Read);
+        let waker = Waker::from(Arc::clone(&first));
+        assert!(source.register_direct(Direction::Read, tick, 1, &waker));
+        // The same waiter again (a spurious wake-up) stays direct.
+        assert!(source.register_direct(Direction::Read, tick, 1, &waker));
+        assert!(!source.is_shared(Direction::Read));
+        // A close wakes a direct waiter through its copy here.
+        assert!(source.has_waiters());
+        source.wake_all();
+        assert_eq!(first.0.load(Ordering::SeqCst), 1);
+
+        let tick = source.tick(Direction::Read);
+        assert!(source.register_direct(Direction::Read, tick, 1, &waker));
+        // A second waiter: refused, the first is woken (the reactor may
+        // have dropped its waker), and the direction is shared from now on.
+        let late = Waker::from(Arc::clone(&second));
+        assert!(!source.register_direct(Direction::Read, tick, 2, &late));
+        assert_eq!(first.0.load(Ordering::SeqCst), 2);
+        assert_eq!(second.0.load(Ordering::SeqCst), 0);
+        assert!(source.is_shared(Direction::Read));
+        let tick = source.tick(Direction::Read);
+        assert!(!source.register_direct(Direction::Read, tick, 3, &late));
+        // The other direction is untouched.
+        assert!(!source.is_shared(Direction::Write));
     }
 }

@@ -19,12 +19,13 @@
 
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use tokio::io::unix::AsyncFd;
+use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
 use tokio::io::Interest;
 use tokio::runtime::{Handle, Id, RuntimeFlavor};
 use tokio::task::coop::unconstrained;
@@ -59,6 +60,35 @@ pub(crate) fn current_runtime() -> Option<Handle> {
         return None;
     }
     Some(handle)
+}
+
+/// The id of the tokio task being polled on this thread, as a number
+/// (never 0: tokio's ids are non-zero).
+pub(crate) fn current_task() -> Option<u64> {
+    /// Keeps the number an id hashes as: a task id is a `NonZeroU64`,
+    /// which hashes as that one `u64`.
+    struct Number(u64);
+
+    impl Hasher for Number {
+        fn write(&mut self, bytes: &[u8]) {
+            for byte in bytes {
+                self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+            }
+        }
+
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+
+    let id = tokio::task::try_id()?;
+    let mut number = Number(0);
+    id.hash(&mut number);
+    Some(number.finish()).filter(|n| *n != 0 && *n != u64::MAX)
 }
 
 impl TokioLink {
@@ -96,10 +126,40 @@ impl TokioLink {
         self.multi_thread
     }
 
-    /// Runs `op` while tokio reports the direction ready; on `WouldBlock`
-    /// clears that readiness (unless a newer report came) and asks again,
-    /// which leaves `forwarder` (the direction's) with tokio when it says
-    /// not ready.
+    /// Runs `op` while tokio reports the direction ready, with the task's
+    /// own waker: the direction's only waiter, as with tokio's own sockets.
+    /// On `WouldBlock` it clears that readiness (unless a newer report
+    /// came) and asks again, which leaves the task's waker with tokio when
+    /// it says not ready. tokio's readiness poll spends the task's
+    /// cooperative budget itself, and wakes the task when it is spent.
+    #[inline]
+    pub(crate) fn try_io_direct<T>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
+    ) -> Attempt<T> {
+        loop {
+            let ready = match direction {
+                Direction::Read => self.fd.poll_read_ready(cx),
+                Direction::Write => self.fd.poll_write_ready(cx),
+            };
+            match ready {
+                Poll::Pending => return Attempt::WaitingDirectly,
+                // The driver is gone (its runtime shut down).
+                Poll::Ready(Err(_)) => return Attempt::Stale,
+                Poll::Ready(Ok(guard)) => {
+                    if let Some(attempt) = run_while_ready(guard, &mut op, &drained) {
+                        return attempt;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Like [`TokioLink::try_io_direct`] for a shared direction: `forwarder`
+    /// (the direction's) is left with tokio, and it wakes every waiter.
     ///
     /// Each operation spends one unit of the task's cooperative budget, as
     /// tokio's own sockets do; when it is spent the task yields. The budget
@@ -125,30 +185,17 @@ impl TokioLink {
                 Direction::Write => self.fd.poll_write_ready(cx),
             })))
             .poll(&mut forwarder);
-            let mut guard = match ready {
+            match ready {
                 Poll::Pending => return Attempt::NotReady,
                 // The driver is gone (its runtime shut down).
                 Poll::Ready(Err(_)) => return Attempt::Stale,
-                Poll::Ready(Ok(guard)) => guard,
-            };
-            match op() {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    // tokio keeps a hang-up for good, but a socket that was
-                    // registered before it connected reported one then
-                    // (an unconnected TCP socket polls as hung up): that one
-                    // is stale, and only a new registration forgets it.
-                    let ready = guard.ready();
-                    if ready.is_read_closed() || ready.is_write_closed() {
-                        return Attempt::Stale;
+                Poll::Ready(Ok(guard)) => {
+                    if let Some(attempt) = run_while_ready(guard, &mut op, &drained) {
+                        if matches!(attempt, Attempt::Done(_)) {
+                            budget.made_progress();
+                        }
+                        return attempt;
                     }
-                    guard.clear_ready();
-                }
-                result => {
-                    if result.as_ref().is_ok_and(&drained) {
-                        guard.clear_ready();
-                    }
-                    budget.made_progress();
-                    return Attempt::Done(result);
                 }
             }
         }
@@ -164,6 +211,36 @@ impl TokioLink {
         })))
         .poll(&mut forwarder);
         ready.is_pending()
+    }
+}
+
+/// Runs `op` once tokio said the direction may be ready; `None` when it
+/// was not (the readiness is cleared: ask tokio again).
+#[inline(always)]
+fn run_while_ready<T>(
+    mut guard: AsyncFdReadyGuard<'_, Fd>,
+    op: &mut impl FnMut() -> io::Result<T>,
+    drained: &impl Fn(&T) -> bool,
+) -> Option<Attempt<T>> {
+    match op() {
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+            // tokio keeps a hang-up for good, but a socket that was
+            // registered before it connected reported one then (an
+            // unconnected TCP socket polls as hung up): that one is stale,
+            // and only a new registration forgets it.
+            let ready = guard.ready();
+            if ready.is_read_closed() || ready.is_write_closed() {
+                return Some(Attempt::Stale);
+            }
+            guard.clear_ready();
+            None
+        }
+        result => {
+            if result.as_ref().is_ok_and(drained) {
+                guard.clear_ready();
+            }
+            Some(Attempt::Done(result))
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use crate::reactor::Timer;
-use crate::source::{Direction, Source};
+use crate::source::{next_waiter_id, Direction, Source};
 
 /// A registered waker slot of one pending operation, removed when the
 /// operation completes or its future is dropped. It names no `Source`: the
@@ -14,7 +14,7 @@ use crate::source::{Direction, Source};
 /// operation costs no reference count.
 pub(crate) struct Waiter {
     pub(crate) direction: Direction,
-    pub(crate) id: u64,
+    id: u64,
     /// The tick the waker was last registered at, or `NOT_REGISTERED`. A
     /// report moves the tick and takes every waiter with it, so once the
     /// tick has moved there is nothing left to unregister.
@@ -25,14 +25,32 @@ pub(crate) struct Waiter {
 /// Ticks start at 1.
 const NOT_REGISTERED: u64 = 0;
 
+/// Waiter ids come from a counter that starts at 1 and never gets here.
+const NO_ID: u64 = u64::MAX;
+
 impl Waiter {
-    pub(crate) fn new(direction: Direction, id: u64) -> Waiter {
+    /// A waiter whose id is taken when it first registers (most operations
+    /// complete at once and never need one).
+    pub(crate) fn new(direction: Direction) -> Waiter {
+        Waiter::with_id(direction, NO_ID)
+    }
+
+    pub(crate) fn with_id(direction: Direction, id: u64) -> Waiter {
         Waiter {
             direction,
             id,
             registered: NOT_REGISTERED,
             timer: None,
         }
+    }
+
+    /// The waiter's id, taken now if it has none yet.
+    #[inline]
+    pub(crate) fn id(&mut self) -> u64 {
+        if self.id == NO_ID {
+            self.id = next_waiter_id();
+        }
+        self.id
     }
 
     /// The operation is over (done, failed or dropped): forget its waker
