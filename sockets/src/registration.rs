@@ -75,14 +75,14 @@ impl Registration {
             link: RwLock::new(Link::Gone),
         });
         #[cfg(feature = "tokio")]
-        let link = Link::new(fd, &registration, tokio_link::current_runtime().as_ref())?;
+        let runtime = tokio_link::current_runtime();
+        #[cfg(feature = "tokio")]
+        let link = Link::new(fd, &registration, runtime.as_ref())?;
         #[cfg(not(feature = "tokio"))]
         let link = Link::fallback(fd, &registration)?;
-        let mut slot = write(&registration.link);
-        *slot = link;
         #[cfg(feature = "tokio")]
-        registration.confirm(&slot);
-        drop(slot);
+        registration.confirm(&link, runtime.as_ref());
+        *write(&registration.link) = link;
         Ok(registration)
     }
 
@@ -134,7 +134,7 @@ impl Registration {
             #[cfg(feature = "async-io")]
             Link::AsyncIo(_) => own_known_not_ready(&self.source, direction),
             #[cfg(feature = "tokio")]
-            Link::Tokio(tokio) if tokio.multi_thread() => {
+            Link::Tokio(tokio) if self.confirmed.load(Ordering::Acquire) == ANY_CONTEXT => {
                 with_forwarder(self, direction, |forwarder| {
                     tokio.known_not_ready(direction, forwarder)
                 })
@@ -167,7 +167,7 @@ impl Registration {
             };
             let wanted_id = wanted.as_ref().map(|handle| handle.id());
             if here == Some(wanted_id) {
-                self.confirm(&read(&self.link));
+                self.confirm(&read(&self.link), wanted.as_ref());
                 return Ok(false);
             }
             let mut link = write(&self.link);
@@ -182,9 +182,9 @@ impl Registration {
                 None if here.is_none() => return Ok(false),
                 None => Link::fallback(fd, self)?,
             };
+            self.confirm(&new, wanted.as_ref());
             std::mem::replace(&mut *link, new).unlink(fd, &self.source);
             self.source.assume_ready();
-            self.confirm(&link);
             Ok(true)
         }
         #[cfg(not(feature = "tokio"))]
@@ -194,15 +194,15 @@ impl Registration {
         }
     }
 
-    /// Records which context `link` (the current one, locked) is right for.
-    /// A multi-thread runtime's workers turn its driver for as long as it
-    /// lives (and when it shuts down, the next attempt says so), so a wait
-    /// there needs no look at the current context.
+    /// Records which context `link` (made for, or found right for,
+    /// `runtime`) suits. A multi-thread runtime's workers turn its driver
+    /// for as long as it lives (and when it shuts down, the next attempt
+    /// says so), so a wait there needs no look at the current context.
     #[cfg(feature = "tokio")]
-    fn confirm(&self, link: &Link) {
-        let confirmed = match link {
-            Link::Tokio(tokio) if tokio.multi_thread() => ANY_CONTEXT,
-            Link::Tokio(_) => tokio_link::current_task().unwrap_or(UNCONFIRMED),
+    fn confirm(&self, link: &Link, runtime: Option<&tokio::runtime::Handle>) {
+        let confirmed = match (link, runtime) {
+            (Link::Tokio(_), Some(runtime)) if tokio_link::multi_thread(runtime) => ANY_CONTEXT,
+            (Link::Tokio(_), Some(_)) => tokio_link::current_task().unwrap_or(UNCONFIRMED),
             _ => UNCONFIRMED,
         };
         self.confirmed.store(confirmed, Ordering::Release);

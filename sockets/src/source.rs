@@ -19,7 +19,7 @@
 
 use std::cell::Cell;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -90,10 +90,6 @@ pub(crate) trait SourceOwner: Send + Sync + 'static {
 pub(crate) struct Source {
     /// This socket's key in netstack's reactor (unique in the process).
     pub(crate) key: usize,
-    /// Per direction: set for good once two operations waited at once.
-    /// Until then a reactor that keeps one waker per direction (tokio's)
-    /// is given the task's own waker; from then on, the forwarder.
-    shared: [AtomicBool; 2],
     directions: [DirectionState; 2],
 }
 
@@ -107,6 +103,14 @@ struct DirectionState {
 }
 
 const CLOSED: u64 = u64::MAX;
+
+/// The tick's top bit: set for good once two operations waited in the
+/// direction at the same time. Until then a reactor that keeps one waker
+/// per direction (tokio's) is given the task's own waker; from then on, the
+/// forwarder. Kept in the tick (which counts from 1 and never comes near
+/// it) so that the source, which every asynchronous socket allocates, does
+/// not grow.
+const SHARED: u64 = 1 << 63;
 
 impl Default for DirectionState {
     fn default() -> DirectionState {
@@ -123,7 +127,6 @@ impl Source {
     pub(crate) fn new() -> Source {
         Source {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
-            shared: [AtomicBool::new(false), AtomicBool::new(false)],
             directions: [DirectionState::default(), DirectionState::default()],
         }
     }
@@ -194,7 +197,7 @@ impl Source {
     #[inline]
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn is_shared(&self, direction: Direction) -> bool {
-        self.shared[direction as usize].load(Ordering::Acquire)
+        self.tick(direction) & SHARED != 0
     }
 
     /// Records waiter `id`, whose task's own waker the reactor holds (see
@@ -218,9 +221,8 @@ impl Source {
         if state.tick.load(Ordering::Acquire) != tick {
             return false;
         }
-        let shared = &self.shared[direction as usize];
-        if shared.load(Ordering::Acquire) || waiters.has_other_than(id) {
-            shared.store(true, Ordering::Release);
+        if tick & SHARED != 0 || waiters.has_other_than(id) {
+            state.tick.fetch_or(SHARED, Ordering::AcqRel);
             drop(waiters);
             self.ready(direction);
             return false;

@@ -44,7 +44,6 @@ impl AsRawFd for Fd {
 
 pub(crate) struct TokioLink {
     runtime: Id,
-    multi_thread: bool,
     fd: AsyncFd<Fd>,
 }
 
@@ -60,6 +59,12 @@ pub(crate) fn current_runtime() -> Option<Handle> {
         return None;
     }
     Some(handle)
+}
+
+/// True for a multi-thread runtime, whose workers drive its I/O driver for
+/// as long as it lives.
+pub(crate) fn multi_thread(runtime: &Handle) -> bool {
+    runtime.runtime_flavor() == RuntimeFlavor::MultiThread
 }
 
 /// The id of the tokio task being polled on this thread, as a number
@@ -107,7 +112,6 @@ impl TokioLink {
         match registered {
             Some(Ok(fd)) => Some(TokioLink {
                 runtime: runtime.id(),
-                multi_thread: runtime.runtime_flavor() == RuntimeFlavor::MultiThread,
                 fd,
             }),
             Some(Err(_)) | None => {
@@ -119,11 +123,6 @@ impl TokioLink {
 
     pub(crate) fn runtime(&self) -> Id {
         self.runtime
-    }
-
-    /// True for a multi-thread runtime, whose workers drive it while it lives.
-    pub(crate) fn multi_thread(&self) -> bool {
-        self.multi_thread
     }
 
     /// Runs `op` while tokio reports the direction ready, with the task's
