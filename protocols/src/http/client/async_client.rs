@@ -68,7 +68,11 @@ impl Default for AsyncClient {
 impl RequestBuilder<AsyncClient> {
     /// Sends the request; resolves once the response head has arrived.
     pub async fn send(self) -> Result<AsyncResponse> {
-        self.client.send_prepared(self.request?).await
+        let request = self.request?;
+        // The exchange's future is kilobytes: on the heap it is made once
+        // and never moved, where inline it would be copied at every
+        // `.await` that holds it.
+        Box::pin(self.client.send_prepared(request)).await
     }
 }
 
@@ -93,7 +97,8 @@ impl AsyncClient {
 
     /// Sends an [`http::Request`] built elsewhere (its URI must be absolute).
     pub async fn execute<B: Into<Body>>(&self, request: http::Request<B>) -> Result<AsyncResponse> {
-        self.send_prepared(Prepared::from_http(request)?).await
+        let request = Prepared::from_http(request)?;
+        Box::pin(self.send_prepared(request)).await
     }
 
     /// A request builder from an [`http::Request`], to add settings before sending.
@@ -129,13 +134,15 @@ impl AsyncClient {
                     resolver,
                     host,
                     limit,
-                } => Outcome::Resolved(timed(limit, resolver.resolve_async(host)).await),
+                } => Outcome::Resolved(Box::pin(timed(limit, resolver.resolve_async(host))).await),
                 Step::Connect {
                     host,
                     port,
                     options,
-                } => Outcome::Connected(TcpClient::connect_with_async(host, port, options).await),
-                Step::Handshake(tls) => Outcome::Handshaken(tls.handshake_async().await),
+                } => Outcome::Connected(
+                    Box::pin(TcpClient::connect_with_async(host, port, options)).await,
+                ),
+                Step::Handshake(tls) => Outcome::Handshaken(Box::pin(tls.handshake_async()).await),
                 Step::Write { stream, bytes, t } => {
                     Outcome::Wrote(stream.write_all_async(bytes, t).await)
                 }
@@ -156,7 +163,7 @@ impl AsyncClient {
                     if !redirect {
                         return Ok(response);
                     }
-                    response.discard().await;
+                    Box::pin(response.discard()).await;
                     Outcome::Discarded
                 }
             };

@@ -355,20 +355,13 @@ macro_rules! accessors {
             head.map(|()| self)
         }
 
-        /// The announced length (within the limit) as a first capacity.
-        fn capacity_hint(&self) -> usize {
-            self.content_length()
-                .unwrap_or(0)
-                .min(self.parts.max_body_size)
-                .min(1 << 20) as usize
-        }
-
-        fn check_announced_size(&self) -> Result<()> {
+        /// Where [`bytes`](Self::bytes) gathers the body, sized by the
+        /// announced length; a length over the limit fails at once.
+        fn collector(&self) -> Result<Collector> {
+            let limit = self.parts.max_body_size;
             match self.content_length() {
-                Some(length) if length > self.parts.max_body_size => Err(Error::BodyTooLarge {
-                    limit: self.parts.max_body_size,
-                }),
-                _ => Ok(()),
+                Some(length) if length > limit => Err(Error::BodyTooLarge { limit }),
+                announced => Ok(Collector::new(announced, limit)),
             }
         }
     };
@@ -411,19 +404,12 @@ impl Response {
     /// Reads the whole body, up to [`ClientBuilder::max_body_size`](super::ClientBuilder::max_body_size)
     /// (then `Error::BodyTooLarge`).
     pub fn bytes(mut self) -> Result<Bytes> {
-        self.check_announced_size()?;
-        let limit = self.parts.max_body_size;
-        let mut body = Vec::with_capacity(self.capacity_hint());
-        let mut buf = [0u8; 16 * 1024];
+        let mut collector = self.collector()?;
         loop {
-            let n = self.body.read_sync(&mut buf)?;
-            if n == 0 {
-                return Ok(Bytes::from(body));
+            let n = self.body.read_sync(collector.room())?;
+            if collector.filled(n)? {
+                return Ok(collector.into_bytes());
             }
-            if (body.len() + n) as u64 > limit {
-                return Err(Error::BodyTooLarge { limit });
-            }
-            body.extend_from_slice(&buf[..n]);
         }
     }
 
@@ -509,19 +495,12 @@ impl AsyncResponse {
 
     /// Reads the whole body, up to [`ClientBuilder::max_body_size`](super::ClientBuilder::max_body_size).
     pub async fn bytes(mut self) -> Result<Bytes> {
-        self.check_announced_size()?;
-        let limit = self.parts.max_body_size;
-        let mut body = Vec::with_capacity(self.capacity_hint());
-        let mut buf = vec![0u8; 16 * 1024];
+        let mut collector = self.collector()?;
         loop {
-            let n = self.read_body(&mut buf).await?;
-            if n == 0 {
-                return Ok(Bytes::from(body));
+            let n = self.read_body(collector.room()).await?;
+            if collector.filled(n)? {
+                return Ok(collector.into_bytes());
             }
-            if (body.len() + n) as u64 > limit {
-                return Err(Error::BodyTooLarge { limit });
-            }
-            body.extend_from_slice(&buf[..n]);
         }
     }
 
@@ -572,5 +551,63 @@ impl futures_io::AsyncRead for AsyncResponse {
             .body
             .poll_read_async(cx, buf)
             .map_err(into_io)
+    }
+}
+
+/// A whole body gathered into one buffer, each read going straight into
+/// its spare room: no scratch buffer to zero and copy from.
+struct Collector {
+    body: Vec<u8>,
+    limit: u64,
+    /// Where the room of the last [`Collector::room`] begins.
+    filled_to: usize,
+}
+
+/// The most room one read gets.
+const ROOM_MAX: usize = 16 * 1024;
+/// The room a read gets once the buffer is full.
+const ROOM_MIN: usize = 4 * 1024;
+
+impl Collector {
+    /// For a body of `announced` bytes (already checked against `limit`),
+    /// or of unknown length.
+    fn new(announced: Option<u64>, limit: u64) -> Collector {
+        // One byte more than announced, so that the read that finds the end
+        // has room without growing the buffer.
+        let capacity = announced.map_or(0, |length| length.min(1 << 20) as usize + 1);
+        Collector {
+            body: Vec::with_capacity(capacity),
+            limit,
+            filled_to: 0,
+        }
+    }
+
+    /// Room for the next read: the spare capacity (up to 16 KiB), or 4 KiB
+    /// more once it is used up.
+    fn room(&mut self) -> &mut [u8] {
+        let start = self.body.len();
+        let spare = self.body.capacity() - start;
+        let room = if spare > 0 {
+            spare.min(ROOM_MAX)
+        } else {
+            ROOM_MIN
+        };
+        self.body.resize(start + room, 0);
+        self.filled_to = start;
+        &mut self.body[start..]
+    }
+
+    /// `n` bytes were read into the room; true at the end of the body.
+    fn filled(&mut self, n: usize) -> Result<bool> {
+        let len = self.filled_to + n;
+        self.body.truncate(len);
+        if len as u64 > self.limit {
+            return Err(Error::BodyTooLarge { limit: self.limit });
+        }
+        Ok(n == 0)
+    }
+
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self.body)
     }
 }
