@@ -436,6 +436,25 @@ impl ResponseReader {
 
     /// Takes the bytes buffered and not yet used (those that followed a
     /// `101 Switching Protocols` head belong to the new protocol).
+    /// The buffer, for the connection to keep while it idles: only when
+    /// everything in it was used, and it is no larger than a body read's.
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        if self.has_buffered() || self.buf.len() > READ_CHUNK {
+            return Vec::new();
+        }
+        self.pos = 0;
+        self.end = 0;
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Reads into `buf` (a buffer an earlier exchange on the connection
+    /// left) instead of making a new one, if nothing was read yet.
+    pub fn reuse(&mut self, buf: Vec<u8>) {
+        if self.buf.is_empty() && self.end == 0 {
+            self.buf = buf;
+        }
+    }
+
     pub fn take_buffered(&mut self) -> Vec<u8> {
         let rest = self.buf[self.pos..self.end].to_vec();
         self.pos = self.end;

@@ -382,10 +382,11 @@ impl Exchange {
     fn begin(&mut self) -> Result<()> {
         let config = &self.shared.config;
         if !self.hop.retried {
-            if let Some(stream) = self.shared.pool.take(&self.hop.key) {
+            if let Some(mut stream) = self.shared.pool.take(&self.hop.key) {
                 config.trace(|| TraceEvent::Reused {
                     url: &self.request.url,
                 });
+                self.hop.reader.reuse(mem::take(&mut stream.read_buffer));
                 self.hop.reused = true;
                 self.hop.timings.reused = true;
                 return self.open(stream);

@@ -226,11 +226,12 @@ pub(crate) enum Route {
 
 /// The host of `url` as a connect target (IPv6 without brackets).
 pub(crate) fn url_host(url: &Url) -> Result<String> {
-    match url.host() {
-        Some(url::Host::Domain(d)) => Ok(d.to_string()),
-        Some(url::Host::Ipv4(ip)) => Ok(ip.to_string()),
-        Some(url::Host::Ipv6(ip)) => Ok(ip.to_string()),
-        None => Err(Error::InvalidRequest(format!("{url} has no host"))),
+    match (url.host(), url.host_str()) {
+        (Some(url::Host::Ipv6(ip)), _) => Ok(ip.to_string()),
+        // A domain, or an IPv4 address as the URL already spells it (the
+        // dotted form `Ipv4Addr` would print, without formatting it again).
+        (Some(_), Some(host)) => Ok(host.to_string()),
+        _ => Err(Error::InvalidRequest(format!("{url} has no host"))),
     }
 }
 
@@ -661,5 +662,20 @@ impl Shared {
     pub fn new(config: Config) -> Arc<Shared> {
         let pool = pool::Pool::new(config.pool);
         Arc::new(Shared { config, pool })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_urls_host_is_its_connect_target() {
+        let host = |url: &str| url_host(&Url::parse(url).unwrap());
+        assert_eq!(host("http://127.0.0.1:8080/").unwrap(), "127.0.0.1");
+        assert_eq!(host("http://Example.COM/").unwrap(), "example.com");
+        assert_eq!(host("http://[::1]:80/").unwrap(), "::1");
+        assert_eq!(host("http://[::ffff:1.2.3.4]/").unwrap(), "::ffff:1.2.3.4");
+        assert!(host("unix:/run/socket").is_err());
     }
 }

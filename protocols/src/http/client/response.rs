@@ -106,8 +106,9 @@ impl BodyState {
 
     fn complete(&mut self) {
         self.finished.get_or_insert_with(Instant::now);
-        if let Some(stream) = self.stream.take() {
+        if let Some(mut stream) = self.stream.take() {
             if self.reusable && self.pipeline.clean_end() {
+                stream.read_buffer = self.pipeline.reader.take_buffer();
                 self.pool.put(self.key.clone(), stream);
             }
         }

@@ -62,6 +62,10 @@ pub(crate) struct Stream {
     /// The peer's address, asked once per connection (every response
     /// reports it).
     pub remote: Option<std::net::SocketAddr>,
+    /// The response reader's buffer, kept while the connection idles in
+    /// the pool so that the next exchange on it does not allocate and
+    /// zero-fill a new one.
+    pub read_buffer: Vec<u8>,
     read_set: Option<Option<Duration>>,
     write_set: Option<Option<Duration>>,
 }
@@ -115,6 +119,7 @@ impl Stream {
             io,
             tls_info,
             remote: None,
+            read_buffer: Vec::new(),
             read_set: None,
             write_set: None,
         };

@@ -165,3 +165,33 @@ fn the_deadline_outranks_a_longer_read_timeout() {
         }
     ));
 }
+
+#[test]
+fn a_used_up_buffer_is_kept_for_the_next_exchange_and_one_with_bytes_left_is_not() {
+    let mut reader = ResponseReader::new(Limits::default());
+    let input = b"HTTP/1.1 204 No Content\r\n\r\n";
+    let space = reader.read_space();
+    space[..input.len()].copy_from_slice(input);
+    reader.filled(input.len());
+    assert!(reader.poll_head().unwrap().is_some());
+    let kept = reader.take_buffer();
+    assert!(!kept.is_empty(), "everything was used: the buffer is kept");
+
+    let mut next = ResponseReader::new(Limits::default());
+    let address = kept.as_ptr();
+    next.reuse(kept);
+    assert_eq!(
+        next.read_space().as_ptr(),
+        address,
+        "the next reads go into it"
+    );
+
+    // Bytes that followed the response: the buffer goes with them.
+    let mut reader = ResponseReader::new(Limits::default());
+    let input = b"HTTP/1.1 204 No Content\r\n\r\nextra";
+    let space = reader.read_space();
+    space[..input.len()].copy_from_slice(input);
+    reader.filled(input.len());
+    assert!(reader.poll_head().unwrap().is_some());
+    assert!(reader.take_buffer().is_empty());
+}
