@@ -101,7 +101,10 @@ macro_rules! request_methods {
             method: http::Method,
             url: impl crate::IntoUrl,
         ) -> RequestBuilder<$client> {
-            RequestBuilder::new(self.clone(), method, url.url_text())
+            let url = url
+                .into_parsed()
+                .map_err(crate::http::Error::InvalidRequest);
+            RequestBuilder::new(self.clone(), method, url)
         }
 
         /// A `GET` request.

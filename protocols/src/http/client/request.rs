@@ -141,10 +141,10 @@ pub struct RequestBuilder<C> {
 }
 
 impl<C> RequestBuilder<C> {
-    pub(crate) fn new(client: C, method: Method, url: &str) -> RequestBuilder<C> {
+    pub(crate) fn new(client: C, method: Method, url: Result<Url>) -> RequestBuilder<C> {
         RequestBuilder {
             client,
-            request: parse_url(url).map(|url| Prepared::new(method, url)),
+            request: url.map(|url| Prepared::new(method, url)),
         }
     }
 
