@@ -25,6 +25,17 @@ use netstack::transport::tls::TlsClientConfig;
 
 use crate::fetch::{exit, verbose};
 
+/// Writes one line to stderr in a single write (`eprintln!` writes each
+/// formatted piece on its own), so that a line of `-v` output never comes
+/// out split around a message printed on stdout when both go to one pipe.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    }};
+}
+
 /// How long the client waits for the server's close frame after its own.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
@@ -63,7 +74,7 @@ pub fn run(args: WsArgs) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, message)) => {
-            eprintln!("netstack ws: {message}");
+            note!("netstack ws: {message}");
             ExitCode::from(code)
         }
     }
@@ -122,8 +133,8 @@ async fn session(builder: WebSocketBuilder, verbose: bool) -> Result<(), Failure
     let mut socket = builder.connect_async().await.map_err(failure)?;
     if verbose {
         match socket.protocol() {
-            Some(protocol) => eprintln!("* websocket: open, subprotocol {protocol}"),
-            None => eprintln!("* websocket: open"),
+            Some(protocol) => note!("* websocket: open, subprotocol {protocol}"),
+            None => note!("* websocket: open"),
         }
     }
     let mut lines = stdin_lines();
@@ -155,13 +166,13 @@ async fn session(builder: WebSocketBuilder, verbose: bool) -> Result<(), Failure
         match event {
             Event::Line(Some(line)) => {
                 if verbose {
-                    eprintln!("> text ({} bytes)", line.len());
+                    note!("> text ({} bytes)", line.len());
                 }
                 socket.send(Message::Text(line)).await.map_err(failure)?;
             }
             Event::Line(None) => {
                 if verbose {
-                    eprintln!("> close 1000");
+                    note!("> close 1000");
                 }
                 let normal = CloseFrame {
                     code: CloseCode::NORMAL,
@@ -187,26 +198,26 @@ fn show(message: &Message, verbose: bool) -> bool {
     match message {
         Message::Text(text) => {
             if verbose {
-                eprintln!("< text ({} bytes)", text.len());
+                note!("< text ({} bytes)", text.len());
             }
             let _ = writeln!(out, "{text}");
         }
         Message::Binary(data) => {
             if verbose {
-                eprintln!("< binary ({} bytes)", data.len());
+                note!("< binary ({} bytes)", data.len());
             }
             let _ = out.write_all(data);
             let _ = writeln!(out);
         }
-        Message::Ping(data) if verbose => eprintln!("< ping ({} bytes), answered", data.len()),
-        Message::Pong(data) if verbose => eprintln!("< pong ({} bytes)", data.len()),
+        Message::Ping(data) if verbose => note!("< ping ({} bytes), answered", data.len()),
+        Message::Pong(data) if verbose => note!("< pong ({} bytes)", data.len()),
         Message::Ping(_) | Message::Pong(_) => {}
         Message::Close(frame) => {
             if verbose {
                 match frame {
-                    Some(frame) if frame.reason.is_empty() => eprintln!("< close {}", frame.code),
-                    Some(frame) => eprintln!("< close {} ({})", frame.code, frame.reason),
-                    None => eprintln!("< close (no code)"),
+                    Some(frame) if frame.reason.is_empty() => note!("< close {}", frame.code),
+                    Some(frame) => note!("< close {} ({})", frame.code, frame.reason),
+                    None => note!("< close (no code)"),
                 }
             }
             let _ = out.flush();

@@ -2,7 +2,7 @@
 //! hook (`*` for what the stack did, `>` for what was sent, `<` for what
 //! arrived), like curl's.
 
-use std::io::Write;
+use std::io::{LineWriter, Write};
 use std::time::Duration;
 
 use netstack::protocols::fetch::FetchResponse;
@@ -12,9 +12,12 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
-/// Writes one trace event to stderr.
+/// Writes one trace event to stderr, each line in a single write (stderr
+/// is unbuffered and `writeln!` writes each formatted piece on its own), so
+/// that a line never comes out split around output on stdout when both go
+/// to one pipe.
 pub fn trace(event: &TraceEvent<'_>) {
-    let mut err = std::io::stderr().lock();
+    let mut err = LineWriter::new(std::io::stderr().lock());
     let _ = match event {
         TraceEvent::Resolved {
             host,
@@ -117,7 +120,7 @@ pub fn trace(event: &TraceEvent<'_>) {
 
 /// The closing lines: what arrived and how long each phase took.
 pub fn summary(response: &FetchResponse, received: u64) {
-    let mut err = std::io::stderr().lock();
+    let mut err = LineWriter::new(std::io::stderr().lock());
     let _ = writeln!(err, "* fetch: {received} bytes from {}", response.url());
     if let Some(http) = response.http() {
         let t = http.timings();
