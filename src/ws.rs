@@ -25,14 +25,10 @@ use netstack::transport::tls::TlsClientConfig;
 
 use crate::fetch::{exit, verbose};
 
-/// Writes one line to stderr in a single write (`eprintln!` writes each
-/// formatted piece on its own), so that a line of `-v` output never comes
-/// out split around a message printed on stdout when both go to one pipe.
+/// `eprintln!`, a whole line per write (see [`verbose::lines`]).
 macro_rules! note {
     ($($arg:tt)*) => {{
-        let mut line = format!($($arg)*);
-        line.push('\n');
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        let _ = writeln!(verbose::lines(), $($arg)*);
     }};
 }
 

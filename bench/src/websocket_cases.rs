@@ -372,28 +372,84 @@ async fn tungstenite_bulk_async(messages: u64) -> BenchResult<f64> {
 
 // ----- blocking -----
 
-fn netstack_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
+/// A netstack `HttpServer` whose WebSocket connections run `serve`, and
+/// the blocking client connected to it.
+fn netstack_sync_pair<F>(limit: Duration, serve: F) -> BenchResult<(HttpServer, WebSocket)>
+where
+    F: Fn(WebSocket) + Clone + Send + Sync + 'static,
+{
     let server = HttpServer::bind(
         ([127, 0, 0, 1], 0),
         ServerConfig::default(),
         move |request: Request| {
             Accept::new(&request)
                 .read_timeout(Some(limit))
-                .serve(|mut socket: WebSocket| {
-                    while let Ok(message) = socket.read_message() {
-                        if let Message::Binary(_) = message {
-                            if socket.send(message).is_err() {
-                                break;
-                            }
-                        }
-                    }
-                })
+                .serve(serve.clone())
         },
     )?;
     let address = server.local_endpoint().as_ip().ok_or("no address")?;
-    let mut socket = WebSocket::builder(format!("ws://{address}/"))
+    let socket = WebSocket::builder(format!("ws://{address}/"))
         .read_timeout(Some(limit))
         .connect()?;
+    Ok((server, socket))
+}
+
+/// Closes the client, then the server.
+fn netstack_sync_finish(mut socket: WebSocket, server: HttpServer) -> BenchResult<()> {
+    socket.close(None)?;
+    let _ = socket.read_message();
+    drop(socket);
+    server.shutdown();
+    Ok(())
+}
+
+type TungsteniteSync = tungstenite::WebSocket<StdStream>;
+
+/// A tungstenite server thread of one connection running `serve`, and the
+/// blocking client connected to it.
+fn tungstenite_sync_pair(
+    limit: Duration,
+    serve: impl FnOnce(TungsteniteSync) + Send + 'static,
+) -> BenchResult<(thread::JoinHandle<BenchResult<()>>, TungsteniteSync)> {
+    let listener = StdListener::bind("127.0.0.1:0")?;
+    let address = listener.local_addr()?;
+    let server = thread::spawn(move || -> BenchResult<()> {
+        let (tcp, _) = listener.accept()?;
+        tcp.set_nodelay(true)?;
+        tcp.set_read_timeout(Some(limit))?;
+        serve(tungstenite::accept(tcp).map_err(|e| e.to_string())?);
+        Ok(())
+    });
+    let tcp = StdStream::connect(address)?;
+    tcp.set_nodelay(true)?;
+    tcp.set_read_timeout(Some(limit))?;
+    let (socket, _) =
+        tungstenite::client(format!("ws://{address}/"), tcp).map_err(|e| e.to_string())?;
+    Ok((server, socket))
+}
+
+/// Closes the client, then waits for the server thread.
+fn tungstenite_sync_finish(
+    mut socket: TungsteniteSync,
+    server: thread::JoinHandle<BenchResult<()>>,
+) -> BenchResult<()> {
+    socket.close(None)?;
+    while socket.read().is_ok() {}
+    server
+        .join()
+        .map_err(|_| "the tungstenite server thread panicked")?
+}
+
+fn netstack_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
+    let (server, mut socket) = netstack_sync_pair(limit, |mut socket: WebSocket| {
+        while let Ok(message) = socket.read_message() {
+            if let Message::Binary(_) = message {
+                if socket.send(message).is_err() {
+                    break;
+                }
+            }
+        }
+    })?;
     let start = Instant::now();
     for trip in 0..trips {
         let sent = payload(ECHO_BYTES, trip);
@@ -404,33 +460,18 @@ fn netstack_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
         }
     }
     let rate = per_second(trips, start);
-    socket.close(None)?;
-    let _ = socket.read_message();
-    drop(socket);
-    server.shutdown();
+    netstack_sync_finish(socket, server)?;
     Ok(rate)
 }
 
 fn tungstenite_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
-    let listener = StdListener::bind("127.0.0.1:0")?;
-    let address = listener.local_addr()?;
-    let server = thread::spawn(move || -> BenchResult<()> {
-        let (tcp, _) = listener.accept()?;
-        tcp.set_nodelay(true)?;
-        tcp.set_read_timeout(Some(limit))?;
-        let mut socket = tungstenite::accept(tcp).map_err(|e| e.to_string())?;
+    let (server, mut socket) = tungstenite_sync_pair(limit, |mut socket| {
         while let Ok(message) = socket.read() {
             if message.is_binary() && socket.send(message).is_err() {
                 break;
             }
         }
-        Ok(())
-    });
-    let tcp = StdStream::connect(address)?;
-    tcp.set_nodelay(true)?;
-    tcp.set_read_timeout(Some(limit))?;
-    let (mut socket, _) =
-        tungstenite::client(format!("ws://{address}/"), tcp).map_err(|e| e.to_string())?;
+    })?;
     let start = Instant::now();
     for trip in 0..trips {
         let sent = payload(ECHO_BYTES, trip);
@@ -441,38 +482,22 @@ fn tungstenite_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
         }
     }
     let rate = per_second(trips, start);
-    socket.close(None)?;
-    while socket.read().is_ok() {}
-    server
-        .join()
-        .map_err(|_| "the tungstenite server thread panicked")??;
+    tungstenite_sync_finish(socket, server)?;
     Ok(rate)
 }
 
 fn netstack_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
-    let server = HttpServer::bind(
-        ([127, 0, 0, 1], 0),
-        ServerConfig::default(),
-        move |request: Request| {
-            Accept::new(&request)
-                .read_timeout(Some(limit))
-                .serve(move |mut socket: WebSocket| {
-                    let mut received = 0u64;
-                    while let Ok(message) = socket.read_message() {
-                        if let Message::Binary(data) = message {
-                            received += data.len() as u64;
-                            if received == messages * BULK_BYTES as u64 {
-                                let _ = socket.send(Message::Text(received.to_string()));
-                            }
-                        }
-                    }
-                })
-        },
-    )?;
-    let address = server.local_endpoint().as_ip().ok_or("no address")?;
-    let mut socket = WebSocket::builder(format!("ws://{address}/"))
-        .read_timeout(Some(limit))
-        .connect()?;
+    let (server, mut socket) = netstack_sync_pair(limit, move |mut socket: WebSocket| {
+        let mut received = 0u64;
+        while let Ok(message) = socket.read_message() {
+            if let Message::Binary(data) = message {
+                received += data.len() as u64;
+                if received == messages * BULK_BYTES as u64 {
+                    let _ = socket.send(Message::Text(received.to_string()));
+                }
+            }
+        }
+    })?;
     let data = payload(BULK_BYTES, 7);
     let start = Instant::now();
     for _ in 0..messages {
@@ -484,21 +509,12 @@ fn netstack_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
         other => return Err(format!("the server counted {other:?}, not {expected}").into()),
     }
     let rate = mib_per_second(messages, start);
-    socket.close(None)?;
-    let _ = socket.read_message();
-    drop(socket);
-    server.shutdown();
+    netstack_sync_finish(socket, server)?;
     Ok(rate)
 }
 
 fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
-    let listener = StdListener::bind("127.0.0.1:0")?;
-    let address = listener.local_addr()?;
-    let server = thread::spawn(move || -> BenchResult<()> {
-        let (tcp, _) = listener.accept()?;
-        tcp.set_nodelay(true)?;
-        tcp.set_read_timeout(Some(limit))?;
-        let mut socket = tungstenite::accept(tcp).map_err(|e| e.to_string())?;
+    let (server, mut socket) = tungstenite_sync_pair(limit, move |mut socket| {
         let mut received = 0u64;
         while let Ok(message) = socket.read() {
             if let TMessage::Binary(data) = message {
@@ -508,13 +524,7 @@ fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
                 }
             }
         }
-        Ok(())
-    });
-    let tcp = StdStream::connect(address)?;
-    tcp.set_nodelay(true)?;
-    tcp.set_read_timeout(Some(limit))?;
-    let (mut socket, _) =
-        tungstenite::client(format!("ws://{address}/"), tcp).map_err(|e| e.to_string())?;
+    })?;
     let data = payload(BULK_BYTES, 7);
     let start = Instant::now();
     for _ in 0..messages {
@@ -526,10 +536,6 @@ fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
         other => return Err(format!("the server counted {other:?}, not {expected}").into()),
     }
     let rate = mib_per_second(messages, start);
-    socket.close(None)?;
-    while socket.read().is_ok() {}
-    server
-        .join()
-        .map_err(|_| "the tungstenite server thread panicked")??;
+    tungstenite_sync_finish(socket, server)?;
     Ok(rate)
 }

@@ -2,7 +2,7 @@
 //! hook (`*` for what the stack did, `>` for what was sent, `<` for what
 //! arrived), like curl's.
 
-use std::io::{LineWriter, Write};
+use std::io::{LineWriter, StderrLock, Write};
 use std::time::Duration;
 
 use netstack::protocols::fetch::FetchResponse;
@@ -12,12 +12,16 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
-/// Writes one trace event to stderr, each line in a single write (stderr
-/// is unbuffered and `writeln!` writes each formatted piece on its own), so
-/// that a line never comes out split around output on stdout when both go
-/// to one pipe.
+/// stderr, written a whole line at a time: stderr is unbuffered, and
+/// `writeln!` on it writes each formatted piece on its own, so a line could
+/// come out split around output on stdout when both go to one pipe.
+pub fn lines() -> LineWriter<StderrLock<'static>> {
+    LineWriter::new(std::io::stderr().lock())
+}
+
+/// Writes one trace event to stderr.
 pub fn trace(event: &TraceEvent<'_>) {
-    let mut err = LineWriter::new(std::io::stderr().lock());
+    let mut err = lines();
     let _ = match event {
         TraceEvent::Resolved {
             host,
@@ -120,7 +124,7 @@ pub fn trace(event: &TraceEvent<'_>) {
 
 /// The closing lines: what arrived and how long each phase took.
 pub fn summary(response: &FetchResponse, received: u64) {
-    let mut err = LineWriter::new(std::io::stderr().lock());
+    let mut err = lines();
     let _ = writeln!(err, "* fetch: {received} bytes from {}", response.url());
     if let Some(http) = response.http() {
         let t = http.timings();

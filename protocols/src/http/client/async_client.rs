@@ -15,8 +15,8 @@ use crate::http::client::{ClientBuilder, Config, Shared};
 use crate::http::span::Span;
 use crate::http::Result;
 
-/// An asynchronous HTTP/1.1 client with a connection pool: the
-/// [`Client`](crate::http::client::Client)'s behaviour, as futures. Runs under any
+/// An asynchronous HTTP/1.1 client with a connection pool: the blocking
+/// `Client`'s behaviour, as futures. Runs under any
 /// executor (tokio, smol, `sockets::block_on`); cheap to clone.
 ///
 /// ```

@@ -434,8 +434,6 @@ impl ResponseReader {
         self.received > 0
     }
 
-    /// Takes the bytes buffered and not yet used (those that followed a
-    /// `101 Switching Protocols` head belong to the new protocol).
     /// The buffer, for the connection to keep while it idles: only when
     /// everything in it was used, and it is no larger than a body read's.
     pub fn take_buffer(&mut self) -> Vec<u8> {
@@ -455,6 +453,8 @@ impl ResponseReader {
         }
     }
 
+    /// Takes the bytes buffered and not yet used (those that followed a
+    /// `101 Switching Protocols` head belong to the new protocol).
     pub fn take_buffered(&mut self) -> Vec<u8> {
         let rest = self.buf[self.pos..self.end].to_vec();
         self.pos = self.end;

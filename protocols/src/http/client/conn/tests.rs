@@ -166,14 +166,19 @@ fn the_deadline_outranks_a_longer_read_timeout() {
     ));
 }
 
-#[test]
-fn a_used_up_buffer_is_kept_for_the_next_exchange_and_one_with_bytes_left_is_not() {
+/// A reader that has received `input` and parsed the response head in it.
+fn reader_after_head(input: &[u8]) -> ResponseReader {
     let mut reader = ResponseReader::new(Limits::default());
-    let input = b"HTTP/1.1 204 No Content\r\n\r\n";
     let space = reader.read_space();
     space[..input.len()].copy_from_slice(input);
     reader.filled(input.len());
     assert!(reader.poll_head().unwrap().is_some());
+    reader
+}
+
+#[test]
+fn a_used_up_buffer_is_kept_for_the_next_exchange_and_one_with_bytes_left_is_not() {
+    let mut reader = reader_after_head(b"HTTP/1.1 204 No Content\r\n\r\n");
     let kept = reader.take_buffer();
     assert!(!kept.is_empty(), "everything was used: the buffer is kept");
 
@@ -187,11 +192,6 @@ fn a_used_up_buffer_is_kept_for_the_next_exchange_and_one_with_bytes_left_is_not
     );
 
     // Bytes that followed the response: the buffer goes with them.
-    let mut reader = ResponseReader::new(Limits::default());
-    let input = b"HTTP/1.1 204 No Content\r\n\r\nextra";
-    let space = reader.read_space();
-    space[..input.len()].copy_from_slice(input);
-    reader.filled(input.len());
-    assert!(reader.poll_head().unwrap().is_some());
+    let mut reader = reader_after_head(b"HTTP/1.1 204 No Content\r\n\r\nextra");
     assert!(reader.take_buffer().is_empty());
 }
