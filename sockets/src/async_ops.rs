@@ -56,7 +56,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::pin::pin;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -70,6 +69,7 @@ use crate::message::{receive_message, ReceivedMessage};
 use crate::reactor::Timer;
 
 use crate::buffers::{as_uninit, as_uninit_slices, reported_flags, segment_window};
+use crate::op::Verb;
 use crate::send_file::{open_for_sending, send_file_chunks};
 use crate::socket::Socket;
 use crate::source::{Attempt, Direction};
@@ -77,71 +77,19 @@ use crate::wait::{wait_for, wait_ready, SelectMode, Waited};
 use crate::waiter::Waiter;
 use crate::Dns;
 
-/// The future of one asynchronous operation: a hand-written state machine
-/// (not nested `async fn`s) so that a parked receive stays small — it is
-/// what each of 10,000 idle connections holds.
-pub(crate) struct Op<'a, F, D> {
-    socket: &'a Socket,
-    verb: &'static str,
-    direction: Direction,
-    /// Made at the first poll (registering the socket then).
-    waiter: Option<Waiter>,
-    op: F,
-    drained: D,
-}
-
-impl<T, F, D> Future for Op<'_, F, D>
-where
-    F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
-    D: Fn(&T) -> bool + Unpin,
-{
-    type Output = Result<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        let this = self.get_mut();
-        let socket = this.socket;
-        let waiter = match &mut this.waiter {
-            Some(waiter) => waiter,
-            None => {
-                if socket.registration_if_made().is_none() {
-                    if let Err(err) = socket.registration(this.verb) {
-                        return Poll::Ready(Err(err));
-                    }
-                }
-                this.waiter.insert(Waiter::new(this.direction))
-            }
-        };
-        let timeout = socket.cached_timeout(match this.direction {
-            Direction::Read => SelectMode::Read,
-            Direction::Write => SelectMode::Write,
-        });
-        socket.poll_op(cx, waiter, this.verb, timeout, &mut this.op, &this.drained)
-    }
-}
-
-impl<F, D> Drop for Op<'_, F, D> {
-    fn drop(&mut self) {
-        if let (Some(waiter), Some(registration)) =
-            (&mut self.waiter, self.socket.registration_if_made())
-        {
-            waiter.done(&registration.source);
-        }
-    }
-}
-
-/// For calls whose result says nothing about readiness.
-fn never<T>(_: &T) -> bool {
-    false
-}
-
 impl Socket {
     /// One step of an asynchronous operation: try the non-blocking call
     /// unless the direction is known not to be ready; otherwise register
     /// the waker (and the timeout) and return `Pending`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "every poll of every operation comes here with the parts its future keeps apart"
+    )]
     pub(crate) fn poll_op<T>(
         &self,
         cx: &mut Context<'_>,
         waiter: &mut Waiter,
+        direction: Direction,
         verb: &'static str,
         timeout: Option<Duration>,
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
@@ -153,15 +101,14 @@ impl Socket {
             };
             let source = &registration.source;
             let Some(guard) = self.handle_enter() else {
-                waiter.done(source);
+                waiter.done(direction, source);
                 return Poll::Ready(Err(self.closed_error(verb)));
             };
-            let direction = waiter.direction;
             let tick = source.tick(direction);
             let attempt = registration.try_io(cx, direction, tick, || op(&guard), &drained);
             let (stale, direct) = match attempt {
                 Attempt::Done(Ok(value)) => {
-                    waiter.done(source);
+                    waiter.done(direction, source);
                     return Poll::Ready(Ok(value));
                 }
                 Attempt::Done(Err(err)) => {
@@ -169,7 +116,7 @@ impl Socket {
                     if err.kind() == io::ErrorKind::Interrupted && !self.is_closed() {
                         continue;
                     }
-                    waiter.done(source);
+                    waiter.done(direction, source);
                     return Poll::Ready(Err(self.os_error(&err, self.describe(verb))));
                 }
                 // The executor wants the task to yield; it has arranged the wake-up.
@@ -192,7 +139,7 @@ impl Socket {
                 Ok(moved) if moved || stale => continue, // try on the new reactor
                 Ok(_) => {}
                 Err(err) => {
-                    waiter.done(source);
+                    waiter.done(direction, source);
                     return Poll::Ready(Err(self.os_error(&err, "register with a reactor")));
                 }
             }
@@ -200,7 +147,7 @@ impl Socket {
             if let Some(timeout) = timeout {
                 let timer = waiter.timer.get_or_insert_with(|| Timer::after(timeout));
                 if timer.poll_expired(cx).is_ready() {
-                    waiter.done(source);
+                    waiter.done(direction, source);
                     return Poll::Ready(Err(Error::new(
                         SocketError::TimedOut,
                         self.describe(verb),
@@ -209,51 +156,6 @@ impl Socket {
                 }
             }
             return Poll::Pending;
-        }
-    }
-
-    /// Runs `op` asynchronously until it stops returning `WouldBlock`.
-    pub(crate) fn async_op<T, F>(
-        &self,
-        verb: &'static str,
-        direction: Direction,
-        op: F,
-    ) -> Op<'_, F, fn(&T) -> bool>
-    where
-        F: FnMut(&socket2::Socket) -> io::Result<T> + Unpin,
-    {
-        self.op_with(verb, direction, op, never::<T>)
-    }
-
-    /// Like [`async_op`](Socket::async_op) for a transfer of `len` bytes;
-    /// see [`short_transfer`](Socket::short_transfer).
-    pub(crate) fn async_transfer<F>(
-        &self,
-        verb: &'static str,
-        direction: Direction,
-        len: usize,
-        op: F,
-    ) -> Op<'_, F, impl Fn(&usize) -> bool + Unpin>
-    where
-        F: FnMut(&socket2::Socket) -> io::Result<usize> + Unpin,
-    {
-        self.op_with(verb, direction, op, self.short_transfer(len))
-    }
-
-    fn op_with<F, D>(
-        &self,
-        verb: &'static str,
-        direction: Direction,
-        op: F,
-        drained: D,
-    ) -> Op<'_, F, D> {
-        Op {
-            socket: self,
-            verb,
-            direction,
-            waiter: None,
-            op,
-            drained,
         }
     }
 
@@ -269,7 +171,7 @@ impl Socket {
     /// Accepts a connection without blocking a thread; bounded by the receive timeout.
     pub async fn accept_async(&self) -> Result<Socket> {
         let (socket, _) = self
-            .async_op("accept", Direction::Read, |s| s.accept())
+            .async_op(Verb::Accept, Direction::Read, |_, s| s.accept())
             .await?;
         Ok(self.accepted(socket))
     }
@@ -310,15 +212,17 @@ impl Socket {
         // then read how it ended.
         let timeout = self.cached_timeout(SelectMode::Write);
         let result = self
-            .async_op(verb, Direction::Write, |s| match s.take_error()? {
-                Some(err) => Err(err),
-                None => match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                },
+            .async_op(Verb::Connect, Direction::Write, |_, s| {
+                match s.take_error()? {
+                    Some(err) => Err(err),
+                    None => match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    },
+                }
             })
             .await;
         result.map_err(|e| match e.kind() {
@@ -358,14 +262,14 @@ impl Socket {
 
     /// Sends bytes without blocking a thread; bounded by the send timeout.
     pub fn send_async<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = Result<usize>> + 'a {
-        self.async_transfer("send", Direction::Write, buf.len(), move |s| {
+        self.async_transfer(Verb::Send, Direction::Write, buf.len(), move |_, s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
         })
     }
 
     /// Sends bytes with flags, asynchronously.
     pub async fn send_with_flags_async(&self, buf: &[u8], flags: SocketFlags) -> Result<usize> {
-        self.async_op("send", Direction::Write, |s| {
+        self.async_op(Verb::Send, Direction::Write, |_, s| {
             s.send_with_flags(buf, flags.to_msg() | libc::MSG_NOSIGNAL)
         })
         .await
@@ -379,7 +283,7 @@ impl Socket {
     pub async fn send_vectored_async(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
         let datagram = self.socket_type().has_message_boundaries();
         let bufs = &bufs[segment_window(bufs.iter().map(|b| b.len()), datagram, "send")?];
-        self.async_op("send", Direction::Write, |s| {
+        self.async_op(Verb::Send, Direction::Write, |_, s| {
             s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
         })
         .await
@@ -390,7 +294,7 @@ impl Socket {
         let addr = endpoint
             .into()
             .to_sockaddr(self.address_family(), "send_to")?;
-        self.async_op("send_to", Direction::Write, |s| {
+        self.async_op(Verb::SendTo, Direction::Write, |_, s| {
             s.send_to_with_flags(buf, &addr, libc::MSG_NOSIGNAL)
         })
         .await
@@ -402,34 +306,38 @@ impl Socket {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Future<Output = Result<usize>> + 'a {
-        let datagrams = self.socket_type().has_message_boundaries();
-        self.async_transfer("receive", Direction::Read, buf.len(), move |s| {
-            if datagrams {
-                let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
-                let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
-                if flags.is_truncated() {
-                    return Err(io::Error::from_raw_os_error(libc::EMSGSIZE));
+        self.async_transfer(
+            Verb::Receive,
+            Direction::Read,
+            buf.len(),
+            move |socket, s| {
+                if socket.socket_type().has_message_boundaries() {
+                    let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
+                    let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
+                    if flags.is_truncated() {
+                        return Err(io::Error::from_raw_os_error(libc::EMSGSIZE));
+                    }
+                    Ok(n)
+                } else if buf.is_empty() {
+                    // Winsock's zero-byte receive: wait for data without consuming it.
+                    use std::os::fd::AsRawFd;
+                    match wait_ready(
+                        s.as_raw_fd(),
+                        SelectMode::Read,
+                        Some(std::time::Instant::now()),
+                    )? {
+                        true => Ok(0),
+                        false => Err(io::ErrorKind::WouldBlock.into()),
+                    }
+                } else {
+                    match s.recv(as_uninit(buf))? {
+                        // End of stream because `close` shut the socket down: aborted.
+                        0 if socket.is_closed() => Err(io::ErrorKind::ConnectionAborted.into()),
+                        n => Ok(n),
+                    }
                 }
-                Ok(n)
-            } else if buf.is_empty() {
-                // Winsock's zero-byte receive: wait for data without consuming it.
-                use std::os::fd::AsRawFd;
-                match wait_ready(
-                    s.as_raw_fd(),
-                    SelectMode::Read,
-                    Some(std::time::Instant::now()),
-                )? {
-                    true => Ok(0),
-                    false => Err(io::ErrorKind::WouldBlock.into()),
-                }
-            } else {
-                match s.recv(as_uninit(buf))? {
-                    // End of stream because `close` shut the socket down: aborted.
-                    0 if self.is_closed() => Err(io::ErrorKind::ConnectionAborted.into()),
-                    n => Ok(n),
-                }
-            }
-        })
+            },
+        )
     }
 
     /// Receives bytes with flags, asynchronously; reports truncation in the returned flags.
@@ -440,7 +348,7 @@ impl Socket {
     ) -> Result<(usize, SocketFlags)> {
         if buf.is_empty() && self.socket_type() == crate::SocketType::Stream {
             // Winsock's zero-byte receive: wait for data without consuming it.
-            self.async_op("receive", Direction::Read, |s| {
+            self.async_op(Verb::Receive, Direction::Read, |_, s| {
                 use std::os::fd::AsRawFd;
                 match wait_ready(
                     s.as_raw_fd(),
@@ -456,7 +364,7 @@ impl Socket {
         }
         let stream = !self.socket_type().has_message_boundaries();
         let (n, reported) = self
-            .async_op("receive", Direction::Read, |s| {
+            .async_op(Verb::Receive, Direction::Read, |_, s| {
                 if stream && flags.is_empty() {
                     return s.recv(as_uninit(buf)).map(|n| (n, SocketFlags::empty()));
                 }
@@ -477,7 +385,7 @@ impl Socket {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let bufs = as_uninit_slices(bufs);
         let (n, reported) = self
-            .async_op("receive", Direction::Read, |s| {
+            .async_op(Verb::Receive, Direction::Read, |_, s| {
                 s.recv_vectored_with_flags(bufs, 0)
             })
             .await?;
@@ -494,7 +402,7 @@ impl Socket {
     pub async fn receive_from_async(&self, buf: &mut [u8]) -> Result<(usize, EndPoint)> {
         let len = buf.len();
         let (n, reported, addr) = self
-            .async_op("receive_from", Direction::Read, |s| {
+            .async_op(Verb::ReceiveFrom, Direction::Read, |_, s| {
                 let mut bufs = [MaybeUninitSlice::new(as_uninit(buf))];
                 s.recv_from_vectored_with_flags(&mut bufs, 0)
             })
@@ -514,7 +422,7 @@ impl Socket {
     ) -> Result<ReceivedMessage> {
         self.enable_packet_info()?;
         let raw = self
-            .async_op("receive_message_from", Direction::Read, |s| {
+            .async_op(Verb::ReceiveMessageFrom, Direction::Read, |_, s| {
                 receive_message(s, buf, flags)
             })
             .await?;
@@ -538,7 +446,7 @@ impl Socket {
         loop {
             // One wait per call: the send timeout bounds each stall, not the whole file.
             let finished = self
-                .async_op("send_file", Direction::Write, |s| {
+                .async_op(Verb::SendFile, Direction::Write, |_, s| {
                     send_file_chunks(s, &file, &mut sent)
                 })
                 .await
@@ -574,7 +482,7 @@ impl Socket {
             SelectMode::Write => Direction::Write,
             _ => Direction::Read,
         };
-        self.async_op("wait", direction, |s| {
+        self.async_op(Verb::Wait, direction, |_, s| {
             use std::os::fd::AsRawFd;
             match wait_for(s.as_raw_fd(), mode, Some(std::time::Instant::now()))? {
                 Waited::Ready => Ok(true),

@@ -37,8 +37,8 @@ impl Socket {
             return Poll::Ready(Err(e.into()));
         }
         let mut slot = self.trait_waiters().slot(direction);
-        let waiter = slot.get_or_insert_with(|| Waiter::with_id(direction, TRAIT_WAITER));
-        self.poll_op(cx, waiter, verb, None, op, drained)
+        let waiter = slot.get_or_insert_with(|| Waiter::with_id(TRAIT_WAITER));
+        self.poll_op(cx, waiter, direction, verb, None, op, drained)
             .map(|r| r.map_err(io::Error::from))
     }
 

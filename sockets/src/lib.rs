@@ -65,6 +65,7 @@ mod handle;
 mod io_traits;
 mod kind;
 mod message;
+mod op;
 mod options;
 mod poller;
 mod reactor;

@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
+use std::num::NonZeroU64;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -347,7 +348,9 @@ impl Reactor {
 
 /// A deadline in the reactor: ready once `at` has passed.
 pub(crate) struct Timer {
-    at: Instant,
+    /// Nanoseconds from [`epoch`], plus one: a waiting operation keeps its
+    /// timer in 16 bytes, and `Option<Timer>` in no more.
+    at: NonZeroU64,
     /// The timer's id in the reactor, with `ARMED` set while it is there.
     id: u64,
 }
@@ -355,30 +358,39 @@ pub(crate) struct Timer {
 /// Ids come from a counter that never reaches the top bit.
 const ARMED: u64 = 1 << 63;
 
+/// A deadline further away than this is taken as this far (30 years).
+const FARTHEST: Duration = Duration::from_secs(86400 * 365 * 30);
+
+/// The instant that timers count from: the first use of one.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 impl Timer {
-    pub(crate) fn at(at: Instant) -> Timer {
+    pub(crate) fn after(duration: Duration) -> Timer {
+        let epoch = epoch();
+        let at = Instant::now().saturating_duration_since(epoch) + duration.min(FARTHEST);
+        let nanos = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX - 1);
         Timer {
-            at,
+            at: NonZeroU64::MIN.saturating_add(nanos),
             id: next_waiter_id(),
         }
     }
 
-    pub(crate) fn after(duration: Duration) -> Timer {
-        Timer::at(
-            Instant::now()
-                .checked_add(duration)
-                .unwrap_or_else(far_future),
-        )
+    fn deadline(&self) -> Instant {
+        epoch() + Duration::from_nanos(self.at.get() - 1)
     }
 
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.at {
+        let at = self.deadline();
+        if Instant::now() >= at {
             self.disarm();
             return Poll::Ready(());
         }
         match Reactor::get() {
             Ok(reactor) => {
-                reactor.insert_timer(self.at, self.id & !ARMED, cx.waker());
+                reactor.insert_timer(at, self.id & !ARMED, cx.waker());
                 self.id |= ARMED;
                 Poll::Pending
             }
@@ -391,7 +403,7 @@ impl Timer {
         if self.id & ARMED != 0 {
             self.id &= !ARMED;
             if let Some(reactor) = Reactor::running() {
-                reactor.remove_timer(self.at, self.id);
+                reactor.remove_timer(self.deadline(), self.id);
             }
         }
     }
@@ -401,10 +413,6 @@ impl Drop for Timer {
     fn drop(&mut self) {
         self.disarm();
     }
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86400 * 365 * 30)
 }
 
 /// True once the reactor thread has been started in this process.

@@ -13,7 +13,6 @@ use crate::source::{next_waiter_id, Direction, Source};
 /// socket's registration, which the operation borrows, has it, so an
 /// operation costs no reference count.
 pub(crate) struct Waiter {
-    pub(crate) direction: Direction,
     id: u64,
     /// The tick the waker was last registered at, or `NOT_REGISTERED`. A
     /// report moves the tick and takes every waiter with it, so once the
@@ -31,13 +30,12 @@ const NO_ID: u64 = u64::MAX;
 impl Waiter {
     /// A waiter whose id is taken when it first registers (most operations
     /// complete at once and never need one).
-    pub(crate) fn new(direction: Direction) -> Waiter {
-        Waiter::with_id(direction, NO_ID)
+    pub(crate) fn new() -> Waiter {
+        Waiter::with_id(NO_ID)
     }
 
-    pub(crate) fn with_id(direction: Direction, id: u64) -> Waiter {
+    pub(crate) fn with_id(id: u64) -> Waiter {
         Waiter {
-            direction,
             id,
             registered: NOT_REGISTERED,
             timer: None,
@@ -55,10 +53,10 @@ impl Waiter {
 
     /// The operation is over (done, failed or dropped): forget its waker
     /// unless a report already took it, and drop its timer.
-    pub(crate) fn done(&mut self, source: &Source) {
+    pub(crate) fn done(&mut self, direction: Direction, source: &Source) {
         let tick = std::mem::replace(&mut self.registered, NOT_REGISTERED);
-        if tick != NOT_REGISTERED && source.tick(self.direction) == tick {
-            source.unregister(self.direction, self.id);
+        if tick != NOT_REGISTERED && source.tick(direction) == tick {
+            source.unregister(direction, self.id);
         }
         self.timer = None;
     }
