@@ -26,18 +26,23 @@ use crate::registration::Registration;
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
 pub(crate) struct Handle {
-    /// The socket, or after release the placeholder on its descriptor number.
-    socket: UnsafeCell<ManuallyDrop<socket2::Socket>>,
+    /// The socket; after release its descriptor number holds the
+    /// placeholder, so the number never changes.
+    socket: ManuallyDrop<socket2::Socket>,
     /// The number of calls inside the handle, and the `CLOSED` bit.
     state: AtomicUsize,
     released: AtomicBool,
+    /// Set once `registration` holds the registration: a `OnceLock` would
+    /// take 8 bytes more in every socket, and a socket is what each idle
+    /// connection's task holds.
+    registered: AtomicBool,
     /// The registration for the asynchronous mode, made at the first asynchronous call.
-    registration: OnceLock<Arc<Registration>>,
+    registration: UnsafeCell<Option<Arc<Registration>>>,
 }
 
-// SAFETY: the socket inside is only reached through a `Guard`, replaced
-// only once, by `release`, when no guard exists and none can be made, and
-// dropped only by `Drop` or taken by `into_socket`, which own the handle.
+// SAFETY: `registration` is written once, by `set_registration` under the
+// socket's mode lock, before `registered` is set, and read only after
+// `registered` is seen set; afterwards only `&mut self` changes it.
 unsafe impl Sync for Handle {}
 
 // A panic while a guard is held leaves the handle consistent (the guard's
@@ -53,10 +58,11 @@ pub(crate) struct Guard<'a> {
 impl Handle {
     pub(crate) fn new(socket: socket2::Socket) -> Handle {
         Handle {
-            socket: UnsafeCell::new(ManuallyDrop::new(socket)),
+            socket: ManuallyDrop::new(socket),
             state: AtomicUsize::new(0),
             released: AtomicBool::new(false),
-            registration: OnceLock::new(),
+            registered: AtomicBool::new(false),
+            registration: UnsafeCell::new(None),
         }
     }
 
@@ -75,13 +81,35 @@ impl Handle {
     /// The registration, if the socket has been used asynchronously.
     #[inline]
     pub(crate) fn registration(&self) -> Option<&Arc<Registration>> {
-        self.registration.get()
+        if !self.registered.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: set, so written once and for good (see `Sync` above).
+        unsafe { (*self.registration.get()).as_ref() }
     }
 
-    /// Keeps this handle's registration. The caller holds the socket's mode
-    /// lock, so no other registration can race this one.
-    pub(crate) fn set_registration(&self, registration: Arc<Registration>) -> &Arc<Registration> {
-        self.registration.get_or_init(|| registration)
+    /// Keeps this handle's registration, unless it has one already.
+    ///
+    /// # Safety
+    /// The caller holds the socket's mode lock, so that no other call sets one at the same time.
+    pub(crate) unsafe fn set_registration(
+        &self,
+        registration: Arc<Registration>,
+    ) -> &Arc<Registration> {
+        if !self.registered.load(Ordering::Acquire) {
+            // SAFETY: the caller's lock excludes other writers, and readers
+            // wait for `registered`, which is set after this write.
+            unsafe { *self.registration.get() = Some(registration) };
+            self.registered.store(true, Ordering::Release);
+        }
+        self.registration()
+            .expect("the registration was set just now")
+    }
+
+    /// The descriptor number (it never changes; see `socket`).
+    #[inline]
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -115,7 +143,7 @@ impl Handle {
 
     /// Takes the descriptor out of its reactor, before it is closed or given up.
     fn deregister(&self, fd: RawFd) {
-        if let Some(registration) = self.registration.get() {
+        if let Some(registration) = self.registration() {
             registration.deregister(fd);
             // Whoever still waits learns of the close when it polls again.
             registration.source.wake_all();
@@ -124,9 +152,9 @@ impl Handle {
 
     fn release(&self) {
         if !self.released.swap(true, Ordering::AcqRel) {
-            // SAFETY: no guard exists and none can be made (the count reached
-            // zero with CLOSED set), and `released` makes this the only release.
-            let fd = unsafe { (*self.socket.get()).as_raw_fd() };
+            // No guard exists and none can be made (the count reached zero
+            // with CLOSED set), and `released` makes this the only release.
+            let fd = self.raw_fd();
             self.deregister(fd);
             retire(fd);
         }
@@ -138,12 +166,13 @@ impl Handle {
         if *self.released.get_mut() {
             return None;
         }
-        let fd = self.socket.get_mut().as_raw_fd();
+        let fd = self.raw_fd();
         self.deregister(fd);
-        drop(self.registration.take());
+        *self.registered.get_mut() = false;
+        drop(self.registration.get_mut().take());
         // SAFETY: `self` is owned, so no guard exists; the handle is
         // forgotten next, so its `Drop` never touches the taken socket.
-        let socket = unsafe { ManuallyDrop::take(self.socket.get_mut()) };
+        let socket = unsafe { ManuallyDrop::take(&mut self.socket) };
         // Nothing else in the handle owns a resource (the registration is gone).
         std::mem::forget(self);
         Some(socket)
@@ -201,12 +230,12 @@ unsafe fn dup_onto(from: RawFd, onto: RawFd) -> libc::c_int {
 impl Drop for Handle {
     fn drop(&mut self) {
         if !*self.released.get_mut() {
-            let fd = self.socket.get_mut().as_raw_fd();
+            let fd = self.raw_fd();
             self.deregister(fd);
         }
         // SAFETY: `&mut self` proves no guard exists; this is the only drop
         // (`into_socket` forgets the handle it takes the socket from).
-        unsafe { ManuallyDrop::drop(self.socket.get_mut()) };
+        unsafe { ManuallyDrop::drop(&mut self.socket) };
     }
 }
 
@@ -215,8 +244,8 @@ impl Deref for Guard<'_> {
 
     #[inline]
     fn deref(&self) -> &socket2::Socket {
-        // SAFETY: while a guard exists the socket is not released (see `release`).
-        unsafe { &*self.handle.socket.get() }
+        // While a guard exists the socket is not released (see `release`).
+        &self.handle.socket
     }
 }
 

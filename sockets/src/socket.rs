@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use once_cell::race::OnceBox;
+
 use crate::bound_path::BoundPath;
 use crate::endpoint::EndPoint;
 use crate::error::{Error, Result, SocketError};
@@ -63,7 +65,8 @@ pub struct Socket {
     handle: Handle,
     family: AddressFamily,
     socket_type: SocketType,
-    protocol: ProtocolType,
+    /// The protocol's number (a `ProtocolType` takes twice the room).
+    protocol: i32,
     /// The user's mode (`set_blocking`).
     blocking: AtomicBool,
     /// Once used asynchronously the descriptor stays `O_NONBLOCK`, and the
@@ -77,10 +80,9 @@ pub struct Socket {
     packet_info_enabled: AtomicBool,
     /// What few sockets need, made on first use (out of line: most sockets
     /// never need it).
-    extras: OnceLock<Box<Extras>>,
+    extras: OnceBox<Extras>,
     /// Serialises changes of `O_NONBLOCK` and the reactor registration.
     mode_lock: Mutex<()>,
-    raw_fd: RawFd,
 }
 
 /// What few sockets need and most never do.
@@ -166,20 +168,18 @@ impl Socket {
         socket_type: SocketType,
         protocol: ProtocolType,
     ) -> Socket {
-        let raw_fd = socket.as_raw_fd();
         Socket {
             handle: Handle::new(socket),
             family,
             socket_type,
-            protocol,
+            protocol: protocol.number(),
             blocking: AtomicBool::new(true),
             async_registered: AtomicBool::new(false),
             receive_timeout_us: AtomicU64::new(NO_TIMEOUT),
             send_timeout_us: AtomicU64::new(NO_TIMEOUT),
             packet_info_enabled: AtomicBool::new(false),
-            extras: OnceLock::new(),
+            extras: OnceBox::new(),
             mode_lock: Mutex::new(()),
-            raw_fd,
         }
     }
 
@@ -220,7 +220,7 @@ impl Socket {
 
     /// The protocol given at creation (or read from the descriptor).
     pub fn protocol_type(&self) -> ProtocolType {
-        self.protocol
+        ProtocolType::from_number(self.protocol)
     }
 
     // ----- plumbing shared by every call -----
@@ -447,7 +447,8 @@ impl Socket {
         self.switch_to_async_mode(&guard, verb)?;
         let registration = Registration::new(guard.as_raw_fd())
             .map_err(|e| self.os_error(&e, "register with a reactor"))?;
-        Ok(self.handle.set_registration(registration))
+        // SAFETY: the mode lock is held.
+        Ok(unsafe { self.handle.set_registration(registration) })
     }
 
     /// Makes the descriptor `O_NONBLOCK` for good before an asynchronous
@@ -511,7 +512,8 @@ impl Socket {
     }
 
     pub(crate) fn accepted(&self, socket: socket2::Socket) -> Socket {
-        let accepted = Socket::from_parts(socket, self.family, self.socket_type, self.protocol);
+        let accepted =
+            Socket::from_parts(socket, self.family, self.socket_type, self.protocol_type());
         // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to accepted sockets: so does the cache.
         accepted.cache_timeouts(
             Some(self.cached_timeout(SelectMode::Read)),
@@ -650,7 +652,7 @@ impl Socket {
 
     /// The extras, if anything has made them.
     pub(crate) fn extras_if_made(&self) -> Option<&Extras> {
-        self.extras.get().map(|extras| &**extras)
+        self.extras.get()
     }
 
     /// The handle, for the calls that end the socket's life.
@@ -666,7 +668,7 @@ impl Socket {
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Socket");
-        d.field("fd", &self.raw_fd)
+        d.field("fd", &self.handle.raw_fd())
             .field("family", &self.family)
             .field("type", &self.socket_type)
             .field("protocol", &self.protocol);
@@ -688,6 +690,6 @@ impl AsRawFd for Socket {
     /// The descriptor number. After [`Socket::close`] it names an inert
     /// placeholder until the socket is dropped.
     fn as_raw_fd(&self) -> RawFd {
-        self.raw_fd
+        self.handle.raw_fd()
     }
 }

@@ -8,9 +8,9 @@ use std::mem::{size_of, size_of_val};
 use sockets::{AddressFamily, ProtocolType, Socket, SocketType};
 
 #[test]
-fn a_socket_stays_within_96_bytes() {
+fn a_socket_stays_within_72_bytes() {
     let size = size_of::<Socket>();
-    assert!(size <= 96, "a Socket takes {size} bytes");
+    assert!(size <= 72, "a Socket takes {size} bytes");
 }
 
 #[test]
