@@ -169,11 +169,16 @@ impl Socket {
     }
 
     /// Accepts a connection without blocking a thread; bounded by the receive timeout.
+    /// The accepted socket is registered for the asynchronous mode at once
+    /// (as tokio's accept registers its stream), with the reactor of the
+    /// context the accept runs in; it follows its first wait elsewhere.
     pub async fn accept_async(&self) -> Result<Socket> {
         let (socket, _) = self
             .async_op(Verb::Accept, Direction::Read, |_, s| s.accept())
             .await?;
-        Ok(self.accepted(socket))
+        let accepted = self.accepted(socket);
+        accepted.registration("accept")?;
+        Ok(accepted)
     }
 
     /// Connects without blocking a thread. A

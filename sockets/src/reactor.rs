@@ -128,7 +128,7 @@ impl Reactor {
     /// edge-triggered; its readiness goes to `source`.
     #[cfg_attr(feature = "async-io", allow(dead_code))]
     pub(crate) fn register(&self, fd: RawFd, owner: Arc<dyn SourceOwner>) -> io::Result<()> {
-        let key = owner.source().key;
+        let key = owner.source().key();
         lock(&self.sources).insert(key, owner);
         // The descriptor stays open until `deregister` is called, which the
         // socket's handle does before it closes the descriptor.
@@ -146,7 +146,7 @@ impl Reactor {
             let mut sources = lock(&self.sources);
             // The descriptor is still open: the caller closes it afterwards.
             let _ = self.poller.delete(fd);
-            sources.remove(&source.key)
+            sources.remove(&source.key())
         };
         drop(removed);
     }

@@ -19,7 +19,7 @@
 
 use std::cell::Cell;
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -31,7 +31,6 @@ pub(crate) enum Direction {
 }
 
 static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
-static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
 
 /// Waiter id 0 is the slot used by the `poll_read`/`poll_write` trait impls,
 /// which have no future of their own to hold an id.
@@ -88,9 +87,12 @@ pub(crate) trait SourceOwner: Send + Sync + 'static {
 
 /// The asynchronous state of one socket.
 pub(crate) struct Source {
-    /// This socket's key in netstack's reactor (unique in the process).
-    pub(crate) key: usize,
     directions: [DirectionState; 2],
+    /// The wakers waiting, per direction, under one lock: every
+    /// asynchronous socket allocates a source, and one lock fewer keeps the
+    /// allocation within the size that an idle connection gets for free
+    /// (see C10K in `BENCHMARKS.md`).
+    waiters: Mutex<[Waiters; 2]>,
 }
 
 struct DirectionState {
@@ -99,7 +101,6 @@ struct DirectionState {
     /// `CLOSED` once a final state was reported (never skip the system call
     /// again). Ticks start at 1 and never reach `CLOSED`.
     cleared: AtomicU64,
-    waiters: Mutex<Waiters>,
 }
 
 const CLOSED: u64 = u64::MAX;
@@ -118,7 +119,6 @@ impl Default for DirectionState {
         DirectionState {
             tick: AtomicU64::new(1),
             cleared: AtomicU64::new(0),
-            waiters: Mutex::new(Waiters::default()),
         }
     }
 }
@@ -126,8 +126,8 @@ impl Default for DirectionState {
 impl Source {
     pub(crate) fn new() -> Source {
         Source {
-            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             directions: [DirectionState::default(), DirectionState::default()],
+            waiters: Mutex::default(),
         }
     }
 
@@ -178,15 +178,23 @@ impl Source {
         }
     }
 
+    /// This socket's key in netstack's reactor: its address, which is
+    /// unique while the reactor holds it. A key that comes back in a batch
+    /// of events after its socket was deregistered can at worst name a new
+    /// socket at the same address, for which the report is spurious.
+    pub(crate) fn key(&self) -> usize {
+        self as *const Source as usize
+    }
+
     /// Registers `waker` for `direction` unless readiness arrived since
     /// `tick` was read; returns false in that case (try the call again).
     pub(crate) fn register(&self, direction: Direction, tick: u64, id: u64, waker: &Waker) -> bool {
         let state = &self.directions[direction as usize];
-        let mut waiters = lock(&state.waiters);
+        let mut waiters = lock(&self.waiters);
         if state.tick.load(Ordering::Acquire) != tick {
             return false;
         }
-        let replaced = waiters.set(id, waker);
+        let replaced = waiters[direction as usize].set(id, waker);
         drop(waiters);
         drop(replaced);
         true
@@ -217,17 +225,17 @@ impl Source {
         waker: &Waker,
     ) -> bool {
         let state = &self.directions[direction as usize];
-        let mut waiters = lock(&state.waiters);
+        let mut waiters = lock(&self.waiters);
         if state.tick.load(Ordering::Acquire) != tick {
             return false;
         }
-        if tick & SHARED != 0 || waiters.has_other_than(id) {
+        if tick & SHARED != 0 || waiters[direction as usize].has_other_than(id) {
             state.tick.fetch_or(SHARED, Ordering::AcqRel);
             drop(waiters);
             self.ready(direction);
             return false;
         }
-        let replaced = waiters.set(id, waker);
+        let replaced = waiters[direction as usize].set(id, waker);
         drop(waiters);
         drop(replaced);
         true
@@ -236,8 +244,8 @@ impl Source {
     /// Forgets a waiter (its future was dropped or completed).
     pub(crate) fn unregister(&self, direction: Direction, id: u64) {
         let removed = {
-            let mut waiters = lock(&self.directions[direction as usize].waiters);
-            waiters.remove(id)
+            let mut waiters = lock(&self.waiters);
+            waiters[direction as usize].remove(id)
         };
         drop(removed);
     }
@@ -251,8 +259,9 @@ impl Source {
     pub(crate) fn ready(&self, direction: Direction) {
         let state = &self.directions[direction as usize];
         let (first, more) = {
-            let mut waiters = lock(&state.waiters);
+            let mut waiters = lock(&self.waiters);
             state.tick.fetch_add(1, Ordering::AcqRel);
+            let waiters = &mut waiters[direction as usize];
             (waiters.first.take(), waiters.more.take())
         };
         if let Some((_, waker)) = first {
@@ -267,9 +276,9 @@ impl Source {
 
     /// True while an operation waits in either direction.
     pub(crate) fn has_waiters(&self) -> bool {
-        self.directions
+        lock(&self.waiters)
             .iter()
-            .any(|state| lock(&state.waiters).first.is_some())
+            .any(|waiters| waiters.first.is_some())
     }
 
     /// Wakes every waiter in both directions (the socket was closed).
