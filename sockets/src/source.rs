@@ -398,6 +398,37 @@ mod tests {
     }
 
     #[test]
+    fn several_waiters_in_both_directions_are_kept_and_woken_apart() {
+        let source = Source::new();
+        let counts: Vec<Arc<Count>> = (0..6)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        let (read, write) = (source.tick(Direction::Read), source.tick(Direction::Write));
+        // Ids 1-3 read, 4-6 write, registered interleaved.
+        for (id, count) in (1u64..).zip(&counts) {
+            let (direction, tick) = match id {
+                1..=3 => (Direction::Read, read),
+                _ => (Direction::Write, write),
+            };
+            let waker = Waker::from(Arc::clone(count));
+            assert!(source.register(direction, tick, id, &waker));
+        }
+        // The first writer leaves: another writer takes its inline place,
+        // and no reader is touched.
+        source.unregister(Direction::Write, 4);
+        // An id is looked up in its own direction only.
+        source.unregister(Direction::Read, 5);
+        source.ready(Direction::Write);
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(woken, [0, 0, 0, 0, 1, 1]);
+        assert!(source.has_waiters());
+        source.ready(Direction::Read);
+        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(woken, [1, 1, 1, 0, 1, 1]);
+        assert!(!source.has_waiters());
+    }
+
+    #[test]
     fn the_readiness_cache_clears_at_a_tick_and_opens_at_the_next_report() {
         let source = Source::new();
         let tick = source.tick(Direction::Write);
