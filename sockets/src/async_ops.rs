@@ -81,6 +81,7 @@ impl Socket {
     /// One step of an asynchronous operation: try the non-blocking call
     /// unless the direction is known not to be ready; otherwise register
     /// the waker (and the timeout) and return `Pending`.
+    #[inline(always)]
     #[expect(
         clippy::too_many_arguments,
         reason = "every poll of every operation comes here with the parts its future keeps apart"
