@@ -91,19 +91,24 @@ impl Socket {
         cx: &mut Context<'_>,
         waiter: &mut Waiter,
         direction: Direction,
-        verb: &'static str,
-        timeout: Option<Duration>,
+        verb: Verb,
+        bounded_by: Option<SelectMode>,
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
         drained: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         loop {
-            let Some(registration) = self.registration_if_made() else {
-                return Poll::Ready(Err(self.closed_error(verb)));
+            // The first poll registers the socket.
+            let registration = match self.registration_if_made() {
+                Some(registration) => registration,
+                None => match self.registration(verb.as_str()) {
+                    Ok(registration) => registration,
+                    Err(err) => return Poll::Ready(Err(err)),
+                },
             };
             let source = &registration.source;
             let Some(guard) = self.handle_enter() else {
                 waiter.done(direction, source);
-                return Poll::Ready(Err(self.closed_error(verb)));
+                return Poll::Ready(Err(self.closed_error(verb.as_str())));
             };
             let tick = source.tick(direction);
             let attempt = registration.try_io(cx, direction, tick, || op(&guard), &drained);
@@ -118,7 +123,7 @@ impl Socket {
                         continue;
                     }
                     waiter.done(direction, source);
-                    return Poll::Ready(Err(self.os_error(&err, self.describe(verb))));
+                    return Poll::Ready(Err(self.os_error(&err, self.describe(verb.as_str()))));
                 }
                 // The executor wants the task to yield; it has arranged the wake-up.
                 Attempt::Yield => return Poll::Pending,
@@ -145,13 +150,13 @@ impl Socket {
                 }
             }
             drop(guard);
-            if let Some(timeout) = timeout {
+            if let Some(timeout) = bounded_by.and_then(|mode| self.cached_timeout(mode)) {
                 let timer = waiter.timer.get_or_insert_with(|| Timer::after(timeout));
                 if timer.poll_expired(cx).is_ready() {
                     waiter.done(direction, source);
                     return Poll::Ready(Err(Error::new(
                         SocketError::TimedOut,
-                        self.describe(verb),
+                        self.describe(verb.as_str()),
                     )
                     .with_detail(format!("nothing happened within {timeout:?}"))));
                 }

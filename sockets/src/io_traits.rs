@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use socket2::MaybeUninitSlice;
 
 use crate::buffers::{as_uninit, as_uninit_slices, segment_window};
+use crate::op::Verb;
 use crate::socket::Socket;
 use crate::source::{Direction, TRAIT_WAITER};
 use crate::waiter::Waiter;
@@ -29,13 +30,10 @@ impl Socket {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        verb: &'static str,
+        verb: Verb,
         op: impl FnMut(&socket2::Socket) -> io::Result<T>,
         drained: impl Fn(&T) -> bool,
     ) -> Poll<io::Result<T>> {
-        if let Err(e) = self.registration(verb) {
-            return Poll::Ready(Err(e.into()));
-        }
         let mut slot = self.trait_waiters().slot(direction);
         let waiter = slot.get_or_insert_with(|| Waiter::with_id(TRAIT_WAITER));
         self.poll_op(cx, waiter, direction, verb, None, op, drained)
@@ -53,7 +51,7 @@ impl Socket {
         let result = self.poll_trait_op(
             cx,
             Direction::Read,
-            "read",
+            Verb::Read,
             |s| {
                 if datagrams {
                     let mut bufs = [MaybeUninitSlice::new(&mut *buf)];
@@ -84,7 +82,7 @@ impl Socket {
         let result = self.poll_trait_op(
             cx,
             Direction::Read,
-            "read",
+            Verb::Read,
             |s| {
                 s.recv_vectored_with_flags(bufs, 0)
                     .map(|(n, flags)| (n, flags.is_truncated()))
@@ -115,7 +113,7 @@ impl Socket {
         self.poll_trait_op(
             cx,
             Direction::Write,
-            "write",
+            Verb::Write,
             |s| s.send_with_flags(buf, libc::MSG_NOSIGNAL),
             self.short_transfer(buf.len()),
         )
@@ -135,7 +133,7 @@ impl Socket {
         self.poll_trait_op(
             cx,
             Direction::Write,
-            "write",
+            Verb::Write,
             |s| s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL),
             self.short_transfer(total),
         )

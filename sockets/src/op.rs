@@ -26,6 +26,10 @@ pub(crate) enum Verb {
     ReceiveFrom,
     ReceiveMessageFrom,
     Wait,
+    /// The `AsyncRead` impls.
+    Read,
+    /// The `AsyncWrite` impls.
+    Write,
 }
 
 impl Verb {
@@ -40,6 +44,8 @@ impl Verb {
             Verb::ReceiveFrom => "receive_from",
             Verb::ReceiveMessageFrom => "receive_message_from",
             Verb::Wait => "wait",
+            Verb::Read => "read",
+            Verb::Write => "write",
         }
     }
 }
@@ -71,24 +77,17 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
         let socket = this.socket;
-        let verb = this.verb.as_str();
-        // The first poll registers the socket.
-        if socket.registration_if_made().is_none() {
-            if let Err(err) = socket.registration(verb) {
-                return Poll::Ready(Err(err));
-            }
-        }
-        let timeout = socket.cached_timeout(match this.direction {
+        let bounded_by = match this.direction {
             Direction::Read => SelectMode::Read,
             Direction::Write => SelectMode::Write,
-        });
+        };
         let (asked, drained, op) = (this.asked, &this.drained, &mut this.op);
         socket.poll_op(
             cx,
             &mut this.waiter,
             this.direction,
-            verb,
-            timeout,
+            this.verb,
+            Some(bounded_by),
             |s| op(socket, s),
             |value| drained(value, asked),
         )
@@ -97,6 +96,9 @@ where
 
 impl<F, D> Drop for Op<'_, F, D> {
     fn drop(&mut self) {
+        if self.waiter.is_idle() {
+            return;
+        }
         if let Some(registration) = self.socket.registration_if_made() {
             self.waiter.done(self.direction, &registration.source);
         }

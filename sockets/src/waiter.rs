@@ -51,6 +51,12 @@ impl Waiter {
         self.id
     }
 
+    /// True when there is nothing to forget: no waker registered, no timer.
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.registered == NOT_REGISTERED && self.timer.is_none()
+    }
+
     /// The operation is over (done, failed or dropped): forget its waker
     /// unless a report already took it, and drop its timer.
     pub(crate) fn done(&mut self, direction: Direction, source: &Source) {
