@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use protocols::http::server::{
     AsyncHttpServer, AsyncRequest, AsyncResponse, AsyncResponseBody, HttpServer, Request,
-    ServerConfig,
+    ServerConfig, ShutdownHandle,
 };
 use protocols::websocket::{self, Accept, AsyncWebSocket, Config, Deflate, Message, WebSocket};
 use testkit::peer::{self, PeerCommand};
@@ -74,6 +74,11 @@ fn sync_server() -> (HttpServer, u16) {
 
 /// The same on the async server, driven by `sockets::block_on` on a thread.
 fn with_async_server(test: impl FnOnce(u16)) {
+    with_async_server_and_handle(|port, _| test(port));
+}
+
+/// The same, and the test is given the server's shutdown handle.
+fn with_async_server_and_handle(test: impl FnOnce(u16, ShutdownHandle)) {
     let server = AsyncHttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default()).unwrap();
     let port = server.local_endpoint().as_ip().unwrap().port();
     let handle = server.shutdown_handle();
@@ -94,7 +99,7 @@ fn with_async_server(test: impl FnOnce(u16)) {
                 .serve_async(async_echo)
         }))
     });
-    test(port);
+    test(port, handle.clone());
     handle.shutdown();
     serving.join().unwrap();
 }
@@ -287,4 +292,40 @@ fn a_request_that_is_not_an_opening_handshake_is_refused_with_a_reason() {
     socket.close(None).unwrap();
     assert_eq!(socket.read_message().unwrap(), Message::Close(None));
     server.shutdown();
+}
+
+/// Opens `/echo` on a raw connection and has one message echoed, so that
+/// the server's handler waits in its read.
+fn open_and_echo(port: u16) -> TcpStream {
+    let mut stream = raw_open(port, "/echo");
+    stream.write_all(&frame(0x81, b"hi")).unwrap();
+    let mut echo = [0u8; 4];
+    stream.read_exact(&mut echo).unwrap();
+    assert_eq!(echo, [0x81, 2, b'h', b'i']);
+    stream
+}
+
+/// Shuts the server down while a WebSocket is served: the client gets a
+/// close frame with 1001 (going away), then the end of the connection, and
+/// the shutdown ends within its grace period.
+fn shutdown_while_served(port: u16, handle: ShutdownHandle) {
+    let mut stream = open_and_echo(port);
+    let shutdown = std::thread::spawn(move || handle.shutdown());
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    assert!(answer.len() >= 4 && answer[0] == 0x88, "{answer:?}");
+    assert_eq!(
+        u16::from_be_bytes([answer[2], answer[3]]),
+        1001,
+        "{answer:?}"
+    );
+    let report = shutdown.join().unwrap();
+    assert!(report.graceful, "{report:?}");
+}
+
+#[test]
+fn a_server_shutdown_closes_its_websockets_with_going_away() {
+    let (server, port) = sync_server();
+    shutdown_while_served(port, server.shutdown_handle());
+    with_async_server_and_handle(shutdown_while_served);
 }

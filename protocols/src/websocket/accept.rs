@@ -186,14 +186,16 @@ impl Accept {
 
     /// The open connection on what the server handed over.
     pub(crate) fn open(&self, upgraded: Upgraded) -> Result<Connection> {
-        Connection::new(
+        let mut connection = Connection::new(
             Transport::Server(upgraded.stream, upgraded.net),
             Role::Server,
             self.config.clone().deflate(self.deflate()),
             &upgraded.leftover,
             self.chosen_protocol().map(str::to_string),
             (self.read_timeout, self.write_timeout),
-        )
+        )?;
+        connection.going_away = Some(upgraded.going_away);
+        Ok(connection)
     }
 }
 

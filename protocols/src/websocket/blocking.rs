@@ -57,6 +57,11 @@ impl WebSocket {
                     let read = stream.read_sync(core.read_buffer());
                     let n = *read.as_ref().unwrap_or(&0);
                     core.filled(n);
+                    // A shutdown of the server shuts the reading side.
+                    if n == 0 && self.0.going_away() {
+                        self.flush()?;
+                        return Err(Error::ServerShutdown);
+                    }
                     if read? == 0 {
                         self.0.core.end_of_input()?;
                         return Err(Error::Closed);
@@ -72,6 +77,10 @@ impl WebSocket {
     /// Sends a text, binary, ping or pong message (a `Close` starts the
     /// close handshake, as [`WebSocket::close`] does).
     pub fn send(&mut self, message: Message) -> Result<()> {
+        if self.0.going_away() {
+            self.flush()?;
+            return Err(Error::ServerShutdown);
+        }
         self.0.core.send(message)?;
         self.flush()
     }
@@ -127,6 +136,8 @@ impl Accept {
     /// whose `serve` runs on the connection's thread once it is written
     /// (the thread is the connection's for as long as `serve` runs), or the
     /// refusal (`400`, or `426` for another protocol version) with its reason.
+    /// When the server shuts down, the WebSocket's next read or send
+    /// closes it with 1001 (going away) and fails with [`Error::ServerShutdown`].
     pub fn serve(self, serve: impl FnOnce(WebSocket) + Send + 'static) -> Response {
         let answer = self.answer();
         let switching = answer.status == StatusCode::SWITCHING_PROTOCOLS;

@@ -7,13 +7,14 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use super::error::{Error, Result};
+use super::error::{CloseCode, Error, Result};
 use super::extension::{self, SEC_EXTENSIONS};
 use super::handshake;
 use super::io::Transport;
-use super::protocol::{Config, Protocol, Role};
+use super::protocol::{CloseFrame, Config, Protocol, Role};
 use crate::http::client::stream::Stream;
 use crate::http::client::ClientBuilder;
+use crate::http::server::state::GoingAway;
 use crate::IntoUrl;
 
 /// How to open a WebSocket: [`WebSocketBuilder::connect`] (blocking) or
@@ -131,6 +132,8 @@ pub(crate) struct Connection {
     pub core: Protocol,
     /// The subprotocol the server chose.
     pub protocol: Option<String>,
+    /// On a served connection: set when the server shuts down.
+    pub going_away: Option<GoingAway>,
 }
 
 impl Connection {
@@ -153,7 +156,24 @@ impl Connection {
             stream,
             core,
             protocol,
+            going_away: None,
         })
+    }
+
+    /// True once the server that serves this connection is shutting down;
+    /// the close frame with 1001 (going away) is then queued, once. The
+    /// driver writes the output and ends the call with
+    /// [`Error::ServerShutdown`].
+    pub(crate) fn going_away(&mut self) -> bool {
+        if !self.going_away.as_ref().is_some_and(GoingAway::is_set) {
+            return false;
+        }
+        // Refused when this side has sent its close frame already: nothing to add.
+        let _ = self.core.close(Some(CloseFrame {
+            code: CloseCode::GOING_AWAY,
+            reason: "the server is shutting down".into(),
+        }));
+        true
     }
 }
 

@@ -146,6 +146,12 @@ pub enum Error {
     /// The connection ended without a close frame (code 1006).
     #[error("websocket: the connection ended without a close frame")]
     ConnectionLost,
+    /// The server that serves this WebSocket is shutting down: a close
+    /// frame with 1001 (going away) was sent, and the connection closes.
+    #[error(
+        "websocket: the server is shutting down; the connection was closed with 1001 (going away)"
+    )]
+    ServerShutdown,
     /// A message cannot be sent: this side has sent its close frame.
     #[error("websocket: a message cannot be sent after the close frame")]
     SendAfterClose,
@@ -161,7 +167,7 @@ impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
         match err {
             Error::Transport(err) => err.into(),
-            Error::Closed | Error::ConnectionLost => {
+            Error::Closed | Error::ConnectionLost | Error::ServerShutdown => {
                 io::Error::new(io::ErrorKind::ConnectionAborted, err)
             }
             Error::Protocol(_) => io::Error::new(io::ErrorKind::InvalidData, err),

@@ -61,6 +61,10 @@ impl AsyncWebSocket {
 
     /// Sends a text, binary, ping or pong message.
     pub async fn send(&mut self, message: Message) -> Result<()> {
+        if self.0.going_away() {
+            poll_fn(|cx| self.poll_write_output(cx)).await?;
+            return Err(Error::ServerShutdown);
+        }
         self.0.core.send(message)?;
         poll_fn(|cx| self.poll_write_output(cx)).await
     }
@@ -94,6 +98,11 @@ impl AsyncWebSocket {
                         _ => 0,
                     };
                     core.filled(n);
+                    // A shutdown of the server shuts the reading side.
+                    if read.is_ready() && n == 0 && self.0.going_away() {
+                        ready!(self.poll_write_output(cx))?;
+                        return Poll::Ready(Err(Error::ServerShutdown));
+                    }
                     if ready!(read)? == 0 {
                         self.0.core.end_of_input()?;
                         return Poll::Ready(Err(Error::Closed));
@@ -176,7 +185,9 @@ impl Accept {
     /// The answer to the request, for an async server's handler: a `101`
     /// whose `serve` future the connection's task drives once it is
     /// written, or the refusal (`400`, or `426` for another protocol
-    /// version) with its reason.
+    /// version) with its reason. When the server shuts down, the
+    /// WebSocket's next read or send closes it with 1001 (going away) and
+    /// fails with [`Error::ServerShutdown`].
     pub fn serve_async<F, Fut>(self, serve: F) -> AsyncResponse
     where
         F: FnOnce(AsyncWebSocket) -> Fut + Send + 'static,

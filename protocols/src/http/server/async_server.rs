@@ -385,8 +385,12 @@ async fn serve_steps<H, F>(
                             continue; // refused: the error response is queued
                         };
                         if flush_async(&link, config.write_timeout).await.is_ok() {
-                            match upgrade::finish(link, leftover) {
-                                Some(upgraded) => request_span.instrument(serve(upgraded)).await,
+                            match upgrade::finish(link, leftover, &guard) {
+                                Some(upgraded) => {
+                                    request_span.instrument(serve(upgraded)).await;
+                                    upgrade::end(&net);
+                                    return;
+                                }
                                 None => events::upgrade_abandoned(),
                             }
                         }

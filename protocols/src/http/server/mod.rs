@@ -52,7 +52,7 @@ mod io;
 mod rejection;
 #[cfg(feature = "tower")]
 mod service;
-mod state;
+pub(crate) mod state;
 pub(crate) mod stream;
 mod sync_idle;
 mod sync_server;

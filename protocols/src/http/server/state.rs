@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -20,10 +20,21 @@ const FORCE_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 struct Entry {
     net: Arc<NetworkStream>,
-    /// Shared with the connection's guard, which flips it without the
-    /// registry's lock (twice per request on a keep-alive connection).
-    idle: Arc<AtomicBool>,
+    /// What the connection is doing (`BUSY`, `IDLE`, `UPGRADED`,
+    /// `GOING_AWAY`): shared with the connection's guard, which flips it
+    /// without the registry's lock (twice per request on a keep-alive
+    /// connection).
+    mode: Arc<AtomicU8>,
 }
+
+/// Reading or answering a request.
+const BUSY: u8 = 0;
+/// Between requests.
+const IDLE: u8 = 1;
+/// Taken over by another protocol after a `101` (a WebSocket).
+const UPGRADED: u8 = 2;
+/// Upgraded, and told that the server is shutting down.
+const GOING_AWAY: u8 = 3;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -99,18 +110,18 @@ impl ServerState {
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
-        let idle = Arc::new(AtomicBool::new(false));
+        let mode = Arc::new(AtomicU8::new(BUSY));
         inner.conns.insert(
             id,
             Entry {
                 net,
-                idle: Arc::clone(&idle),
+                mode: Arc::clone(&mode),
             },
         );
         ConnGuard {
             state: Arc::clone(self),
             id,
-            idle,
+            mode,
         }
     }
 
@@ -131,7 +142,9 @@ impl ServerState {
     }
 
     /// Stops accepting and closes idle keep-alive connections; busy ones
-    /// finish their request and close.
+    /// finish their request and close. An upgraded connection is told
+    /// (see [`GoingAway`]), and its reading side is shut so that a read
+    /// waiting there ends and sees it.
     pub(crate) fn begin_shutdown(&self) {
         if self.shutting_down.swap(true, Ordering::SeqCst) {
             return;
@@ -139,10 +152,16 @@ impl ServerState {
         self.listener.stop();
         let inner = self.lock();
         for entry in inner.conns.values() {
-            // Pairs with `ConnGuard::set_idle`: either the connection sees the
-            // shutdown after marking itself idle, or this sees it idle.
-            if entry.idle.load(Ordering::SeqCst) {
-                entry.net.close();
+            // Pairs with `ConnGuard::set_idle` and `ConnGuard::upgraded`:
+            // either the connection sees the shutdown after marking its
+            // mode, or this sees the mode.
+            match entry.mode.load(Ordering::SeqCst) {
+                IDLE => entry.net.close(),
+                UPGRADED => {
+                    entry.mode.store(GOING_AWAY, Ordering::SeqCst);
+                    let _ = entry.net.shutdown(sockets::Shutdown::Receive);
+                }
+                _ => {}
             }
         }
         self.notify(inner);
@@ -232,15 +251,39 @@ impl ServerState {
 pub(crate) struct ConnGuard {
     state: Arc<ServerState>,
     id: u64,
-    idle: Arc<AtomicBool>,
+    mode: Arc<AtomicU8>,
 }
 
 impl ConnGuard {
     /// Marks the connection idle (between requests) or busy. Returns false
     /// when it was marked idle during a shutdown: the connection should close.
     pub(crate) fn set_idle(&self, idle: bool) -> bool {
-        self.idle.store(idle, Ordering::SeqCst);
+        self.mode
+            .store(if idle { IDLE } else { BUSY }, Ordering::SeqCst);
         !(idle && self.state.is_shutting_down())
+    }
+
+    /// Marks the connection taken over by another protocol; what it is
+    /// handed to learns of a shutdown through the returned [`GoingAway`].
+    pub(crate) fn upgraded(&self) -> GoingAway {
+        self.mode.store(UPGRADED, Ordering::SeqCst);
+        if self.state.is_shutting_down() {
+            self.mode.store(GOING_AWAY, Ordering::SeqCst);
+        }
+        GoingAway(Arc::clone(&self.mode))
+    }
+}
+
+/// Tells a connection that left HTTP (a served WebSocket) that its server
+/// is shutting down, so that it can end its own protocol first (a close
+/// frame with 1001, going away) instead of being cut at the end of the
+/// grace period.
+#[derive(Debug, Clone)]
+pub(crate) struct GoingAway(Arc<AtomicU8>);
+
+impl GoingAway {
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst) == GOING_AWAY
     }
 }
 
@@ -265,7 +308,10 @@ pub struct ShutdownReport {
 /// stops accepting (new connections are refused), closes idle keep-alive
 /// connections, lets requests in flight finish (their responses say
 /// `Connection: close`) for up to the configured grace period, closes the
-/// connections still open after that, and returns.
+/// connections still open after that, and returns. A served WebSocket is
+/// closed with 1001 (going away) at its next read or send (a read that
+/// waits ends at once), and the call fails with
+/// `websocket::Error::ServerShutdown`.
 ///
 /// Cloneable; every clone controls the same server.
 #[derive(Debug, Clone)]

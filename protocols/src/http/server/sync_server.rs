@@ -414,8 +414,12 @@ fn serve_steps(
                             continue; // refused: the error response is queued
                         };
                         if flush_sync(&mut lock(&link)).is_ok() {
-                            match upgrade::finish(link, leftover) {
-                                Some(upgraded) => request_span.in_scope(|| serve(upgraded)),
+                            match upgrade::finish(link, leftover, &guard) {
+                                Some(upgraded) => {
+                                    request_span.in_scope(|| serve(upgraded));
+                                    upgrade::end(&net);
+                                    return;
+                                }
                                 None => events::upgrade_abandoned(),
                             }
                         }

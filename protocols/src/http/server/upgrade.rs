@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use http::{HeaderMap, StatusCode};
 use transport::NetworkStream;
 
+use super::state::{ConnGuard, GoingAway};
 use super::stream::{lock, Link, Stream};
 
 /// A connection taken over after its `101`: the stream, and the bytes the
@@ -19,6 +20,8 @@ pub(crate) struct Upgraded {
     pub stream: Stream,
     pub net: Arc<NetworkStream>,
     pub leftover: Vec<u8>,
+    /// Set when the server shuts down.
+    pub going_away: GoingAway,
 }
 
 type Serve = Box<dyn FnOnce(Upgraded) + Send>;
@@ -77,10 +80,21 @@ pub(crate) fn begin(link: &Link, mut headers: HeaderMap) -> Option<Vec<u8>> {
     lock(link).core.switch_protocols(&mut headers)
 }
 
+/// Ends a connection whose new protocol is over. Not with `close`: a
+/// server shutdown may be inside the socket at this moment (shutting its
+/// reading side to tell a WebSocket to go away), and a close while another
+/// call is inside resets the connection, under the close frame the
+/// WebSocket has just sent. Both directions are shut instead (the peer
+/// reads the end after everything sent); the descriptor closes when the
+/// last handle to it drops, once the server's registry lets go of it.
+pub(crate) fn end(net: &NetworkStream) {
+    let _ = net.shutdown(sockets::Shutdown::Both);
+}
+
 /// Takes the connection out of the link once the head is written. `None`
 /// when something still holds the link: a request body the handler kept,
 /// which would read from the same stream.
-pub(crate) fn finish(link: Link, leftover: Vec<u8>) -> Option<Upgraded> {
+pub(crate) fn finish(link: Link, leftover: Vec<u8>, guard: &ConnGuard) -> Option<Upgraded> {
     let shared = Arc::try_unwrap(link)
         .ok()?
         .into_inner()
@@ -89,5 +103,6 @@ pub(crate) fn finish(link: Link, leftover: Vec<u8>) -> Option<Upgraded> {
         stream: shared.stream,
         net: shared.net,
         leftover,
+        going_away: guard.upgraded(),
     })
 }
