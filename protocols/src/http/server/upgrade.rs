@@ -99,10 +99,16 @@ pub(crate) fn finish(link: Link, leftover: Vec<u8>, guard: &ConnGuard) -> Option
         .ok()?
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
+    let going_away = guard.upgraded();
+    if going_away.is_set() {
+        // The shutdown began before the mark: shut the reading side as it
+        // does for the connections it finds upgraded.
+        let _ = shared.net.shutdown(sockets::Shutdown::Receive);
+    }
     Some(Upgraded {
         stream: shared.stream,
         net: shared.net,
         leftover,
-        going_away: guard.upgraded(),
+        going_away,
     })
 }
