@@ -6,7 +6,9 @@
 //!   message and awaits its echo, N times (20,000 by default). netstack's
 //!   `AsyncWebSocket` against an `AsyncHttpServer` that accepts the upgrade,
 //!   tokio-tungstenite's client against its `accept_async` server; both on
-//!   one shared multi-thread tokio runtime (2 workers). Round trips per
+//!   one shared multi-thread tokio runtime (2 workers), and both servers run
+//!   each connection as a task of its own (`serve_spawned` with
+//!   `tokio::spawn`, as the tungstenite server spawns). Round trips per
 //!   second, timed from the first send to the last echo (the handshake is
 //!   not counted).
 //! - **bulk-async**: one connection; the client sends M binary messages of
@@ -197,8 +199,8 @@ fn mib_per_second(messages: u64, since: Instant) -> f64 {
 
 // ----- netstack, async -----
 
-/// An async server whose connections run `serve` after the upgrade; its
-/// address and the handle that stops it.
+/// An async server whose connections run `serve` after the upgrade, each
+/// in a task of its own; its address and the handle that stops it.
 fn netstack_server<F, Fut>(
     serve: F,
 ) -> BenchResult<(
@@ -214,11 +216,16 @@ where
     let address = server.local_endpoint().as_ip().ok_or("no address")?;
     let handle = server.shutdown_handle();
     let task = tokio::spawn(async move {
-        let _ = server
-            .serve(move |request: AsyncRequest| {
-                let serve = serve.clone();
-                async move { Accept::new(&request).serve_async(serve) }
-            })
+        server
+            .serve_spawned(
+                move |request: AsyncRequest| {
+                    let serve = serve.clone();
+                    async move { Accept::new(&request).serve_async(serve) }
+                },
+                |connection| {
+                    tokio::spawn(connection);
+                },
+            )
             .await;
     });
     Ok((address, handle, task))
