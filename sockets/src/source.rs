@@ -372,12 +372,21 @@ mod tests {
         }
     }
 
+    fn counters(n: usize) -> Vec<Arc<Count>> {
+        (0..n)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect()
+    }
+
+    /// How many times each counter was woken.
+    fn woken(counts: &[Arc<Count>]) -> Vec<usize> {
+        counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect()
+    }
+
     #[test]
     fn a_report_wakes_every_waiter_present_and_only_those() {
         let source = Source::new();
-        let counts: Vec<Arc<Count>> = (0..10)
-            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
-            .collect();
+        let counts = counters(10);
         let tick = source.tick(Direction::Read);
         for (id, count) in (1u64..).zip(&counts) {
             assert!(source.register(Direction::Read, tick, id, &Waker::from(Arc::clone(count))));
@@ -385,8 +394,7 @@ mod tests {
         // One waiter leaves before the report.
         source.unregister(Direction::Read, 4);
         source.ready(Direction::Read);
-        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
-        assert_eq!(woken, [1, 1, 1, 0, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(woken(&counts), [1, 1, 1, 0, 1, 1, 1, 1, 1, 1]);
         // A registration made with the old tick is refused: try again.
         let late = Waker::from(Arc::clone(&counts[0]));
         assert!(!source.register(Direction::Read, tick, 1, &late));
@@ -400,9 +408,7 @@ mod tests {
     #[test]
     fn several_waiters_in_both_directions_are_kept_and_woken_apart() {
         let source = Source::new();
-        let counts: Vec<Arc<Count>> = (0..6)
-            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
-            .collect();
+        let counts = counters(6);
         let (read, write) = (source.tick(Direction::Read), source.tick(Direction::Write));
         // Ids 1-3 read, 4-6 write, registered interleaved.
         for (id, count) in (1u64..).zip(&counts) {
@@ -419,12 +425,10 @@ mod tests {
         // An id is looked up in its own direction only.
         source.unregister(Direction::Read, 5);
         source.ready(Direction::Write);
-        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
-        assert_eq!(woken, [0, 0, 0, 0, 1, 1]);
+        assert_eq!(woken(&counts), [0, 0, 0, 0, 1, 1]);
         assert!(source.has_waiters());
         source.ready(Direction::Read);
-        let woken: Vec<usize> = counts.iter().map(|c| c.0.load(Ordering::SeqCst)).collect();
-        assert_eq!(woken, [1, 1, 1, 0, 1, 1]);
+        assert_eq!(woken(&counts), [1, 1, 1, 0, 1, 1]);
         assert!(!source.has_waiters());
     }
 

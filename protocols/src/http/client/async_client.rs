@@ -1,6 +1,6 @@
 //! The asynchronous driver: [`AsyncClient`], one loop that carries out the
 //! [`Exchange`]'s steps as futures (every wait bounded by a reactor timer),
-//! so it behaves as the blocking `Client` does.
+//! so it behaves as the blocking client does.
 
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use crate::http::span::Span;
 use crate::http::Result;
 
 /// An asynchronous HTTP/1.1 client with a connection pool: the blocking
-/// `Client`'s behaviour, as futures. Runs under any
+/// client's behaviour, as futures. Runs under any
 /// executor (tokio, smol, `sockets::block_on`); cheap to clone.
 ///
 /// ```
