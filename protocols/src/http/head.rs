@@ -43,16 +43,13 @@ pub struct RequestHead {
 /// in `buf`; `HeadTooLarge` once `buf` holds more than the limit without an end.
 fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ParseError> {
     let window = &buf[..buf.len().min(limits.head_size())];
-    let mut i = 0;
-    while let Some(lf) = memchr(b'\n', &window[i..]) {
-        let at = i + lf;
+    for at in memchr::memchr_iter(b'\n', window) {
         // "\n\n" or "\n\r\n" ends the head.
         match window.get(at + 1) {
             Some(b'\n') => return Ok(Some(at + 2)),
             Some(b'\r') if window.get(at + 2) == Some(&b'\n') => return Ok(Some(at + 3)),
             _ => {}
         }
-        i = at + 1;
     }
     if buf.len() >= limits.head_size() {
         return Err(ParseError::HeadTooLarge {
@@ -62,21 +59,19 @@ fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ParseErro
     Ok(None)
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
-}
-
 /// Rejects what `httparse` would accept or misreport but RFC 9112 forbids
 /// or our limits refuse: bare CR, over-long lines, obs-folds unless they
 /// are to be unfolded. True when the head has folds to unfold.
 fn prescan(head: &[u8], limits: &Limits, folds: Folds) -> Result<bool, ParseError> {
-    for (at, byte) in head.iter().enumerate() {
-        if *byte == b'\r' && head.get(at + 1) != Some(&b'\n') {
-            return Err(ParseError::BareCr);
-        }
+    if memchr::memchr_iter(b'\r', head).any(|at| head.get(at + 1) != Some(&b'\n')) {
+        return Err(ParseError::BareCr);
     }
     let mut folded = false;
-    for (index, line) in head.split(|b| *b == b'\n').enumerate() {
+    let mut line_start = 0;
+    let ends = memchr::memchr_iter(b'\n', head).chain(std::iter::once(head.len()));
+    for (index, line_end) in ends.enumerate() {
+        let line = &head[line_start..line_end];
+        line_start = line_end + 1;
         if line.len() > limits.line() {
             return Err(ParseError::LineTooLong {
                 limit: limits.line(),
@@ -153,17 +148,20 @@ pub(crate) fn could_begin_request(buf: &[u8]) -> bool {
 }
 
 fn first_line(buf: &[u8]) -> String {
-    let end = memchr(b'\n', buf).unwrap_or(buf.len()).min(80);
+    let end = memchr::memchr(b'\n', buf).unwrap_or(buf.len()).min(80);
     String::from_utf8_lossy(&buf[..end]).trim_end().to_string()
 }
 
-fn header_map(headers: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
+/// The header map of a parsed head. Each value is a slice of `head`, the
+/// shared copy the fields were parsed from (one allocation per head, not
+/// one per value, as hyper shares its read buffer).
+fn header_map(headers: &[httparse::Header<'_>], head: &Bytes) -> Result<HeaderMap, ParseError> {
     let mut map = HeaderMap::with_capacity(headers.len());
     for header in headers {
         let name = HeaderName::from_bytes(header.name.as_bytes())
             .map_err(|_| ParseError::InvalidHeaderName)?;
-        let value =
-            HeaderValue::from_bytes(header.value).map_err(|_| ParseError::InvalidHeaderValue)?;
+        let value = HeaderValue::from_maybe_shared(head.slice_ref(header.value))
+            .map_err(|_| ParseError::InvalidHeaderValue)?;
         map.append(name, value);
     }
     Ok(map)
@@ -199,14 +197,12 @@ pub fn parse_response_head(
     let Some(end) = find_head_end(buf, limits)? else {
         return Ok(None);
     };
-    let unfolded;
-    let head = match prescan(&buf[..end], limits, Folds::Unfold)? {
-        false => &buf[..end],
-        true => {
-            unfolded = unfold(&buf[..end]);
-            &unfolded[..]
-        }
+    let raw = Bytes::copy_from_slice(&buf[..end]);
+    let shared = match prescan(&raw, limits, Folds::Unfold)? {
+        false => raw.clone(),
+        true => Bytes::from(unfold(&raw)),
     };
+    let head = &shared[..];
     // httparse's response parser takes initialised slots: a few on the
     // stack serve most responses, and only a head with more fields pays
     // for the full count (no allocation and no 3 KiB to initialise per
@@ -244,8 +240,8 @@ pub fn parse_response_head(
             version: version(response.version)?,
             status,
             reason: response.reason.unwrap_or("").to_string(),
-            headers: header_map(response.headers)?,
-            raw: Bytes::copy_from_slice(&buf[..end]),
+            headers: header_map(response.headers, &shared)?,
+            raw,
         },
         end,
     )))
@@ -262,20 +258,49 @@ pub fn parse_request_head(
     buf: &[u8],
     limits: &Limits,
 ) -> Result<Option<(RequestHead, usize)>, ParseError> {
+    Ok(parse_shared_request_head(buf, limits)?.map(|(head, len)| {
+        let head = RequestHead {
+            method: head.method,
+            // httparse hands the target over as text: nothing is lost.
+            target: String::from_utf8_lossy(&head.target).into_owned(),
+            version: head.version,
+            headers: head.headers,
+        };
+        (head, len)
+    }))
+}
+
+/// A request head whose target is a slice of the same shared copy of the
+/// head as its field values, so that the server makes its `Uri` without
+/// copying the target again.
+pub(crate) struct SharedRequestHead {
+    pub method: Method,
+    /// The request target, valid UTF-8.
+    pub target: Bytes,
+    pub version: Version,
+    pub headers: HeaderMap,
+}
+
+/// [`parse_request_head`], with the target shared with the field values.
+pub(crate) fn parse_shared_request_head(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(SharedRequestHead, usize)>, ParseError> {
     let Some(end) = find_head_end(buf, limits)? else {
         if !could_begin_request(buf) {
             return Err(ParseError::InvalidRequestLine(first_line(buf)));
         }
         // Reject an over-long request line early (slowloris with a huge target).
-        if memchr(b'\n', buf).is_none() && buf.len() > limits.line() {
+        if memchr::memchr(b'\n', buf).is_none() && buf.len() > limits.line() {
             return Err(ParseError::LineTooLong {
                 limit: limits.line(),
             });
         }
         return Ok(None);
     };
-    let head = &buf[..end];
-    prescan(head, limits, Folds::Reject)?;
+    prescan(&buf[..end], limits, Folds::Reject)?;
+    let shared = Bytes::copy_from_slice(&buf[..end]);
+    let head = &shared[..];
     // The header slots live on the stack (uninitialised, as hyper's do)
     // unless the limit is unusually high: no allocation per request.
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADER_SLOTS];
@@ -304,14 +329,13 @@ pub fn parse_request_head(
         .ok_or_else(|| ParseError::InvalidRequestLine(first_line(head)))?;
     let target = request
         .path
-        .ok_or_else(|| ParseError::InvalidRequestLine(first_line(head)))?
-        .to_string();
+        .ok_or_else(|| ParseError::InvalidRequestLine(first_line(head)))?;
     Ok(Some((
-        RequestHead {
+        SharedRequestHead {
             method,
-            target,
+            target: shared.slice_ref(target.as_bytes()),
             version: version(request.version)?,
-            headers: header_map(request.headers)?,
+            headers: header_map(request.headers, &shared)?,
         },
         end,
     )))
@@ -342,6 +366,17 @@ pub fn encode_request_head(
     headers: &HeaderMap,
     out: &mut Vec<u8>,
 ) -> Result<(), crate::http::Error> {
+    encode_request_line(method, target, out)?;
+    encode_headers(headers, out);
+    Ok(())
+}
+
+/// Appends the request line alone (the fields and the blank line follow).
+pub(crate) fn encode_request_line(
+    method: &Method,
+    target: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), crate::http::Error> {
     if target.is_empty() || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(crate::http::Error::InvalidRequest(format!(
             "the request target {target:?} is empty or holds spaces or control characters"
@@ -351,8 +386,16 @@ pub fn encode_request_head(
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    encode_headers(headers, out);
     Ok(())
+}
+
+/// Appends one field line. The value must be free of CR, LF and NUL, as a
+/// `HeaderValue`'s bytes are.
+pub(crate) fn encode_field(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(name.as_str().as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends a response head (always HTTP/1.1).
@@ -368,10 +411,7 @@ pub fn encode_response_head(status: StatusCode, headers: &HeaderMap, out: &mut V
 fn encode_headers(headers: &HeaderMap, out: &mut Vec<u8>) {
     // HeaderName and HeaderValue already exclude CR, LF and NUL: no injection.
     for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        encode_field(name, value.as_bytes(), out);
     }
     out.extend_from_slice(b"\r\n");
 }

@@ -24,12 +24,11 @@ use transport::{ConnectOptions, NetworkStream, Resolver, StaticResolver, TcpClie
 use url::Url;
 
 use crate::http::client::body::{BodyKind, BodyReader};
-use crate::http::client::conn::{
-    connect_head, open_exchange, Framing, Limit, Opening, ResponseReader, Timeouts,
-};
+use crate::http::client::conn::{Limit, ResponseReader, Timeouts};
 use crate::http::client::pool::PoolKey;
 use crate::http::client::redirect;
 use crate::http::client::request::Prepared;
+use crate::http::client::request_head::{connect_head, open_exchange, Framing, Opening};
 use crate::http::client::response::{BodyState, Parts};
 use crate::http::client::stream::{ClosingTls, Io, Stream};
 use crate::http::client::trace::head_of;

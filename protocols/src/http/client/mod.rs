@@ -155,6 +155,7 @@ mod pool;
 mod proxy;
 mod redirect;
 mod request;
+mod request_head;
 mod resolve;
 mod response;
 pub(crate) mod stream;
@@ -332,8 +333,8 @@ impl Config {
     }
 
     /// The fields a request to `url` gets unless it sets or omits them.
-    pub fn head_defaults(&self, url: &Url) -> conn::HeadDefaults<'_> {
-        conn::HeadDefaults {
+    pub fn head_defaults(&self, url: &Url) -> request_head::HeadDefaults<'_> {
+        request_head::HeadDefaults {
             user_agent: self.user_agent.as_ref(),
             default_headers: &self.default_headers,
             accept_encoding: self.decompress,

@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 use http::header::{EXPECT, HOST};
 use http::{Method, StatusCode, Uri, Version};
 
-use crate::http::head::could_begin_request;
+use crate::http::head::{could_begin_request, parse_shared_request_head};
 use crate::http::{
-    keep_alive, parse_request_head, request_body_length, BodyDecoder, BodyLength, Limits,
-    ParseError, Phase,
+    keep_alive, request_body_length, BodyDecoder, BodyLength, Limits, ParseError, Phase,
 };
 
 use super::events;
@@ -439,7 +438,7 @@ impl Conn {
             || input_len >= self.limits.head_size()
             || !could_begin_request(self.input())
         {
-            parse_request_head(self.input(), &self.limits)
+            parse_shared_request_head(self.input(), &self.limits)
         } else {
             Ok(None)
         };
@@ -479,12 +478,13 @@ impl Conn {
                 });
             }
         }
-        let uri: Uri = match head.target.parse() {
+        let target = std::str::from_utf8(&head.target).unwrap_or_default();
+        let uri = match Uri::from_maybe_shared(head.target.clone()) {
             Ok(uri) => uri,
             Err(_) => {
                 return self.reject(Rejection::other(
                     StatusCode::BAD_REQUEST,
-                    format!("invalid request target {:?}", head.target),
+                    format!("invalid request target {target:?}"),
                 ))
             }
         };
@@ -499,7 +499,7 @@ impl Conn {
                 ));
             }
         }
-        events::request(&head.method, &head.target);
+        events::request(&head.method, target);
         let decoder = BodyDecoder::new(length, self.limits);
         let expect_continue = expect_continue && !decoder.is_done();
         let exchange = Exchange {

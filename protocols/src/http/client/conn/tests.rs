@@ -1,6 +1,8 @@
 use super::*;
 use std::io::Write;
 
+use http::header::HeaderValue;
+
 use crate::http::client::decoding::decode_text;
 
 fn read_all(pipeline: &mut BodyPipeline, input: &[u8]) -> Result<Vec<u8>> {

@@ -12,12 +12,12 @@ use transport::tls::TlsError;
 use url::Url;
 
 use crate::http::client::conn::{
-    body_decoder, deadline_error, idempotent, request_closes, BodyPipeline, ResponseReader,
-    Timeouts,
+    body_decoder, deadline_error, BodyPipeline, ResponseReader, Timeouts,
 };
 use crate::http::client::decoding::{strip_encoding_headers, ContentDecoder};
 use crate::http::client::pool::PoolKey;
 use crate::http::client::request::Prepared;
+use crate::http::client::request_head::{idempotent, request_closes};
 use crate::http::client::response::{BodyState, Parts};
 use crate::http::client::stream::Stream;
 use crate::http::client::{url_host, Config, Route, Shared, Timings};
