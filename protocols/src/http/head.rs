@@ -39,17 +39,59 @@ pub struct RequestHead {
     pub headers: HeaderMap,
 }
 
-/// Where the head ends (the index just past the blank line), if it is all
-/// in `buf`; `HeadTooLarge` once `buf` holds more than the limit without an end.
-fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ParseError> {
+/// Finds where the head at the start of `buf` ends and checks it, in one
+/// pass over its line breaks. `Ok(None)`: the head is not all in `buf` yet;
+/// `HeadTooLarge` once `buf` holds more than the limit without an end.
+/// `Ok(Some((end, folded)))`: the head is `buf[..end]` (`end` just past
+/// the blank line), and `folded` says whether it has obs-folds to unfold.
+///
+/// The checks reject what `httparse` would accept or misreport but RFC
+/// 9112 forbids or our limits refuse: a bare CR (reported first), then the
+/// first line that is too long or an obs-fold where `folds` refuses one.
+fn scan_head(
+    buf: &[u8],
+    limits: &Limits,
+    folds: Folds,
+) -> Result<Option<(usize, bool)>, ParseError> {
     let window = &buf[..buf.len().min(limits.head_size())];
-    for at in memchr::memchr_iter(b'\n', window) {
-        // "\n\n" or "\n\r\n" ends the head.
-        match window.get(at + 1) {
-            Some(b'\n') => return Ok(Some(at + 2)),
-            Some(b'\r') if window.get(at + 2) == Some(&b'\n') => return Ok(Some(at + 3)),
-            _ => {}
+    let mut bare_cr = false;
+    let mut line_error = None;
+    let mut folded = false;
+    let (mut line_start, mut index) = (0, 0);
+    for at in memchr::memchr2_iter(b'\r', b'\n', window) {
+        if window[at] == b'\r' {
+            // A CR at the end of `buf` may yet be followed by its LF.
+            bare_cr |= window.get(at + 1).is_some_and(|&next| next != b'\n');
+            continue;
         }
+        let line = &window[line_start..at];
+        if line_error.is_none() {
+            if line.len() > limits.line() {
+                line_error = Some(ParseError::LineTooLong {
+                    limit: limits.line(),
+                });
+            } else if index > 0 && matches!(line.first(), Some(b' ' | b'\t')) {
+                // A fold right after the start line continues no field.
+                if folds == Folds::Reject || index == 1 {
+                    line_error = Some(ParseError::ObsFold);
+                }
+                folded = true;
+            }
+        }
+        (line_start, index) = (at + 1, index + 1);
+        // "\n\n" or "\n\r\n" ends the head.
+        let end = match window.get(at + 1) {
+            Some(b'\n') => at + 2,
+            Some(b'\r') if window.get(at + 2) == Some(&b'\n') => at + 3,
+            _ => continue,
+        };
+        if bare_cr {
+            return Err(ParseError::BareCr);
+        }
+        return match line_error {
+            Some(error) => Err(error),
+            None => Ok(Some((end, folded))),
+        };
     }
     if buf.len() >= limits.head_size() {
         return Err(ParseError::HeadTooLarge {
@@ -57,35 +99,6 @@ fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ParseErro
         });
     }
     Ok(None)
-}
-
-/// Rejects what `httparse` would accept or misreport but RFC 9112 forbids
-/// or our limits refuse: bare CR, over-long lines, obs-folds unless they
-/// are to be unfolded. True when the head has folds to unfold.
-fn prescan(head: &[u8], limits: &Limits, folds: Folds) -> Result<bool, ParseError> {
-    if memchr::memchr_iter(b'\r', head).any(|at| head.get(at + 1) != Some(&b'\n')) {
-        return Err(ParseError::BareCr);
-    }
-    let mut folded = false;
-    let mut line_start = 0;
-    let ends = memchr::memchr_iter(b'\n', head).chain(std::iter::once(head.len()));
-    for (index, line_end) in ends.enumerate() {
-        let line = &head[line_start..line_end];
-        line_start = line_end + 1;
-        if line.len() > limits.line() {
-            return Err(ParseError::LineTooLong {
-                limit: limits.line(),
-            });
-        }
-        if index > 0 && matches!(line.first(), Some(b' ' | b'\t')) {
-            // A fold right after the start line continues no field.
-            if folds == Folds::Reject || index == 1 {
-                return Err(ParseError::ObsFold);
-            }
-            folded = true;
-        }
-    }
-    Ok(folded)
 }
 
 /// What a head's obs-folds (RFC 9112 §5.2) get: a server rejects them; a
@@ -194,11 +207,11 @@ pub fn parse_response_head(
     if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
         return Err(ParseError::InvalidStatusLine(first_line(buf)));
     }
-    let Some(end) = find_head_end(buf, limits)? else {
+    let Some((end, folded)) = scan_head(buf, limits, Folds::Unfold)? else {
         return Ok(None);
     };
     let raw = Bytes::copy_from_slice(&buf[..end]);
-    let shared = match prescan(&raw, limits, Folds::Unfold)? {
+    let shared = match folded {
         false => raw.clone(),
         true => Bytes::from(unfold(&raw)),
     };
@@ -286,7 +299,7 @@ pub(crate) fn parse_shared_request_head(
     buf: &[u8],
     limits: &Limits,
 ) -> Result<Option<(SharedRequestHead, usize)>, ParseError> {
-    let Some(end) = find_head_end(buf, limits)? else {
+    let Some((end, _)) = scan_head(buf, limits, Folds::Reject)? else {
         if !could_begin_request(buf) {
             return Err(ParseError::InvalidRequestLine(first_line(buf)));
         }
@@ -298,7 +311,6 @@ pub(crate) fn parse_shared_request_head(
         }
         return Ok(None);
     };
-    prescan(&buf[..end], limits, Folds::Reject)?;
     let shared = Bytes::copy_from_slice(&buf[..end]);
     let head = &shared[..];
     // The header slots live on the stack (uninitialised, as hyper's do)
@@ -422,6 +434,85 @@ mod tests {
 
     fn parse(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>, ParseError> {
         parse_response_head(bytes, &Limits::default())
+    }
+
+    /// The head's end and checks as their definitions read, one pass each.
+    fn scan_by_definition(
+        buf: &[u8],
+        limits: &Limits,
+        folds: Folds,
+    ) -> Result<Option<(usize, bool)>, ParseError> {
+        let window = &buf[..buf.len().min(limits.head_size())];
+        let end = (0..window.len()).find_map(|at| match &window[at..] {
+            [b'\n', b'\n', ..] => Some(at + 2),
+            [b'\n', b'\r', b'\n', ..] => Some(at + 3),
+            _ => None,
+        });
+        let Some(end) = end else {
+            return match buf.len() >= limits.head_size() {
+                true => Err(ParseError::HeadTooLarge {
+                    limit: limits.head_size(),
+                }),
+                false => Ok(None),
+            };
+        };
+        let head = &buf[..end];
+        if (0..end).any(|at| head[at] == b'\r' && head.get(at + 1) != Some(&b'\n')) {
+            return Err(ParseError::BareCr);
+        }
+        let mut folded = false;
+        for (index, line) in head.split(|b| *b == b'\n').enumerate() {
+            if line.len() > limits.line() {
+                return Err(ParseError::LineTooLong {
+                    limit: limits.line(),
+                });
+            }
+            if index > 0 && matches!(line.first(), Some(b' ' | b'\t')) {
+                if folds == Folds::Reject || index == 1 {
+                    return Err(ParseError::ObsFold);
+                }
+                folded = true;
+            }
+        }
+        Ok(Some((end, folded)))
+    }
+
+    #[test]
+    fn the_one_pass_scan_agrees_with_the_definitions() {
+        let limits = Limits::default().max_line(12).max_head_size(40);
+        let pieces: [&[u8]; 9] = [
+            b"HTTP/1.1 200 OK",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b" ",
+            b"\t",
+            b"A: b",
+            b"Long-Name: long value",
+            b"x",
+        ];
+        // Every sequence of up to five pieces, plus a body after some.
+        let mut seed = 0x2545_f491_u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        for _ in 0..200_000 {
+            let mut buf = Vec::new();
+            for _ in 0..next() % 9 {
+                buf.extend_from_slice(pieces[next() % pieces.len()]);
+            }
+            for folds in [Folds::Reject, Folds::Unfold] {
+                assert_eq!(
+                    scan_head(&buf, &limits, folds),
+                    scan_by_definition(&buf, &limits, folds),
+                    "{:?} ({folds:?})",
+                    String::from_utf8_lossy(&buf)
+                );
+            }
+        }
     }
 
     #[test]
