@@ -182,8 +182,9 @@ pub struct Args {
     #[arg(long)]
     pub netstack_origin: bool,
 
-    /// Keep-alive cases, for profiling (`perf`, `strace -c -f`): run only
-    /// this contender's samples and print them, without a comparison.
+    /// Keep-alive and server cases, for profiling (`perf`, `strace -c -f`,
+    /// `valgrind`): run only this contender's samples and print them,
+    /// without a comparison (the server case: the shared runtime's row only).
     #[arg(long, value_enum, hide = true)]
     pub solo: Option<Solo>,
 }
@@ -665,7 +666,12 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             let hyper_own_url = format!("http://{hyper_own_address}/1k");
             check_server("hyper (own thread)", &hyper_own_url, timeout)?;
             let mut outcome = Ok(());
-            for on_tokio in [true, false] {
+            // Alone (--solo, for profiling), only the shared runtime's row.
+            let placements: &[bool] = match args.solo {
+                None => &[true, false],
+                Some(_) => &[true],
+            };
+            for &on_tokio in placements {
                 let (address, shutdown, thread) =
                     start_async_netstack(on_tokio.then_some(&runtime), timeout)?;
                 let netstack_url = format!("http://{address}/1k");
@@ -692,7 +698,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                         peers
                             .into_iter()
                             .map(|(how, peer_url)| {
-                                harness::run_interleaved(
+                                harness::measure(
+                                    args.solo,
                                     format!(
                                         "server: keep-alive GET 1 KiB, {wrk}: AsyncHttpServer ({how})"
                                     ),
@@ -704,6 +711,7 @@ pub fn run(args: &Args) -> BenchResult<Report> {
                                     || wrk_sample(&netstack_url, args, limit),
                                 )
                             })
+                            .filter_map(Result::transpose)
                             .collect::<BenchResult<Vec<_>>>()
                     });
                 let report_shutdown = shutdown.shutdown();

@@ -7,6 +7,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
 use crate::http::error::ParseError;
+use crate::http::head_arena::HeadArena;
 use crate::http::limits::Limits;
 
 /// A parsed response head.
@@ -202,6 +203,15 @@ pub fn parse_response_head(
     buf: &[u8],
     limits: &Limits,
 ) -> Result<Option<(ResponseHead, usize)>, ParseError> {
+    parse_response_head_in(buf, limits, &mut HeadArena::default())
+}
+
+/// [`parse_response_head`], the head copied into `arena`.
+pub(crate) fn parse_response_head_in(
+    buf: &[u8],
+    limits: &Limits,
+    arena: &mut HeadArena,
+) -> Result<Option<(ResponseHead, usize)>, ParseError> {
     // A first line that cannot become a status line is refused at once
     // rather than waiting for a head that will never come.
     if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
@@ -210,7 +220,7 @@ pub fn parse_response_head(
     let Some((end, folded)) = scan_head(buf, limits, Folds::Unfold)? else {
         return Ok(None);
     };
-    let raw = Bytes::copy_from_slice(&buf[..end]);
+    let raw = arena.copy(&buf[..end]);
     let shared = match folded {
         false => raw.clone(),
         true => Bytes::from(unfold(&raw)),
@@ -271,16 +281,18 @@ pub fn parse_request_head(
     buf: &[u8],
     limits: &Limits,
 ) -> Result<Option<(RequestHead, usize)>, ParseError> {
-    Ok(parse_shared_request_head(buf, limits)?.map(|(head, len)| {
-        let head = RequestHead {
-            method: head.method,
-            // httparse hands the target over as text: nothing is lost.
-            target: String::from_utf8_lossy(&head.target).into_owned(),
-            version: head.version,
-            headers: head.headers,
-        };
-        (head, len)
-    }))
+    Ok(
+        parse_shared_request_head(buf, limits, &mut HeadArena::default())?.map(|(head, len)| {
+            let head = RequestHead {
+                method: head.method,
+                // httparse hands the target over as text: nothing is lost.
+                target: String::from_utf8_lossy(&head.target).into_owned(),
+                version: head.version,
+                headers: head.headers,
+            };
+            (head, len)
+        }),
+    )
 }
 
 /// A request head whose target is a slice of the same shared copy of the
@@ -294,10 +306,12 @@ pub(crate) struct SharedRequestHead {
     pub headers: HeaderMap,
 }
 
-/// [`parse_request_head`], with the target shared with the field values.
+/// [`parse_request_head`], with the target shared with the field values,
+/// the head copied into `arena`.
 pub(crate) fn parse_shared_request_head(
     buf: &[u8],
     limits: &Limits,
+    arena: &mut HeadArena,
 ) -> Result<Option<(SharedRequestHead, usize)>, ParseError> {
     let Some((end, _)) = scan_head(buf, limits, Folds::Reject)? else {
         if !could_begin_request(buf) {
@@ -311,7 +325,7 @@ pub(crate) fn parse_shared_request_head(
         }
         return Ok(None);
     };
-    let shared = Bytes::copy_from_slice(&buf[..end]);
+    let shared = arena.copy(&buf[..end]);
     let head = &shared[..];
     // The header slots live on the stack (uninitialised, as hyper's do)
     // unless the limit is unusually high: no allocation per request.
@@ -401,6 +415,23 @@ pub(crate) fn encode_request_line(
     Ok(())
 }
 
+/// Appends `n` in decimal, without the formatting machinery (this runs for
+/// every message with a length).
+pub(crate) fn encode_decimal(n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// Appends one field line. The value must be free of CR, LF and NUL, as a
 /// `HeaderValue`'s bytes are.
 pub(crate) fn encode_field(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
@@ -412,12 +443,17 @@ pub(crate) fn encode_field(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
 
 /// Appends a response head (always HTTP/1.1).
 pub fn encode_response_head(status: StatusCode, headers: &HeaderMap, out: &mut Vec<u8>) {
+    encode_status_line(status, out);
+    encode_headers(headers, out);
+}
+
+/// Appends the status line alone (the fields and the blank line follow).
+pub(crate) fn encode_status_line(status: StatusCode, out: &mut Vec<u8>) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    encode_headers(headers, out);
 }
 
 fn encode_headers(headers: &HeaderMap, out: &mut Vec<u8>) {
@@ -475,6 +511,26 @@ mod tests {
             }
         }
         Ok(Some((end, folded)))
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            1024,
+            65_535,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut out = b"x".to_vec();
+            encode_decimal(n, &mut out);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod client;
 mod error;
 mod framing;
 mod head;
+mod head_arena;
 mod limits;
 pub mod server;
 mod span;

@@ -10,6 +10,8 @@ use http::header::{HeaderMap, HeaderName, CONTENT_ENCODING, CONTENT_LENGTH, TRAN
 use http::{Method, StatusCode, Version};
 
 use crate::http::client::decoding::ContentDecoder;
+use crate::http::head::parse_response_head_in;
+use crate::http::head_arena::HeadArena;
 use crate::http::{
     keep_alive, response_body_length, BodyDecoder, Error, Limits, ParseError, Phase, ResponseHead,
     Result,
@@ -121,10 +123,20 @@ pub(crate) enum BodyStep {
     Done,
 }
 
+/// What a [`ResponseReader`] leaves for the next exchange on its
+/// connection: its read buffer and the arena its heads are copied into.
+#[derive(Debug, Default)]
+pub(crate) struct ReaderBuffers {
+    pub read: Vec<u8>,
+    pub heads: HeadArena,
+}
+
 /// Received bytes, buffered, turned into response heads and body data.
 #[derive(Debug)]
 pub(crate) struct ResponseReader {
     buf: Vec<u8>,
+    /// Where response heads are copied to for their parsed fields.
+    heads: HeadArena,
     pos: usize,
     end: usize,
     eof: bool,
@@ -137,6 +149,7 @@ impl ResponseReader {
     pub fn new(limits: Limits) -> ResponseReader {
         ResponseReader {
             buf: Vec::new(),
+            heads: HeadArena::for_connection(),
             pos: 0,
             end: 0,
             eof: false,
@@ -192,22 +205,31 @@ impl ResponseReader {
         self.received > 0
     }
 
-    /// The buffer, for the connection to keep while it idles: only when
-    /// everything in it was used, and it is no larger than a body read's.
-    pub fn take_buffer(&mut self) -> Vec<u8> {
+    /// The buffers, for the connection to keep while it idles: the head
+    /// arena, and the read buffer only when everything in it was used and
+    /// it is no larger than a body read's.
+    pub fn take_buffers(&mut self) -> ReaderBuffers {
+        let heads = std::mem::take(&mut self.heads);
         if self.has_buffered() || self.buf.len() > READ_CHUNK {
-            return Vec::new();
+            return ReaderBuffers {
+                read: Vec::new(),
+                heads,
+            };
         }
         self.pos = 0;
         self.end = 0;
-        std::mem::take(&mut self.buf)
+        ReaderBuffers {
+            read: std::mem::take(&mut self.buf),
+            heads,
+        }
     }
 
-    /// Reads into `buf` (a buffer an earlier exchange on the connection
-    /// left) instead of making a new one, if nothing was read yet.
-    pub fn reuse(&mut self, buf: Vec<u8>) {
+    /// Reads into the buffers an earlier exchange on the connection left
+    /// instead of making new ones, if nothing was read yet.
+    pub fn reuse(&mut self, buffers: ReaderBuffers) {
         if self.buf.is_empty() && self.end == 0 {
-            self.buf = buf;
+            self.buf = buffers.read;
+            self.heads = buffers.heads;
         }
     }
 
@@ -227,7 +249,8 @@ impl ResponseReader {
     /// The next response head in the buffer (an informational one too), or
     /// `None` when more bytes are needed.
     pub fn poll_head(&mut self) -> std::result::Result<Option<ResponseHead>, ParseError> {
-        match crate::http::parse_response_head(&self.buf[self.pos..self.end], &self.limits)? {
+        match parse_response_head_in(&self.buf[self.pos..self.end], &self.limits, &mut self.heads)?
+        {
             Some((head, len)) => {
                 self.pos += len;
                 if head.status.is_informational() {

@@ -385,7 +385,7 @@ impl Exchange {
                 config.trace(|| TraceEvent::Reused {
                     url: &self.request.url,
                 });
-                self.hop.reader.reuse(mem::take(&mut stream.read_buffer));
+                self.hop.reader.reuse(mem::take(&mut stream.read_buffers));
                 self.hop.reused = true;
                 self.hop.timings.reused = true;
                 return self.open(stream);

@@ -3,8 +3,6 @@
 //! body's framing, encoded straight into the bytes to write (no header map
 //! is built per request).
 
-use std::io::Write as _;
-
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
     CONTENT_LENGTH, COOKIE, EXPECT, HOST, PROXY_AUTHORIZATION, TRANSFER_ENCODING, USER_AGENT,
@@ -16,7 +14,7 @@ use crate::http::client::auth::{basic_auth_value, percent_decode};
 use crate::http::client::body::{Body, BodyKind};
 use crate::http::client::request::Prepared;
 use crate::http::client::Route;
-use crate::http::head::{encode_field, encode_request_line};
+use crate::http::head::{encode_decimal, encode_field, encode_request_line};
 use crate::http::{encode_request_head, Error, Result};
 
 /// How the request body is framed on the wire.
@@ -186,7 +184,8 @@ pub(crate) fn request_head(
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(host.as_bytes());
         if let Some(port) = url.port() {
-            let _ = write!(out, ":{port}");
+            out.push(b':');
+            encode_decimal(port.into(), out);
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -209,7 +208,9 @@ pub(crate) fn request_head(
     }
     match framing {
         Framing::Length(n) => {
-            let _ = write!(out, "content-length: {n}\r\n");
+            out.extend_from_slice(b"content-length: ");
+            encode_decimal(n, out);
+            out.extend_from_slice(b"\r\n");
         }
         Framing::Chunked => encode_field(&TRANSFER_ENCODING, b"chunked", out),
         Framing::None => {}

@@ -108,7 +108,7 @@ impl BodyState {
         self.finished.get_or_insert_with(Instant::now);
         if let Some(mut stream) = self.stream.take() {
             if self.reusable && self.pipeline.clean_end() {
-                stream.read_buffer = self.pipeline.reader.take_buffer();
+                stream.read_buffers = self.pipeline.reader.take_buffers();
                 self.pool.put(self.key.clone(), stream);
             }
         }

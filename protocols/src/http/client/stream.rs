@@ -11,7 +11,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use transport::tls::{TlsError, TlsStream};
 use transport::NetworkStream;
 
-use crate::http::client::conn::{Limit, Timeouts};
+use crate::http::client::conn::{Limit, ReaderBuffers, Timeouts};
 use crate::http::{Error, Phase, Result};
 
 /// A connection's byte stream.
@@ -62,10 +62,10 @@ pub(crate) struct Stream {
     /// The peer's address, asked once per connection (every response
     /// reports it).
     pub remote: Option<std::net::SocketAddr>,
-    /// The response reader's buffer, kept while the connection idles in
+    /// The response reader's buffers, kept while the connection idles in
     /// the pool so that the next exchange on it does not allocate and
-    /// zero-fill a new one.
-    pub read_buffer: Vec<u8>,
+    /// zero-fill new ones.
+    pub read_buffers: ReaderBuffers,
     read_set: Option<Option<Duration>>,
     write_set: Option<Option<Duration>>,
 }
@@ -119,7 +119,7 @@ impl Stream {
             io,
             tls_info,
             remote: None,
-            read_buffer: Vec::new(),
+            read_buffers: ReaderBuffers::default(),
             read_set: None,
             write_set: None,
         };

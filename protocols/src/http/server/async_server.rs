@@ -424,16 +424,15 @@ async fn write_response(
     state: &ServerState,
 ) -> std::io::Result<()> {
     let timeout = config.write_timeout;
-    let (mut parts, body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let (framing, raw, queued) = {
         let mut shared = lock(link);
         if state.is_shutting_down() {
             shared.core.set_closing();
         }
-        let framing =
-            shared
-                .core
-                .start_response(parts.status, &mut parts.headers, body.content.kind());
+        let framing = shared
+            .core
+            .start_response(parts.status, &parts.headers, body.content.kind());
         let raw = shared.core.body_is_raw();
         match &body.content {
             // A small body goes out with its head, queued under this one lock.

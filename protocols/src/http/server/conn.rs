@@ -13,6 +13,7 @@ use http::header::{EXPECT, HOST};
 use http::{Method, StatusCode, Uri, Version};
 
 use crate::http::head::{could_begin_request, parse_shared_request_head};
+use crate::http::head_arena::HeadArena;
 use crate::http::{
     keep_alive, request_body_length, BodyDecoder, BodyLength, Limits, ParseError, Phase,
 };
@@ -200,6 +201,8 @@ pub(crate) struct Conn {
     /// discard for a moment before closing, so the close does not reset
     /// the connection (and destroy the response) in the client's kernel.
     linger: bool,
+    /// Where request heads are copied to for their parsed fields.
+    heads: HeadArena,
 }
 
 impl Conn {
@@ -224,6 +227,7 @@ impl Conn {
             served: 0,
             head_started: Some(now),
             linger: false,
+            heads: HeadArena::for_connection(),
         }
     }
 
@@ -438,7 +442,11 @@ impl Conn {
             || input_len >= self.limits.head_size()
             || !could_begin_request(self.input())
         {
-            parse_shared_request_head(self.input(), &self.limits)
+            parse_shared_request_head(
+                &self.buf[self.start..self.end],
+                &self.limits,
+                &mut self.heads,
+            )
         } else {
             Ok(None)
         };

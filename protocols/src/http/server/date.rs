@@ -10,6 +10,14 @@ pub(crate) fn insert_date(headers: &mut HeaderMap) {
     }
 }
 
+/// Calls `f` with the `Date` value for now (nothing when the clock cannot
+/// be formatted).
+pub(crate) fn with_date(f: impl FnOnce(&[u8])) {
+    if let Some(value) = current_date() {
+        f(value.as_bytes());
+    }
+}
+
 /// The `Date` value for now. It changes once a second, so each thread keeps
 /// the last one made (a clone is a reference-count increment) instead of
 /// formatting and allocating it for every response.

@@ -465,14 +465,14 @@ fn may_park(link: &Link, net: &NetworkStream, pool: &Pool) -> bool {
 }
 
 fn write_response(link: &Link, response: Response, state: &ServerState) -> io::Result<()> {
-    let (mut parts, body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let mut shared = lock(link);
     if state.is_shutting_down() {
         shared.core.set_closing();
     }
     let framing = shared
         .core
-        .start_response(parts.status, &mut parts.headers, body.content.kind());
+        .start_response(parts.status, &parts.headers, body.content.kind());
     let mismatch = |_| io::Error::new(io::ErrorKind::InvalidData, "response body length mismatch");
     match body.content {
         Content::Full(bytes) => {

@@ -181,11 +181,14 @@ fn reader_after_head(input: &[u8]) -> ResponseReader {
 #[test]
 fn a_used_up_buffer_is_kept_for_the_next_exchange_and_one_with_bytes_left_is_not() {
     let mut reader = reader_after_head(b"HTTP/1.1 204 No Content\r\n\r\n");
-    let kept = reader.take_buffer();
-    assert!(!kept.is_empty(), "everything was used: the buffer is kept");
+    let kept = reader.take_buffers();
+    assert!(
+        !kept.read.is_empty(),
+        "everything was used: the buffer is kept"
+    );
 
     let mut next = ResponseReader::new(Limits::default());
-    let address = kept.as_ptr();
+    let address = kept.read.as_ptr();
     next.reuse(kept);
     assert_eq!(
         next.read_space().as_ptr(),
@@ -195,5 +198,5 @@ fn a_used_up_buffer_is_kept_for_the_next_exchange_and_one_with_bytes_left_is_not
 
     // Bytes that followed the response: the buffer goes with them.
     let mut reader = reader_after_head(b"HTTP/1.1 204 No Content\r\n\r\nextra");
-    assert!(reader.take_buffer().is_empty());
+    assert!(reader.take_buffers().read.is_empty());
 }

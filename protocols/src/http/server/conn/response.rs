@@ -1,12 +1,13 @@
 //! The response half of [`Conn`]: the head, the body's framing, and the
 //! body bytes as the handler's response supplies them.
 
-use http::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::header::{HeaderMap, CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{Method, StatusCode};
 
+use crate::http::head::{encode_decimal, encode_field, encode_status_line};
 use crate::http::{encode_chunk, encode_last_chunk, encode_response_head};
 
-use super::super::date::insert_date;
+use super::super::date::{insert_date, with_date};
 use super::super::rejection::encode_rejection;
 use super::{BodyKind, Conn, Framing, LengthMismatch, State};
 
@@ -14,10 +15,14 @@ impl Conn {
     /// Queues the response head in [`output`](Self::output) and returns how
     /// its body goes on the wire. A request whose body failed gets the
     /// error response instead (and [`Framing::Skip`]).
+    ///
+    /// The head is encoded straight from the handler's `headers`, less the
+    /// fields that are the server's (the framing and `Connection`), and
+    /// then the server's own fields: no header map is changed per response.
     pub(crate) fn start_response(
         &mut self,
         status: StatusCode,
-        headers: &mut HeaderMap,
+        headers: &HeaderMap,
         kind: BodyKind,
     ) -> Framing {
         super::events::response(status);
@@ -31,49 +36,51 @@ impl Conn {
             encode_rejection(&rejection, &mut self.out);
             return Framing::Skip;
         }
-        let (status, kind) = if status.is_informational() {
+        let none = HeaderMap::new();
+        let (status, kind, headers) = if status.is_informational() {
             // 1xx is not a final response (and upgrades are not supported).
-            headers.clear();
-            (StatusCode::INTERNAL_SERVER_ERROR, BodyKind::Full(0))
+            (StatusCode::INTERNAL_SERVER_ERROR, BodyKind::Full(0), &none)
         } else {
-            (status, kind)
+            (status, kind, headers)
         };
-        let bodiless_status =
-            status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
         let head_request = ex.method == Method::HEAD;
-        let user_length = headers.contains_key(CONTENT_LENGTH);
-        headers.remove(TRANSFER_ENCODING);
-        let framing = if bodiless_status {
-            if status == StatusCode::NO_CONTENT {
-                headers.remove(CONTENT_LENGTH);
-            }
+        // The handler's Content-Length stands where the server sends no
+        // body: a 304's, and a HEAD handler's announcing the GET body's length.
+        let framing = if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
             Framing::Skip
         } else {
             match kind {
-                BodyKind::Full(0) if head_request && user_length => {
-                    // A HEAD handler announcing the GET body's length.
+                BodyKind::Full(0) if head_request && headers.contains_key(CONTENT_LENGTH) => {
                     Framing::Skip
                 }
-                BodyKind::Full(n) | BodyKind::Sized(n) => {
-                    headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
-                    Framing::Length(n)
-                }
-                BodyKind::Unsized => {
-                    headers.remove(CONTENT_LENGTH);
-                    if ex.chunked_version_ok {
-                        headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-                        Framing::Chunked
-                    } else {
-                        Framing::UntilClose
-                    }
-                }
+                BodyKind::Full(n) | BodyKind::Sized(n) => Framing::Length(n),
+                BodyKind::Unsized if ex.chunked_version_ok => Framing::Chunked,
+                BodyKind::Unsized => Framing::UntilClose,
             }
         };
-        let handler_close = headers.get_all(CONNECTION).iter().any(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("close"))
-        });
+        let handler_length = framing == Framing::Skip && status != StatusCode::NO_CONTENT;
+
+        encode_status_line(status, &mut self.out);
+        let (mut handler_close, mut dated) = (false, false);
+        for (name, value) in headers {
+            if *name == CONNECTION {
+                handler_close |= String::from_utf8_lossy(value.as_bytes())
+                    .split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+            } else if *name != TRANSFER_ENCODING && (*name != CONTENT_LENGTH || handler_length) {
+                dated |= *name == DATE;
+                encode_field(name, value.as_bytes(), &mut self.out);
+            }
+        }
+        match framing {
+            Framing::Length(n) => {
+                self.out.extend_from_slice(b"content-length: ");
+                encode_decimal(n, &mut self.out);
+                self.out.extend_from_slice(b"\r\n");
+            }
+            Framing::Chunked => encode_field(&TRANSFER_ENCODING, b"chunked", &mut self.out),
+            Framing::UntilClose | Framing::Skip => {}
+        }
         let unread_unannounced_body =
             ex.expect_continue && !ex.continue_sent && !ex.decoder.is_done();
         let keep = ex.keep_alive
@@ -81,16 +88,15 @@ impl Conn {
             && !handler_close
             && framing != Framing::UntilClose
             && !unread_unannounced_body;
-        headers.remove(CONNECTION);
         if !keep {
-            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            encode_field(&CONNECTION, b"close", &mut self.out);
         } else if !ex.chunked_version_ok {
-            headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+            encode_field(&CONNECTION, b"keep-alive", &mut self.out);
         }
-        if !headers.contains_key(DATE) {
-            insert_date(headers);
+        if !dated {
+            with_date(|date| encode_field(&DATE, date, &mut self.out));
         }
-        encode_response_head(status, headers, &mut self.out);
+        self.out.extend_from_slice(b"\r\n");
         ex.close = !keep;
         let framing = if head_request { Framing::Skip } else { framing };
         ex.response = Some(framing);
@@ -176,7 +182,11 @@ impl Conn {
         };
         if ex.body_error.is_some() || !ex.decoder.is_done() || ex.decoder.received() > 0 {
             headers.clear();
-            self.start_response(StatusCode::BAD_REQUEST, headers, BodyKind::Full(0));
+            self.start_response(
+                StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
+                BodyKind::Full(0),
+            );
             let _ = self.finish_response();
             return None;
         }

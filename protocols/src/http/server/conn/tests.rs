@@ -24,8 +24,8 @@ fn take_output(conn: &mut Conn) -> String {
 }
 
 fn respond(conn: &mut Conn, status: StatusCode, body: &[u8]) -> String {
-    let mut headers = HeaderMap::new();
-    let framing = conn.start_response(status, &mut headers, BodyKind::Full(body.len() as u64));
+    let headers = HeaderMap::new();
+    let framing = conn.start_response(status, &headers, BodyKind::Full(body.len() as u64));
     if framing.sends_body() {
         conn.body_data(body).unwrap();
     }
@@ -231,7 +231,7 @@ fn bodiless_responses_and_framing() {
     let mut c = conn();
     feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
-    let framing = c.start_response(StatusCode::OK, &mut HeaderMap::new(), BodyKind::Unsized);
+    let framing = c.start_response(StatusCode::OK, &HeaderMap::new(), BodyKind::Unsized);
     assert_eq!(framing, Framing::Chunked);
     c.body_data(b"abc").unwrap();
     c.finish_response().unwrap();
@@ -242,7 +242,7 @@ fn bodiless_responses_and_framing() {
     let mut c = conn();
     feed(&mut c, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
-    let framing = c.start_response(StatusCode::OK, &mut HeaderMap::new(), BodyKind::Unsized);
+    let framing = c.start_response(StatusCode::OK, &HeaderMap::new(), BodyKind::Unsized);
     assert_eq!(framing, Framing::UntilClose);
     assert!(take_output(&mut c).contains("connection: close"));
     assert_eq!(c.end_exchange(Instant::now()), Next::Close);
@@ -251,7 +251,7 @@ fn bodiless_responses_and_framing() {
     let mut c = conn();
     feed(&mut c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(matches!(c.poll_head(), HeadEvent::Request(_)));
-    c.start_response(StatusCode::OK, &mut HeaderMap::new(), BodyKind::Sized(4));
+    c.start_response(StatusCode::OK, &HeaderMap::new(), BodyKind::Sized(4));
     c.body_data(b"ab").unwrap();
     assert!(c.finish_response().is_err());
     assert_eq!(c.end_exchange(Instant::now()), Next::Close);
@@ -396,8 +396,8 @@ fn a_response_not_handed_over_whole_closes_the_connection() {
         b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
     );
     assert!(matches!(c.next_step(Instant::now()), Step::Handle(_)));
-    let mut headers = HeaderMap::new();
-    c.start_response(StatusCode::OK, &mut headers, BodyKind::Sized(10));
+    let headers = HeaderMap::new();
+    c.start_response(StatusCode::OK, &headers, BodyKind::Sized(10));
     // No finish_response: the next request must not be read.
     assert!(matches!(c.next_step(Instant::now()), Step::Close));
 }
