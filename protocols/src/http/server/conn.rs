@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use http::header::{EXPECT, HOST};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Uri, Version};
 
 use crate::http::head::{could_begin_request, parse_shared_request_head};
@@ -203,6 +203,8 @@ pub(crate) struct Conn {
     linger: bool,
     /// Where request heads are copied to for their parsed fields.
     heads: HeadArena,
+    /// The last exchange's box, for the next request to use again.
+    used_exchange: Option<Box<Exchange>>,
 }
 
 impl Conn {
@@ -228,6 +230,7 @@ impl Conn {
             head_started: Some(now),
             linger: false,
             heads: HeadArena::for_connection(),
+            used_exchange: None,
         }
     }
 
@@ -465,18 +468,29 @@ impl Conn {
         self.scanned = 0;
         self.head_started = None;
 
-        if head.version == Version::HTTP_11 {
-            let hosts = head.headers.get_all(HOST).iter().count();
-            if hosts != 1 {
-                return self.reject(Rejection::other(
-                    StatusCode::BAD_REQUEST,
-                    format!("an HTTP/1.1 request needs exactly one Host header, not {hosts}"),
-                ));
+        // One pass over the names finds the fields the server acts on, so
+        // that a request without them costs no lookup each.
+        let (mut hosts, mut framing, mut expects, mut connection) = (0, false, false, false);
+        for name in head.headers.keys() {
+            if *name == HOST {
+                hosts = head.headers.get_all(HOST).iter().count();
             }
+            framing |= *name == CONTENT_LENGTH || *name == TRANSFER_ENCODING;
+            expects |= *name == EXPECT;
+            connection |= *name == CONNECTION;
         }
-        let length = match request_body_length(&head.headers) {
-            Ok(length) => length,
-            Err(e) => return self.reject(Rejection::parse(e)),
+        if head.version == Version::HTTP_11 && hosts != 1 {
+            return self.reject(Rejection::other(
+                StatusCode::BAD_REQUEST,
+                format!("an HTTP/1.1 request needs exactly one Host header, not {hosts}"),
+            ));
+        }
+        let length = match framing {
+            false => BodyLength::Empty,
+            true => match request_body_length(&head.headers) {
+                Ok(length) => length,
+                Err(e) => return self.reject(Rejection::parse(e)),
+            },
         };
         if let BodyLength::Known(n) = length {
             if n > self.max_body {
@@ -497,7 +511,7 @@ impl Conn {
             }
         };
         let mut expect_continue = false;
-        if let Some(expect) = head.headers.get(EXPECT) {
+        if let Some(expect) = expects.then(|| head.headers.get(EXPECT)).flatten() {
             if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
                 expect_continue = head.version == Version::HTTP_11;
             } else {
@@ -512,7 +526,10 @@ impl Conn {
         let expect_continue = expect_continue && !decoder.is_done();
         let exchange = Exchange {
             method: head.method.clone(),
-            keep_alive: keep_alive(head.version, &head.headers),
+            keep_alive: match connection {
+                true => keep_alive(head.version, &head.headers),
+                false => head.version == Version::HTTP_11,
+            },
             decoder,
             expect_continue,
             continue_sent: false,
@@ -526,7 +543,13 @@ impl Conn {
             finished: false,
             body_since: None,
         };
-        self.state = State::Exchange(Box::new(exchange));
+        self.state = State::Exchange(match self.used_exchange.take() {
+            Some(mut used) => {
+                *used = exchange;
+                used
+            }
+            None => Box::new(exchange),
+        });
 
         let mut request = http::Request::new(());
         *request.method_mut() = head.method;
@@ -695,7 +718,9 @@ impl Conn {
             return Next::Drain;
         }
         self.served += 1;
-        self.state = State::Head;
+        if let State::Exchange(used) = std::mem::replace(&mut self.state, State::Head) {
+            self.used_exchange = Some(used);
+        }
         self.head_started = if self.has_input() { Some(now) } else { None };
         Next::Continue
     }
