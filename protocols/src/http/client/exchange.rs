@@ -735,7 +735,8 @@ impl Exchange {
             reader,
             stream,
             &self.shared,
-            self.hop.key.clone(),
+            // The hop ends with its response: its key goes with the body.
+            mem::take(&mut self.hop.key),
             timings,
             self.t,
             self.started,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::http::client::stream::Stream;
 
 /// Where a connection goes: the origin, and the proxy it goes through.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct PoolKey {
     pub scheme: String,
     pub host: String,

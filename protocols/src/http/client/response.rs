@@ -109,7 +109,7 @@ impl BodyState {
         if let Some(mut stream) = self.stream.take() {
             if self.reusable && self.pipeline.clean_end() {
                 stream.read_buffers = self.pipeline.reader.take_buffers();
-                self.pool.put(self.key.clone(), stream);
+                self.pool.put(std::mem::take(&mut self.key), stream);
             }
         }
     }
