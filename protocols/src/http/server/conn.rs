@@ -500,13 +500,15 @@ impl Conn {
                 });
             }
         }
-        let target = std::str::from_utf8(&head.target).unwrap_or_default();
         let uri = match Uri::from_maybe_shared(head.target.clone()) {
             Ok(uri) => uri,
             Err(_) => {
                 return self.reject(Rejection::other(
                     StatusCode::BAD_REQUEST,
-                    format!("invalid request target {target:?}"),
+                    format!(
+                        "invalid request target {:?}",
+                        String::from_utf8_lossy(&head.target)
+                    ),
                 ))
             }
         };
@@ -521,7 +523,7 @@ impl Conn {
                 ));
             }
         }
-        events::request(&head.method, target);
+        events::request(&head.method, &head.target);
         let decoder = BodyDecoder::new(length, self.limits);
         let expect_continue = expect_continue && !decoder.is_done();
         let exchange = Exchange {

@@ -17,9 +17,16 @@ use http::{Method, StatusCode};
 use super::rejection::Rejection;
 
 /// A request head was read (inside its connection's span).
-pub(crate) fn request(method: &Method, target: &str) {
+pub(crate) fn request(method: &Method, target: &[u8]) {
+    // The target is text (the parser checked it); it is looked at only
+    // when a subscriber wants the event.
     #[cfg(feature = "tracing")]
-    tracing::debug!(target: "netstack::http::server", method = %method, target, "request");
+    tracing::debug!(
+        target: "netstack::http::server",
+        method = %method,
+        target = ?String::from_utf8_lossy(target),
+        "request"
+    );
     #[cfg(not(feature = "tracing"))]
     let _ = (method, target);
 }
