@@ -148,10 +148,11 @@ pub(crate) fn request_head(
         None => encode_request_line(method, origin_form(url), out)?,
     }
 
-    // The jar's cookies go first in a given `Cookie` field (curl's order),
-    // and into one of their own when none was given.
-    let mut jar = defaults.cookies.as_ref().filter(|_| !omitted(&COOKIE));
-    let mut cookie_given = false;
+    // The jar's cookies go first in the one `Cookie` field sent, before
+    // the ones given (curl's order), or in a field of their own when none
+    // was given.
+    let jar = defaults.cookies.as_ref().filter(|_| !omitted(&COOKIE));
+    let mut jar_sent = false;
     for (name, value) in given {
         if *name == CONTENT_LENGTH || *name == TRANSFER_ENCODING {
             continue;
@@ -159,19 +160,17 @@ pub(crate) fn request_head(
         if *name == EXPECT && !keep_given_expect {
             continue;
         }
-        if *name == COOKIE && jar.is_some() {
-            if cookie_given {
-                continue;
+        if let Some(jar) = jar.filter(|_| *name == COOKIE) {
+            if !jar_sent {
+                jar_sent = true;
+                let source = if own.contains_key(COOKIE) { own } else { extra };
+                let mut all = jar.as_bytes().to_vec();
+                for cookies in source.get_all(COOKIE) {
+                    all.extend_from_slice(b"; ");
+                    all.extend_from_slice(cookies.as_bytes());
+                }
+                encode_field(&COOKIE, &all, out);
             }
-            cookie_given = true;
-            let mut both = jar
-                .take()
-                .map(HeaderValue::as_bytes)
-                .unwrap_or_default()
-                .to_vec();
-            both.extend_from_slice(b"; ");
-            both.extend_from_slice(value.as_bytes());
-            encode_field(name, &both, out);
             continue;
         }
         encode_field(name, value.as_bytes(), out);
@@ -192,7 +191,7 @@ pub(crate) fn request_head(
     if let Some(agent) = defaults.user_agent.filter(|_| wanted(&USER_AGENT)) {
         encode_field(&USER_AGENT, agent.as_bytes(), out);
     }
-    if let Some(jar) = jar {
+    if let Some(jar) = jar.filter(|_| !jar_sent) {
         encode_field(&COOKIE, jar.as_bytes(), out);
     }
     if wanted(&ACCEPT) {
@@ -264,3 +263,6 @@ pub(crate) fn request_closes(headers: &HeaderMap) -> bool {
             .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
     })
 }
+
+#[cfg(test)]
+mod tests;
