@@ -28,10 +28,15 @@ impl HeadArena {
 
     /// A shared copy of `head`. It comes from the block while the block has
     /// room; a full block is rewound when no copy in it is still alive, and
-    /// replaced by a new one otherwise.
+    /// replaced by a new one otherwise. A head larger than a block gets a
+    /// copy of its own: the block never grows, so a peer that sends one
+    /// large head does not leave its connection holding that much memory.
     pub(crate) fn copy(&mut self, head: &[u8]) -> Bytes {
+        if head.len() > self.block_size {
+            return Bytes::copy_from_slice(head);
+        }
         if self.block.capacity() < head.len() {
-            self.block.reserve(head.len().max(self.block_size));
+            self.block.reserve(self.block_size);
         }
         self.block.extend_from_slice(head);
         self.block.split().freeze()
@@ -78,9 +83,17 @@ mod tests {
     }
 
     #[test]
-    fn a_head_larger_than_a_block_is_copied_whole() {
+    fn a_head_larger_than_a_block_is_copied_apart_and_the_block_stays_small() {
         let mut arena = HeadArena::for_connection();
+        let first = arena.copy(&[1; 100]);
+        let start = first.as_ptr();
+        drop(first);
         let big = vec![b'h'; 3 * BLOCK];
-        assert_eq!(arena.copy(&big), Bytes::from(big));
+        let copy = arena.copy(&big);
+        assert_eq!(copy, Bytes::from(big));
+        assert!(!within(&copy, start));
+        drop(copy);
+        assert!(arena.block.capacity() <= BLOCK);
+        assert!(within(&arena.copy(&[2; 100]), start));
     }
 }
