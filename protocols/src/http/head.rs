@@ -415,23 +415,6 @@ pub(crate) fn encode_request_line(
     Ok(())
 }
 
-/// Appends `n` in decimal, without the formatting machinery (this runs for
-/// every message with a length).
-pub(crate) fn encode_decimal(n: u64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
 /// Appends one field line. The value must be free of CR, LF and NUL, as a
 /// `HeaderValue`'s bytes are.
 pub(crate) fn encode_field(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
@@ -511,26 +494,6 @@ mod tests {
             }
         }
         Ok(Some((end, folded)))
-    }
-
-    #[test]
-    fn decimals_are_written_as_display_writes_them() {
-        for n in [
-            0,
-            1,
-            9,
-            10,
-            99,
-            100,
-            1024,
-            65_535,
-            u64::from(u32::MAX),
-            u64::MAX,
-        ] {
-            let mut out = b"x".to_vec();
-            encode_decimal(n, &mut out);
-            assert_eq!(out, format!("x{n}").into_bytes());
-        }
     }
 
     #[test]

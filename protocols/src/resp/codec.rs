@@ -350,21 +350,7 @@ impl Decoder for RespCodec {
 
 /// Appends `n` in decimal.
 fn put_decimal(dst: &mut BytesMut, n: i64) {
-    if n < 0 {
-        dst.put_u8(b'-');
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    dst.extend_from_slice(&digits[at..]);
+    dst.put_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 fn put_header(dst: &mut BytesMut, kind: u8, n: i64) {

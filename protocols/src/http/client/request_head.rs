@@ -14,7 +14,7 @@ use crate::http::client::auth::{basic_auth_value, percent_decode};
 use crate::http::client::body::{Body, BodyKind};
 use crate::http::client::request::Prepared;
 use crate::http::client::Route;
-use crate::http::head::{encode_decimal, encode_field, encode_request_line};
+use crate::http::head::{encode_field, encode_request_line};
 use crate::http::{encode_request_head, Error, Result};
 
 /// How the request body is framed on the wire.
@@ -184,7 +184,7 @@ pub(crate) fn request_head(
         out.extend_from_slice(host.as_bytes());
         if let Some(port) = url.port() {
             out.push(b':');
-            encode_decimal(port.into(), out);
+            out.extend_from_slice(itoa::Buffer::new().format(port).as_bytes());
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -208,7 +208,7 @@ pub(crate) fn request_head(
     match framing {
         Framing::Length(n) => {
             out.extend_from_slice(b"content-length: ");
-            encode_decimal(n, out);
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
             out.extend_from_slice(b"\r\n");
         }
         Framing::Chunked => encode_field(&TRANSFER_ENCODING, b"chunked", out),

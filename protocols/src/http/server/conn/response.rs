@@ -4,7 +4,7 @@
 use http::header::{HeaderMap, CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{Method, StatusCode};
 
-use crate::http::head::{encode_decimal, encode_field, encode_status_line};
+use crate::http::head::{encode_field, encode_status_line};
 use crate::http::{encode_chunk, encode_last_chunk, encode_response_head};
 
 use super::super::date::{insert_date, with_date};
@@ -75,7 +75,8 @@ impl Conn {
         match framing {
             Framing::Length(n) => {
                 self.out.extend_from_slice(b"content-length: ");
-                encode_decimal(n, &mut self.out);
+                self.out
+                    .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
                 self.out.extend_from_slice(b"\r\n");
             }
             Framing::Chunked => encode_field(&TRANSFER_ENCODING, b"chunked", &mut self.out),
