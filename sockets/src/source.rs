@@ -87,39 +87,69 @@ pub(crate) trait SourceOwner: Send + Sync + 'static {
 
 /// The asynchronous state of one socket.
 pub(crate) struct Source {
+    /// Per direction, its tick and its readiness cache in one word (see
+    /// [`DirectionState`]), so that an idle connection's registration stays
+    /// within the size that glibc packs beside tokio's task for free (C10K
+    /// in `BENCHMARKS.md`).
     directions: [DirectionState; 2],
-    /// The wakers waiting, per direction, under one lock: every
-    /// asynchronous socket allocates a source, and one lock fewer keeps the
-    /// allocation within the size that an idle connection gets for free
-    /// (see C10K in `BENCHMARKS.md`).
+    /// The wakers waiting, per direction, under one lock, for the same reason.
     waiters: Mutex<[Waiters; 2]>,
 }
 
-struct DirectionState {
-    tick: AtomicU64,
-    /// The tick at which the direction was last found not ready, or
-    /// `CLOSED` once a final state was reported (never skip the system call
-    /// again). Ticks start at 1 and never reach `CLOSED`.
-    cleared: AtomicU64,
+/// One direction's state in one atomic word:
+///
+/// - bits 0–30, the *tick*: moves on every readiness report, counting from
+///   1 and wrapping past 0, which it never takes;
+/// - bit 31, `SHARED`: set for good once two operations waited in the
+///   direction at the same time (until then a reactor that keeps one waker
+///   per direction, tokio's, is given the task's own waker; from then on,
+///   the forwarder);
+/// - bits 32–62, the tick at which the direction was last found not ready
+///   (0: never, or forgotten);
+/// - bit 63, `CLOSED`: a final state was reported; never skip the system
+///   call again.
+///
+/// A tick as the methods give and take it is the low half: the tick and `SHARED`.
+///
+/// A cleared tick equal to the current one is what the cache knows; since
+/// ticks wrap, it could be right by accident only after 2^31 reports
+/// between a call that found the direction not ready and the next look,
+/// while that call's own wait was never woken (tokio's own tick has 15 bits).
+struct DirectionState(AtomicU64);
+
+const TICK: u64 = (1 << 31) - 1;
+const SHARED: u64 = 1 << 31;
+const CLEARED_SHIFT: u32 = 32;
+const CLOSED: u64 = 1 << 63;
+
+impl DirectionState {
+    #[inline]
+    fn load(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Applies `f` to the word until no other change races it.
+    fn update(&self, f: impl Fn(u64) -> Option<u64>) {
+        let _ = self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, f);
+    }
 }
 
-const CLOSED: u64 = u64::MAX;
+/// The tick (with `SHARED`) of a word.
+#[inline]
+fn tick_of(word: u64) -> u64 {
+    word & (TICK | SHARED)
+}
 
-/// The tick's top bit: set for good once two operations waited in the
-/// direction at the same time. Until then a reactor that keeps one waker
-/// per direction (tokio's) is given the task's own waker; from then on, the
-/// forwarder. Kept in the tick (which counts from 1 and never comes near
-/// it) so that the source, which every asynchronous socket allocates, does
-/// not grow.
-const SHARED: u64 = 1 << 63;
+/// The tick at which a word's direction was last found not ready.
+#[inline]
+fn cleared_of(word: u64) -> u64 {
+    (word >> CLEARED_SHIFT) & TICK
+}
 
 impl Default for DirectionState {
     fn default() -> DirectionState {
         // Ready until a call finds otherwise: the first call tries at once.
-        DirectionState {
-            tick: AtomicU64::new(1),
-            cleared: AtomicU64::new(0),
-        }
+        DirectionState(AtomicU64::new(1))
     }
 }
 
@@ -134,35 +164,32 @@ impl Source {
     /// The readiness tick of a direction; read it before trying the system call.
     #[inline]
     pub(crate) fn tick(&self, direction: Direction) -> u64 {
-        self.directions[direction as usize]
-            .tick
-            .load(Ordering::Acquire)
+        tick_of(self.directions[direction as usize].load())
     }
 
     /// True when the direction was found not ready at `tick` and nothing
     /// was reported since: the system call would fail with `WouldBlock`.
     #[inline]
     pub(crate) fn known_not_ready(&self, direction: Direction, tick: u64) -> bool {
-        self.directions[direction as usize]
-            .cleared
-            .load(Ordering::Acquire)
-            == tick
+        let word = self.directions[direction as usize].load();
+        word & CLOSED == 0 && cleared_of(word) == tick & TICK && tick_of(word) == tick
     }
 
     /// Records a final state of `direction` (before its readiness report).
     pub(crate) fn close_direction(&self, direction: Direction) {
         self.directions[direction as usize]
-            .cleared
-            .store(CLOSED, Ordering::Release);
+            .0
+            .fetch_or(CLOSED, Ordering::AcqRel);
     }
 
     /// Records that a call which read `tick` before it ran found the
-    /// direction not ready (`fetch_max` keeps the newest tick, and `CLOSED`).
+    /// direction not ready; a report since then, or a final state, wins.
     #[inline]
     pub(crate) fn clear(&self, direction: Direction, tick: u64) {
-        self.directions[direction as usize]
-            .cleared
-            .fetch_max(tick, Ordering::AcqRel);
+        self.directions[direction as usize].update(|word| {
+            (word & CLOSED == 0 && tick_of(word) == tick)
+                .then_some(word & !(TICK << CLEARED_SHIFT) | (tick & TICK) << CLEARED_SHIFT)
+        });
     }
 
     /// Forgets what the cache knows (the socket moved to another reactor,
@@ -170,11 +197,7 @@ impl Source {
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn assume_ready(&self) {
         for state in &self.directions {
-            let _ = state
-                .cleared
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cleared| {
-                    (cleared != CLOSED).then_some(0)
-                });
+            state.update(|word| Some(word & !(TICK << CLEARED_SHIFT)));
         }
     }
 
@@ -189,9 +212,8 @@ impl Source {
     /// Registers `waker` for `direction` unless readiness arrived since
     /// `tick` was read; returns false in that case (try the call again).
     pub(crate) fn register(&self, direction: Direction, tick: u64, id: u64, waker: &Waker) -> bool {
-        let state = &self.directions[direction as usize];
         let mut waiters = lock(&self.waiters);
-        if state.tick.load(Ordering::Acquire) != tick {
+        if self.tick(direction) != tick {
             return false;
         }
         let replaced = waiters[direction as usize].set(id, waker);
@@ -224,13 +246,14 @@ impl Source {
         id: u64,
         waker: &Waker,
     ) -> bool {
-        let state = &self.directions[direction as usize];
         let mut waiters = lock(&self.waiters);
-        if state.tick.load(Ordering::Acquire) != tick {
+        if self.tick(direction) != tick {
             return false;
         }
         if tick & SHARED != 0 || waiters[direction as usize].has_other_than(id) {
-            state.tick.fetch_or(SHARED, Ordering::AcqRel);
+            self.directions[direction as usize]
+                .0
+                .fetch_or(SHARED, Ordering::AcqRel);
             drop(waiters);
             self.ready(direction);
             return false;
@@ -260,7 +283,13 @@ impl Source {
         let state = &self.directions[direction as usize];
         let (first, more) = {
             let mut waiters = lock(&self.waiters);
-            state.tick.fetch_add(1, Ordering::AcqRel);
+            state.update(|word| {
+                let next = match (word & TICK) + 1 {
+                    t if t > TICK => 1,
+                    t => t,
+                };
+                Some(word & !TICK | next)
+            });
             let waiters = &mut waiters[direction as usize];
             (waiters.first.take(), waiters.more.take())
         };
@@ -446,6 +475,27 @@ mod tests {
         source.close_direction(Direction::Read);
         source.clear(Direction::Read, tick);
         assert!(!source.known_not_ready(Direction::Read, tick));
+    }
+
+    #[test]
+    fn a_tick_wraps_past_zero_and_keeps_the_other_bits() {
+        let source = Source::new();
+        let state = &source.directions[Direction::Read as usize];
+        state.0.store(TICK | SHARED, Ordering::SeqCst);
+        source.clear(Direction::Read, TICK | SHARED);
+        assert!(source.known_not_ready(Direction::Read, TICK | SHARED));
+        source.ready(Direction::Read);
+        assert_eq!(source.tick(Direction::Read), 1 | SHARED);
+        assert!(source.is_shared(Direction::Read));
+        assert!(!source.known_not_ready(Direction::Read, 1 | SHARED));
+        // A clear made with a tick that has moved on is dropped.
+        source.clear(Direction::Read, TICK | SHARED);
+        assert!(!source.known_not_ready(Direction::Read, source.tick(Direction::Read)));
+        source.clear(Direction::Read, 1 | SHARED);
+        assert!(source.known_not_ready(Direction::Read, 1 | SHARED));
+        source.assume_ready();
+        assert!(!source.known_not_ready(Direction::Read, 1 | SHARED));
+        assert_eq!(source.tick(Direction::Write), 1);
     }
 
     #[test]
