@@ -133,13 +133,16 @@ impl Socket {
             };
             if !stale {
                 let registered = match direct {
-                    true => source.register_direct(direction, tick, waiter.id(), cx.waker()),
+                    true => {
+                        let again = waiter.waits_directly_since(tick);
+                        source.register_direct(direction, tick, again, cx.waker())
+                    }
                     false => source.register(direction, tick, waiter.id(), cx.waker()),
                 };
                 if !registered {
                     continue; // readiness or another waiter came meanwhile: try again
                 }
-                waiter.registered = tick;
+                waiter.registered_at(tick, direct);
             }
             match registration.follow_context(guard.as_raw_fd(), stale) {
                 Ok(moved) if moved || stale => continue, // try on the new reactor

@@ -8,8 +8,9 @@
 //! wait and the socket is linked to another reactor than the current
 //! context's (it was first used under `sockets::block_on` and now waits in a
 //! tokio runtime, or its runtime has shut down), it moves there first. The
-//! move is transparent: the waiters, the ticks and the data stay where they
-//! are, and the new reactor reports the socket's state afresh.
+//! move is transparent: the data stays where it is, the waiters are woken
+//! to try again on the new reactor, and that reactor reports the socket's
+//! state afresh.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -160,17 +161,26 @@ impl Registration {
     /// is there already (`stale`: the current reactor is gone, move to the
     /// fallback: netstack's own, or async-io's with that feature). Returns
     /// true when it moved: try the call again.
+    #[inline]
     pub(crate) fn follow_context(self: &Arc<Self>, fd: RawFd, stale: bool) -> io::Result<bool> {
         #[cfg(feature = "tokio")]
-        {
-            if !stale {
-                let confirmed = self.confirmed.load(Ordering::Acquire);
-                if confirmed == ANY_CONTEXT
-                    || (confirmed != UNCONFIRMED && tokio_link::current_task() == Some(confirmed))
-                {
-                    return Ok(false);
-                }
+        if !stale {
+            let confirmed = self.confirmed.load(Ordering::Acquire);
+            if confirmed == ANY_CONTEXT
+                || (confirmed != UNCONFIRMED && tokio_link::current_task() == Some(confirmed))
+            {
+                return Ok(false);
             }
+        }
+        self.move_to_context(fd, stale)
+    }
+
+    /// The rest of [`Registration::follow_context`], once the wait is not
+    /// known to be in the right context.
+    #[inline(never)]
+    fn move_to_context(self: &Arc<Self>, fd: RawFd, stale: bool) -> io::Result<bool> {
+        #[cfg(feature = "tokio")]
+        {
             let here = read(&self.link).runtime();
             let wanted = match stale {
                 true => None,
@@ -195,7 +205,11 @@ impl Registration {
             };
             self.confirm(&new, wanted.as_ref());
             std::mem::replace(&mut *link, new).unlink(fd, &self.source);
+            drop(link);
             self.source.assume_ready();
+            // A waiter whose task's own waker the old reactor held would
+            // never hear from the new one: every waiter tries again there.
+            self.source.wake_all();
             Ok(true)
         }
         #[cfg(not(feature = "tokio"))]

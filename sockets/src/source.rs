@@ -36,6 +36,11 @@ static NEXT_WAITER: AtomicU64 = AtomicU64::new(1);
 /// which have no future of their own to hold an id.
 pub(crate) const TRAIT_WAITER: u64 = 0;
 
+/// The id under which a direction keeps the waker of the last operation
+/// that waited directly (see [`Source::register_direct`]); waiter ids
+/// count up from 1 and never get here.
+const STICKY: u64 = u64::MAX - 1;
+
 /// A fresh waiter id. Each thread takes ids from the shared counter a
 /// block at a time: one counter bumped by every operation on every worker
 /// would bounce its cache line between the cores.
@@ -98,18 +103,20 @@ pub(crate) struct Source {
 
 /// One direction's state in one atomic word:
 ///
-/// - bits 0–30, the *tick*: moves on every readiness report, counting from
+/// - bits 0–29, the *tick*: moves on every readiness report, counting from
 ///   1 and wrapping past 0, which it never takes;
+/// - bit 30, `DIRECT`: an operation waits with its task's own waker in the
+///   reactor (see [`Source::register_direct`]); a report ends that wait;
 /// - bit 31, `SHARED`: set for good once two operations waited in the
 ///   direction at the same time (until then a reactor that keeps one waker
 ///   per direction, tokio's, is given the task's own waker; from then on,
 ///   the forwarder);
-/// - bits 32–62, the tick at which the direction was last found not ready
+/// - bits 32–61, the tick at which the direction was last found not ready
 ///   (0: never, or forgotten);
 /// - bit 63, `CLOSED`: a final state was reported; never skip the system
 ///   call again.
 ///
-/// A tick as the methods give and take it is the low half: the tick and `SHARED`.
+/// A tick as the methods give and take it is the tick and `SHARED`.
 ///
 /// A cleared tick equal to the current one is what the cache knows; since
 /// ticks wrap, it could be right by accident only after 2^31 reports
@@ -117,7 +124,8 @@ pub(crate) struct Source {
 /// while that call's own wait was never woken (tokio's own tick has 15 bits).
 struct DirectionState(AtomicU64);
 
-const TICK: u64 = (1 << 31) - 1;
+const TICK: u64 = (1 << 30) - 1;
+const DIRECT: u64 = 1 << 30;
 const SHARED: u64 = 1 << 31;
 const CLEARED_SHIFT: u32 = 32;
 const CLOSED: u64 = 1 << 63;
@@ -134,7 +142,7 @@ impl DirectionState {
     }
 }
 
-/// The tick (with `SHARED`) of a word.
+/// The tick (with `SHARED`, without `DIRECT`) of a word.
 #[inline]
 fn tick_of(word: u64) -> u64 {
     word & (TICK | SHARED)
@@ -230,38 +238,60 @@ impl Source {
         self.tick(direction) & SHARED != 0
     }
 
-    /// Records waiter `id`, whose task's own waker the reactor holds (see
-    /// [`Attempt::WaitingDirectly`]), so that close and deregistration can
-    /// wake it. Returns false when the caller must try again: readiness or
-    /// a close arrived since `tick` was read, or another operation waits
-    /// in this direction too. In that last case the direction becomes
-    /// shared for good and every waiter is woken, since the reactor may
-    /// have dropped another waiter's waker for this one's: each tries
-    /// again and leaves the forwarder with the reactor.
+    /// Records that an operation waits with its task's own waker in the
+    /// reactor (see [`Attempt::WaitingDirectly`]), and keeps a copy of
+    /// that waker so that close and deregistration can wake it. `again` is
+    /// true when this operation registered so at `tick` before (it was
+    /// polled again without a report). Returns false when the caller must
+    /// try again: readiness or a close arrived since `tick` was read, or
+    /// another operation waits in this direction too. In that last case the
+    /// direction becomes shared for good and every waiter is woken, since
+    /// the reactor may have dropped another waiter's waker for this one's:
+    /// each tries again and leaves the forwarder with the reactor.
+    ///
+    /// The copy stays after the operation ends (only [`DIRECT`] is
+    /// cleared, by [`Source::leave_direct`], without the lock), so that the
+    /// next operation of the same task finds it in place and neither
+    /// clones nor drops a waker. It holds that task's allocation until
+    /// another task waits here, a report takes it, or the socket is closed.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn register_direct(
         &self,
         direction: Direction,
         tick: u64,
-        id: u64,
+        again: bool,
         waker: &Waker,
     ) -> bool {
+        let state = &self.directions[direction as usize];
         let mut waiters = lock(&self.waiters);
-        if self.tick(direction) != tick {
+        let word = state.load();
+        if tick_of(word) != tick {
             return false;
         }
-        if tick & SHARED != 0 || waiters[direction as usize].has_other_than(id) {
-            self.directions[direction as usize]
-                .0
-                .fetch_or(SHARED, Ordering::AcqRel);
+        let slot = &mut waiters[direction as usize];
+        let another = !again && word & DIRECT != 0;
+        if tick & SHARED != 0 || another || slot.has_other_than(STICKY) {
+            state.0.fetch_or(SHARED, Ordering::AcqRel);
             drop(waiters);
             self.ready(direction);
             return false;
         }
-        let replaced = waiters[direction as usize].set(id, waker);
+        if !again {
+            state.0.fetch_or(DIRECT, Ordering::AcqRel);
+        }
+        let replaced = slot.set(STICKY, waker);
         drop(waiters);
         drop(replaced);
         true
+    }
+
+    /// The operation that waited directly since `tick` ends: unless a
+    /// report came since (which ended the wait and took the waker), the
+    /// direction is free for the next one. The waker's copy stays.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn leave_direct(&self, direction: Direction, tick: u64) {
+        self.directions[direction as usize]
+            .update(|word| (tick_of(word) == tick && word & DIRECT != 0).then_some(word & !DIRECT));
     }
 
     /// Forgets a waiter (its future was dropped or completed).
@@ -288,7 +318,7 @@ impl Source {
                     t if t > TICK => 1,
                     t => t,
                 };
-                Some(word & !TICK | next)
+                Some(word & !(TICK | DIRECT) | next)
             });
             let waiters = &mut waiters[direction as usize];
             (waiters.first.take(), waiters.more.take())
@@ -305,9 +335,11 @@ impl Source {
 
     /// True while an operation waits in either direction.
     pub(crate) fn has_waiters(&self) -> bool {
-        lock(&self.waiters)
+        let waiters = lock(&self.waiters);
+        self.directions
             .iter()
-            .any(|waiters| waiters.first.is_some())
+            .zip(waiters.iter())
+            .any(|(state, waiters)| state.load() & DIRECT != 0 || waiters.has_other_than(STICKY))
     }
 
     /// Wakes every waiter in both directions (the socket was closed).
@@ -505,26 +537,37 @@ mod tests {
         let second = Arc::new(Count(AtomicUsize::new(0)));
         let tick = source.tick(Direction::Read);
         let waker = Waker::from(Arc::clone(&first));
-        assert!(source.register_direct(Direction::Read, tick, 1, &waker));
+        assert!(source.register_direct(Direction::Read, tick, false, &waker));
         // The same waiter again (a spurious wake-up) stays direct.
-        assert!(source.register_direct(Direction::Read, tick, 1, &waker));
+        assert!(source.register_direct(Direction::Read, tick, true, &waker));
         assert!(!source.is_shared(Direction::Read));
         // A close wakes a direct waiter through its copy here.
         assert!(source.has_waiters());
         source.wake_all();
         assert_eq!(first.0.load(Ordering::SeqCst), 1);
+        assert!(!source.has_waiters());
 
+        // Operations one after another, of any task, stay direct: the
+        // waker's copy outlives its operation but not its wait.
         let tick = source.tick(Direction::Read);
-        assert!(source.register_direct(Direction::Read, tick, 1, &waker));
-        // A second waiter: refused, the first is woken (the reactor may
-        // have dropped its waker), and the direction is shared from now on.
+        assert!(source.register_direct(Direction::Read, tick, false, &waker));
+        source.leave_direct(Direction::Read, tick);
+        assert!(!source.has_waiters());
         let late = Waker::from(Arc::clone(&second));
-        assert!(!source.register_direct(Direction::Read, tick, 2, &late));
+        assert!(source.register_direct(Direction::Read, tick, false, &late));
+        source.leave_direct(Direction::Read, tick);
+        assert!(source.register_direct(Direction::Read, tick, false, &waker));
+        assert!(!source.is_shared(Direction::Read));
+
+        // A second waiter while the first waits: refused, the first is
+        // woken (the reactor may have dropped its waker), and the direction
+        // is shared from now on.
+        assert!(!source.register_direct(Direction::Read, tick, false, &late));
         assert_eq!(first.0.load(Ordering::SeqCst), 2);
         assert_eq!(second.0.load(Ordering::SeqCst), 0);
         assert!(source.is_shared(Direction::Read));
         let tick = source.tick(Direction::Read);
-        assert!(!source.register_direct(Direction::Read, tick, 3, &late));
+        assert!(!source.register_direct(Direction::Read, tick, false, &late));
         // The other direction is untouched.
         assert!(!source.is_shared(Direction::Write));
     }

@@ -69,6 +69,7 @@ pub(crate) fn multi_thread(runtime: &Handle) -> bool {
 
 /// The id of the tokio task being polled on this thread, as a number
 /// (never 0: tokio's ids are non-zero).
+#[inline]
 pub(crate) fn current_task() -> Option<u64> {
     /// Keeps the number an id hashes as: a task id is a `NonZeroU64`,
     /// which hashes as that one `u64`.

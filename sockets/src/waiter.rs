@@ -14,15 +14,20 @@ use crate::source::{next_waiter_id, Direction, Source};
 /// operation costs no reference count.
 pub(crate) struct Waiter {
     id: u64,
-    /// The tick the waker was last registered at, or `NOT_REGISTERED`. A
-    /// report moves the tick and takes every waiter with it, so once the
-    /// tick has moved there is nothing left to unregister.
-    pub(crate) registered: u64,
+    /// The tick the waker was last registered at (with `DIRECTLY` when the
+    /// reactor holds the task's own waker), or `NOT_REGISTERED`. A report
+    /// moves the tick and takes every waiter with it, so once the tick has
+    /// moved there is nothing left to unregister.
+    registered: u64,
     pub(crate) timer: Option<Timer>,
 }
 
 /// Ticks start at 1.
 const NOT_REGISTERED: u64 = 0;
+
+/// Marks a registration made with [`Source::register_direct`]; ticks
+/// take the low 32 bits.
+const DIRECTLY: u64 = 1 << 32;
 
 /// Waiter ids come from a counter that starts at 1 and never gets here.
 const NO_ID: u64 = u64::MAX;
@@ -57,11 +62,30 @@ impl Waiter {
         self.registered == NOT_REGISTERED && self.timer.is_none()
     }
 
+    /// Records that the waker was registered at `tick`, `directly` (with
+    /// [`Source::register_direct`]) or not.
+    #[inline]
+    pub(crate) fn registered_at(&mut self, tick: u64, directly: bool) {
+        self.registered = match directly {
+            true => tick | DIRECTLY,
+            false => tick,
+        };
+    }
+
+    /// True when the waiter registered directly at `tick` already.
+    #[inline]
+    pub(crate) fn waits_directly_since(&self, tick: u64) -> bool {
+        self.registered == tick | DIRECTLY
+    }
+
     /// The operation is over (done, failed or dropped): forget its waker
     /// unless a report already took it, and drop its timer.
+    #[inline]
     pub(crate) fn done(&mut self, direction: Direction, source: &Source) {
-        let tick = std::mem::replace(&mut self.registered, NOT_REGISTERED);
-        if tick != NOT_REGISTERED && source.tick(direction) == tick {
+        let registered = std::mem::replace(&mut self.registered, NOT_REGISTERED);
+        if registered & DIRECTLY != 0 {
+            source.leave_direct(direction, registered & !DIRECTLY);
+        } else if registered != NOT_REGISTERED && source.tick(direction) == registered {
             source.unregister(direction, self.id);
         }
         self.timer = None;

@@ -388,6 +388,24 @@ on_every_executor! {
         }
     }
 
+    async fn a_close_after_receives_that_waited_and_ended_is_graceful() {
+        let (client, server) = connected_pair(Family::V4).await;
+        let mut buf = [0u8; 8];
+        // One receive waits and completes, one waits and is dropped.
+        let (received, ()) = join!(server.receive_async(&mut buf), async {
+            sleep(Duration::from_millis(30)).await;
+            send_all(&client, b"ping").await;
+        });
+        assert_eq!(received.unwrap(), 4);
+        {
+            let mut pending = Box::pin(server.receive_async(&mut buf));
+            assert!(poll!(pending.as_mut()).is_pending());
+        }
+        // Nothing is pending any more: the peer reads end of stream, not a reset.
+        server.close();
+        assert_eq!(client.receive_async(&mut buf).await.unwrap(), 0);
+    }
+
     async fn closing_aborts_a_pending_receive_that_has_a_timeout() {
         // With a receive timeout the pending receive still ends as aborted, not timed out.
         let (_client, server) = connected_pair(Family::V4).await;
