@@ -104,7 +104,7 @@ fn run(command: &Command) -> BenchResult<Report> {
         Command::Sockets(args) => sockets_cases::run(args).map(Report::from_cases),
         Command::Async(args) => {
             let mut report = async_cases::run(args)?;
-            if args.wants(async_cases::Case::PingpongOneThread) {
+            if args.wants(async_cases::Case::PingpongOneThread) && args.solo.is_none() {
                 report
                     .cases
                     .push(one_thread_cases::ping_pong_one_thread(args)?);

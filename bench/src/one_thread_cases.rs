@@ -19,9 +19,9 @@ use futures::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::async_cases::{
     check_round_trips, echo, pairs, ping, thousands, Args, AsyncConn, Case, ConnOptions, Contender,
-    Netstack,
+    Netstack, Who,
 };
-use crate::harness::{self, BenchResult, CaseResult, Unit};
+use crate::harness::{self, BenchResult, CaseResult, Report, Unit};
 use crate::sockets_cases::check_loopback;
 
 /// async-io's `Async<TcpStream>`.
@@ -108,6 +108,34 @@ async fn bounded<T>(
         Either::Left((result, _)) => result,
         Either::Right(((), _)) => Err(format!("not finished within {seconds} s").into()),
     }
+}
+
+/// One sample of one contender alone (`--solo`), for profiling one side.
+pub(crate) fn solo(args: &Args, who: Who) -> BenchResult<Report> {
+    let connections = usize::try_from(args.pingpong_connections)?;
+    let (round_trips, size) = (args.round_trips, usize::try_from(args.message_bytes)?);
+    let options = args.options(true);
+    let limit = args.case_timeout();
+    let seconds = limit.as_secs();
+    let rate = match who {
+        Who::AsyncIo => async_io::block_on(bounded(
+            joined::<AsyncIo>(connections, round_trips, size, options),
+            async {
+                async_io::Timer::after(limit).await;
+            },
+            seconds,
+        ))?,
+        Who::Netstack => sockets::block_on(bounded(
+            joined::<Netstack>(connections, round_trips, size, options),
+            sockets::sleep(limit),
+            seconds,
+        ))?,
+        Who::Tokio => {
+            return Err("the one-thread case's peer is async-io (--solo async-io)".into());
+        }
+    };
+    eprintln!("{} alone: {rate:.0} round trips/s", who.name());
+    Ok(Report::default())
 }
 
 /// Runs the case: interleaved rounds, async-io first.

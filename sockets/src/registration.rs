@@ -37,7 +37,7 @@ pub(crate) struct Registration {
     /// there takes no lock and asks tokio nothing: [`ANY_CONTEXT`] for a
     /// multi-thread runtime's driver (always driven), the id of the tokio
     /// task last seen waiting on a current-thread runtime's driver (a task
-    /// runs on its runtime only), or [`UNCONFIRMED`].
+    /// runs on its runtime only), [`ON_FALLBACK`], or [`UNCONFIRMED`].
     #[cfg(feature = "tokio")]
     confirmed: AtomicU64,
     link: RwLock<Link>,
@@ -47,6 +47,10 @@ pub(crate) struct Registration {
 const UNCONFIRMED: u64 = 0;
 #[cfg(feature = "tokio")]
 const ANY_CONTEXT: u64 = u64::MAX;
+/// On the fallback reactor (netstack's own, or async-io's): a wait needs a
+/// closer look only when it runs inside a tokio runtime.
+#[cfg(feature = "tokio")]
+const ON_FALLBACK: u64 = u64::MAX - 1;
 
 impl SourceOwner for Registration {
     fn source(&self) -> &Source {
@@ -167,6 +171,7 @@ impl Registration {
         if !stale {
             let confirmed = self.confirmed.load(Ordering::Acquire);
             if confirmed == ANY_CONTEXT
+                || (confirmed == ON_FALLBACK && !tokio_link::in_runtime())
                 || (confirmed != UNCONFIRMED && tokio_link::current_task() == Some(confirmed))
             {
                 return Ok(false);
@@ -228,6 +233,9 @@ impl Registration {
         let confirmed = match (link, runtime) {
             (Link::Tokio(_), Some(runtime)) if tokio_link::multi_thread(runtime) => ANY_CONTEXT,
             (Link::Tokio(_), Some(_)) => tokio_link::current_task().unwrap_or(UNCONFIRMED),
+            (Link::Own, _) => ON_FALLBACK,
+            #[cfg(feature = "async-io")]
+            (Link::AsyncIo(_), _) => ON_FALLBACK,
             _ => UNCONFIRMED,
         };
         self.confirmed.store(confirmed, Ordering::Release);

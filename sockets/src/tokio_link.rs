@@ -67,8 +67,15 @@ pub(crate) fn multi_thread(runtime: &Handle) -> bool {
     runtime.runtime_flavor() == RuntimeFlavor::MultiThread
 }
 
-/// The id of the tokio task being polled on this thread, as a number
-/// (never 0: tokio's ids are non-zero).
+/// True inside a tokio runtime's context.
+#[inline]
+pub(crate) fn in_runtime() -> bool {
+    Handle::try_current().is_ok()
+}
+
+/// The id of the tokio task being polled on this thread, as a number:
+/// never 0 (tokio's ids are non-zero) nor one of the two highest numbers,
+/// which the registration keeps for itself.
 #[inline]
 pub(crate) fn current_task() -> Option<u64> {
     /// Keeps the number an id hashes as: a task id is a `NonZeroU64`,
@@ -94,7 +101,7 @@ pub(crate) fn current_task() -> Option<u64> {
     let id = tokio::task::try_id()?;
     let mut number = Number(0);
     id.hash(&mut number);
-    Some(number.finish()).filter(|n| *n != 0 && *n != u64::MAX)
+    Some(number.finish()).filter(|n| (1..u64::MAX - 1).contains(n))
 }
 
 impl TokioLink {

@@ -124,6 +124,7 @@ pub fn c10k_child(args: &C10kChildArgs) -> BenchResult<()> {
                     c10k_server::<TokioTimed>(n, options).await
                 }
                 Who::Tokio => c10k_server::<Tokio>(n, options).await,
+                Who::AsyncIo => Err("the C10K case compares netstack with tokio only".into()),
             }
         };
         match tokio::time::timeout(limit, work).await {

@@ -109,13 +109,16 @@ pub enum Who {
     Netstack,
     /// `tokio::net`.
     Tokio,
+    /// async-io's `Async<TcpStream>` (the one-thread ping-pong's peer).
+    AsyncIo,
 }
 
 impl Who {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Who::Netstack => "netstack",
             Who::Tokio => "tokio",
+            Who::AsyncIo => "async-io",
         }
     }
 }
@@ -417,6 +420,9 @@ pub fn run(args: &Args) -> BenchResult<Report> {
 /// One ping-pong sample of one contender, alone: an empty report (there is
 /// nothing to compare); the rate and the context switches are printed.
 fn solo(args: &Args, who: Who) -> BenchResult<Report> {
+    if args.case == Case::PingpongOneThread {
+        return crate::one_thread_cases::solo(args, who);
+    }
     let runtime = runtime(args.workers)?;
     let connections = usize::try_from(args.pingpong_connections)?;
     let (round_trips, size) = (args.round_trips, usize::try_from(args.message_bytes)?);
@@ -429,6 +435,12 @@ fn solo(args: &Args, who: Who) -> BenchResult<Report> {
         Who::Tokio => sample(&runtime, limit, || {
             ping_pong::<Tokio>(connections, round_trips, size, options)
         })?,
+        Who::AsyncIo => {
+            return Err(
+                "async-io is the peer of the one-thread case only (--case pingpong-one-thread)"
+                    .into(),
+            );
+        }
     };
     eprintln!("{} alone: {rate:.0} round trips/s", who.name());
     Ok(Report::default())
