@@ -307,8 +307,11 @@ fn open_and_echo(port: u16) -> TcpStream {
 
 /// Shuts the server down while a WebSocket is served: the client gets a
 /// close frame with 1001 (going away), then the end of the connection, and
-/// the shutdown ends within its grace period.
-fn shutdown_while_served(port: u16, handle: ShutdownHandle) {
+/// the shutdown ends within its grace period. With `answers`, the client
+/// answers the close frame after a pause, and the server must still be
+/// waiting for that answer then: closing with it unread would reset the
+/// connection, which can destroy the close frame before the client reads it.
+fn shutdown_while_served(port: u16, handle: ShutdownHandle, answers: bool) {
     let mut stream = open_and_echo(port);
     let shutdown = std::thread::spawn(move || handle.shutdown());
     let mut answer = Vec::new();
@@ -319,13 +322,27 @@ fn shutdown_while_served(port: u16, handle: ShutdownHandle) {
         1001,
         "{answer:?}"
     );
+    if answers {
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            !shutdown.is_finished(),
+            "the server did not wait for the answer to its close frame"
+        );
+        stream
+            .write_all(&frame(0x88, &1001u16.to_be_bytes()))
+            .unwrap();
+        drop(stream);
+    }
     let report = shutdown.join().unwrap();
     assert!(report.graceful, "{report:?}");
 }
 
+/// A blocking server's WebSocket is woken by shutting its reading side,
+/// after which the answer cannot be waited for; an async one is woken
+/// through its task and reads the answer.
 #[test]
 fn a_server_shutdown_closes_its_websockets_with_going_away() {
     let (server, port) = sync_server();
-    shutdown_while_served(port, server.shutdown_handle());
-    with_async_server_and_handle(shutdown_while_served);
+    shutdown_while_served(port, server.shutdown_handle(), false);
+    with_async_server_and_handle(|port, handle| shutdown_while_served(port, handle, true));
 }

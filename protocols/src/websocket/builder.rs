@@ -160,6 +160,15 @@ impl Connection {
         })
     }
 
+    /// Has the server's shutdown wake the task about to wait in a read
+    /// (an asynchronous served connection; a blocking one is woken by the
+    /// shutdown of its reading side).
+    pub(crate) fn wake_on_going_away(&self, waker: &std::task::Waker) {
+        if let Some(going_away) = &self.going_away {
+            going_away.wake_on_shutdown(waker);
+        }
+    }
+
     /// True once the server that serves this connection is shutting down;
     /// the close frame with 1001 (going away) is then queued, once. The
     /// driver writes the output and ends the call with

@@ -91,6 +91,12 @@ impl AsyncWebSocket {
             match self.0.core.next_read_step() {
                 ReadStep::Write => ready!(self.poll_write_output(cx))?,
                 ReadStep::Read => {
+                    // A shutdown of the server wakes this wait.
+                    self.0.wake_on_going_away(cx.waker());
+                    if self.0.going_away() {
+                        ready!(self.poll_write_output(cx))?;
+                        return Poll::Ready(Err(Error::ServerShutdown));
+                    }
                     let Connection { stream, core, .. } = &mut self.0;
                     let read = stream.poll_read(cx, core.read_buffer());
                     let n = match &read {
@@ -98,11 +104,6 @@ impl AsyncWebSocket {
                         _ => 0,
                     };
                     core.filled(n);
-                    // A shutdown of the server shuts the reading side.
-                    if read.is_ready() && n == 0 && self.0.going_away() {
-                        ready!(self.poll_write_output(cx))?;
-                        return Poll::Ready(Err(Error::ServerShutdown));
-                    }
                     if ready!(read)? == 0 {
                         self.0.core.end_of_input()?;
                         return Poll::Ready(Err(Error::Closed));

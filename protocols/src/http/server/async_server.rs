@@ -23,7 +23,7 @@ use super::body::{
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::deadline::{sleep_for, Sleep};
 use super::events;
-use super::io::{close_async, fill_async, flush_async, write_all_async, Filled};
+use super::io::{close_async, fill_async, flush_async, linger_async, write_all_async, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
@@ -385,9 +385,11 @@ async fn serve_steps<H, F>(
                             continue; // refused: the error response is queued
                         };
                         if flush_async(&link, config.write_timeout).await.is_ok() {
-                            match upgrade::finish(link, leftover, &guard) {
+                            match upgrade::finish(link, leftover, &guard, false) {
                                 Some(upgraded) => {
                                     request_span.instrument(serve(upgraded)).await;
+                                    let _ = net.shutdown(sockets::Shutdown::Send);
+                                    linger_async(&net).await;
                                     upgrade::end(&net);
                                     return;
                                 }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
+use transport::NetworkStream;
 
 use super::conn::Wait;
 use super::deadline::{poll_read_deadline, sleep_for, Sleep};
@@ -102,24 +103,32 @@ pub(crate) fn close_sync(link: &Link) {
     let net = shared.net.clone();
     drop(guard);
     if linger {
-        let deadline = Instant::now() + LINGER_TIME;
-        let mut buf = [0u8; 8192];
-        let mut total = 0;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || total > LINGER_BYTES {
-                break;
-            }
-            if net.set_read_timeout(Some(left)).is_err() {
-                break;
-            }
-            match net.read_sync(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => total += n,
-            }
-        }
+        linger_sync(&net);
     }
     net.close();
+}
+
+/// Reads and discards what the client still sends, until it ends its side,
+/// for at most `LINGER_TIME` and `LINGER_BYTES`, so that closing does not
+/// reset the connection under what was sent last. The write side is shut
+/// already.
+pub(crate) fn linger_sync(net: &NetworkStream) {
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut buf = [0u8; 8192];
+    let mut total = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || total > LINGER_BYTES {
+            break;
+        }
+        if net.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match net.read_sync(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
 }
 
 // ----- asynchronous -----
@@ -289,21 +298,26 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
     tls_closed.await;
     let _ = net.shutdown(sockets::Shutdown::Send);
     if linger {
-        let mut deadline = sleep_for(LINGER_TIME);
-        // On the heap: this future is part of every connection's.
-        let mut buf = vec![0u8; 8192];
-        let mut total = 0;
-        poll_fn(|cx| loop {
-            if total > LINGER_BYTES {
-                return Poll::Ready(());
-            }
-            match Pin::new(&mut &*net).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Ready(Ok(n)) => total += n,
-                Poll::Pending => return deadline.as_mut().poll(cx),
-            }
-        })
-        .await;
+        // Boxed: this future is part of every connection's.
+        Box::pin(linger_async(&net)).await;
     }
     net.close();
+}
+
+/// The asynchronous [`linger_sync`].
+pub(crate) async fn linger_async(net: &NetworkStream) {
+    let mut deadline = sleep_for(LINGER_TIME);
+    let mut buf = vec![0u8; 8192];
+    let mut total = 0;
+    poll_fn(|cx| loop {
+        if total > LINGER_BYTES {
+            return Poll::Ready(());
+        }
+        match Pin::new(&mut &*net).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
+            Poll::Ready(Ok(n)) => total += n,
+            Poll::Pending => return deadline.as_mut().poll(cx),
+        }
+    })
+    .await;
 }

@@ -20,19 +20,29 @@ const FORCE_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 struct Entry {
     net: Arc<NetworkStream>,
-    /// What the connection is doing (`BUSY`, `IDLE`, `UPGRADED`,
-    /// `GOING_AWAY`): shared with the connection's guard, which flips it
-    /// without the registry's lock (twice per request on a keep-alive
-    /// connection).
-    mode: Arc<AtomicU8>,
+    mode: Arc<ConnMode>,
+}
+
+/// What a connection is doing, shared by the registry and the
+/// connection's guard, which flips it without the registry's lock (twice
+/// per request on a keep-alive connection).
+#[derive(Debug)]
+struct ConnMode {
+    /// `BUSY`, `IDLE`, `UPGRADED`, `UPGRADED_ASYNC` or `GOING_AWAY`.
+    mode: AtomicU8,
+    /// An asynchronous upgraded connection's task, woken when the server
+    /// shuts down (a blocking one is woken by shutting its reading side).
+    waker: Mutex<Option<Waker>>,
 }
 
 /// Reading or answering a request.
 const BUSY: u8 = 0;
 /// Between requests.
 const IDLE: u8 = 1;
-/// Taken over by another protocol after a `101` (a WebSocket).
+/// Taken over by another protocol after a `101` (a WebSocket), blocking.
 const UPGRADED: u8 = 2;
+/// The same, asynchronous.
+const UPGRADED_ASYNC: u8 = 4;
 /// Upgraded, and told that the server is shutting down.
 const GOING_AWAY: u8 = 3;
 
@@ -110,7 +120,10 @@ impl ServerState {
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
-        let mode = Arc::new(AtomicU8::new(BUSY));
+        let mode = Arc::new(ConnMode {
+            mode: AtomicU8::new(BUSY),
+            waker: Mutex::new(None),
+        });
         inner.conns.insert(
             id,
             Entry {
@@ -142,9 +155,10 @@ impl ServerState {
     }
 
     /// Stops accepting and closes idle keep-alive connections; busy ones
-    /// finish their request and close. An upgraded connection is told
-    /// (see [`GoingAway`]), and its reading side is shut so that a read
-    /// waiting there ends and sees it.
+    /// finish their request and close. An upgraded connection is told (see
+    /// [`GoingAway`]) and woken: an asynchronous one through its task's
+    /// waker; a blocking one, whose thread may wait in a read that nothing
+    /// else ends, by shutting its reading side.
     pub(crate) fn begin_shutdown(&self) {
         if self.shutting_down.swap(true, Ordering::SeqCst) {
             return;
@@ -155,11 +169,15 @@ impl ServerState {
             // Pairs with `ConnGuard::set_idle` and `ConnGuard::upgraded`:
             // either the connection sees the shutdown after marking its
             // mode, or this sees the mode.
-            match entry.mode.load(Ordering::SeqCst) {
+            match entry.mode.mode.load(Ordering::SeqCst) {
                 IDLE => entry.net.close(),
                 UPGRADED => {
-                    entry.mode.store(GOING_AWAY, Ordering::SeqCst);
+                    entry.mode.mode.store(GOING_AWAY, Ordering::SeqCst);
                     let _ = entry.net.shutdown(sockets::Shutdown::Receive);
+                }
+                UPGRADED_ASYNC => {
+                    entry.mode.mode.store(GOING_AWAY, Ordering::SeqCst);
+                    entry.mode.wake();
                 }
                 _ => {}
             }
@@ -251,7 +269,7 @@ impl ServerState {
 pub(crate) struct ConnGuard {
     state: Arc<ServerState>,
     id: u64,
-    mode: Arc<AtomicU8>,
+    mode: Arc<ConnMode>,
 }
 
 impl ConnGuard {
@@ -259,18 +277,33 @@ impl ConnGuard {
     /// when it was marked idle during a shutdown: the connection should close.
     pub(crate) fn set_idle(&self, idle: bool) -> bool {
         self.mode
+            .mode
             .store(if idle { IDLE } else { BUSY }, Ordering::SeqCst);
         !(idle && self.state.is_shutting_down())
     }
 
-    /// Marks the connection taken over by another protocol; what it is
-    /// handed to learns of a shutdown through the returned [`GoingAway`].
-    pub(crate) fn upgraded(&self) -> GoingAway {
-        self.mode.store(UPGRADED, Ordering::SeqCst);
+    /// Marks the connection taken over by another protocol, served
+    /// `blocking` or not; what it is handed to learns of a shutdown through
+    /// the returned [`GoingAway`].
+    pub(crate) fn upgraded(&self, blocking: bool) -> GoingAway {
+        let upgraded = match blocking {
+            true => UPGRADED,
+            false => UPGRADED_ASYNC,
+        };
+        self.mode.mode.store(upgraded, Ordering::SeqCst);
         if self.state.is_shutting_down() {
-            self.mode.store(GOING_AWAY, Ordering::SeqCst);
+            self.mode.mode.store(GOING_AWAY, Ordering::SeqCst);
         }
         GoingAway(Arc::clone(&self.mode))
+    }
+}
+
+impl ConnMode {
+    fn wake(&self) {
+        let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
@@ -279,11 +312,20 @@ impl ConnGuard {
 /// frame with 1001, going away) instead of being cut at the end of the
 /// grace period.
 #[derive(Debug, Clone)]
-pub(crate) struct GoingAway(Arc<AtomicU8>);
+pub(crate) struct GoingAway(Arc<ConnMode>);
 
 impl GoingAway {
     pub(crate) fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst) == GOING_AWAY
+        self.0.mode.load(Ordering::SeqCst) == GOING_AWAY
+    }
+
+    /// Has the shutdown wake `waker` (an asynchronous connection's task,
+    /// about to wait in a read); check [`GoingAway::is_set`] after.
+    pub(crate) fn wake_on_shutdown(&self, waker: &Waker) {
+        let mut slot = self.0.waker.lock().unwrap_or_else(|p| p.into_inner());
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
     }
 }
 

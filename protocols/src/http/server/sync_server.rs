@@ -19,7 +19,7 @@ use super::body::{
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::events;
-use super::io::{close_sync, fill_sync, flush_sync, write_all_sync, Filled};
+use super::io::{close_sync, fill_sync, flush_sync, linger_sync, write_all_sync, Filled};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
@@ -414,9 +414,11 @@ fn serve_steps(
                             continue; // refused: the error response is queued
                         };
                         if flush_sync(&mut lock(&link)).is_ok() {
-                            match upgrade::finish(link, leftover, &guard) {
+                            match upgrade::finish(link, leftover, &guard, true) {
                                 Some(upgraded) => {
                                     request_span.in_scope(|| serve(upgraded));
+                                    let _ = net.shutdown(sockets::Shutdown::Send);
+                                    linger_sync(&net);
                                     upgrade::end(&net);
                                     return;
                                 }

@@ -80,29 +80,37 @@ pub(crate) fn begin(link: &Link, mut headers: HeaderMap) -> Option<Vec<u8>> {
     lock(link).core.switch_protocols(&mut headers)
 }
 
-/// Ends a connection whose new protocol is over. Not with `close`: a
-/// server shutdown may be inside the socket at this moment (shutting its
-/// reading side to tell a WebSocket to go away), and a close while another
-/// call is inside resets the connection, under the close frame the
-/// WebSocket has just sent. Both directions are shut instead (the peer
-/// reads the end after everything sent); the descriptor closes when the
-/// last handle to it drops, once the server's registry lets go of it.
+/// Ends a connection whose new protocol is over, after the driver's
+/// lingering read (`io::linger_sync` or `io::linger_async`): the peer may
+/// still be sending (a WebSocket's answer to the close frame just sent),
+/// and a close with unread data resets the connection, which can destroy
+/// that close frame before the peer reads it. Not with `close`: a server
+/// shutdown may be inside the socket at this moment (shutting a blocking
+/// WebSocket's reading side), and a close while another call is inside
+/// resets the connection too. Both directions are shut instead; the
+/// descriptor closes when the last handle to it drops, once the server's
+/// registry lets go of it.
 pub(crate) fn end(net: &NetworkStream) {
     let _ = net.shutdown(sockets::Shutdown::Both);
 }
 
-/// Takes the connection out of the link once the head is written. `None`
-/// when something still holds the link: a request body the handler kept,
-/// which would read from the same stream.
-pub(crate) fn finish(link: Link, leftover: Vec<u8>, guard: &ConnGuard) -> Option<Upgraded> {
+/// Takes the connection out of the link once the head is written, to be
+/// served `blocking` or not. `None` when something still holds the link: a
+/// request body the handler kept, which would read from the same stream.
+pub(crate) fn finish(
+    link: Link,
+    leftover: Vec<u8>,
+    guard: &ConnGuard,
+    blocking: bool,
+) -> Option<Upgraded> {
     let shared = Arc::try_unwrap(link)
         .ok()?
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
-    let going_away = guard.upgraded();
-    if going_away.is_set() {
+    let going_away = guard.upgraded(blocking);
+    if going_away.is_set() && blocking {
         // The shutdown began before the mark: shut the reading side as it
-        // does for the connections it finds upgraded.
+        // does for the blocking connections it finds upgraded.
         let _ = shared.net.shutdown(sockets::Shutdown::Receive);
     }
     Some(Upgraded {
