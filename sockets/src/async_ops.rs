@@ -16,7 +16,8 @@
 //! thread) takes its place for sockets, and [`block_on`](crate::block_on()) is async-io's. A socket follows the context it
 //! waits in: if it waits somewhere else than where it was registered (first
 //! used under `block_on`, now in a runtime; or its runtime has shut down, or
-//! is no longer driven), it moves first, keeping its data and its waiters.
+//! is no longer driven), it moves first, keeping its data; its waiters try
+//! again on the new reactor.
 //! Timers (the socket timeouts, [`with_timeout`], [`sleep`]) are
 //! netstack's in every case, so timeouts behave the same everywhere.
 //!
@@ -43,7 +44,8 @@
 //!
 //! # Cancellation
 //!
-//! Dropping a pending future cancels it: its waker is removed, no data is
+//! Dropping a pending future cancels it: its wait ends (a copy of its
+//! waker may stay with the reactor and wake the task once for nothing), no data is
 //! consumed (a system call only runs while the future is polled, and its
 //! result is returned at once), and the socket stays usable. A dropped
 //! `connect_async` leaves the connection attempt running in the kernel.

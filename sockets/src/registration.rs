@@ -8,9 +8,9 @@
 //! wait and the socket is linked to another reactor than the current
 //! context's (it was first used under `sockets::block_on` and now waits in a
 //! tokio runtime, or its runtime has shut down), it moves there first. The
-//! move is transparent: the data stays where it is, the waiters are woken
-//! to try again on the new reactor, and that reactor reports the socket's
-//! state afresh.
+//! move is transparent: the data stays where it is, the new reactor
+//! reports the socket's state afresh, and the waiters try again there
+//! (woken at once when it is tokio's, by its reports otherwise).
 
 use std::io;
 use std::os::fd::RawFd;
@@ -209,12 +209,19 @@ impl Registration {
                 None => Link::fallback(fd, self)?,
             };
             self.confirm(&new, wanted.as_ref());
+            let into_tokio = matches!(new, Link::Tokio(_));
             std::mem::replace(&mut *link, new).unlink(fd, &self.source);
             drop(link);
             self.source.assume_ready();
-            // A waiter whose task's own waker the old reactor held would
-            // never hear from the new one: every waiter tries again there.
-            self.source.wake_all();
+            // tokio's driver wakes only the wakers given to it, so the
+            // waiters listed in the source try again there. The fallback
+            // reactor's reports wake the source's list, where a task whose
+            // own waker the old reactor held has its copy. Waking on every
+            // move would let two waiters in different contexts move the
+            // socket back and forth without end.
+            if into_tokio {
+                self.source.wake_all();
+            }
             Ok(true)
         }
         #[cfg(not(feature = "tokio"))]

@@ -119,7 +119,7 @@ pub(crate) struct Source {
 /// A tick as the methods give and take it is the tick and `SHARED`.
 ///
 /// A cleared tick equal to the current one is what the cache knows; since
-/// ticks wrap, it could be right by accident only after 2^31 reports
+/// ticks wrap, it could be right by accident only after 2^30 reports
 /// between a call that found the direction not ready and the next look,
 /// while that call's own wait was never woken (tokio's own tick has 15 bits).
 struct DirectionState(AtomicU64);

@@ -4,8 +4,11 @@
 //! driven. Without the `tokio` feature every context uses netstack's
 //! reactor, and the same cases must hold.
 
+use std::pin::pin;
 use std::thread;
 use std::time::Duration;
+
+use futures::poll;
 
 mod support;
 
@@ -142,4 +145,35 @@ fn a_listener_and_a_client_connect_inside_tokio_and_talk_outside_it() {
     drop(runtime);
     client.send(b"bye").unwrap();
     assert_eq!(sockets::block_on(receive(&server, 3)), b"bye");
+}
+
+/// A socket that moves into a tokio runtime while a receive waits on
+/// netstack's reactor in another thread: tokio reports only to the wakers
+/// given to it, so the receive must be told to try again there, or it
+/// never hears of the data.
+#[test]
+fn a_receive_waiting_elsewhere_hears_its_data_after_a_send_moves_the_socket_into_tokio() {
+    let (a, b) = Socket::pair(SocketType::Stream).unwrap();
+    thread::scope(|scope| {
+        // Any later poll would find the data (the receive's own timer wakes
+        // it at `LIMIT`), so a lost wake-up shows as a wait past half of it.
+        let (done, received) = std::sync::mpsc::channel();
+        let b = &b;
+        scope.spawn(move || done.send(sockets::block_on(receive(b, 3))).unwrap());
+        thread::sleep(Duration::from_millis(50));
+        // Fill the send buffer, so that an asynchronous send waits.
+        b.set_blocking(false).unwrap();
+        let chunk = [0u8; 65536];
+        while b.send(&chunk).is_ok() {}
+        b.set_blocking(true).unwrap();
+        runtime_multi_thread().block_on(async {
+            let mut send = pin!(b.send_async(&chunk));
+            assert!(poll!(send.as_mut()).is_pending(), "the send buffer is full");
+        });
+        assert_eq!(a.send(b"one").unwrap(), 3);
+        let got = received
+            .recv_timeout(LIMIT / 2)
+            .expect("the waiting receive was not told of the move");
+        assert_eq!(got, b"one");
+    });
 }

@@ -389,7 +389,8 @@ async fn serve_steps<H, F>(
                                 Some(upgraded) => {
                                     request_span.instrument(serve(upgraded)).await;
                                     let _ = net.shutdown(sockets::Shutdown::Send);
-                                    linger_async(&net).await;
+                                    // Boxed: this future is part of every connection's.
+                                    Box::pin(linger_async(&net)).await;
                                     upgrade::end(&net);
                                     return;
                                 }
