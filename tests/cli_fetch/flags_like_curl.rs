@@ -464,6 +464,12 @@ fn ip_versions_choose_the_addresses_of_a_name() {
     let v4 = format!("dual.test:{port}:127.0.0.1");
     let out = like_curl(&["-s", "-6", "--resolve", &v4, &by_name]);
     assert_eq!(code(&out), 6);
+    // `localhost` names have both loopback addresses, whatever the hosts
+    // file says (RFC 6761): over IPv6 the connection is refused.
+    let out = like_curl(&["-s", "-6", &format!("http://localhost:{port}/v")]);
+    assert_eq!(code(&out), 7);
+    let out = like_curl(&["-s", &format!("http://app.localhost:{port}/v")]);
+    assert!(stdout(&out).starts_with("GET /v\n"), "{}", stdout(&out));
     // An IP literal of the other version cannot be connected to.
     like_curl(&["-s", "-4", &format!("http://[::1]:{port}/v")]);
     let out = ours(
