@@ -408,8 +408,11 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
     Ok((session, format))
 }
 
+/// Prints a failure unless `-s` (without `-S`) hides it; a usage error
+/// (code 2: a missing URL, a bad flag value) shows whatever `-s` says, as
+/// curl's do.
 fn report(args: &FetchArgs, failure: &Failure) -> ExitCode {
-    if !args.silent || args.show_error {
+    if !args.silent || args.show_error || failure.code == 2 {
         eprintln!("netstack fetch: ({}) {}", failure.code, failure.message);
     }
     ExitCode::from(failure.code)

@@ -754,3 +754,17 @@ fn write_out_json_agrees_with_curls() {
         assert!(ours[key].as_f64().is_some_and(|t| t > 0.0), "{key}: {ours}");
     }
 }
+
+#[test]
+fn a_missing_url_shows_under_silent_as_in_curl() {
+    let curl = run_with("curl", &["-s"], b"", &[]);
+    assert_eq!(code(&curl), 2);
+    assert!(
+        stderr(&curl).contains("no URL specified"),
+        "{}",
+        stderr(&curl)
+    );
+    let out = ours(&["-s"], b"", &[]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(stderr(&out), "netstack fetch: (2) no URL specified\n");
+}
