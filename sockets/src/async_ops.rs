@@ -555,7 +555,37 @@ pub async fn with_timeout<T>(
 }
 
 /// Waits `duration` without blocking a thread (a timer in netstack's reactor).
-pub async fn sleep(duration: Duration) {
-    let mut timer = Timer::after(duration);
-    poll_fn(|cx| timer.poll_expired(cx)).await
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let started = Instant::now();
+/// netstack::sockets::block_on(netstack::sockets::sleep(Duration::from_millis(20)));
+/// assert!(started.elapsed() >= Duration::from_millis(20));
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep {
+        timer: Timer::after(duration),
+    }
+}
+
+/// The future [`sleep`] returns: ready once its duration has passed. It is
+/// `Unpin`, so a struct can keep one without a box; dropping it cancels
+/// the timer.
+#[must_use = "a sleep does nothing unless polled"]
+pub struct Sleep {
+    timer: Timer,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.timer.poll_expired(cx)
+    }
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep").finish_non_exhaustive()
+    }
 }

@@ -80,7 +80,7 @@ mod transfer;
 mod wait;
 mod waiter;
 
-pub use async_ops::{sleep, with_timeout};
+pub use async_ops::{sleep, with_timeout, Sleep};
 pub use block_on::block_on;
 pub use blocking::{spawn_blocking, BlockingTask, MAX_BLOCKING_THREADS};
 pub use dns::Dns;

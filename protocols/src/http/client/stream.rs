@@ -343,7 +343,7 @@ impl Stream {
 
 /// A running timeout of an async wait (netstack's reactor timer).
 pub(crate) struct RunningTimeout {
-    sleep: Pin<Box<dyn Future<Output = ()> + Send>>,
+    sleep: sockets::Sleep,
     limit: Limit,
 }
 
@@ -362,14 +362,14 @@ impl RunningTimeout {
                 Ok(None) => return Poll::Pending,
                 Ok(Some(limit)) => {
                     *timer = Some(RunningTimeout {
-                        sleep: Box::pin(sockets::sleep(limit.wait)),
+                        sleep: sockets::sleep(limit.wait),
                         limit,
                     })
                 }
             }
         }
         let running = timer.as_mut().expect("set above");
-        match running.sleep.as_mut().poll(cx) {
+        match Pin::new(&mut running.sleep).poll(cx) {
             Poll::Ready(()) => {
                 let limit = running.limit;
                 *timer = None;

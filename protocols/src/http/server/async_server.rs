@@ -172,7 +172,7 @@ impl AsyncHttpServer {
                     // Accept; past the cap, a connection gets a 503 and is closed.
                     while !state.is_shutting_down() {
                         if let Some(wait) = backoff.as_mut() {
-                            if wait.as_mut().poll(cx).is_pending() {
+                            if Pin::new(&mut *wait).poll(cx).is_pending() {
                                 break;
                             }
                             backoff = None;

@@ -1,16 +1,16 @@
-//! The timers of a connection: a boxed reactor timer, and the one that
-//! bounds a connection's reads. A leaf of the server's modules.
+//! The timers of a connection: a reactor timer, and the one that bounds a
+//! connection's reads. A leaf of the server's modules.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-/// A timer in netstack's reactor, boxed so it can live in a struct.
-pub(crate) type Sleep = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+/// A timer in netstack's reactor (`Unpin`: it lives in structs as it is).
+pub(crate) type Sleep = sockets::Sleep;
 
 pub(crate) fn sleep_for(after: Duration) -> Sleep {
-    Box::pin(sockets::sleep(after))
+    sockets::sleep(after)
 }
 
 /// The reactor timer that bounds a connection's reads. Arming a timer
@@ -59,7 +59,7 @@ pub(crate) fn poll_read_deadline(
     {
         return Poll::Pending;
     }
-    if armed.timer.as_mut().poll(cx).is_ready() {
+    if Pin::new(&mut armed.timer).poll(cx).is_ready() {
         *slot = None;
         return Poll::Ready(());
     }

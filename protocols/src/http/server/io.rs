@@ -2,7 +2,7 @@
 //! fill its input before a deadline, write its output, close the
 //! connection. One synchronous and one poll-based asynchronous form of each.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -177,7 +177,9 @@ impl WriteDeadline {
         let timer = self
             .timer
             .get_or_insert_with(|| sleep_for(timeout.saturating_sub(started.elapsed())));
-        timer.as_mut().poll(cx).map(|()| write_timed_out(timeout))
+        Pin::new(&mut *timer)
+            .poll(cx)
+            .map(|()| write_timed_out(timeout))
     }
 }
 
@@ -293,7 +295,7 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
             return Poll::Ready(());
         }
         drop(shared);
-        deadline.as_mut().poll(cx)
+        Pin::new(&mut deadline).poll(cx)
     });
     tls_closed.await;
     let _ = net.shutdown(sockets::Shutdown::Send);
@@ -316,7 +318,7 @@ pub(crate) async fn linger_async(net: &NetworkStream) {
         match Pin::new(&mut &*net).poll_read(cx, &mut buf) {
             Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
             Poll::Ready(Ok(n)) => total += n,
-            Poll::Pending => return deadline.as_mut().poll(cx),
+            Poll::Pending => return Pin::new(&mut deadline).poll(cx),
         }
     })
     .await;
