@@ -228,6 +228,14 @@ pub(crate) enum Route {
     Tunnel(Proxy),
 }
 
+/// Fails unless `url` has a host.
+pub(crate) fn require_host(url: &Url) -> Result<()> {
+    match url.host() {
+        Some(_) => Ok(()),
+        None => Err(Error::InvalidRequest(format!("{url} has no host"))),
+    }
+}
+
 /// The host of `url` as a connect target (IPv6 without brackets).
 pub(crate) fn url_host(url: &Url) -> Result<String> {
     match (url.host(), url.host_str()) {
@@ -306,7 +314,10 @@ impl Config {
     /// The pool key of a request to `url` over `route`.
     pub fn pool_key(&self, url: &Url, route: &Route) -> Result<pool::PoolKey> {
         Ok(pool::PoolKey {
-            scheme: url.scheme().to_string(),
+            scheme: match url.scheme() {
+                "https" => "https",
+                _ => "http",
+            },
             host: url_host(url)?,
             port: url.port_or_known_default().unwrap_or(80),
             proxy: match route {

@@ -11,11 +11,15 @@ use crate::http::client::stream::Stream;
 /// Where a connection goes: the origin, and the proxy it goes through.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct PoolKey {
-    pub scheme: String,
+    /// `http` or `https` (the only schemes a request may have).
+    pub scheme: &'static str,
     pub host: String,
     pub port: u16,
     pub proxy: Option<(String, u16)>,
 }
+
+/// How many hosts' emptied lists the pool keeps at most.
+const EMPTY_LISTS_KEPT: usize = 64;
 
 /// The pool's bounds.
 #[derive(Debug, Clone, Copy)]
@@ -75,11 +79,14 @@ impl Pool {
                     }
                     dropped.push(idle.stream);
                 }
-                if list.is_empty() {
-                    inner.idle.remove(key);
-                }
             }
             inner.count -= taken;
+            // A list emptied stays for the connection's return, which then
+            // allocates nothing; the empty lists go once there are
+            // `EMPTY_LISTS_KEPT` of them (a client of many hosts).
+            if inner.idle.len() > inner.count + EMPTY_LISTS_KEPT {
+                inner.idle.retain(|_, list| !list.is_empty());
+            }
             found
         };
         // Closed outside the lock.

@@ -73,7 +73,7 @@ impl Prepared {
                 )))
             }
         }
-        super::url_host(&self.url)?;
+        super::require_host(&self.url)?;
         match (&self.body.kind, async_mode) {
             (BodyKind::AsyncReader(..), false) => Err(Error::InvalidRequest(
                 "a body from an async reader needs the AsyncClient".to_string(),
