@@ -1,5 +1,6 @@
 //! Message heads: parsing (with `httparse`, after a strict pre-scan) and encoding.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
@@ -17,8 +18,9 @@ pub struct ResponseHead {
     pub version: Version,
     /// The status code.
     pub status: StatusCode,
-    /// The reason phrase as sent (may be empty).
-    pub reason: String,
+    /// The reason phrase as sent (may be empty); borrowed when it is the
+    /// status code's usual phrase, so that a response allocates nothing for it.
+    pub reason: Cow<'static, str>,
     /// The header fields.
     pub headers: HeaderMap,
     /// The head exactly as received: the status line and the field lines
@@ -262,7 +264,10 @@ pub(crate) fn parse_response_head_in(
         ResponseHead {
             version: version(response.version)?,
             status,
-            reason: response.reason.unwrap_or("").to_string(),
+            reason: match (response.reason.unwrap_or(""), status.canonical_reason()) {
+                (sent, Some(usual)) if sent == usual => Cow::Borrowed(usual),
+                (sent, _) => Cow::Owned(sent.to_string()),
+            },
             headers: header_map(response.headers, &shared)?,
             raw,
         },
@@ -541,9 +546,12 @@ mod tests {
         let (head, len) = parse(bytes).unwrap().unwrap();
         assert_eq!(head.status, StatusCode::NOT_FOUND);
         assert_eq!(head.reason, "Not Found");
+        assert!(matches!(head.reason, Cow::Borrowed(_)), "the usual phrase");
         assert_eq!(head.version, Version::HTTP_11);
         assert_eq!(head.headers.get_all("set-cookie").iter().count(), 2);
         assert_eq!(&bytes[len..], b"body");
+        let (head, _) = parse(b"HTTP/1.1 200 Fine\r\n\r\n").unwrap().unwrap();
+        assert_eq!(head.reason, "Fine");
     }
 
     #[test]
