@@ -11,6 +11,7 @@
 //! - [`Limits`]: a bound on everything a peer can make us buffer.
 //! - [`ParseError`]: one variant per rejection; [`Error`]: the layer's error.
 
+mod armed_timer;
 mod body;
 pub mod client;
 mod error;

@@ -116,7 +116,7 @@ impl WebSocketBuilder {
         let (stream, buffered) = upgraded
             .ok_or_else(|| Error::Handshake("the connection closed after the 101".into()))?;
         Connection::new(
-            Transport::Client(stream),
+            Transport::Client(Box::new(stream)),
             Role::Client,
             self.config.clone().deflate(deflate),
             &buffered,

@@ -16,8 +16,9 @@ use crate::http::server::stream::Stream as ServerStream;
 /// The connection under a WebSocket.
 #[derive(Debug)]
 pub(crate) enum Transport {
-    /// A client's, from the HTTP client after its `101`.
-    Client(ClientStream),
+    /// A client's, from the HTTP client after its `101` (boxed: the HTTP
+    /// client's stream is several times the size of a server's).
+    Client(Box<ClientStream>),
     /// A server's, from the HTTP server after the handler's `101`.
     Server(ServerStream, std::sync::Arc<NetworkStream>),
 }

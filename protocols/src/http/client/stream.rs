@@ -5,12 +5,13 @@ use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use transport::tls::{TlsError, TlsStream};
 use transport::NetworkStream;
 
+use crate::http::armed_timer::{poll_deadline, ArmedTimer};
 use crate::http::client::conn::{Limit, ReaderBuffers, Timeouts};
 use crate::http::{Error, Phase, Result};
 
@@ -66,6 +67,9 @@ pub(crate) struct Stream {
     /// the pool so that the next exchange on it does not allocate and
     /// zero-fill new ones.
     pub read_buffers: ReaderBuffers,
+    /// The reactor timer that bounds this connection's async waits, kept
+    /// armed from one wait to the next (see [`ArmedTimer`]).
+    timer: Option<ArmedTimer>,
     read_set: Option<Option<Duration>>,
     write_set: Option<Option<Duration>>,
 }
@@ -120,6 +124,7 @@ impl Stream {
             tls_info,
             remote: None,
             read_buffers: ReaderBuffers::default(),
+            timer: None,
             read_set: None,
             write_set: None,
         };
@@ -276,7 +281,9 @@ impl Stream {
                     )
                 }))
             }
-            Poll::Pending => RunningTimeout::poll_expiry(timer, cx, t, per_call, phase),
+            Poll::Pending => {
+                RunningTimeout::poll_expiry(timer, &mut self.timer, cx, t, per_call, phase)
+            }
         }
     }
 
@@ -332,8 +339,15 @@ impl Stream {
                     )));
                 }
                 Poll::Pending => {
-                    return RunningTimeout::poll_expiry(&mut timer, cx, t, t.write, Phase::Write)
-                        .map(|r: Result<()>| r)
+                    return RunningTimeout::poll_expiry(
+                        &mut timer,
+                        &mut self.timer,
+                        cx,
+                        t,
+                        t.write,
+                        Phase::Write,
+                    )
+                    .map(|r: Result<()>| r)
                 }
             }
         })
@@ -341,50 +355,44 @@ impl Stream {
     }
 }
 
-/// A running timeout of an async wait (netstack's reactor timer).
+/// The timeout of one async wait: its limit and when it ends. The
+/// connection's [`ArmedTimer`] wakes the wait by then.
+#[derive(Debug)]
 pub(crate) struct RunningTimeout {
-    sleep: sockets::Sleep,
+    deadline: Instant,
     limit: Limit,
 }
 
 impl RunningTimeout {
-    /// Starts the timer on the first `Pending`, and turns its expiry into the timeout error.
+    /// Starts the timeout on the first `Pending`, and turns its expiry into
+    /// the timeout error; `armed` is the connection's timer.
     fn poll_expiry<T>(
-        timer: &mut Option<RunningTimeout>,
+        running: &mut Option<RunningTimeout>,
+        armed: &mut Option<ArmedTimer>,
         cx: &mut Context<'_>,
         t: &Timeouts,
         per_call: Option<Duration>,
         phase: Phase,
     ) -> Poll<Result<T>> {
-        if timer.is_none() {
-            match t.limit(per_call) {
+        let deadline = match running {
+            Some(running) => running.deadline,
+            None => match t.limit(per_call) {
                 Err(e) => return Poll::Ready(Err(e)),
                 Ok(None) => return Poll::Pending,
                 Ok(Some(limit)) => {
-                    *timer = Some(RunningTimeout {
-                        sleep: sockets::sleep(limit.wait),
-                        limit,
-                    })
+                    let deadline = Instant::now() + limit.wait;
+                    *running = Some(RunningTimeout { deadline, limit });
+                    deadline
                 }
-            }
-        }
-        let running = timer.as_mut().expect("set above");
-        match Pin::new(&mut running.sleep).poll(cx) {
+            },
+        };
+        match poll_deadline(armed, deadline, cx) {
             Poll::Ready(()) => {
-                let limit = running.limit;
-                *timer = None;
-                Poll::Ready(Err(t.expired(phase, Some(limit))))
+                let limit = running.take().map(|r| r.limit);
+                Poll::Ready(Err(t.expired(phase, limit)))
             }
             Poll::Pending => Poll::Pending,
         }
-    }
-}
-
-impl std::fmt::Debug for RunningTimeout {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningTimeout")
-            .field("limit", &self.limit)
-            .finish_non_exhaustive()
     }
 }
 

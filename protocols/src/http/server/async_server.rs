@@ -21,7 +21,6 @@ use super::body::{
     AsyncRequest, AsyncRequestBody, AsyncResponse, ConnectionInfo, Content, TlsSession,
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
-use super::deadline::{sleep_for, Sleep};
 use super::events;
 use super::io::{close_async, fill_async, flush_async, linger_async, write_all_async, Filled};
 use super::rejection::refuse_busy;
@@ -31,6 +30,7 @@ use super::upgrade::{self, OnUpgradeAsync};
 use super::ServerConfig;
 use crate::http::span::Span;
 use crate::http::Error;
+use sockets::{sleep, Sleep};
 
 /// An asynchronous HTTP/1.1 server: [`serve`](AsyncHttpServer::serve)
 /// returns one future that accepts connections and drives every
@@ -203,7 +203,7 @@ impl AsyncHttpServer {
                                 if !state.is_shutting_down() {
                                     // Out of file descriptors and the like.
                                     events::accept_failed(&e);
-                                    backoff = Some(sleep_for(Duration::from_millis(10)));
+                                    backoff = Some(sleep(Duration::from_millis(10)));
                                 }
                             }
                             Poll::Pending => break,
@@ -285,7 +285,7 @@ impl AsyncHttpServer {
                     Err(_) if state.is_shutting_down() => return,
                     Err(e) => {
                         events::accept_failed(&e);
-                        sleep_for(Duration::from_millis(10)).await;
+                        sleep(Duration::from_millis(10)).await;
                     }
                 }
             }

@@ -12,8 +12,9 @@ use futures_io::{AsyncRead, AsyncWrite};
 use transport::NetworkStream;
 
 use super::conn::Wait;
-use super::deadline::{poll_read_deadline, sleep_for, Sleep};
 use super::stream::{is_timeout, lock, Link, Shared, Stream};
+use crate::http::armed_timer::poll_deadline;
+use sockets::{sleep, Sleep};
 
 /// How long a closing connection keeps reading (and discarding) what the
 /// client still sends, and how much of it.
@@ -176,7 +177,7 @@ impl WriteDeadline {
         let (started, timeout) = (self.started, self.timeout);
         let timer = self
             .timer
-            .get_or_insert_with(|| sleep_for(timeout.saturating_sub(started.elapsed())));
+            .get_or_insert_with(|| sleep(timeout.saturating_sub(started.elapsed())));
         Pin::new(&mut *timer)
             .poll(cx)
             .map(|()| write_timed_out(timeout))
@@ -261,7 +262,7 @@ pub(crate) fn poll_fill(
         *slot = None;
         return Poll::Ready(filled);
     }
-    match poll_read_deadline(&mut shared.read_timer, deadline, cx) {
+    match poll_deadline(&mut shared.read_timer, deadline, cx) {
         Poll::Ready(()) => {
             shared.core.timed_out(wait);
             *slot = None;
@@ -284,7 +285,7 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
         let shared = lock(link);
         (shared.core.wants_linger(), shared.net.clone())
     };
-    let mut deadline = sleep_for(write_timeout.min(LINGER_TIME));
+    let mut deadline = sleep(write_timeout.min(LINGER_TIME));
     let tls_closed = poll_fn(|cx| {
         let mut shared = lock(link);
         let closed = match &mut shared.stream {
@@ -308,7 +309,7 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
 
 /// The asynchronous [`linger_sync`].
 pub(crate) async fn linger_async(net: &NetworkStream) {
-    let mut deadline = sleep_for(LINGER_TIME);
+    let mut deadline = sleep(LINGER_TIME);
     let mut buf = vec![0u8; 8192];
     let mut total = 0;
     poll_fn(|cx| loop {

@@ -46,7 +46,6 @@ mod body;
 mod config;
 mod conn;
 mod date;
-mod deadline;
 mod events;
 mod io;
 mod rejection;

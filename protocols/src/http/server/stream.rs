@@ -12,7 +12,7 @@ use transport::tls::{StreamControl, TlsStream};
 use transport::NetworkStream;
 
 use super::conn::{Conn, Step};
-use super::deadline::ReadTimer;
+use crate::http::armed_timer::ArmedTimer;
 
 /// A `NetworkStream` the server can close from another thread (shutdown)
 /// while the connection's driver reads from it.
@@ -164,7 +164,7 @@ pub(crate) struct Shared {
     pub(crate) core: Conn,
     pub(crate) net: Arc<NetworkStream>,
     /// The async driver's read deadline timer, kept across reads.
-    pub(crate) read_timer: Option<ReadTimer>,
+    pub(crate) read_timer: Option<ArmedTimer>,
 }
 
 /// The shared connection.

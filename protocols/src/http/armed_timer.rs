@@ -1,41 +1,34 @@
-//! The timers of a connection: a reactor timer, and the one that bounds a
-//! connection's reads. A leaf of the server's modules.
+//! A reactor timer kept armed across the waits of one connection: arming
+//! a timer costs a lock and an insert (and later a remove) in the
+//! reactor's timer map, so a wait whose deadline is later than the armed
+//! one keeps it (when it fires early, it is re-armed for the later
+//! deadline); only an earlier deadline replaces it. The server bounds its
+//! reads with one, the client each wait of a connection.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// A timer in netstack's reactor (`Unpin`: it lives in structs as it is).
-pub(crate) type Sleep = sockets::Sleep;
-
-pub(crate) fn sleep_for(after: Duration) -> Sleep {
-    sockets::sleep(after)
-}
-
-/// The reactor timer that bounds a connection's reads. Arming a timer
-/// costs a lock and an insert (and later a remove) in the reactor's timer
-/// map, so it is not armed anew for every read: a read whose deadline is
-/// later than the armed one keeps it (when it fires early, it is re-armed
-/// for the later deadline); only an earlier deadline replaces it.
-pub(crate) struct ReadTimer {
+/// The armed timer of a connection.
+pub(crate) struct ArmedTimer {
     at: Instant,
-    timer: Sleep,
+    timer: sockets::Sleep,
     /// The waker the timer was last polled with (it stays registered).
     waker: Option<Waker>,
 }
 
-impl std::fmt::Debug for ReadTimer {
+impl std::fmt::Debug for ArmedTimer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadTimer")
+        f.debug_struct("ArmedTimer")
             .field("at", &self.at)
             .finish_non_exhaustive()
     }
 }
 
 /// Makes sure `cx` is woken by `deadline`; `Ready` once it has passed.
-pub(crate) fn poll_read_deadline(
-    slot: &mut Option<ReadTimer>,
+pub(crate) fn poll_deadline(
+    slot: &mut Option<ArmedTimer>,
     deadline: Instant,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
@@ -46,9 +39,9 @@ pub(crate) fn poll_read_deadline(
     let armed = slot.as_mut().filter(|t| t.at <= deadline && now < t.at);
     let armed = match armed {
         Some(armed) => armed,
-        None => slot.insert(ReadTimer {
+        None => slot.insert(ArmedTimer {
             at: deadline,
-            timer: sleep_for(deadline - now),
+            timer: sockets::sleep(deadline - now),
             waker: None,
         }),
     };
