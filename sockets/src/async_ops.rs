@@ -554,7 +554,9 @@ pub async fn with_timeout<T>(
     .await
 }
 
-/// Waits `duration` without blocking a thread (a timer in netstack's reactor).
+/// Waits `duration` without blocking a thread (a timer in netstack's
+/// reactor). The duration counts from this call, not from the first poll,
+/// as with tokio's `sleep`.
 ///
 /// ```
 /// use std::time::{Duration, Instant};

@@ -18,7 +18,8 @@ pub(crate) struct PoolKey {
     pub proxy: Option<(String, u16)>,
 }
 
-/// How many hosts' emptied lists the pool keeps at most.
+/// How many more hosts' lists than idle connections the pool keeps before
+/// it drops the empty ones.
 const EMPTY_LISTS_KEPT: usize = 64;
 
 /// The pool's bounds.
@@ -82,8 +83,8 @@ impl Pool {
             }
             inner.count -= taken;
             // A list emptied stays for the connection's return, which then
-            // allocates nothing; the empty lists go once there are
-            // `EMPTY_LISTS_KEPT` of them (a client of many hosts).
+            // allocates nothing; the empty lists go once the lists outnumber
+            // the idle connections by `EMPTY_LISTS_KEPT` (a client of many hosts).
             if inner.idle.len() > inner.count + EMPTY_LISTS_KEPT {
                 inner.idle.retain(|_, list| !list.is_empty());
             }

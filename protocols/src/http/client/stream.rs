@@ -253,7 +253,8 @@ impl Stream {
     }
 
     /// Polls a read bounded by the read timeout and the deadline; `timer`
-    /// keeps the running timer between polls (reset after each read).
+    /// keeps the wait's timeout between polls (reset after each read), and
+    /// the connection's armed timer wakes the task by then.
     pub fn poll_read_timed(
         &mut self,
         cx: &mut Context<'_>,
