@@ -103,6 +103,9 @@ fn run(command: &Command) -> BenchResult<Report> {
     match command {
         Command::Sockets(args) => sockets_cases::run(args).map(Report::from_cases),
         Command::Async(args) => {
+            if let (Some(who), async_cases::Case::PingpongOneThread) = (args.solo, args.case) {
+                return one_thread_cases::solo(args, who);
+            }
             let mut report = async_cases::run(args)?;
             if args.wants(async_cases::Case::PingpongOneThread) && args.solo.is_none() {
                 report

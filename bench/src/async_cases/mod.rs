@@ -420,9 +420,6 @@ pub fn run(args: &Args) -> BenchResult<Report> {
 /// One ping-pong sample of one contender, alone: an empty report (there is
 /// nothing to compare); the rate and the context switches are printed.
 fn solo(args: &Args, who: Who) -> BenchResult<Report> {
-    if args.case == Case::PingpongOneThread {
-        return crate::one_thread_cases::solo(args, who);
-    }
     let runtime = runtime(args.workers)?;
     let connections = usize::try_from(args.pingpong_connections)?;
     let (round_trips, size) = (args.round_trips, usize::try_from(args.message_bytes)?);
