@@ -342,7 +342,7 @@ pub(crate) async fn race_async(
                 return Err(race_error(race, host, port, true));
             }
         };
-        let mut timer = wake.map(|at| Box::pin(sockets::sleep(at.saturating_duration_since(now))));
+        let mut timer = wake.map(|at| sockets::sleep(at.saturating_duration_since(now)));
         // Wait for one attempt to finish, or for the timer.
         let finished = poll_fn(|cx| {
             for i in 0..in_flight.len() {
@@ -351,7 +351,7 @@ pub(crate) async fn race_async(
                     return Poll::Ready(Some(done));
                 }
             }
-            match timer.as_mut().map(|t| t.as_mut().poll(cx)) {
+            match timer.as_mut().map(|t| Pin::new(t).poll(cx)) {
                 Some(Poll::Ready(())) => Poll::Ready(None),
                 _ => Poll::Pending,
             }

@@ -330,7 +330,7 @@ pub struct AsyncFtpDownload<'a> {
     expected: Option<u64>,
     received: u64,
     read_timeout: Option<Duration>,
-    timer: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    timer: Option<sockets::Sleep>,
     max_to_vec_size: u64,
 }
 
@@ -453,10 +453,8 @@ impl<'a> AsyncFtpDownload<'a> {
                     let Some(limit) = self.read_timeout else {
                         return Poll::Pending;
                     };
-                    let timer = self
-                        .timer
-                        .get_or_insert_with(|| Box::pin(sockets::sleep(limit)));
-                    return match timer.as_mut().poll(cx) {
+                    let timer = self.timer.get_or_insert_with(|| sockets::sleep(limit));
+                    return match Pin::new(timer).poll(cx) {
                         Poll::Ready(()) => {
                             self.timer = None;
                             Poll::Ready(Err(Error::Timeout {
