@@ -503,7 +503,8 @@ impl Socket {
             match wait_for(s.as_raw_fd(), mode, Some(std::time::Instant::now()))? {
                 Waited::Ready => Ok(true),
                 Waited::Final => Ok(false),
-                Waited::TimedOut => Err(io::ErrorKind::WouldBlock.into()),
+                // `wait_for` is never cancelled.
+                Waited::TimedOut | Waited::Cancelled => Err(io::ErrorKind::WouldBlock.into()),
             }
         })
         .await

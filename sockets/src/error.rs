@@ -91,6 +91,10 @@ pub enum SocketError {
     NoData,
     /// The operation was aborted because the socket was closed (`ECANCELED`).
     OperationAborted,
+    /// A blocking call was cancelled by its thread's
+    /// [`CancelToken`](crate::CancelToken) (Winsock's `WSAECANCELLED`); the
+    /// socket is as it was.
+    Cancelled,
     /// Any other OS error; see [`Error::native_code`].
     SocketError,
 }
@@ -182,6 +186,7 @@ impl SocketError {
             E::NoRecovery => "non-recoverable failure in name resolution",
             E::NoData => "name has no address of the requested kind",
             E::OperationAborted => "operation aborted: the socket was closed",
+            E::Cancelled => "cancelled by the thread's cancel token",
             E::SocketError => "socket error",
         }
     }
@@ -215,6 +220,8 @@ impl SocketError {
             | E::ProtocolFamilyNotSupported
             | E::AddressFamilyNotSupported => K::Unsupported,
             E::NoBufferSpaceAvailable => K::OutOfMemory,
+            // Not `Interrupted`, which readers such as `read_exact` retry.
+            E::Cancelled => K::Other,
             _ => K::Other,
         }
     }

@@ -14,6 +14,8 @@
 //! - [`SocketOption`]: typed options; raw options through
 //!   [`Socket::get_raw_option`] and [`Socket::set_raw_option`].
 //! - [`select()`] and [`Socket::poll`]: readiness over one or many sockets.
+//! - [`CancelToken`]: ends a thread's blocking calls from another thread,
+//!   leaving the sockets as they are.
 //! - [`Dns`]: name resolution.
 //! - Conversions to and from `OwnedFd`, raw descriptors (`AsFd`,
 //!   `FromRawFd`, `IntoRawFd`), std's socket types and `socket2::Socket`:
@@ -52,6 +54,7 @@ mod block_on;
 mod blocking;
 mod bound_path;
 mod buffers;
+mod cancel;
 mod closing;
 mod connect;
 mod conversions;
@@ -83,6 +86,7 @@ mod waiter;
 pub use async_ops::{sleep, with_timeout, Sleep};
 pub use block_on::block_on;
 pub use blocking::{spawn_blocking, BlockingTask, MAX_BLOCKING_THREADS};
+pub use cancel::{CancelToken, Entered};
 pub use dns::Dns;
 pub use endpoint::{DnsEndPoint, EndPoint, UnixEndPoint};
 pub use error::{Error, Result, SocketError};

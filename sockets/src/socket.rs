@@ -10,13 +10,14 @@ use std::time::Duration;
 use once_cell::race::OnceBox;
 
 use crate::bound_path::BoundPath;
+use crate::cancel;
 use crate::endpoint::EndPoint;
 use crate::error::{Error, Result, SocketError};
 use crate::handle::{Guard, Handle};
 use crate::kind::{AddressFamily, ProtocolType, SocketType};
 use crate::registration::Registration;
 use crate::source::Direction;
-use crate::wait::{deadline_after, wait_for, wait_ready, SelectMode, Waited};
+use crate::wait::{deadline_after, wait_blocking, wait_ready, SelectMode, Waited};
 use crate::waiter::TraitWaiters;
 
 /// Which direction(s) [`Socket::shutdown`] closes.
@@ -331,6 +332,11 @@ impl Socket {
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> Result<T> {
         let guard = self.enter(verb)?;
+        if cancel::may_be_entered() && !self.async_mode() && cancel::is_entered() {
+            // The kernel's own blocking wait cannot be cancelled: wait with
+            // poll(2), which watches the thread's token too.
+            self.enter_async_mode(&guard, verb)?;
+        }
         match op(&guard) {
             Ok(value) => Ok(value),
             Err(err) => self
@@ -364,10 +370,13 @@ impl Socket {
                     }
                     let deadline =
                         *deadline.get_or_insert_with(|| deadline_after(self.cached_timeout(mode)));
-                    match wait_for(guard.as_raw_fd(), mode, deadline)
+                    match wait_blocking(guard.as_raw_fd(), mode, deadline)
                         .map_err(|e| self.os_error(&e, self.describe(verb)))?
                     {
                         Waited::Ready => {}
+                        Waited::Cancelled => {
+                            return Err(Error::new(SocketError::Cancelled, self.describe(verb)))
+                        }
                         // Let the call itself report what happened (reset, end of stream, …).
                         Waited::Final => after_end_state = true,
                         Waited::TimedOut => {

@@ -1,12 +1,15 @@
 //! Waiting for one descriptor's readiness with `poll(2)`: the blocking
 //! mode's timeouts, `Socket::poll`, and the building blocks of [`select`].
-//! A leaf: it knows descriptors, not sockets.
+//! It knows descriptors, not sockets (and a blocking call's wait also
+//! watches the thread's cancel token).
 //!
 //! [`select`]: crate::select()
 
 use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
+
+use crate::cancel::{watch, Watch};
 
 /// What readiness to wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +85,9 @@ pub(crate) enum Waited {
     /// The socket reached an end state (hang-up or error) in which it will
     /// never become ready for the mode asked: the next call reports why.
     Final,
+    /// The thread's [`CancelToken`](crate::CancelToken) was cancelled
+    /// (only in [`wait_blocking`]).
+    Cancelled,
 }
 
 /// `now + timeout`, or no deadline when there is no timeout or it is too
@@ -97,14 +103,48 @@ pub(crate) fn wait_for(
     mode: SelectMode,
     deadline: Option<Instant>,
 ) -> io::Result<Waited> {
-    let mut fds = [libc::pollfd {
-        fd,
-        events: poll_events(mode),
-        revents: 0,
-    }];
+    wait_watching(fd, mode, deadline, None)
+}
+
+/// [`wait_for`] for a blocking call, which the calling thread's
+/// [`CancelToken`](crate::CancelToken) can also end.
+pub(crate) fn wait_blocking(
+    fd: RawFd,
+    mode: SelectMode,
+    deadline: Option<Instant>,
+) -> io::Result<Waited> {
+    match watch() {
+        Watch::Nothing => wait_watching(fd, mode, deadline, None),
+        Watch::Cancelled => Ok(Waited::Cancelled),
+        Watch::Event(event) => wait_watching(fd, mode, deadline, Some(event)),
+    }
+}
+
+fn wait_watching(
+    fd: RawFd,
+    mode: SelectMode,
+    deadline: Option<Instant>,
+    cancel: Option<RawFd>,
+) -> io::Result<Waited> {
+    let mut fds = [
+        libc::pollfd {
+            fd,
+            events: poll_events(mode),
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: cancel.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    let watched = if cancel.is_some() { 2 } else { 1 };
     loop {
-        if poll_fds(&mut fds, deadline)? == 0 {
+        if poll_fds(&mut fds[..watched], deadline)? == 0 {
             return Ok(Waited::TimedOut);
+        }
+        if fds[1].revents != 0 {
+            return Ok(Waited::Cancelled);
         }
         if is_ready(mode, fds[0].revents) {
             return Ok(Waited::Ready);

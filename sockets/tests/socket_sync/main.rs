@@ -129,6 +129,7 @@ fn error_when_closed_while_blocked<T: Send + 'static>(
     (socket, err)
 }
 
+mod cancelling;
 mod closing;
 mod connect_accept;
 mod transfer;
