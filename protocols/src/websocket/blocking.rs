@@ -53,14 +53,16 @@ impl WebSocket {
             match self.0.core.next_read_step() {
                 ReadStep::Write => self.flush()?,
                 ReadStep::Read => {
+                    if self.0.going_away() {
+                        return Err(self.server_shutdown());
+                    }
                     let Connection { stream, core, .. } = &mut self.0;
                     let read = stream.read_sync(core.read_buffer());
                     let n = *read.as_ref().unwrap_or(&0);
                     core.filled(n);
-                    // A shutdown of the server shuts the reading side.
+                    // A shutdown of the server cancels the read.
                     if n == 0 && self.0.going_away() {
-                        self.flush()?;
-                        return Err(Error::ServerShutdown);
+                        return Err(self.server_shutdown());
                     }
                     if read? == 0 {
                         self.0.core.end_of_input()?;
@@ -78,8 +80,7 @@ impl WebSocket {
     /// close handshake, as [`WebSocket::close`] does).
     pub fn send(&mut self, message: Message) -> Result<()> {
         if self.0.going_away() {
-            self.flush()?;
-            return Err(Error::ServerShutdown);
+            return Err(self.server_shutdown());
         }
         self.0.core.send(message)?;
         self.flush()
@@ -103,6 +104,14 @@ impl WebSocket {
     }
 
     fn flush(&mut self) -> Result<()> {
+        match self.write_output() {
+            // A shutdown of the server cancels a write that waits, too.
+            Err(_) if self.0.going_away() => Err(self.server_shutdown()),
+            written => written,
+        }
+    }
+
+    fn write_output(&mut self) -> Result<()> {
         // Output is consumed as it is written, so a dropped call loses
         // nothing and repeats nothing.
         while !self.0.core.output().is_empty() {
@@ -111,6 +120,14 @@ impl WebSocket {
         }
         self.0.stream.flush_sync()?;
         Ok(())
+    }
+
+    /// Sends what it can of the output, the close frame with 1001 last,
+    /// and gives the error the server's shutdown ends every call with: its
+    /// cancel ends a write that has to wait, so the frame may stay unsent.
+    fn server_shutdown(&mut self) -> Error {
+        let _ = self.write_output();
+        Error::ServerShutdown
     }
 }
 
@@ -137,7 +154,12 @@ impl Accept {
     /// (the thread is the connection's for as long as `serve` runs), or the
     /// refusal (`400`, or `426` for another protocol version) with its reason.
     /// When the server shuts down, the WebSocket's next read or send
-    /// closes it with 1001 (going away) and fails with [`Error::ServerShutdown`].
+    /// closes it with 1001 (going away) and fails with
+    /// [`Error::ServerShutdown`]; a read or send waiting at that moment is
+    /// cancelled. After `serve` returns the server still reads the client's
+    /// answer to the close frame (at most 2 s), so the connection ends
+    /// cleanly. Blocking socket calls the thread makes inside `serve` on
+    /// other sockets are cancelled by the shutdown as well.
     pub fn serve(self, serve: impl FnOnce(WebSocket) + Send + 'static) -> Response {
         let answer = self.answer();
         let switching = answer.status == StatusCode::SWITCHING_PROTOCOLS;

@@ -161,8 +161,8 @@ impl Connection {
     }
 
     /// Has the server's shutdown wake the task about to wait in a read
-    /// (an asynchronous served connection; a blocking one is woken by the
-    /// shutdown of its reading side).
+    /// (an asynchronous served connection; a blocking one's read is
+    /// cancelled by the server's cancel token).
     pub(crate) fn wake_on_going_away(&self, waker: &std::task::Waker) {
         if let Some(going_away) = &self.going_away {
             going_away.wake_on_shutdown(waker);

@@ -111,7 +111,7 @@ impl AsyncHttpServer {
         listener.start(config.backlog)?;
         let endpoint = listener.local_endpoint()?;
         let listener = Arc::new(listener);
-        let state = ServerState::new(Arc::clone(&listener), config.shutdown_grace, false);
+        let state = ServerState::new(Arc::clone(&listener), config.shutdown_grace, false, None);
         Ok(AsyncHttpServer {
             listener,
             config: Arc::new(config),
@@ -507,7 +507,7 @@ mod tests {
         let port = listener.local_endpoint().unwrap().as_ip().unwrap().port();
         let _client = transport::TcpClient::connect("127.0.0.1", port).unwrap();
         let net = Arc::new(listener.accept().unwrap());
-        let state = ServerState::new(Arc::new(listener), Duration::from_secs(1), false);
+        let state = ServerState::new(Arc::new(listener), Duration::from_secs(1), false, None);
         let guard = state.register(Arc::clone(&net));
         let handler =
             Arc::new(|_: AsyncRequest| async { AsyncResponse::new(AsyncResponseBody::empty()) });

@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
+use sockets::CancelToken;
 use transport::{NetworkStream, TcpListener};
 
 /// How long a shutdown waits, after closing what was left at the end of
@@ -31,7 +32,7 @@ struct ConnMode {
     /// `BUSY`, `IDLE`, `UPGRADED`, `UPGRADED_ASYNC` or `GOING_AWAY`.
     mode: AtomicU8,
     /// An asynchronous upgraded connection's task, woken when the server
-    /// shuts down (a blocking one is woken by shutting its reading side).
+    /// shuts down (a blocking one's read is cancelled instead).
     waker: Mutex<Option<Waker>>,
 }
 
@@ -63,15 +64,21 @@ pub(crate) struct ServerState {
     changed: Condvar,
     listener: Arc<TcpListener>,
     grace: Duration,
+    /// A blocking server's: its upgraded connections' threads run inside
+    /// it, and a shutdown cancels it to end their reads without touching
+    /// the connections.
+    cancel: Option<CancelToken>,
 }
 
 impl ServerState {
     /// `accepting`: whether an accept loop is already running (a shutdown
-    /// waits for it to end).
+    /// waits for it to end). `cancel`: a blocking server's token, which its
+    /// upgraded connections' threads enter ([`ServerState::cancel_token`]).
     pub(crate) fn new(
         listener: Arc<TcpListener>,
         grace: Duration,
         accepting: bool,
+        cancel: Option<CancelToken>,
     ) -> Arc<ServerState> {
         Arc::new(ServerState {
             shutting_down: AtomicBool::new(false),
@@ -83,7 +90,15 @@ impl ServerState {
             changed: Condvar::new(),
             listener,
             grace,
+            cancel,
         })
+    }
+
+    /// The token a blocking server's upgraded connection runs inside: the
+    /// shutdown cancels it, which ends the connection's waiting read (or
+    /// send) and nothing else.
+    pub(crate) fn cancel_token(&self) -> Option<&CancelToken> {
+        self.cancel.as_ref()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -157,8 +172,9 @@ impl ServerState {
     /// Stops accepting and closes idle keep-alive connections; busy ones
     /// finish their request and close. An upgraded connection is told (see
     /// [`GoingAway`]) and woken: an asynchronous one through its task's
-    /// waker; a blocking one, whose thread may wait in a read that nothing
-    /// else ends, by shutting its reading side.
+    /// waker; a blocking one, whose thread may wait in a read, by the
+    /// server's cancel token. Its connection stays whole, so it can still
+    /// send its close frame and read the answer.
     pub(crate) fn begin_shutdown(&self) {
         if self.shutting_down.swap(true, Ordering::SeqCst) {
             return;
@@ -171,16 +187,17 @@ impl ServerState {
             // mode, or this sees the mode.
             match entry.mode.mode.load(Ordering::SeqCst) {
                 IDLE => entry.net.close(),
-                UPGRADED => {
-                    entry.mode.mode.store(GOING_AWAY, Ordering::SeqCst);
-                    let _ = entry.net.shutdown(sockets::Shutdown::Receive);
-                }
+                UPGRADED => entry.mode.mode.store(GOING_AWAY, Ordering::SeqCst),
                 UPGRADED_ASYNC => {
                     entry.mode.mode.store(GOING_AWAY, Ordering::SeqCst);
                     entry.mode.wake();
                 }
                 _ => {}
             }
+        }
+        // After the marks: a read the cancel ends finds its connection told.
+        if let Some(cancel) = &self.cancel {
+            cancel.cancel();
         }
         self.notify(inner);
     }

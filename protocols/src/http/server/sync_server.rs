@@ -195,7 +195,13 @@ impl HttpServer {
         listener.start(config.backlog)?;
         let endpoint = listener.local_endpoint()?;
         let listener = Arc::new(listener);
-        let state = ServerState::new(Arc::clone(&listener), config.shutdown_grace, true);
+        let cancel = sockets::CancelToken::new()?;
+        let state = ServerState::new(
+            Arc::clone(&listener),
+            config.shutdown_grace,
+            true,
+            Some(cancel),
+        );
         let pool = Arc::new(Pool {
             inner: Mutex::new(PoolInner::default()),
             ready: Condvar::new(),
@@ -416,7 +422,10 @@ fn serve_steps(
                         if flush_sync(&mut lock(&link)).is_ok() {
                             match upgrade::finish(link, leftover, &guard, true) {
                                 Some(upgraded) => {
-                                    request_span.in_scope(|| serve(upgraded));
+                                    {
+                                        let _inside = state.cancel_token().map(|t| t.enter());
+                                        request_span.in_scope(|| serve(upgraded));
+                                    }
                                     let _ = net.shutdown(sockets::Shutdown::Send);
                                     linger_sync(&net);
                                     upgrade::end(&net);

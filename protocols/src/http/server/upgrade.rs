@@ -84,10 +84,10 @@ pub(crate) fn begin(link: &Link, mut headers: HeaderMap) -> Option<Vec<u8>> {
 /// lingering read (`io::linger_sync` or `io::linger_async`): the peer may
 /// still be sending (a WebSocket's answer to the close frame just sent),
 /// and a close with unread data resets the connection, which can destroy
-/// that close frame before the peer reads it. Not with `close`: a server
-/// shutdown may be inside the socket at this moment (shutting a blocking
-/// WebSocket's reading side), and a close while another call is inside
-/// resets the connection too. Both directions are shut instead; the
+/// that close frame before the peer reads it. Not with `close`: the end of
+/// a shutdown's grace period may be inside the socket at this moment, and
+/// a close while another call is inside resets the connection too. Both
+/// directions are shut instead; the
 /// descriptor closes when the last handle to it drops, once the server's
 /// registry lets go of it.
 pub(crate) fn end(net: &NetworkStream) {
@@ -108,11 +108,6 @@ pub(crate) fn finish(
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     let going_away = guard.upgraded(blocking);
-    if going_away.is_set() && blocking {
-        // The shutdown began before the mark: shut the reading side as it
-        // does for the blocking connections it finds upgraded.
-        let _ = shared.net.shutdown(sockets::Shutdown::Receive);
-    }
     Some(Upgraded {
         stream: shared.stream,
         net: shared.net,
