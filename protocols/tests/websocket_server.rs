@@ -354,3 +354,68 @@ fn a_server_shutdown_does_not_wait_forever_for_a_silent_client() {
     shutdown_while_served(port, server.shutdown_handle(), false);
     with_async_server_and_handle(|port, handle| shutdown_while_served(port, handle, false));
 }
+
+/// Over wss, a blocking server's shutdown gives netstack's client the close
+/// frame with 1001 and waits for the client's answer (through TLS, which a
+/// shut reading side could not read), and the conversation ends cleanly.
+#[test]
+fn a_blocking_servers_shutdown_ends_a_wss_conversation_cleanly() {
+    use protocols::http::client::ClientBuilder;
+    use protocols::websocket::{CloseCode, CloseFrame, Error};
+    use transport::tls::{TlsClientConfig, TlsServerConfig};
+
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let tls = TlsServerConfig::builder()
+        .certificate_pem(&cert.cert, cert.key.clone())
+        .alpn_protocols(["http/1.1"])
+        .build()
+        .unwrap();
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default().tls(tls),
+        |request: Request| {
+            Accept::new(&request)
+                .read_timeout(Some(Duration::from_secs(20)))
+                .serve(sync_echo)
+        },
+    )
+    .unwrap();
+    let port = server.local_endpoint().as_ip().unwrap().port();
+    let trusting = TlsClientConfig::builder()
+        .system_roots(false)
+        .add_root_certificates_pem(&cert.cert)
+        .build()
+        .unwrap();
+    let mut socket = WebSocket::builder(format!("wss://localhost:{port}/echo"))
+        .http_client(ClientBuilder::new().tls_config(trusting))
+        .read_timeout(Some(Duration::from_secs(20)))
+        .connect()
+        .unwrap();
+    socket.send(Message::Text("hi".into())).unwrap();
+    assert_eq!(socket.read_message().unwrap(), Message::Text("hi".into()));
+    // Give the server's handler time to wait in its read.
+    std::thread::sleep(Duration::from_millis(50));
+    let handle = server.shutdown_handle();
+    let shutdown = std::thread::spawn(move || handle.shutdown());
+    // The close frame waits unread in the client's socket meanwhile.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !shutdown.is_finished(),
+        "the server did not wait for the answer to its close frame"
+    );
+    let going_away = CloseFrame {
+        code: CloseCode::GOING_AWAY,
+        reason: "the server is shutting down".into(),
+    };
+    assert_eq!(
+        socket.read_message().unwrap(),
+        Message::Close(Some(going_away))
+    );
+    match socket.read_message() {
+        Err(Error::Closed) => {}
+        other => panic!("the conversation did not end cleanly: {other:?}"),
+    }
+    drop(socket);
+    let report = shutdown.join().unwrap();
+    assert!(report.graceful, "{report:?}");
+}

@@ -17,19 +17,31 @@ use crate::error::{Error, Result};
 
 /// Cancels the blocking socket calls of the threads that have entered it
 /// ([`CancelToken::enter`]), from any thread: once [`CancelToken::cancel`]
-/// is called, every receive, send, accept or connect of those threads that
-/// waits, or would wait, ends with [`SocketError::Cancelled`], until the
-/// thread leaves the token. The sockets themselves are untouched: a call
-/// made after leaving works as before, so the thread can still end its
-/// protocol properly (send a close frame, read the peer's answer).
+/// is called, every receive, send or accept of those threads that waits,
+/// or would wait, ends with [`SocketError::Cancelled`], until the thread
+/// leaves the token. The connection is untouched: a cancelled call took
+/// no data, and a call made after leaving works as before, so the thread
+/// can still end its protocol properly (send a close frame, read the
+/// peer's answer). Neither Winsock nor .NET has this; it is netstack's own.
 ///
-/// This is what [`Socket::close`] and [`Socket::shutdown`] cannot do for a
+/// It does what [`Socket::close`] and [`Socket::shutdown`] cannot for a
 /// thread blocked in a receive: closing resets the connection, and shutting
-/// the reading side makes the peer's next bytes reset it. A cancelled call
-/// never consumed the data it waited for, so nothing is lost. Calls that
-/// complete without waiting are not cancelled, nor are [`Socket::poll`],
-/// [`select`](crate::select()) or the asynchronous calls (drop their
-/// future instead).
+/// the reading side makes the peer's next bytes reset it.
+///
+/// Not cancelled: calls that complete without waiting; `connect`,
+/// `send_file`, a receive into an empty buffer (which waits like
+/// [`Socket::poll`]), [`Socket::poll`] itself, [`select`](crate::select()),
+/// name resolution; and the asynchronous calls (drop their future
+/// instead). Cancel a send with care: a protocol whose frame was cut
+/// midway cannot go on, and a cancelled send may have sent part of its
+/// buffer (the count of a successful send says how much; a cancelled one
+/// took none of what it waited to send).
+///
+/// To wait this way, a blocking socket's descriptor is made `O_NONBLOCK`
+/// by its first call inside a token, for good: its blocking calls then
+/// wait with `poll(2)` (as after asynchronous use, a `send` may then
+/// report a short count, as Winsock's may; loops such as `write_all` are
+/// unaffected).
 ///
 /// Clones share one cancellation. One token costs one descriptor.
 ///
@@ -123,6 +135,7 @@ impl CancelToken {
         EVER_ENTERED.store(true, Ordering::Relaxed);
         let previous = ENTERED.with_borrow_mut(|entered| entered.replace(self.clone()));
         Entered {
+            token: self.clone(),
             previous,
             _not_send: std::marker::PhantomData,
         }
@@ -138,9 +151,11 @@ impl fmt::Debug for CancelToken {
 }
 
 /// The calling thread is inside a [`CancelToken`] while this lives
-/// ([`CancelToken::enter`]). It stays on the thread that made it.
+/// ([`CancelToken::enter`]). It stays on the thread that made it; guards
+/// nest, and drop in the reverse order of their making (as scopes do).
 #[must_use = "the thread leaves the token when this drops"]
 pub struct Entered {
+    token: CancelToken,
     previous: Option<CancelToken>,
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -148,7 +163,13 @@ pub struct Entered {
 impl Drop for Entered {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        ENTERED.with_borrow_mut(|entered| *entered = previous);
+        let _ = ENTERED.try_with(|entered| {
+            let left = entered.replace(previous);
+            debug_assert!(
+                left.is_some_and(|t| Arc::ptr_eq(&t.0, &self.token.0)),
+                "CancelToken guards dropped out of order"
+            );
+        });
     }
 }
 

@@ -92,8 +92,8 @@ pub enum SocketError {
     /// The operation was aborted because the socket was closed (`ECANCELED`).
     OperationAborted,
     /// A blocking call was cancelled by its thread's
-    /// [`CancelToken`](crate::CancelToken) (Winsock's `WSAECANCELLED`); the
-    /// socket is as it was.
+    /// [`CancelToken`](crate::CancelToken) (netstack's own; no OS code): the
+    /// call took no data and the connection stays usable.
     Cancelled,
     /// Any other OS error; see [`Error::native_code`].
     SocketError,

@@ -332,7 +332,8 @@ impl Socket {
         mut op: impl FnMut(&socket2::Socket) -> io::Result<T>,
     ) -> Result<T> {
         let guard = self.enter(verb)?;
-        if cancel::may_be_entered() && !self.async_mode() && cancel::is_entered() {
+        if cancel::may_be_entered() && self.blocking() && !self.async_mode() && cancel::is_entered()
+        {
             // The kernel's own blocking wait cannot be cancelled: wait with
             // poll(2), which watches the thread's token too.
             self.enter_async_mode(&guard, verb)?;

@@ -106,6 +106,20 @@ impl Error {
             || self.socket_error() == Some(sockets::SocketError::TimedOut)
             || matches!(self, Error::Tls(t) if t.is_timeout())
     }
+
+    /// True when a [`sockets::CancelToken`] ended the call, directly or
+    /// beneath TLS: the connection is whole, nothing broke.
+    pub fn is_cancelled(&self) -> bool {
+        let cancelled = sockets::SocketError::Cancelled;
+        match self {
+            Error::Socket(e) => e.kind() == cancelled,
+            Error::Tls(crate::tls::TlsError::Io(e)) => e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<sockets::Error>())
+                .is_some_and(|e| e.kind() == cancelled),
+            _ => false,
+        }
+    }
 }
 
 impl From<Error> for io::Error {

@@ -54,15 +54,19 @@ impl WebSocket {
                 ReadStep::Write => self.flush()?,
                 ReadStep::Read => {
                     if self.0.going_away() {
-                        return Err(self.server_shutdown());
+                        self.flush()?;
+                        return Err(Error::ServerShutdown);
                     }
+                    // A shutdown of the server cancels the read.
+                    let inside = self.0.cancellable_read();
                     let Connection { stream, core, .. } = &mut self.0;
                     let read = stream.read_sync(core.read_buffer());
+                    drop(inside);
                     let n = *read.as_ref().unwrap_or(&0);
                     core.filled(n);
-                    // A shutdown of the server cancels the read.
                     if n == 0 && self.0.going_away() {
-                        return Err(self.server_shutdown());
+                        self.flush()?;
+                        return Err(Error::ServerShutdown);
                     }
                     if read? == 0 {
                         self.0.core.end_of_input()?;
@@ -80,7 +84,8 @@ impl WebSocket {
     /// close handshake, as [`WebSocket::close`] does).
     pub fn send(&mut self, message: Message) -> Result<()> {
         if self.0.going_away() {
-            return Err(self.server_shutdown());
+            self.flush()?;
+            return Err(Error::ServerShutdown);
         }
         self.0.core.send(message)?;
         self.flush()
@@ -104,14 +109,6 @@ impl WebSocket {
     }
 
     fn flush(&mut self) -> Result<()> {
-        match self.write_output() {
-            // A shutdown of the server cancels a write that waits, too.
-            Err(_) if self.0.going_away() => Err(self.server_shutdown()),
-            written => written,
-        }
-    }
-
-    fn write_output(&mut self) -> Result<()> {
         // Output is consumed as it is written, so a dropped call loses
         // nothing and repeats nothing.
         while !self.0.core.output().is_empty() {
@@ -120,14 +117,6 @@ impl WebSocket {
         }
         self.0.stream.flush_sync()?;
         Ok(())
-    }
-
-    /// Sends what it can of the output, the close frame with 1001 last,
-    /// and gives the error the server's shutdown ends every call with: its
-    /// cancel ends a write that has to wait, so the frame may stay unsent.
-    fn server_shutdown(&mut self) -> Error {
-        let _ = self.write_output();
-        Error::ServerShutdown
     }
 }
 
@@ -155,11 +144,10 @@ impl Accept {
     /// refusal (`400`, or `426` for another protocol version) with its reason.
     /// When the server shuts down, the WebSocket's next read or send
     /// closes it with 1001 (going away) and fails with
-    /// [`Error::ServerShutdown`]; a read or send waiting at that moment is
-    /// cancelled. After `serve` returns the server still reads the client's
-    /// answer to the close frame (at most 2 s), so the connection ends
-    /// cleanly. Blocking socket calls the thread makes inside `serve` on
-    /// other sockets are cancelled by the shutdown as well.
+    /// [`Error::ServerShutdown`]; a read waiting at that moment ends at
+    /// once (a send goes on, bounded by the write timeout). After `serve`
+    /// returns the server still reads the client's answer to the close
+    /// frame (at most 2 s), so the connection ends cleanly.
     pub fn serve(self, serve: impl FnOnce(WebSocket) + Send + 'static) -> Response {
         let answer = self.answer();
         let switching = answer.status == StatusCode::SWITCHING_PROTOCOLS;

@@ -161,12 +161,20 @@ impl Connection {
     }
 
     /// Has the server's shutdown wake the task about to wait in a read
-    /// (an asynchronous served connection; a blocking one's read is
-    /// cancelled by the server's cancel token).
+    /// (an asynchronous served connection; a blocking one reads inside
+    /// the server's cancel token, see [`Connection::cancellable_read`]).
     pub(crate) fn wake_on_going_away(&self, waker: &std::task::Waker) {
         if let Some(going_away) = &self.going_away {
             going_away.wake_on_shutdown(waker);
         }
+    }
+
+    /// A blocking served connection reads inside its server's cancel token
+    /// while this lives, so that the server's shutdown ends a read that
+    /// waits; `None` elsewhere.
+    pub(crate) fn cancellable_read(&self) -> Option<sockets::Entered> {
+        let token = self.going_away.as_ref()?.cancel_token()?;
+        Some(token.enter())
     }
 
     /// True once the server that serves this connection is shutting down;

@@ -96,6 +96,10 @@ fn inside_a_cancelled_token_a_call_that_need_not_wait_completes_and_one_that_mus
     let (client, server) = connected_pair(Family::V6);
     client.send(b"ready").unwrap();
     thread::sleep(Duration::from_millis(20));
+    // Without the cancel, the second receive would end here instead.
+    server
+        .set_receive_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let token = CancelToken::new().unwrap();
     token.cancel();
     let _inside = token.enter();
@@ -132,14 +136,17 @@ fn leaving_a_token_restores_the_one_entered_before() {
 #[test]
 fn a_cancelled_call_is_not_an_interruption_that_readers_retry() {
     let (_client, mut server) = connected_pair(Family::V4);
-    // Without the cancel, the read would end here instead.
     server
         .set_receive_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    let token = CancelToken::new().unwrap();
-    token.cancel();
-    let _inside = token.enter();
-    // `read_exact` retries `Interrupted`: it must give the cancel back.
-    let err = std::io::Read::read_exact(&mut server, &mut [0u8; 4]).unwrap_err();
+    // `read_exact` retries `Interrupted`: it must give the cancel back, not
+    // spin on it (which the thread's time limit would catch).
+    let reader = thread::spawn(move || {
+        let token = CancelToken::new().unwrap();
+        token.cancel();
+        let _inside = token.enter();
+        std::io::Read::read_exact(&mut server, &mut [0u8; 4]).unwrap_err()
+    });
+    let err = join_within(reader, Duration::from_secs(5));
     assert_eq!(err.kind(), std::io::ErrorKind::Other, "{err}");
 }

@@ -128,7 +128,10 @@ impl Core {
         self.write_tls(io)?;
         let n = self.conn.writer().write(buf)?;
         match self.write_tls(io) {
-            Err(TlsError::Io(e)) if n > 0 && is_transient(&e) => Ok(n),
+            // rustls holds the `n` bytes now: report them taken, or a caller
+            // would send them again. The records wait in rustls's queue, and
+            // an error that lasts shows again at the next call.
+            Err(TlsError::Io(_)) if n > 0 => Ok(n),
             Err(e) => Err(e),
             Ok(()) => Ok(n),
         }
@@ -198,11 +201,4 @@ impl Core {
             None => Ok(()),
         }
     }
-}
-
-fn is_transient(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
 }

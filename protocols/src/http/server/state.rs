@@ -64,16 +64,16 @@ pub(crate) struct ServerState {
     changed: Condvar,
     listener: Arc<TcpListener>,
     grace: Duration,
-    /// A blocking server's: its upgraded connections' threads run inside
-    /// it, and a shutdown cancels it to end their reads without touching
-    /// the connections.
+    /// A blocking server's: its upgraded connections read inside it, and
+    /// a shutdown cancels it to end their reads without touching the
+    /// connections.
     cancel: Option<CancelToken>,
 }
 
 impl ServerState {
     /// `accepting`: whether an accept loop is already running (a shutdown
     /// waits for it to end). `cancel`: a blocking server's token, which its
-    /// upgraded connections' threads enter ([`ServerState::cancel_token`]).
+    /// upgraded connections read inside ([`GoingAway::cancel_token`]).
     pub(crate) fn new(
         listener: Arc<TcpListener>,
         grace: Duration,
@@ -92,13 +92,6 @@ impl ServerState {
             grace,
             cancel,
         })
-    }
-
-    /// The token a blocking server's upgraded connection runs inside: the
-    /// shutdown cancels it, which ends the connection's waiting read (or
-    /// send) and nothing else.
-    pub(crate) fn cancel_token(&self) -> Option<&CancelToken> {
-        self.cancel.as_ref()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -172,9 +165,9 @@ impl ServerState {
     /// Stops accepting and closes idle keep-alive connections; busy ones
     /// finish their request and close. An upgraded connection is told (see
     /// [`GoingAway`]) and woken: an asynchronous one through its task's
-    /// waker; a blocking one, whose thread may wait in a read, by the
-    /// server's cancel token. Its connection stays whole, so it can still
-    /// send its close frame and read the answer.
+    /// waker; a blocking one, which may wait in a read, by cancelling the
+    /// server's token, which its reads run inside. Its connection stays
+    /// whole, so it can still send its close frame and read the answer.
     pub(crate) fn begin_shutdown(&self) {
         if self.shutting_down.swap(true, Ordering::SeqCst) {
             return;
@@ -311,7 +304,10 @@ impl ConnGuard {
         if self.state.is_shutting_down() {
             self.mode.mode.store(GOING_AWAY, Ordering::SeqCst);
         }
-        GoingAway(Arc::clone(&self.mode))
+        GoingAway {
+            mode: Arc::clone(&self.mode),
+            cancel: self.state.cancel.clone().filter(|_| blocking),
+        }
     }
 }
 
@@ -329,17 +325,28 @@ impl ConnMode {
 /// frame with 1001, going away) instead of being cut at the end of the
 /// grace period.
 #[derive(Debug, Clone)]
-pub(crate) struct GoingAway(Arc<ConnMode>);
+pub(crate) struct GoingAway {
+    mode: Arc<ConnMode>,
+    /// A blocking connection's: the server's token, cancelled by the
+    /// shutdown after it marks the connection.
+    cancel: Option<CancelToken>,
+}
 
 impl GoingAway {
     pub(crate) fn is_set(&self) -> bool {
-        self.0.mode.load(Ordering::SeqCst) == GOING_AWAY
+        self.mode.mode.load(Ordering::SeqCst) == GOING_AWAY
+    }
+
+    /// What a blocking connection reads inside, so that the shutdown ends
+    /// a read that waits (and nothing else: its writes go on).
+    pub(crate) fn cancel_token(&self) -> Option<&CancelToken> {
+        self.cancel.as_ref()
     }
 
     /// Has the shutdown wake `waker` (an asynchronous connection's task,
     /// about to wait in a read); check [`GoingAway::is_set`] after.
     pub(crate) fn wake_on_shutdown(&self, waker: &Waker) {
-        let mut slot = self.0.waker.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.mode.waker.lock().unwrap_or_else(|p| p.into_inner());
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }

@@ -422,10 +422,7 @@ fn serve_steps(
                         if flush_sync(&mut lock(&link)).is_ok() {
                             match upgrade::finish(link, leftover, &guard, true) {
                                 Some(upgraded) => {
-                                    {
-                                        let _inside = state.cancel_token().map(|t| t.enter());
-                                        request_span.in_scope(|| serve(upgraded));
-                                    }
+                                    request_span.in_scope(|| serve(upgraded));
                                     let _ = net.shutdown(sockets::Shutdown::Send);
                                     linger_sync(&net);
                                     upgrade::end(&net);

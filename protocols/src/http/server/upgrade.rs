@@ -84,9 +84,9 @@ pub(crate) fn begin(link: &Link, mut headers: HeaderMap) -> Option<Vec<u8>> {
 /// lingering read (`io::linger_sync` or `io::linger_async`): the peer may
 /// still be sending (a WebSocket's answer to the close frame just sent),
 /// and a close with unread data resets the connection, which can destroy
-/// that close frame before the peer reads it. Not with `close`: the end of
-/// a shutdown's grace period may be inside the socket at this moment, and
-/// a close while another call is inside resets the connection too. Both
+/// that close frame before the peer reads it. Not with `close`: the
+/// close at the end of a shutdown's grace period may come at this moment,
+/// and two closes of one socket from two threads must not race. Both
 /// directions are shut instead; the
 /// descriptor closes when the last handle to it drops, once the server's
 /// registry lets go of it.

@@ -26,7 +26,8 @@ use crate::http::{Error, ParseError, ResponseHead, Result};
 /// A failed exchange, and whether it may be retried on a new connection.
 pub(super) struct Failure {
     pub(super) error: Error,
-    /// Nothing of a response arrived and the failure was the connection's, not a timeout.
+    /// Nothing of a response arrived and the failure was the connection's,
+    /// not a timeout or a cancel.
     retryable: bool,
 }
 
@@ -35,7 +36,7 @@ impl Failure {
     pub(super) fn before_response(error: Error, reader: &ResponseReader) -> Failure {
         let retryable = !reader.received_any()
             && match &error {
-                Error::Transport(t) => !t.is_timeout(),
+                Error::Transport(t) => !t.is_timeout() && !t.is_cancelled(),
                 Error::Parse(ParseError::IncompleteHead { received: 0 }) => true,
                 _ => false,
             };
