@@ -22,6 +22,10 @@ use super::random::MaskKeys;
 /// The least room a read gets.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The most room offered for a frame whose head has not arrived yet (see
+/// [`Protocol::read_buffer`]): the room is zero-filled for every read.
+const EXPECTED_FRAME_MAX: usize = 112 * 1024;
+
 /// The output buffer's capacity kept between messages.
 const OUTPUT_KEPT: usize = 64 * 1024;
 
@@ -177,6 +181,10 @@ pub struct Protocol {
     written: usize,
     /// Where [`Protocol::read_buffer`]'s room starts, until it is filled.
     unfilled: Option<usize>,
+    /// The length of the last frame whose head was decoded, at most
+    /// [`EXPECTED_FRAME_MAX`]: the room offered for the next frame before
+    /// its head arrives, as peers tend to send frames of one size.
+    expected_frame: usize,
     partial: Option<Partial>,
     state: State,
     masks: MaskKeys,
@@ -198,6 +206,7 @@ impl Protocol {
             output: Vec::new(),
             written: 0,
             unfilled: None,
+            expected_frame: 0,
             partial: None,
             state: State::Open,
             masks: MaskKeys::default(),
@@ -213,10 +222,11 @@ impl Protocol {
     }
 
     /// Room to read the peer's next bytes into, without a copy: the rest
-    /// of a frame whose head has arrived, and 16 KiB more, so that one read
-    /// can also take the head of the frame behind it (a stream of long
-    /// frames then costs one read per frame, not two). Tell
-    /// [`Protocol::filled`] how many were read.
+    /// of a frame whose head has arrived (before that, the length of the
+    /// last frame, up to 112 KiB), and 16 KiB more, so that one read can
+    /// also take the head of the frame behind it (a stream of long frames
+    /// then costs one read per frame, not two). Tell [`Protocol::filled`]
+    /// how many were read.
     pub fn read_buffer(&mut self) -> &mut [u8] {
         self.filled(0);
         let pending = match decode_header(&self.input, self.codec.is_some()) {
@@ -224,7 +234,8 @@ impl Protocol {
                 .saturating_sub(self.input.len() as u64)
                 .min(self.config.max_frame_size as u64)
                 as usize,
-            _ => 0,
+            Ok(None) => self.expected_frame,
+            Err(_) => 0,
         };
         let start = self.input.len();
         self.input.resize(start + pending + READ_CHUNK, 0);
@@ -393,6 +404,7 @@ impl Protocol {
         }
         // Fits in usize: at most max_frame_size.
         let len = header.len as usize;
+        self.expected_frame = len.min(EXPECTED_FRAME_MAX);
         if self.input.len() - at < len {
             self.input.reserve(at + len - self.input.len());
             return Ok(Frame::Incomplete);

@@ -302,6 +302,23 @@ fn reads_go_straight_into_the_core_with_room_for_the_whole_frame() {
 }
 
 #[test]
+fn before_a_head_arrives_the_room_fits_a_frame_like_the_last_one() {
+    let (mut client, mut server) = pair();
+    let mut exchange = |len: usize| {
+        client
+            .send(Message::Binary(Bytes::from(vec![1u8; len])))
+            .unwrap();
+        carry(&mut client, &mut server);
+        assert!(server.poll_message().unwrap().is_some());
+        server.read_buffer().len()
+    };
+    assert_eq!(exchange(64 * 1024), 64 * 1024 + READ_CHUNK);
+    assert_eq!(exchange(10), 10 + READ_CHUNK);
+    // A long frame does not make every later read zero-fill its length.
+    assert_eq!(exchange(1 << 20), EXPECTED_FRAME_MAX + READ_CHUNK);
+}
+
+#[test]
 fn compressed_messages_cross_and_bad_ones_get_their_close_codes() {
     let deflate = Config::default().deflate(Deflate::default());
     let mut client = Protocol::new(Role::Client, deflate.clone());
