@@ -79,7 +79,12 @@ fn with_async_server(test: impl FnOnce(u16)) {
 
 /// The same, and the test is given the server's shutdown handle.
 fn with_async_server_and_handle(test: impl FnOnce(u16, ShutdownHandle)) {
-    let server = AsyncHttpServer::bind(([127, 0, 0, 1], 0), ServerConfig::default()).unwrap();
+    with_async_server_configured(ServerConfig::default(), test);
+}
+
+/// The same, with `config` (TLS, say).
+fn with_async_server_configured(config: ServerConfig, test: impl FnOnce(u16, ShutdownHandle)) {
+    let server = AsyncHttpServer::bind(([127, 0, 0, 1], 0), config).unwrap();
     let port = server.local_endpoint().as_ip().unwrap().port();
     let handle = server.shutdown_handle();
     let serving = std::thread::spawn(move || {
@@ -362,14 +367,9 @@ fn a_server_shutdown_does_not_wait_forever_for_a_silent_client() {
 fn a_blocking_servers_shutdown_ends_a_wss_conversation_cleanly() {
     use protocols::http::client::ClientBuilder;
     use protocols::websocket::{CloseCode, CloseFrame, Error};
-    use transport::tls::{TlsClientConfig, TlsServerConfig};
+    use transport::tls::TlsClientConfig;
 
-    let cert = testkit::cert::self_signed(&["localhost"]);
-    let tls = TlsServerConfig::builder()
-        .certificate_pem(&cert.cert, cert.key.clone())
-        .alpn_protocols(["http/1.1"])
-        .build()
-        .unwrap();
+    let (cert, tls) = test_tls();
     let server = HttpServer::bind(
         ([127, 0, 0, 1], 0),
         ServerConfig::default().tls(tls),
@@ -418,4 +418,65 @@ fn a_blocking_servers_shutdown_ends_a_wss_conversation_cleanly() {
     drop(socket);
     let report = shutdown.join().unwrap();
     assert!(report.graceful, "{report:?}");
+}
+
+/// A self-signed certificate for `localhost`, and a server config for it.
+fn test_tls() -> (testkit::cert::Pem, transport::tls::TlsServerConfig) {
+    let cert = testkit::cert::self_signed(&["localhost"]);
+    let tls = transport::tls::TlsServerConfig::builder()
+        .certificate_pem(&cert.cert, cert.key.clone())
+        .alpn_protocols(["http/1.1"])
+        .build()
+        .unwrap();
+    (cert, tls)
+}
+
+/// Over wss on a raw TLS client, the close handshake from the client, and
+/// then the end of the connection: TLS must end with `close_notify`, or
+/// the client cannot tell the end from a cut (`TlsError::Truncated`).
+fn wss_ends_with_close_notify(port: u16, cert_pem: &str) {
+    use transport::tls::{TlsClientConfig, TlsStream};
+    let socket = sockets::Socket::from(TcpStream::connect(("127.0.0.1", port)).unwrap());
+    socket
+        .set_receive_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let trusting = TlsClientConfig::builder()
+        .system_roots(false)
+        .add_root_certificates_pem(cert_pem)
+        .build()
+        .unwrap();
+    let net = transport::NetworkStream::new(socket).unwrap();
+    let mut tls = TlsStream::connect(&trusting, "localhost", net).unwrap();
+    write!(
+        tls,
+        "GET /echo HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    tls.write_all(&frame(0x88, &1000u16.to_be_bytes())).unwrap();
+    tls.flush().unwrap();
+    let mut answer = Vec::new();
+    if let Err(err) = tls.read_to_end(&mut answer) {
+        panic!("the server did not end TLS cleanly: {err}");
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 101"), "{text}");
+    // The server's answer to the close frame ends what it sent.
+    assert!(answer.ends_with(&[0x88, 2, 0x03, 0xE8]), "{answer:?}");
+}
+
+#[test]
+fn a_served_wss_connection_ends_tls_with_close_notify() {
+    let (cert, tls) = test_tls();
+    let server = HttpServer::bind(
+        ([127, 0, 0, 1], 0),
+        ServerConfig::default().tls(tls.clone()),
+        |request: Request| Accept::new(&request).serve(sync_echo),
+    )
+    .unwrap();
+    wss_ends_with_close_notify(server.local_endpoint().as_ip().unwrap().port(), &cert.cert);
+    server.shutdown();
+    with_async_server_configured(ServerConfig::default().tls(tls), |port, _| {
+        wss_ends_with_close_notify(port, &cert.cert)
+    });
 }

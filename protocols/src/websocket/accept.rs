@@ -14,7 +14,7 @@ use super::deflate::Deflate;
 use super::error::Result;
 use super::extension::{self, SEC_EXTENSIONS};
 use super::handshake::{accept_key, has_token, SEC_ACCEPT, SEC_KEY, SEC_PROTOCOL, SEC_VERSION};
-use super::io::Transport;
+use super::io::{Lent, Transport};
 use super::protocol::{Config, Role};
 use crate::http::server::upgrade::Upgraded;
 
@@ -187,7 +187,7 @@ impl Accept {
     /// The open connection on what the server handed over.
     pub(crate) fn open(&self, upgraded: Upgraded) -> Result<Connection> {
         let mut connection = Connection::new(
-            Transport::Server(upgraded.stream, upgraded.net),
+            Transport::Server(Lent::new(upgraded.stream, upgraded.give_back), upgraded.net),
             Role::Server,
             self.config.clone().deflate(self.deflate()),
             &upgraded.leftover,

@@ -12,6 +12,7 @@ use transport::NetworkStream;
 use crate::http::client::stream::Stream as ClientStream;
 use crate::http::client::stream::{transport_error, Io};
 use crate::http::server::stream::Stream as ServerStream;
+use crate::http::server::upgrade::StreamSlot;
 
 /// The connection under a WebSocket.
 #[derive(Debug)]
@@ -20,7 +21,47 @@ pub(crate) enum Transport {
     /// client's stream is several times the size of a server's).
     Client(Box<ClientStream>),
     /// A server's, from the HTTP server after the handler's `101`.
-    Server(ServerStream, std::sync::Arc<NetworkStream>),
+    Server(Lent, std::sync::Arc<NetworkStream>),
+}
+
+/// A served connection's stream, lent by the HTTP server and given back
+/// when dropped, so that the server can end it properly (a TLS stream with
+/// `close_notify`).
+pub(crate) struct Lent {
+    /// `Some` until the drop gives it back.
+    stream: Option<ServerStream>,
+    back: StreamSlot,
+}
+
+impl Lent {
+    pub(crate) fn new(stream: ServerStream, back: StreamSlot) -> Lent {
+        Lent {
+            stream: Some(stream),
+            back,
+        }
+    }
+
+    fn stream(&mut self) -> &mut ServerStream {
+        self.stream
+            .as_mut()
+            .expect("a lent stream is there until it is dropped")
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            self.back.put(stream);
+        }
+    }
+}
+
+impl std::fmt::Debug for Lent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lent")
+            .field("stream", &self.stream)
+            .finish()
+    }
 }
 
 impl Transport {
@@ -39,7 +80,7 @@ impl Transport {
                 Io::Plain(s) => return NetworkStream::read_sync(s, buf),
                 Io::Tls(s) => Read::read(&mut **s, buf),
             },
-            Transport::Server(stream, _) => stream.read(buf),
+            Transport::Server(lent, _) => lent.stream().read(buf),
         };
         read.map_err(|e| transport_error(e, "read"))
     }
@@ -51,7 +92,7 @@ impl Transport {
                 Io::Plain(s) => return nonzero(NetworkStream::write_sync(s, buf)),
                 Io::Tls(s) => Write::write(&mut **s, buf),
             },
-            Transport::Server(stream, _) => stream.write(buf),
+            Transport::Server(lent, _) => lent.stream().write(buf),
         };
         nonzero(written.map_err(|e| transport_error(e, "write")))
     }
@@ -63,7 +104,7 @@ impl Transport {
                 Io::Plain(_) => Ok(()),
                 Io::Tls(s) => s.flush(),
             },
-            Transport::Server(stream, _) => stream.flush(),
+            Transport::Server(lent, _) => lent.stream().flush(),
         };
         flushed.map_err(|e| transport_error(e, "write"))
     }
@@ -80,7 +121,7 @@ impl Transport {
                 Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
                 Io::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
             },
-            Transport::Server(stream, _) => Pin::new(stream).poll_read(cx, buf),
+            Transport::Server(lent, _) => Pin::new(lent.stream()).poll_read(cx, buf),
         };
         read.map_err(|e| transport_error(e, "read"))
     }
@@ -96,7 +137,7 @@ impl Transport {
                 Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
                 Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
             },
-            Transport::Server(stream, _) => Pin::new(stream).poll_write(cx, buf),
+            Transport::Server(lent, _) => Pin::new(lent.stream()).poll_write(cx, buf),
         };
         written.map(|written| nonzero(written.map_err(|e| transport_error(e, "write"))))
     }
@@ -111,7 +152,7 @@ impl Transport {
                 Io::Plain(_) => Poll::Ready(Ok(())),
                 Io::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
             },
-            Transport::Server(stream, _) => Pin::new(stream).poll_flush(cx),
+            Transport::Server(lent, _) => Pin::new(lent.stream()).poll_flush(cx),
         };
         flushed.map_err(|e| transport_error(e, "write"))
     }

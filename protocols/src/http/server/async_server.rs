@@ -22,7 +22,9 @@ use super::body::{
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::events;
-use super::io::{close_async, fill_async, flush_async, linger_async, write_all_async, Filled};
+use super::io::{
+    close_async, end_sending_async, fill_async, flush_async, linger_async, write_all_async, Filled,
+};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
@@ -387,9 +389,15 @@ async fn serve_steps<H, F>(
                         if flush_async(&link, config.write_timeout).await.is_ok() {
                             match upgrade::finish(link, leftover, &guard, false) {
                                 Some(upgraded) => {
+                                    let given_back = upgraded.give_back.clone();
                                     request_span.instrument(serve(upgraded)).await;
-                                    let _ = net.shutdown(sockets::Shutdown::Send);
-                                    // Boxed: this future is part of every connection's.
+                                    // Boxed: these futures are part of every connection's.
+                                    Box::pin(end_sending_async(
+                                        given_back.take(),
+                                        &net,
+                                        config.write_timeout,
+                                    ))
+                                    .await;
                                     Box::pin(linger_async(&net)).await;
                                     upgrade::end(&net);
                                     return;

@@ -96,17 +96,25 @@ pub(crate) fn close_sync(link: &Link) {
     let shared = &mut *guard;
     let _ = flush_sync(shared);
     let linger = shared.core.wants_linger();
-    if let Stream::Tls(tls) = &mut shared.stream {
-        let _ = tls.shutdown();
-    } else {
-        let _ = shared.net.shutdown(sockets::Shutdown::Send);
-    }
+    end_sending_sync(Some(&mut shared.stream), &shared.net);
     let net = shared.net.clone();
     drop(guard);
     if linger {
         linger_sync(&net);
     }
     net.close();
+}
+
+/// Ends the sending side: a TLS `stream` with `close_notify` first.
+pub(crate) fn end_sending_sync(stream: Option<&mut Stream>, net: &NetworkStream) {
+    match stream {
+        Some(Stream::Tls(tls)) => {
+            let _ = tls.shutdown();
+        }
+        _ => {
+            let _ = net.shutdown(sockets::Shutdown::Send);
+        }
+    }
 }
 
 /// Reads and discards what the client still sends, until it ends its side,
@@ -286,25 +294,45 @@ pub(crate) async fn close_async(link: &Link, write_timeout: Duration) {
         (shared.core.wants_linger(), shared.net.clone())
     };
     let mut deadline = sleep(write_timeout.min(LINGER_TIME));
-    let tls_closed = poll_fn(|cx| {
-        let mut shared = lock(link);
-        let closed = match &mut shared.stream {
-            Stream::Tls(tls) => Pin::new(&mut **tls).poll_close(cx),
-            Stream::Plain(_) => Poll::Ready(Ok(())),
-        };
-        if closed.is_ready() {
-            return Poll::Ready(());
-        }
-        drop(shared);
-        Pin::new(&mut deadline).poll(cx)
-    });
-    tls_closed.await;
+    poll_fn(|cx| poll_end_sending(&mut lock(link).stream, &mut deadline, cx)).await;
     let _ = net.shutdown(sockets::Shutdown::Send);
     if linger {
         // Boxed: this future is part of every connection's.
         Box::pin(linger_async(&net)).await;
     }
     net.close();
+}
+
+/// Sends a TLS `stream`'s `close_notify` (ready at once for a plain one),
+/// or gives up when `deadline` fires; the caller shuts the sending side
+/// after.
+pub(crate) fn poll_end_sending(
+    stream: &mut Stream,
+    deadline: &mut Sleep,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let closed = match stream {
+        Stream::Tls(tls) => Pin::new(&mut **tls).poll_close(cx),
+        Stream::Plain(_) => return Poll::Ready(()),
+    };
+    if closed.is_ready() {
+        return Poll::Ready(());
+    }
+    Pin::new(deadline).poll(cx)
+}
+
+/// The asynchronous [`end_sending_sync`]: at most `limit` for the
+/// `close_notify`.
+pub(crate) async fn end_sending_async(
+    stream: Option<Stream>,
+    net: &NetworkStream,
+    limit: Duration,
+) {
+    if let Some(mut stream) = stream {
+        let mut deadline = sleep(limit.min(LINGER_TIME));
+        poll_fn(|cx| poll_end_sending(&mut stream, &mut deadline, cx)).await;
+    }
+    let _ = net.shutdown(sockets::Shutdown::Send);
 }
 
 /// The asynchronous [`linger_sync`].

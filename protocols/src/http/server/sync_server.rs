@@ -19,7 +19,9 @@ use super::body::{
 };
 use super::conn::{panic_response, Conn, Step, DIRECT_WRITE, STREAM_CHUNK};
 use super::events;
-use super::io::{close_sync, fill_sync, flush_sync, linger_sync, write_all_sync, Filled};
+use super::io::{
+    close_sync, end_sending_sync, fill_sync, flush_sync, linger_sync, write_all_sync, Filled,
+};
 use super::rejection::refuse_busy;
 use super::state::{ConnGuard, ServerState, ShutdownHandle, ShutdownReport};
 use super::stream::{lock, next_step, Link, Shared, SharedNet, Stream};
@@ -422,8 +424,9 @@ fn serve_steps(
                         if flush_sync(&mut lock(&link)).is_ok() {
                             match upgrade::finish(link, leftover, &guard, true) {
                                 Some(upgraded) => {
+                                    let given_back = upgraded.give_back.clone();
                                     request_span.in_scope(|| serve(upgraded));
-                                    let _ = net.shutdown(sockets::Shutdown::Send);
+                                    end_sending_sync(given_back.take().as_mut(), &net);
                                     linger_sync(&net);
                                     upgrade::end(&net);
                                     return;

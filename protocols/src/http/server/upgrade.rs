@@ -22,6 +22,26 @@ pub(crate) struct Upgraded {
     pub leftover: Vec<u8>,
     /// Set when the server shuts down.
     pub going_away: GoingAway,
+    /// Where the stream goes back when what it was lent to drops it.
+    pub give_back: StreamSlot,
+}
+
+/// Where a connection's stream comes back to the server from the protocol
+/// it was lent to, so that the server can end it properly: a TLS stream
+/// with `close_notify`, which the socket underneath cannot send.
+#[derive(Clone, Default)]
+pub(crate) struct StreamSlot(Arc<Mutex<Option<Stream>>>);
+
+impl StreamSlot {
+    pub(crate) fn put(&self, stream: Stream) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(stream);
+    }
+
+    /// The stream, once given back (`None` while the protocol still has it,
+    /// as when its handler moved it elsewhere and returned).
+    pub(crate) fn take(&self) -> Option<Stream> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 type Serve = Box<dyn FnOnce(Upgraded) + Send>;
@@ -113,5 +133,6 @@ pub(crate) fn finish(
         net: shared.net,
         leftover,
         going_away,
+        give_back: StreamSlot::default(),
     })
 }
