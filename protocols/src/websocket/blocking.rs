@@ -147,7 +147,10 @@ impl Accept {
     /// [`Error::ServerShutdown`]; a read waiting at that moment ends at
     /// once (a send goes on, bounded by the write timeout). After `serve`
     /// returns the server still reads the client's answer to the close
-    /// frame (at most 2 s), so the connection ends cleanly.
+    /// frame (at most 2 s), so the connection ends cleanly; a `wss://`
+    /// one with TLS's `close_notify`, as long as the WebSocket was dropped
+    /// by then (one moved to another thread has its connection's sending
+    /// side shut under it, without `close_notify`).
     pub fn serve(self, serve: impl FnOnce(WebSocket) + Send + 'static) -> Response {
         let answer = self.answer();
         let switching = answer.status == StatusCode::SWITCHING_PROTOCOLS;

@@ -188,7 +188,11 @@ impl Accept {
     /// written, or the refusal (`400`, or `426` for another protocol
     /// version) with its reason. When the server shuts down, the
     /// WebSocket's next read or send closes it with 1001 (going away) and
-    /// fails with [`Error::ServerShutdown`].
+    /// fails with [`Error::ServerShutdown`]. When the future ends, the
+    /// server reads the client's answer to the close frame (at most 2 s)
+    /// and ends a `wss://` connection with TLS's `close_notify`, as long as
+    /// the WebSocket was dropped by then (one moved to another task has its
+    /// connection's sending side shut under it, without `close_notify`).
     pub fn serve_async<F, Fut>(self, serve: F) -> AsyncResponse
     where
         F: FnOnce(AsyncWebSocket) -> Fut + Send + 'static,

@@ -22,9 +22,11 @@ use super::random::MaskKeys;
 /// The least room a read gets.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// The most room offered for a frame whose head has not arrived yet (see
-/// [`Protocol::read_buffer`]): the room is zero-filled for every read.
-const EXPECTED_FRAME_MAX: usize = 112 * 1024;
+/// The most room offered for one frame in one read (see
+/// [`Protocol::read_buffer`]): the room is zero-filled for every read, so
+/// a peer that announces a long frame and sends it a byte at a time must
+/// not make each of its bytes cost megabytes of filling.
+const FRAME_ROOM_MAX: usize = 112 * 1024;
 
 /// The output buffer's capacity kept between messages.
 const OUTPUT_KEPT: usize = 64 * 1024;
@@ -182,7 +184,7 @@ pub struct Protocol {
     /// Where [`Protocol::read_buffer`]'s room starts, until it is filled.
     unfilled: Option<usize>,
     /// The length of the last frame whose head was decoded, at most
-    /// [`EXPECTED_FRAME_MAX`]: the room offered for the next frame before
+    /// [`FRAME_ROOM_MAX`]: the room offered for the next frame before
     /// its head arrives, as peers tend to send frames of one size.
     expected_frame: usize,
     partial: Option<Partial>,
@@ -223,7 +225,7 @@ impl Protocol {
 
     /// Room to read the peer's next bytes into, without a copy: the rest
     /// of a frame whose head has arrived (before that, the length of the
-    /// last frame, up to 112 KiB), and 16 KiB more, so that one read can
+    /// last frame), up to 112 KiB, and 16 KiB more, so that one read can
     /// also take the head of the frame behind it (a stream of long frames
     /// then costs one read per frame, not two). Tell [`Protocol::filled`]
     /// how many were read.
@@ -232,8 +234,7 @@ impl Protocol {
         let pending = match decode_header(&self.input, self.codec.is_some()) {
             Ok(Some((header, at))) => (at as u64 + header.len)
                 .saturating_sub(self.input.len() as u64)
-                .min(self.config.max_frame_size as u64)
-                as usize,
+                .min(FRAME_ROOM_MAX as u64) as usize,
             Ok(None) => self.expected_frame,
             Err(_) => 0,
         };
@@ -404,7 +405,7 @@ impl Protocol {
         }
         // Fits in usize: at most max_frame_size.
         let len = header.len as usize;
-        self.expected_frame = len.min(EXPECTED_FRAME_MAX);
+        self.expected_frame = len.min(FRAME_ROOM_MAX);
         if self.input.len() - at < len {
             self.input.reserve(at + len - self.input.len());
             return Ok(Frame::Incomplete);

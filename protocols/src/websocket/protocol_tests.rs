@@ -315,7 +315,33 @@ fn before_a_head_arrives_the_room_fits_a_frame_like_the_last_one() {
     assert_eq!(exchange(64 * 1024), 64 * 1024 + READ_CHUNK);
     assert_eq!(exchange(10), 10 + READ_CHUNK);
     // A long frame does not make every later read zero-fill its length.
-    assert_eq!(exchange(1 << 20), EXPECTED_FRAME_MAX + READ_CHUNK);
+    assert_eq!(exchange(1 << 20), FRAME_ROOM_MAX + READ_CHUNK);
+}
+
+#[test]
+fn a_long_frame_that_trickles_in_is_read_in_bounded_rooms() {
+    let (_, mut server) = pair();
+    let mut head = Vec::new();
+    encode_header(
+        &mut head,
+        &FrameHeader {
+            fin: true,
+            rsv1: false,
+            opcode: OpCode::Binary,
+            mask: Some([1, 2, 3, 4]),
+            len: 8 << 20,
+        },
+    );
+    server.receive(&head);
+    assert_eq!(server.poll_message().unwrap(), None);
+    for _ in 0..3 {
+        // Each byte of the announced 8 MiB costs at most this much room.
+        let room = server.read_buffer();
+        assert_eq!(room.len(), FRAME_ROOM_MAX + READ_CHUNK);
+        room[0] = 0;
+        server.filled(1);
+        assert_eq!(server.poll_message().unwrap(), None);
+    }
 }
 
 #[test]

@@ -96,7 +96,7 @@ pub(crate) fn close_sync(link: &Link) {
     let shared = &mut *guard;
     let _ = flush_sync(shared);
     let linger = shared.core.wants_linger();
-    end_sending_sync(Some(&mut shared.stream), &shared.net);
+    end_sending_sync(Some(&mut shared.stream), &shared.net, None);
     let net = shared.net.clone();
     drop(guard);
     if linger {
@@ -105,16 +105,23 @@ pub(crate) fn close_sync(link: &Link) {
     net.close();
 }
 
-/// Ends the sending side: a TLS `stream` with `close_notify` first.
-pub(crate) fn end_sending_sync(stream: Option<&mut Stream>, net: &NetworkStream) {
-    match stream {
-        Some(Stream::Tls(tls)) => {
-            let _ = tls.shutdown();
+/// Ends the sending side: a TLS `stream` with `close_notify` first, its
+/// write bounded by `limit` (at most 2 s) when one is given (otherwise by
+/// the socket's write timeout).
+pub(crate) fn end_sending_sync(
+    stream: Option<&mut Stream>,
+    net: &NetworkStream,
+    limit: Option<Duration>,
+) {
+    if let Some(Stream::Tls(tls)) = stream {
+        if let Some(limit) = limit {
+            let _ = net.set_write_timeout(Some(limit.min(LINGER_TIME)));
         }
-        _ => {
-            let _ = net.shutdown(sockets::Shutdown::Send);
+        if tls.shutdown().is_ok() {
+            return;
         }
     }
+    let _ = net.shutdown(sockets::Shutdown::Send);
 }
 
 /// Reads and discards what the client still sends, until it ends its side,
@@ -321,8 +328,8 @@ pub(crate) fn poll_end_sending(
     Pin::new(deadline).poll(cx)
 }
 
-/// The asynchronous [`end_sending_sync`]: at most `limit` for the
-/// `close_notify`.
+/// The asynchronous [`end_sending_sync`]: at most `limit` (and 2 s) for
+/// the `close_notify`.
 pub(crate) async fn end_sending_async(
     stream: Option<Stream>,
     net: &NetworkStream,

@@ -426,7 +426,11 @@ fn serve_steps(
                                 Some(upgraded) => {
                                     let given_back = upgraded.give_back.clone();
                                     request_span.in_scope(|| serve(upgraded));
-                                    end_sending_sync(given_back.take().as_mut(), &net);
+                                    end_sending_sync(
+                                        given_back.take().as_mut(),
+                                        &net,
+                                        Some(pool.config.write_timeout),
+                                    );
                                     linger_sync(&net);
                                     upgrade::end(&net);
                                     return;
