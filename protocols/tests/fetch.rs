@@ -202,6 +202,11 @@ fn http_requests_carry_method_headers_body_and_credentials(mode: Mode) {
     .unwrap();
     assert_eq!(got.text(), "PUT /put auth=- x=- body=file contents");
 
+    // A reader is streamed once, chunked.
+    let reader = std::io::Cursor::new(b"from a reader".to_vec());
+    let got = run(mode, f.request(server.url("/stream")).upload_reader(reader)).unwrap();
+    assert_eq!(got.text(), "PUT /stream auth=- x=- body=from a reader");
+
     let got = run(mode, f.request(server.url("/del")).method(Method::DELETE)).unwrap();
     assert!(got.text().starts_with("DELETE /del"));
 
@@ -467,6 +472,17 @@ fn ftp_urls_download_list_resume_and_upload(mode: Mode) {
     assert_eq!(
         std::fs::read_to_string(home.path().join("copy.txt")).unwrap(),
         "from a local file"
+    );
+    run(
+        mode,
+        f.request(format!("{base}/streamed.txt"))
+            .credentials("alice", Some("secret"))
+            .upload_reader(std::io::Cursor::new(b"from a reader".to_vec())),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("streamed.txt")).unwrap(),
+        "from a reader"
     );
 
     let kind = |request: FetchRequest| run(mode, request).unwrap_err().kind();

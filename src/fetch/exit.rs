@@ -30,6 +30,8 @@ Exit codes (curl's numbers for the same failures):
   60  server certificate not accepted
   61  bad Content-Encoding
   63  a size limit was exceeded
+  65  -T -: standard input was sent already and cannot be read again (a
+      retry, a redirect that resends the body, or another URL)
   67  FTP login denied
   78  remote file not found (FTP)
   90  the server's public key is not one pinned with --pinnedpubkey

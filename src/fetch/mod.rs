@@ -184,7 +184,8 @@ struct Session {
     /// -D's file (shared by the threads of -Z).
     head_sink: Option<Mutex<HeadSink>>,
     data: Option<RequestData>,
-    stdin_upload: Option<Vec<u8>>,
+    /// `-T -`'s standard input, streamed.
+    stdin_upload: stdin::StreamedStdin,
     retry: retry::Policy,
     cookies: cookies::Cookies,
     form: Option<netstack::protocols::http::client::Multipart>,
@@ -381,13 +382,6 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
     }
     let cookies = cookies::Cookies::load(&args.cookies)?;
     let fetcher = build_fetcher(args, &heads, &cookies)?;
-    let stdin_upload = match &args.upload {
-        Some(file) if file == Path::new("-") => Some(
-            stdin::read_source("-")
-                .map_err(|e| Failure::new(26, format!("-T: reading standard input: {e}")))?,
-        ),
-        _ => None,
-    };
     let session = Session {
         fetcher,
         heads,
@@ -399,7 +393,7 @@ fn start(args: &FetchArgs, urls: &[String]) -> Result<(Session, Option<String>),
             .transpose()?
             .map(Mutex::new),
         data: data::collect(args)?,
-        stdin_upload,
+        stdin_upload: stdin::StreamedStdin::default(),
         retry: retry::Policy::new(&args.retry)?,
         cookies,
         form: form::collect(&args.form, args.silent)?,
@@ -561,11 +555,20 @@ fn transfer_one(
         target = request_flags::with_query(&target, &query.bytes);
     }
     let mut request;
-    if let Some(bytes) = &session.stdin_upload {
-        transfer.size_upload = bytes.len() as u64;
+    let stdin_before = session.stdin_upload.bytes_read();
+    if args.upload.as_deref() == Some(Path::new("-")) {
+        let Some(stdin) = session.stdin_upload.reader() else {
+            return Err(Failure::new(
+                65,
+                format!(
+                    "-T -: standard input was sent already ({stdin_before} bytes) and cannot \
+                     be read again for {url}"
+                ),
+            ));
+        };
         request = fetcher
             .request(&target)
-            .body(bytes.clone())
+            .upload_reader(stdin)
             .method(http::Method::PUT);
     } else if let Some(file) = &args.upload {
         if target.ends_with('/') {
@@ -654,6 +657,9 @@ fn transfer_one(
         }
         e => fetch_failure(e),
     })?;
+    if args.upload.as_deref() == Some(Path::new("-")) {
+        transfer.size_upload = session.stdin_upload.bytes_read() - stdin_before;
+    }
     transfer.record_head(&response);
     if let Some(sink) = &session.head_sink {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);

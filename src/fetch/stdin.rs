@@ -2,6 +2,8 @@
 
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// The bytes of `source`: standard input for `-`, otherwise the file.
 pub fn read_source(source: &str) -> io::Result<Vec<u8>> {
@@ -11,5 +13,50 @@ pub fn read_source(source: &str) -> io::Result<Vec<u8>> {
         Ok(bytes)
     } else {
         std::fs::read(Path::new(source))
+    }
+}
+
+/// Standard input uploaded as it is read (`-T -`), shared by the URLs and
+/// attempts of a run. Once a request has read a byte of it, no later one
+/// may take it: what was read is gone, and sending the rest would be a
+/// silently truncated upload.
+#[derive(Clone, Default)]
+pub struct StreamedStdin(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    read: AtomicU64,
+    held: AtomicBool,
+}
+
+impl StreamedStdin {
+    /// A reader of standard input for one request; `None` when an earlier
+    /// request read from it, or holds it.
+    pub fn reader(&self) -> Option<impl Read + Send + 'static> {
+        if self.0.read.load(Ordering::SeqCst) > 0 || self.0.held.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        Some(Counting(Arc::clone(&self.0)))
+    }
+
+    /// How many bytes requests have read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.0.read.load(Ordering::SeqCst)
+    }
+}
+
+struct Counting(Arc<Shared>);
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = io::stdin().lock().read(buf)?;
+        self.0.read.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        self.0.held.store(false, Ordering::SeqCst);
     }
 }

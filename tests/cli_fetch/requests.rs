@@ -130,3 +130,80 @@ fn fail_silent_and_show_error() {
     let out = fetch_expect(22, &["-f", "-s", "-S", &missing]);
     assert!(stderr(&out).contains("(22)"), "{}", stderr(&out));
 }
+
+/// Kills the process it holds when dropped (the test failed midway).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads from `stream` until what arrived contains `needle` (bounded by
+/// the stream's read timeout).
+fn read_until(stream: &mut TcpStream, got: &mut Vec<u8>, needle: &[u8]) {
+    let mut buf = [0u8; 4096];
+    while !got.windows(needle.len()).any(|w| w == needle) {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => panic!("the upload ended before {needle:?}: {got:?}"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// `-T -` sends standard input as it is read, chunked, as curl does: the
+/// server has the first bytes while standard input is still open (a
+/// fetch that read it whole first would not even have connected).
+#[test]
+fn an_upload_from_standard_input_is_streamed_as_it_is_read() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let target = format!(
+        "http://127.0.0.1:{}/up",
+        listener.local_addr().unwrap().port()
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_netstack"))
+        .args(["fetch", "-s", "-T", "-", "-w", " %{size_upload}", &target])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(b"first ").unwrap();
+    let (accepted, arrived) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = accepted.send(listener.accept().map(|(conn, _)| conn));
+    });
+    let mut conn = arrived
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the upload did not start while standard input was open")
+        .unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = read_head(&mut conn).to_ascii_lowercase();
+    assert!(head.starts_with("put /up http/1.1\r\n"), "{head}");
+    assert!(
+        head.contains("\r\ntransfer-encoding: chunked\r\n"),
+        "{head}"
+    );
+    let mut body = Vec::new();
+    read_until(&mut conn, &mut body, b"first ");
+    stdin.write_all(b"and the rest").unwrap();
+    drop(stdin);
+    read_until(&mut conn, &mut body, b"0\r\n\r\n");
+    assert_eq!(body, b"6\r\nfirst \r\nc\r\nand the rest\r\n0\r\n\r\n");
+    answer(&mut conn, "stored");
+    let mut out = String::new();
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "stored 18");
+    assert!(child.0.wait().unwrap().success());
+}

@@ -92,6 +92,12 @@ fn upload(path: &Path, body: UploadBody) -> Result<u64> {
             Ok(bytes.len() as u64)
         }
         UploadBody::File(source) => fs::copy(&source, path).map_err(|e| Error::io(context(), e)),
+        UploadBody::Reader(reader) => {
+            let mut reader = reader.take()?;
+            fs::File::create(path)
+                .and_then(|mut file| std::io::copy(&mut reader, &mut file))
+                .map_err(|e| Error::io(context(), e))
+        }
         UploadBody::Form(_) => Err(form_refused("file")),
     }
 }

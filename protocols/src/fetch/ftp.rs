@@ -12,7 +12,7 @@ use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 use crate::fetch::error::{Error, Result};
 use crate::fetch::request::{form_refused, FetchParts, UploadBody};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
-use crate::fetch::{local_file_reader, open_upload, FtpSettings};
+use crate::fetch::{blocking_reader, open_upload, FtpSettings};
 use crate::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
 
 /// A refused `STOR` is an upload failure, not a missing file.
@@ -109,6 +109,7 @@ pub(crate) fn fetch(settings: &FtpSettings, mut parts: FetchParts) -> Result<Fet
         match body {
             UploadBody::Bytes(bytes) => client.stor(&url.path, &mut &bytes[..]),
             UploadBody::File(path) => client.stor(&url.path, &mut open_upload(&path)?.0),
+            UploadBody::Reader(reader) => client.stor(&url.path, &mut reader.take()?),
             UploadBody::Form(_) => return Err(form_refused("ftp")),
         }
         .map_err(upload_error)?;
@@ -157,8 +158,12 @@ pub(crate) async fn fetch_async(
             UploadBody::Bytes(bytes) => client.stor(&url.path, &mut &bytes[..]).await,
             UploadBody::Form(_) => return Err(form_refused("ftp")),
             UploadBody::File(path) => {
-                let mut file = local_file_reader(open_upload(&path)?.0);
+                let mut file = blocking_reader(Box::new(open_upload(&path)?.0));
                 client.stor(&url.path, &mut file).await
+            }
+            UploadBody::Reader(reader) => {
+                let mut reader = blocking_reader(reader.take()?);
+                client.stor(&url.path, &mut reader).await
             }
         }
         .map_err(upload_error)?;

@@ -61,7 +61,7 @@ use crate::IntoUrl;
 
 pub use builder::FetcherBuilder;
 pub use error::{Error, ErrorKind, Result};
-pub use request::{Credentials, FetchParts, FetchRequest, UploadBody};
+pub use request::{Credentials, FetchParts, FetchRequest, UploadBody, UploadReader};
 pub use response::{AsyncFetchResponse, FetchResponse};
 
 /// A boxed future, as [`SchemeHandler::fetch_async`] returns.
@@ -191,6 +191,9 @@ macro_rules! http_request {
             Some(UploadBody::File(path)) => {
                 builder = builder.body(http_request!(@file path, $mode)?);
             }
+            Some(UploadBody::Reader(reader)) => {
+                builder = builder.body(http_request!(@reader reader.take()?, $mode));
+            }
             None => {}
         }
         let resume = parts.resume_from.map(|offset| Resume {
@@ -204,8 +207,14 @@ macro_rules! http_request {
     };
     (@file $path:expr, async) => {
         open_upload(&$path).map(|(file, len)| {
-            Body::from_async_reader_with_length(local_file_reader(file), len)
+            Body::from_async_reader_with_length(blocking_reader(Box::new(file)), len)
         })
+    };
+    (@reader $reader:expr, sync) => {
+        Body::from_reader($reader)
+    };
+    (@reader $reader:expr, async) => {
+        Body::from_async_reader(blocking_reader($reader))
     };
 }
 
@@ -371,12 +380,12 @@ pub(crate) fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
     Ok((file, len))
 }
 
-/// A local file to upload from async code: its reads run on netstack's
-/// blocking pool.
-pub(crate) fn local_file_reader(
-    file: std::fs::File,
+/// A blocking reader (a local file, a reader to upload) for async code:
+/// its reads run on netstack's blocking pool.
+pub(crate) fn blocking_reader(
+    reader: Box<dyn std::io::Read + Send>,
 ) -> impl futures_io::AsyncRead + Send + Unpin + 'static {
-    pooled::PooledReader::new(Box::new(file))
+    pooled::PooledReader::new(reader)
 }
 
 fn data_response(parts: FetchParts) -> Result<FetchResponse> {

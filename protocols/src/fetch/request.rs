@@ -1,7 +1,9 @@
 //! A fetch request: [`FetchRequest`] (the builder) and [`FetchParts`] (what
 //! a scheme handler receives).
 
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,7 +16,8 @@ use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
 use crate::fetch::Fetcher;
 use crate::http::client::Multipart;
 
-/// What is uploaded: bytes in memory, or a local file streamed from disk.
+/// What is uploaded: bytes in memory, a local file streamed from disk, or
+/// a reader streamed once.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum UploadBody {
@@ -24,6 +27,38 @@ pub enum UploadBody {
     File(PathBuf),
     /// A `multipart/form-data` form (HTTP only).
     Form(Multipart),
+    /// What this reader gives, until its end (HTTP sends it chunked).
+    Reader(UploadReader),
+}
+
+/// A reader to upload from ([`FetchRequest::upload_reader`]). It can be
+/// read once: a clone shares it, and a second send of the request (a
+/// retry, or a redirect that keeps the body) fails instead of sending
+/// nothing.
+#[derive(Clone)]
+pub struct UploadReader(Arc<Mutex<Option<Box<dyn Read + Send>>>>);
+
+impl UploadReader {
+    /// The reader, the first time; an error after.
+    pub fn take(&self) -> Result<Box<dyn Read + Send>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| {
+                Error::Unsupported(
+                    "the upload comes from a reader, which was read once already and cannot \
+                     be sent again"
+                        .to_string(),
+                )
+            })
+    }
+}
+
+impl std::fmt::Debug for UploadReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UploadReader")
+    }
 }
 
 /// A form goes to HTTP servers only.
@@ -260,6 +295,37 @@ impl FetchRequest {
         let method_set = self.method_set;
         self.with(|p| {
             p.body = Some(UploadBody::File(path.into()));
+            if !method_set {
+                p.method = Method::PUT;
+            }
+            Ok(())
+        })
+    }
+
+    /// Uploads what `reader` gives until its end, streamed (HTTP `PUT`
+    /// unless a method is set, sent chunked, like `curl -T -`; FTP `STOR`;
+    /// a local file). The reader is read once: a redirect that would send
+    /// the body again, or a retry, fails. An asynchronous send reads it on
+    /// netstack's blocking pool.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("netstack-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let target = dir.join("from-a-reader.txt");
+    /// let url = netstack::url::Url::from_file_path(&target).unwrap();
+    /// netstack::protocols::fetch::Fetcher::new()
+    ///     .request(url.as_str())
+    ///     .upload_reader(std::io::Cursor::new(b"streamed".to_vec()))
+    ///     .send()?;
+    /// assert_eq!(std::fs::read(&target)?, b"streamed");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upload_reader(self, reader: impl Read + Send + 'static) -> FetchRequest {
+        let method_set = self.method_set;
+        let reader = UploadReader(Arc::new(Mutex::new(Some(Box::new(reader)))));
+        self.with(|p| {
+            p.body = Some(UploadBody::Reader(reader));
             if !method_set {
                 p.method = Method::PUT;
             }
