@@ -299,6 +299,30 @@ fn run_parallel(session: &Session, args: &FetchArgs, urls: &[String], format: Op
     })
 }
 
+/// True for `-T -`.
+fn uploads_stdin(args: &FetchArgs) -> bool {
+    args.upload.as_deref() == Some(Path::new("-"))
+}
+
+/// True once `-T -` has read standard input: a retry could not send it again.
+fn stdin_spent(session: &Session, args: &FetchArgs) -> bool {
+    uploads_stdin(args) && session.stdin_upload.bytes_read() > 0
+}
+
+/// Where a redirect that `-L` did not follow sends an upload from
+/// standard input: the client does not send a streamed body twice.
+fn stdin_redirect<'a>(args: &FetchArgs, response: &'a FetchResponse) -> Option<&'a str> {
+    let status = response.status()?.as_u16();
+    if !(args.location && uploads_stdin(args) && matches!(status, 301 | 302 | 307 | 308)) {
+        return None;
+    }
+    response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()
+}
+
 /// One URL of the command line, globs filled in.
 struct Target {
     url: String,
@@ -328,16 +352,21 @@ fn fetch_target(
         };
         let may_retry = session.retry.has_tries_left(tries);
         let result = transfer_one(session, args, target, &mut transfer, may_retry);
-        let wait = result.as_ref().err().and_then(|failure| {
-            let wait = session
-                .retry
-                .wait_before_retry(failure, tries, first_try.elapsed())?;
-            if !args.silent {
-                let left = session.retry.retries_left(tries);
-                eprintln!("{}", retry::warning(failure, wait, left));
-            }
-            Some(wait)
-        });
+        let retryable = !stdin_spent(session, args);
+        let wait = result
+            .as_ref()
+            .err()
+            .filter(|_| retryable)
+            .and_then(|failure| {
+                let wait = session
+                    .retry
+                    .wait_before_retry(failure, tries, first_try.elapsed())?;
+                if !args.silent {
+                    let left = session.retry.retries_left(tries);
+                    eprintln!("{}", retry::warning(failure, wait, left));
+                }
+                Some(wait)
+            });
         match wait {
             Some(wait) => std::thread::sleep(wait),
             None => break (result, transfer, started),
@@ -556,16 +585,17 @@ fn transfer_one(
     }
     let mut request;
     let stdin_before = session.stdin_upload.bytes_read();
-    if args.upload.as_deref() == Some(Path::new("-")) {
-        let Some(stdin) = session.stdin_upload.reader() else {
-            return Err(Failure::new(
+    if uploads_stdin(args) {
+        let stdin = session.stdin_upload.reader().map_err(|taken| {
+            let why = match taken {
+                stdin::Taken::InUse => "is being sent by another transfer".to_string(),
+                stdin::Taken::Spent(n) => format!("was sent already ({n} bytes)"),
+            };
+            Failure::new(
                 65,
-                format!(
-                    "-T -: standard input was sent already ({stdin_before} bytes) and cannot \
-                     be read again for {url}"
-                ),
-            ));
-        };
+                format!("-T -: standard input {why} and cannot be read again for {url}"),
+            )
+        })?;
         request = fetcher
             .request(&target)
             .upload_reader(stdin)
@@ -647,7 +677,13 @@ fn transfer_one(
     }
 
     session.heads.take();
-    let mut response = request.send().map_err(|e| match e {
+    let sent = request.send();
+    if uploads_stdin(args) {
+        transfer.size_upload = session.stdin_upload.bytes_read() - stdin_before;
+    }
+    // Standard input cannot be sent again: no retry once it was read.
+    let may_retry = may_retry && !stdin_spent(session, args);
+    let mut response = sent.map_err(|e| match e {
         // -f speaks first, as in curl: an error status is exit 22.
         fetch::Error::RangeIgnored { status, .. } if args.fail && status.as_u16() >= 400 => {
             Failure::new(
@@ -657,9 +693,6 @@ fn transfer_one(
         }
         e => fetch_failure(e),
     })?;
-    if args.upload.as_deref() == Some(Path::new("-")) {
-        transfer.size_upload = session.stdin_upload.bytes_read() - stdin_before;
-    }
     transfer.record_head(&response);
     if let Some(sink) = &session.head_sink {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
@@ -668,6 +701,15 @@ fn transfer_one(
             heads = head_text(&response);
         }
         sink.write(&heads)?;
+    }
+    if let Some(location) = stdin_redirect(args, &response) {
+        return Err(Failure::new(
+            65,
+            format!(
+                "-T -: the server redirected the upload to {location}, which would need \
+                 standard input again, and it was sent already"
+            ),
+        ));
     }
     if let Some(status) =
         retry::transient_status(response.status().map(|s| s.as_u16())).filter(|_| may_retry)

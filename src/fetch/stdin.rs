@@ -29,14 +29,28 @@ struct Shared {
     held: AtomicBool,
 }
 
+/// Why standard input cannot be uploaded again.
+pub enum Taken {
+    /// Another transfer (`-Z`) is sending it.
+    InUse,
+    /// An earlier request sent this many bytes of it.
+    Spent(u64),
+}
+
 impl StreamedStdin {
-    /// A reader of standard input for one request; `None` when an earlier
-    /// request read from it, or holds it.
-    pub fn reader(&self) -> Option<impl Read + Send + 'static> {
-        if self.0.read.load(Ordering::SeqCst) > 0 || self.0.held.swap(true, Ordering::SeqCst) {
-            return None;
+    /// A reader of standard input for one request, unless another request
+    /// holds it or has read from it.
+    pub fn reader(&self) -> Result<impl Read + Send + 'static, Taken> {
+        // Held first, then read: a holder that read and let go is seen.
+        if self.0.held.swap(true, Ordering::SeqCst) {
+            return Err(Taken::InUse);
         }
-        Some(Counting(Arc::clone(&self.0)))
+        let read = self.0.read.load(Ordering::SeqCst);
+        if read > 0 {
+            self.0.held.store(false, Ordering::SeqCst);
+            return Err(Taken::Spent(read));
+        }
+        Ok(Counting(Arc::clone(&self.0)))
     }
 
     /// How many bytes requests have read so far.

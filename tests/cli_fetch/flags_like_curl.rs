@@ -68,7 +68,7 @@ fn run_with(program: &str, args: &[&str], input: &[u8], env: &[(&str, &str)]) ->
 }
 
 /// `netstack fetch ARGS` with `input` and `env`.
-fn ours(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
+pub(super) fn ours(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
     let mut all = vec!["fetch"];
     all.extend_from_slice(args);
     run_with(env!("CARGO_BIN_EXE_netstack"), &all, input, env)

@@ -196,6 +196,15 @@ fn an_upload_from_standard_input_is_streamed_as_it_is_read() {
     read_until(&mut conn, &mut body, b"0\r\n\r\n");
     assert_eq!(body, b"6\r\nfirst \r\nc\r\nand the rest\r\n0\r\n\r\n");
     answer(&mut conn, "stored");
+    drop(conn);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "netstack fetch did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    };
     let mut out = String::new();
     child
         .0
@@ -205,5 +214,32 @@ fn an_upload_from_standard_input_is_streamed_as_it_is_read() {
         .read_to_string(&mut out)
         .unwrap();
     assert_eq!(out, "stored 18");
-    assert!(child.0.wait().unwrap().success());
+    assert!(status.success());
+}
+
+/// Standard input is sent once: a second URL, or a redirect that `-L`
+/// would follow with the same `PUT`, fails with curl's 65 instead of
+/// sending what is left of it (nothing).
+#[test]
+fn standard_input_is_uploaded_once() {
+    use super::flags_like_curl::ours;
+    let server = http_server();
+    let echo = url(&server, "/echo");
+    let out = ours(&["-s", "-S", "-T", "-", &echo, &echo], b"abc", &[]);
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("PUT /echo "), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("body=abc"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("standard input was sent already (3 bytes)"),
+        "{}",
+        stderr(&out)
+    );
+    let redirect = url(&server, "/redirect");
+    let out = ours(&["-s", "-S", "-L", "-T", "-", &redirect], b"abc", &[]);
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("redirected the upload to /hello"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -94,9 +94,20 @@ fn upload(path: &Path, body: UploadBody) -> Result<u64> {
         UploadBody::File(source) => fs::copy(&source, path).map_err(|e| Error::io(context(), e)),
         UploadBody::Reader(reader) => {
             let mut reader = reader.take()?;
-            fs::File::create(path)
-                .and_then(|mut file| std::io::copy(&mut reader, &mut file))
-                .map_err(|e| Error::io(context(), e))
+            let mut file = fs::File::create(path).map_err(|e| Error::io(context(), e))?;
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut copied = 0u64;
+            loop {
+                let n = match std::io::Read::read(&mut reader, &mut buf) {
+                    Ok(0) => return Ok(copied),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::io("reading the upload's reader", e)),
+                };
+                std::io::Write::write_all(&mut file, &buf[..n])
+                    .map_err(|e| Error::io(context(), e))?;
+                copied += n as u64;
+            }
         }
         UploadBody::Form(_) => Err(form_refused("file")),
     }

@@ -32,9 +32,8 @@ pub enum UploadBody {
 }
 
 /// A reader to upload from ([`FetchRequest::upload_reader`]). It can be
-/// read once: a clone shares it, and a second send of the request (a
-/// retry, or a redirect that keeps the body) fails instead of sending
-/// nothing.
+/// taken once: a clone shares it, and a scheme handler that takes it a
+/// second time gets an error instead of an empty upload.
 #[derive(Clone)]
 pub struct UploadReader(Arc<Mutex<Option<Box<dyn Read + Send>>>>);
 
@@ -304,9 +303,13 @@ impl FetchRequest {
 
     /// Uploads what `reader` gives until its end, streamed (HTTP `PUT`
     /// unless a method is set, sent chunked, like `curl -T -`; FTP `STOR`;
-    /// a local file). The reader is read once: a redirect that would send
-    /// the body again, or a retry, fails. An asynchronous send reads it on
-    /// netstack's blocking pool.
+    /// a local file). The reader is read once: an HTTP redirect that
+    /// would send the body again is not followed (the redirect is the
+    /// response), and a broken connection is not retried. An asynchronous
+    /// send reads it on netstack's blocking pool, which has
+    /// `sockets::MAX_BLOCKING_THREADS` threads shared
+    /// with name lookups and file I/O: a reader that waits long for its
+    /// data (a pipe) holds one of them meanwhile.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("netstack-doc-{}", std::process::id()));

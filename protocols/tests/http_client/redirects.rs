@@ -102,6 +102,11 @@ fn redirects_change_methods_as_the_rfc_says(mode: Mode) {
         )
         .unwrap();
     assert_eq!(got.status, StatusCode::TEMPORARY_REDIRECT);
+    // So is a 302 that keeps a PUT: following it would send the PUT empty.
+    let got = client
+        .send(Req::new(Method::PUT, server.url("/found")).body(ReqBody::Stream(b"once".to_vec())))
+        .unwrap();
+    assert_eq!(got.status, StatusCode::FOUND);
 }
 
 fn redirects_keep_the_method_when_asked(mode: Mode) {

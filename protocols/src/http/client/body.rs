@@ -12,13 +12,14 @@ use bytes::Bytes;
 ///
 /// - From bytes or text ([`From`] `Vec<u8>`, `String`, `&'static str`,
 ///   `&'static [u8]`, [`Bytes`]): sent with `Content-Length`, and
-///   *replayable*, so the client can resend it on a retry or a 307/308
-///   redirect.
+///   *replayable*, so the client can resend it on a retry or a redirect
+///   that keeps the method (307, 308; 301 and 302 of all but `POST`).
 /// - From a reader ([`Body::from_reader`], [`Body::from_async_reader`]):
 ///   streamed once, with `Transfer-Encoding: chunked` unless a length is
 ///   given ([`Body::from_reader_with_length`]). A sync reader is for
 ///   [`Client`](super::Client), an async reader for
-///   [`AsyncClient`](super::AsyncClient).
+///   [`AsyncClient`](super::AsyncClient). A redirect that would send it
+///   again is not followed: the redirect is the response.
 ///
 /// ```
 /// use netstack::protocols::http::client::Body;

@@ -46,8 +46,13 @@ pub(crate) fn follow(
     if !matches!(next.scheme(), "http" | "https") {
         return Ok(false);
     }
-    let keeps_method = matches!(code, 307 | 308);
-    if keeps_method && !request.replayable() {
+    // A 303 turns any method but HEAD into GET, a 301/302 turns POST into
+    // GET (as browsers do); the body goes with the method. A request that
+    // keeps its method on redirects (curl's -X) still loses the body.
+    let to_get = (code == 303 && request.method != Method::HEAD)
+        || (matches!(code, 301 | 302) && request.method == Method::POST);
+    if !to_get && !request.replayable() {
+        // The body goes on, but was streamed once: the redirect is the answer.
         return Ok(false);
     }
     if followed >= config.max_redirects {
@@ -64,11 +69,6 @@ pub(crate) fn follow(
     if next.fragment().is_none() {
         next.set_fragment(request.url.fragment());
     }
-    // A 303 turns any method but HEAD into GET, a 301/302 turns POST into
-    // GET (as browsers do); the body goes with the method. A request that
-    // keeps its method on redirects (curl's -X) still loses the body.
-    let to_get = (code == 303 && request.method != Method::HEAD)
-        || (matches!(code, 301 | 302) && request.method == Method::POST);
     if to_get {
         if !request.keep_method_on_redirect {
             request.method = Method::GET;
