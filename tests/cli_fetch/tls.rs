@@ -61,7 +61,7 @@ fn verbose_traces_every_layer() {
         "* tls: ALPN http/1.1",
         "* tls:   names: localhost",
         "> GET /hello HTTP/1.1",
-        "> host: localhost:",
+        "> Host: localhost:",
         "< HTTP/1.1 200 OK",
         "< content-type: text/plain",
         "* fetch: 11 bytes from https://localhost:",

@@ -429,6 +429,22 @@ pub(crate) fn encode_field(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// [`encode_field`] with the name in Title-Case (`User-Agent`), as curl and
+/// most clients write HTTP/1.1 field names: names are case-insensitive,
+/// but some servers and devices know only this spelling.
+pub(crate) fn encode_field_title_case(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
+    let name = name.as_str().as_bytes();
+    out.reserve(name.len() + value.len() + 4);
+    let mut upper = true;
+    for &b in name {
+        out.push(if upper { b.to_ascii_uppercase() } else { b });
+        upper = b == b'-';
+    }
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Appends a response head (always HTTP/1.1).
 pub fn encode_response_head(status: StatusCode, headers: &HeaderMap, out: &mut Vec<u8>) {
     encode_status_line(status, out);

@@ -1,7 +1,7 @@
 //! The request head the client sends: the caller's fields, the client's
 //! defaults for the fields the caller neither set nor omitted, and the
 //! body's framing, encoded straight into the bytes to write (no header map
-//! is built per request).
+//! is built per request), the names in Title-Case as curl writes them.
 
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION,
@@ -14,8 +14,8 @@ use crate::http::client::auth::{basic_auth_value, percent_decode};
 use crate::http::client::body::{Body, BodyKind};
 use crate::http::client::request::Prepared;
 use crate::http::client::Route;
-use crate::http::head::{encode_field, encode_request_line};
-use crate::http::{encode_request_head, Error, Result};
+use crate::http::head::{encode_field_title_case as encode_field, encode_request_line};
+use crate::http::{Error, Result};
 
 /// How the request body is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +180,7 @@ pub(crate) fn request_head(
         let host = url
             .host_str()
             .ok_or_else(|| Error::InvalidRequest(format!("{url} has no host")))?;
-        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(b"Host: ");
         out.extend_from_slice(host.as_bytes());
         if let Some(port) = url.port() {
             out.push(b':');
@@ -207,7 +207,7 @@ pub(crate) fn request_head(
     }
     match framing {
         Framing::Length(n) => {
-            out.extend_from_slice(b"content-length: ");
+            out.extend_from_slice(b"Content-Length: ");
             out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
             out.extend_from_slice(b"\r\n");
         }
@@ -233,19 +233,18 @@ pub(crate) fn connect_head(
     user_agent: Option<&HeaderValue>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        HOST,
-        HeaderValue::try_from(host_port)
-            .map_err(|e| Error::InvalidRequest(format!("CONNECT target: {e}")))?,
-    );
+    let host = HeaderValue::try_from(host_port)
+        .map_err(|e| Error::InvalidRequest(format!("CONNECT target: {e}")))?;
+    encode_request_line(&Method::CONNECT, host_port, out)?;
+    encode_field(&HOST, host.as_bytes(), out);
     if let Some(agent) = user_agent {
-        headers.insert(USER_AGENT, agent.clone());
+        encode_field(&USER_AGENT, agent.as_bytes(), out);
     }
     if let Some(auth) = auth {
-        headers.insert(PROXY_AUTHORIZATION, auth.clone());
+        encode_field(&PROXY_AUTHORIZATION, auth.as_bytes(), out);
     }
-    encode_request_head(&Method::CONNECT, host_port, &headers, out)
+    out.extend_from_slice(b"\r\n");
+    Ok(())
 }
 
 /// True for the methods RFC 9110 §9.2.2 calls idempotent (safe to resend).

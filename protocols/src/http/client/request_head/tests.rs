@@ -41,10 +41,10 @@ fn the_callers_fields_come_first_then_the_defaults_then_the_clients_own() {
     assert_eq!(
         fields(&request, &Body::empty(), &defaults(&extra)),
         [
-            "x-one: 1",
-            "accept: text/plain",
-            "x-default: d",
-            "host: example.com:8080"
+            "X-One: 1",
+            "Accept: text/plain",
+            "X-Default: d",
+            "Host: example.com:8080"
         ]
     );
 }
@@ -63,7 +63,7 @@ fn the_framing_is_the_clients_and_a_given_length_sizes_an_unknown_body() {
     let body = Body::from_reader(std::io::empty());
     assert_eq!(
         fields(&request, &body, &defaults(&extra)),
-        ["host: example.com", "accept: */*", "content-length: 5"]
+        ["Host: example.com", "Accept: */*", "Content-Length: 5"]
     );
 }
 
@@ -83,17 +83,17 @@ fn omitted_names_get_no_default_and_expect_follows_the_request() {
     assert_eq!(
         fields(&request, &Body::empty(), &defaults),
         [
-            "expect: caller's",
-            "user-agent: netstack/test",
-            "accept: */*",
-            "authorization: Basic dXNlcjpwdw=="
+            "Expect: caller's",
+            "User-Agent: netstack/test",
+            "Accept: */*",
+            "Authorization: Basic dXNlcjpwdw=="
         ]
     );
     // A body: the client's own Expect replaces it.
     let body = Body::from(b"hello".to_vec());
     let sent = fields(&request, &body, &defaults);
     assert!(
-        sent.contains(&"expect: 100-continue".to_string()),
+        sent.contains(&"Expect: 100-continue".to_string()),
         "{sent:?}"
     );
     assert!(!sent.iter().any(|f| f.contains("caller's")), "{sent:?}");
@@ -116,16 +116,16 @@ fn the_jars_cookies_and_every_given_cookie_go_in_one_field() {
     with_jar.cookies = Some(HeaderValue::from_static("jar=0"));
     let sent = fields(&request, &Body::empty(), &with_jar);
     assert_eq!(
-        sent.iter().filter(|f| f.starts_with("cookie:")).count(),
+        sent.iter().filter(|f| f.starts_with("Cookie:")).count(),
         1,
         "{sent:?}"
     );
     assert!(
-        sent.contains(&"cookie: jar=0; a=1; b=2".to_string()),
+        sent.contains(&"Cookie: jar=0; a=1; b=2".to_string()),
         "{sent:?}"
     );
 
     // No cookie given: the jar's go in a field of their own.
     let sent = fields(&prepared("http://example.com/"), &Body::empty(), &with_jar);
-    assert_eq!(sent, ["host: example.com", "cookie: jar=0", "accept: */*"]);
+    assert_eq!(sent, ["Host: example.com", "Cookie: jar=0", "Accept: */*"]);
 }
