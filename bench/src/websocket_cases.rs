@@ -90,6 +90,12 @@ pub struct Args {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub workers: u64,
 
+    /// Blocking cases: pin each contender's client thread to CPU 0 and its
+    /// server thread to CPU 1, so that no sample depends on where the
+    /// scheduler puts the two ends.
+    #[arg(long)]
+    pub pin: bool,
+
     /// For profiling: run only this contender's samples.
     #[arg(long, value_enum, hide = true)]
     pub solo: Option<Solo>,
@@ -107,6 +113,9 @@ impl Args {
         );
         if self.common.rounds != 5 {
             cmd += &format!(" --rounds {}", self.common.rounds);
+        }
+        if self.pin && matches!(case, Case::EchoSync | Case::BulkSync) {
+            cmd += " --pin";
         }
         cmd
     }
@@ -158,8 +167,8 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             "tungstenite",
             args.common.rounds,
             args.command(Case::EchoSync),
-            || tungstenite_echo_sync(trips, limit),
-            || netstack_echo_sync(trips, limit),
+            || tungstenite_echo_sync(trips, limit, args.pin),
+            || netstack_echo_sync(trips, limit, args.pin),
         )?);
     }
     if args.wants(Case::BulkSync) {
@@ -174,11 +183,25 @@ pub fn run(args: &Args) -> BenchResult<Report> {
             "tungstenite",
             args.common.rounds,
             args.command(Case::BulkSync),
-            || tungstenite_bulk_sync(messages, limit),
-            || netstack_bulk_sync(messages, limit),
+            || tungstenite_bulk_sync(messages, limit, args.pin),
+            || netstack_bulk_sync(messages, limit, args.pin),
         )?);
     }
     Ok(report)
+}
+
+/// With `pin`, runs the calling thread on `cpu` only (`None`: on any CPU
+/// again).
+fn pin_thread(pin: bool, cpu: Option<usize>) {
+    if !pin {
+        return;
+    }
+    let mut set = rustix::thread::CpuSet::new();
+    match cpu {
+        Some(cpu) => set.set(cpu),
+        None => (0..rustix::thread::CpuSet::MAX_CPU).for_each(|cpu| set.set(cpu)),
+    }
+    let _ = rustix::thread::sched_setaffinity(None, &set);
 }
 
 fn payload(len: usize, seed: u64) -> Bytes {
@@ -447,8 +470,9 @@ fn tungstenite_sync_finish(
         .map_err(|_| "the tungstenite server thread panicked")?
 }
 
-fn netstack_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
-    let (server, mut socket) = netstack_sync_pair(limit, |mut socket: WebSocket| {
+fn netstack_echo_sync(trips: u64, limit: Duration, pin: bool) -> BenchResult<f64> {
+    let (server, mut socket) = netstack_sync_pair(limit, move |mut socket: WebSocket| {
+        pin_thread(pin, Some(1));
         while let Ok(message) = socket.read_message() {
             if let Message::Binary(_) = message {
                 if socket.send(message).is_err() {
@@ -457,6 +481,7 @@ fn netstack_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
             }
         }
     })?;
+    pin_thread(pin, Some(0));
     let start = Instant::now();
     for trip in 0..trips {
         let sent = payload(ECHO_BYTES, trip);
@@ -467,18 +492,21 @@ fn netstack_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
         }
     }
     let rate = per_second(trips, start);
+    pin_thread(pin, None);
     netstack_sync_finish(socket, server)?;
     Ok(rate)
 }
 
-fn tungstenite_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
-    let (server, mut socket) = tungstenite_sync_pair(limit, |mut socket| {
+fn tungstenite_echo_sync(trips: u64, limit: Duration, pin: bool) -> BenchResult<f64> {
+    let (server, mut socket) = tungstenite_sync_pair(limit, move |mut socket| {
+        pin_thread(pin, Some(1));
         while let Ok(message) = socket.read() {
             if message.is_binary() && socket.send(message).is_err() {
                 break;
             }
         }
     })?;
+    pin_thread(pin, Some(0));
     let start = Instant::now();
     for trip in 0..trips {
         let sent = payload(ECHO_BYTES, trip);
@@ -489,12 +517,14 @@ fn tungstenite_echo_sync(trips: u64, limit: Duration) -> BenchResult<f64> {
         }
     }
     let rate = per_second(trips, start);
+    pin_thread(pin, None);
     tungstenite_sync_finish(socket, server)?;
     Ok(rate)
 }
 
-fn netstack_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
+fn netstack_bulk_sync(messages: u64, limit: Duration, pin: bool) -> BenchResult<f64> {
     let (server, mut socket) = netstack_sync_pair(limit, move |mut socket: WebSocket| {
+        pin_thread(pin, Some(1));
         let mut received = 0u64;
         while let Ok(message) = socket.read_message() {
             if let Message::Binary(data) = message {
@@ -506,6 +536,7 @@ fn netstack_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
         }
     })?;
     let data = payload(BULK_BYTES, 7);
+    pin_thread(pin, Some(0));
     let start = Instant::now();
     for _ in 0..messages {
         socket.send(Message::Binary(data.clone()))?;
@@ -516,12 +547,14 @@ fn netstack_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
         other => return Err(format!("the server counted {other:?}, not {expected}").into()),
     }
     let rate = mib_per_second(messages, start);
+    pin_thread(pin, None);
     netstack_sync_finish(socket, server)?;
     Ok(rate)
 }
 
-fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
+fn tungstenite_bulk_sync(messages: u64, limit: Duration, pin: bool) -> BenchResult<f64> {
     let (server, mut socket) = tungstenite_sync_pair(limit, move |mut socket| {
+        pin_thread(pin, Some(1));
         let mut received = 0u64;
         while let Ok(message) = socket.read() {
             if let TMessage::Binary(data) = message {
@@ -533,6 +566,7 @@ fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
         }
     })?;
     let data = payload(BULK_BYTES, 7);
+    pin_thread(pin, Some(0));
     let start = Instant::now();
     for _ in 0..messages {
         socket.send(TMessage::Binary(data.clone()))?;
@@ -543,6 +577,7 @@ fn tungstenite_bulk_sync(messages: u64, limit: Duration) -> BenchResult<f64> {
         other => return Err(format!("the server counted {other:?}, not {expected}").into()),
     }
     let rate = mib_per_second(messages, start);
+    pin_thread(pin, None);
     tungstenite_sync_finish(socket, server)?;
     Ok(rate)
 }
