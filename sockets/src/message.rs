@@ -1,5 +1,6 @@
-//! `receive_message_from`: a datagram with its sender, its destination address
-//! and the interface it arrived on (`recvmsg(2)` with `IP_PKTINFO`).
+//! `receive_message_from`: a datagram with its sender, its destination address,
+//! the interface it arrived on and its TTL or hop limit (`recvmsg(2)` with
+//! `IP_PKTINFO` and `IP_RECVTTL`, or their IPv6 forms).
 
 use std::io;
 use std::mem;
@@ -37,6 +38,9 @@ pub struct ReceivedMessage {
     pub remote: EndPoint,
     /// The destination address and interface, for IP sockets.
     pub packet_info: Option<PacketInformation>,
+    /// The TTL (IPv4) or hop limit (IPv6) the datagram arrived with, for
+    /// IP sockets (netstack's addition: .NET does not report it).
+    pub hop_limit: Option<u8>,
 }
 
 /// Control-message space, aligned for `cmsghdr`.
@@ -45,8 +49,9 @@ struct ControlBuffer([u8; 256]);
 
 impl Socket {
     /// Receives one datagram with its sender and, for IP sockets, its
-    /// destination address and arrival interface. Packet information is
-    /// switched on (`IP_PKTINFO` / `IPV6_RECVPKTINFO`) at the first call.
+    /// destination address, arrival interface and TTL or hop limit. Packet
+    /// information is switched on (`IP_PKTINFO` and `IP_RECVTTL`, or
+    /// `IPV6_RECVPKTINFO` and `IPV6_RECVHOPLIMIT`) at the first call.
     pub fn receive_message_from(
         &self,
         buf: &mut [u8],
@@ -61,7 +66,7 @@ impl Socket {
     }
 
     pub(crate) fn finish_message(&self, raw: RawMessage) -> Result<ReceivedMessage> {
-        let (n, msg_flags, packet_info, addr) = raw;
+        let (n, msg_flags, (packet_info, hop_limit), addr) = raw;
         if n == 0 && self.is_closed() {
             return Err(self.closed_error("receive_message_from"));
         }
@@ -70,6 +75,7 @@ impl Socket {
             flags: SocketFlags::from_msg(msg_flags) - SocketFlags::OUT_OF_BAND,
             remote: EndPoint::from_sockaddr(&addr),
             packet_info,
+            hop_limit,
         })
     }
 
@@ -80,13 +86,16 @@ impl Socket {
         let on = 1i32.to_ne_bytes();
         match self.address_family() {
             AddressFamily::InterNetwork => {
-                self.set_raw_option(libc::IPPROTO_IP, libc::IP_PKTINFO, &on)?
+                self.set_raw_option(libc::IPPROTO_IP, libc::IP_PKTINFO, &on)?;
+                self.set_raw_option(libc::IPPROTO_IP, libc::IP_RECVTTL, &on)?;
             }
             _ => {
                 self.set_raw_option(libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, &on)?;
-                // IPv4 datagrams on a dual-mode socket carry IP_PKTINFO; a v6-only
-                // socket may refuse it, which is harmless.
+                self.set_raw_option(libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, &on)?;
+                // IPv4 datagrams on a dual-mode socket carry the IPv4 forms; a
+                // v6-only socket may refuse them, which is harmless.
                 let _ = self.set_raw_option(libc::IPPROTO_IP, libc::IP_PKTINFO, &on);
+                let _ = self.set_raw_option(libc::IPPROTO_IP, libc::IP_RECVTTL, &on);
             }
         }
         self.packet_info_enabled().store(true, Ordering::Relaxed);
@@ -94,8 +103,12 @@ impl Socket {
     }
 }
 
-/// What one `recvmsg(2)` returned: bytes, `msg_flags`, packet info, sender.
-pub(crate) type RawMessage = (usize, libc::c_int, Option<PacketInformation>, SockAddr);
+/// What one `recvmsg(2)` returned: bytes, `msg_flags`, packet info and hop
+/// limit, sender.
+pub(crate) type RawMessage = (usize, libc::c_int, ControlInfo, SockAddr);
+
+/// What the control messages told: packet information, TTL or hop limit.
+pub(crate) type ControlInfo = (Option<PacketInformation>, Option<u8>);
 
 /// One `recvmsg(2)` with room for packet-information control messages.
 pub(crate) fn receive_message(
@@ -114,7 +127,7 @@ pub(crate) fn receive_message(
     // writes at most that many bytes of address and updates the length.
     // The iovec and control buffer are valid for their lengths for the
     // whole call.
-    let ((n, packet_info), addr) = unsafe {
+    let ((n, control_info), addr) = unsafe {
         SockAddr::try_init(|storage, len| {
             let mut msg: libc::msghdr = mem::zeroed();
             msg.msg_name = storage.cast();
@@ -129,17 +142,19 @@ pub(crate) fn receive_message(
             }
             *len = msg.msg_namelen;
             msg_flags = msg.msg_flags;
-            Ok((n as usize, parse_packet_info(&msg)))
+            Ok((n as usize, parse_control(&msg)))
         })
     }?;
-    Ok((n, msg_flags, packet_info, addr))
+    Ok((n, msg_flags, control_info, addr))
 }
 
-/// Finds `IP_PKTINFO` / `IPV6_PKTINFO` among the control messages.
+/// Finds `IP_PKTINFO` / `IPV6_PKTINFO` and `IP_TTL` / `IPV6_HOPLIMIT`
+/// among the control messages.
 ///
 /// # Safety
 /// `msg` must be a msghdr just filled by `recvmsg(2)` whose control buffer is still alive.
-unsafe fn parse_packet_info(msg: &libc::msghdr) -> Option<PacketInformation> {
+unsafe fn parse_control(msg: &libc::msghdr) -> ControlInfo {
+    let (mut packet_info, mut hop_limit) = (None, None);
     // SAFETY: the caller guarantees `msg` and its control buffer are valid;
     // the CMSG_* macros walk only within msg_controllen, and each payload is
     // read unaligned as the type its level and type announce.
@@ -148,22 +163,29 @@ unsafe fn parse_packet_info(msg: &libc::msghdr) -> Option<PacketInformation> {
         while !cmsg.is_null() {
             let header = &*cmsg;
             let data = libc::CMSG_DATA(cmsg);
-            if header.cmsg_level == libc::IPPROTO_IP && header.cmsg_type == libc::IP_PKTINFO {
-                let info: libc::in_pktinfo = std::ptr::read_unaligned(data.cast());
-                return Some(PacketInformation {
-                    address: IpAddr::V4(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr))),
-                    interface: info.ipi_ifindex as u32,
-                });
-            }
-            if header.cmsg_level == libc::IPPROTO_IPV6 && header.cmsg_type == libc::IPV6_PKTINFO {
-                let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
-                return Some(PacketInformation {
-                    address: IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)),
-                    interface: info.ipi6_ifindex,
-                });
+            match (header.cmsg_level, header.cmsg_type) {
+                (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                    let info: libc::in_pktinfo = std::ptr::read_unaligned(data.cast());
+                    packet_info = Some(PacketInformation {
+                        address: IpAddr::V4(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr))),
+                        interface: info.ipi_ifindex as u32,
+                    });
+                }
+                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                    let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
+                    packet_info = Some(PacketInformation {
+                        address: IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)),
+                        interface: info.ipi6_ifindex,
+                    });
+                }
+                (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+                    let value: libc::c_int = std::ptr::read_unaligned(data.cast());
+                    hop_limit = u8::try_from(value).ok();
+                }
+                _ => {}
             }
             cmsg = libc::CMSG_NXTHDR(msg, cmsg);
         }
-        None
     }
+    (packet_info, hop_limit)
 }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use sockets::{with_timeout, EndPoint, Socket, SocketError};
+use sockets::{with_timeout, ReceivedMessage, Socket, SocketError, SocketFlags};
 
 use super::packet::{echo_request, parse, parse_datagram, Family, Message, Report};
 use super::socket_kind::IcmpSocketKind;
@@ -217,9 +217,12 @@ impl Pinger {
             // A zero timeout would mean "wait forever".
             self.socket
                 .set_receive_timeout(Some(left.max(Duration::from_millis(1))))?;
-            match self.socket.receive_from(&mut buf) {
-                Ok((n, from)) => {
-                    if let Some(outcome) = self.outcome(&buf[..n], &from, sequence, started) {
+            match self
+                .socket
+                .receive_message_from(&mut buf, SocketFlags::empty())
+            {
+                Ok(message) => {
+                    if let Some(outcome) = self.outcome(&buf, &message, sequence, started) {
                         return outcome;
                     }
                 }
@@ -251,9 +254,12 @@ impl Pinger {
             if left.is_zero() {
                 return Err(self.timed_out(sequence, timeout));
             }
-            match with_timeout(left, self.socket.receive_from_async(&mut buf)).await {
-                Ok((n, from)) => {
-                    if let Some(outcome) = self.outcome(&buf[..n], &from, sequence, started) {
+            let receive = self
+                .socket
+                .receive_message_from_async(&mut buf, SocketFlags::empty());
+            match with_timeout(left, receive).await {
+                Ok(message) => {
+                    if let Some(outcome) = self.outcome(&buf, &message, sequence, started) {
                         return outcome;
                     }
                 }
@@ -271,16 +277,23 @@ impl Pinger {
         }
     }
 
-    /// What a packet from the socket means for request `sequence`:
-    /// its reply, an error report about it, or (`None`) nothing — other
-    /// processes' traffic, our own request seen on loopback, malformed packets.
+    /// What a packet from the socket (`message`, received into `buf`)
+    /// means for request `sequence`: its reply, an error report about it,
+    /// or (`None`) nothing — other processes' traffic, our own request seen
+    /// on loopback, malformed or cut packets. The TTL comes from the IPv4
+    /// header a raw socket sees, else from the socket's report of it.
     fn outcome(
         &self,
-        packet: &[u8],
-        from: &EndPoint,
+        buf: &[u8],
+        message: &ReceivedMessage,
         sequence: u16,
         started: Instant,
     ) -> Option<Result<Reply, Error>> {
+        if message.flags.contains(SocketFlags::TRUNCATED) {
+            return None;
+        }
+        let packet = &buf[..message.bytes];
+        let from = &message.remote;
         let received = match self.socket_kind {
             IcmpSocketKind::Raw => parse(self.family, packet),
             IcmpSocketKind::Datagram => parse_datagram(self.family, packet),
@@ -295,7 +308,7 @@ impl Pinger {
                     from,
                     sequence,
                     bytes: received.len,
-                    ttl: received.ttl,
+                    ttl: received.ttl.or(message.hop_limit),
                     rtt: started.elapsed(),
                 }))
             }

@@ -200,7 +200,7 @@ fn peek_on_a_stream_leaves_the_bytes_in_place() {
 }
 
 #[test]
-fn receive_message_from_reports_the_destination_address() {
+fn receive_message_from_reports_the_destination_address_and_the_hop_limit() {
     for (family, wildcard, dest) in [
         (
             Family::V4,
@@ -217,6 +217,7 @@ fn receive_message_from_reports_the_destination_address() {
         receiver.bind((wildcard, 0)).unwrap();
         let port = receiver.local_endpoint().unwrap().as_ip().unwrap().port();
         let sender = bound_dgram(family);
+        sender.set_ttl(42).unwrap();
         // Switch packet info on before the datagram arrives.
         receiver.set_blocking(false).unwrap();
         let _ = receiver.receive_message_from(&mut [0u8; 4], SocketFlags::empty());
@@ -231,6 +232,7 @@ fn receive_message_from_reports_the_destination_address() {
         let info = message.packet_info.expect("packet info");
         assert_eq!(info.address, dest, "{family:?}");
         assert!(info.interface > 0);
+        assert_eq!(message.hop_limit, Some(42), "{family:?}");
     }
 }
 
