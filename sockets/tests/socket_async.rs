@@ -291,6 +291,7 @@ on_every_executor! {
         receiver.bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
         let port = receiver.local_endpoint().unwrap().as_ip().unwrap().port();
         let sender = bound_dgram(Family::V4);
+        sender.set_ttl(42).unwrap();
         let mut buf = [0u8; 16];
         let (message, sent) = join!(
             receiver.receive_message_from_async(&mut buf, SocketFlags::empty()),
@@ -302,6 +303,7 @@ on_every_executor! {
         sent.unwrap();
         let message = message.unwrap();
         assert_eq!(message.packet_info.unwrap().address, IpAddr::from([127, 0, 0, 9]));
+        assert_eq!(message.hop_limit, Some(42));
         assert_eq!(&buf[..message.bytes], b"where");
     }
 
