@@ -167,7 +167,7 @@ fn ping_group_range_of_this_namespace() -> String {
 fn ping_127_0_0_1_without_root_uses_an_unprivileged_datagram_socket() {
     let range_before = ping_group_range_of_this_namespace();
     let output = netstack_without_root(&["ping", "-v", "127.0.0.1", "-c", "3", "-i", "0.2"]);
-    // A datagram socket delivers no IP header, so no TTL.
+    // A datagram socket delivers no IP header; the kernel reports the TTL.
     check_run(&output, "127.0.0.1", 3);
     let stderr = text(&output.stderr);
     assert_eq!(

@@ -190,18 +190,31 @@ pub fn run(args: &Args) -> BenchResult<Report> {
     Ok(report)
 }
 
-/// With `pin`, runs the calling thread on `cpu` only (`None`: on any CPU
-/// again).
+/// With `pin`, runs the calling thread on `cpu` only, or (`None`) on the
+/// CPUs the process was given again.
 fn pin_thread(pin: bool, cpu: Option<usize>) {
+    use rustix::thread::{sched_getaffinity, sched_setaffinity, CpuSet};
+    static ORIGINAL: std::sync::OnceLock<Option<CpuSet>> = std::sync::OnceLock::new();
     if !pin {
         return;
     }
-    let mut set = rustix::thread::CpuSet::new();
-    match cpu {
-        Some(cpu) => set.set(cpu),
-        None => (0..rustix::thread::CpuSet::MAX_CPU).for_each(|cpu| set.set(cpu)),
+    // Read before the first pin: every thread starts with the process's set.
+    let original = ORIGINAL.get_or_init(|| sched_getaffinity(None).ok());
+    let set = match (cpu, original) {
+        (Some(cpu), _) => {
+            let mut set = CpuSet::new();
+            set.set(cpu);
+            set
+        }
+        (None, Some(original)) => *original,
+        (None, None) => return,
+    };
+    if let Err(e) = sched_setaffinity(None, &set) {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            eprintln!("--pin: a thread could not be pinned ({e}); it runs anywhere.")
+        });
     }
-    let _ = rustix::thread::sched_setaffinity(None, &set);
 }
 
 fn payload(len: usize, seed: u64) -> Bytes {

@@ -29,6 +29,7 @@ pub struct PacketInformation {
 
 /// What [`Socket::receive_message_from`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReceivedMessage {
     /// Bytes written into the buffer.
     pub bytes: usize,
@@ -149,36 +150,48 @@ pub(crate) fn receive_message(
 }
 
 /// Finds `IP_PKTINFO` / `IPV6_PKTINFO` and `IP_TTL` / `IPV6_HOPLIMIT`
-/// among the control messages.
+/// among the control messages. The first packet information counts: an
+/// IPv4 datagram on a dual-mode socket brings its IPv6 form first (a
+/// v4-mapped address, as `remote` is) and its IPv4 form after.
 ///
 /// # Safety
 /// `msg` must be a msghdr just filled by `recvmsg(2)` whose control buffer is still alive.
 unsafe fn parse_control(msg: &libc::msghdr) -> ControlInfo {
     let (mut packet_info, mut hop_limit) = (None, None);
     // SAFETY: the caller guarantees `msg` and its control buffer are valid;
-    // the CMSG_* macros walk only within msg_controllen, and each payload is
-    // read unaligned as the type its level and type announce.
+    // the CMSG_* macros walk only within msg_controllen, each payload is
+    // read only when the message's length covers it (a control buffer cut
+    // short can end in a message without its payload), and read unaligned
+    // as the type its level and type announce.
     unsafe {
         let mut cmsg = libc::CMSG_FIRSTHDR(msg);
         while !cmsg.is_null() {
             let header = &*cmsg;
             let data = libc::CMSG_DATA(cmsg);
+            let holds =
+                |size: usize| header.cmsg_len as usize >= libc::CMSG_LEN(size as u32) as usize;
             match (header.cmsg_level, header.cmsg_type) {
-                (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                (libc::IPPROTO_IP, libc::IP_PKTINFO)
+                    if packet_info.is_none() && holds(mem::size_of::<libc::in_pktinfo>()) =>
+                {
                     let info: libc::in_pktinfo = std::ptr::read_unaligned(data.cast());
                     packet_info = Some(PacketInformation {
                         address: IpAddr::V4(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr))),
                         interface: info.ipi_ifindex as u32,
                     });
                 }
-                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO)
+                    if packet_info.is_none() && holds(mem::size_of::<libc::in6_pktinfo>()) =>
+                {
                     let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
                     packet_info = Some(PacketInformation {
                         address: IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)),
                         interface: info.ipi6_ifindex,
                     });
                 }
-                (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+                (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
+                    if holds(mem::size_of::<libc::c_int>()) =>
+                {
                     let value: libc::c_int = std::ptr::read_unaligned(data.cast());
                     hop_limit = u8::try_from(value).ok();
                 }

@@ -304,25 +304,6 @@ fn uploads_stdin(args: &FetchArgs) -> bool {
     args.upload.as_deref() == Some(Path::new("-"))
 }
 
-/// True once `-T -` has read standard input: a retry could not send it again.
-fn stdin_spent(session: &Session, args: &FetchArgs) -> bool {
-    uploads_stdin(args) && session.stdin_upload.bytes_read() > 0
-}
-
-/// Where a redirect that `-L` did not follow sends an upload from
-/// standard input: the client does not send a streamed body twice.
-fn stdin_redirect<'a>(args: &FetchArgs, response: &'a FetchResponse) -> Option<&'a str> {
-    let status = response.status()?.as_u16();
-    if !(args.location && uploads_stdin(args) && matches!(status, 301 | 302 | 307 | 308)) {
-        return None;
-    }
-    response
-        .headers()
-        .get(http::header::LOCATION)?
-        .to_str()
-        .ok()
-}
-
 /// One URL of the command line, globs filled in.
 struct Target {
     url: String,
@@ -352,7 +333,7 @@ fn fetch_target(
         };
         let may_retry = session.retry.has_tries_left(tries);
         let result = transfer_one(session, args, target, &mut transfer, may_retry);
-        let retryable = !stdin_spent(session, args);
+        let retryable = !(uploads_stdin(args) && session.stdin_upload.spent());
         let wait = result
             .as_ref()
             .err()
@@ -586,16 +567,7 @@ fn transfer_one(
     let mut request;
     let stdin_before = session.stdin_upload.bytes_read();
     if uploads_stdin(args) {
-        let stdin = session.stdin_upload.reader().map_err(|taken| {
-            let why = match taken {
-                stdin::Taken::InUse => "is being sent by another transfer".to_string(),
-                stdin::Taken::Spent(n) => format!("was sent already ({n} bytes)"),
-            };
-            Failure::new(
-                65,
-                format!("-T -: standard input {why} and cannot be read again for {url}"),
-            )
-        })?;
+        let stdin = stdin::reader_for(&session.stdin_upload, url)?;
         request = fetcher
             .request(&target)
             .upload_reader(stdin)
@@ -682,7 +654,7 @@ fn transfer_one(
         transfer.size_upload = session.stdin_upload.bytes_read() - stdin_before;
     }
     // Standard input cannot be sent again: no retry once it was read.
-    let may_retry = may_retry && !stdin_spent(session, args);
+    let may_retry = may_retry && !(uploads_stdin(args) && session.stdin_upload.spent());
     let mut response = sent.map_err(|e| match e {
         // -f speaks first, as in curl: an error status is exit 22.
         fetch::Error::RangeIgnored { status, .. } if args.fail && status.as_u16() >= 400 => {
@@ -702,14 +674,8 @@ fn transfer_one(
         }
         sink.write(&heads)?;
     }
-    if let Some(location) = stdin_redirect(args, &response) {
-        return Err(Failure::new(
-            65,
-            format!(
-                "-T -: the server redirected the upload to {location}, which would need \
-                 standard input again, and it was sent already"
-            ),
-        ));
+    if uploads_stdin(args) {
+        stdin::unfollowed_redirect(args.location, &response)?;
     }
     if let Some(status) =
         retry::transient_status(response.status().map(|s| s.as_u16())).filter(|_| may_retry)

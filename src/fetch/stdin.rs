@@ -5,6 +5,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use netstack::protocols::fetch::FetchResponse;
+
+use super::Failure;
+
 /// The bytes of `source`: standard input for `-`, otherwise the file.
 pub fn read_source(source: &str) -> io::Result<Vec<u8>> {
     if source == "-" {
@@ -57,6 +61,47 @@ impl StreamedStdin {
     pub fn bytes_read(&self) -> u64 {
         self.0.read.load(Ordering::SeqCst)
     }
+
+    /// True once a request has read from it: a retry could not send it again.
+    pub fn spent(&self) -> bool {
+        self.bytes_read() > 0
+    }
+}
+
+/// The reader for one request's `-T -`, or the failure (curl's exit 65)
+/// that says why standard input cannot be sent for `url`.
+pub fn reader_for(stdin: &StreamedStdin, url: &str) -> Result<impl Read + Send + 'static, Failure> {
+    stdin.reader().map_err(|taken| {
+        let why = match taken {
+            Taken::InUse => "is being sent by another transfer".to_string(),
+            Taken::Spent(n) => format!("was sent already ({n} bytes) and cannot be read again"),
+        };
+        Failure::new(
+            65,
+            format!("-T -: standard input {why}, so it is not sent to {url}"),
+        )
+    })
+}
+
+/// Exit 65 when `-L` (`following`) left a redirect of an upload from
+/// standard input unfollowed: the client does not send a streamed body
+/// twice.
+pub fn unfollowed_redirect(following: bool, response: &FetchResponse) -> Result<(), Failure> {
+    let status = response.status().map(|s| s.as_u16());
+    if !following || !matches!(status, Some(301 | 302 | 307 | 308)) {
+        return Ok(());
+    }
+    let Some(location) = response.headers().get(http::header::LOCATION) else {
+        return Ok(());
+    };
+    let location = String::from_utf8_lossy(location.as_bytes());
+    Err(Failure::new(
+        65,
+        format!(
+            "-T -: the server redirected the upload to {location}; standard input was streamed \
+             to the first address and cannot be sent again"
+        ),
+    ))
 }
 
 struct Counting(Arc<Shared>);

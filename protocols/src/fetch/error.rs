@@ -278,7 +278,7 @@ fn http_kind(err: &crate::http::Error) -> ErrorKind {
         Error::ContentDecoding { .. } => ErrorKind::BadContentEncoding,
         Error::Proxy { .. } => ErrorKind::Proxy,
         Error::TooManyRedirects { .. } => ErrorKind::TooManyRedirects,
-        Error::RequestBody(_) => ErrorKind::Io,
+        Error::BodyReader(_) => ErrorKind::Io,
         #[cfg(feature = "json")]
         Error::Json(_) => ErrorKind::Json,
     }

@@ -213,7 +213,7 @@ pub enum Error {
     /// The reader of the request body failed (`Body::from_reader` and
     /// the like); the request was cut off.
     #[error("http: reading the request body failed: {0}")]
-    RequestBody(#[source] std::io::Error),
+    BodyReader(#[source] std::io::Error),
 }
 
 impl From<sockets::Error> for Error {
@@ -250,7 +250,7 @@ impl From<Error> for std::io::Error {
             Error::Transport(_) | Error::Proxy { .. } | Error::TooManyRedirects { .. } => {
                 ErrorKind::Other
             }
-            Error::RequestBody(e) => e.kind(),
+            Error::BodyReader(e) => e.kind(),
         };
         std::io::Error::new(kind, error)
     }

@@ -431,14 +431,30 @@ pub(crate) fn encode_field(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
 
 /// [`encode_field`] with the name in Title-Case (`User-Agent`), as curl and
 /// most clients write HTTP/1.1 field names: names are case-insensitive,
-/// but some servers and devices know only this spelling.
+/// but some servers and devices know only this spelling. The few words
+/// that are spelled otherwise keep their usual form (`Sec-WebSocket-Key`,
+/// `TE`, `ETag`).
 pub(crate) fn encode_field_title_case(name: &HeaderName, value: &[u8], out: &mut Vec<u8>) {
-    let name = name.as_str().as_bytes();
+    let name = name.as_str();
     out.reserve(name.len() + value.len() + 4);
-    let mut upper = true;
-    for &b in name {
-        out.push(if upper { b.to_ascii_uppercase() } else { b });
-        upper = b == b'-';
+    for (i, word) in name.split('-').enumerate() {
+        if i > 0 {
+            out.push(b'-');
+        }
+        match word {
+            "websocket" => out.extend_from_slice(b"WebSocket"),
+            "te" | "dnt" | "md5" | "www" => {
+                out.extend(word.bytes().map(|b| b.to_ascii_uppercase()))
+            }
+            "etag" => out.extend_from_slice(b"ETag"),
+            _ => {
+                let mut bytes = word.bytes();
+                if let Some(first) = bytes.next() {
+                    out.push(first.to_ascii_uppercase());
+                    out.extend(bytes);
+                }
+            }
+        }
     }
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
@@ -674,6 +690,20 @@ mod tests {
             parse_response_head(long.as_bytes(), &limits.max_head_size(1024)),
             Err(ParseError::LineTooLong { limit: 40 })
         );
+    }
+
+    #[test]
+    fn field_names_are_written_in_title_case_with_the_usual_exceptions() {
+        let written = |name: &str| {
+            let mut out = Vec::new();
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            encode_field_title_case(&name, b"v", &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(written("user-agent"), "User-Agent: v\r\n");
+        assert_eq!(written("sec-websocket-key"), "Sec-WebSocket-Key: v\r\n");
+        assert_eq!(written("te"), "TE: v\r\n");
+        assert_eq!(written("x-api-key"), "X-Api-Key: v\r\n");
     }
 
     #[test]

@@ -63,9 +63,9 @@ pub struct Reply {
     pub sequence: u16,
     /// The reply's ICMP length in bytes (header and data), as `ping` prints it.
     pub bytes: usize,
-    /// The IPv4 time to live of the reply (`None` for ICMPv6, whose
-    /// header no socket sees, and on a datagram socket, which delivers no
-    /// IP header).
+    /// The reply's time to live (IPv4) or hop limit (IPv6): from the IPv4
+    /// header a raw socket sees, else as the kernel reports it (`None`
+    /// only when it does not).
     pub ttl: Option<u8>,
     /// The round-trip time.
     pub rtt: Duration,

@@ -18,8 +18,8 @@ pub enum IcmpSocketKind {
     /// the groups in the `net.ipv4.ping_group_range` sysctl. The kernel
     /// sets the echo identifier to the socket's local port, computes the
     /// checksum, and delivers only this socket's echo replies, without an
-    /// IP header (so no TTL) and without error reports (a request that
-    /// draws one times out).
+    /// IP header (the kernel reports the TTL beside it) and without error
+    /// reports (a request that draws one times out).
     Datagram,
 }
 

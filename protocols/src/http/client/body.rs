@@ -135,7 +135,8 @@ impl Body {
         }
     }
 
-    /// True when the body is held in memory and can be sent again (a retry, a 307/308 redirect).
+    /// True when the body is held in memory and can be sent again (a
+    /// retry, a redirect that keeps the body).
     pub fn is_replayable(&self) -> bool {
         matches!(self.kind, BodyKind::Empty | BodyKind::Bytes(_))
     }

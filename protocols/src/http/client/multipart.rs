@@ -167,8 +167,8 @@ impl Multipart {
     /// The body and its `Content-Type` (`multipart/form-data;
     /// boundary=…`). The boundary is checked against every part, files
     /// included (read once here), and drawn again until no part contains
-    /// it. A body of in-memory parts only is replayable (a 307 redirect or
-    /// a retry sends it again); one with files is streamed with its length
+    /// it. A body of in-memory parts only is replayable (a redirect that
+    /// keeps the body, or a retry, sends it again); one with files is streamed with its length
     /// (a file that changes size meanwhile fails the request), by either
     /// client: the [`AsyncClient`](crate::http::client::AsyncClient) reads
     /// a file at most 64 KiB at a time on the polling thread.

@@ -20,8 +20,9 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// Rewrites `request` for the redirect that `status` and `headers` ask for
 /// and returns true, or returns false when the response is the answer (not
-/// a redirect, redirects off, no usable `Location`, or a 307/308 whose
-/// streamed body cannot be sent again). `followed` redirects were followed already.
+/// a redirect, redirects off, no usable `Location`, or a redirect that
+/// keeps the body (307, 308; 301 and 302 of all but `POST`) whose streamed
+/// body cannot be sent again). `followed` redirects were followed already.
 pub(crate) fn follow(
     config: &Config,
     request: &mut Prepared,

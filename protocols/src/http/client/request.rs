@@ -58,7 +58,8 @@ impl Prepared {
         }
     }
 
-    /// True when the request can be sent again (retry, 307/308).
+    /// True when the request can be sent again (a retry, a redirect that
+    /// keeps the body).
     pub fn replayable(&self) -> bool {
         !self.body_spent && self.body.is_replayable()
     }
@@ -208,7 +209,9 @@ impl<C> RequestBuilder<C> {
     /// `301`/`302` turns `POST` into `GET`, dropping the body, as browsers
     /// do. On, every hop uses this request's method, as curl does with
     /// `-X`. The body follows the same rules as without it: a `303` (and a
-    /// `301`/`302` of a `POST`) drops it, a `307`/`308` sends it again.
+    /// `301`/`302` of a `POST`) drops it; a `307`/`308`, and a `301`/`302`
+    /// of another method, send it again (a streamed body cannot be: that
+    /// redirect is then the response).
     pub fn keep_method_on_redirect(self, keep: bool) -> RequestBuilder<C> {
         self.with(|r| {
             r.keep_method_on_redirect = keep;

@@ -215,7 +215,7 @@ pub(super) fn next_head(
 }
 
 pub(super) fn body_reader_error(err: std::io::Error) -> Error {
-    Error::RequestBody(err)
+    Error::BodyReader(err)
 }
 
 pub(super) fn length_mismatch(length: u64, sent: u64, which: &str) -> Error {
