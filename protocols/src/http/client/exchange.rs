@@ -21,25 +21,27 @@ use bytes::Bytes;
 use http::StatusCode;
 use transport::tls::{TlsError, TlsStream};
 use transport::{ConnectOptions, NetworkStream, Resolver, StaticResolver, TcpClient};
-use url::Url;
 
 use crate::http::client::body::{BodyKind, BodyReader};
 use crate::http::client::conn::{Limit, ResponseReader, Timeouts};
-use crate::http::client::pool::PoolKey;
 use crate::http::client::redirect;
 use crate::http::client::request::Prepared;
 use crate::http::client::request_head::{connect_head, open_exchange, Framing, Opening};
 use crate::http::client::response::{BodyState, Parts};
 use crate::http::client::stream::{ClosingTls, Io, Stream};
 use crate::http::client::trace::head_of;
-use crate::http::client::{url_host, Config, Route, Shared, Timings, TraceEvent};
+use crate::http::client::{url_host, Route, Shared, TraceEvent};
 use crate::http::{encode_chunk, Error, Phase, ResponseHead, Result};
 
+mod hop;
 mod rules;
+
+use hop::Hop;
 
 use rules::{
     body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
-    length_mismatch, next_head, should_retry, timeouts, tunnel_target, Failure,
+    length_mismatch, next_head, repeat_without_expectation, should_retry, timeouts, tunnel_target,
+    Failure,
 };
 
 /// How much of a streamed request body is read at a time.
@@ -121,27 +123,6 @@ pub(crate) struct Exchange {
     connection_done: [Option<Duration>; 3],
     hop: Hop,
     state: State,
-}
-
-/// One attempt at one URL of the redirect chain, on one connection.
-struct Hop {
-    route: Route,
-    key: PoolKey,
-    retried: bool,
-    reused: bool,
-    timings: Timings,
-    reader: ResponseReader,
-    /// Informational (1xx) responses passed over so far.
-    informational: u32,
-    /// A head to write, or a framed piece of the body.
-    out: Vec<u8>,
-    framing: Framing,
-    expect_continue: bool,
-    /// The body still to send after the head.
-    body: Option<BodyKind>,
-    /// Where a streamed body's pieces are read into, and how much was sent.
-    buf: Vec<u8>,
-    sent: u64,
 }
 
 #[expect(
@@ -741,14 +722,18 @@ impl Exchange {
             self.t,
             self.started,
         )?;
-        let redirect = redirect::follow(
-            config,
-            &mut self.request,
-            parts.status,
-            &parts.headers,
-            self.redirects,
-        )?;
-        if redirect {
+        // A withheld body can still go: to a repeat, a redirect's next URL.
+        self.request.give_back(self.hop.body.take());
+        let repeat = repeat_without_expectation(&mut self.request, parts.status, withheld);
+        let redirect = repeat
+            || redirect::follow(
+                config,
+                &mut self.request,
+                parts.status,
+                &parts.headers,
+                self.redirects,
+            )?;
+        if redirect && !repeat {
             config.trace(|| TraceEvent::Redirect {
                 status: parts.status,
                 to: &self.request.url,
@@ -767,32 +752,11 @@ impl Exchange {
     /// new connection when that is safe, otherwise the exchange's error.
     fn fail(&mut self, error: Error) -> Result<()> {
         let failure = Failure::before_response(error, &self.hop.reader);
+        self.request.give_back(self.hop.body.take());
         if !should_retry(&failure, self.hop.reused, self.hop.retried, &self.request) {
             return Err(failure.error);
         }
         self.hop = Hop::new(&self.shared.config, &self.request.url, true)?;
         self.begin()
-    }
-}
-
-impl Hop {
-    fn new(config: &Config, url: &Url, retried: bool) -> Result<Hop> {
-        let route = config.route(url);
-        let key = config.pool_key(url, &route)?;
-        Ok(Hop {
-            route,
-            key,
-            retried,
-            reused: false,
-            timings: Timings::default(),
-            reader: ResponseReader::new(config.limits),
-            informational: 0,
-            out: Vec::new(),
-            framing: Framing::None,
-            expect_continue: false,
-            body: None,
-            buf: Vec::new(),
-            sent: 0,
-        })
     }
 }

@@ -58,10 +58,21 @@ impl Prepared {
         }
     }
 
+    /// Puts back a streamed body that [`Prepared::body_for_send`] took and
+    /// no byte of which was read (it waited for `100 Continue`, or the head
+    /// could not be written), so a repeat, a redirect or a retry can send it.
+    pub fn give_back(&mut self, unread: Option<BodyKind>) {
+        if let Some(kind) = unread.filter(|_| self.body_spent) {
+            self.body = Body { kind };
+            self.body_spent = false;
+        }
+    }
+
     /// True when the request can be sent again (a retry, a redirect that
-    /// keeps the body).
+    /// keeps the body): its body is copied for each send, or is a streamed
+    /// one that no send has read from.
     pub fn replayable(&self) -> bool {
-        !self.body_spent && self.body.is_replayable()
+        !self.body_spent
     }
 
     /// Checks what the URL and body allow before any I/O.
@@ -338,6 +349,11 @@ impl<C> RequestBuilder<C> {
     /// Sends `Expect: 100-continue` and waits for `100 Continue` (or a
     /// final response, or [`ClientBuilder::expect_continue_timeout`](super::ClientBuilder::expect_continue_timeout))
     /// before sending the body.
+    ///
+    /// A final response that comes first means the body was not sent, so
+    /// even a streamed body can still go: a `417 Expectation Failed` sends
+    /// the request again without the expectation (RFC 9110 §10.1.1), and a
+    /// redirect that keeps the body takes it to the next URL.
     pub fn expect_continue(self) -> RequestBuilder<C> {
         self.with(|r| {
             r.expect_continue = true;

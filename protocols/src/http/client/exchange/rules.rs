@@ -54,6 +54,21 @@ pub(super) fn should_retry(
     failure.retryable && reused && !retried && idempotent(&request.method) && request.replayable()
 }
 
+/// True when a final response that came instead of `100 Continue` asks
+/// for the request again without the expectation: a `417 Expectation
+/// Failed` does (RFC 9110 §10.1.1), once. The expectation is dropped then.
+pub(super) fn repeat_without_expectation(
+    request: &mut Prepared,
+    status: StatusCode,
+    withheld: bool,
+) -> bool {
+    let repeat = withheld && status == StatusCode::EXPECTATION_FAILED && request.expect_continue;
+    if repeat {
+        request.expect_continue = false;
+    }
+    repeat
+}
+
 /// The timeouts of a request that starts now.
 pub(super) fn timeouts(config: &Config, request: &Prepared, started: Instant) -> Timeouts {
     let total = request.timeout.or(config.timeout);
