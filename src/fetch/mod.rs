@@ -6,6 +6,7 @@ mod cookies;
 mod data;
 mod dump_header;
 pub(crate) mod exit;
+mod expect;
 mod form;
 mod glob;
 mod headers;
@@ -174,6 +175,8 @@ pub struct FetchArgs {
     netrc: netrc::NetrcFlags,
     #[command(flatten)]
     parallel: parallel::ParallelFlags,
+    #[command(flatten)]
+    expect: expect::ExpectFlags,
 }
 
 /// What the transfers of one run share: the fetcher, the heads it
@@ -464,6 +467,7 @@ fn build_fetcher(
         builder = builder.tls_config(tls_config(args)?);
     }
     builder = network::configure(args, builder)?;
+    builder = args.expect.configure(builder)?;
     builder = cookies.configure(builder);
     if args.verbose || args.output_flags.dump_header.is_some() {
         let (verbose, heads) = (args.verbose, heads.clone());
@@ -565,8 +569,10 @@ fn transfer_one(
         target = request_flags::with_query(&target, &query.bytes);
     }
     let mut request;
+    let mut upload = expect::Upload::None;
     let stdin_before = session.stdin_upload.bytes_read();
     if uploads_stdin(args) {
+        upload = expect::Upload::Unknown;
         let stdin = stdin::reader_for(&session.stdin_upload, url)?;
         request = fetcher
             .request(&target)
@@ -580,7 +586,9 @@ fn transfer_one(
         }
         request = fetcher.request(&target).upload_file(file);
         transfer.size_upload = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        upload = expect::Upload::Known(transfer.size_upload);
     } else if let Some(form) = &session.form {
+        upload = expect::form_upload(form);
         request = fetcher.request(&target).multipart(form.clone());
     } else {
         request = fetcher.request(&target);
@@ -593,6 +601,7 @@ fn transfer_one(
     };
     if let Some(data) = form {
         transfer.size_upload = data.bytes.len() as u64;
+        upload = expect::Upload::Known(transfer.size_upload);
         request = request.body(data.bytes.clone());
     }
     request = data::add_headers(&named, args, session.data.as_ref(), request);
@@ -619,6 +628,7 @@ fn transfer_one(
         }
         request = line.apply(request);
     }
+    request = expect::apply(request, upload, &header_lines);
     if let Some(user) = &args.user {
         let (name, password) = match user.split_once(':') {
             Some((n, p)) => (n, Some(p)),
@@ -674,7 +684,7 @@ fn transfer_one(
         }
         sink.write(&heads)?;
     }
-    if uploads_stdin(args) {
+    if uploads_stdin(args) && session.stdin_upload.bytes_read() > stdin_before {
         stdin::unfollowed_redirect(args.location, &response)?;
     }
     if let Some(status) =

@@ -85,7 +85,8 @@ pub fn reader_for(stdin: &StreamedStdin, url: &str) -> Result<impl Read + Send +
 
 /// Exit 65 when `-L` (`following`) left a redirect of an upload from
 /// standard input unfollowed: the client does not send a streamed body
-/// twice.
+/// twice. Called only when this request read standard input (a redirect
+/// that came before `100 Continue` took it along unread).
 pub fn unfollowed_redirect(following: bool, response: &FetchResponse) -> Result<(), Failure> {
     let status = response.status().map(|s| s.as_u16());
     if !following || !matches!(status, Some(301 | 302 | 307 | 308)) {

@@ -85,13 +85,17 @@ fn each_failure_has_curls_exit_code() {
     assert_eq!(stdout(&out), "only this", "what arrived is still written");
     fetch_expect(56, &[&reset.url("/")]);
     fetch_expect(37, &["file:///no/such/file"]);
-    // The server hangs up while a large upload is being sent.
+    // The server hangs up after the head of a large upload: while the
+    // body waits for `100 Continue`, an empty reply (as curl says), and
+    // without `Expect`, while the body is being sent.
     let hang_up = Crafted::start(|mut stream| {
         let _ = read_head(&mut stream);
     });
     let dir = TempDir::new("upload");
     std::fs::write(dir.path().join("big.bin"), vec![7u8; 32 << 20]).unwrap();
-    let out = fetch_expect(55, &["-T", &arg_in(&dir, "big.bin"), &hang_up.url("/up")]);
+    let big = arg_in(&dir, "big.bin");
+    fetch_expect(52, &["-T", &big, &hang_up.url("/up")]);
+    let out = fetch_expect(55, &["-H", "Expect:", "-T", &big, &hang_up.url("/up")]);
     assert!(stderr(&out).contains("(55)"), "{}", stderr(&out));
     // Plain text where a TLS handshake was expected.
     let plaintext = Crafted::start(|mut stream| {

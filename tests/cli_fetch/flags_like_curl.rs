@@ -107,6 +107,7 @@ fn echo_fields(mut request: Request) -> Response {
         "range",
         "content-type",
         "accept",
+        "expect",
     ] {
         for value in request.headers().get_all(name) {
             let value = value.to_str().unwrap_or("?");
@@ -118,7 +119,7 @@ fn echo_fields(mut request: Request) -> Response {
     }
     out.push_str("body=");
     let mut body = out.into_bytes();
-    body.extend(request.body_mut().read_all(1 << 20).unwrap());
+    body.extend(request.body_mut().read_all(4 << 20).unwrap());
     text(200, body)
 }
 

@@ -351,6 +351,7 @@ fn answer(stream: &mut TcpStream, body: &str) {
 
 mod config;
 mod cookies;
+mod expect;
 mod failures;
 mod flags_like_curl;
 mod form;

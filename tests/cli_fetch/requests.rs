@@ -235,7 +235,12 @@ fn standard_input_is_uploaded_once() {
         stderr(&out)
     );
     let redirect = url(&server, "/redirect");
-    let out = ours(&["-s", "-S", "-L", "-T", "-", &redirect], b"abc", &[]);
+    // Without `Expect`, standard input goes out before the redirect is in.
+    let out = ours(
+        &["-s", "-S", "-L", "-H", "Expect:", "-T", "-", &redirect],
+        b"abc",
+        &[],
+    );
     assert_eq!(code(&out), 65, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("redirected the upload to /hello"),

@@ -35,6 +35,7 @@ pub struct FetcherBuilder {
     clients: Option<(Client, AsyncClient)>,
     handlers: HashMap<String, Arc<dyn SchemeHandler>>,
     max_body_size: u64,
+    expect_continue_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for FetcherBuilder {
@@ -69,6 +70,7 @@ impl FetcherBuilder {
             clients: None,
             handlers: HashMap::new(),
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            expect_continue_timeout: None,
         }
     }
 
@@ -78,6 +80,14 @@ impl FetcherBuilder {
     /// has no bound: the writer decides.
     pub fn max_body_size(mut self, bytes: u64) -> FetcherBuilder {
         self.max_body_size = bytes;
+        self
+    }
+
+    /// How long an HTTP body that waits for `100 Continue` (see
+    /// [`FetchRequest::expect_continue`](super::FetchRequest::expect_continue))
+    /// waits before it is sent anyway; 1 s by default, as in curl.
+    pub fn expect_continue_timeout(mut self, timeout: Duration) -> FetcherBuilder {
+        self.expect_continue_timeout = Some(timeout);
         self
     }
 
@@ -216,6 +226,9 @@ impl FetcherBuilder {
             .decompress(self.decompress);
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.clone());
+        }
+        if let Some(timeout) = self.expect_continue_timeout {
+            builder = builder.expect_continue_timeout(timeout);
         }
         for proxy in &self.proxies {
             builder = builder.proxy(proxy.clone());

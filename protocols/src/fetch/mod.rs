@@ -182,6 +182,9 @@ macro_rules! http_request {
             builder = builder.without_header(name);
         }
         builder = builder.keep_method_on_redirect(parts.keep_method_on_redirect);
+        if parts.expect_continue {
+            builder = builder.expect_continue();
+        }
         if let Some(offset) = parts.resume_from {
             builder = builder.header(RANGE, format!("bytes={offset}-"));
         }

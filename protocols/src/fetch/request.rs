@@ -112,6 +112,9 @@ pub struct FetchParts {
     /// True when HTTP redirects keep the method (see
     /// [`FetchRequest::keep_method_on_redirect`]).
     pub keep_method_on_redirect: bool,
+    /// True when an HTTP body waits for `100 Continue` (see
+    /// [`FetchRequest::expect_continue`]).
+    pub expect_continue: bool,
 }
 
 impl FetchParts {
@@ -173,6 +176,7 @@ impl FetchRequest {
                 resume_required: false,
                 omitted_headers: Vec::new(),
                 keep_method_on_redirect: false,
+                expect_continue: false,
             }),
             method_set: false,
         }
@@ -332,6 +336,20 @@ impl FetchRequest {
             if !method_set {
                 p.method = Method::PUT;
             }
+            Ok(())
+        })
+    }
+
+    /// Sends an HTTP body only after the server said `100 Continue` (or
+    /// after [`FetcherBuilder::expect_continue_timeout`](super::FetcherBuilder::expect_continue_timeout)
+    /// with no answer), so a server that refuses the request does so before
+    /// the body goes out; see
+    /// [`RequestBuilder::expect_continue`](crate::http::client::RequestBuilder::expect_continue).
+    /// Off by default. curl turns it on for bodies over 1 MiB or of unknown
+    /// length, and `netstack fetch` does the same.
+    pub fn expect_continue(self, on: bool) -> FetchRequest {
+        self.with(|p| {
+            p.expect_continue = on;
             Ok(())
         })
     }
