@@ -86,7 +86,7 @@ fn the_async_client_runs_under_tokio() {
 }
 
 mod bodies;
-mod expectations;
+mod early_answers;
 mod hostile;
 mod pool;
 mod redirects;

@@ -39,9 +39,9 @@ mod rules;
 use hop::Hop;
 
 use rules::{
-    body_reader_error, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
-    length_mismatch, next_head, repeat_without_expectation, should_retry, timeouts, tunnel_target,
-    Failure,
+    answer_may_wait, body_reader_error, build_parts, check_alpn, check_tunnel, connect_target,
+    handshake_error, length_mismatch, next_head, repeat_without_expectation, should_retry,
+    timeouts, tunnel_target, Failure,
 };
 
 /// How much of a streamed request body is read at a time.
@@ -507,6 +507,12 @@ impl Exchange {
                 if let Err(e) = result {
                     return match then {
                         AfterWrite::Tunnel { .. } => Err(e),
+                        // A server that refuses a body often answers and
+                        // closes while it comes: read that answer first.
+                        AfterWrite::Piece { .. } | AfterWrite::Body if answer_may_wait(&e) => {
+                            self.hop.send_error = Some(e);
+                            self.read_head(stream)
+                        }
                         _ => self.fail(e),
                     };
                 }
@@ -672,7 +678,10 @@ impl Exchange {
     fn read_head(&mut self, stream: Stream) -> Result<()> {
         match next_head(&mut self.hop.reader, &mut self.hop.informational, false) {
             Err(e) => self.fail(e),
-            Ok(Some(head)) => self.respond(stream, head, false),
+            Ok(Some(head)) => {
+                let cut_short = self.hop.send_error.is_some();
+                self.respond(stream, head, cut_short)
+            }
             Ok(None) => {
                 self.state = State::Open {
                     stream,
@@ -684,7 +693,9 @@ impl Exchange {
     }
 
     /// The final head is in: the response, and whether it redirects.
-    fn respond(&mut self, stream: Stream, head: ResponseHead, withheld: bool) -> Result<()> {
+    /// `cut_short` when the body was not sent whole (the connection cannot
+    /// be used again).
+    fn respond(&mut self, stream: Stream, head: ResponseHead, cut_short: bool) -> Result<()> {
         let config = &self.shared.config;
         self.hop.timings.first_byte = Some(self.started.elapsed());
         if let Some(jar) = &config.cookies {
@@ -709,7 +720,7 @@ impl Exchange {
         }
         timings.remote = stream.remote;
         let (parts, body) = build_parts(
-            withheld,
+            cut_short,
             config,
             &self.request,
             head,
@@ -723,6 +734,7 @@ impl Exchange {
             self.started,
         )?;
         // A withheld body can still go: to a repeat, a redirect's next URL.
+        let withheld = self.hop.body.is_some();
         self.request.give_back(self.hop.body.take());
         let repeat = repeat_without_expectation(&mut self.request, parts.status, withheld);
         let redirect = repeat
@@ -751,6 +763,8 @@ impl Exchange {
     /// A failure on the connection before the response: retried once on a
     /// new connection when that is safe, otherwise the exchange's error.
     fn fail(&mut self, error: Error) -> Result<()> {
+        // No answer came after a failed send: the send's error is the cause.
+        let error = self.hop.send_error.take().unwrap_or(error);
         let failure = Failure::before_response(error, &self.hop.reader);
         self.request.give_back(self.hop.body.take());
         if !should_retry(&failure, self.hop.reused, self.hop.retried, &self.request) {

@@ -8,7 +8,7 @@ use crate::http::client::conn::ResponseReader;
 use crate::http::client::pool::PoolKey;
 use crate::http::client::request_head::Framing;
 use crate::http::client::{Config, Route, Timings};
-use crate::http::Result;
+use crate::http::{Error, Result};
 
 /// One attempt at one URL of the redirect chain, on one connection.
 pub(super) struct Hop {
@@ -29,6 +29,9 @@ pub(super) struct Hop {
     /// Where a streamed body's pieces are read into, and how much was sent.
     pub(super) buf: Vec<u8>,
     pub(super) sent: u64,
+    /// Why sending the body failed, while a response that may have come
+    /// before is read.
+    pub(super) send_error: Option<Error>,
 }
 
 impl Hop {
@@ -49,6 +52,7 @@ impl Hop {
             body: None,
             buf: Vec::new(),
             sent: 0,
+            send_error: None,
         })
     }
 }

@@ -54,6 +54,13 @@ pub(super) fn should_retry(
     failure.retryable && reused && !retried && idempotent(&request.method) && request.replayable()
 }
 
+/// True when a response may be waiting after sending the body failed with
+/// `error`: the connection broke (the server may have answered and
+/// closed), rather than a timeout or a cancel.
+pub(super) fn answer_may_wait(error: &Error) -> bool {
+    matches!(error, Error::Transport(t) if !t.is_cancelled())
+}
+
 /// True when a final response that came instead of `100 Continue` asks
 /// for the request again without the expectation: a `417 Expectation
 /// Failed` does (RFC 9110 §10.1.1), once. The expectation is dropped then.

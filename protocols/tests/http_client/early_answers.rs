@@ -1,6 +1,9 @@
-//! `Expect: 100-continue` with a streamed body: a body that waited and was
-//! never read goes to a repeat after a 417, to a redirect's next URL, and
-//! to a retry after a reused connection closed, all of it each time.
+//! Answers that come before the body was sent whole. With `Expect:
+//! 100-continue` and a streamed body: a body that waited and was never
+//! read goes to a repeat after a 417, to a redirect's next URL, and to a
+//! retry after a reused connection closed, all of it each time. Without
+//! it: a server that answers and closes while the body comes is heard,
+//! not reported as a broken connection.
 
 use super::*;
 
@@ -8,6 +11,8 @@ both_modes!(
     a_417_repeats_the_request_without_the_expectation,
     a_redirect_before_100_continue_takes_the_streamed_body_along,
     a_reused_connection_closed_before_100_continue_is_retried_with_the_body,
+    an_answer_sent_before_the_connection_closed_mid_body_is_the_response,
+    a_connection_closed_mid_body_without_an_answer_is_the_send_error,
 );
 
 fn streamed_put(url: String, data: &[u8]) -> Req {
@@ -111,4 +116,47 @@ fn a_reused_connection_closed_before_100_continue_is_retried_with_the_body(mode:
     assert_eq!(got.text(), "320000 retried!");
     assert_eq!(server.accepts(), 2);
     assert_eq!(server.recorded().len(), 3);
+}
+
+/// Reads a request head and a little of its body, answers 413 and closes
+/// with the rest unread (so the kernel resets the connection).
+fn refuses_mid_body(answer: bool) -> Server {
+    Server::start(move |mut conn: Conn, ctx: &Ctx| {
+        if let Some(request) = conn.read_head() {
+            ctx.record(&request);
+            let mut some = [0u8; 4096];
+            let _ = std::io::Read::read_exact(&mut conn.stream, &mut some);
+            if answer {
+                conn.write(&response(413, &[("Connection", "close")], b"too big"));
+            }
+            conn.close();
+        }
+    })
+}
+
+fn an_answer_sent_before_the_connection_closed_mid_body_is_the_response(mode: Mode) {
+    let server = refuses_mid_body(true);
+    let client = TestClient::bounded(mode);
+    let big = vec![b'x'; 32 << 20];
+    let got = client.send(Req::post(server.url("/bytes"), &big)).unwrap();
+    assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(got.text(), "too big");
+    let streamed = Req::new(Method::PUT, server.url("/stream")).body(ReqBody::Stream(big));
+    let got = client.send(streamed).unwrap();
+    assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(got.text(), "too big");
+    assert_eq!(client.idle(), 0);
+}
+
+fn a_connection_closed_mid_body_without_an_answer_is_the_send_error(mode: Mode) {
+    let server = refuses_mid_body(false);
+    let client = TestClient::bounded(mode);
+    let big = vec![b'x'; 32 << 20];
+    match client.send(Req::post(server.url("/bytes"), &big)) {
+        Err(Error::Transport(e)) => assert!(!e.is_timeout(), "{e}"),
+        other => panic!(
+            "expected the send's transport error, got {:?}",
+            other.map(|g| g.status)
+        ),
+    }
 }
