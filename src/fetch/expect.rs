@@ -68,13 +68,10 @@ pub fn wanted(upload: Upload, lines: &[HeaderLine]) -> bool {
     }
 }
 
-/// The upload of a multipart form (`-F`): its length, when its parts can
+/// The upload of a multipart form (`-F`): its length, when its files can
 /// be measured now.
 pub fn form_upload(form: &Multipart) -> Upload {
-    match form.clone().into_parts().map(|(body, _)| body.len()) {
-        Ok(Some(length)) => Upload::Known(length),
-        _ => Upload::Unknown,
-    }
+    form.content_length().map_or(Upload::Unknown, Upload::Known)
 }
 
 /// `request` with curl's `Expect: 100-continue` rule applied.

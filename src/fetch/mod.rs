@@ -570,7 +570,7 @@ fn transfer_one(
     }
     let mut request;
     let mut upload = expect::Upload::None;
-    let stdin_before = session.stdin_upload.bytes_read();
+    let stdin_before = session.stdin_upload.mark();
     if uploads_stdin(args) {
         upload = expect::Upload::Unknown;
         let stdin = stdin::reader_for(&session.stdin_upload, url)?;
@@ -661,7 +661,7 @@ fn transfer_one(
     session.heads.take();
     let sent = request.send();
     if uploads_stdin(args) {
-        transfer.size_upload = session.stdin_upload.bytes_read() - stdin_before;
+        transfer.size_upload = session.stdin_upload.bytes_since(stdin_before);
     }
     // Standard input cannot be sent again: no retry once it was read.
     let may_retry = may_retry && !(uploads_stdin(args) && session.stdin_upload.spent());
@@ -684,7 +684,7 @@ fn transfer_one(
         }
         sink.write(&heads)?;
     }
-    if uploads_stdin(args) && session.stdin_upload.bytes_read() > stdin_before {
+    if uploads_stdin(args) && session.stdin_upload.read_since(stdin_before) {
         stdin::unfollowed_redirect(args.location, &response)?;
     }
     if let Some(status) =

@@ -30,7 +30,16 @@ pub struct StreamedStdin(Arc<Shared>);
 #[derive(Default)]
 struct Shared {
     read: AtomicU64,
+    /// Read calls made, the one that found the end included.
+    calls: AtomicU64,
     held: AtomicBool,
+}
+
+/// Where standard input stood before a request.
+#[derive(Clone, Copy)]
+pub struct Mark {
+    read: u64,
+    calls: u64,
 }
 
 /// Why standard input cannot be uploaded again.
@@ -60,6 +69,24 @@ impl StreamedStdin {
     /// How many bytes requests have read so far.
     pub fn bytes_read(&self) -> u64 {
         self.0.read.load(Ordering::SeqCst)
+    }
+
+    /// Where it stands now, for [`Self::bytes_since`] and [`Self::read_since`].
+    pub fn mark(&self) -> Mark {
+        Mark {
+            read: self.bytes_read(),
+            calls: self.0.calls.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The bytes read since `mark`.
+    pub fn bytes_since(&self, mark: Mark) -> u64 {
+        self.bytes_read() - mark.read
+    }
+
+    /// True when a request read from it since `mark`, if only its end.
+    pub fn read_since(&self, mark: Mark) -> bool {
+        self.0.calls.load(Ordering::SeqCst) > mark.calls
     }
 
     /// True once a request has read from it: a retry could not send it again.
@@ -109,6 +136,7 @@ struct Counting(Arc<Shared>);
 
 impl Read for Counting {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.calls.fetch_add(1, Ordering::SeqCst);
         let n = io::stdin().lock().read(buf)?;
         self.0.read.fetch_add(n as u64, Ordering::SeqCst);
         Ok(n)

@@ -309,7 +309,10 @@ impl FetchRequest {
     /// unless a method is set, sent chunked, like `curl -T -`; FTP `STOR`;
     /// a local file). The reader is read once: an HTTP redirect that
     /// would send the body again is not followed (the redirect is the
-    /// response), and a broken connection is not retried. An asynchronous
+    /// response), and a connection that breaks once the body went out is
+    /// not retried. With [`expect_continue`](Self::expect_continue), a
+    /// redirect or a broken connection before `100 Continue` still takes
+    /// it along, unread. An asynchronous
     /// send reads it on netstack's blocking pool, which has
     /// `sockets::MAX_BLOCKING_THREADS` threads shared
     /// with name lookups and file I/O: a reader that waits long for its

@@ -19,7 +19,8 @@ use bytes::Bytes;
 ///   given ([`Body::from_reader_with_length`]). A sync reader is for
 ///   [`Client`](super::Client), an async reader for
 ///   [`AsyncClient`](super::AsyncClient). A redirect that would send it
-///   again is not followed: the redirect is the response.
+///   again is not followed: the redirect is the response. One that came
+///   before it was read (it waited for `100 Continue`) takes it along.
 ///
 /// ```
 /// use netstack::protocols::http::client::Body;

@@ -90,8 +90,9 @@ pub(crate) enum Step<'a> {
         buf: &'a mut [u8],
     },
     /// The final response. When `redirect` is true, the exchange goes on
-    /// to the next URL: drain and drop the response, answer
-    /// [`Outcome::Discarded`]; otherwise the exchange is over.
+    /// to the next URL (or the same one again, after a 417 to `Expect`):
+    /// drain and drop the response, answer [`Outcome::Discarded`];
+    /// otherwise the exchange is over.
     Response {
         parts: Parts,
         body: BodyState,

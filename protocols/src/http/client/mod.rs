@@ -23,8 +23,11 @@
 //!  Write head ─► [Read until 100 Continue] ─► [ReadBody ─► Write]… ─► Read head
 //!   ├─► Response { redirect: false }: the driver returns it
 //!   └─► Response { redirect: true }: the driver drains it, answers Discarded ─► hop
+//!   └─► a 417 to Expect before the body went ─► hop, once, without Expect
 //!  a failure on a reused connection before any response byte ─► hop, once, on a
 //!  new connection (idempotent and replayable requests only)
+//!  a body write that fails as the server closes ─► Read head: its answer, if
+//!  it sent one before closing, else the write's error
 //! ```
 //!
 //! The response's body is read by the same two modes from there on

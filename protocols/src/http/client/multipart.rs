@@ -179,31 +179,25 @@ impl Multipart {
         let content_type =
             HeaderValue::from_str(&format!("multipart/form-data; boundary={}", self.boundary))
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let length = self.content_length()?;
         let mut pieces = Vec::new();
-        let mut length = 0u64;
         let mut in_memory = true;
         for (name, part) in &self.parts {
             let head = format!("--{}\r\n{}", self.boundary, part.head(name));
-            length += head.len() as u64 + 2;
             pieces.push(Piece::Bytes(Bytes::from(head)));
             match &part.source {
-                Source::Bytes(bytes) => {
-                    length += bytes.len() as u64;
-                    pieces.push(Piece::Bytes(bytes.clone()));
-                }
+                Source::Bytes(bytes) => pieces.push(Piece::Bytes(bytes.clone())),
                 Source::File(path) => {
-                    length += std::fs::metadata(path)
-                        .map_err(|e| with_path(e, path))?
-                        .len();
                     in_memory = false;
                     pieces.push(Piece::File(path.clone()));
                 }
             }
             pieces.push(Piece::Bytes(Bytes::from_static(b"\r\n")));
         }
-        let end = format!("--{}--\r\n", self.boundary);
-        length += end.len() as u64;
-        pieces.push(Piece::Bytes(Bytes::from(end)));
+        pieces.push(Piece::Bytes(Bytes::from(format!(
+            "--{}--\r\n",
+            self.boundary
+        ))));
         let reader = PartsReader {
             pieces: pieces.into_iter(),
             current: None,
@@ -217,6 +211,23 @@ impl Multipart {
             Body::from_local_reader(reader, length)
         };
         Ok((body, content_type))
+    }
+
+    /// The length of the body [`into_parts`](Self::into_parts) makes,
+    /// with the files' sizes now; no file is read (a boundary drawn again
+    /// has the same length).
+    pub fn content_length(&self) -> io::Result<u64> {
+        let mut length = format!("--{}--\r\n", self.boundary).len() as u64;
+        for (name, part) in &self.parts {
+            length += format!("--{}\r\n{}\r\n", self.boundary, part.head(name)).len() as u64;
+            length += match &part.source {
+                Source::Bytes(bytes) => bytes.len() as u64,
+                Source::File(path) => std::fs::metadata(path)
+                    .map_err(|e| with_path(e, path))?
+                    .len(),
+            };
+        }
+        Ok(length)
     }
 
     fn boundary_occurs(&self) -> io::Result<bool> {

@@ -55,10 +55,24 @@ pub(super) fn should_retry(
 }
 
 /// True when a response may be waiting after sending the body failed with
-/// `error`: the connection broke (the server may have answered and
-/// closed), rather than a timeout or a cancel.
+/// `error`: the peer reset or closed the connection (it may have answered
+/// first), so a read ends at once, with the answer or without.
 pub(super) fn answer_may_wait(error: &Error) -> bool {
-    matches!(error, Error::Transport(t) if !t.is_cancelled())
+    use sockets::SocketError as S;
+    let Error::Transport(t) = error else {
+        return false;
+    };
+    let kind = match t {
+        transport::Error::Tls(TlsError::Io(e)) => match e.get_ref() {
+            Some(inner) => inner.downcast_ref::<sockets::Error>().map(|e| e.kind()),
+            None => Some(sockets::Error::from_io(e, "write").kind()),
+        },
+        t => t.socket_error(),
+    };
+    matches!(
+        kind,
+        Some(S::ConnectionReset | S::ConnectionAborted | S::Shutdown)
+    )
 }
 
 /// True when a final response that came instead of `100 Continue` asks
@@ -154,7 +168,7 @@ pub(super) fn check_alpn(protocol: Option<&[u8]>) -> Result<()> {
 /// Builds the response for a final head: body framing, content decoding, pooling.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn build_parts(
-    withheld: bool,
+    cut_short: bool,
     config: &Config,
     request: &Prepared,
     head: ResponseHead,
@@ -179,7 +193,7 @@ pub(super) fn build_parts(
     }
     let content = if decoder.is_done() { None } else { content };
     let pipeline = BodyPipeline::new(reader, decoder, content, config.max_decompressed_size);
-    let reusable = keep && !withheld && !request_closes(&request.headers);
+    let reusable = keep && !cut_short && !request_closes(&request.headers);
     let upgraded = head.status == StatusCode::SWITCHING_PROTOCOLS;
     let body = BodyState::new(
         stream,

@@ -131,3 +131,18 @@ fn in_memory_forms_are_replayable_and_forms_with_files_are_not() {
     let (body, _) = Multipart::new().file("f", &path).into_parts().unwrap();
     assert!(!body.is_replayable());
 }
+
+#[test]
+fn the_content_length_is_the_length_of_the_body_made() {
+    let dir = testkit::TempDir::new("multipart-length");
+    let path = file_with(&dir, "f.txt", &[b'z'; 70_000]);
+    let form = Multipart::new()
+        .text("a", "1")
+        .part("b", Part::bytes("two").file_name("b.bin"))
+        .file("f", &path);
+    let announced = form.content_length().unwrap();
+    let (body, _) = form.into_parts().unwrap();
+    assert_eq!(body.len(), Some(announced));
+    let (body, _) = Multipart::new().into_parts().unwrap();
+    assert_eq!(body.len(), Some(Multipart::new().content_length().unwrap()));
+}
