@@ -2,8 +2,9 @@
 //! 100-continue` and a streamed body: a body that waited and was never
 //! read goes to a repeat after a 417, to a redirect's next URL, and to a
 //! retry after a reused connection closed, all of it each time. Without
-//! it: a server that answers and closes while the body comes is heard,
-//! not reported as a broken connection.
+//! it: a server that answers while the body comes is heard: a refusal
+//! ends the sending (closed connection or not), a 2xx waits for the body's
+//! end, a late `100 Continue` is passed over.
 
 use super::*;
 
@@ -13,6 +14,9 @@ both_modes!(
     a_reused_connection_closed_before_100_continue_is_retried_with_the_body,
     an_answer_sent_before_the_connection_closed_mid_body_is_the_response,
     a_connection_closed_mid_body_without_an_answer_is_the_send_error,
+    an_early_refusal_on_an_open_connection_stops_the_sending,
+    an_early_2xx_is_the_response_once_the_body_is_sent,
+    a_late_100_continue_mid_body_is_passed_over,
 );
 
 fn streamed_put(url: String, data: &[u8]) -> Req {
@@ -159,4 +163,83 @@ fn a_connection_closed_mid_body_without_an_answer_is_the_send_error(mode: Mode) 
             other.map(|g| g.status)
         ),
     }
+}
+
+/// 32 MiB: more than the socket buffers hold, so a server that stops
+/// reading stops the client's writes.
+fn big() -> Vec<u8> {
+    vec![b'x'; 32 << 20]
+}
+
+fn an_early_refusal_on_an_open_connection_stops_the_sending(mode: Mode) {
+    // The server answers, throws away 8 MiB of the body as it comes (as
+    // nginx does), then neither reads nor closes: a client that did not
+    // look for the answer would wait out its write timeout.
+    let server = Server::start(|mut conn: Conn, ctx: &Ctx| {
+        if let Some(request) = conn.read_head() {
+            ctx.record(&request);
+            conn.write(&response(413, &[], b"too big"));
+            let mut some = std::io::Read::take(&mut conn.stream, 8 << 20);
+            let _ = std::io::copy(&mut some, &mut std::io::sink());
+            std::thread::sleep(Duration::from_secs(30));
+        }
+    });
+    let client = TestClient::bounded(mode);
+    let got = client
+        .send(Req::post(server.url("/bytes"), &big()))
+        .unwrap();
+    assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(got.text(), "too big");
+    let streamed = Req::new(Method::PUT, server.url("/stream")).body(ReqBody::Stream(big()));
+    let got = client.send(streamed).unwrap();
+    assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(client.idle(), 0);
+}
+
+fn an_early_2xx_is_the_response_once_the_body_is_sent(mode: Mode) {
+    let server = Server::start(|mut conn: Conn, ctx: &Ctx| {
+        while let Some(mut request) = conn.read_head() {
+            conn.write(&ok("early"));
+            conn.read_body(&mut request).unwrap();
+            ctx.record(&request);
+        }
+    });
+    let client = TestClient::bounded(mode);
+    for req in [
+        Req::post(server.url("/bytes"), &big()),
+        Req::new(Method::PUT, server.url("/stream")).body(ReqBody::Stream(big())),
+    ] {
+        let got = client.send(req).unwrap();
+        assert_eq!(got.status, StatusCode::OK);
+        assert_eq!(got.text(), "early");
+    }
+    // The server records a body once it has read it all, and reads the
+    // next head after that: a third request waits for both records.
+    assert_eq!(client.get(&server.url("/after")).unwrap().text(), "early");
+    let recorded = server.recorded();
+    assert!(recorded.len() >= 2);
+    assert!(recorded[..2].iter().all(|r| r.body.len() == 32 << 20));
+    // The body went whole, so the connection was kept.
+    assert_eq!(server.accepts(), 1);
+}
+
+fn a_late_100_continue_mid_body_is_passed_over(mode: Mode) {
+    let server = Server::start(|mut conn: Conn, ctx: &Ctx| {
+        if let Some(request) = conn.read_head() {
+            // Past the client's wait: it is sending when this comes.
+            std::thread::sleep(Duration::from_millis(300));
+            conn.write(b"HTTP/1.1 100 Continue\r\n\r\n");
+            take_body(&mut conn, request);
+            ctx.record(&support::Request::default());
+        }
+    });
+    let client = TestClient::new(
+        mode,
+        bounded().expect_continue_timeout(Duration::from_millis(50)),
+    );
+    let mut req = Req::new(Method::PUT, server.url("/late")).body(ReqBody::Stream(big()));
+    req.expect = true;
+    let got = client.send(req).unwrap();
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.text(), format!("{} xxxxxxxx", 32 << 20));
 }

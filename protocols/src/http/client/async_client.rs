@@ -154,6 +154,7 @@ impl AsyncClient {
                     phase,
                 } => Outcome::Read(stream.read_async(buf, t, per_call, phase).await),
                 Step::ReadBody { reader, buf } => Outcome::BodyRead(reader.read_async(buf).await),
+                Step::Peek(stream) => Outcome::Peeked(stream.has_input()),
                 Step::Response {
                     parts,
                     body,

@@ -22,30 +22,28 @@ use http::StatusCode;
 use transport::tls::{TlsError, TlsStream};
 use transport::{ConnectOptions, NetworkStream, Resolver, StaticResolver, TcpClient};
 
-use crate::http::client::body::{BodyKind, BodyReader};
+use crate::http::client::body::BodyReader;
 use crate::http::client::conn::{Limit, ResponseReader, Timeouts};
 use crate::http::client::redirect;
 use crate::http::client::request::Prepared;
-use crate::http::client::request_head::{connect_head, open_exchange, Framing, Opening};
+use crate::http::client::request_head::{connect_head, open_exchange, Opening};
 use crate::http::client::response::{BodyState, Parts};
 use crate::http::client::stream::{ClosingTls, Io, Stream};
 use crate::http::client::trace::head_of;
 use crate::http::client::{url_host, Route, Shared, TraceEvent};
-use crate::http::{encode_chunk, Error, Phase, ResponseHead, Result};
+use crate::http::{Error, Phase, ResponseHead, Result};
 
 mod hop;
 mod rules;
+mod upload;
 
 use hop::Hop;
+use upload::Sending;
 
 use rules::{
-    answer_may_wait, body_reader_error, build_parts, check_alpn, check_tunnel, connect_target,
-    handshake_error, length_mismatch, next_head, repeat_without_expectation, should_retry,
-    timeouts, tunnel_target, Failure,
+    answer_may_wait, build_parts, check_alpn, check_tunnel, connect_target, handshake_error,
+    next_head, repeat_without_expectation, should_retry, timeouts, tunnel_target, Failure,
 };
-
-/// How much of a streamed request body is read at a time.
-const BODY_PIECE: usize = 16 * 1024;
 
 /// What the driver is to do next.
 #[expect(
@@ -84,6 +82,9 @@ pub(crate) enum Step<'a> {
         per_call: Option<Duration>,
         phase: Phase,
     },
+    /// Whether bytes from the peer wait to be read, without waiting;
+    /// answer [`Outcome::Peeked`].
+    Peek(&'a Stream),
     /// Read the next piece of the request body; answer [`Outcome::BodyRead`].
     ReadBody {
         reader: &'a mut BodyReader,
@@ -108,6 +109,7 @@ pub(crate) enum Outcome {
     Wrote(Result<()>),
     Read(Result<usize>),
     BodyRead(io::Result<usize>),
+    Peeked(bool),
     Discarded,
 }
 
@@ -166,6 +168,8 @@ enum Stage {
     ReadTunnel { target: String },
     AwaitContinue { until: Instant, per_call: Duration },
     ReadBody { reader: BodyReader },
+    Peek { sending: Sending },
+    ReadEarly { sending: Sending, wait: Duration },
     ReadHead,
 }
 
@@ -180,9 +184,17 @@ enum Out {
 }
 
 enum AfterWrite {
-    Tunnel { target: String },
+    Tunnel {
+        target: String,
+    },
     Head,
-    Piece { reader: BodyReader },
+    Piece {
+        reader: BodyReader,
+    },
+    /// A piece of a body held in memory; `rest` is still to send.
+    Rest {
+        rest: Bytes,
+    },
     Body,
 }
 
@@ -280,6 +292,14 @@ impl Exchange {
                 Stage::ReadBody { reader } => Step::ReadBody {
                     reader,
                     buf: &mut hop.buf,
+                },
+                Stage::Peek { .. } => Step::Peek(stream),
+                Stage::ReadEarly { wait, .. } => Step::Read {
+                    stream,
+                    buf: hop.reader.read_space(),
+                    t,
+                    per_call: Some(*wait),
+                    phase: Phase::ExpectContinue,
                 },
             },
             State::Respond { .. } | State::Handed => {
@@ -510,7 +530,9 @@ impl Exchange {
                         AfterWrite::Tunnel { .. } => Err(e),
                         // A server that refuses a body often answers and
                         // closes while it comes: read that answer first.
-                        AfterWrite::Piece { .. } | AfterWrite::Body if answer_may_wait(&e) => {
+                        AfterWrite::Piece { .. } | AfterWrite::Rest { .. } | AfterWrite::Body
+                            if answer_may_wait(&e) =>
+                        {
                             self.hop.send_error = Some(e);
                             self.read_head(stream)
                         }
@@ -526,12 +548,9 @@ impl Exchange {
                     }
                     AfterWrite::Head => self.send_body(stream),
                     AfterWrite::Piece { reader } => {
-                        self.state = State::Open {
-                            stream,
-                            stage: Stage::ReadBody { reader },
-                        };
-                        Ok(())
+                        self.piece_sent(stream, Sending::Reader(reader))
                     }
+                    AfterWrite::Rest { rest } => self.piece_sent(stream, Sending::Bytes(rest)),
                     AfterWrite::Body => self.read_head(stream),
                 }
             }
@@ -553,6 +572,12 @@ impl Exchange {
             },
             (Stage::ReadBody { reader }, Outcome::BodyRead(result)) => {
                 self.body_read(stream, reader, result)
+            }
+            (Stage::Peek { sending }, Outcome::Peeked(waiting)) => {
+                self.peeked(stream, sending, waiting)
+            }
+            (Stage::ReadEarly { sending, .. }, Outcome::Read(result)) => {
+                self.read_early(stream, sending, result)
             }
             (Stage::ReadHead, Outcome::Read(result)) => match result {
                 Ok(n) => {
@@ -603,80 +628,11 @@ impl Exchange {
         }
     }
 
-    fn send_body(&mut self, stream: Stream) -> Result<()> {
-        let stage = match self.hop.body.take() {
-            None | Some(BodyKind::Empty) => return self.read_head(stream),
-            Some(BodyKind::Bytes(bytes)) => Stage::Write {
-                what: Out::Bytes(bytes),
-                then: AfterWrite::Body,
-            },
-            Some(kind) => match BodyReader::of(kind) {
-                Some(reader) => {
-                    self.hop.buf.resize(BODY_PIECE, 0);
-                    self.hop.sent = 0;
-                    Stage::ReadBody { reader }
-                }
-                None => return self.read_head(stream),
-            },
-        };
-        self.state = State::Open { stream, stage };
-        Ok(())
-    }
-
-    /// A piece of a streamed body (or its end) was read: frame it and write it.
-    fn body_read(
-        &mut self,
-        stream: Stream,
-        reader: BodyReader,
-        result: io::Result<usize>,
-    ) -> Result<()> {
-        let hop = &mut self.hop;
-        let (what, then) = match result {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                self.state = State::Open {
-                    stream,
-                    stage: Stage::ReadBody { reader },
-                };
-                return Ok(());
-            }
-            Err(e) => return self.fail(body_reader_error(e)),
-            Ok(0) => match hop.framing {
-                Framing::Length(length) if hop.sent < length => {
-                    let sent = hop.sent;
-                    return self.fail(length_mismatch(length, sent, "fewer"));
-                }
-                Framing::Chunked => {
-                    hop.out.clear();
-                    hop.out.extend_from_slice(b"0\r\n\r\n");
-                    (Out::Buffer, AfterWrite::Body)
-                }
-                _ => return self.read_head(stream),
-            },
-            Ok(n) => {
-                hop.sent += n as u64;
-                let then = AfterWrite::Piece { reader };
-                match hop.framing {
-                    Framing::Length(length) if hop.sent > length => {
-                        let sent = hop.sent;
-                        return self.fail(length_mismatch(length, sent, "more"));
-                    }
-                    Framing::Chunked => {
-                        hop.out.clear();
-                        encode_chunk(&hop.buf[..n], &mut hop.out);
-                        (Out::Buffer, then)
-                    }
-                    _ => (Out::Piece(n), then),
-                }
-            }
-        };
-        self.state = State::Open {
-            stream,
-            stage: Stage::Write { what, then },
-        };
-        Ok(())
-    }
-
     fn read_head(&mut self, stream: Stream) -> Result<()> {
+        if let Some(head) = self.hop.early.take() {
+            let cut_short = self.hop.send_error.is_some();
+            return self.respond(stream, head, cut_short);
+        }
         match next_head(&mut self.hop.reader, &mut self.hop.informational, false) {
             Err(e) => self.fail(e),
             Ok(Some(head)) => {

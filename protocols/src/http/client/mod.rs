@@ -21,8 +21,10 @@
 //!                             ─► [https: Handshake] ───────────────────────►┤
 //!                                                                           ▼
 //!  Write head ─► [Read until 100 Continue] ─► [ReadBody ─► Write]… ─► Read head
+//!   (every 256 KiB of body: Peek; bytes waiting ─► Read them: a final answer
+//!    of 300 or more is the response now, a 2xx once the body is sent)
 //!   ├─► Response { redirect: false }: the driver returns it
-//!   └─► Response { redirect: true }: the driver drains it, answers Discarded ─► hop
+//!   ├─► Response { redirect: true }: the driver drains it, answers Discarded ─► hop
 //!   └─► a 417 to Expect before the body went ─► hop, once, without Expect
 //!  a failure on a reused connection before any response byte ─► hop, once, on a
 //!  new connection (idempotent and replayable requests only)

@@ -198,6 +198,16 @@ impl Stream {
         result.map_err(|e| classify(e, t, phase, limit))
     }
 
+    /// True when bytes from the peer wait on the socket (`FIONREAD`); it
+    /// never waits, in either mode.
+    pub fn has_input(&self) -> bool {
+        let socket = match &self.io {
+            Io::Plain(s) => s.socket(),
+            Io::Tls(s) => s.get_ref().socket(),
+        };
+        socket.available().is_ok_and(|n| n > 0)
+    }
+
     /// Writes all of `buf` (and flushes TLS records), each write bounded by
     /// the write timeout and the deadline.
     pub fn write_all_timed(&mut self, mut buf: &[u8], t: &Timeouts) -> Result<()> {

@@ -121,6 +121,7 @@ impl Client {
                     phase,
                 } => Outcome::Read(stream.read_with(buf, t, per_call, phase)),
                 Step::ReadBody { reader, buf } => Outcome::BodyRead(reader.read_blocking(buf)),
+                Step::Peek(stream) => Outcome::Peeked(stream.has_input()),
                 Step::Response {
                     parts,
                     body,

@@ -8,7 +8,7 @@ use crate::http::client::conn::ResponseReader;
 use crate::http::client::pool::PoolKey;
 use crate::http::client::request_head::Framing;
 use crate::http::client::{Config, Route, Timings};
-use crate::http::{Error, Result};
+use crate::http::{Error, ResponseHead, Result};
 
 /// One attempt at one URL of the redirect chain, on one connection.
 pub(super) struct Hop {
@@ -29,6 +29,10 @@ pub(super) struct Hop {
     /// Where a streamed body's pieces are read into, and how much was sent.
     pub(super) buf: Vec<u8>,
     pub(super) sent: u64,
+    /// At how many sent bytes of a streamed body to look for an early answer.
+    pub(super) next_peek: u64,
+    /// A 2xx that came before the body was all sent: the response once it is.
+    pub(super) early: Option<ResponseHead>,
     /// Why sending the body failed, while a response that may have come
     /// before is read.
     pub(super) send_error: Option<Error>,
@@ -52,6 +56,8 @@ impl Hop {
             body: None,
             buf: Vec::new(),
             sent: 0,
+            next_peek: 0,
+            early: None,
             send_error: None,
         })
     }
