@@ -127,8 +127,34 @@ fn https_server() -> TlsServer {
             &[("Location", request.header("x-plain").unwrap_or("/"))],
             b"",
         ),
+        "/upload" => ok(&format!(
+            "{} {}",
+            request.body.len(),
+            request.body.iter().filter(|b| **b == b'u').count()
+        )),
         path => ok(&format!("{path} {info}")),
     })
+}
+
+/// A body long enough for the client to look for an early answer many
+/// times, the first time with the server's session tickets unread.
+fn large_uploads_over_tls_look_for_early_answers_and_arrive_whole(mode: Mode) {
+    let server = https_server();
+    let client = TestClient::new(
+        mode,
+        bounded()
+            .tls_config(server.client_config())
+            .resolver(localhost()),
+    );
+    let body = vec![b'u'; 4 << 20];
+    let got = client
+        .send(Req::post(server.url("/upload"), &body))
+        .unwrap();
+    assert_eq!(got.text(), "4194304 4194304");
+    let streamed = Req::new(http::Method::PUT, server.url("/upload"))
+        .body(support::harness::ReqBody::Stream(body));
+    assert_eq!(client.send(streamed).unwrap().text(), "4194304 4194304");
+    assert_eq!(server.accepts(), 1);
 }
 
 fn https_with_a_custom_root_and_alpn(mode: Mode) {
@@ -383,4 +409,5 @@ both_modes!(
     https_to_http_redirects_are_refused_unless_allowed,
     https_through_a_connect_proxy,
     http_through_a_forward_proxy,
+    large_uploads_over_tls_look_for_early_answers_and_arrive_whole,
 );

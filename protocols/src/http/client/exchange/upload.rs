@@ -23,9 +23,10 @@ const BODY_PIECE: usize = 16 * 1024;
 /// how much of a body held in memory one write carries).
 const PEEK_EVERY: u64 = 256 * 1024;
 
-/// The longest wait for the rest of an answer whose first bytes are in
-/// (a TLS record may come in pieces; a session ticket is no answer).
-const EARLY_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
+/// The longest wait of a read after bytes were seen waiting. On plain TCP
+/// the read returns at once; over TLS the bytes may be a session ticket or
+/// part of a record, which rustls keeps while the sending goes on.
+const EARLY_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The body still to send once an early look found nothing final.
 pub(super) enum Sending {
