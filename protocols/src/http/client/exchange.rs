@@ -654,7 +654,11 @@ impl Exchange {
     /// be used again).
     fn respond(&mut self, stream: Stream, head: ResponseHead, cut_short: bool) -> Result<()> {
         let config = &self.shared.config;
-        self.hop.timings.first_byte = Some(self.started.elapsed());
+        let started = self.started;
+        self.hop
+            .timings
+            .first_byte
+            .get_or_insert_with(|| started.elapsed());
         if let Some(jar) = &config.cookies {
             jar.store_response(&self.request.url, &head.headers);
         }

@@ -10,7 +10,8 @@
 //! How a request travels: `send` (or `execute`) makes one exchange, a
 //! state machine that hands its driver one step at a time (resolve,
 //! connect, handshake, write these bytes, read into this buffer, read the
-//! next piece of the request body) and takes back what came of it. Each
+//! next piece of the request body, say whether input waits) and takes back
+//! what came of it. Each
 //! driver is one loop over those steps, blocking or as futures:
 //!
 //! ```text
@@ -22,7 +23,7 @@
 //!                                                                           ▼
 //!  Write head ─► [Read until 100 Continue] ─► [ReadBody ─► Write]… ─► Read head
 //!   (every 256 KiB of body: Peek; bytes waiting ─► Read them: a final answer
-//!    of 300 or more is the response now, a 2xx once the body is sent)
+//!    other than 2xx is the response now, a 2xx once the body is sent)
 //!   ├─► Response { redirect: false }: the driver returns it
 //!   ├─► Response { redirect: true }: the driver drains it, answers Discarded ─► hop
 //!   └─► a 417 to Expect before the body went ─► hop, once, without Expect

@@ -1,9 +1,10 @@
 //! Sending the request body, piece by piece, and hearing a server that
 //! answers before the body is all sent: every [`PEEK_EVERY`] bytes the
-//! exchange asks whether bytes wait on the connection, and reads them if
-//! so. A final answer of 300 or more ends the sending (as curl stops); an
-//! earlier 2xx is kept until the body is sent; a late `100 Continue` is
-//! passed over.
+//! exchange asks whether bytes wait on the connection, and reads them
+//! while they come. A final answer other than 2xx ends the sending (curl
+//! stops at 300 or more; a 101 switched protocols); a 2xx is kept until
+//! the body is sent, or lost if a write then times out; a late
+//! `100 Continue` is passed over.
 
 use std::io;
 
@@ -89,7 +90,7 @@ impl Exchange {
     /// What the look found: read the waiting bytes, or go on sending.
     pub(super) fn peeked(&mut self, stream: Stream, sending: Sending, waiting: bool) -> Result<()> {
         if !waiting {
-            return self.heard(stream, sending);
+            return self.heard(stream, sending, false);
         }
         let wait = self.t.read.map_or(EARLY_WAIT, |r| r.min(EARLY_WAIT));
         self.set_stage(stream, Stage::ReadEarly { sending, wait });
@@ -106,7 +107,7 @@ impl Exchange {
         match result {
             Ok(n) => {
                 self.hop.reader.filled(n);
-                self.heard(stream, sending)
+                self.heard(stream, sending, n > 0)
             }
             Err(Error::Timeout {
                 phase: Phase::ExpectContinue,
@@ -116,19 +117,20 @@ impl Exchange {
         }
     }
 
-    /// Acts on what of an answer is buffered: a final one of 300 or more
-    /// is the response now, a 2xx waits for the body's end.
-    fn heard(&mut self, stream: Stream, sending: Sending) -> Result<()> {
-        if self.hop.early.is_some() {
-            return self.go_on(stream, sending);
-        }
+    /// Acts on what of an answer is buffered: a 2xx waits for the body's
+    /// end, any other final answer is the response now. A head still
+    /// incomplete after a read that `got` bytes is read on (the rest may
+    /// be in rustls already, where no look at the socket sees it).
+    fn heard(&mut self, stream: Stream, sending: Sending, got: bool) -> Result<()> {
         match next_head(&mut self.hop.reader, &mut self.hop.informational, false) {
             Err(e) => self.fail(e),
-            Ok(Some(head)) if head.status.as_u16() >= 300 => self.respond(stream, head, true),
-            Ok(Some(head)) => {
+            Ok(Some(head)) if head.status.is_success() => {
+                self.hop.timings.first_byte = Some(self.started.elapsed());
                 self.hop.early = Some(head);
                 self.go_on(stream, sending)
             }
+            Ok(Some(head)) => self.respond(stream, head, true),
+            Ok(None) if got => self.peeked(stream, sending, true),
             Ok(None) => self.go_on(stream, sending),
         }
     }
