@@ -690,3 +690,77 @@ fn an_async_file_fetch_leaves_its_executor_free() {
     assert_eq!(fetched.unwrap(), "written by a task");
     drop(rescue);
 }
+
+/// A reader that waits for its data (as a pipe does) until the test
+/// lets it go, then gives `data` once.
+struct Gate {
+    open: std::sync::mpsc::Receiver<()>,
+    data: Option<&'static [u8]>,
+}
+
+impl std::io::Read for Gate {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(data) = self.data.take() else {
+            return Ok(0);
+        };
+        // Bounded, so a broken build fails rather than hangs.
+        self.open
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "never let go"))?;
+        buf[..data.len()].copy_from_slice(data);
+        Ok(data.len())
+    }
+}
+
+/// More async uploads from waiting readers than the blocking pool has
+/// threads, over HTTP and to `file:` URLs: a fetch that needs the pool (a
+/// local file read) still goes through while they all wait.
+#[test]
+fn async_uploads_from_waiting_readers_leave_the_blocking_pool_free() {
+    let server = Server::respond(|request, _| (ok(&request.body.len().to_string()), false));
+    let dir = TempDir::new("fetch-waiting-readers");
+    std::fs::write(dir.path().join("read.txt"), "read while they wait").unwrap();
+    let read_url = url::Url::from_file_path(dir.path().join("read.txt")).unwrap();
+    let fetcher = fetcher();
+    let mut gates = Vec::new();
+    let uploads: Vec<_> = (0..sockets::MAX_BLOCKING_THREADS + 1)
+        .map(|i| {
+            let (open, wait) = std::sync::mpsc::channel();
+            gates.push(open);
+            let target = match i % 2 {
+                0 => server.url(&format!("/up/{i}")),
+                _ => url::Url::from_file_path(dir.path().join(format!("up-{i}")))
+                    .unwrap()
+                    .to_string(),
+            };
+            let gate = Gate {
+                open: wait,
+                data: Some(b"uploaded"),
+            };
+            fetcher.request(&target).upload_reader(gate).send_async()
+        })
+        .collect();
+    let (uploaded, read) = sockets::block_on(async {
+        futures::join!(futures::future::join_all(uploads), async {
+            // Every upload is waiting on its reader by now.
+            sockets::sleep(Duration::from_millis(200)).await;
+            let read = fetcher.download_string_async(read_url.as_str()).await;
+            for gate in &gates {
+                let _ = gate.send(());
+            }
+            read
+        })
+    });
+    assert_eq!(read.unwrap(), "read while they wait");
+    for (i, response) in uploaded.into_iter().enumerate() {
+        let response = response.unwrap_or_else(|e| panic!("upload {i}: {e}"));
+        if i % 2 == 0 {
+            let body = sockets::block_on(response.text()).unwrap();
+            assert_eq!(body, "8");
+        }
+    }
+    for i in (1..=sockets::MAX_BLOCKING_THREADS).step_by(2) {
+        let written = std::fs::read(dir.path().join(format!("up-{i}"))).unwrap();
+        assert_eq!(written, b"uploaded");
+    }
+}

@@ -12,7 +12,7 @@ use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 use crate::fetch::error::{Error, Result};
 use crate::fetch::request::{form_refused, FetchParts, UploadBody};
 use crate::fetch::response::{AsyncFetchResponse, FetchResponse};
-use crate::fetch::{blocking_reader, open_upload, FtpSettings};
+use crate::fetch::{blocking_reader, open_upload, waiting_reader, FtpSettings};
 use crate::ftp::{self, AsyncFtpClient, FtpClient, FtpOptions, FtpUrl};
 
 /// A refused `STOR` is an upload failure, not a missing file.
@@ -162,7 +162,7 @@ pub(crate) async fn fetch_async(
                 client.stor(&url.path, &mut file).await
             }
             UploadBody::Reader(reader) => {
-                let mut reader = blocking_reader(reader.take()?);
+                let mut reader = waiting_reader(reader.take()?);
                 client.stor(&url.path, &mut reader).await
             }
         }

@@ -46,6 +46,7 @@ mod ftp;
 mod pooled;
 mod request;
 mod response;
+mod worker;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -217,7 +218,7 @@ macro_rules! http_request {
         Body::from_reader($reader)
     };
     (@reader $reader:expr, async) => {
-        Body::from_async_reader(blocking_reader($reader))
+        Body::from_async_reader(waiting_reader($reader))
     };
 }
 
@@ -301,7 +302,14 @@ impl Fetcher {
             Route::Http => self.http_async(parts).await,
             Route::Ftp => ftp::fetch_async(&self.inner.ftp, parts).await,
             // Opening, listing, writing and reading a local file can only
-            // block: all of it runs on netstack's blocking pool.
+            // block: all of it runs on netstack's blocking pool, but for
+            // an upload from a reader, which may wait long: its own thread.
+            Route::File if matches!(parts.body, Some(UploadBody::Reader(_))) => {
+                worker::Worker::default()
+                    .run(move || file::open(parts))
+                    .await
+                    .map(FetchResponse::into_async_pooled)
+            }
             Route::File => sockets::spawn_blocking(move || file::open(parts))
                 .await
                 .map(FetchResponse::into_async_pooled),
@@ -383,12 +391,20 @@ pub(crate) fn open_upload(path: &Path) -> Result<(std::fs::File, u64)> {
     Ok((file, len))
 }
 
-/// A blocking reader (a local file, a reader to upload) for async code:
+/// A blocking reader that never waits long (a local file) for async code:
 /// its reads run on netstack's blocking pool.
 pub(crate) fn blocking_reader(
     reader: Box<dyn std::io::Read + Send>,
 ) -> impl futures_io::AsyncRead + Send + Unpin + 'static {
     pooled::PooledReader::new(reader)
+}
+
+/// A reader to upload, which may wait long for its data (a pipe), for
+/// async code: its reads run on a thread of its own.
+pub(crate) fn waiting_reader(
+    reader: Box<dyn std::io::Read + Send>,
+) -> impl futures_io::AsyncRead + Send + Unpin + 'static {
+    pooled::PooledReader::on_own_thread(reader)
 }
 
 fn data_response(parts: FetchParts) -> Result<FetchResponse> {

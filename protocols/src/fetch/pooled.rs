@@ -1,6 +1,7 @@
-//! A blocking reader (a local file) read by an asynchronous fetch: its
-//! reads run on netstack's blocking pool, so the executor's thread never
-//! waits on the disk.
+//! A blocking reader read by an asynchronous fetch, so the executor's
+//! thread never waits on it: a local file on netstack's blocking pool, a
+//! reader to upload (which may wait long for its data) on a thread of its
+//! own.
 
 use std::future::Future;
 use std::io::{self, Read};
@@ -8,33 +9,49 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
-use sockets::{spawn_blocking, BlockingTask};
+use sockets::spawn_blocking;
 
-/// How much one read on the pool asks for.
+use crate::fetch::worker::Worker;
+
+/// How much one read asks for.
 const CHUNK: usize = 64 * 1024;
 
 type Reader = Box<dyn Read + Send>;
 
-/// A blocking reader read on the pool, a chunk at a time.
+/// A blocking reader read on the pool or its own thread, a chunk at a time.
 pub(crate) struct PooledReader {
     state: State,
+    /// The reader's own thread; `None` reads on the pool.
+    worker: Option<Worker>,
     /// What the last read brought and the caller has not taken yet.
     ready: Vec<u8>,
     taken: usize,
 }
 
+type Reading = Pin<Box<dyn Future<Output = (Reader, io::Result<Vec<u8>>)> + Send>>;
+
 enum State {
     Idle(Reader),
-    Reading(BlockingTask<(Reader, io::Result<Vec<u8>>)>),
+    Reading(Reading),
     Ended,
 }
 
 impl PooledReader {
+    /// Read on the blocking pool: for a reader that never waits long.
     pub(crate) fn new(reader: Reader) -> PooledReader {
         PooledReader {
             state: State::Idle(reader),
+            worker: None,
             ready: Vec::new(),
             taken: 0,
+        }
+    }
+
+    /// Read on a thread of its own: for a reader that may wait.
+    pub(crate) fn on_own_thread(reader: Reader) -> PooledReader {
+        PooledReader {
+            worker: Some(Worker::default()),
+            ..PooledReader::new(reader)
         }
     }
 }
@@ -56,16 +73,20 @@ impl AsyncRead for PooledReader {
             match std::mem::replace(&mut this.state, State::Ended) {
                 State::Ended => return Poll::Ready(Ok(0)),
                 State::Idle(mut reader) => {
-                    this.state = State::Reading(spawn_blocking(move || {
+                    let job = move || {
                         let mut chunk = vec![0u8; CHUNK];
                         let result = reader.read(&mut chunk).map(|n| {
                             chunk.truncate(n);
                             chunk
                         });
                         (reader, result)
-                    }));
+                    };
+                    this.state = State::Reading(match &mut this.worker {
+                        Some(worker) => Box::pin(worker.run(job)),
+                        None => Box::pin(spawn_blocking(job)),
+                    });
                 }
-                State::Reading(mut task) => match Pin::new(&mut task).poll(cx) {
+                State::Reading(mut task) => match task.as_mut().poll(cx) {
                     Poll::Pending => {
                         this.state = State::Reading(task);
                         return Poll::Pending;

@@ -312,11 +312,10 @@ impl FetchRequest {
     /// response), and a connection that breaks once the body went out is
     /// not retried. With [`expect_continue`](Self::expect_continue), a
     /// redirect or a broken connection before `100 Continue` still takes
-    /// it along, unread. An asynchronous
-    /// send reads it on netstack's blocking pool, which has
-    /// `sockets::MAX_BLOCKING_THREADS` threads shared
-    /// with name lookups and file I/O: a reader that waits long for its
-    /// data (a pipe) holds one of them meanwhile.
+    /// it along, unread. An asynchronous send reads it on a thread of its
+    /// own (started with the first read, ended with the upload), so a
+    /// reader that waits long for its data (a pipe) holds none of
+    /// netstack's blocking pool, which name lookups and file reads share.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("netstack-doc-{}", std::process::id()));
