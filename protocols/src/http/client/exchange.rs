@@ -533,7 +533,7 @@ impl Exchange {
                         AfterWrite::Piece { .. } | AfterWrite::Rest { .. } | AfterWrite::Body
                             if answer_may_wait(&e) =>
                         {
-                            self.hop.send_error = Some(e);
+                            self.hop.send_error = Some(Box::new(e));
                             self.read_head(stream)
                         }
                         _ => self.fail(e),
@@ -631,7 +631,7 @@ impl Exchange {
     fn read_head(&mut self, stream: Stream) -> Result<()> {
         if let Some(head) = self.hop.early.take() {
             let cut_short = self.hop.send_error.is_some();
-            return self.respond(stream, head, cut_short);
+            return self.respond(stream, *head, cut_short);
         }
         match next_head(&mut self.hop.reader, &mut self.hop.informational, false) {
             Err(e) => self.fail(e),
@@ -725,7 +725,7 @@ impl Exchange {
     /// new connection when that is safe, otherwise the exchange's error.
     fn fail(&mut self, error: Error) -> Result<()> {
         // No answer came after a failed send: the send's error is the cause.
-        let error = self.hop.send_error.take().unwrap_or(error);
+        let error = self.hop.send_error.take().map_or(error, |e| *e);
         let failure = Failure::before_response(error, &self.hop.reader);
         self.request.give_back(self.hop.body.take());
         if !should_retry(&failure, self.hop.reused, self.hop.retried, &self.request) {

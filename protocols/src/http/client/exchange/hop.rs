@@ -32,10 +32,10 @@ pub(super) struct Hop {
     /// At how many sent bytes of a streamed body to look for an early answer.
     pub(super) next_peek: u64,
     /// A 2xx that came before the body was all sent: the response once it is.
-    pub(super) early: Option<ResponseHead>,
+    pub(super) early: Option<Box<ResponseHead>>,
     /// Why sending the body failed, while a response that may have come
     /// before is read.
-    pub(super) send_error: Option<Error>,
+    pub(super) send_error: Option<Box<Error>>,
 }
 
 impl Hop {

@@ -126,7 +126,7 @@ impl Exchange {
             Err(e) => self.fail(e),
             Ok(Some(head)) if head.status.is_success() => {
                 self.hop.timings.first_byte = Some(self.started.elapsed());
-                self.hop.early = Some(head);
+                self.hop.early = Some(Box::new(head));
                 self.go_on(stream, sending)
             }
             Ok(Some(head)) => self.respond(stream, head, true),
