@@ -57,6 +57,7 @@ impl Transfer {
             self.remote = t.remote;
             self.num_redirects = t.redirects;
             self.size_header = t.head_bytes;
+            self.size_upload = t.body_bytes_sent;
             self.headers = http.headers().clone();
             self.http_version = Some(match http.version() {
                 http::Version::HTTP_09 => "0.9",

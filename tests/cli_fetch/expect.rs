@@ -54,8 +54,40 @@ fn streamed_and_large_uploads_wait_for_100_continue_as_in_curl() {
     assert!(stdout(&out).contains("\nexpect: 100-continue\n"));
     let out = ours(&["-s", "-F", "f=small", &target], b"", &[]);
     assert!(!stdout(&out).contains("expect:"), "{}", stdout(&out));
-    let out = like_curl_with(&["-s", "--data-binary", "small", &target], b"", &[]);
+    let out = like_curl_with(
+        &[
+            "-s",
+            "-w",
+            " %{size_upload}",
+            "--data-binary",
+            "small",
+            &target,
+        ],
+        b"",
+        &[],
+    );
     assert!(!stdout(&out).contains("expect:"), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("body=small 5"), "{}", stdout(&out));
+    // A form's size, as curl counts it (its boundary is as long as curl's).
+    let out = like_curl_with(
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_upload}",
+            "-F",
+            &form_file,
+            &target,
+        ],
+        b"",
+        &[],
+    );
+    assert!(
+        stdout(&out).parse::<u64>().unwrap() > 1_500_000,
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// The server redirects before it asks for the body, so standard input

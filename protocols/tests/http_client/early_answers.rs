@@ -189,10 +189,12 @@ fn an_early_refusal_on_an_open_connection_stops_the_sending(mode: Mode) {
         .send(Req::post(server.url("/bytes"), &big()))
         .unwrap();
     assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(got.timings.body_bytes_sent < 32 << 20);
     assert_eq!(got.text(), "too big");
     let streamed = Req::new(Method::PUT, server.url("/stream")).body(ReqBody::Stream(big()));
     let got = client.send(streamed).unwrap();
     assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(got.timings.body_bytes_sent < 32 << 20);
     assert_eq!(client.idle(), 0);
 }
 
@@ -211,6 +213,7 @@ fn an_early_2xx_is_the_response_once_the_body_is_sent(mode: Mode) {
     ] {
         let got = client.send(req).unwrap();
         assert_eq!(got.status, StatusCode::OK);
+        assert_eq!(got.timings.body_bytes_sent, 32 << 20);
         assert_eq!(got.text(), "early");
     }
     // The server records a body once it has read it all, and reads the

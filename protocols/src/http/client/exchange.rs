@@ -26,7 +26,7 @@ use crate::http::client::body::BodyReader;
 use crate::http::client::conn::{Limit, ResponseReader, Timeouts};
 use crate::http::client::redirect;
 use crate::http::client::request::Prepared;
-use crate::http::client::request_head::{connect_head, open_exchange, Opening};
+use crate::http::client::request_head::{connect_head, open_exchange, Framing, Opening};
 use crate::http::client::response::{BodyState, Parts};
 use crate::http::client::stream::{ClosingTls, Io, Stream};
 use crate::http::client::trace::head_of;
@@ -511,6 +511,11 @@ impl Exchange {
         self.hop.out = bytes;
         self.hop.framing = framing;
         self.hop.expect_continue = expect_continue;
+        // A small body goes out with the head.
+        self.hop.body_writing = match (&body, framing) {
+            (None, Framing::Length(n)) => n,
+            _ => 0,
+        };
         self.hop.body = body.map(|body| body.kind);
         self.state = State::Open {
             stream,
@@ -539,6 +544,7 @@ impl Exchange {
                         _ => self.fail(e),
                     };
                 }
+                self.hop.body_written += mem::take(&mut self.hop.body_writing);
                 match then {
                     AfterWrite::Tunnel { target } => self.read_tunnel(stream, target),
                     AfterWrite::Head if self.hop.expect_continue => {
@@ -673,6 +679,7 @@ impl Exchange {
         timings.redirects = self.redirects;
         self.head_bytes += head.raw.len() as u64;
         timings.head_bytes = self.head_bytes;
+        timings.body_bytes_sent = self.hop.body_written;
         let t = &mut timings;
         if t.connect_done.is_some() {
             self.connection_done = [t.resolve_done, t.connect_done, t.tls_done];

@@ -222,6 +222,10 @@ pub struct Timings {
     /// The bytes of the final response heads received, those of the
     /// redirects followed included (curl's `size_header`).
     pub head_bytes: u64,
+    /// The bytes of the request body sent to the final response's URL
+    /// (curl's `size_upload`): all of it, or fewer when the server
+    /// answered before it was all sent.
+    pub body_bytes_sent: u64,
 }
 
 /// Where a request's connection goes.

@@ -29,6 +29,9 @@ pub(super) struct Hop {
     /// Where a streamed body's pieces are read into, and how much was sent.
     pub(super) buf: Vec<u8>,
     pub(super) sent: u64,
+    /// Body bytes in the write under way, and in the writes done.
+    pub(super) body_writing: u64,
+    pub(super) body_written: u64,
     /// At how many sent bytes of a streamed body to look for an early answer.
     pub(super) next_peek: u64,
     /// A 2xx that came before the body was all sent: the response once it is.
@@ -56,6 +59,8 @@ impl Hop {
             body: None,
             buf: Vec::new(),
             sent: 0,
+            body_writing: 0,
+            body_written: 0,
             next_peek: 0,
             early: None,
             send_error: None,

@@ -56,6 +56,7 @@ impl Exchange {
     /// Writes the next piece of a body held in memory.
     fn write_bytes(&mut self, stream: Stream, mut bytes: Bytes) -> Result<()> {
         let piece = bytes.split_to(bytes.len().min(PEEK_EVERY as usize));
+        self.hop.body_writing = piece.len() as u64;
         let then = match bytes.is_empty() {
             true => AfterWrite::Body,
             false => AfterWrite::Rest { rest: bytes },
@@ -173,6 +174,7 @@ impl Exchange {
             },
             Ok(n) => {
                 hop.sent += n as u64;
+                hop.body_writing = n as u64;
                 let then = AfterWrite::Piece { reader };
                 match hop.framing {
                     Framing::Length(length) if hop.sent > length => {
