@@ -117,6 +117,10 @@ pub fn trace(event: &TraceEvent<'_>) {
                 status.as_u16()
             )
         }
+        TraceEvent::RepeatWithoutExpect { url } => writeln!(
+            err,
+            "* http: the server refused Expect: 100-continue (417); asking {url} again without it"
+        ),
         // An event added to the client after this trace was written.
         _ => Ok(()),
     };

@@ -7,6 +7,7 @@
 //! end, a late `100 Continue` is passed over.
 
 use super::*;
+use protocols::http::client::TraceEvent;
 
 both_modes!(
     a_417_repeats_the_request_without_the_expectation,
@@ -55,12 +56,21 @@ fn a_417_repeats_the_request_without_the_expectation(mode: Mode) {
             take_body(&mut conn, request);
         }
     });
+    let repeats = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = repeats.clone();
+    let client = TestClient::new(
+        mode,
+        bounded().trace(move |event| {
+            if let TraceEvent::RepeatWithoutExpect { .. } = event {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }),
+    );
     let data = b"streamed".repeat(40_000);
-    let got = client(mode)
-        .send(streamed_put(server.url("/up"), &data))
-        .unwrap();
+    let got = client.send(streamed_put(server.url("/up"), &data)).unwrap();
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.text(), "320000 streamed");
+    assert_eq!(repeats.load(std::sync::atomic::Ordering::SeqCst), 1);
     let recorded = server.recorded();
     assert_eq!(recorded.len(), 2);
     assert_eq!(recorded[0].header("expect"), Some("100-continue"));

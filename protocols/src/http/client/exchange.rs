@@ -713,7 +713,10 @@ impl Exchange {
                 &parts.headers,
                 self.redirects,
             )?;
-        if redirect && !repeat {
+        if repeat {
+            let url = &self.request.url;
+            config.trace(|| TraceEvent::RepeatWithoutExpect { url });
+        } else if redirect {
             config.trace(|| TraceEvent::Redirect {
                 status: parts.status,
                 to: &self.request.url,

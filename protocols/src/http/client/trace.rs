@@ -107,6 +107,12 @@ pub enum TraceEvent<'a> {
         /// The next URL.
         to: &'a Url,
     },
+    /// The server answered `417 Expectation Failed` before the body went:
+    /// the request goes again, to `url`, without `Expect: 100-continue`.
+    RepeatWithoutExpect {
+        /// The URL asked again.
+        url: &'a Url,
+    },
 }
 
 /// The hook a client reports [`TraceEvent`]s to.
@@ -183,6 +189,11 @@ pub(crate) fn emit(event: &TraceEvent<'_>) {
             status = status.as_u16(),
             to = %to,
             "following a redirect"
+        ),
+        TraceEvent::RepeatWithoutExpect { url } => tracing::debug!(
+            target: "netstack::http::client",
+            url = %url,
+            "repeating the request without Expect after a 417"
         ),
     }
 }
