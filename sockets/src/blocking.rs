@@ -62,24 +62,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot {
-        result: None,
-        waker: None,
-    }));
-    let filled = Arc::clone(&slot);
-    let job: Job = Box::new(move || {
-        // A panicking job must not kill the worker or leave its task pending
-        // forever: the panic is resumed in the task's poll instead.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-        let waker = {
-            let mut slot = lock(&filled);
-            slot.result = Some(result);
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    });
+    let (task, job) = task_for(job);
     let mut state = lock(&POOL.state);
     state.queue.push_back(job);
     POOL.work.notify_one();
@@ -99,7 +82,82 @@ where
             }
         }
     }
-    BlockingTask { slot }
+    task
+}
+
+/// `job` made ready to run on any thread, and the task its result goes to.
+fn task_for<T, F>(job: F) -> (BlockingTask<T>, Job)
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let slot = Arc::new(Mutex::new(Slot {
+        result: None,
+        waker: None,
+    }));
+    let filled = Arc::clone(&slot);
+    let job: Job = Box::new(move || {
+        // A panicking job must not kill the worker or leave its task pending
+        // forever: the panic is resumed in the task's poll instead.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        let waker = {
+            let mut slot = lock(&filled);
+            slot.result = Some(result);
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    });
+    (BlockingTask { slot }, job)
+}
+
+/// A thread of its own for blocking work that may wait long for its data
+/// (a pipe, standard input), so that it holds none of the pool's
+/// [`MAX_BLOCKING_THREADS`], which name lookups and file reads share. The
+/// thread starts with the first job, runs the jobs in turn, and ends once
+/// the `BlockingThread` is dropped and its last job has returned.
+///
+/// ```
+/// let mut thread = netstack::sockets::BlockingThread::default();
+/// let name = netstack::sockets::block_on(thread.run(|| {
+///     std::thread::current().name().map(str::to_string)
+/// }));
+/// assert_eq!(name.as_deref(), Some("netstack-blocking-own"));
+/// ```
+#[derive(Debug, Default)]
+pub struct BlockingThread {
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+}
+
+impl BlockingThread {
+    /// Runs `job` on this thread; the task resolves to its result, and a
+    /// panic in `job` is resumed where it is polled. If no thread can be
+    /// started, the job runs here, as [`spawn_blocking`]'s do, rather than
+    /// be lost.
+    pub fn run<T, F>(&mut self, job: F) -> BlockingTask<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (task, job) = task_for(job);
+        if self.jobs.is_none() {
+            let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+            let started = thread::Builder::new()
+                .name("netstack-blocking-own".into())
+                .spawn(move || queue.into_iter().for_each(|job| job()));
+            self.jobs = started.ok().map(|_| jobs);
+        }
+        match &self.jobs {
+            Some(jobs) => {
+                if let Err(std::sync::mpsc::SendError(job)) = jobs.send(job) {
+                    job();
+                }
+            }
+            None => job(),
+        }
+        task
+    }
 }
 
 fn worker() {
@@ -159,5 +217,31 @@ impl<T> std::fmt::Debug for BlockingTask<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let done = lock(&self.slot).result.is_some();
         f.debug_struct("BlockingTask").field("done", &done).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocking_threads_jobs_run_in_turn_on_one_thread_of_its_own() {
+        let mut own = BlockingThread::default();
+        let first = own.run(|| thread::current().name().map(str::to_string));
+        let second = own.run(|| thread::current().id());
+        let third = own.run(|| thread::current().id());
+        let name = crate::block_on(first);
+        assert_eq!(name.as_deref(), Some("netstack-blocking-own"));
+        assert_eq!(crate::block_on(second), crate::block_on(third));
+    }
+
+    #[test]
+    fn a_panicking_job_panics_where_its_task_is_polled_and_the_thread_lives_on() {
+        let mut own = BlockingThread::default();
+        let task = own.run(|| -> u8 { panic!("in the job") });
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::block_on(task)));
+        assert!(caught.is_err());
+        assert_eq!(crate::block_on(own.run(|| 7)), 7);
     }
 }

@@ -85,7 +85,7 @@ mod waiter;
 
 pub use async_ops::{sleep, with_timeout, Sleep};
 pub use block_on::block_on;
-pub use blocking::{spawn_blocking, BlockingTask, MAX_BLOCKING_THREADS};
+pub use blocking::{spawn_blocking, BlockingTask, BlockingThread, MAX_BLOCKING_THREADS};
 pub use cancel::{CancelToken, Entered};
 pub use dns::Dns;
 pub use endpoint::{DnsEndPoint, EndPoint, UnixEndPoint};

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use netstack::protocols::fetch::{FetchRequest, FetcherBuilder};
+use netstack::protocols::fetch::FetcherBuilder;
 use netstack::protocols::http::client::Multipart;
 
 use super::headers::HeaderLine;
@@ -72,11 +72,6 @@ pub fn wanted(upload: Upload, lines: &[HeaderLine]) -> bool {
 /// be measured now.
 pub fn form_upload(form: &Multipart) -> Upload {
     form.content_length().map_or(Upload::Unknown, Upload::Known)
-}
-
-/// `request` with curl's `Expect: 100-continue` rule applied.
-pub fn apply(request: FetchRequest, upload: Upload, lines: &[HeaderLine]) -> FetchRequest {
-    request.expect_continue(wanted(upload, lines))
 }
 
 #[cfg(test)]

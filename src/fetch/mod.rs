@@ -548,7 +548,7 @@ fn transfer_one(
         }
         request = line.apply(request);
     }
-    request = expect::apply(request, upload, &header_lines);
+    request = request.expect_continue(expect::wanted(upload, &header_lines));
     if let Some(user) = &args.user {
         let (name, password) = match user.split_once(':') {
             Some((n, p)) => (n, Some(p)),

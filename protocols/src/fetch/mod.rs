@@ -46,7 +46,6 @@ mod ftp;
 mod pooled;
 mod request;
 mod response;
-mod worker;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -305,7 +304,7 @@ impl Fetcher {
             // block: all of it runs on netstack's blocking pool, but for
             // an upload from a reader, which may wait long: its own thread.
             Route::File if matches!(parts.body, Some(UploadBody::Reader(_))) => {
-                worker::Worker::default()
+                sockets::BlockingThread::default()
                     .run(move || file::open(parts))
                     .await
                     .map(FetchResponse::into_async_pooled)

@@ -9,9 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
-use sockets::spawn_blocking;
-
-use crate::fetch::worker::Worker;
+use sockets::{spawn_blocking, BlockingThread};
 
 /// How much one read asks for.
 const CHUNK: usize = 64 * 1024;
@@ -22,7 +20,7 @@ type Reader = Box<dyn Read + Send>;
 pub(crate) struct PooledReader {
     state: State,
     /// The reader's own thread; `None` reads on the pool.
-    worker: Option<Worker>,
+    worker: Option<BlockingThread>,
     /// What the last read brought and the caller has not taken yet.
     ready: Vec<u8>,
     taken: usize,
@@ -50,7 +48,7 @@ impl PooledReader {
     /// Read on a thread of its own: for a reader that may wait.
     pub(crate) fn on_own_thread(reader: Reader) -> PooledReader {
         PooledReader {
-            worker: Some(Worker::default()),
+            worker: Some(BlockingThread::default()),
             ..PooledReader::new(reader)
         }
     }
